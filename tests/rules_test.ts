@@ -1,0 +1,256 @@
+import assert from "node:assert/strict";
+import {
+  checkProductsCovered,
+  loadRules,
+  parseRules,
+  RulesError,
+  segmentRules,
+} from "../lib/rules.ts";
+
+const REFERENCE = "config/ifrs9_rules.yaml";
+
+/** The reference file's text with one line replaced, for negative cases. */
+async function referenceWith(from: string, to: string): Promise<string> {
+  const text = await Deno.readTextFile(REFERENCE);
+  assert.ok(text.includes(from), `fixture text not found: ${from}`);
+  return text.replace(from, to);
+}
+
+/** Parses and returns the issues of a file that must be refused. */
+function refused(text: string, file = "bad.yaml"): RulesError {
+  try {
+    parseRules(text, file);
+  } catch (e) {
+    assert.ok(e instanceof RulesError, `expected RulesError, got ${e}`);
+    return e;
+  }
+  assert.fail("the rules file was accepted");
+}
+
+Deno.test("loadRules() reads the reference configuration of methodology §10", async () => {
+  const rules = await loadRules(REFERENCE);
+  assert.equal(rules.reporting_currency, "EUR");
+  assert.deepEqual(rules.staging, {
+    dpd_default: 90,
+    dpd_sicr: 30,
+    low_credit_risk_pd: 0.003,
+    pd_relative_threshold: 2.0,
+    pd_absolute_threshold: 0.005,
+    probation_exit_via_stage2: false,
+  });
+  assert.deepEqual(rules.products.credit_card, {
+    repayment: "revolving",
+    approach: "general",
+    ccf: 0.75,
+    behavioural_life_months: 36,
+  });
+  assert.equal(rules.products.sme.repayment, "bullet");
+  assert.deepEqual(rules.scenarios.map((s) => [s.name, s.weight]), [
+    ["base", 0.5],
+    ["upside", 0.2],
+    ["downside", 0.3],
+  ]);
+  assert.deepEqual(rules.scenarios[2].pd_multiplier, [1.6, 1.4, 1.2]);
+  assert.equal(rules.scenarios[1].collateral_haircut, 0.15);
+  assert.equal(rules.validation.max_reject_rate, 0.05);
+});
+
+Deno.test("parseRules() accepts the minimal file and fills every default", () => {
+  const rules = parseRules(
+    "reporting_currency: EUR\nproducts: {sme: {repayment: bullet}}\nscenarios: [{name: base, weight: 1, pd_multiplier: [1]}]\n",
+    "min.yaml",
+  );
+  assert.equal(rules.staging.dpd_default, 90);
+  assert.equal(rules.staging.dpd_sicr, 30);
+  assert.equal(rules.segments.default.lgd_unsecured, 0.45);
+  assert.equal(rules.segments.default.lgd_floor, 0.05);
+  assert.equal(rules.scenarios[0].collateral_haircut, 0);
+  assert.equal(rules.scenario_adjustment, "multiplier");
+  assert.deepEqual(rules.overlays, []);
+});
+
+Deno.test("parseRules() merges a segment entry over the default key by key (§10)", () => {
+  const rules = parseRules(
+    `reporting_currency: EUR
+products: {mortgage: {repayment: annuity}}
+segments:
+  default: { pd_curve: flat, lgd_unsecured: 0.45, lgd_floor: 0.05, rho: 0.15 }
+  mortgage: { lgd_floor: 0.10, pd_curve: shape, pd_shape: [1.0, 1.3, 1.1] }
+scenarios: [{name: base, weight: 1, pd_multiplier: [1]}]
+`,
+    "seg.yaml",
+  );
+  assert.deepEqual(segmentRules(rules, "mortgage"), {
+    pd_curve: "shape",
+    pd_shape: [1.0, 1.3, 1.1],
+    lgd_unsecured: 0.45,
+    lgd_floor: 0.10,
+    rho: 0.15,
+  });
+  assert.equal(segmentRules(rules, "unlisted").lgd_floor, 0.05);
+});
+
+Deno.test("parseRules() refuses weights that do not sum to 1, naming scenarios", async () => {
+  const e = refused(
+    await referenceWith("weight: 0.5", "weight: 0.6"),
+  );
+  assert.match(e.message, /bad\.yaml/);
+  assert.ok(
+    e.issues.some((i) => i.path === "scenarios" && /sum to 1/.test(i.message)),
+  );
+  assert.match(e.message, /1\.1/);
+});
+
+Deno.test("parseRules() refuses an unknown repayment type with its key path", async () => {
+  const e = refused(
+    await referenceWith(
+      "consumer: { repayment: linear }",
+      "consumer: { repayment: balloon }",
+    ),
+  );
+  assert.deepEqual(e.issues.map((i) => i.path), [
+    "products.consumer.repayment",
+  ]);
+  assert.match(e.issues[0].message, /balloon/);
+});
+
+Deno.test("parseRules() refuses a negative LGD", async () => {
+  const e = refused(
+    await referenceWith("lgd_unsecured: 0.45", "lgd_unsecured: -0.45"),
+  );
+  assert.deepEqual(e.issues.map((i) => i.path), [
+    "segments.default.lgd_unsecured",
+  ]);
+  assert.match(e.issues[0].message, /-0\.45/);
+});
+
+Deno.test("parseRules() refuses an LGD floor above 1", async () => {
+  const e = refused(await referenceWith("lgd_floor: 0.05", "lgd_floor: 1.5"));
+  assert.deepEqual(e.issues.map((i) => i.path), ["segments.default.lgd_floor"]);
+});
+
+Deno.test("parseRules() refuses wrong types with what it got", async () => {
+  const e = refused(
+    await referenceWith("dpd_default: 90", 'dpd_default: "ninety"'),
+  );
+  assert.deepEqual(e.issues.map((i) => i.path), ["staging.dpd_default"]);
+  assert.match(e.issues[0].message, /must be a number, got "ninety"/);
+});
+
+Deno.test("parseRules() refuses unknown keys at every level", async () => {
+  let text = await referenceWith(
+    "dpd_sicr: 30",
+    "dpd_sicr: 30\n  dpd_sirc: 31",
+  );
+  text = text.replace("overlays: []", "overlays: []\nscenario_weights: 1");
+  const e = refused(text);
+  assert.deepEqual(e.issues.map((i) => i.path).sort(), [
+    "scenario_weights",
+    "staging.dpd_sirc",
+  ]);
+});
+
+Deno.test("parseRules() reports every violation together, not just the first", async () => {
+  let text = await referenceWith("lgd_unsecured: 0.45", "lgd_unsecured: -1");
+  text = text.replace("repayment: linear", "repayment: balloon");
+  text = text.replace("weight: 0.2", "weight: 0.3");
+  const e = refused(text, "config/broken.yaml");
+  assert.deepEqual(e.issues.map((i) => i.path).sort(), [
+    "products.consumer.repayment",
+    "scenarios",
+    "segments.default.lgd_unsecured",
+  ]);
+  assert.match(
+    e.message,
+    /^Cannot load rules file config\/broken\.yaml: 3 problems/,
+  );
+});
+
+Deno.test("parseRules() checks scenario vectors against the adjustment chosen", () => {
+  const e = refused(`reporting_currency: EUR
+products: {sme: {repayment: bullet}}
+scenario_adjustment: z_shift
+scenarios:
+  - { name: base, weight: 1, pd_multiplier: [1.0] }
+`);
+  assert.deepEqual(e.issues.map((i) => i.path).sort(), [
+    "scenarios[0].pd_multiplier",
+    "scenarios[0].z",
+  ]);
+});
+
+Deno.test("parseRules() requires ccf and behavioural life on revolving products", () => {
+  const e = refused(`reporting_currency: EUR
+products: {card: {repayment: revolving}, sme: {repayment: bullet, ccf: 0.5}}
+scenarios: [{name: base, weight: 1, pd_multiplier: [1]}]
+`);
+  assert.deepEqual(e.issues.map((i) => i.path).sort(), [
+    "products.card.behavioural_life_months",
+    "products.card.ccf",
+    "products.sme.ccf",
+  ]);
+});
+
+Deno.test("parseRules() checks provision matrices of simplified products", () => {
+  const e = refused(`reporting_currency: EUR
+products:
+  receivables:
+    repayment: bullet
+    approach: simplified
+    provision_matrix:
+      buckets:
+        - { max_dpd: 30, loss_rate: 0.01 }
+        - { max_dpd: 10, loss_rate: 1.2 }
+scenarios: [{name: base, weight: 1, pd_multiplier: [1]}]
+`);
+  assert.deepEqual(e.issues.map((i) => i.path).sort(), [
+    "products.receivables.provision_matrix.buckets[1].loss_rate",
+    "products.receivables.provision_matrix.buckets[1].max_dpd",
+    "products.receivables.provision_matrix.buckets[1].max_dpd",
+  ]);
+});
+
+Deno.test("parseRules() refuses overlays with both or neither adjustment", () => {
+  const e = refused(`reporting_currency: EUR
+products: {sme: {repayment: bullet}}
+scenarios: [{name: base, weight: 1, pd_multiplier: [1]}]
+overlays:
+  - { name: a, filter: { product: sme }, multiplier: 1.1, add: 5, reason: x }
+  - { name: b, filter: { stage: 4 }, reason: y }
+`);
+  assert.deepEqual(e.issues.map((i) => i.path).sort(), [
+    "overlays[0]",
+    "overlays[1]",
+    "overlays[1].filter.stage",
+  ]);
+});
+
+Deno.test("parseRules() names the line of a YAML syntax error", () => {
+  const e = refused(
+    "reporting_currency: EUR\nproducts: {sme: [\n",
+    "syntax.yaml",
+  );
+  assert.equal(e.issues[0].path, "(syntax)");
+  assert.match(e.issues[0].message, /line \d+/);
+});
+
+Deno.test("loadRules() names a file that cannot be read", async () => {
+  await assert.rejects(
+    () => loadRules("config/does_not_exist.yaml"),
+    /Cannot load rules file config\/does_not_exist\.yaml.*\n.*cannot be read/,
+  );
+});
+
+Deno.test("checkProductsCovered() names each product the data uses but the file lacks", async () => {
+  const rules = await loadRules(REFERENCE);
+  const issues = checkProductsCovered(rules, [
+    "mortgage",
+    "leasing",
+    "sme",
+    "factoring",
+  ]);
+  assert.deepEqual(issues.map((i) => i.path), [
+    "products.leasing",
+    "products.factoring",
+  ]);
+});
