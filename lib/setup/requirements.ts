@@ -1,0 +1,51 @@
+/**
+ * What the project needs beyond npm packages, and how to tell whether a
+ * machine already has it. The Dockerfile installs exactly
+ * {@link SYSTEM_PACKAGES}; keep the two in step.
+ *
+ * @module
+ */
+
+/** A Debian package the notebooks or browser checks need. */
+export interface SystemPackage {
+  /** The Debian package name, as `apt-get install` takes it. */
+  package: string;
+  /** Why the project needs it, shown in setup's output. */
+  purpose: string;
+  /**
+   * A command that exits 0 exactly when the package's program is usable.
+   * Probing the program rather than dpkg lets a machine that has the tool
+   * from elsewhere pass too.
+   */
+  probe: readonly string[];
+}
+
+/**
+ * The Debian packages of the notebook door (headless execution with the
+ * Deno kernel, HTML rendering) and of the report's browser test.
+ */
+export const SYSTEM_PACKAGES: readonly SystemPackage[] = [
+  {
+    package: "jupyter-nbconvert",
+    purpose: "executes notebooks headless and renders them to HTML",
+    probe: ["jupyter-nbconvert", "--version"],
+  },
+  {
+    package: "jupyter-client",
+    purpose: "kernel specs and the kernel protocol client",
+    probe: ["jupyter-kernelspec", "--version"],
+  },
+  {
+    package: "python3-nbclient",
+    purpose: "runs notebook cells for nbconvert --execute",
+    probe: ["jupyter-execute", "--version"],
+  },
+  {
+    package: "chromium",
+    purpose: "headless browser for the report's browser test",
+    probe: ["chromium", "--version"],
+  },
+];
+
+/** The name under which `deno jupyter --install` registers its kernel. */
+export const DENO_KERNEL_NAME = "deno";
