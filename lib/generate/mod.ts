@@ -1,0 +1,33 @@
+/**
+ * Synthetic portfolio generator: a retail and SME book of a Spanish / Latin
+ * American lender, rolled forward quarter by quarter, with optional injected
+ * breakage for validator tests. See docs/generator.md for the distributions
+ * and the roll-forward.
+ *
+ * @module
+ */
+export {
+  generateBook,
+  type GeneratedSnapshot,
+  type GenerateOptions,
+  generatePortfolio,
+  type GenerateProgress,
+  type GenerateResult,
+  type InjectedSidecar,
+} from "./generate.ts";
+export {
+  injectableCodes,
+  type InjectedRow,
+  type InjectionFormat,
+} from "./inject.ts";
+export { Rng } from "./random.ts";
+export {
+  BAND_PD,
+  COUNTRIES,
+  CURRENCIES,
+  PRODUCTS,
+  REFERENCE_FX,
+  REGIONS,
+  SCORE_BANDS,
+} from "./catalogue.ts";
+export { addMonths, monthsBetween, quarterlyDates } from "./calendar.ts";
