@@ -1,0 +1,208 @@
+/**
+ * Charts of the movement analysis: a per-stage waterfall of a
+ * reconciliation (IFRS 7 §35H / §35I) and the stage migration heat map.
+ * Both render server-side through `lib/plot/`; the heat map uses a
+ * quantized colour scale because a continuous one cannot be drawn without
+ * a canvas.
+ *
+ * @module
+ */
+import { Plot, type PlotFigure, renderPlot } from "../plot/mod.ts";
+import { formatAmount } from "../report/charts.ts";
+import type {
+  MigrationCell,
+  MigrationState,
+  Reconciliation,
+} from "./reconciliation.ts";
+
+/** Short labels for the waterfall's x axis, in reconciliation order. */
+const SHORT: Record<string, string> = {
+  opening: "Opening",
+  transfer_to_stage_1: "→ S1",
+  transfer_to_stage_2: "→ S2",
+  transfer_to_stage_3: "→ S3",
+  new_originated: "New",
+  derecognised: "Derecog.",
+  write_off: "Write-offs",
+  remeasurement: "Remeas.",
+  fx: "FX",
+  closing: "Closing",
+};
+
+/** Which column of a reconciliation a waterfall shows. */
+export type WaterfallColumn = "1" | "2" | "3" | "total";
+
+/** One bar of a waterfall: from `y1` to `y2`. */
+export interface WaterfallStep {
+  line: string;
+  label: string;
+  y1: number;
+  y2: number;
+  amount: number;
+  /** Transfers move allowance between stages; they are no charge. */
+  kind: "balance" | "transfer" | "increase" | "decrease";
+}
+
+/**
+ * The waterfall steps of one column of a reconciliation: opening and
+ * closing bars from zero, each movement a floating bar from the running
+ * balance. In the total column the transfer lines are left out: they net
+ * to zero across stages (docs/movement.md §4).
+ */
+export function waterfallSteps(
+  r: Reconciliation,
+  column: WaterfallColumn = "total",
+): WaterfallStep[] {
+  const steps: WaterfallStep[] = [];
+  let running = 0;
+  for (const l of r.lines) {
+    if (column === "total" && l.key.startsWith("transfer_")) continue;
+    const v = column === "total" ? l.total : l.by_stage[column];
+    const balance = l.key === "opening" || l.key === "closing";
+    const y1 = balance ? 0 : running;
+    const y2 = balance ? v : running + v;
+    running = y2;
+    steps.push({
+      line: l.key,
+      label: SHORT[l.key],
+      y1,
+      y2,
+      amount: v,
+      kind: balance
+        ? "balance"
+        : l.key.startsWith("transfer_")
+        ? "transfer"
+        : v >= 0
+        ? "increase"
+        : "decrease",
+    });
+  }
+  return steps;
+}
+
+/**
+ * The waterfall of one stage (or the total) of a reconciliation: opening
+ * balance, each movement, closing balance, each stage on its own scale so
+ * that a small stage 3 stays readable beside a large stage 1. Increases
+ * of the allowance are red (a charge), decreases green (a release or use),
+ * transfers between stages grey.
+ */
+export function waterfallChart(
+  r: Reconciliation,
+  currency: string,
+  column: WaterfallColumn = "total",
+): PlotFigure {
+  const steps = waterfallSteps(r, column);
+  const what = r.measure === "allowance"
+    ? "loss allowance"
+    : "gross carrying amount";
+  return renderPlot({
+    width: 600,
+    height: 280,
+    marginLeft: 56,
+    marginTop: 28,
+    marginBottom: 44,
+    x: { label: null, domain: steps.map((d) => d.label), tickRotate: -30 },
+    y: {
+      label: `${what} (${currency})`,
+      grid: true,
+      tickFormat: "~s",
+    },
+    color: {
+      domain: ["balance", "transfer", "increase", "decrease"],
+      range: r.measure === "allowance"
+        ? ["#2b5c8a", "#9aa5b5", "#b8322a", "#2e7d5b"]
+        : ["#2b5c8a", "#9aa5b5", "#5b8fc7", "#d0a35a"],
+    },
+    marks: [
+      Plot.barY(steps, {
+        x: "label",
+        y1: "y1",
+        y2: "y2",
+        fill: "kind",
+        insetLeft: 2,
+        insetRight: 2,
+      }),
+      Plot.text(steps, {
+        x: "label",
+        y: (d: WaterfallStep) => Math.max(d.y1, d.y2),
+        dy: -6,
+        fontSize: 9,
+        text: (d: WaterfallStep) =>
+          Math.abs(d.amount) < 0.005 ? "" : formatAmount(d.amount),
+      }),
+      Plot.ruleY([0]),
+    ],
+  });
+}
+
+const FROM_ORDER: MigrationState[] = ["1", "2", "3", "new"];
+const TO_ORDER: MigrationState[] = [
+  "1",
+  "2",
+  "3",
+  "written_off",
+  "derecognised",
+];
+const STATE_LABEL: Record<MigrationState, string> = {
+  "1": "Stage 1",
+  "2": "Stage 2",
+  "3": "Stage 3",
+  new: "New",
+  derecognised: "Derecognised",
+  written_off: "Written off",
+};
+
+/**
+ * The stage migration matrix as a heat map: rows the opening state, columns
+ * the closing state, each cell's shade its share of the row's facilities
+ * (quantized in five classes), labelled with the count and the gross
+ * carrying amount (at opening; at closing for new facilities).
+ */
+export function migrationHeatmap(cells: MigrationCell[]): PlotFigure {
+  const rowTotal = new Map<string, number>();
+  for (const c of cells) {
+    rowTotal.set(c.from, (rowTotal.get(c.from) ?? 0) + c.count);
+  }
+  const data = cells.map((c) => ({
+    from: STATE_LABEL[c.from],
+    to: STATE_LABEL[c.to],
+    share: c.count / (rowTotal.get(c.from) || 1),
+    label: `${c.count}\n${
+      formatAmount(c.from === "new" ? c.gross_closing : c.gross_opening)
+    }`,
+  }));
+  return renderPlot({
+    width: 640,
+    height: 300,
+    marginLeft: 90,
+    marginTop: 40,
+    x: {
+      label: "closing state",
+      axis: "top",
+      domain: TO_ORDER.map((s) => STATE_LABEL[s]),
+    },
+    y: {
+      label: "opening state",
+      domain: FROM_ORDER.map((s) => STATE_LABEL[s]),
+    },
+    color: {
+      type: "threshold",
+      domain: [0.05, 0.2, 0.5, 0.8],
+      range: ["#eef3f8", "#c6d9ec", "#8fb3d9", "#4f86bf", "#23568f"],
+    },
+    marks: [
+      Plot.cell(data, { x: "to", y: "from", fill: "share", inset: 1 }),
+      // Two text marks, light on dark cells, so labels stay legible.
+      ...[true, false].map((dark) =>
+        Plot.text(data.filter((d) => (d.share >= 0.5) === dark), {
+          x: "to",
+          y: "from",
+          text: "label",
+          fill: dark ? "white" : "#1f2937",
+          lineHeight: 1.2,
+        })
+      ),
+    ],
+  });
+}

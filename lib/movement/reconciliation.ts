@@ -1,0 +1,457 @@
+/**
+ * The movement between two runs: the stage migration matrix, the
+ * loss-allowance reconciliation in the IFRS 7 §35H layout and the
+ * gross-carrying-amount reconciliation of IFRS 7 §35I, each per stage, and
+ * the invariants that make them trustworthy (docs/movement.md §4).
+ *
+ * @module
+ */
+import pl from "nodejs-polars";
+import {
+  type RunFolder,
+  type RunSummary,
+  stageOfKey,
+} from "../report/run_folder.ts";
+import {
+  facilityMovements,
+  lineColumn,
+  missingRates,
+  MOVEMENT_STATUS,
+  type MovementSide,
+} from "./attribution.ts";
+
+/** The stages of IFRS 9 §5.5 in column order. */
+export const STAGES = [1, 2, 3] as const;
+
+/** The reconciliation lines, in the order IFRS 7 §35H tables show them. */
+export const RECONCILIATION_LINES = [
+  { key: "opening", label: "Opening balance" },
+  { key: "transfer_to_stage_1", label: "Transfer to stage 1" },
+  { key: "transfer_to_stage_2", label: "Transfer to stage 2" },
+  { key: "transfer_to_stage_3", label: "Transfer to stage 3" },
+  { key: "new_originated", label: "New financial assets originated" },
+  {
+    key: "derecognised",
+    label: "Financial assets derecognised (repaid, prepaid or matured)",
+  },
+  { key: "write_off", label: "Write-offs" },
+  {
+    key: "remeasurement",
+    label:
+      "Remeasurement (risk parameters and balances of facilities that stayed)",
+  },
+  { key: "fx", label: "Foreign exchange" },
+  { key: "closing", label: "Closing balance" },
+] as const;
+
+/** A reconciliation line key. */
+export type ReconciliationLineKey =
+  (typeof RECONCILIATION_LINES)[number]["key"];
+
+/** One line of a reconciliation: amount per stage and in total. */
+export interface ReconciliationLine {
+  key: ReconciliationLineKey;
+  label: string;
+  /** Amounts in the reporting currency, keyed by stage `"1"`, `"2"`, `"3"`. */
+  by_stage: Record<"1" | "2" | "3", number>;
+  total: number;
+}
+
+/** A whole reconciliation table. */
+export interface Reconciliation {
+  measure: "allowance" | "gross_carrying_amount";
+  lines: ReconciliationLine[];
+}
+
+/** A state of the migration matrix. */
+export type MigrationState =
+  | "1"
+  | "2"
+  | "3"
+  | "new"
+  | "derecognised"
+  | "written_off";
+
+/** One cell of the stage migration matrix. */
+export interface MigrationCell {
+  /** `"1"`, `"2"`, `"3"` or `"new"`. */
+  from: MigrationState;
+  /** `"1"`, `"2"`, `"3"`, `"derecognised"` or `"written_off"`. */
+  to: MigrationState;
+  count: number;
+  /** At the opening date (0 for new facilities). */
+  gross_opening: number;
+  /** At the closing date (0 for derecognised facilities). */
+  gross_closing: number;
+}
+
+/** The outcome of one invariant. */
+export interface MovementCheck {
+  name: string;
+  passed: boolean;
+  /** Largest absolute difference found, in the reporting currency. */
+  difference: number;
+  detail: string;
+}
+
+/** Where a run of the comparison came from. */
+export interface MovementRunRef {
+  run_id: string;
+  dir: string;
+  reporting_date: string;
+  fx_as_of: string;
+  rates: Record<string, number>;
+}
+
+/** The movement between two runs, as written to `movement.json`. */
+export interface Movement {
+  reporting_currency: string;
+  from: MovementRunRef;
+  to: MovementRunRef;
+  facilities: {
+    stayed: number;
+    new: number;
+    derecognised: number;
+    written_off: number;
+    transferred: number;
+  };
+  migration: MigrationCell[];
+  allowance: Reconciliation;
+  gross_carrying_amount: Reconciliation;
+  checks: MovementCheck[];
+}
+
+/** Thrown when the runs cannot be compared or an invariant breaks. */
+export class MovementError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MovementError";
+  }
+}
+
+/** Tolerances of the invariants (docs/movement.md §4). */
+export interface MovementOptions {
+  /**
+   * Largest difference accepted between figures that must agree, in the
+   * reporting currency: half a cent, so that they agree to the cent.
+   * @default 0.005
+   */
+  tolerance?: number;
+  /**
+   * Throw {@link MovementError} when an invariant fails (the task does);
+   * a notebook may set false to look at the failing figures.
+   * @default true
+   */
+  throwOnFailure?: boolean;
+}
+
+const MEASURE_PREFIX = {
+  allowance: "allowance",
+  gross_carrying_amount: "gross",
+} as const;
+
+/**
+ * Sums the facility lines into a per-stage table. Which stage a line is
+ * booked to: opening and derecognised at the opening stage; new,
+ * write-off, remeasurement, FX and closing at the closing stage; a transfer
+ * out of the opening stage and into the closing stage (IFRS 7 §35H).
+ */
+async function reconcile(
+  facilities: pl.DataFrame,
+  measure: Reconciliation["measure"],
+): Promise<Reconciliation> {
+  const m = MEASURE_PREFIX[measure];
+  const col = (l: Parameters<typeof lineColumn>[1]) => lineColumn(m, l);
+  const booked = (line: string, stage: string, amount: pl.Expr) =>
+    facilities.lazy().select(
+      pl.lit(line).alias("line"),
+      pl.col(stage).alias("stage"),
+      amount.alias("amount"),
+    );
+  const parts: pl.LazyDataFrame[] = [
+    booked("opening", "stage_from", pl.col(col("opening"))),
+    booked("new_originated", "stage_to", pl.col(col("new_originated"))),
+    booked("derecognised", "stage_from", pl.col(col("derecognised"))),
+    booked("write_off", "stage_to", pl.col(col("write_off"))),
+    booked("remeasurement", "stage_to", pl.col(col("remeasurement"))),
+    booked("fx", "stage_to", pl.col(col("fx"))),
+    booked("closing", "stage_to", pl.col(col("closing"))),
+  ];
+  for (const k of STAGES) {
+    const moved = facilities.lazy().filter(
+      pl.col("stage_to").eq(k).and(pl.col(col("transfer")).neq(0)),
+    );
+    const line = `transfer_to_stage_${k}`;
+    parts.push(
+      moved.select(
+        pl.lit(line).alias("line"),
+        pl.col("stage_to").alias("stage"),
+        pl.col(col("transfer")).alias("amount"),
+      ),
+      moved.select(
+        pl.lit(line).alias("line"),
+        pl.col("stage_from").alias("stage"),
+        pl.col(col("transfer")).mul(-1).alias("amount"),
+      ),
+    );
+  }
+  const sums = await pl.concat(parts)
+    .filter(pl.col("stage").isNotNull())
+    .groupBy(["line", "stage"])
+    .agg(pl.col("amount").sum())
+    .collect();
+  const amount = new Map<string, number>();
+  const lines = sums.getColumn("line").toArray() as string[];
+  const stages = sums.getColumn("stage").toArray() as number[];
+  const amounts = sums.getColumn("amount").toArray() as number[];
+  lines.forEach((l, i) => amount.set(`${l}|${stages[i]}`, amounts[i]));
+  return {
+    measure,
+    lines: RECONCILIATION_LINES.map(({ key, label }) => {
+      const by = {
+        "1": amount.get(`${key}|1`) ?? 0,
+        "2": amount.get(`${key}|2`) ?? 0,
+        "3": amount.get(`${key}|3`) ?? 0,
+      };
+      return { key, label, by_stage: by, total: by["1"] + by["2"] + by["3"] };
+    }),
+  };
+}
+
+async function migration(facilities: pl.DataFrame): Promise<MigrationCell[]> {
+  const cells = await facilities.lazy()
+    .select(
+      pl.when(pl.col("stage_from").isNull()).then(pl.lit("new"))
+        .otherwise(pl.col("stage_from").cast(pl.Utf8)).alias("from"),
+      pl.when(pl.col("status").eq(pl.lit(MOVEMENT_STATUS.derecognised)))
+        .then(pl.lit("derecognised"))
+        .when(pl.col("status").eq(pl.lit(MOVEMENT_STATUS.writtenOff)))
+        .then(pl.lit("written_off"))
+        .otherwise(pl.col("stage_to").cast(pl.Utf8)).alias("to"),
+      pl.col("gross_opening"),
+      pl.col("gross_closing"),
+    )
+    .groupBy(["from", "to"])
+    .agg(
+      pl.len().cast(pl.Float64).alias("count"),
+      pl.col("gross_opening").sum(),
+      pl.col("gross_closing").sum(),
+    )
+    .sort(["from", "to"])
+    .collect();
+  return cells.toRecords() as unknown as MigrationCell[];
+}
+
+function lineOf(r: Reconciliation, key: ReconciliationLineKey) {
+  return r.lines.find((l) => l.key === key)!;
+}
+
+function summaryStage(
+  s: RunSummary,
+  stage: number,
+  field: "ecl" | "gross_carrying_amount",
+) {
+  const g = s.by_stage.find((x) => stageOfKey(x.key) === stage);
+  return g ? g[field] : 0;
+}
+
+/**
+ * The invariants of docs/movement.md §4: transfers net to zero across
+ * stages; opening plus movements equals closing per stage; the opening
+ * column equals the earlier run's totals and the closing column the later
+ * run's, per stage and in total, to the cent; the migration matrix's rows
+ * and columns add up to the two runs' facility counts.
+ */
+export function checkMovement(
+  m: Omit<Movement, "checks">,
+  fromSummary: RunSummary,
+  toSummary: RunSummary,
+  tolerance = 0.005,
+): MovementCheck[] {
+  const checks: MovementCheck[] = [];
+  // Each comparison is [what, figure found, figure it must equal].
+  const add = (name: string, pairs: [string, number, number][]) => {
+    let worst = 0;
+    const bad: string[] = [];
+    for (const [label, found, expected] of pairs) {
+      const d = found - expected;
+      worst = Math.max(worst, Math.abs(d));
+      if (!(Math.abs(d) <= tolerance)) {
+        bad.push(`${label} is ${found}, expected ${expected} (off by ${d})`);
+      }
+    }
+    checks.push({
+      name,
+      passed: bad.length === 0,
+      difference: worst,
+      detail: bad.length === 0 ? "holds" : bad.join("; "),
+    });
+  };
+  for (const r of [m.allowance, m.gross_carrying_amount]) {
+    add(
+      `${r.measure}: transfers net to zero across stages`,
+      STAGES.map((k) => [
+        `transfer_to_stage_${k}`,
+        lineOf(r, `transfer_to_stage_${k}`).total,
+        0,
+      ]),
+    );
+    add(
+      `${r.measure}: opening + movements = closing per stage`,
+      (["1", "2", "3"] as const).map((k) => {
+        const moved = r.lines.filter((l) => l.key !== "closing")
+          .reduce((a, l) => a + l.by_stage[k], 0);
+        return [
+          `stage ${k} opening + movements`,
+          moved,
+          lineOf(r, "closing").by_stage[k],
+        ];
+      }),
+    );
+    const field = r.measure === "allowance" ? "ecl" : "gross_carrying_amount";
+    for (
+      const [key, s, which] of [
+        ["opening", fromSummary, "earlier"],
+        ["closing", toSummary, "later"],
+      ] as const
+    ) {
+      const line = lineOf(r, key);
+      add(`${r.measure}: ${key} equals the ${which} run's totals`, [
+        ["total", line.total, s.totals[field]],
+        ...STAGES.map((k): [string, number, number] => [
+          `stage ${k}`,
+          line.by_stage[`${k}`],
+          summaryStage(s, k, field),
+        ]),
+      ]);
+    }
+  }
+  const rowCount = (pred: (c: MigrationCell) => boolean) =>
+    m.migration.filter(pred).reduce((a, c) => a + c.count, 0);
+  add("migration: rows add up to the earlier run's facility count", [[
+    "count",
+    rowCount((c) => c.from !== "new"),
+    fromSummary.totals.count,
+  ]]);
+  add("migration: columns add up to the later run's facility count", [[
+    "count",
+    rowCount((c) => c.to !== "derecognised"),
+    toSummary.totals.count,
+  ]]);
+  return checks;
+}
+
+function sideOf(run: RunFolder): MovementSide {
+  return {
+    results: run.results,
+    carrying: run.carrying,
+    rates: run.summary.fx.rates,
+  };
+}
+
+function ref(run: RunFolder): MovementRunRef {
+  return {
+    run_id: run.summary.run_id,
+    dir: run.dir,
+    reporting_date: run.summary.reporting_date,
+    fx_as_of: run.summary.fx.as_of,
+    rates: run.summary.fx.rates,
+  };
+}
+
+/**
+ * Computes the movement from an earlier run to a later one and checks its
+ * invariants.
+ *
+ * @example
+ * ```ts ignore
+ * const m = await computeMovement(await readRunFolder(a), await readRunFolder(b));
+ * m.allowance.lines.at(-1)!.total; // the later run's total ECL
+ * ```
+ *
+ * @returns The movement and the facility-level attribution it sums.
+ * @throws {MovementError} When the runs are in a different reporting
+ *   currency, in the wrong order, a currency has no rate, or (unless
+ *   `throwOnFailure` is false) an invariant fails.
+ */
+export async function computeMovement(
+  from: RunFolder,
+  to: RunFolder,
+  opts: MovementOptions = {},
+): Promise<{ movement: Movement; facilities: pl.DataFrame }> {
+  const tolerance = opts.tolerance ?? 0.005;
+  const a = from.summary;
+  const b = to.summary;
+  if (a.reporting_currency !== b.reporting_currency) {
+    throw new MovementError(
+      `Cannot compare runs ${from.dir} and ${to.dir}: reporting currencies differ (${a.reporting_currency} vs ${b.reporting_currency})`,
+    );
+  }
+  if (!(a.reporting_date < b.reporting_date)) {
+    throw new MovementError(
+      `Cannot compare runs ${from.dir} and ${to.dir}: --from reporting date ${a.reporting_date} is not before --to reporting date ${b.reporting_date}`,
+    );
+  }
+  for (const run of [from, to]) {
+    const missing = await missingRates(sideOf(run));
+    if (missing.length > 0) {
+      throw new MovementError(
+        `Cannot read run folder ${run.dir}: summary.json: fx.rates has no rate for ${
+          missing.join(", ")
+        }, used by loan_results.parquet`,
+      );
+    }
+  }
+  const facilities = await facilityMovements(sideOf(from), sideOf(to))
+    .collect();
+  const withGross = facilities.withColumns(
+    pl.col(lineColumn("gross", "opening")).alias("gross_opening"),
+    pl.col(lineColumn("gross", "closing")).alias("gross_closing"),
+  );
+  // A null here means a facility without a carrying amount or without a
+  // rate; it would drop out of the sums silently, so it is refused.
+  const anyNull = [
+    lineColumn("allowance", "remeasurement"),
+    lineColumn("gross", "opening"),
+    lineColumn("gross", "closing"),
+    lineColumn("gross", "remeasurement"),
+  ].map((c) => pl.col(c).isNull()).reduce((x, y) => x.or(y));
+  const nulls = withGross.filter(anyNull);
+  if (nulls.height > 0) {
+    throw new MovementError(
+      `Cannot compare runs ${from.dir} and ${to.dir}: loan ${
+        nulls.getColumn("loan_id").get(0)
+      } has no gross carrying amount in carrying_amounts.parquet or no rate for its currency`,
+    );
+  }
+  const status = withGross.getColumn("status").toArray() as string[];
+  const countOf = (s: string) => status.filter((x) => x === s).length;
+  const transfers = withGross.filter(
+    pl.col("stage_from").neq(pl.col("stage_to")),
+  ).height;
+  const partial = {
+    reporting_currency: a.reporting_currency,
+    from: ref(from),
+    to: ref(to),
+    facilities: {
+      stayed: countOf(MOVEMENT_STATUS.stayed),
+      new: countOf(MOVEMENT_STATUS.new),
+      derecognised: countOf(MOVEMENT_STATUS.derecognised),
+      written_off: countOf(MOVEMENT_STATUS.writtenOff),
+      transferred: transfers,
+    },
+    migration: await migration(withGross),
+    allowance: await reconcile(withGross, "allowance"),
+    gross_carrying_amount: await reconcile(withGross, "gross_carrying_amount"),
+  };
+  const checks = checkMovement(partial, a, b, tolerance);
+  const movement: Movement = { ...partial, checks };
+  const failed = checks.filter((c) => !c.passed);
+  if (failed.length > 0 && (opts.throwOnFailure ?? true)) {
+    throw new MovementError(
+      `Movement from ${from.dir} to ${to.dir} does not reconcile:\n` +
+        failed.map((c) => `  - ${c.name}: ${c.detail}`).join("\n"),
+    );
+  }
+  return { movement, facilities: withGross };
+}

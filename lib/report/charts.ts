@@ -1,0 +1,496 @@
+/**
+ * The run's charts, rendered server-side with Observable Plot through
+ * `lib/plot/` (SVG text plus an inline Jupyter display).
+ *
+ * Every chart is a function of a {@link ChartSource}: the loan results as a
+ * lazy frame and the FX rates that bring their amounts (held in the
+ * facility's currency, methodology §9) into the reporting currency. The
+ * aggregation runs in Polars, so only a few rows reach the chart, whatever
+ * the size of the book. Charts are bare SVGs (no Plot title or legend, which
+ * would wrap them in an HTML figure): titles live in the page or notebook
+ * around them, and series are labelled in the chart itself.
+ *
+ * @module
+ */
+import pl from "nodejs-polars";
+import { Plot, type PlotFigure, renderPlot } from "../plot/mod.ts";
+import type { DataQualityReport, RunFolder } from "./run_folder.ts";
+
+/** The loan results and the rates that convert them (summary.json fx.rates). */
+export interface ChartSource {
+  /** `loan_results.parquet` or C's `computeEcl` output, as a lazy frame. */
+  results: pl.LazyDataFrame;
+  /** Reporting-currency units per unit of each facility currency. */
+  rates: Record<string, number>;
+  /** The reporting currency, for axis labels. */
+  currency: string;
+}
+
+/** The chart source of a run folder. */
+export function chartSource(run: RunFolder): ChartSource {
+  return {
+    results: run.results,
+    rates: run.summary.fx.rates,
+    currency: run.summary.reporting_currency,
+  };
+}
+
+/** Stage colours shared by every chart and table of the reports. */
+export const STAGE_COLORS: Record<string, string> = {
+  "1": "#2e7d5b",
+  "2": "#d99a1e",
+  "3": "#b8322a",
+};
+
+const INK = "#1f2937";
+const ACCENT = "#2b5c8a";
+const WIDTH = 640;
+
+/** Compact amount for labels: 1.2M, 35k, 950. */
+export function formatAmount(v: number): string {
+  const a = Math.abs(v);
+  if (a >= 1e9) return `${(v / 1e9).toFixed(2)}bn`;
+  if (a >= 1e6) return `${(v / 1e6).toFixed(2)}m`;
+  if (a >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
+  return v.toFixed(a < 10 ? 2 : 0);
+}
+
+/** A share as a percentage with a precision that fits coverage ratios. */
+export function formatPercent(v: number): string {
+  if (!Number.isFinite(v)) return "–";
+  const p = v * 100;
+  return `${p.toFixed(Math.abs(p) < 1 ? 2 : 1)}%`;
+}
+
+/**
+ * Pipeline step: adds `rate` and the reporting-currency amounts `ead_rc`,
+ * `ecl_rc`, `ecl_model_rc` and one `<col>_rc` per extra column named.
+ * Facilities whose currency has no rate get null amounts, which the sums
+ * skip; {@link missingRateCurrencies} finds them first.
+ */
+export function inReportingCurrency(
+  results: pl.LazyDataFrame,
+  rates: Record<string, number>,
+  extra: string[] = [],
+): pl.LazyDataFrame {
+  const currencies = Object.keys(rates);
+  const table = pl.DataFrame({
+    currency: currencies,
+    rate: currencies.map((c) => rates[c]),
+  }, { schema: { currency: pl.Utf8, rate: pl.Float64 } }).lazy();
+  return results.join(table, { on: "currency", how: "left" }).withColumns(
+    ...["ead", "ecl", "ecl_model", ...extra].map((c) =>
+      pl.col(c).mul(pl.col("rate")).alias(`${c}_rc`)
+    ),
+  );
+}
+
+/** Currencies in the results that have no rate. */
+export async function missingRateCurrencies(
+  src: ChartSource,
+): Promise<string[]> {
+  const df = await src.results.select(pl.col("currency").unique()).collect();
+  return (df.getColumn("currency").toArray() as string[])
+    .filter((c) => c !== null && !(c in src.rates)).sort();
+}
+
+type Row = Record<string, unknown>;
+
+async function records(lf: pl.LazyDataFrame): Promise<Row[]> {
+  return (await lf.collect()).toRecords() as Row[];
+}
+
+/**
+ * Stage distribution: the share of facilities and of EAD in each stage, as
+ * two 100% bars labelled with stage and share (IFRS 9 §5.5.3 / §5.5.5).
+ *
+ * @example
+ * ```ts ignore
+ * const fig = await stageDistributionChart(chartSource(run));
+ * ```
+ */
+export async function stageDistributionChart(
+  src: ChartSource,
+): Promise<PlotFigure> {
+  const rows = await records(
+    inReportingCurrency(src.results, src.rates)
+      .groupBy("stage")
+      .agg(pl.len().cast(pl.Float64).alias("count"), pl.col("ead_rc").sum())
+      .sort("stage"),
+  );
+  const totalCount = rows.reduce((a, r) => a + (r.count as number), 0);
+  const totalEad = rows.reduce((a, r) => a + (r.ead_rc as number), 0);
+  const data = rows.flatMap((r) => [
+    {
+      measure: "Facilities",
+      stage: String(r.stage),
+      share: totalCount > 0 ? (r.count as number) / totalCount : 0,
+      value: `${r.count}`,
+    },
+    {
+      measure: `EAD (${src.currency})`,
+      stage: String(r.stage),
+      share: totalEad > 0 ? (r.ead_rc as number) / totalEad : 0,
+      value: formatAmount(r.ead_rc as number),
+    },
+  ]);
+  return renderPlot({
+    width: WIDTH,
+    height: 150,
+    marginLeft: 90,
+    x: { label: "share", tickFormat: "%", domain: [0, 1] },
+    y: { label: null, domain: ["Facilities", `EAD (${src.currency})`] },
+    color: {
+      domain: Object.keys(STAGE_COLORS),
+      range: Object.values(STAGE_COLORS),
+    },
+    marks: [
+      Plot.barX(data, {
+        x: "share",
+        y: "measure",
+        fill: "stage",
+        order: "stage",
+        insetRight: 1,
+      }),
+      Plot.text(
+        data,
+        Plot.stackX({
+          x: "share",
+          y: "measure",
+          z: "stage",
+          order: "stage",
+          // Full label where the segment has room, the share alone where
+          // it is narrow, nothing where even that would overflow.
+          text: (d: { stage: string; share: number; value: string }) =>
+            d.share >= 0.25
+              ? `S${d.stage} ${formatPercent(d.share)} (${d.value})`
+              : d.share >= 0.06
+              ? formatPercent(d.share)
+              : "",
+          fill: "white",
+          fontWeight: 600,
+        }),
+      ),
+      Plot.ruleX([0]),
+    ],
+  });
+}
+
+/** Dimensions the ECL chart groups by. */
+export type EclDimension = "stage" | "product" | "region" | "segment";
+
+/**
+ * ECL by stage, product, region or segment in the reporting currency, one
+ * bar per group, labelled with its ECL and coverage ratio (ECL / EAD).
+ * Stages are vertical bars in stage order; other dimensions are horizontal
+ * bars, largest ECL first, so that twenty regions stay legible.
+ */
+export async function eclByChart(
+  src: ChartSource,
+  by: EclDimension,
+): Promise<PlotFigure> {
+  const rows = (await records(
+    inReportingCurrency(src.results, src.rates)
+      .groupBy(by)
+      .agg(pl.col("ecl_rc").sum(), pl.col("ead_rc").sum())
+      .sort(by),
+  )).map((r) => ({
+    key: String(r[by] ?? "(none)"),
+    ecl: r.ecl_rc as number,
+    coverage: (r.ead_rc as number) > 0
+      ? (r.ecl_rc as number) / (r.ead_rc as number)
+      : 0,
+  }));
+  const label = (d: { coverage: number; ecl: number }) =>
+    `${formatAmount(d.ecl)} · ${formatPercent(d.coverage)}`;
+  if (by === "stage") {
+    return renderPlot({
+      width: WIDTH,
+      height: 260,
+      marginTop: 24,
+      marginLeft: 60,
+      x: { label: "stage", domain: rows.map((r) => r.key) },
+      y: { label: `ECL (${src.currency})`, grid: true, tickFormat: "~s" },
+      marks: [
+        Plot.barY(rows, {
+          x: "key",
+          y: "ecl",
+          fill: (d: { key: string }) => STAGE_COLORS[d.key],
+        }),
+        Plot.text(rows, { x: "key", y: "ecl", dy: -8, text: label, fill: INK }),
+        Plot.ruleY([0]),
+      ],
+    });
+  }
+  rows.sort((a, b) => b.ecl - a.ecl);
+  return renderPlot({
+    width: WIDTH,
+    height: 40 + 20 * Math.max(1, rows.length),
+    marginLeft: 150,
+    marginRight: 110,
+    x: { label: `ECL (${src.currency})`, grid: true, tickFormat: "~s" },
+    y: { label: null, domain: rows.map((r) => r.key) },
+    marks: [
+      Plot.barX(rows, { x: "ecl", y: "key", fill: ACCENT }),
+      Plot.text(rows, {
+        x: "ecl",
+        y: "key",
+        dx: 6,
+        textAnchor: "start",
+        text: label,
+        fill: INK,
+      }),
+      Plot.ruleX([0]),
+    ],
+  });
+}
+
+/** ECL columns of the loan results that hold one scenario each (§9). */
+export function scenarioColumns(results: pl.LazyDataFrame): string[] {
+  const fixed = new Set(["ecl_12m", "ecl_lifetime", "ecl_model", "ecl"]);
+  return results.columns.filter((c) =>
+    c.startsWith("ecl_") && !fixed.has(c) && !c.endsWith("_rc")
+  );
+}
+
+/**
+ * Each scenario's ECL side by side with the probability-weighted model ECL
+ * and the ECL after overlays (methodology §8), in the reporting currency.
+ */
+export async function scenarioEclChart(src: ChartSource): Promise<PlotFigure> {
+  const cols = scenarioColumns(src.results);
+  const sums = await records(
+    inReportingCurrency(src.results, src.rates, cols).select(
+      ...cols.map((c) => pl.col(`${c}_rc`).sum().alias(c)),
+      pl.col("ecl_model_rc").sum().alias("ecl_model"),
+      pl.col("ecl_rc").sum().alias("ecl"),
+    ),
+  );
+  const s = sums[0] ?? {};
+  const data = [
+    ...cols.map((c) => ({
+      name: c.slice(4),
+      ecl: s[c] as number,
+      kind: "scenario",
+    })),
+    { name: "weighted", ecl: s.ecl_model as number, kind: "weighted" },
+    { name: "after overlays", ecl: s.ecl as number, kind: "final" },
+  ];
+  return renderPlot({
+    width: WIDTH,
+    height: 260,
+    marginTop: 24,
+    marginLeft: 60,
+    x: { label: null, domain: data.map((d) => d.name) },
+    y: { label: `ECL (${src.currency})`, grid: true, tickFormat: "~s" },
+    color: {
+      domain: ["scenario", "weighted", "final"],
+      range: ["#8aa9c7", ACCENT, INK],
+    },
+    marks: [
+      Plot.barY(data, { x: "name", y: "ecl", fill: "kind" }),
+      Plot.text(data, {
+        x: "name",
+        y: "ecl",
+        dy: -8,
+        text: (d: { ecl: number }) => formatAmount(d.ecl),
+        fill: INK,
+      }),
+      Plot.ruleY([0]),
+    ],
+  });
+}
+
+/** Which parameter a distribution chart shows. */
+export type ParameterColumn = "pd_12m" | "lgd";
+
+/**
+ * Distribution of the 12-month PD (bins of a fifth of a decade on a log
+ * axis, PDs span orders of magnitude) or of the LGD (bins of 0.05), as
+ * facility counts, bars coloured by stage and stacked.
+ */
+export async function parameterDistributionChart(
+  src: ChartSource,
+  column: ParameterColumn,
+): Promise<PlotFigure> {
+  const isPd = column === "pd_12m";
+  const width = isPd ? 0.2 : 0.05;
+  const x = isPd ? pl.col(column).log(10) : pl.col(column);
+  const rows = await records(
+    src.results
+      .filter(pl.col(column).gt(isPd ? 0 : -1))
+      .select(
+        pl.col("stage").cast(pl.Utf8).alias("stage"),
+        // Clip so that an LGD or PD of exactly 1 falls in the last bin.
+        x.div(width).floor().clip(isPd ? -1e9 : 0, isPd ? -1 : 1 / width - 1)
+          .alias("bin"),
+      )
+      .groupBy(["bin", "stage"])
+      .agg(pl.len().cast(pl.Float64).alias("count"))
+      .sort(["bin", "stage"]),
+  );
+  const data = rows.map((r) => {
+    const lo = (r.bin as number) * width;
+    return {
+      stage: r.stage as string,
+      count: r.count as number,
+      x1: isPd ? 10 ** lo : lo,
+      x2: isPd ? 10 ** (lo + width) : lo + width,
+    };
+  });
+  return renderPlot({
+    width: WIDTH,
+    height: 240,
+    marginLeft: 60,
+    x: isPd
+      ? { type: "log", label: "12-month PD", tickFormat: "~%" }
+      : { label: "LGD", tickFormat: "%", domain: [0, 1] },
+    y: { label: "facilities", grid: true, tickFormat: "~s" },
+    color: {
+      domain: Object.keys(STAGE_COLORS),
+      range: Object.values(STAGE_COLORS),
+    },
+    marks: [
+      Plot.rectY(
+        data,
+        Plot.stackY({
+          x1: "x1",
+          x2: "x2",
+          y: "count",
+          fill: "stage",
+          insetLeft: 0.5,
+        }),
+      ),
+      Plot.ruleY([0]),
+    ],
+  });
+}
+
+/**
+ * The `n` facilities with the largest ECL in the reporting currency,
+ * labelled with product and stage.
+ */
+export async function topExposuresChart(
+  src: ChartSource,
+  n = 10,
+): Promise<PlotFigure> {
+  const rows = await records(
+    inReportingCurrency(src.results, src.rates)
+      .sort("ecl_rc", true)
+      .head(n)
+      .select("loan_id", "product", "stage", "ecl_rc", "ead_rc"),
+  );
+  const data = rows.map((r) => ({
+    label: `${r.loan_id} · ${r.product} · S${r.stage}`,
+    stage: String(r.stage),
+    ecl: r.ecl_rc as number,
+    ead: r.ead_rc as number,
+  }));
+  return renderPlot({
+    width: WIDTH,
+    height: 40 + 22 * Math.max(1, data.length),
+    marginLeft: 200,
+    marginRight: 110,
+    x: { label: `ECL (${src.currency})`, grid: true, tickFormat: "~s" },
+    y: { label: null, domain: data.map((d) => d.label) },
+    color: {
+      domain: Object.keys(STAGE_COLORS),
+      range: Object.values(STAGE_COLORS),
+    },
+    marks: [
+      Plot.barX(data, { x: "ecl", y: "label", fill: "stage" }),
+      Plot.text(data, {
+        x: "ecl",
+        y: "label",
+        dx: 6,
+        textAnchor: "start",
+        text: (d: { ecl: number; ead: number }) =>
+          `${formatAmount(d.ecl)} of ${formatAmount(d.ead)}`,
+        fill: INK,
+      }),
+      Plot.ruleX([0]),
+    ],
+  });
+}
+
+/**
+ * Rows failed per validation rule (the validator's data_quality.json),
+ * rules without failures left out; an explicit "no failures" note when
+ * every rule passed, so an empty chart is never ambiguous.
+ */
+export function dataQualityChart(dq: DataQualityReport): PlotFigure {
+  const data = dq.rules.filter((r) => r.rows_failed > 0)
+    .sort((a, b) => b.rows_failed - a.rows_failed)
+    .map((r) => ({ code: r.code, failed: r.rows_failed }));
+  if (data.length === 0) {
+    return renderPlot({
+      width: WIDTH,
+      height: 60,
+      axis: null,
+      marks: [
+        Plot.text(["No validation rule failed"], {
+          frameAnchor: "middle",
+          fill: INK,
+          fontSize: 14,
+        }),
+      ],
+    });
+  }
+  return renderPlot({
+    width: WIDTH,
+    height: 40 + 22 * data.length,
+    marginLeft: 230,
+    marginRight: 50,
+    x: { label: "rows failed", grid: true, tickFormat: "~s" },
+    y: { label: null, domain: data.map((d) => d.code) },
+    marks: [
+      Plot.barX(data, { x: "failed", y: "code", fill: "#b8322a" }),
+      Plot.text(data, {
+        x: "failed",
+        y: "code",
+        dx: 6,
+        textAnchor: "start",
+        text: (d: { failed: number }) => String(d.failed),
+        fill: INK,
+      }),
+      Plot.ruleX([0]),
+    ],
+  });
+}
+
+/** Every chart of a run, keyed by a stable id (the report's anchors). */
+export interface RunCharts {
+  stages: PlotFigure;
+  eclByStage: PlotFigure;
+  eclByProduct: PlotFigure;
+  eclByRegion: PlotFigure;
+  scenarios: PlotFigure;
+  pd: PlotFigure;
+  lgd: PlotFigure;
+  top: PlotFigure;
+  dataQuality: PlotFigure | null;
+}
+
+/**
+ * All charts of one run folder, for the report and for a notebook.
+ *
+ * @example
+ * ```ts ignore
+ * const charts = await runCharts(await readRunFolder(dir));
+ * charts.eclByStage; // displays inline in a notebook
+ * ```
+ */
+export async function runCharts(run: RunFolder): Promise<RunCharts> {
+  const src = chartSource(run);
+  return {
+    stages: await stageDistributionChart(src),
+    eclByStage: await eclByChart(src, "stage"),
+    eclByProduct: await eclByChart(src, "product"),
+    eclByRegion: await eclByChart(src, "region"),
+    scenarios: await scenarioEclChart(src),
+    pd: await parameterDistributionChart(src, "pd_12m"),
+    lgd: await parameterDistributionChart(src, "lgd"),
+    top: await topExposuresChart(src),
+    dataQuality: run.dataQuality ? dataQualityChart(run.dataQuality) : null,
+  };
+}

@@ -1,0 +1,225 @@
+/**
+ * Reading a run folder (architecture.md, "A run's outputs"): the JSON files
+ * as typed objects and the Parquet tables as lazy frames.
+ *
+ * The report, the movement analysis and the dashboards all read run folders
+ * through this module, so the run-folder contract is written down once. A
+ * run folder is read from the directory given, never resolved from its run
+ * id: the report is written while the folder still has its temporary
+ * `.<run_id>.partial-*` name.
+ *
+ * @module
+ */
+import pl from "nodejs-polars";
+
+/** One aggregate row of `summary.json` (amounts in the reporting currency). */
+export interface SummaryGroup {
+  key: string;
+  count: number;
+  gross_carrying_amount: number;
+  ead: number;
+  ecl: number;
+  /** `ecl / ead`. */
+  coverage: number;
+}
+
+/** A currency row: the group plus its amounts in the facility currency. */
+export interface CurrencyGroup extends SummaryGroup {
+  ead_local: number;
+  ecl_local: number;
+}
+
+/** The FX table a run used: reporting-currency units per unit of `CUR`. */
+export interface RunFx {
+  file: string;
+  sha256: string;
+  base: string;
+  as_of: string;
+  rates: Record<string, number>;
+}
+
+/** `summary.json` of a run folder. */
+export interface RunSummary {
+  run_id: string;
+  reporting_date: string;
+  reporting_currency: string;
+  fx: RunFx;
+  scenarios: { name: string; weight: number; ecl: number }[];
+  totals: {
+    count: number;
+    gross_carrying_amount: number;
+    ead: number;
+    ecl_model: number;
+    ecl: number;
+    coverage: number;
+  };
+  by_stage: SummaryGroup[];
+  by_product: SummaryGroup[];
+  by_segment: SummaryGroup[];
+  by_region: SummaryGroup[];
+  by_currency: CurrencyGroup[];
+  overlays: {
+    name: string;
+    reason: string;
+    facilities: number;
+    ecl_impact: number;
+  }[];
+}
+
+/** `manifest.json` of a run folder. */
+export interface RunManifest {
+  run_id: string;
+  status: string;
+  reporting_date: string;
+  started_at: string;
+  /** Null while the run is still writing its folder. */
+  finished_at: string | null;
+  code_version: string;
+  inputs: Record<string, { path: string; sha256: string }>;
+  rows: { read: number; valid: number; rejected: number; computed: number };
+  timings_ms: Record<string, number>;
+}
+
+/** One validation rule's line in `data_quality.json`. */
+export interface DataQualityRule {
+  code: string;
+  description: string;
+  rows_checked: number;
+  rows_failed: number;
+  examples: string[];
+}
+
+/** `data_quality.json` of a run folder (the validator's report). */
+export interface DataQualityReport {
+  file: string;
+  reporting_date: string;
+  rows_read: number;
+  rows_valid: number;
+  rows_rejected: number;
+  reject_rate: number;
+  max_reject_rate: number;
+  passed: boolean;
+  rules: DataQualityRule[];
+}
+
+/** The files of one run folder, read. */
+export interface RunFolder {
+  /** The directory the run was read from. */
+  dir: string;
+  summary: RunSummary;
+  /** Absent when the folder has no `manifest.json` yet (mid-run). */
+  manifest: RunManifest | null;
+  /** Absent when the folder has no `data_quality.json`. */
+  dataQuality: DataQualityReport | null;
+  /** `loan_results.parquet`: methodology §9, amounts in facility currency. */
+  results: pl.LazyDataFrame;
+  /** `carrying_amounts.parquet`: loan_id, currency, gross, write-off. */
+  carrying: pl.LazyDataFrame;
+}
+
+/** Thrown when a run folder is missing a file or a file breaks the contract. */
+export class RunFolderError extends Error {
+  /**
+   * @param dir The run folder.
+   * @param file The file inside it, or `""` for the folder itself.
+   * @param detail What is wrong.
+   */
+  constructor(readonly dir: string, readonly file: string, detail: string) {
+    super(
+      `Cannot read run folder ${dir}${file ? `: ${file}` : ""}: ${detail}`,
+    );
+    this.name = "RunFolderError";
+  }
+}
+
+/** Joins a folder and a file name without depending on `node:path`. */
+export function joinPath(dir: string, file: string): string {
+  return dir.endsWith("/") ? `${dir}${file}` : `${dir}/${file}`;
+}
+
+async function readJson<T>(
+  dir: string,
+  file: string,
+  required: boolean,
+): Promise<T | null> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(joinPath(dir, file));
+  } catch (e) {
+    if (!required && e instanceof Deno.errors.NotFound) return null;
+    throw new RunFolderError(dir, file, (e as Error).message);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new RunFolderError(
+      dir,
+      file,
+      `not valid JSON: ${(e as Error).message}`,
+    );
+  }
+}
+
+function requireFile(dir: string, file: string): string {
+  const path = joinPath(dir, file);
+  try {
+    Deno.statSync(path);
+  } catch (e) {
+    throw new RunFolderError(dir, file, (e as Error).message);
+  }
+  return path;
+}
+
+function checkSummary(dir: string, s: RunSummary): void {
+  const missing = [
+    "run_id",
+    "reporting_date",
+    "reporting_currency",
+    "fx",
+    "totals",
+    "by_stage",
+  ].filter((k) => (s as unknown as Record<string, unknown>)[k] === undefined);
+  if (missing.length > 0) {
+    throw new RunFolderError(
+      dir,
+      "summary.json",
+      `missing key${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`,
+    );
+  }
+  if (typeof s.fx.rates !== "object" || s.fx.rates === null) {
+    throw new RunFolderError(dir, "summary.json", "key fx.rates is missing");
+  }
+}
+
+/**
+ * Reads a run folder: `summary.json` (required), `manifest.json` and
+ * `data_quality.json` (optional), and lazy scans of `loan_results.parquet`
+ * and `carrying_amounts.parquet` (required).
+ *
+ * @example
+ * ```ts ignore
+ * const run = await readRunFolder("data/runs/2025-12-31_ab12");
+ * console.log(run.summary.totals.ecl);
+ * ```
+ *
+ * @param dir The run folder, possibly still under its temporary name.
+ * @throws {RunFolderError} Naming the folder, the file and the problem.
+ */
+export async function readRunFolder(dir: string): Promise<RunFolder> {
+  const summary = (await readJson<RunSummary>(dir, "summary.json", true))!;
+  checkSummary(dir, summary);
+  const manifest = await readJson<RunManifest>(dir, "manifest.json", false);
+  const dataQuality = await readJson<DataQualityReport>(
+    dir,
+    "data_quality.json",
+    false,
+  );
+  const results = pl.scanParquet(requireFile(dir, "loan_results.parquet"));
+  const carrying = pl.scanParquet(requireFile(dir, "carrying_amounts.parquet"));
+  return { dir, summary, manifest, dataQuality, results, carrying };
+}
+
+/** The stage number a `by_stage` key names (`"1"`, `"stage 1"`, `1`). */
+export function stageOfKey(key: string | number): number {
+  return Number(String(key).replace(/\D/g, ""));
+}

@@ -1,0 +1,296 @@
+/**
+ * A star schema for BI tools (Power BI, Looker Studio over BigQuery) from
+ * one or more run folders: a facility fact table with one row per facility
+ * and reporting date, and stage, product, region and date dimensions joined
+ * by integer surrogate keys. Every table is written as Parquet and as CSV
+ * (UTF-8, header row, `.` decimal point), with a README on loading it.
+ *
+ * Amounts are given both in the facility currency (as computed, methodology
+ * §9) and in the reporting currency with the run's own FX rate, so a report
+ * can sum across currencies without redoing the conversion.
+ *
+ * @module
+ */
+import pl from "nodejs-polars";
+import { joinPath, readRunFolder, type RunFolder } from "./run_folder.ts";
+
+/** Stage descriptions for the stage dimension (IFRS 9 §5.5.3, §5.5.5). */
+const STAGE_ROWS = [
+  {
+    stage_key: 1,
+    stage: "Stage 1",
+    measurement: "12-month ECL",
+    description: "Performing: no significant increase in credit risk",
+  },
+  {
+    stage_key: 2,
+    stage: "Stage 2",
+    measurement: "Lifetime ECL",
+    description:
+      "Significant increase in credit risk since initial recognition",
+  },
+  {
+    stage_key: 3,
+    stage: "Stage 3",
+    measurement: "Lifetime ECL",
+    description: "Credit-impaired",
+  },
+];
+
+/** The tables {@link exportStarSchema} writes, by name. */
+export const STAR_TABLES = [
+  "fact_facility",
+  "dim_stage",
+  "dim_product",
+  "dim_region",
+  "dim_date",
+] as const;
+
+/** What {@link exportStarSchema} wrote. */
+export interface StarSchemaExport {
+  outDir: string;
+  /** Rows per table. */
+  rows: Record<(typeof STAR_TABLES)[number], number>;
+  /** Every file written, Parquet and CSV. */
+  files: string[];
+}
+
+/** `YYYY-MM-DD` to the integer date key `YYYYMMDD`. */
+export function dateKey(date: string): number {
+  return Number(date.replaceAll("-", ""));
+}
+
+/** One run's facilities with the fact columns, lazily. */
+function runFacts(run: RunFolder): pl.LazyDataFrame {
+  const rates = run.summary.fx.rates;
+  const currencies = Object.keys(rates);
+  const rateFrame = pl.DataFrame({
+    currency: currencies,
+    fx_rate: currencies.map((c) => rates[c]),
+  }, { schema: { currency: pl.Utf8, fx_rate: pl.Float64 } }).lazy();
+  const carrying = run.carrying.select(
+    pl.col("loan_id"),
+    pl.col("gross_carrying_amount").cast(pl.Float64),
+    pl.col("write_off_amount").cast(pl.Float64).fillNull(0),
+  );
+  const rc = (c: string) => pl.col(c).mul(pl.col("fx_rate")).alias(`${c}_rc`);
+  return run.results
+    .join(carrying, { on: "loan_id", how: "left" })
+    .join(rateFrame, { on: "currency", how: "left" })
+    .select(
+      pl.lit(dateKey(run.summary.reporting_date)).cast(pl.Int32).alias(
+        "date_key",
+      ),
+      pl.lit(run.summary.run_id).alias("run_id"),
+      pl.col("loan_id"),
+      pl.col("stage").cast(pl.Int32).alias("stage_key"),
+      pl.col("product"),
+      pl.col("region").fillNull("(none)"),
+      pl.col("segment"),
+      pl.col("currency"),
+      pl.col("stage_reason"),
+      pl.col("remaining_term_months").cast(pl.Int32),
+      pl.col("pd_12m"),
+      pl.col("pd_lifetime"),
+      pl.col("lgd"),
+      pl.col("gross_carrying_amount"),
+      pl.col("write_off_amount"),
+      pl.col("ead"),
+      pl.col("ecl_12m"),
+      pl.col("ecl_lifetime"),
+      pl.col("ecl_model"),
+      pl.col("ecl"),
+      pl.col("fx_rate"),
+      rc("gross_carrying_amount"),
+      rc("write_off_amount"),
+      rc("ead"),
+      rc("ecl_model"),
+      rc("ecl"),
+    );
+}
+
+function keyed(values: string[], name: string): pl.DataFrame {
+  const sorted = [...new Set(values)].sort();
+  return pl.DataFrame({
+    [`${name}_key`]: sorted.map((_, i) => i + 1),
+    [name]: sorted,
+  }, { schema: { [`${name}_key`]: pl.Int32, [name]: pl.Utf8 } });
+}
+
+/**
+ * Exports the star schema of the given run folders into `outDir`:
+ * `fact_facility`, `dim_stage`, `dim_product`, `dim_region` and
+ * `dim_date`, each as `.parquet` and `.csv`, plus `README.md`.
+ *
+ * @example
+ * ```ts ignore
+ * await exportStarSchema(["data/runs/2025-12-31", "data/runs/2026-03-31"], "data/bi");
+ * ```
+ *
+ * @throws {RunFolderError} When a run folder lacks a required file.
+ * @throws {RangeError} When two runs share a reporting date or a currency
+ *   has no rate (it would vanish from reporting-currency sums).
+ */
+export async function exportStarSchema(
+  runDirs: string[],
+  outDir: string,
+): Promise<StarSchemaExport> {
+  if (runDirs.length === 0) {
+    throw new RangeError("Cannot export star schema: no run folder given");
+  }
+  const runs = await Promise.all(runDirs.map(readRunFolder));
+  runs.sort((a, b) =>
+    a.summary.reporting_date.localeCompare(b.summary.reporting_date)
+  );
+  const seen = new Map<string, string>();
+  for (const r of runs) {
+    const prev = seen.get(r.summary.reporting_date);
+    if (prev) {
+      throw new RangeError(
+        `Cannot export star schema: runs ${prev} and ${r.dir} share reporting date ${r.summary.reporting_date}`,
+      );
+    }
+    seen.set(r.summary.reporting_date, r.dir);
+  }
+  const facts = await pl.concat(runs.map(runFacts)).collect();
+  const noRate = facts.filter(pl.col("fx_rate").isNull());
+  if (noRate.height > 0) {
+    throw new RangeError(
+      `Cannot export star schema: currency ${
+        noRate.getColumn("currency").get(0)
+      } of loan ${
+        noRate.getColumn("loan_id").get(0)
+      } has no rate in summary.json fx.rates of run ${
+        noRate.getColumn("run_id").get(0)
+      }`,
+    );
+  }
+  const dimProduct = keyed(
+    facts.getColumn("product").toArray() as string[],
+    "product",
+  );
+  const dimRegion = keyed(
+    facts.getColumn("region").toArray() as string[],
+    "region",
+  );
+  const dimStage = pl.DataFrame(STAGE_ROWS, {
+    schema: {
+      stage_key: pl.Int32,
+      stage: pl.Utf8,
+      measurement: pl.Utf8,
+      description: pl.Utf8,
+    },
+  });
+  const dimDate = pl.DataFrame({
+    date_key: runs.map((r) => dateKey(r.summary.reporting_date)),
+    date: runs.map((r) => new Date(`${r.summary.reporting_date}T00:00:00Z`)),
+    year: runs.map((r) => Number(r.summary.reporting_date.slice(0, 4))),
+    quarter: runs.map((r) =>
+      Math.ceil(Number(r.summary.reporting_date.slice(5, 7)) / 3)
+    ),
+    month: runs.map((r) => Number(r.summary.reporting_date.slice(5, 7))),
+    quarter_label: runs.map((r) =>
+      `${r.summary.reporting_date.slice(0, 4)} Q${
+        Math.ceil(Number(r.summary.reporting_date.slice(5, 7)) / 3)
+      }`
+    ),
+    run_id: runs.map((r) => r.summary.run_id),
+    reporting_currency: runs.map((r) => r.summary.reporting_currency),
+  }, {
+    schema: {
+      date_key: pl.Int32,
+      date: pl.Date,
+      year: pl.Int32,
+      quarter: pl.Int32,
+      month: pl.Int32,
+      quarter_label: pl.Utf8,
+      run_id: pl.Utf8,
+      reporting_currency: pl.Utf8,
+    },
+  });
+  const fact = facts
+    .join(dimProduct, { on: "product" })
+    .join(dimRegion, { on: "region" })
+    .select(
+      "date_key",
+      "loan_id",
+      "stage_key",
+      "product_key",
+      "region_key",
+      ...facts.columns.filter((c) =>
+        !["date_key", "loan_id", "stage_key", "product", "region"].includes(c)
+      ),
+    )
+    .sort(["date_key", "loan_id"]);
+
+  await Deno.mkdir(outDir, { recursive: true });
+  const tables: Record<(typeof STAR_TABLES)[number], pl.DataFrame> = {
+    fact_facility: fact,
+    dim_stage: dimStage,
+    dim_product: dimProduct,
+    dim_region: dimRegion,
+    dim_date: dimDate,
+  };
+  const files: string[] = [];
+  const rows = {} as StarSchemaExport["rows"];
+  for (const name of STAR_TABLES) {
+    const df = tables[name];
+    const parquet = joinPath(outDir, `${name}.parquet`);
+    const csv = joinPath(outDir, `${name}.csv`);
+    df.writeParquet(parquet);
+    df.writeCSV(csv);
+    files.push(parquet, csv);
+    rows[name] = df.height;
+  }
+  const readme = joinPath(outDir, "README.md");
+  await Deno.writeTextFile(readme, starSchemaReadme(runs, rows));
+  files.push(readme);
+  return { outDir, rows, files };
+}
+
+function starSchemaReadme(
+  runs: RunFolder[],
+  rows: StarSchemaExport["rows"],
+): string {
+  const cur = runs[0].summary.reporting_currency;
+  return `# IFRS 9 ECL star schema
+
+Exported from ${runs.length} run folder(s): ${
+    runs.map((r) => `${r.summary.run_id} (${r.summary.reporting_date})`).join(
+      ", ",
+    )
+  }.
+Every table is here as Parquet and as CSV (UTF-8, header row, \`.\` decimal point, ISO dates).
+
+| table | rows | grain | key |
+|---|---|---|---|
+| fact_facility | ${rows.fact_facility} | one facility at one reporting date | date_key + loan_id |
+| dim_stage | ${rows.dim_stage} | IFRS 9 stage | stage_key (1, 2, 3) |
+| dim_product | ${rows.dim_product} | product | product_key |
+| dim_region | ${rows.dim_region} | region | region_key |
+| dim_date | ${rows.dim_date} | reporting date (one run) | date_key (YYYYMMDD) |
+
+Amounts: columns without suffix are in the facility's currency (methodology §9);
+columns ending \`_rc\` are in the reporting currency (${cur}), converted with the
+run's FX rate (\`fx_rate\` = ${cur} per unit of the facility currency). Sum only
+\`_rc\` columns across currencies.
+
+## Power BI
+
+1. Get data > Parquet (or Text/CSV) and load the five files.
+2. Model view: relate \`fact_facility[stage_key]\` to \`dim_stage[stage_key]\`,
+   \`product_key\`, \`region_key\` and \`date_key\` likewise; many-to-one, single
+   direction from dimension to fact.
+3. Mark \`dim_date\` as a date table on \`dim_date[date]\`.
+4. Measures, for example:
+   - \`ECL = SUM(fact_facility[ecl_rc])\`
+   - \`EAD = SUM(fact_facility[ead_rc])\`
+   - \`Coverage = DIVIDE([ECL], [EAD])\`
+
+## BigQuery / Looker Studio
+
+Load each Parquet file into one dataset with the table name of the file
+(\`bq load --source_format=PARQUET DATASET.fact_facility fact_facility.parquet\`),
+then create the views in \`dashboards/bigquery/\` and point Looker Studio at them.
+`;
+}

@@ -1,0 +1,95 @@
+/**
+ * `deno task movement --from RUN_DIR --to RUN_DIR --out DIR`: the movement
+ * between two reporting dates (docs/movement.md). Writes movement.json,
+ * movement.parquet, movement_facilities.parquet and movement.html into DIR
+ * and prints the loss-allowance reconciliation. Exits 1 when the runs
+ * cannot be compared or an invariant fails (the message names them), 2 on
+ * bad arguments.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  computeMovement,
+  MovementError,
+  writeMovementOutputs,
+} from "../lib/movement/mod.ts";
+import { readRunFolder, RunFolderError } from "../lib/report/run_folder.ts";
+import { fmtAmount } from "../lib/report/html.ts";
+
+const USAGE =
+  `Usage: deno task movement --from RUN_DIR --to RUN_DIR --out DIR [--tolerance X]
+
+  --from RUN_DIR   run folder of the earlier reporting date
+  --to RUN_DIR     run folder of the later reporting date
+  --out DIR        folder for movement.json, movement.parquet, movement.html
+  --tolerance X    largest difference accepted by the invariants (default 0.005)`;
+
+function usage(message: string): never {
+  console.error(`${message}\n\n${USAGE}`);
+  Deno.exit(2);
+}
+
+let values;
+try {
+  values = parseArgs({
+    args: Deno.args,
+    options: {
+      from: { type: "string" },
+      to: { type: "string" },
+      out: { type: "string" },
+      tolerance: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  }).values;
+} catch (e) {
+  usage((e as Error).message);
+}
+if (values.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+if (!values.from || !values.to || !values.out) {
+  usage("--from, --to and --out are required");
+}
+const tolerance = values.tolerance === undefined
+  ? undefined
+  : Number(values.tolerance);
+if (tolerance !== undefined && !(tolerance >= 0)) {
+  usage(`--tolerance must be a number >= 0, got ${values.tolerance}`);
+}
+
+try {
+  const from = await readRunFolder(values.from);
+  const to = await readRunFolder(values.to);
+  const { movement, facilities } = await computeMovement(from, to, {
+    tolerance,
+  });
+  const files = await writeMovementOutputs(movement, facilities, values.out);
+  const cur = movement.reporting_currency;
+  console.log(
+    `Loss allowance ${movement.from.reporting_date} -> ${movement.to.reporting_date} (${cur})`,
+  );
+  const pad = (s: string, n: number) => s.padStart(n);
+  console.log(
+    `${"".padEnd(36)}${pad("stage 1", 18)}${pad("stage 2", 18)}${
+      pad("stage 3", 18)
+    }${pad("total", 18)}`,
+  );
+  for (const l of movement.allowance.lines) {
+    console.log(
+      `${l.key.padEnd(36)}${pad(fmtAmount(l.by_stage["1"]), 18)}${
+        pad(fmtAmount(l.by_stage["2"]), 18)
+      }${pad(fmtAmount(l.by_stage["3"]), 18)}${pad(fmtAmount(l.total), 18)}`,
+    );
+  }
+  console.log(`${movement.checks.length} invariants hold`);
+  console.log(files.html);
+} catch (e) {
+  if (e instanceof MovementError || e instanceof RunFolderError) {
+    console.error(e.message);
+    Deno.exit(1);
+  }
+  throw e;
+}

@@ -1,0 +1,174 @@
+/**
+ * The movement analysis on a hand-built book whose every reconciliation line
+ * is worked out by hand below (docs/movement.md §3).
+ *
+ * Earlier run (2025-12-31, USD at 0.9 EUR), later run (2026-03-31, USD at
+ * 0.8 EUR):
+ *
+ * | loan | earlier                     | later                                   |
+ * |------|-----------------------------|-----------------------------------------|
+ * | L1   | EUR, stage 1, ECL 10, 1000  | stage 2, ECL 25, 950                    |
+ * | L2   | USD, stage 2, ECL 300, 500  | stage 3, ECL 0, 0, written off 450 USD  |
+ * | L3   | EUR, stage 1, ECL 5, 800    | absent (repaid)                         |
+ * | L4   | absent                      | USD, stage 1, ECL 20, 2000 (new)        |
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import {
+  computeMovement,
+  type Movement,
+  MovementError,
+  type Reconciliation,
+} from "../../lib/movement/mod.ts";
+import { readRunFolder } from "../../lib/report/run_folder.ts";
+import { writeFixtureRun } from "../report/_run_fixture.ts";
+
+async function handBuiltRuns() {
+  const root = await Deno.makeTempDir({ prefix: "movement_test_" });
+  const from = await writeFixtureRun(`${root}/from`, {
+    runId: "r1",
+    reportingDate: "2025-12-31",
+    rates: { EUR: 1, USD: 0.9 },
+    loans: [
+      { loan_id: "L1", currency: "EUR", stage: 1, ecl: 10, gross: 1000 },
+      { loan_id: "L2", currency: "USD", stage: 2, ecl: 300, gross: 500 },
+      { loan_id: "L3", currency: "EUR", stage: 1, ecl: 5, gross: 800 },
+    ],
+  });
+  const to = await writeFixtureRun(`${root}/to`, {
+    runId: "r2",
+    reportingDate: "2026-03-31",
+    rates: { EUR: 1, USD: 0.8 },
+    loans: [
+      { loan_id: "L1", currency: "EUR", stage: 2, ecl: 25, gross: 950 },
+      {
+        loan_id: "L2",
+        currency: "USD",
+        stage: 3,
+        ecl: 0,
+        gross: 0,
+        write_off: 450,
+      },
+      { loan_id: "L4", currency: "USD", stage: 1, ecl: 20, gross: 2000 },
+    ],
+  });
+  return { root, from: await readRunFolder(from), to: await readRunFolder(to) };
+}
+
+/** The line as [stage 1, stage 2, stage 3], rounded to 1e-9. */
+function line(r: Reconciliation, key: string): number[] {
+  const l = r.lines.find((x) => x.key === key)!;
+  return [l.by_stage["1"], l.by_stage["2"], l.by_stage["3"]].map((v) =>
+    Math.round(v * 1e9) / 1e9 + 0
+  );
+}
+
+let cached: Movement | undefined;
+async function movement(): Promise<Movement> {
+  if (cached) return cached;
+  const { root, from, to } = await handBuiltRuns();
+  cached = (await computeMovement(from, to)).movement;
+  await Deno.remove(root, { recursive: true });
+  return cached;
+}
+
+Deno.test("computeMovement() gives the hand-computed allowance lines", async () => {
+  const a = (await movement()).allowance;
+  // Opening: L1 10 + L3 5 in stage 1; L2 300 USD * 0.9 = 270 in stage 2.
+  assert.deepEqual(line(a, "opening"), [15, 270, 0]);
+  // L1 moves 1 -> 2 at its opening allowance 10; L2 2 -> 3 at 270.
+  assert.deepEqual(line(a, "transfer_to_stage_1"), [0, 0, 0]);
+  assert.deepEqual(line(a, "transfer_to_stage_2"), [-10, 10, 0]);
+  assert.deepEqual(line(a, "transfer_to_stage_3"), [0, -270, 270]);
+  // L4: 20 USD at the closing rate 0.8.
+  assert.deepEqual(line(a, "new_originated"), [16, 0, 0]);
+  // L3 repaid: its opening allowance leaves stage 1.
+  assert.deepEqual(line(a, "derecognised"), [-5, 0, 0]);
+  // L2: 450 USD written off at 0.8.
+  assert.deepEqual(line(a, "write_off"), [0, 0, -360]);
+  // L1: 25 - 10; L2: 0 - 300 * 0.8 + 360 (allowance topped up to the write-off).
+  assert.deepEqual(line(a, "remeasurement"), [0, 15, 120]);
+  // L2: 300 USD * (0.8 - 0.9).
+  assert.deepEqual(line(a, "fx"), [0, 0, -30]);
+  assert.deepEqual(line(a, "closing"), [16, 25, 0]);
+});
+
+Deno.test("computeMovement() gives the hand-computed gross carrying amount lines", async () => {
+  const g = (await movement()).gross_carrying_amount;
+  assert.deepEqual(line(g, "opening"), [1800, 450, 0]);
+  assert.deepEqual(line(g, "transfer_to_stage_2"), [-1000, 1000, 0]);
+  assert.deepEqual(line(g, "transfer_to_stage_3"), [0, -450, 450]);
+  assert.deepEqual(line(g, "new_originated"), [1600, 0, 0]);
+  assert.deepEqual(line(g, "derecognised"), [-800, 0, 0]);
+  // The same write-off as in the allowance table (IFRS 7 §35H/§35I).
+  assert.deepEqual(line(g, "write_off"), [0, 0, -360]);
+  // L1: 950 - 1000; L2: 0 - 500 * 0.8 + 360.
+  assert.deepEqual(line(g, "remeasurement"), [0, -50, -40]);
+  assert.deepEqual(line(g, "fx"), [0, 0, -50]);
+  assert.deepEqual(line(g, "closing"), [1600, 950, 0]);
+});
+
+Deno.test("computeMovement() builds the migration matrix with new, derecognised and written-off states", async () => {
+  const m = await movement();
+  const cells = Object.fromEntries(
+    m.migration.map((c) => [`${c.from}>${c.to}`, c]),
+  );
+  assert.deepEqual(Object.keys(cells).sort(), [
+    "1>2",
+    "1>derecognised",
+    "2>written_off",
+    "new>1",
+  ]);
+  assert.equal(cells["1>2"].count, 1);
+  assert.equal(cells["1>2"].gross_opening, 1000);
+  assert.equal(cells["1>2"].gross_closing, 950);
+  assert.equal(cells["2>written_off"].gross_opening, 450);
+  assert.equal(cells["new>1"].gross_closing, 1600);
+  assert.deepEqual(m.facilities, {
+    stayed: 1,
+    new: 1,
+    derecognised: 1,
+    written_off: 1,
+    transferred: 2,
+  });
+});
+
+Deno.test("computeMovement() reports every invariant as holding", async () => {
+  const m = await movement();
+  assert.ok(m.checks.length >= 10);
+  for (const c of m.checks) assert.ok(c.passed, `${c.name}: ${c.detail}`);
+});
+
+Deno.test("computeMovement() refuses runs whose totals do not match their loans", async () => {
+  const { root, from, to } = await handBuiltRuns();
+  to.summary.totals.ecl += 0.02;
+  await assert.rejects(
+    () => computeMovement(from, to),
+    (e: Error) =>
+      e instanceof MovementError &&
+      /allowance: closing equals the later run's totals: total is 41, expected 41.02/
+        .test(
+          e.message,
+        ),
+  );
+  const { movement } = await computeMovement(from, to, {
+    throwOnFailure: false,
+  });
+  assert.equal(movement.checks.filter((c) => !c.passed).length, 1);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("computeMovement() refuses a currency without a rate, naming it", async () => {
+  const { root, from, to } = await handBuiltRuns();
+  delete to.summary.fx.rates.USD;
+  await assert.rejects(
+    () => computeMovement(from, to),
+    /summary\.json: fx\.rates has no rate for USD/,
+  );
+  await assert.rejects(
+    () => computeMovement(to, from),
+    /is not before --to reporting date/,
+  );
+  await Deno.remove(root, { recursive: true });
+});

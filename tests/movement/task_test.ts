@@ -1,0 +1,109 @@
+/**
+ * `deno task movement` end to end on two hand-made run folders: the files
+ * it writes, what it prints, and its exit codes for bad arguments and
+ * runs that do not reconcile.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import pl from "nodejs-polars";
+import { writeFixtureRun } from "../report/_run_fixture.ts";
+
+const TASK = new URL("../../tasks/movement.ts", import.meta.url).pathname;
+
+async function runs(root: string) {
+  const from = await writeFixtureRun(`${root}/from`, {
+    runId: "r1",
+    reportingDate: "2025-12-31",
+    rates: { EUR: 1 },
+    loans: [
+      { loan_id: "A", currency: "EUR", stage: 1, ecl: 4, gross: 400 },
+      { loan_id: "B", currency: "EUR", stage: 1, ecl: 6, gross: 600 },
+    ],
+  });
+  const to = await writeFixtureRun(`${root}/to`, {
+    runId: "r2",
+    reportingDate: "2026-03-31",
+    rates: { EUR: 1 },
+    loans: [
+      { loan_id: "A", currency: "EUR", stage: 2, ecl: 20, gross: 380 },
+      { loan_id: "C", currency: "EUR", stage: 1, ecl: 3, gross: 300 },
+    ],
+  });
+  return { from, to };
+}
+
+async function task(...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", TASK, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+Deno.test("tasks/movement.ts writes movement.json, movement.parquet and movement.html", async () => {
+  const root = await Deno.makeTempDir({ prefix: "movement_task_" });
+  const { from, to } = await runs(root);
+  const r = await task("--from", from, "--to", to, "--out", `${root}/out`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.trim().endsWith(`${root}/out/movement.html`));
+  assert.match(r.stdout, /10 invariants hold/);
+  const json = JSON.parse(await Deno.readTextFile(`${root}/out/movement.json`));
+  // A: 4 moves to stage 2 and is remeasured by 16; B (6) repaid; C new (3).
+  const closing = json.allowance.lines.at(-1);
+  assert.deepEqual(closing.by_stage, { "1": 3, "2": 20, "3": 0 });
+  const lines = pl.readParquet(`${root}/out/movement.parquet`);
+  const total = (measure: string, line: string) =>
+    lines.filter(
+      pl.col("measure").eq(pl.lit(measure)).and(pl.col("line").eq(pl.lit(line)))
+        .and(pl.col("stage").eq(pl.lit("total"))),
+    ).getColumn("amount").get(0);
+  assert.equal(total("allowance", "remeasurement"), 16);
+  assert.equal(total("allowance", "derecognised"), -6);
+  assert.equal(total("gross_carrying_amount", "new_originated"), 300);
+  assert.equal(lines.height, 2 * 10 * 4);
+  const facilities = pl.readParquet(`${root}/out/movement_facilities.parquet`);
+  assert.deepEqual(
+    facilities.sort("loan_id").getColumn("status").toArray(),
+    ["stayed", "derecognised", "new"],
+  );
+  const html = await Deno.readTextFile(`${root}/out/movement.html`);
+  // Total and three stage waterfalls per table, and the heat map.
+  assert.equal((html.match(/<svg/g) ?? []).length, 9);
+  assert.doesNotMatch(html, /<script/i);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("tasks/movement.ts exits 1 naming the failed invariant, 2 on missing arguments", async () => {
+  const root = await Deno.makeTempDir({ prefix: "movement_task_" });
+  const { from, to } = await runs(root);
+  const summary = JSON.parse(await Deno.readTextFile(`${to}/summary.json`));
+  summary.totals.gross_carrying_amount += 1;
+  await Deno.writeTextFile(`${to}/summary.json`, JSON.stringify(summary));
+  const bad = await task("--from", from, "--to", to, "--out", `${root}/out`);
+  assert.equal(bad.code, 1);
+  assert.match(
+    bad.stderr,
+    /gross_carrying_amount: closing equals the later run's totals: total is 680, expected 681 \(off by -1\)/,
+  );
+  const usage = await task("--from", from);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--from, --to and --out are required/);
+  const missing = await task(
+    "--from",
+    `${root}/nope`,
+    "--to",
+    to,
+    "--out",
+    root,
+  );
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /Cannot read run folder .*nope: summary\.json/);
+  await Deno.remove(root, { recursive: true });
+});

@@ -1,0 +1,116 @@
+/**
+ * BI outputs over two hand-made runs: the star schema's tables, keys and
+ * reporting-currency amounts, and the trend dashboard's figures.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import pl from "nodejs-polars";
+import {
+  exportStarSchema,
+  readTrend,
+  renderDashboard,
+  writeDashboard,
+} from "../../lib/report/mod.ts";
+import { writeFixtureRun } from "./_run_fixture.ts";
+
+async function twoRuns(root: string): Promise<string[]> {
+  const a = await writeFixtureRun(`${root}/a`, {
+    runId: "r1",
+    reportingDate: "2025-12-31",
+    rates: { EUR: 1, USD: 0.9 },
+    loans: [
+      { loan_id: "L1", currency: "EUR", stage: 1, ecl: 10, gross: 1000 },
+      {
+        loan_id: "L2",
+        currency: "USD",
+        stage: 2,
+        ecl: 300,
+        gross: 500,
+        product: "mortgage",
+        region: "south",
+      },
+    ],
+  });
+  const b = await writeFixtureRun(`${root}/b`, {
+    runId: "r2",
+    reportingDate: "2026-03-31",
+    rates: { EUR: 1, USD: 0.8 },
+    loans: [
+      { loan_id: "L1", currency: "EUR", stage: 2, ecl: 25, gross: 950 },
+      { loan_id: "L4", currency: "USD", stage: 1, ecl: 20, gross: 2000 },
+    ],
+  });
+  // Given out of order on purpose: both functions sort by reporting date.
+  return [b, a];
+}
+
+Deno.test("exportStarSchema() writes a fact table and four dimensions as Parquet and CSV", async () => {
+  const root = await Deno.makeTempDir({ prefix: "star_test_" });
+  const runs = await twoRuns(root);
+  const out = `${root}/bi`;
+  const result = await exportStarSchema(runs, out);
+  assert.deepEqual(result.rows, {
+    fact_facility: 4,
+    dim_stage: 3,
+    dim_product: 2,
+    dim_region: 2,
+    dim_date: 2,
+  });
+  assert.equal(result.files.length, 11);
+  const fact = pl.readParquet(`${out}/fact_facility.parquet`);
+  const csv = pl.readCSV(await Deno.readTextFile(`${out}/fact_facility.csv`));
+  assert.equal(csv.height, 4);
+  assert.deepEqual(fact.getColumn("date_key").toArray(), [
+    20251231,
+    20251231,
+    20260331,
+    20260331,
+  ]);
+  // ECL in EUR: 10, 300 * 0.9, 25, 20 * 0.8.
+  assert.deepEqual(fact.getColumn("ecl_rc").toArray(), [10, 270, 25, 16]);
+  // Keys resolve through the dimensions.
+  const product = pl.readParquet(`${out}/dim_product.parquet`);
+  const joined = fact.join(product, { on: "product_key" });
+  assert.deepEqual(joined.getColumn("product").toArray(), [
+    "sme",
+    "mortgage",
+    "sme",
+    "sme",
+  ]);
+  const dates = pl.readParquet(`${out}/dim_date.parquet`);
+  assert.deepEqual(dates.getColumn("quarter_label").toArray(), [
+    "2025 Q4",
+    "2026 Q1",
+  ]);
+  assert.match(await Deno.readTextFile(`${out}/README.md`), /Power BI/);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("exportStarSchema() refuses two runs of the same reporting date", async () => {
+  const root = await Deno.makeTempDir({ prefix: "star_test_" });
+  const [b] = await twoRuns(root);
+  await assert.rejects(
+    () => exportStarSchema([b, b], `${root}/bi`),
+    /share reporting date 2026-03-31/,
+  );
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("renderDashboard() shows every reporting date in order with its totals and three charts", async () => {
+  const root = await Deno.makeTempDir({ prefix: "dashboard_test_" });
+  const runs = await twoRuns(root);
+  const points = await readTrend(runs);
+  assert.deepEqual(points.map((p) => p.run_id), ["r1", "r2"]);
+  const html = renderDashboard(points);
+  // Latest ECL 25 + 16 = 41; change from 280 is -239.
+  assert.match(html, />41\.00</);
+  assert.match(html, />-239\.00</);
+  assert.equal((html.match(/<svg/g) ?? []).length, 3);
+  assert.ok(html.indexOf("2025-12-31") < html.indexOf("2026-03-31"));
+  const file = await writeDashboard(runs, `${root}/out/dashboard.html`);
+  // Plot numbers style classes and marker ids per render; the rest is identical.
+  const stable = (s: string) => s.replace(/plot-[0-9a-z-]+/g, "plot");
+  assert.equal(stable(await Deno.readTextFile(file)), stable(html));
+  await Deno.remove(root, { recursive: true });
+});
