@@ -1,0 +1,167 @@
+/**
+ * The row-level rules of methodology §1 as Polars expressions, one pair per
+ * rule code of `codes.ts`: where the rule applies (`applies`, counted as the
+ * rule's rows checked) and where it is broken (`fails`, always within
+ * `applies`). They read the working columns that {@link parsedColumnNames}
+ * names, which `validatePortfolio` adds in the same lazy query.
+ *
+ * Every rule is evaluated on every row, so a row is rejected with all the
+ * rules it breaks, not the first (methodology §1: "with every rule it
+ * broke").
+ *
+ * @module
+ */
+import pl from "nodejs-polars";
+import type { Rules } from "../rules.ts";
+import { COL } from "../schema.ts";
+import {
+  allRuleCodes,
+  nullCode,
+  REQUIRED_VALUE_COLUMNS,
+  TYPED_COLUMNS,
+  unparseableCode,
+  type ValueRuleCode,
+} from "./codes.ts";
+import { ISO_4217_CODES } from "./iso4217.ts";
+
+/** One row-level rule as expressions. */
+export interface RowRule {
+  code: string;
+  description: string;
+  /** True on the rows the rule is checked on. */
+  applies: pl.Expr;
+  /** True on the rows that break it; never null, never outside `applies`. */
+  fails: pl.Expr;
+}
+
+/** Names of the working columns validation adds for one portfolio column. */
+export function parsedColumnNames(column: string): {
+  value: string;
+  missing: string;
+} {
+  return { value: `__v:${column}`, missing: `__m:${column}` };
+}
+
+const v = (c: string) => pl.col(parsedColumnNames(c).value);
+const missing = (c: string) => pl.col(parsedColumnNames(c).missing);
+const has = (...cs: string[]) =>
+  cs.map((c) => v(c).isNotNull()).reduce((a, b) => a.and(b));
+
+/**
+ * The rules, in the order of `allRuleCodes()` (which is also the order of
+ * the codes on a rejected row).
+ *
+ * @param rules the rules file: configured products and their repayment
+ * @param expectedReportingDate a scalar Date expression: the portfolio's
+ *   reporting date (§1: "the same for every row of one portfolio")
+ */
+export function rowRules(
+  rules: Rules,
+  expectedReportingDate: pl.Expr,
+): RowRule[] {
+  const products = Object.keys(rules.products);
+  const dated = products.filter((p) =>
+    rules.products[p].repayment !== "revolving"
+  );
+  const value: Record<ValueRuleCode, { applies: pl.Expr; breaks: pl.Expr }> = {
+    LOAN_ID_DUPLICATE: {
+      applies: has(COL.loanId),
+      // Every row carrying a repeated id is rejected, not only the later
+      // copies: no rule can tell which copy is the right one. A count over
+      // the id groups is about twice as fast as `isDuplicated` here.
+      breaks: v(COL.loanId).count().over(parsedColumnNames(COL.loanId).value)
+        .gt(1),
+    },
+    REPORTING_DATE_MISMATCH: {
+      applies: has(COL.reportingDate),
+      breaks: v(COL.reportingDate).neq(expectedReportingDate),
+    },
+    ORIGINATION_AFTER_REPORTING: {
+      applies: has(COL.originationDate, COL.reportingDate),
+      breaks: v(COL.originationDate).gt(v(COL.reportingDate)),
+    },
+    MATURITY_NOT_AFTER_REPORTING: {
+      applies: has(COL.maturityDate, COL.reportingDate),
+      breaks: v(COL.maturityDate).ltEq(v(COL.reportingDate)),
+    },
+    MATURITY_MISSING: {
+      // §1: maturity_date is null only for revolving products (whose term
+      // is the behavioural life, §2); unknown products fail PRODUCT_UNKNOWN.
+      applies: dated.length === 0
+        ? pl.lit(false)
+        : v(COL.product).isIn(dated).fillNull(false),
+      breaks: missing(COL.maturityDate),
+    },
+    PRODUCT_UNKNOWN: {
+      applies: has(COL.product),
+      breaks: v(COL.product).isIn(products).not(),
+    },
+    CURRENCY_INVALID: {
+      applies: has(COL.currency),
+      breaks: v(COL.currency).isIn(ISO_4217_CODES as string[]).not(),
+    },
+    BALANCE_NEGATIVE: {
+      applies: has(COL.balance),
+      breaks: v(COL.balance).lt(0),
+    },
+    CREDIT_LIMIT_BELOW_BALANCE: {
+      applies: has(COL.creditLimit, COL.balance),
+      breaks: v(COL.creditLimit).lt(v(COL.balance)),
+    },
+    INTEREST_RATE_OUT_OF_RANGE: {
+      applies: has(COL.interestRate),
+      breaks: v(COL.interestRate).lt(0).or(v(COL.interestRate).gtEq(1)),
+    },
+    DPD_NEGATIVE: {
+      applies: has(COL.daysPastDue),
+      breaks: v(COL.daysPastDue).lt(0),
+    },
+    PD_ORIGINATION_OUT_OF_RANGE: {
+      applies: has(COL.pd12mOrigination),
+      breaks: v(COL.pd12mOrigination).ltEq(0)
+        .or(v(COL.pd12mOrigination).gtEq(1)),
+    },
+    PD_CURRENT_OUT_OF_RANGE: {
+      applies: has(COL.pd12mCurrent),
+      breaks: v(COL.pd12mCurrent).ltEq(0).or(v(COL.pd12mCurrent).gt(1)),
+    },
+    COLLATERAL_NEGATIVE: {
+      applies: has(COL.collateralValue),
+      breaks: v(COL.collateralValue).lt(0),
+    },
+    PREVIOUS_STAGE_INVALID: {
+      applies: has(COL.previousStage),
+      breaks: v(COL.previousStage).isIn([1, 2, 3]).not(),
+    },
+    WRITE_OFF_NEGATIVE: {
+      applies: has(COL.writeOffAmount),
+      breaks: v(COL.writeOffAmount).lt(0),
+    },
+  };
+
+  const byCode = new Map<string, { applies: pl.Expr; breaks: pl.Expr }>();
+  for (const c of REQUIRED_VALUE_COLUMNS) {
+    byCode.set(nullCode(c), { applies: pl.lit(true), breaks: missing(c) });
+  }
+  for (const c of TYPED_COLUMNS) {
+    // Present but null once typed: the text did not parse (parse.ts).
+    byCode.set(unparseableCode(c), {
+      applies: missing(c).not(),
+      breaks: v(c).isNull(),
+    });
+  }
+  for (const [code, rule] of Object.entries(value)) byCode.set(code, rule);
+
+  return allRuleCodes().map(({ code, description }) => {
+    const rule = byCode.get(code);
+    if (!rule) {
+      throw new Error(`validation has no check for rule code ${code}`);
+    }
+    return {
+      code,
+      description,
+      applies: rule.applies,
+      fails: rule.applies.and(rule.breaks.fillNull(false)),
+    };
+  });
+}

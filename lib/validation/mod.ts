@@ -1,0 +1,45 @@
+/**
+ * Validation of a portfolio against methodology §1: every row is either
+ * valid (typed as `PORTFOLIO_SCHEMA`) or rejected with every rule code it
+ * broke, and a data-quality report counts each rule.
+ *
+ * @example
+ * ```ts
+ * import { scanPortfolio } from "../io/mod.ts";
+ * import { loadRules } from "../rules.ts";
+ * import { validatePortfolio, writeValidationOutputs } from "./mod.ts";
+ * // const path = "data/portfolio.csv";
+ * // const result = await validatePortfolio(scanPortfolio(path), await loadRules("config/ifrs9_rules.yaml"), { file: path });
+ * // await writeValidationOutputs(result, "data/tmp/validation");
+ * ```
+ *
+ * @module
+ */
+export {
+  allRuleCodes,
+  nullCode,
+  REQUIRED_VALUE_COLUMNS,
+  type RuleCode,
+  TYPED_COLUMNS,
+  unparseableCode,
+  VALUE_RULES,
+  type ValueRuleCode,
+} from "./codes.ts";
+export { parsedColumnNames, type RowRule, rowRules } from "./checks.ts";
+export { isIso4217, ISO_4217_CODES } from "./iso4217.ts";
+export { absentColumn, parseColumn, type ParsedColumn } from "./parse.ts";
+export {
+  type DataQualityReport,
+  REJECTION_CODES,
+  type RuleReport,
+  type ValidateOptions,
+  validatePortfolio,
+  type ValidationResult,
+} from "./validate.ts";
+export {
+  assertRejectRate,
+  RejectRateError,
+  type ValidationOutputs,
+  type WriteValidationOptions,
+  writeValidationOutputs,
+} from "./write.ts";
