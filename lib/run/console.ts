@@ -1,0 +1,143 @@
+/**
+ * What the run, demo and bench tasks print: a progress line on a terminal,
+ * the headline tables, and errors as one clear message without a stack
+ * trace (a batch scheduler's log should say what is wrong, not where in the
+ * code it was noticed).
+ *
+ * @module
+ */
+import type { RunProgress } from "./run.ts";
+import type { Summary } from "./summary.ts";
+import type { DataQualityReport } from "../validation/mod.ts";
+
+const int = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+const amount = new Intl.NumberFormat("en-US", {
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+});
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+
+/** A one-line progress display; see {@link progressLine}. */
+export interface ProgressLine {
+  /** Shows the step now running (pass as `onStep`). */
+  step: (name: string) => void;
+  /** Shows loans done, total and rate (pass as `onProgress`). */
+  update: (p: RunProgress) => void;
+  /** Ends the line. */
+  done: () => void;
+}
+
+/**
+ * A progress display that rewrites one line on `stream` with the running
+ * step, then loans done, total and rate (at most every 100 ms), when
+ * `stream` is a terminal; a no-op otherwise, so logs of scheduled runs stay
+ * clean.
+ */
+export function progressLine(
+  stream: { isTerminal(): boolean; writeSync(p: Uint8Array): number } =
+    Deno.stderr,
+): ProgressLine {
+  if (!stream.isTerminal()) {
+    return { step: () => {}, update: () => {}, done: () => {} };
+  }
+  const enc = new TextEncoder();
+  let last = 0;
+  let shown = false;
+  return {
+    step(name) {
+      shown = true;
+      stream.writeSync(enc.encode(`\r\x1b[2K${name.replaceAll("_", " ")} ...`));
+    },
+    update(p) {
+      const now = performance.now();
+      if (now - last < 100 && p.loansDone < p.loansTotal) return;
+      last = now;
+      shown = true;
+      const rate = p.elapsedMs > 0 ? p.loansDone / (p.elapsedMs / 1000) : 0;
+      stream.writeSync(enc.encode(
+        `\r\x1b[2Kcomputing ECL: ${int.format(p.loansDone)} / ${
+          int.format(p.loansTotal)
+        } loans, ${int.format(rate)} loans/s`,
+      ));
+    },
+    done() {
+      if (shown) stream.writeSync(enc.encode("\n"));
+    },
+  };
+}
+
+/** Pads cells into aligned columns; numbers right-aligned. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => r[i].length))
+  );
+  const line = (cells: string[]) =>
+    cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))
+      .join("  ");
+  return [
+    line(header),
+    line(widths.map((w) => "-".repeat(w))),
+    ...rows.map(
+      line,
+    ),
+  ].join("\n");
+}
+
+/** The headline ECL table by stage, in the reporting currency. */
+export function stageTable(summary: Summary): string {
+  const rows = summary.by_stage.map((g) => [
+    `stage ${g.key}`,
+    int.format(g.count),
+    amount.format(g.gross_carrying_amount),
+    amount.format(g.ead),
+    amount.format(g.ecl),
+    pct(g.coverage),
+  ]);
+  const t = summary.totals;
+  rows.push([
+    "total",
+    int.format(t.count),
+    amount.format(t.gross_carrying_amount),
+    amount.format(t.ead),
+    amount.format(t.ecl),
+    pct(t.coverage),
+  ]);
+  return `ECL by stage (${summary.reporting_currency}, reporting date ${summary.reporting_date}; FX ${summary.fx.file} as of ${summary.fx.as_of})\n` +
+    table(
+      ["", "loans", "gross carrying", "EAD", "ECL", "coverage"],
+      rows,
+    );
+}
+
+/** The data-quality summary: rows read, valid, rejected, and failing rules. */
+export function dataQualityTable(report: DataQualityReport): string {
+  const head = `Data quality of ${report.file}: ${
+    int.format(report.rows_read)
+  } rows read, ${int.format(report.rows_valid)} valid, ${
+    int.format(report.rows_rejected)
+  } rejected (${pct(report.reject_rate)}, limit ${
+    pct(report.max_reject_rate)
+  }): ${report.passed ? "passed" : "FAILED"}`;
+  const failing = report.rules.filter((r) => r.rows_failed > 0);
+  if (failing.length === 0) return head;
+  return head + "\n" + table(
+    ["rule", "rows failed", "examples"],
+    failing.map((r) => [
+      r.code,
+      int.format(r.rows_failed),
+      r.examples.slice(0, 3).join(", "),
+    ]),
+  );
+}
+
+/**
+ * The message a task prints for an error: the error's own message, which
+ * the library writes to name the file, row or key and what is wrong. Set
+ * `IFRS9_DEBUG=1` to get the stack as well.
+ */
+export function errorMessage(e: unknown): string {
+  if (Deno.env.get("IFRS9_DEBUG")) {
+    return (e as Error)?.stack ?? String(e);
+  }
+  return (e as Error)?.message ?? String(e);
+}

@@ -1,0 +1,125 @@
+/**
+ * `deno task bench`: one run, in this process, measured: per-step times,
+ * loans per second and peak memory (`VmHWM`).
+ *
+ * ```sh
+ * deno task bench --loans 1000000          # generates (once) then runs
+ * deno task bench --portfolio book.parquet # runs a given portfolio
+ * ```
+ *
+ * A generated portfolio is cached under `data/tmp/bench/` and made in a
+ * child process, so its memory is not counted. The run folder is written
+ * under `data/tmp/bench/runs/` (part of the time measured) and removed
+ * afterwards unless `--keep`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { benchPortfolio, benchRun } from "../lib/run/bench.ts";
+import { DEFAULT_FX, DEFAULT_RULES } from "../lib/run/run.ts";
+import { errorMessage, progressLine, table } from "../lib/run/console.ts";
+import { defaultRunId } from "../lib/run/folder.ts";
+
+const USAGE = `Usage: deno task bench [--loans N | --portfolio PATH] [--seed S]
+                       [--rules PATH] [--fx PATH] [--batch-size N] [--chunk-size N]
+                       [--no-report] [--keep] [--json]
+
+  --loans N         generate a portfolio of N loans (default 100000)
+  --portfolio PATH  run this portfolio instead of generating one
+  --seed S          generator seed (default 42)
+  --no-report       skip report.html
+  --keep            keep the run folder (data/tmp/bench/runs/<id>)
+  --json            print the measurements as JSON`;
+
+function usage(message: string): never {
+  console.error(`${message}\n\n${USAGE}`);
+  Deno.exit(2);
+}
+
+let args;
+try {
+  args = parseArgs({
+    args: Deno.args,
+    options: {
+      loans: { type: "string", default: "100000" },
+      portfolio: { type: "string" },
+      seed: { type: "string", default: "42" },
+      rules: { type: "string", default: DEFAULT_RULES },
+      fx: { type: "string", default: DEFAULT_FX },
+      "batch-size": { type: "string" },
+      "chunk-size": { type: "string" },
+      "no-report": { type: "boolean", default: false },
+      keep: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  }).values;
+} catch (e) {
+  usage((e as Error).message);
+}
+if (args.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+const whole = (flag: string, v: string | undefined) => {
+  if (v === undefined) return undefined;
+  const n = Number(v.replaceAll("_", ""));
+  if (!Number.isInteger(n) || n < 1) {
+    usage(`--${flag} must be a positive whole number, got ${v}`);
+  }
+  return n;
+};
+const loans = whole("loans", args.loans)!;
+const seed = whole("seed", args.seed)!;
+const batchSize = whole("batch-size", args["batch-size"]);
+const chunkSize = whole("chunk-size", args["chunk-size"]);
+
+const gb = (bytes: number | null) =>
+  bytes === null ? "n/a" : `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+
+try {
+  const portfolio = args.portfolio ?? await benchPortfolio({ loans, seed });
+  const out = "data/tmp/bench/runs";
+  const progress = progressLine();
+  const result = await benchRun({
+    portfolio,
+    rules: args.rules,
+    fx: args.fx,
+    out,
+    runId: `bench-${defaultRunId().slice(4)}`,
+    report: !args["no-report"],
+    batchSize,
+    chunkSize,
+    onStep: progress.step,
+    onProgress: progress.update,
+  });
+  progress.done();
+  if (!args.keep) await Deno.remove(result.dir, { recursive: true });
+  if (args.json) {
+    console.log(JSON.stringify({ portfolio, ...result }, null, 2));
+  } else {
+    console.log(
+      `Bench of ${portfolio}: ${result.loans.toLocaleString("en-US")} loans`,
+    );
+    console.log(table(
+      ["step", "ms", "peak memory after"],
+      [
+        ...Object.entries(result.stepsMs).map(([k, v]) => [
+          k,
+          v.toFixed(0),
+          gb(result.peakMemoryByStep[k] ?? null),
+        ]),
+        ["total (end to end)", result.totalMs.toFixed(0), ""],
+      ],
+    ));
+    console.log(
+      `${Math.round(result.loansPerSecond).toLocaleString("en-US")} loans/s; ` +
+        `peak memory (VmHWM) ${gb(result.peakMemoryBytes)}`,
+    );
+    if (args.keep) console.log(result.dir);
+  }
+} catch (e) {
+  console.error(errorMessage(e));
+  Deno.exit(1);
+}

@@ -1,0 +1,122 @@
+/**
+ * Tests of the FX table (lib/fx.ts): parsing, hashing, problems reported
+ * with the file and key, missing currencies named, and cross rates when the
+ * table's base is not the reporting currency.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { FxError, loadFx, parseFx, reportingRates } from "../lib/fx.ts";
+
+const TABLE = `base: EUR
+as_of: 2025-12-31
+rates:
+  EUR: 1.0
+  USD: 0.92
+  MXN: 0.051
+`;
+
+Deno.test("loadFx() reads the table and hashes the file's bytes", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/fx.yaml`;
+  await Deno.writeTextFile(path, TABLE);
+  const fx = await loadFx(path);
+  assert.equal(fx.file, path);
+  assert.equal(fx.base, "EUR");
+  assert.equal(fx.as_of, "2025-12-31");
+  assert.deepEqual(fx.rates, { EUR: 1, USD: 0.92, MXN: 0.051 });
+  const expected = createHash("sha256").update(TABLE).digest("hex");
+  assert.equal(fx.sha256, expected);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("loadFx() reads the project's default table", async () => {
+  const fx = await loadFx("config/fx_rates.yaml");
+  assert.equal(fx.base, "EUR");
+  assert.equal(fx.rates.EUR, 1);
+  assert.match(fx.sha256, /^[0-9a-f]{64}$/);
+});
+
+Deno.test("loadFx() names the file when it cannot be read", async () => {
+  await assert.rejects(
+    () => loadFx("no/such/fx.yaml"),
+    (e: Error) =>
+      e instanceof FxError &&
+      e.message.startsWith("Cannot read FX table no/such/fx.yaml:"),
+  );
+});
+
+Deno.test("parseFx() reports every problem with its key", () => {
+  const text = `base: euro
+as_of: yesterday
+rates: { EUR: 1, USD: -2, usd: 1 }
+extra: 1
+`;
+  assert.throws(() => parseFx(text, "bad.yaml"), (e: Error) => {
+    assert.ok(e instanceof FxError);
+    assert.match(e.message, /^Cannot read FX table bad\.yaml: /);
+    assert.match(e.message, /key extra: unknown key/);
+    assert.match(e.message, /key base: must be an ISO 4217 code, got "euro"/);
+    assert.match(e.message, /key as_of: must be a date YYYY-MM-DD/);
+    assert.match(
+      e.message,
+      /key rates\.USD: must be a positive number, got -2/,
+    );
+    assert.match(e.message, /key rates\.usd: not an ISO 4217 code/);
+    return true;
+  });
+});
+
+Deno.test("parseFx() requires the base currency at rate 1", () => {
+  const text = "base: EUR\nas_of: 2025-12-31\nrates: { EUR: 1.1, USD: 0.9 }";
+  assert.throws(
+    () => parseFx(text, "fx.yaml"),
+    /key rates\.EUR: the base currency's rate must be 1, got 1\.1/,
+  );
+});
+
+Deno.test("parseFx() refuses text that is not valid YAML", () => {
+  assert.throws(
+    () => parseFx("rates: [1, 2", "broken.yaml"),
+    /Cannot read FX table broken\.yaml: not valid YAML/,
+  );
+});
+
+Deno.test("reportingRates() returns the rates of the currencies asked for", () => {
+  const fx = parseFx(TABLE, "fx.yaml");
+  assert.deepEqual(reportingRates(fx, "EUR", ["USD", "EUR", "USD"]), {
+    EUR: 1,
+    USD: 0.92,
+  });
+});
+
+Deno.test("reportingRates() names every missing currency and the FX file", () => {
+  const fx = parseFx(TABLE, "config/fx.yaml");
+  assert.throws(
+    () => reportingRates(fx, "EUR", ["USD", "GBP", "CHF"]),
+    (e: Error) =>
+      e instanceof FxError &&
+      e.message.startsWith(
+        "FX table config/fx.yaml (as of 2025-12-31) has no rate for CHF, GBP",
+      ),
+  );
+});
+
+Deno.test("reportingRates() crosses through the base when it differs", () => {
+  // Quoted in USD: 1 EUR = 1.10 USD, 1 MXN = 0.055 USD. In EUR:
+  // 1 USD = 1/1.10 EUR, 1 MXN = 0.055/1.10 = 0.05 EUR.
+  const fx = parseFx(
+    "base: USD\nas_of: 2025-12-31\nrates: { USD: 1, EUR: 1.10, MXN: 0.055 }",
+    "usd.yaml",
+  );
+  const r = reportingRates(fx, "EUR", ["EUR", "USD", "MXN"]);
+  assert.equal(r.EUR, 1);
+  assert.ok(Math.abs(r.USD - 1 / 1.1) < 1e-15);
+  assert.ok(Math.abs(r.MXN - 0.05) < 1e-15);
+});
+
+Deno.test("reportingRates() refuses a reporting currency the table lacks", () => {
+  const fx = parseFx(TABLE, "fx.yaml");
+  assert.throws(() => reportingRates(fx, "GBP", ["EUR"]), /no rate for GBP/);
+});

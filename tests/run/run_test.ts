@@ -1,0 +1,296 @@
+/**
+ * End-to-end tests of runPortfolio() (lib/run/run.ts) on the synthetic
+ * fixture portfolio: the run folder's contents, the manifest's hashes
+ * (recomputed here with crypto.subtle), totals recomputed from
+ * loan_results.parquet by a plain loop, determinism, and the failure paths.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import pl from "nodejs-polars";
+import { parseRules } from "../../lib/rules.ts";
+import { RESULT_COLUMNS } from "../../lib/schema.ts";
+import { FxError } from "../../lib/fx.ts";
+import { RunFolderError } from "../../lib/run/folder.ts";
+import { RejectRateError } from "../../lib/validation/mod.ts";
+import { RUN_FILES, RunFailedError, runPortfolio } from "../../lib/run/run.ts";
+import { REPORTING_DATE, writePortfolio } from "./_portfolio.ts";
+
+const sha256 = async (path: string) =>
+  Array.from(
+    new Uint8Array(
+      await crypto.subtle.digest("SHA-256", await Deno.readFile(path)),
+    ),
+  ).map((b) => b.toString(16).padStart(2, "0")).join("");
+
+const names = async (dir: string) => {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) out.push(e.name);
+  return out.sort();
+};
+
+const RULES = "config/ifrs9_rules.yaml";
+const FX = "config/fx_rates.yaml";
+
+Deno.test("runPortfolio() writes a complete run folder with a checked manifest", async () => {
+  const tmp = await Deno.makeTempDir();
+  const portfolio = writePortfolio(`${tmp}/book.parquet`, 300);
+  const run = await runPortfolio({
+    portfolio,
+    out: `${tmp}/runs`,
+    runId: "q4",
+    report: false,
+  });
+  assert.equal(run.dir, `${tmp}/runs/q4`);
+  assert.deepEqual(await names(`${tmp}/runs`), ["q4"]);
+  assert.deepEqual(
+    await names(run.dir),
+    [
+      RUN_FILES.carryingAmounts,
+      RUN_FILES.dataQuality,
+      RUN_FILES.loanResults,
+      RUN_FILES.manifest,
+      RUN_FILES.rejected,
+      RUN_FILES.summary,
+    ].sort(),
+  );
+
+  const m = JSON.parse(await Deno.readTextFile(`${run.dir}/manifest.json`));
+  assert.equal(m.run_id, "q4");
+  assert.equal(m.status, "complete");
+  assert.equal(m.reporting_date, REPORTING_DATE);
+  assert.deepEqual(m.inputs, {
+    portfolio: { path: portfolio, sha256: await sha256(portfolio) },
+    rules: { path: RULES, sha256: await sha256(RULES) },
+    fx: { path: FX, sha256: await sha256(FX) },
+  });
+  assert.deepEqual(m.rows, {
+    read: 300,
+    valid: 300,
+    rejected: 0,
+    computed: 300,
+  });
+  assert.match(m.code_version, /^([0-9a-f]{40}(\+dirty)?|unknown)$/);
+  assert.ok(Date.parse(m.started_at) <= Date.parse(m.finished_at));
+  assert.deepEqual(Object.keys(m.timings_ms), [
+    "load_config",
+    "scan",
+    "hash_inputs",
+    "validate",
+    "write_validation",
+    "check_fx",
+    "carrying_amounts",
+    "compute_ecl",
+    "write_results",
+    "summarize",
+  ]);
+  for (const ms of Object.values(m.timings_ms)) assert.ok(Number(ms) >= 0);
+  assert.deepEqual(m, run.manifest);
+
+  const results = pl.readParquet(`${run.dir}/loan_results.parquet`);
+  assert.deepEqual(results.columns, [
+    ...RESULT_COLUMNS,
+    "ecl_base",
+    "ecl_upside",
+    "ecl_downside",
+    "overlays_applied",
+  ]);
+  assert.equal(results.height, 300);
+
+  // Totals by a plain loop over the written file, with the table's rates.
+  const rates: Record<string, number> = { EUR: 1, USD: 0.92, MXN: 0.051 };
+  const cur = results.getColumn("currency").toArray() as string[];
+  const ecl = results.getColumn("ecl").toArray() as number[];
+  const ead = results.getColumn("ead").toArray() as number[];
+  const stage = results.getColumn("stage").toArray() as number[];
+  let eclTotal = 0, eadTotal = 0, stage3 = 0;
+  for (let i = 0; i < results.height; i++) {
+    eclTotal += ecl[i] * rates[cur[i]];
+    eadTotal += ead[i] * rates[cur[i]];
+    if (stage[i] === 3) stage3++;
+  }
+  const book = pl.readParquet(portfolio);
+  const bal = book.getColumn("balance").toArray() as number[];
+  const bookCur = book.getColumn("currency").toArray() as string[];
+  let gcaTotal = 0;
+  for (let i = 0; i < book.height; i++) gcaTotal += bal[i] * rates[bookCur[i]];
+  const s = JSON.parse(await Deno.readTextFile(`${run.dir}/summary.json`));
+  assert.ok(
+    Math.abs(s.totals.gross_carrying_amount - gcaTotal) <= 1e-9 * gcaTotal,
+  );
+  assert.ok(Math.abs(s.totals.ecl - eclTotal) <= 1e-9 * eclTotal);
+  assert.ok(Math.abs(s.totals.ead - eadTotal) <= 1e-9 * eadTotal);
+  assert.equal(
+    s.by_stage.find((g: { key: string }) => g.key === "3").count,
+    stage3,
+  );
+  assert.equal(s.fx.file, FX);
+  assert.equal(s.fx.sha256, await sha256(FX));
+  assert.equal(s.fx.as_of, "2025-12-31");
+
+  const carrying = pl.readParquet(`${run.dir}/carrying_amounts.parquet`);
+  assert.deepEqual(carrying.columns, [
+    "loan_id",
+    "currency",
+    "gross_carrying_amount",
+    "write_off_amount",
+  ]);
+  assert.equal(carrying.getColumn("write_off_amount").sum(), 0);
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("runPortfolio() gives identical loan results for identical inputs", async () => {
+  const tmp = await Deno.makeTempDir();
+  const portfolio = writePortfolio(`${tmp}/book.parquet`, 500);
+  const a = await runPortfolio({
+    portfolio,
+    out: tmp,
+    runId: "a",
+    report: false,
+  });
+  const b = await runPortfolio({
+    portfolio,
+    out: tmp,
+    runId: "b",
+    report: false,
+  });
+  const ra = pl.readParquet(`${a.dir}/loan_results.parquet`);
+  const rb = pl.readParquet(`${b.dir}/loan_results.parquet`);
+  assert.equal(ra.height, 500);
+  assert.ok(ra.frameEqual(rb, true), "loan_results differ between runs");
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("runPortfolio() in chunks writes what one pass writes", async () => {
+  const tmp = await Deno.makeTempDir();
+  const portfolio = writePortfolio(`${tmp}/book.parquet`, 500);
+  const one = await runPortfolio({
+    portfolio,
+    out: tmp,
+    runId: "one",
+    report: false,
+  });
+  // 500 loans in chunks of 120: four full chunks and one of 20.
+  const chunked = await runPortfolio({
+    portfolio,
+    out: tmp,
+    runId: "chunked",
+    report: false,
+    chunkSize: 120,
+  });
+  for (const file of [RUN_FILES.loanResults, RUN_FILES.carryingAmounts]) {
+    const a = pl.readParquet(`${one.dir}/${file}`);
+    const b = pl.readParquet(`${chunked.dir}/${file}`);
+    assert.equal(b.height, 500);
+    assert.ok(a.frameEqual(b, true), `${file} differs`);
+  }
+  assert.deepEqual(await names(chunked.dir), await names(one.dir));
+  assert.equal(chunked.manifest.rows.computed, 500);
+  const t1 = one.summary.totals, t2 = chunked.summary.totals;
+  assert.equal(t2.count, t1.count);
+  for (
+    const k of ["gross_carrying_amount", "ead", "ecl_model", "ecl"] as const
+  ) {
+    assert.ok(Math.abs(t1[k] - t2[k]) <= 1e-12 * t1[k], k);
+  }
+  assert.deepEqual(
+    chunked.summary.by_stage.map((g) => [g.key, g.count]),
+    one.summary.by_stage.map((g) => [g.key, g.count]),
+  );
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("runPortfolio() refuses an id whose complete run exists", async () => {
+  const tmp = await Deno.makeTempDir();
+  const portfolio = writePortfolio(`${tmp}/book.parquet`, 50);
+  await runPortfolio({ portfolio, out: tmp, runId: "q4", report: false });
+  await assert.rejects(
+    () => runPortfolio({ portfolio, out: tmp, runId: "q4", report: false }),
+    RunFolderError,
+  );
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("runPortfolio() sets a reject-rate failure aside as <run_id>.failed", async () => {
+  const tmp = await Deno.makeTempDir();
+  // 10 of 100 rows have a negative balance: 10% > the default 5% limit.
+  const portfolio = writePortfolio(`${tmp}/book.parquet`, 100, 10);
+  const err = await runPortfolio({
+    portfolio,
+    out: `${tmp}/runs`,
+    runId: "q4",
+    report: false,
+  }).then(() => undefined, (e) => e);
+  assert.ok(err instanceof RunFailedError);
+  assert.ok(err.cause instanceof RejectRateError);
+  assert.match(
+    err.message,
+    /^Cannot accept portfolio .*book\.parquet: 10\.00% of rows rejected \(10 of 100\), above validation\.max_reject_rate 5\.00%/,
+  );
+  assert.equal(err.failedDir, `${tmp}/runs/q4.failed`);
+  assert.deepEqual(await names(`${tmp}/runs`), ["q4.failed"]);
+  const dir = `${tmp}/runs/q4.failed`;
+  assert.deepEqual(await names(dir), [
+    RUN_FILES.dataQuality,
+    RUN_FILES.manifest,
+    RUN_FILES.rejected,
+  ]);
+  const m = JSON.parse(await Deno.readTextFile(`${dir}/manifest.json`));
+  assert.equal(m.status, "failed");
+  assert.match(m.error, /of rows rejected/);
+  assert.deepEqual(m.rows, { read: 100, valid: 90, rejected: 10, computed: 0 });
+  const rejected = pl.readParquet(`${dir}/rejected.parquet`);
+  assert.equal(rejected.height, 10);
+  const dq = JSON.parse(await Deno.readTextFile(`${dir}/data_quality.json`));
+  assert.equal(dq.passed, false);
+  assert.equal(dq.rows_rejected, 10);
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("runPortfolio() names a portfolio currency missing from the FX table", async () => {
+  const tmp = await Deno.makeTempDir();
+  const portfolio = writePortfolio(`${tmp}/book.parquet`, 30);
+  const fx = `${tmp}/fx.yaml`;
+  await Deno.writeTextFile(
+    fx,
+    "base: EUR\nas_of: 2025-12-31\nrates: { EUR: 1, USD: 0.92 }\n",
+  );
+  const err = await runPortfolio({
+    portfolio,
+    fx,
+    out: tmp,
+    runId: "q4",
+    report: false,
+  })
+    .then(() => undefined, (e) => e);
+  assert.ok(err instanceof RunFailedError);
+  assert.ok(err.cause instanceof FxError);
+  assert.match(
+    err.message,
+    new RegExp(`^FX table ${fx} \\(as of 2025-12-31\\) has no rate for MXN`),
+  );
+  assert.deepEqual(await names(tmp), ["book.parquet", "fx.yaml", "q4.failed"]);
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("runPortfolio() refuses a bad rules file before creating a folder", async () => {
+  const tmp = await Deno.makeTempDir();
+  const rules = `${tmp}/rules.yaml`;
+  await Deno.writeTextFile(
+    rules,
+    (await Deno.readTextFile(RULES)).replace("weight: 0.5", "weight: 0.6"),
+  );
+  assert.throws(() => parseRules(Deno.readTextFileSync(rules), rules));
+  await assert.rejects(
+    () =>
+      runPortfolio({
+        portfolio: `${tmp}/none.parquet`,
+        rules,
+        out: `${tmp}/runs`,
+        runId: "q4",
+      }),
+    /Cannot load rules file .*rules\.yaml: 1 problem\n {2}- key scenarios: weights must sum to 1/,
+  );
+  assert.deepEqual(await names(tmp), ["rules.yaml"]);
+  await Deno.remove(tmp, { recursive: true });
+});
