@@ -14,7 +14,7 @@ import {
   MovementError,
   writeMovementOutputs,
 } from "../lib/movement/mod.ts";
-import { readRunFolder, RunFolderError } from "../lib/report/run_folder.ts";
+import { readRunFolder, RunFolderReadError } from "../lib/report/run_folder.ts";
 import { fmtAmount } from "../lib/report/html.ts";
 
 const USAGE =
@@ -87,7 +87,7 @@ try {
   console.log(`${movement.checks.length} invariants hold`);
   console.log(files.html);
 } catch (e) {
-  if (e instanceof MovementError || e instanceof RunFolderError) {
+  if (e instanceof MovementError || e instanceof RunFolderReadError) {
     console.error(e.message);
     Deno.exit(1);
   }

@@ -7,11 +7,8 @@
  * @module
  */
 import pl from "nodejs-polars";
-import {
-  type RunFolder,
-  type RunSummary,
-  stageOfKey,
-} from "../report/run_folder.ts";
+import { type RunFolder, stageOfKey } from "../report/run_folder.ts";
+import type { Summary } from "../run/summary.ts";
 import {
   facilityMovements,
   lineColumn,
@@ -247,7 +244,7 @@ function lineOf(r: Reconciliation, key: ReconciliationLineKey) {
 }
 
 function summaryStage(
-  s: RunSummary,
+  s: Summary,
   stage: number,
   field: "ecl" | "gross_carrying_amount",
 ) {
@@ -264,8 +261,8 @@ function summaryStage(
  */
 export function checkMovement(
   m: Omit<Movement, "checks">,
-  fromSummary: RunSummary,
-  toSummary: RunSummary,
+  fromSummary: Summary,
+  toSummary: Summary,
   tolerance = 0.005,
 ): MovementCheck[] {
   const checks: MovementCheck[] = [];

@@ -14,7 +14,8 @@
  */
 import pl from "nodejs-polars";
 import { Plot, type PlotFigure, renderPlot } from "../plot/mod.ts";
-import type { DataQualityReport, RunFolder } from "./run_folder.ts";
+import type { DataQualityReport } from "../validation/mod.ts";
+import type { RunFolder } from "./run_folder.ts";
 
 /** The loan results and the rates that convert them (summary.json fx.rates). */
 export interface ChartSource {

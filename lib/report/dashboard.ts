@@ -18,19 +18,15 @@ import {
   section,
   table,
 } from "./html.ts";
-import {
-  joinPath,
-  RunFolderError,
-  type RunSummary,
-  stageOfKey,
-} from "./run_folder.ts";
+import { joinPath, RunFolderReadError, stageOfKey } from "./run_folder.ts";
+import type { Summary } from "../run/summary.ts";
 
 /** One reporting date of the dashboard. */
 export interface TrendPoint {
   run_id: string;
   dir: string;
   reporting_date: string;
-  summary: RunSummary;
+  summary: Summary;
 }
 
 /**
@@ -44,13 +40,13 @@ export async function readTrend(runDirs: string[]): Promise<TrendPoint[]> {
   }
   const points: TrendPoint[] = [];
   for (const dir of runDirs) {
-    let summary: RunSummary;
+    let summary: Summary;
     try {
       summary = JSON.parse(
         await Deno.readTextFile(joinPath(dir, "summary.json")),
       );
     } catch (e) {
-      throw new RunFolderError(dir, "summary.json", (e as Error).message);
+      throw new RunFolderReadError(dir, "summary.json", (e as Error).message);
     }
     points.push({
       run_id: summary.run_id,
@@ -77,7 +73,7 @@ export async function readTrend(runDirs: string[]): Promise<TrendPoint[]> {
 }
 
 const stageValue = (
-  s: RunSummary,
+  s: Summary,
   stage: number,
   field: "ecl" | "ead" | "count",
 ) => s.by_stage.find((g) => stageOfKey(g.key) === stage)?.[field] ?? 0;

@@ -32,16 +32,9 @@ export {
   writeRunReport,
 } from "./run_report.ts";
 export {
-  type CurrencyGroup,
-  type DataQualityReport,
-  type DataQualityRule,
   readRunFolder,
   type RunFolder,
-  RunFolderError,
-  type RunFx,
-  type RunManifest,
-  type RunSummary,
-  type SummaryGroup,
+  RunFolderReadError,
 } from "./run_folder.ts";
 export {
   allowanceTrendChart,

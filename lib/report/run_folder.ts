@@ -11,104 +11,17 @@
  * @module
  */
 import pl from "nodejs-polars";
-
-/** One aggregate row of `summary.json` (amounts in the reporting currency). */
-export interface SummaryGroup {
-  key: string;
-  count: number;
-  gross_carrying_amount: number;
-  ead: number;
-  ecl: number;
-  /** `ecl / ead`. */
-  coverage: number;
-}
-
-/** A currency row: the group plus its amounts in the facility currency. */
-export interface CurrencyGroup extends SummaryGroup {
-  ead_local: number;
-  ecl_local: number;
-}
-
-/** The FX table a run used: reporting-currency units per unit of `CUR`. */
-export interface RunFx {
-  file: string;
-  sha256: string;
-  base: string;
-  as_of: string;
-  rates: Record<string, number>;
-}
-
-/** `summary.json` of a run folder. */
-export interface RunSummary {
-  run_id: string;
-  reporting_date: string;
-  reporting_currency: string;
-  fx: RunFx;
-  scenarios: { name: string; weight: number; ecl: number }[];
-  totals: {
-    count: number;
-    gross_carrying_amount: number;
-    ead: number;
-    ecl_model: number;
-    ecl: number;
-    coverage: number;
-  };
-  by_stage: SummaryGroup[];
-  by_product: SummaryGroup[];
-  by_segment: SummaryGroup[];
-  by_region: SummaryGroup[];
-  by_currency: CurrencyGroup[];
-  overlays: {
-    name: string;
-    reason: string;
-    facilities: number;
-    ecl_impact: number;
-  }[];
-}
-
-/** `manifest.json` of a run folder. */
-export interface RunManifest {
-  run_id: string;
-  status: string;
-  reporting_date: string;
-  started_at: string;
-  /** Null while the run is still writing its folder. */
-  finished_at: string | null;
-  code_version: string;
-  inputs: Record<string, { path: string; sha256: string }>;
-  rows: { read: number; valid: number; rejected: number; computed: number };
-  timings_ms: Record<string, number>;
-}
-
-/** One validation rule's line in `data_quality.json`. */
-export interface DataQualityRule {
-  code: string;
-  description: string;
-  rows_checked: number;
-  rows_failed: number;
-  examples: string[];
-}
-
-/** `data_quality.json` of a run folder (the validator's report). */
-export interface DataQualityReport {
-  file: string;
-  reporting_date: string;
-  rows_read: number;
-  rows_valid: number;
-  rows_rejected: number;
-  reject_rate: number;
-  max_reject_rate: number;
-  passed: boolean;
-  rules: DataQualityRule[];
-}
+import type { Manifest } from "../run/manifest.ts";
+import type { Summary } from "../run/summary.ts";
+import type { DataQualityReport } from "../validation/mod.ts";
 
 /** The files of one run folder, read. */
 export interface RunFolder {
   /** The directory the run was read from. */
   dir: string;
-  summary: RunSummary;
+  summary: Summary;
   /** Absent when the folder has no `manifest.json` yet (mid-run). */
-  manifest: RunManifest | null;
+  manifest: Manifest | null;
   /** Absent when the folder has no `data_quality.json`. */
   dataQuality: DataQualityReport | null;
   /** `loan_results.parquet`: methodology §9, amounts in facility currency. */
@@ -118,7 +31,7 @@ export interface RunFolder {
 }
 
 /** Thrown when a run folder is missing a file or a file breaks the contract. */
-export class RunFolderError extends Error {
+export class RunFolderReadError extends Error {
   /**
    * @param dir The run folder.
    * @param file The file inside it, or `""` for the folder itself.
@@ -128,7 +41,7 @@ export class RunFolderError extends Error {
     super(
       `Cannot read run folder ${dir}${file ? `: ${file}` : ""}: ${detail}`,
     );
-    this.name = "RunFolderError";
+    this.name = "RunFolderReadError";
   }
 }
 
@@ -147,12 +60,12 @@ async function readJson<T>(
     text = await Deno.readTextFile(joinPath(dir, file));
   } catch (e) {
     if (!required && e instanceof Deno.errors.NotFound) return null;
-    throw new RunFolderError(dir, file, (e as Error).message);
+    throw new RunFolderReadError(dir, file, (e as Error).message);
   }
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new RunFolderError(
+    throw new RunFolderReadError(
       dir,
       file,
       `not valid JSON: ${(e as Error).message}`,
@@ -165,12 +78,12 @@ function requireFile(dir: string, file: string): string {
   try {
     Deno.statSync(path);
   } catch (e) {
-    throw new RunFolderError(dir, file, (e as Error).message);
+    throw new RunFolderReadError(dir, file, (e as Error).message);
   }
   return path;
 }
 
-function checkSummary(dir: string, s: RunSummary): void {
+function checkSummary(dir: string, s: Summary): void {
   const missing = [
     "run_id",
     "reporting_date",
@@ -180,14 +93,18 @@ function checkSummary(dir: string, s: RunSummary): void {
     "by_stage",
   ].filter((k) => (s as unknown as Record<string, unknown>)[k] === undefined);
   if (missing.length > 0) {
-    throw new RunFolderError(
+    throw new RunFolderReadError(
       dir,
       "summary.json",
       `missing key${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`,
     );
   }
   if (typeof s.fx.rates !== "object" || s.fx.rates === null) {
-    throw new RunFolderError(dir, "summary.json", "key fx.rates is missing");
+    throw new RunFolderReadError(
+      dir,
+      "summary.json",
+      "key fx.rates is missing",
+    );
   }
 }
 
@@ -203,12 +120,12 @@ function checkSummary(dir: string, s: RunSummary): void {
  * ```
  *
  * @param dir The run folder, possibly still under its temporary name.
- * @throws {RunFolderError} Naming the folder, the file and the problem.
+ * @throws {RunFolderReadError} Naming the folder, the file and the problem.
  */
 export async function readRunFolder(dir: string): Promise<RunFolder> {
-  const summary = (await readJson<RunSummary>(dir, "summary.json", true))!;
+  const summary = (await readJson<Summary>(dir, "summary.json", true))!;
   checkSummary(dir, summary);
-  const manifest = await readJson<RunManifest>(dir, "manifest.json", false);
+  const manifest = await readJson<Manifest>(dir, "manifest.json", false);
   const dataQuality = await readJson<DataQualityReport>(
     dir,
     "data_quality.json",

@@ -18,15 +18,14 @@ import {
   section,
   table,
 } from "./html.ts";
+import type { Manifest } from "../run/manifest.ts";
+import type { CurrencyGroup, Group } from "../run/summary.ts";
+import type { RuleReport } from "../validation/mod.ts";
 import {
-  type CurrencyGroup,
-  type DataQualityRule,
   joinPath,
   readRunFolder,
   type RunFolder,
-  RunFolderError,
-  type RunManifest,
-  type SummaryGroup,
+  RunFolderReadError,
 } from "./run_folder.ts";
 
 /** Options of {@link writeRunReport} and {@link renderRunReport}. */
@@ -36,16 +35,16 @@ export interface RunReportOptions {
    * (the run writes manifest.json after the report). When absent the
    * folder's manifest.json is used, if there is one.
    */
-  manifest?: RunManifest;
+  manifest?: Manifest;
 }
 
 function groupTable(
   title: string,
-  groups: SummaryGroup[],
+  groups: Group[],
   totals: RunFolder["summary"]["totals"],
   keyLabel: string,
 ): string {
-  const cols: Column<SummaryGroup>[] = [
+  const cols: Column<Group>[] = [
     { label: keyLabel, value: (g) => g.key },
     { label: "Facilities", value: (g) => fmtCount(g.count), numeric: true },
     {
@@ -129,7 +128,7 @@ function dataQualitySection(run: RunFolder, dqSvg: string | null): string {
       note: `limit ${fmtPct(dq.max_reject_rate)}`,
     },
   ]);
-  const ruleColumns: Column<DataQualityRule>[] = [
+  const ruleColumns: Column<RuleReport>[] = [
     { label: "Rule", value: (r) => r.code },
     { label: "Description", value: (r) => r.description },
     {
@@ -167,7 +166,7 @@ function dataQualitySection(run: RunFolder, dqSvg: string | null): string {
   );
 }
 
-function manifestSection(run: RunFolder, given?: RunManifest): string {
+function manifestSection(run: RunFolder, given?: Manifest): string {
   const m = given ?? run.manifest;
   if (!m) {
     return section(
@@ -234,7 +233,7 @@ export async function renderRunReport(
   // sums without a trace; refuse instead, naming the currency.
   const missing = await missingRateCurrencies(chartSource(run));
   if (missing.length > 0) {
-    throw new RunFolderError(
+    throw new RunFolderReadError(
       run.dir,
       "summary.json",
       `fx.rates has no rate for ${
@@ -434,7 +433,7 @@ export async function renderRunReport(
  * const path = await writeRunReport("data/runs/2025-12-31_ab12");
  * ```
  *
- * @throws {RunFolderError} When a required file of the folder is missing.
+ * @throws {RunFolderReadError} When a required file of the folder is missing.
  */
 export async function writeRunReport(
   runDir: string,

@@ -127,7 +127,7 @@ function keyed(values: string[], name: string): pl.DataFrame {
  * await exportStarSchema(["data/runs/2025-12-31", "data/runs/2026-03-31"], "data/bi");
  * ```
  *
- * @throws {RunFolderError} When a run folder lacks a required file.
+ * @throws {RunFolderReadError} When a run folder lacks a required file.
  * @throws {RangeError} When two runs share a reporting date or a currency
  *   has no rate (it would vanish from reporting-currency sums).
  */

@@ -24,10 +24,10 @@
 import { join } from "node:path";
 
 /** Thrown when a run id cannot be used: taken, in use, or malformed. */
-export class RunFolderError extends Error {
+export class RunIdError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = "RunFolderError";
+    this.name = "RunIdError";
   }
 }
 
@@ -45,7 +45,7 @@ export interface OpenRunFolderOptions {
 }
 
 /** An open run: write into `dir`, then `commit()` or `fail()`. */
-export interface RunFolder {
+export interface PendingRunFolder {
   runId: string;
   /** The partial folder being written. */
   dir: string;
@@ -110,7 +110,7 @@ async function liveWriter(name: string): Promise<number | undefined> {
  * the id, removes stale partial folders of the same id and creates a fresh
  * hidden partial folder.
  *
- * @throws {RunFolderError} when the id is malformed, a complete run of that
+ * @throws {RunIdError} when the id is malformed, a complete run of that
  *   id exists (and `replace` is off) or another live process writes it.
  * @example
  * ```ts
@@ -124,16 +124,16 @@ export async function openRunFolder(
   out: string,
   runId: string,
   opts: OpenRunFolderOptions = {},
-): Promise<RunFolder> {
+): Promise<PendingRunFolder> {
   if (!RUN_ID.test(runId)) {
-    throw new RunFolderError(
+    throw new RunIdError(
       `Cannot use run id ${
         JSON.stringify(runId)
       }: use letters, digits, '.', '_' and '-', not starting with '.'`,
     );
   }
   if (runId.endsWith(".failed")) {
-    throw new RunFolderError(
+    throw new RunIdError(
       `Cannot use run id ${runId}: the suffix .failed marks failed runs`,
     );
   }
@@ -141,7 +141,7 @@ export async function openRunFolder(
   const failedDir = join(out, `${runId}.failed`);
   await Deno.mkdir(out, { recursive: true });
   if (!opts.replace && await exists(finalDir)) {
-    throw new RunFolderError(
+    throw new RunIdError(
       `Run folder ${finalDir} already exists: choose another --run-id, or remove that folder to recompute it`,
     );
   }
@@ -151,7 +151,7 @@ export async function openRunFolder(
     const stale = join(out, entry.name);
     const pid = await liveWriter(entry.name);
     if (pid !== undefined) {
-      throw new RunFolderError(
+      throw new RunIdError(
         `Run ${runId} is already being written to ${stale} by process ${pid}`,
       );
     }
@@ -177,7 +177,7 @@ export async function openRunFolder(
         try {
           await Deno.rename(dir, finalDir);
         } catch (e) {
-          throw new RunFolderError(
+          throw new RunIdError(
             `Cannot publish run ${runId} as ${finalDir}: ${
               (e as Error).message
             }; its outputs stay in ${dir}`,

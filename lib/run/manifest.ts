@@ -21,13 +21,17 @@ export interface InputRef {
 /** The manifest of a run folder. */
 export interface Manifest {
   run_id: string;
-  /** `complete` under the final name; `failed` under `<run_id>.failed`. */
-  status: "complete" | "failed";
+  /**
+   * `complete` under the final name; `failed` under `<run_id>.failed`;
+   * `running` only in the copy the report sees before the run finishes.
+   */
+  status: "running" | "complete" | "failed";
   /** Reporting date `YYYY-MM-DD`; null when the run failed before it was known. */
   reporting_date: string | null;
   /** ISO 8601 timestamps (UTC). */
   started_at: string;
-  finished_at: string;
+  /** Null while the run is still writing its folder. */
+  finished_at: string | null;
   /** `git` commit of the code (`+dirty` with uncommitted changes). */
   code_version: string;
   inputs: { portfolio: InputRef; rules: InputRef; fx: InputRef };

@@ -49,9 +49,9 @@ export {
   defaultRunId,
   openRunFolder,
   type OpenRunFolderOptions,
-  type RunFolder,
-  RunFolderError,
+  type PendingRunFolder,
   runFolderPath,
+  RunIdError,
 } from "./folder.ts";
 export {
   attachCarryingAmounts,

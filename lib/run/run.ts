@@ -45,8 +45,8 @@ import { writeRunReport } from "../report/mod.ts";
 import {
   defaultRunId,
   openRunFolder,
-  type RunFolder,
-  RunFolderError,
+  type PendingRunFolder,
+  RunIdError,
 } from "./folder.ts";
 import {
   codeVersion,
@@ -169,7 +169,7 @@ function describeFailure(cause: unknown, step?: string): string {
     RejectRateError,
     FxError,
     RulesError,
-    RunFolderError,
+    RunIdError,
   ];
   if (step === undefined || known.some((k) => cause instanceof k)) {
     return message;
@@ -204,7 +204,7 @@ export function carryingAmounts(valid: pl.LazyDataFrame): pl.LazyDataFrame {
  * @throws {RulesError | FxError | PortfolioReadError} when the rules file
  *   or FX table is invalid or the portfolio file cannot be opened, before
  *   any data is read and without creating a folder.
- * @throws {RunFolderError} when the run id is taken or malformed.
+ * @throws {RunIdError} when the run id is taken or malformed.
  * @throws {RunFailedError} when the run fails after its folder was opened;
  *   its `cause` is the original error (a `PortfolioReadError` for rows
  *   that cannot be read, a `RejectRateError`, an `FxError` for a currency
@@ -247,10 +247,10 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
   });
   const manifest: Manifest = {
     run_id: runId,
-    status: "failed",
+    status: "running",
     reporting_date: null,
     started_at: startedAt.toISOString(),
-    finished_at: "",
+    finished_at: null,
     code_version: "",
     inputs: {
       portfolio: { path: opts.portfolio, sha256: "" },
@@ -283,7 +283,7 @@ async function runSteps(
   raw: pl.LazyDataFrame,
   rules: Rules,
   fx: FxTable,
-  folder: RunFolder,
+  folder: PendingRunFolder,
   manifest: Manifest,
   step: <T>(name: string, fn: () => Promise<T> | T) => Promise<T>,
 ): Promise<{ summary: Summary; dataQuality: DataQualityReport }> {
@@ -334,7 +334,7 @@ async function runSteps(
   if (opts.report ?? true) {
     // Written into the partial folder, so the report is part of what the
     // final rename publishes.
-    await step("report", () => writeRunReport(dir));
+    await step("report", () => writeRunReport(dir, { manifest }));
   }
   return { summary, dataQuality: report };
 }
@@ -352,7 +352,7 @@ async function computeAndWrite(
   opts: RunOptions,
   rules: Rules,
   fx: FxTable,
-  folder: RunFolder,
+  folder: PendingRunFolder,
   manifest: Manifest,
   step: <T>(name: string, fn: () => Promise<T> | T) => Promise<T>,
   reportingDate: string,

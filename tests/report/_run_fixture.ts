@@ -237,6 +237,7 @@ export async function writeFixtureRun(
         reject_rate: 1 / (n + 1),
         max_reject_rate: 0.5,
         passed: true,
+        warnings: [],
         rules: [
           {
             code: "BALANCE_NEGATIVE",

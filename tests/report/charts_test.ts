@@ -129,6 +129,7 @@ Deno.test("dataQualityChart() draws failed rules only, largest first", () => {
     reject_rate: 0.3,
     max_reject_rate: 0.5,
     passed: true,
+    warnings: [],
     rules: [
       {
         code: "A_RULE",

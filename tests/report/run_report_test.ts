@@ -7,7 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { RunFolderError, writeRunReport } from "../../lib/report/mod.ts";
+import { RunFolderReadError, writeRunReport } from "../../lib/report/mod.ts";
 import { writeFixtureRun } from "./_run_fixture.ts";
 
 const LOANS = [
@@ -85,7 +85,7 @@ Deno.test("writeRunReport() names the folder and file when summary.json is missi
   await assert.rejects(
     () => writeRunReport(root),
     (e: Error) =>
-      e instanceof RunFolderError &&
+      e instanceof RunFolderReadError &&
       e.message.startsWith(`Cannot read run folder ${root}: summary.json:`),
   );
   await Deno.remove(root, { recursive: true });

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import {
   defaultRunId,
   openRunFolder,
-  RunFolderError,
+  RunIdError,
 } from "../../lib/run/folder.ts";
 
 const names = async (dir: string) => {
@@ -40,7 +40,7 @@ Deno.test("openRunFolder() refuses an id whose complete folder exists", async ()
   await assert.rejects(
     () => openRunFolder(out, "q4"),
     (e: Error) =>
-      e instanceof RunFolderError &&
+      e instanceof RunIdError &&
       e.message ===
         `Run folder ${out}/q4 already exists: choose another --run-id, or remove that folder to recompute it`,
   );
@@ -112,7 +112,7 @@ Deno.test("fail() moves the run to <run_id>.failed, replacing an older one", asy
 Deno.test("openRunFolder() refuses malformed run ids", async () => {
   const out = await Deno.makeTempDir();
   for (const id of ["", ".hidden", "a/b", "../up", "x.failed", "a b"]) {
-    await assert.rejects(() => openRunFolder(out, id), RunFolderError, id);
+    await assert.rejects(() => openRunFolder(out, id), RunIdError, id);
   }
   assert.deepEqual(await names(out), []);
   await Deno.remove(out, { recursive: true });

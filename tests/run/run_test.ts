@@ -11,7 +11,7 @@ import pl from "nodejs-polars";
 import { parseRules } from "../../lib/rules.ts";
 import { RESULT_COLUMNS } from "../../lib/schema.ts";
 import { FxError } from "../../lib/fx.ts";
-import { RunFolderError } from "../../lib/run/folder.ts";
+import { RunIdError } from "../../lib/run/folder.ts";
 import { RejectRateError } from "../../lib/validation/mod.ts";
 import { RUN_FILES, RunFailedError, runPortfolio } from "../../lib/run/run.ts";
 import { REPORTING_DATE, writePortfolio } from "./_portfolio.ts";
@@ -206,7 +206,7 @@ Deno.test("runPortfolio() refuses an id whose complete run exists", async () => 
   await runPortfolio({ portfolio, out: tmp, runId: "q4", report: false });
   await assert.rejects(
     () => runPortfolio({ portfolio, out: tmp, runId: "q4", report: false }),
-    RunFolderError,
+    RunIdError,
   );
   await Deno.remove(tmp, { recursive: true });
 });
