@@ -1,0 +1,93 @@
+/**
+ * Month-by-month projection of one facility (methodology §4-§7), for
+ * notebooks and reviews: the same kernel `computeEcl` runs, asked to record
+ * each month.
+ *
+ * @module
+ */
+import pl from "nodejs-polars";
+import { COL } from "../schema.ts";
+import type { Rules } from "../rules.ts";
+import { allocateOutput, projectBatch, type Trace } from "./_kernel.ts";
+import { kernelColumns, kernelConfig, kernelInputs } from "./ecl.ts";
+import { STAGE_COLUMNS, stageFacilities } from "./staging.ts";
+
+/**
+ * Projects one facility month by month. `row` is a one-row frame typed as
+ * the portfolio schema (a validated row, e.g.
+ * `valid.filter(pl.col("loan_id").eq(pl.lit("L1")))`), staged or not.
+ *
+ * Returns one row per month `t = 1..m`: `t` (Int32), `ead` (EAD[t], §5),
+ * `df` (DF[t], §7), and per scenario `survival_<s>` (S[s,t]),
+ * `marginal_pd_<s>` (mpd[s,t], §4) and `lgd_<s>` (LGD[s,t], §6). Summing
+ * `marginal_pd_<s> * lgd_<s> * ead * df` over the months gives that
+ * scenario's lifetime ECL, over the first 12 its 12-month ECL (§8).
+ *
+ * Throws a `RangeError` for a product on the simplified approach, which has
+ * no monthly projection (docs/simplified_approach.md).
+ *
+ * @example
+ * ```ts ignore
+ * const oneRow = valid.filter(pl.col("loan_id").eq(pl.lit("L000042")));
+ * const months = await projectFacility(oneRow, rules);
+ * console.log(months.toString());
+ * ```
+ */
+export async function projectFacility(
+  row: pl.DataFrame,
+  rules: Rules,
+): Promise<pl.DataFrame> {
+  if (row.height !== 1) {
+    throw new RangeError(
+      `Cannot project facility: expected a frame with one row, got ${row.height}`,
+    );
+  }
+  const product = String(row.getColumn(COL.product).get(0));
+  const loan = String(row.getColumn(COL.loanId).get(0));
+  const p = rules.products[product];
+  if (!p) {
+    throw new RangeError(
+      `Cannot project facility ${loan}: product ${product} is not configured in the rules file`,
+    );
+  }
+  if (p.approach === "simplified") {
+    throw new RangeError(
+      `Cannot project facility ${loan}: product ${product} uses the simplified approach (provision matrix), which has no monthly projection`,
+    );
+  }
+  const lf = row.columns.includes(STAGE_COLUMNS.stage)
+    ? row.lazy()
+    : stageFacilities(row.lazy(), rules);
+  const df = await kernelInputs(lf, rules).collect();
+  const m = Number(df.getColumn(STAGE_COLUMNS.remainingTerm).get(0));
+  if (!Number.isInteger(m) || m < 1) {
+    throw new RangeError(
+      `Cannot project facility ${loan}: remaining term is ${m} (is maturity_date missing?)`,
+    );
+  }
+  const cfg = kernelConfig(rules);
+  const S = cfg.scenarioNames.length;
+  const perScenario = () =>
+    Array.from({ length: S }, () => new Float64Array(m));
+  const trace: Trace = {
+    ead: new Float64Array(m),
+    df: new Float64Array(m),
+    survival: perScenario(),
+    marginalPd: perScenario(),
+    lgd: perScenario(),
+  };
+  projectBatch(cfg, kernelColumns(df, 0, 1), 1, allocateOutput(1, S), 0, trace);
+  const columns: pl.Series[] = [
+    pl.Series("t", Int32Array.from({ length: m }, (_, i) => i + 1)),
+    pl.Series("ead", trace.ead),
+    pl.Series("df", trace.df),
+  ];
+  cfg.scenarioNames.forEach((s, i) => {
+    columns.push(
+      pl.Series(`survival_${s}`, trace.survival[i]),
+      pl.Series(`marginal_pd_${s}`, trace.marginalPd[i]),
+      pl.Series(`lgd_${s}`, trace.lgd[i]),
+    );
+  });
+  return pl.DataFrame(columns);
+}

@@ -1,0 +1,186 @@
+/**
+ * Staging (methodology §3): a lazy step that assigns each facility its
+ * IFRS 9 stage, the reason (the first rule that holds) and every rule that
+ * holds (`stage_triggers`), and adds the remaining term of §2.
+ *
+ * Rules, in order (thresholds from `staging` in the rules file):
+ *
+ * | order | rule | stage | reason |
+ * |---|---|---|---|
+ * | 1 | `default_flag` | 3 | `DEFAULT_FLAG` |
+ * | 2 | `days_past_due >= dpd_default` | 3 | `DPD_90` |
+ * | - | opt-in probation (below) | 2 | `PROBATION` |
+ * | 3 | `days_past_due > dpd_sicr` | 2 | `DPD_30` |
+ * | 4 | `watchlist` | 2 | `WATCHLIST` |
+ * | 5 | `forborne` | 2 | `FORBORNE` |
+ * | 6 | PD test | 2 | `PD_SICR` |
+ * | - | none | 1 | `PERFORMING` |
+ *
+ * Probation (`staging.probation_exit_via_stage2: true`, off by default): a
+ * facility whose `previous_stage` is 3 and that meets neither stage-3 rule is
+ * stage 2 with reason `PROBATION`, whatever rules 3-6 say, so a cured default
+ * passes through lifetime ECL before it may return to stage 1 (IFRS 9
+ * B5.5.27; the EBA guidelines on the definition of default, §71-72, ask for a
+ * probation period). `PROBATION` then also appears in `stage_triggers`,
+ * between the stage-3 rules and rule 3.
+ *
+ * Simplified approach (`approach: simplified` on the product, IFRS 9
+ * §5.5.15): no SICR assessment; stage 3 when rule 1 or 2 holds (reason and
+ * triggers as above, only those two rules are listed), otherwise stage 2 with
+ * reason `SIMPLIFIED` and no trigger (see docs/simplified_approach.md).
+ *
+ * @module
+ */
+import pl from "nodejs-polars";
+import {
+  COL,
+  POLARS_TYPE,
+  PORTFOLIO_COLUMNS,
+  STAGE_REASON,
+} from "../schema.ts";
+import type { Rules } from "../rules.ts";
+import { firstMatch, flag, isInList, labelsWhere } from "./_expr.ts";
+import { remainingTermExpr } from "./term.ts";
+
+/** Columns added by {@link stageFacilities}. */
+export const STAGE_COLUMNS = {
+  stage: "stage",
+  stageReason: "stage_reason",
+  stageTriggers: "stage_triggers",
+  remainingTerm: "remaining_term_months",
+} as const;
+
+/** One staging rule: its reason code, the stage it gives and its condition. */
+export interface StagingRule {
+  reason: string;
+  stage: 1 | 2 | 3;
+  when: pl.Expr;
+}
+
+/** Products configured with `approach: simplified`. */
+export function simplifiedProducts(rules: Rules): string[] {
+  return Object.entries(rules.products)
+    .filter(([, p]) => p.approach === "simplified")
+    .map(([name]) => name);
+}
+
+/**
+ * The rules of methodology §3 as named expressions, in evaluation order
+ * (probation included only when switched on). Print one in a notebook to
+ * see what it tests.
+ */
+export function stagingRules(rules: Rules): StagingRule[] {
+  const st = rules.staging;
+  const dpd = pl.col(COL.daysPastDue);
+  const p0 = pl.col(COL.pd12mOrigination);
+  const p1 = pl.col(COL.pd12mCurrent);
+  const defaultFlag = flag(COL.defaultFlag);
+  const dpdDefault = dpd.gtEq(pl.lit(st.dpd_default)).fillNull(pl.lit(false));
+  const list: StagingRule[] = [
+    { reason: STAGE_REASON.defaultFlag, stage: 3, when: defaultFlag },
+    { reason: STAGE_REASON.dpd90, stage: 3, when: dpdDefault },
+  ];
+  if (st.probation_exit_via_stage2) {
+    list.push({
+      reason: STAGE_REASON.probation,
+      stage: 2,
+      when: pl.col(COL.previousStage).eq(pl.lit(3)).fillNull(pl.lit(false))
+        .and(defaultFlag.not()).and(dpdDefault.not()),
+    });
+  }
+  // §3 PD test: all three conditions; the low-credit-risk exemption is
+  // IFRS 9 §5.5.10, the relative and absolute thresholds B5.5.9.
+  const pdTest = p1.gt(pl.lit(st.low_credit_risk_pd))
+    .and(p1.div(p0).gtEq(pl.lit(st.pd_relative_threshold)))
+    .and(p1.sub(p0).gtEq(pl.lit(st.pd_absolute_threshold)))
+    .fillNull(pl.lit(false));
+  list.push(
+    {
+      reason: STAGE_REASON.dpd30,
+      stage: 2,
+      // IFRS 9 §5.5.11: rebuttable presumption of SICR above 30 days.
+      when: dpd.gt(pl.lit(st.dpd_sicr)).fillNull(pl.lit(false)),
+    },
+    { reason: STAGE_REASON.watchlist, stage: 2, when: flag(COL.watchlist) },
+    { reason: STAGE_REASON.forborne, stage: 2, when: flag(COL.forborne) },
+    { reason: STAGE_REASON.pdSicr, stage: 2, when: pdTest },
+  );
+  return list;
+}
+
+/**
+ * Adds every optional §1 column the frame lacks, typed and null, so that a
+ * hand-made frame with only the required columns stages like a validated
+ * one (validation already delivers all of them).
+ */
+export function withOptionalColumns(lf: pl.LazyDataFrame): pl.LazyDataFrame {
+  const present = new Set(lf.columns);
+  const missing = PORTFOLIO_COLUMNS.filter((c) =>
+    !c.required && !present.has(c.name)
+  );
+  if (missing.length === 0) return lf;
+  return lf.withColumns(
+    ...missing.map((c) => pl.lit(null).cast(POLARS_TYPE[c.kind]).alias(c.name)),
+  );
+}
+
+/**
+ * Stages a validated portfolio (methodology §2-§3). A pipeline step: lazy in,
+ * lazy out, rows in input order.
+ *
+ * Fills `segment` with `product` where null (§1), adds
+ * `remaining_term_months` (Int32, §2), `stage` (Int32), `stage_reason`
+ * (Utf8, the first rule that holds) and `stage_triggers` (List(Utf8), every
+ * rule that holds, in rule order).
+ *
+ * @example
+ * ```ts ignore
+ * const staged = stageFacilities(valid, rules);
+ * console.log((await staged.collect()).toString());
+ * ```
+ */
+export function stageFacilities(
+  valid: pl.LazyDataFrame,
+  rules: Rules,
+): pl.LazyDataFrame {
+  const ruleList = stagingRules(rules);
+  const simplified = simplifiedProducts(rules);
+  const isSimplified = simplified.length === 0
+    ? pl.lit(false)
+    : isInList(COL.product, simplified);
+  const stage3 = ruleList.filter((r) => r.stage === 3);
+  const general = isSimplified.not();
+  // Simplified products: only the stage-3 rules are assessed (IFRS 9
+  // §5.5.15 removes the SICR test); everything else is stage 2 SIMPLIFIED.
+  const branches = [
+    ...stage3.map((r) => ({ ...r })),
+    { reason: STAGE_REASON.simplified, stage: 2 as const, when: isSimplified },
+    ...ruleList.filter((r) => r.stage !== 3).map((r) => ({
+      ...r,
+      when: r.when.and(general),
+    })),
+  ];
+  const stage = firstMatch(
+    branches.map((b) => [b.when, pl.lit(b.stage)] as const),
+    pl.lit(1),
+  ).cast(pl.Int32);
+  const reason = firstMatch(
+    branches.map((b) => [b.when, pl.lit(b.reason)] as const),
+    pl.lit(STAGE_REASON.performing),
+  ).cast(pl.Utf8);
+  const triggers = labelsWhere(
+    ruleList.map((r) =>
+      [r.stage === 3 ? r.when : r.when.and(general), r.reason] as const
+    ),
+  );
+  return withOptionalColumns(valid)
+    .withColumns(
+      pl.col(COL.segment).fillNull(pl.col(COL.product)).alias(COL.segment),
+    )
+    .withColumns(
+      remainingTermExpr(rules),
+      stage.alias(STAGE_COLUMNS.stage),
+      reason.alias(STAGE_COLUMNS.stageReason),
+      triggers.alias(STAGE_COLUMNS.stageTriggers),
+    );
+}
