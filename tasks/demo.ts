@@ -3,7 +3,8 @@
  * book (two quarterly snapshots in `data/sample/`, generated here with a
  * fixed seed when the folder has none), printing for each reporting date
  * the data-quality summary and the ECL table by stage, and ends with the
- * path of the latest run's report.
+ * movement between the two dates (IFRS 7 §35H reconciliation, written to
+ * `data/runs/movement-sample/`) and the path of the latest run's report.
  *
  * The sample is clean (no injected breakage): a facility rejected in one
  * quarter and not the other would show in the movement analysis as
@@ -20,6 +21,12 @@
 import { join } from "node:path";
 import { generatePortfolio } from "../lib/generate/mod.ts";
 import { runPortfolio } from "../lib/run/run.ts";
+import {
+  allowanceTable,
+  computeMovement,
+  writeMovementOutputs,
+} from "../lib/movement/mod.ts";
+import { readRunFolder } from "../lib/report/run_folder.ts";
 import {
   dataQualityTable,
   errorMessage,
@@ -92,11 +99,19 @@ try {
     report = join(run.dir, "report.html");
   }
   if (dirs.length >= 2) {
-    console.log(
-      `\nMovement between the two dates:\n  deno task movement --from ${
-        dirs.at(-2)
-      } --to ${dirs.at(-1)} --out ${join(OUT, "movement-sample")}`,
+    // Movement between the last two dates (IFRS 7 §35H-§35I), the same
+    // computation as `deno task movement`.
+    const [from, to] = await Promise.all(
+      dirs.slice(-2).map((d) => readRunFolder(d)),
     );
+    const { movement, facilities } = await computeMovement(from, to);
+    const files = await writeMovementOutputs(
+      movement,
+      facilities,
+      join(OUT, "movement-sample"),
+    );
+    console.log(`\n${allowanceTable(movement)}`);
+    console.log(`Movement: ${files.html}`);
   }
   console.log(`\nReport: ${report}`);
 } catch (e) {

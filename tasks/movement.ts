@@ -10,12 +10,12 @@
  */
 import { parseArgs } from "node:util";
 import {
+  allowanceTable,
   computeMovement,
   MovementError,
   writeMovementOutputs,
 } from "../lib/movement/mod.ts";
 import { readRunFolder, RunFolderReadError } from "../lib/report/run_folder.ts";
-import { fmtAmount } from "../lib/report/html.ts";
 
 const USAGE =
   `Usage: deno task movement --from RUN_DIR --to RUN_DIR --out DIR [--tolerance X]
@@ -67,24 +67,7 @@ try {
     tolerance,
   });
   const files = await writeMovementOutputs(movement, facilities, values.out);
-  const cur = movement.reporting_currency;
-  console.log(
-    `Loss allowance ${movement.from.reporting_date} -> ${movement.to.reporting_date} (${cur})`,
-  );
-  const pad = (s: string, n: number) => s.padStart(n);
-  console.log(
-    `${"".padEnd(36)}${pad("stage 1", 18)}${pad("stage 2", 18)}${
-      pad("stage 3", 18)
-    }${pad("total", 18)}`,
-  );
-  for (const l of movement.allowance.lines) {
-    console.log(
-      `${l.key.padEnd(36)}${pad(fmtAmount(l.by_stage["1"]), 18)}${
-        pad(fmtAmount(l.by_stage["2"]), 18)
-      }${pad(fmtAmount(l.by_stage["3"]), 18)}${pad(fmtAmount(l.total), 18)}`,
-    );
-  }
-  console.log(`${movement.checks.length} invariants hold`);
+  console.log(allowanceTable(movement));
   console.log(files.html);
 } catch (e) {
   if (e instanceof MovementError || e instanceof RunFolderReadError) {

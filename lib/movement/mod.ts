@@ -37,6 +37,7 @@ export {
   renderMovementHtml,
   writeMovementOutputs,
 } from "./write.ts";
+export { allowanceTable } from "./console.ts";
 export {
   migrationHeatmap,
   waterfallChart,
