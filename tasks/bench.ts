@@ -5,6 +5,7 @@
  * ```sh
  * deno task bench --loans 1000000          # generates (once) then runs
  * deno task bench --portfolio book.parquet # runs a given portfolio
+ * deno task bench --generate --loans 1000000  # measures the generator instead
  * ```
  *
  * A generated portfolio is cached under `data/tmp/bench/` and made in a
@@ -15,7 +16,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { benchPortfolio, benchRun } from "../lib/run/bench.ts";
+import { benchGenerate, benchPortfolio, benchRun } from "../lib/run/bench.ts";
 import { DEFAULT_FX, DEFAULT_RULES } from "../lib/run/run.ts";
 import { errorMessage, progressLine, table } from "../lib/run/console.ts";
 import { defaultRunId } from "../lib/run/folder.ts";
@@ -23,13 +24,16 @@ import { defaultRunId } from "../lib/run/folder.ts";
 const USAGE = `Usage: deno task bench [--loans N | --portfolio PATH] [--seed S]
                        [--rules PATH] [--fx PATH] [--batch-size N] [--chunk-size N]
                        [--no-report] [--keep] [--json]
+       deno task bench --generate [--loans N] [--periods P] [--seed S]
 
   --loans N         generate a portfolio of N loans (default 100000)
   --portfolio PATH  run this portfolio instead of generating one
   --seed S          generator seed (default 42)
   --no-report       skip report.html
   --keep            keep the run folder (data/tmp/bench/runs/<id>)
-  --json            print the measurements as JSON`;
+  --json            print the measurements as JSON
+  --generate        measure the generator (in this process) instead of a run
+  --periods P       quarterly snapshots to generate with --generate (default 1)`;
 
 function usage(message: string): never {
   console.error(`${message}\n\n${USAGE}`);
@@ -51,6 +55,8 @@ try {
       "no-report": { type: "boolean", default: false },
       keep: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
+      generate: { type: "boolean", default: false },
+      periods: { type: "string", default: "1" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -77,6 +83,24 @@ const chunkSize = whole("chunk-size", args["chunk-size"]);
 
 const gb = (bytes: number | null) =>
   bytes === null ? "n/a" : `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+
+if (args.generate) {
+  const periods = whole("periods", args.periods)!;
+  const g = await benchGenerate({ loans, seed, periods });
+  if (args.json) console.log(JSON.stringify(g, null, 2));
+  else {
+    console.log(
+      `generate: ${
+        loans.toLocaleString("en-US")
+      } loans, ${periods} period(s): ` +
+        `${g.rows.toLocaleString("en-US")} rows, ${
+          (g.bytes / 2 ** 20).toFixed(1)
+        } MiB on disk, ${(g.totalMs / 1000).toFixed(2)} s, ` +
+        `peak memory (VmHWM) ${gb(g.peakMemoryBytes)}`,
+    );
+  }
+  Deno.exit(0);
+}
 
 try {
   const portfolio = args.portfolio ?? await benchPortfolio({ loans, seed });

@@ -11,6 +11,7 @@
  * @module
  */
 import { join } from "node:path";
+import { generatePortfolio } from "../generate/mod.ts";
 import { type RunOptions, runPortfolio } from "./run.ts";
 
 /** Peak resident set size of this process in bytes (`VmHWM`), or null off Linux. */
@@ -137,4 +138,55 @@ export async function benchPortfolio(
     );
   });
   return path;
+}
+
+/** What {@link benchGenerate} measured. */
+export interface GenerateBenchResult {
+  loans: number;
+  periods: number;
+  /** Rows written over all snapshots. */
+  rows: number;
+  /** Bytes on disk over all snapshots. */
+  bytes: number;
+  totalMs: number;
+  /** Peak resident memory of the process after generating, bytes. */
+  peakMemoryBytes: number | null;
+}
+
+/**
+ * Generates a portfolio in this process into a temporary folder (removed
+ * afterwards) and measures it: the generator's memory goal is stated for
+ * the whole process (1M loans under 2 GB).
+ */
+export async function benchGenerate(opts: {
+  loans: number;
+  seed: number;
+  periods?: number;
+  format?: "parquet" | "csv";
+}): Promise<GenerateBenchResult> {
+  const out = await Deno.makeTempDir({ prefix: "bench-generate-" });
+  try {
+    const t0 = performance.now();
+    const result = await generatePortfolio({
+      loans: opts.loans,
+      seed: opts.seed,
+      reportingDate: "2025-12-31",
+      periods: opts.periods ?? 1,
+      out,
+      format: opts.format ?? "parquet",
+    });
+    const totalMs = performance.now() - t0;
+    let bytes = 0;
+    for (const s of result.snapshots) bytes += (await Deno.stat(s.path)).size;
+    return {
+      loans: opts.loans,
+      periods: opts.periods ?? 1,
+      rows: result.snapshots.reduce((a, s) => a + s.rows, 0),
+      bytes,
+      totalMs,
+      peakMemoryBytes: peakMemoryBytes(),
+    };
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
 }
