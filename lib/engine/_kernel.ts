@@ -141,72 +141,82 @@ export function projectBatch(
   const years = new Int32Array(S);
   const z = cfg.adjustment === 1;
   const probit = new Float64Array(maxYears);
+  const sums = new Float64Array(3);
+  // Product and segment parameters as typed arrays: the loop reads numbers
+  // by index, so V8 never sees a config object's field change
+  // representation (an integer ccf of 0 beside 0.75), which deoptimised the
+  // loop halfway through a cold run.
+  const prodRepay = Int32Array.from(cfg.products, (p) => p.repayment);
+  const prodCcf = Float64Array.from(cfg.products, (p) => p.ccf);
+  const prodSimplified = Uint8Array.from(
+    cfg.products,
+    (p) => p.simplified ? 1 : 0,
+  );
+  const segLgdU = Float64Array.from(cfg.segments, (g) => g.lgdUnsecured);
+  const segFloor = Float64Array.from(cfg.segments, (g) => g.lgdFloor);
+  const segSqrtRho = Float64Array.from(cfg.segments, (g) => g.sqrtRho);
+  const segSqrtOneMinusRho = Float64Array.from(
+    cfg.segments,
+    (g) => g.sqrtOneMinusRho,
+  );
+  const segShape = cfg.segments.map((g) => g.shape);
+  // Every column and parameter in a local: the month loop touches no
+  // object fields, so its optimised code does not depend on their types.
+  const cProduct = cols.product;
+  const cSegment = cols.segment;
+  const cBalance = cols.balance;
+  const cTerm = cols.term;
+  const cRate = cols.interestRate;
+  const cLimit = cols.creditLimit;
+  const cLossRate = cols.lossRate;
+  const cPd = cols.pd12m;
+  const cCollateral = cols.collateral;
+  const cStage = cols.stage;
+  const oEad = out.ead;
+  const oPdLifetime = out.pdLifetime;
+  const oLgd = out.lgd;
+  const oEcl12m = out.ecl12m;
+  const oEclLifetime = out.eclLifetime;
+  const oEclModel = out.eclModel;
+  const oScenario = out.scenarioEcl;
+  const vectors = cfg.vectors;
+  const haircuts = cfg.haircuts;
+  const weights = cfg.weights;
 
   for (let i = 0; i < n; i++) {
     const o = offset + i;
-    const prod = cfg.products[cols.product[i]];
-    const seg = cfg.segments[cols.segment[i]];
-    const B = cols.balance[i];
-    const m = cols.term[i];
-    const r = cols.interestRate[i] / 12;
-    const rep = prod.repayment;
+    const pi = cProduct[i];
+    const si = cSegment[i];
+    const B = cBalance[i];
+    const m = cTerm[i];
+    const r = cRate[i] / 12;
+    const rep = prodRepay[pi];
 
     // §5 EAD[1]: the drawn balance, plus the CCF share of the undrawn limit
     // for revolving facilities (annuity and linear start at B).
-    const undrawn = cols.creditLimit[i] - B;
-    const ead1 = rep === 3 ? B + prod.ccf * (undrawn > 0 ? undrawn : 0) : B;
-    out.ead[o] = ead1;
+    const undrawn = cLimit[i] - B;
+    const ead1 = rep === 3 ? B + prodCcf[pi] * (undrawn > 0 ? undrawn : 0) : B;
+    oEad[o] = ead1;
 
-    if (prod.simplified) {
+    if (prodSimplified[pi] === 1) {
       // Simplified approach (docs/simplified_approach.md): lifetime loss
       // rate of the provision matrix times EAD[1], for every scenario.
-      const ecl = cols.lossRate[i] * ead1;
-      out.pdLifetime[o] = NaN;
-      out.lgd[o] = NaN;
-      out.ecl12m[o] = ecl;
-      out.eclLifetime[o] = ecl;
-      out.eclModel[o] = ecl;
-      for (let s = 0; s < S; s++) out.scenarioEcl[s][o] = ecl;
+      const ecl = cLossRate[i] * ead1;
+      oPdLifetime[o] = NaN;
+      oLgd[o] = NaN;
+      oEcl12m[o] = ecl;
+      oEclLifetime[o] = ecl;
+      oEclModel[o] = ecl;
+      for (let s = 0; s < S; s++) oScenario[s][o] = ecl;
       continue;
     }
 
-    // §5 EAD[t] and §7 DF[t] = (1+r)^-t, by running products.
-    const g = 1 + r;
-    const v = 1 / g;
-    if (rep === 0 && g > 1) {
-      // Annuity: EAD[t] = B * ((1+r)^n - (1+r)^(t-1)) / ((1+r)^n - 1).
-      const an = Math.pow(g, m);
-      const scale = B / (an - 1);
-      let a = 1;
-      let d = 1;
-      for (let t = 0; t < m; t++) {
-        ead[t] = scale * (an - a);
-        a *= g;
-        d *= v;
-        df[t] = d;
-      }
-    } else if (rep <= 1) {
-      // Linear, and annuity at r = 0 (the limit of the annuity formula):
-      // EAD[t] = B * (n - t + 1) / n.
-      let d = 1;
-      for (let t = 0; t < m; t++) {
-        ead[t] = B * (m - t) / m;
-        d *= v;
-        df[t] = d;
-      }
-    } else {
-      let d = 1;
-      for (let t = 0; t < m; t++) {
-        ead[t] = ead1;
-        d *= v;
-        df[t] = d;
-      }
-    }
+    fillExposure(rep, B, ead1, r, m, ead, df);
 
     // §4 conditional annual PD per scenario and distinct year, then the
     // monthly hazard h = 1 - (1-q)^(1/12) and survival factor 1 - h.
-    const p1 = cols.pd12m[i];
-    const shape = seg.shape;
+    const p1 = cPd[i];
+    const shape = segShape[si];
     const G = shape.length;
     if (z) {
       const reach = Math.ceil(m / 12);
@@ -216,7 +226,7 @@ export function projectBatch(
       }
     }
     for (let s = 0; s < S; s++) {
-      const vec = cfg.vectors[s];
+      const vec = vectors[s];
       const K = vec.length;
       // Only the distinct years the term reaches (§4: vectors repeat).
       const reach = Math.ceil(m / 12);
@@ -228,8 +238,8 @@ export function projectBatch(
         if (z) {
           const zz = vec[y < K ? y : K - 1];
           q = normCdf(
-            (probit[y < G ? y : G - 1] - seg.sqrtRho * zz) /
-              seg.sqrtOneMinusRho,
+            (probit[y < G ? y : G - 1] - segSqrtRho[si] * zz) /
+              segSqrtOneMinusRho[si],
           );
         } else {
           let base = p1 * shape[y < G ? y : G - 1];
@@ -257,10 +267,10 @@ export function projectBatch(
     // which is 0 at EAD = 0 as §6 requires, without a division. The product
     // with DF[t] is filled into `loss` first; without collateral it is the
     // same for every scenario and filled once.
-    const lgdU = seg.lgdUnsecured;
-    const floor = seg.lgdFloor;
-    const C = cols.collateral[i];
-    const stage = cols.stage[i];
+    const lgdU = segLgdU[si];
+    const floor = segFloor[si];
+    const C = cCollateral[i];
+    const stage = cStage[i];
     let pdLt = 0;
     let lgd1 = 0;
     let w12 = 0;
@@ -268,49 +278,29 @@ export function projectBatch(
     let wModel = 0;
     let lossFilledFor = -1; // recovery cap the `loss` vector was filled with
     for (let s = 0; s < S; s++) {
-      const cs = C * (1 - cfg.haircuts[s]);
+      const cs = C * (1 - haircuts[s]);
       if (cs !== lossFilledFor) {
-        for (let t = 0; t < m; t++) {
-          const e = ead[t];
-          const unsecured = (e - (e < cs ? e : cs)) * lgdU;
-          const floored = floor * e;
-          loss[t] = (unsecured > floored ? unsecured : floored) * df[t];
-        }
+        fillLoss(m, ead, df, cs, lgdU, floor, loss);
         lossFilledFor = cs;
       }
-      const Y = years[s];
-      const base = s * maxYears;
-      let surv = 1;
-      let cum = 0;
-      let e12 = 0;
-      let elt = 0;
-      for (let y = 0, t0 = 0; t0 < m; y++, t0 += 12) {
-        const yi = y < Y ? y : Y - 1;
-        const h = hz[base + yi];
-        const f = sf[base + yi];
-        const t1 = t0 + 12 < m ? t0 + 12 : m;
-        for (let t = t0; t < t1; t++) {
-          const mpd = surv * h;
-          surv *= f;
-          cum += mpd;
-          elt += mpd * loss[t];
-          if (trace !== undefined) {
-            const e = ead[t];
-            const lgd = e > 0 ? (e - (e < cs ? e : cs)) * lgdU / e : 0;
-            trace.survival[s][t] = surv;
-            trace.marginalPd[s][t] = mpd;
-            trace.lgd[s][t] = e > 0 ? (lgd > floor ? lgd : floor) : 0;
-          }
-        }
-        if (y === 0) e12 = elt;
+      sumMonths(m, hz, sf, s * maxYears, years[s], loss, sums);
+      const cum = sums[0];
+      const e12 = sums[1];
+      const elt = sums[2];
+      if (trace !== undefined) {
+        traceMonths(m, hz, sf, s * maxYears, years[s], ead, cs, lgdU, floor, {
+          survival: trace.survival[s],
+          marginalPd: trace.marginalPd[s],
+          lgd: trace.lgd[s],
+        });
       }
       // LGD[s,1] (§6), reported weighted and used for stage 3 (§8).
       const rec1 = ead1 < cs ? ead1 : cs;
       const l1u = ead1 > 0 ? (ead1 - rec1) * lgdU / ead1 : 0;
       const l1 = ead1 > 0 ? (l1u > floor ? l1u : floor) : 0;
       const eclS = stage === 3 ? l1 * ead1 : stage === 2 ? elt : e12;
-      out.scenarioEcl[s][o] = eclS;
-      const w = cfg.weights[s];
+      oScenario[s][o] = eclS;
+      const w = weights[s];
       // 1 - S[s,m] as the sum of the marginal PDs: no cancellation.
       pdLt += w * cum;
       lgd1 += w * l1;
@@ -318,14 +308,153 @@ export function projectBatch(
       wLt += w * elt;
       wModel += w * eclS;
     }
-    out.pdLifetime[o] = pdLt;
-    out.lgd[o] = lgd1;
-    out.ecl12m[o] = w12;
-    out.eclLifetime[o] = wLt;
-    out.eclModel[o] = wModel;
+    oPdLifetime[o] = pdLt;
+    oLgd[o] = lgd1;
+    oEcl12m[o] = w12;
+    oEclLifetime[o] = wLt;
+    oEclModel[o] = wModel;
     if (trace !== undefined) {
       trace.ead.set(ead.subarray(0, m));
       trace.df.set(df.subarray(0, m));
     }
+  }
+}
+
+/**
+ * The month loop of one loan and scenario (§4, §8): survival as a running
+ * product, `mpd[t] = S[t-1] * h`, and the sums of `mpd` (`1 - S[m]`), of
+ * `mpd * loss[t]` over the first 12 months (ECL12) and over all `m` months
+ * (ECLLT), written to `sums[0..2]`. `loss[t]` is `LGD * EAD * DF` of month
+ * `t + 1`. A function of its own so the hottest loop stays small, and V8
+ * keeps it optimised whatever the rest of the kernel does.
+ */
+function sumMonths(
+  m: number,
+  hz: Float64Array,
+  sf: Float64Array,
+  base: number,
+  years: number,
+  loss: Float64Array,
+  sums: Float64Array,
+): void {
+  let surv = 1;
+  let cum = 0;
+  let e12 = 0;
+  let elt = 0;
+  for (let y = 0, t0 = 0; t0 < m; y++, t0 += 12) {
+    const yi = y < years ? y : years - 1;
+    const h = hz[base + yi];
+    const f = sf[base + yi];
+    const t1 = t0 + 12 < m ? t0 + 12 : m;
+    for (let t = t0; t < t1; t++) {
+      const mpd = surv * h;
+      surv *= f;
+      cum += mpd;
+      elt += mpd * loss[t];
+    }
+    if (y === 0) e12 = elt;
+  }
+  sums[0] = cum;
+  sums[1] = e12;
+  sums[2] = elt;
+}
+
+/**
+ * The same months as {@link sumMonths}, recording survival, marginal PD
+ * and LGD per month for `projectFacility` (one loan, so speed is moot).
+ */
+function traceMonths(
+  m: number,
+  hz: Float64Array,
+  sf: Float64Array,
+  base: number,
+  years: number,
+  ead: Float64Array,
+  recoveryCap: number,
+  lgdUnsecured: number,
+  floor: number,
+  into: { survival: Float64Array; marginalPd: Float64Array; lgd: Float64Array },
+): void {
+  let surv = 1;
+  for (let t = 0; t < m; t++) {
+    const y = Math.floor(t / 12);
+    const yi = y < years ? y : years - 1;
+    const mpd = surv * hz[base + yi];
+    surv *= sf[base + yi];
+    into.survival[t] = surv;
+    into.marginalPd[t] = mpd;
+    const e = ead[t];
+    const lgd = e > 0
+      ? (e - (e < recoveryCap ? e : recoveryCap)) * lgdUnsecured / e
+      : 0;
+    into.lgd[t] = e > 0 ? (lgd > floor ? lgd : floor) : 0;
+  }
+}
+
+/**
+ * §5 `EAD[t]` by repayment type and §7 `DF[t] = (1+r)^-t` into `ead` and
+ * `df` (index `t - 1`), by running products: one `Math.pow` per annuity.
+ */
+function fillExposure(
+  repayment: number,
+  B: number,
+  ead1: number,
+  r: number,
+  m: number,
+  ead: Float64Array,
+  df: Float64Array,
+): void {
+  const g = 1 + r;
+  const v = 1 / g;
+  let d = 1;
+  if (repayment === REPAY.annuity && g > 1) {
+    // EAD[t] = B * ((1+r)^n - (1+r)^(t-1)) / ((1+r)^n - 1).
+    const an = Math.pow(g, m);
+    const scale = B / (an - 1);
+    let a = 1;
+    for (let t = 0; t < m; t++) {
+      ead[t] = scale * (an - a);
+      a *= g;
+      d *= v;
+      df[t] = d;
+    }
+  } else if (repayment <= REPAY.linear) {
+    // Linear, and annuity at r = 0 (the limit of the annuity formula):
+    // EAD[t] = B * (n - t + 1) / n.
+    for (let t = 0; t < m; t++) {
+      ead[t] = B * (m - t) / m;
+      d *= v;
+      df[t] = d;
+    }
+  } else {
+    // Bullet (B) and revolving (B + CCF * undrawn): constant.
+    for (let t = 0; t < m; t++) {
+      ead[t] = ead1;
+      d *= v;
+      df[t] = d;
+    }
+  }
+}
+
+/**
+ * `loss[t] = LGD[s,t] * EAD[t] * DF[t]` (§6, §7) for a recovery cap
+ * `C * (1 - haircut)`: `LGD * EAD = max(floor * EAD, (EAD - recovery) *
+ * lgd_unsecured)`, which is 0 at `EAD = 0` as §6 requires, without a
+ * division.
+ */
+function fillLoss(
+  m: number,
+  ead: Float64Array,
+  df: Float64Array,
+  recoveryCap: number,
+  lgdUnsecured: number,
+  floor: number,
+  loss: Float64Array,
+): void {
+  for (let t = 0; t < m; t++) {
+    const e = ead[t];
+    const unsecured = (e - (e < recoveryCap ? e : recoveryCap)) * lgdUnsecured;
+    const floored = floor * e;
+    loss[t] = (unsecured > floored ? unsecured : floored) * df[t];
   }
 }
