@@ -214,53 +214,21 @@ export function projectBatch(
     fillExposure(rep, B, ead1, r, m, ead, df);
 
     // §4 conditional annual PD per scenario and distinct year, then the
-    // monthly hazard h = 1 - (1-q)^(1/12) and survival factor 1 - h.
-    const p1 = cPd[i];
-    const shape = segShape[si];
-    const G = shape.length;
-    if (z) {
-      const reach = Math.ceil(m / 12);
-      for (let y = 0; y < G && y < reach; y++) {
-        const base = p1 * shape[y];
-        probit[y] = normInv(base < 1 ? base : 1);
-      }
-    }
-    for (let s = 0; s < S; s++) {
-      const vec = vectors[s];
-      const K = vec.length;
-      // Only the distinct years the term reaches (§4: vectors repeat).
-      const reach = Math.ceil(m / 12);
-      const distinct = K > G ? K : G;
-      const Y = distinct < reach ? distinct : reach;
-      years[s] = Y;
-      for (let y = 0; y < Y; y++) {
-        let q: number;
-        if (z) {
-          const zz = vec[y < K ? y : K - 1];
-          q = normCdf(
-            (probit[y < G ? y : G - 1] - segSqrtRho[si] * zz) /
-              segSqrtOneMinusRho[si],
-          );
-        } else {
-          let base = p1 * shape[y < G ? y : G - 1];
-          if (base > 1) base = 1;
-          q = base * vec[y < K ? y : K - 1];
-          if (q > 1) q = 1;
-        }
-        // f = (1-q)^(1/12); h = 1 - f written as q / (1 + f + … + f^11)
-        // (since 1 - f^12 = q), which has no cancellation for small q and
-        // costs one Math.pow.
-        const f = Math.pow(1 - q, 1 / 12);
-        let fk = 1;
-        let geo = 1;
-        for (let k = 1; k < 12; k++) {
-          fk *= f;
-          geo += fk;
-        }
-        hz[s * maxYears + y] = q / geo;
-        sf[s * maxYears + y] = f;
-      }
-    }
+    // monthly hazard and survival factor.
+    fillHazards(
+      cPd[i],
+      segShape[si],
+      segSqrtRho[si],
+      segSqrtOneMinusRho[si],
+      m,
+      vectors,
+      z,
+      maxYears,
+      probit,
+      hz,
+      sf,
+      years,
+    );
 
     // §6 and §8: per scenario, sum mpd * LGD * EAD * DF month by month.
     // LGD[s,t] * EAD[t] = max(floor * EAD, (EAD - recovery) * lgd_unsecured),
@@ -456,5 +424,70 @@ function fillLoss(
     const unsecured = (e - (e < recoveryCap ? e : recoveryCap)) * lgdUnsecured;
     const floored = floor * e;
     loss[t] = (unsecured > floored ? unsecured : floored) * df[t];
+  }
+}
+
+/**
+ * §4 for one loan: the conditional annual PD `q[s,y]` of each scenario and
+ * distinct forecast year the term reaches (vectors repeat their last value,
+ * so only the first `max(len(g), len(k[s]))` years differ), then the
+ * monthly hazard `h = 1 - (1-q)^(1/12)` into `hz[s * maxYears + y]`, the
+ * survival factor `1 - h` into `sf`, and the number of distinct years into
+ * `years[s]`.
+ */
+function fillHazards(
+  p1: number,
+  shape: Float64Array,
+  sqrtRho: number,
+  sqrtOneMinusRho: number,
+  m: number,
+  vectors: Float64Array[],
+  zShift: boolean,
+  maxYears: number,
+  probit: Float64Array,
+  hz: Float64Array,
+  sf: Float64Array,
+  years: Int32Array,
+): void {
+  const G = shape.length;
+  const reach = Math.ceil(m / 12);
+  if (zShift) {
+    for (let y = 0; y < G && y < reach; y++) {
+      const base = p1 * shape[y];
+      probit[y] = normInv(base < 1 ? base : 1);
+    }
+  }
+  for (let s = 0; s < vectors.length; s++) {
+    const vec = vectors[s];
+    const K = vec.length;
+    const distinct = K > G ? K : G;
+    const Y = distinct < reach ? distinct : reach;
+    years[s] = Y;
+    for (let y = 0; y < Y; y++) {
+      let q: number;
+      if (zShift) {
+        const zz = vec[y < K ? y : K - 1];
+        q = normCdf(
+          (probit[y < G ? y : G - 1] - sqrtRho * zz) / sqrtOneMinusRho,
+        );
+      } else {
+        let base = p1 * shape[y < G ? y : G - 1];
+        if (base > 1) base = 1;
+        q = base * vec[y < K ? y : K - 1];
+        if (q > 1) q = 1;
+      }
+      // f = (1-q)^(1/12); h = 1 - f written as q / (1 + f + … + f^11)
+      // (since 1 - f^12 = q), which has no cancellation for small q and
+      // costs one Math.pow.
+      const f = Math.pow(1 - q, 1 / 12);
+      let fk = 1;
+      let geo = 1;
+      for (let k = 1; k < 12; k++) {
+        fk *= f;
+        geo += fk;
+      }
+      hz[s * maxYears + y] = q / geo;
+      sf[s * maxYears + y] = f;
+    }
   }
 }
