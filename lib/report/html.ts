@@ -155,7 +155,7 @@ h3 { font-size:14px; margin:16px 0 8px; color:var(--muted); font-weight:600; }
 .cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(170px,1fr)); gap:12px; }
 .card { background:#fff; border:1px solid var(--line); border-left:4px solid var(--accent); border-radius:6px; padding:10px 14px; }
 .card-label { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
-.card-value { font-size:22px; font-weight:600; font-variant-numeric:tabular-nums; margin-top:2px; }
+.card-value { font-size:22px; font-weight:600; font-variant-numeric:tabular-nums; margin-top:2px; overflow-wrap:anywhere; }
 .card-note { color:var(--muted); font-size:12px; }
 .grid2 { display:grid; grid-template-columns:repeat(auto-fit,minmax(520px,1fr)); gap:16px; margin-top:12px; }
 figure.chart { margin:0; min-width:0; }

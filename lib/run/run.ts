@@ -264,6 +264,12 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
     const out = await runSteps(opts, raw, rules, fx, folder, manifest, step);
     manifest.status = "complete";
     manifest.finished_at = new Date().toISOString();
+    if (opts.report ?? true) {
+      // Written into the partial folder, so the report is part of what the
+      // final rename publishes; it shows the manifest as complete (a
+      // failing report fails the run, and no report is published).
+      await step("report", () => writeRunReport(folder.dir, { manifest }));
+    }
     await writeJson(join(folder.dir, RUN_FILES.manifest), manifest);
     const dir = await folder.commit();
     return { runId, dir, manifest, ...out };
@@ -331,11 +337,6 @@ async function runSteps(
     report.reporting_date ?? "",
   );
 
-  if (opts.report ?? true) {
-    // Written into the partial folder, so the report is part of what the
-    // final rename publishes.
-    await step("report", () => writeRunReport(dir, { manifest }));
-  }
   return { summary, dataQuality: report };
 }
 
