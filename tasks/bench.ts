@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { TaskCli } from "./_args.ts";
 import { benchGenerate, benchPortfolio, benchRun } from "../lib/run/bench.ts";
 import { DEFAULT_FX, DEFAULT_RULES } from "../lib/run/run.ts";
 import { errorMessage, progressLine, table } from "../lib/run/console.ts";
@@ -35,57 +35,31 @@ const USAGE = `Usage: deno task bench [--loans N | --portfolio PATH] [--seed S]
   --generate        measure the generator (in this process) instead of a run
   --periods P       quarterly snapshots to generate with --generate (default 1)`;
 
-function usage(message: string): never {
-  console.error(`${message}\n\n${USAGE}`);
-  Deno.exit(2);
-}
-
-let args;
-try {
-  args = parseArgs({
-    args: Deno.args,
-    options: {
-      loans: { type: "string", default: "100000" },
-      portfolio: { type: "string" },
-      seed: { type: "string", default: "42" },
-      rules: { type: "string", default: DEFAULT_RULES },
-      fx: { type: "string", default: DEFAULT_FX },
-      "batch-size": { type: "string" },
-      "chunk-size": { type: "string" },
-      "no-report": { type: "boolean", default: false },
-      keep: { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-      generate: { type: "boolean", default: false },
-      periods: { type: "string", default: "1" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    strict: true,
-  }).values;
-} catch (e) {
-  usage((e as Error).message);
-}
-if (args.help) {
-  console.log(USAGE);
-  Deno.exit(0);
-}
-const whole = (flag: string, v: string | undefined) => {
-  if (v === undefined) return undefined;
-  const n = Number(v.replaceAll("_", ""));
-  if (!Number.isInteger(n) || n < 1) {
-    usage(`--${flag} must be a positive whole number, got ${v}`);
-  }
-  return n;
-};
-const loans = whole("loans", args.loans)!;
-const seed = whole("seed", args.seed)!;
-const batchSize = whole("batch-size", args["batch-size"]);
-const chunkSize = whole("chunk-size", args["chunk-size"]);
+const cli: TaskCli = new TaskCli(USAGE);
+const args = cli.parse({
+  loans: { type: "string", default: "100000" },
+  portfolio: { type: "string" },
+  seed: { type: "string", default: "42" },
+  rules: { type: "string", default: DEFAULT_RULES },
+  fx: { type: "string", default: DEFAULT_FX },
+  "batch-size": { type: "string" },
+  "chunk-size": { type: "string" },
+  "no-report": { type: "boolean", default: false },
+  keep: { type: "boolean", default: false },
+  json: { type: "boolean", default: false },
+  generate: { type: "boolean", default: false },
+  periods: { type: "string", default: "1" },
+});
+const loans = cli.wholeNumber("loans", args.loans)!;
+const seed = cli.wholeNumber("seed", args.seed)!;
+const batchSize = cli.wholeNumber("batch-size", args["batch-size"]);
+const chunkSize = cli.wholeNumber("chunk-size", args["chunk-size"]);
 
 const gb = (bytes: number | null) =>
   bytes === null ? "n/a" : `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 
 if (args.generate) {
-  const periods = whole("periods", args.periods)!;
+  const periods = cli.wholeNumber("periods", args.periods)!;
   const g = await benchGenerate({ loans, seed, periods });
   if (args.json) console.log(JSON.stringify(g, null, 2));
   else {

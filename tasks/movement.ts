@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { TaskCli } from "./_args.ts";
 import {
   allowanceTable,
   computeMovement,
@@ -25,48 +25,30 @@ const USAGE =
   --out DIR        folder for movement.json, movement.parquet, movement.html
   --tolerance X    largest difference accepted by the invariants (default 0.005)`;
 
-function usage(message: string): never {
-  console.error(`${message}\n\n${USAGE}`);
-  Deno.exit(2);
+const cli: TaskCli = new TaskCli(USAGE);
+const args = cli.parse({
+  from: { type: "string" },
+  to: { type: "string" },
+  out: { type: "string" },
+  tolerance: { type: "string" },
+});
+if (!args.from || !args.to || !args.out) {
+  cli.fail("--from, --to and --out are required");
 }
-
-let values;
-try {
-  values = parseArgs({
-    args: Deno.args,
-    options: {
-      from: { type: "string" },
-      to: { type: "string" },
-      out: { type: "string" },
-      tolerance: { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    strict: true,
-  }).values;
-} catch (e) {
-  usage((e as Error).message);
-}
-if (values.help) {
-  console.log(USAGE);
-  Deno.exit(0);
-}
-if (!values.from || !values.to || !values.out) {
-  usage("--from, --to and --out are required");
-}
-const tolerance = values.tolerance === undefined
+const tolerance = args.tolerance === undefined
   ? undefined
-  : Number(values.tolerance);
+  : Number(args.tolerance);
 if (tolerance !== undefined && !(tolerance >= 0)) {
-  usage(`--tolerance must be a number >= 0, got ${values.tolerance}`);
+  cli.fail(`--tolerance must be a number >= 0, got ${args.tolerance}`);
 }
 
 try {
-  const from = await readRunFolder(values.from);
-  const to = await readRunFolder(values.to);
+  const from = await readRunFolder(args.from);
+  const to = await readRunFolder(args.to);
   const { movement, facilities } = await computeMovement(from, to, {
     tolerance,
   });
-  const files = await writeMovementOutputs(movement, facilities, values.out);
+  const files = await writeMovementOutputs(movement, facilities, args.out);
   console.log(allowanceTable(movement));
   console.log(files.html);
 } catch (e) {

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { TaskCli } from "./_args.ts";
 import { DEFAULT_FX, DEFAULT_RULES, runPortfolio } from "../lib/run/run.ts";
 import {
   dataQualityTable,
@@ -36,48 +36,22 @@ const USAGE = `Usage: deno task run --portfolio PATH [--rules PATH] [--fx PATH]
   --chunk-size N    loans staged, computed and written per chunk (default 1000000)
   --quiet           print only the run folder path`;
 
-function usage(message: string): never {
-  console.error(`${message}\n\n${USAGE}`);
-  Deno.exit(2);
-}
-
-let args;
-try {
-  args = parseArgs({
-    args: Deno.args,
-    options: {
-      portfolio: { type: "string" },
-      rules: { type: "string", default: DEFAULT_RULES },
-      fx: { type: "string", default: DEFAULT_FX },
-      out: { type: "string", default: "data/runs" },
-      "run-id": { type: "string" },
-      replace: { type: "boolean", default: false },
-      "no-report": { type: "boolean", default: false },
-      "batch-size": { type: "string" },
-      "chunk-size": { type: "string" },
-      quiet: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    strict: true,
-  }).values;
-} catch (e) {
-  usage((e as Error).message);
-}
-if (args.help) {
-  console.log(USAGE);
-  Deno.exit(0);
-}
-if (!args.portfolio) usage("--portfolio is required");
-const whole = (flag: string, v: string | undefined) => {
-  if (v === undefined) return undefined;
-  const n = Number(v.replaceAll("_", ""));
-  if (!Number.isInteger(n) || n < 1) {
-    usage(`--${flag} must be a positive whole number, got ${v}`);
-  }
-  return n;
-};
-const batchSize = whole("batch-size", args["batch-size"]);
-const chunkSize = whole("chunk-size", args["chunk-size"]);
+const cli: TaskCli = new TaskCli(USAGE);
+const args = cli.parse({
+  portfolio: { type: "string" },
+  rules: { type: "string", default: DEFAULT_RULES },
+  fx: { type: "string", default: DEFAULT_FX },
+  out: { type: "string", default: "data/runs" },
+  "run-id": { type: "string" },
+  replace: { type: "boolean", default: false },
+  "no-report": { type: "boolean", default: false },
+  "batch-size": { type: "string" },
+  "chunk-size": { type: "string" },
+  quiet: { type: "boolean", default: false },
+});
+if (!args.portfolio) cli.fail("--portfolio is required");
+const batchSize = cli.wholeNumber("batch-size", args["batch-size"]);
+const chunkSize = cli.wholeNumber("chunk-size", args["chunk-size"]);
 
 const progress = progressLine();
 try {
