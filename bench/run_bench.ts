@@ -1,6 +1,6 @@
 /**
  * Micro-benchmarks of the run steps this module owns, at a size that runs
- * in seconds (`deno bench -A bench/run.ts`): the whole run on a generated
+ * in seconds (`deno bench -A bench/run_bench.ts`): the whole run on a generated
  * 20,000-loan book, the summary over 200,000 loan results, and the atomic
  * run-folder life cycle. End-to-end figures at 1M and 10M loans come from
  * `deno task bench --loans N`, which also reports peak memory.
