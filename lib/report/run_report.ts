@@ -106,6 +106,14 @@ function currencyTable(groups: CurrencyGroup[], reporting: string): string {
   );
 }
 
+/** The validator's file-level warnings (unknown columns, unconfigured products). */
+function warningList(warnings: string[]): string {
+  if (warnings.length === 0) return "";
+  return `<ul class="warnings">${
+    warnings.map((w) => `<li>Warning: ${escapeHtml(w)}</li>`).join("")
+  }</ul>`;
+}
+
 function dataQualitySection(run: RunFolder, dqSvg: string | null): string {
   const dq = run.dataQuality;
   if (!dq) {
@@ -161,6 +169,7 @@ function dataQualitySection(run: RunFolder, dqSvg: string | null): string {
     `<p>Validation of <code>${escapeHtml(dq.file)}</code>: ${badge}. ` +
       `Rejected rows are not computed; they are listed with every rule they broke in <code>rejected.parquet</code>.</p>` +
       head +
+      warningList(dq.warnings ?? []) +
       (dqSvg ? chartPanel("chart-dq", "Rows failed by rule", dqSvg) : "") +
       rules,
   );

@@ -118,9 +118,10 @@ export function dataQualityTable(report: DataQualityReport): string {
   } rejected (${pct(report.reject_rate)}, limit ${
     pct(report.max_reject_rate)
   }): ${report.passed ? "passed" : "FAILED"}`;
+  const warnings = report.warnings.map((w) => `\nwarning: ${w}`).join("");
   const failing = report.rules.filter((r) => r.rows_failed > 0);
-  if (failing.length === 0) return head;
-  return head + "\n" + table(
+  if (failing.length === 0) return head + warnings;
+  return head + warnings + "\n" + table(
     ["rule", "rows failed", "examples"],
     failing.map((r) => [
       r.code,

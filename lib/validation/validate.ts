@@ -14,7 +14,7 @@
 import pl from "nodejs-polars";
 import { PortfolioReadError } from "../io/errors.ts";
 import { portfolioReadError } from "../io/scan_portfolio.ts";
-import type { Rules } from "../rules.ts";
+import { checkProductsCovered, type Rules } from "../rules.ts";
 import { COL, PORTFOLIO_COLUMNS } from "../schema.ts";
 import { parsedColumnNames, rowRules } from "./checks.ts";
 import { absentColumn, parseColumn } from "./parse.ts";
@@ -304,6 +304,8 @@ export async function validatePortfolio(
     };
   });
 
+  warnings.push(...unconfiguredProducts(failing, rules));
+
   const rowsRead = df.height;
   const rowsRejected = rejectedDf.height;
   const rejectRate = rowsRead === 0 ? 0 : rowsRejected / rowsRead;
@@ -328,4 +330,28 @@ export async function validatePortfolio(
       warnings,
     },
   };
+}
+
+/**
+ * One warning per product the portfolio uses but the rules file lacks
+ * (methodology §10, "a missing product"): the rows are rejected with
+ * PRODUCT_UNKNOWN one by one, and this says once what to add to the file.
+ */
+function unconfiguredProducts(failing: pl.DataFrame, rules: Rules): string[] {
+  const flag = failedCol("PRODUCT_UNKNOWN");
+  if (failing.height === 0 || !failing.columns.includes(flag)) return [];
+  const counts = failing.lazy()
+    .filter(pl.col(flag))
+    .groupBy(pl.col(parsedColumnNames(COL.product).value).alias("product"))
+    .agg(pl.len().alias("rows"))
+    .sort("product")
+    .collectSync()
+    .toRecords() as { product: string; rows: number }[];
+  const rowsOf = new Map(counts.map((c) => [c.product, c.rows]));
+  return checkProductsCovered(rules, rowsOf.keys()).map((issue) => {
+    const rows = Number(rowsOf.get(issue.path.slice("products.".length)));
+    return `${issue.message} (${rows.toLocaleString("en-US")} row${
+      rows === 1 ? "" : "s"
+    } rejected); add key ${issue.path} to the rules file`;
+  });
 }

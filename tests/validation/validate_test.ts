@@ -449,3 +449,17 @@ Deno.test("validatePortfolio() validates an in-memory frame and names it in erro
     /^PortfolioReadError: Cannot read portfolio notebook frame: missing required columns reporting_date, origination_date, product, currency, interest_rate, days_past_due, pd_12m_origination, pd_12m_current/,
   );
 });
+
+Deno.test("validatePortfolio() warns once per product the rules file lacks, with its row count", async () => {
+  const result = await validateCsv([
+    GOOD_MORTGAGE,
+    { ...GOOD_MORTGAGE, loan_id: "B1", product: "boat" },
+    { ...GOOD_MORTGAGE, loan_id: "B2", product: "boat" },
+    { ...GOOD_MORTGAGE, loan_id: "L1", product: "leasing" },
+  ]);
+  assert.equal(result.report.rows_rejected, 3);
+  assert.deepEqual(result.report.warnings, [
+    "product boat is used by the portfolio but not configured (2 rows rejected); add key products.boat to the rules file",
+    "product leasing is used by the portfolio but not configured (1 row rejected); add key products.leasing to the rules file",
+  ]);
+});
