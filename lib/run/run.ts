@@ -37,6 +37,7 @@ import { PortfolioReadError, scanPortfolio } from "../io/mod.ts";
 import {
   type DataQualityReport,
   RejectRateError,
+  requireColumns,
   validatePortfolio,
   writeValidationOutputs,
 } from "../validation/mod.ts";
@@ -238,9 +239,14 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
   }));
   // The reporting currency itself must be convertible before data is read.
   reportingRates(fx, rules.reporting_currency, []);
-  // Opening the file checks that it exists and has a readable header (cheap,
-  // nothing is collected), so a wrong path leaves no folder behind.
-  const raw = await step("scan", () => scanPortfolio(opts.portfolio));
+  // Opening the file checks that it exists and has a readable header with
+  // every required column (cheap, nothing is collected), so a wrong path or
+  // a wrong file leaves no folder behind.
+  const raw = await step("scan", () => {
+    const lf = scanPortfolio(opts.portfolio);
+    requireColumns(lf, opts.portfolio);
+    return lf;
+  });
 
   const folder = await openRunFolder(opts.out, runId, {
     replace: opts.replace,

@@ -31,6 +31,7 @@ export { absentColumn, parseColumn, type ParsedColumn } from "./parse.ts";
 export {
   type DataQualityReport,
   REJECTION_CODES,
+  requireColumns,
   type RuleReport,
   type ValidateOptions,
   validatePortfolio,

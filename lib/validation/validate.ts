@@ -153,6 +153,35 @@ function checkReportingDate(date: string, file: string): void {
 }
 
 /**
+ * The schema of a scanned portfolio, refusing it when a required column of
+ * methodology §1 is missing (a file-level error naming the file and the
+ * columns). Reads only the header, so a run checks it before it creates
+ * its folder.
+ *
+ * @throws {PortfolioReadError} naming the missing columns and those found.
+ */
+export function requireColumns(
+  raw: pl.LazyDataFrame,
+  file: string,
+): Record<string, pl.DataType> {
+  const schema = rawSchema(raw, file);
+  const rawColumns = Object.keys(schema);
+  const present = new Set(rawColumns);
+  const missingRequired = PORTFOLIO_COLUMNS
+    .filter((c) => c.required && !present.has(c.name))
+    .map((c) => c.name);
+  if (missingRequired.length > 0) {
+    throw new PortfolioReadError(
+      file,
+      `missing required column${missingRequired.length === 1 ? "" : "s"} ${
+        missingRequired.join(", ")
+      } (columns found: ${rawColumns.join(", ") || "none"})`,
+    );
+  }
+  return schema;
+}
+
+/**
  * Checks a raw portfolio against the rules of methodology §1 and splits it.
  *
  * File-level problems throw; row-level problems reject rows:
@@ -197,21 +226,10 @@ export async function validatePortfolio(
   if (opts.reportingDate !== undefined) {
     checkReportingDate(opts.reportingDate, file);
   }
-  const schema = rawSchema(raw, file);
+  const schema = requireColumns(raw, file);
   const rawColumns = Object.keys(schema);
   const present = new Set(rawColumns);
 
-  const missingRequired = PORTFOLIO_COLUMNS
-    .filter((c) => c.required && !present.has(c.name))
-    .map((c) => c.name);
-  if (missingRequired.length > 0) {
-    throw new PortfolioReadError(
-      file,
-      `missing required column${missingRequired.length === 1 ? "" : "s"} ${
-        missingRequired.join(", ")
-      } (columns found: ${rawColumns.join(", ") || "none"})`,
-    );
-  }
   const known = new Set<string>(PORTFOLIO_COLUMNS.map((c) => c.name));
   const extras = rawColumns.filter((c) => !known.has(c));
   const warnings = extras.length === 0 ? [] : [

@@ -294,3 +294,21 @@ Deno.test("runPortfolio() refuses a bad rules file before creating a folder", as
   assert.deepEqual(await names(tmp), ["rules.yaml"]);
   await Deno.remove(tmp, { recursive: true });
 });
+
+Deno.test("runPortfolio() refuses a portfolio without required columns before creating a folder", async () => {
+  const tmp = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${tmp}/book.csv`, "loan_id,balance\nL1,100\n");
+  await assert.rejects(
+    () =>
+      runPortfolio({
+        portfolio: `${tmp}/book.csv`,
+        rules: RULES,
+        fx: FX,
+        out: `${tmp}/runs`,
+        runId: "q4",
+      }),
+    /Cannot read portfolio .*book\.csv: missing required columns reporting_date, origination_date, product, currency, interest_rate, days_past_due, pd_12m_origination, pd_12m_current \(columns found: loan_id, balance\)/,
+  );
+  assert.deepEqual(await names(tmp), ["book.csv"]);
+  await Deno.remove(tmp, { recursive: true });
+});
