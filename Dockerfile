@@ -15,7 +15,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 # the notebook door (headless Jupyter) and the report's browser check.
 RUN apt-get update \
  && apt-get install -y nodejs npm ca-certificates \
- && apt-get install -y jupyter-nbconvert jupyter-client python3-nbclient chromium \
+ && apt-get install -y python3 jupyter-nbconvert jupyter-client python3-nbclient chromium \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

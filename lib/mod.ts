@@ -10,7 +10,7 @@
  * import pl from "nodejs-polars";
  * import {
  *   computeEcl, loadRules, scanPortfolio, stageFacilities, validatePortfolio,
- * } from "./lib/mod.ts";
+ * } from "./mod.ts";
  *
  * const rules = await loadRules("config/ifrs9_rules.yaml");
  * const file = "data/sample/portfolio_2025-12-31.parquet";

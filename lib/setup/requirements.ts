@@ -22,9 +22,16 @@ export interface SystemPackage {
 
 /**
  * The Debian packages of the notebook door (headless execution with the
- * Deno kernel, HTML rendering) and of the report's browser test.
+ * Deno kernel, HTML rendering), of the engine's independent cross-check
+ * (`tests/engine/independent_ecl.py`) and of the report's browser test.
  */
 export const SYSTEM_PACKAGES: readonly SystemPackage[] = [
+  {
+    package: "python3",
+    purpose:
+      "runs the independent implementation of the methodology in the tests",
+    probe: ["python3", "--version"],
+  },
   {
     package: "jupyter-nbconvert",
     purpose: "executes notebooks headless and renders them to HTML",
