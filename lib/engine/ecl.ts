@@ -21,6 +21,7 @@ import {
   projectBatch,
   REPAY,
 } from "./_kernel.ts";
+import type { KernelJob, KernelReply } from "./_kernel_worker.ts";
 import { applyOverlays, OVERLAYS_APPLIED } from "./overlays.ts";
 import { provisionLossRateExpr } from "./simplified.ts";
 import { STAGE_COLUMNS } from "./staging.ts";
@@ -35,7 +36,18 @@ export interface ComputeEclOptions {
   batchSize?: number;
   /** Called after each batch with the number of loans done so far. */
   onProgress?: (loansDone: number) => void;
+  /**
+   * Workers that run the monthly loop in parallel, one batch each at a
+   * time. Portfolios under {@link WORKER_THRESHOLD} loans run on the
+   * calling thread whatever this says (a worker costs tens of
+   * milliseconds to start).
+   * @default navigator.hardwareConcurrency
+   */
+  workers?: number;
 }
+
+/** Loans below which the kernel runs on the calling thread. */
+export const WORKER_THRESHOLD = 100_000;
 
 /** Internal column names of the kernel inputs. */
 const K = {
@@ -205,6 +217,73 @@ export function kernelColumns(
   };
 }
 
+/**
+ * Runs the kernel over `[0, n)` in batches of `batchSize` on `workers`
+ * workers (`_kernel_worker.ts`), writing each batch's results into `out` at
+ * its offset, so the result does not depend on which worker finishes
+ * first. Only `workers` batches of inputs are copied out of Polars at once.
+ */
+async function projectInWorkers(
+  cfg: KernelConfig,
+  df: pl.DataFrame,
+  n: number,
+  batchSize: number,
+  workers: number,
+  out: KernelOutput,
+  onProgress?: (loansDone: number) => void,
+): Promise<void> {
+  const url = new URL("./_kernel_worker.ts", import.meta.url).href;
+  const pool = Array.from(
+    { length: Math.min(workers, Math.ceil(n / batchSize)) },
+    () => new Worker(url, { type: "module" }),
+  );
+  let next = 0;
+  let done = 0;
+  const run = async (worker: Worker) => {
+    while (next < n) {
+      const offset = next;
+      const len = Math.min(batchSize, n - offset);
+      next += len;
+      const job: KernelJob = {
+        cfg,
+        cols: kernelColumns(df, offset, len),
+        n: len,
+      };
+      const reply = await new Promise<KernelReply>((resolve, reject) => {
+        worker.onmessage = (e: MessageEvent<KernelReply>) => resolve(e.data);
+        worker.onerror = (e) => {
+          e.preventDefault();
+          reject(new Error(e.message));
+        };
+        worker.postMessage(job);
+      });
+      if ("error" in reply) {
+        throw new Error(
+          `Cannot compute ECL: the projection of loans ${offset}-${
+            offset + len - 1
+          } failed: ${reply.error}`,
+        );
+      }
+      out.ead.set(reply.out.ead, offset);
+      out.pdLifetime.set(reply.out.pdLifetime, offset);
+      out.lgd.set(reply.out.lgd, offset);
+      out.ecl12m.set(reply.out.ecl12m, offset);
+      out.eclLifetime.set(reply.out.eclLifetime, offset);
+      out.eclModel.set(reply.out.eclModel, offset);
+      reply.out.scenarioEcl.forEach((a, s) =>
+        out.scenarioEcl[s].set(a, offset)
+      );
+      done += len;
+      onProgress?.(done);
+    }
+  };
+  try {
+    await Promise.all(pool.map(run));
+  } finally {
+    for (const w of pool) w.terminate();
+  }
+}
+
 /** The kernel's results as output columns, in §9 order. */
 function resultFrame(
   base: pl.DataFrame,
@@ -268,10 +347,18 @@ export async function computeEcl(
   checkInputs(df, rules);
   const n = df.height;
   const out = allocateOutput(n, cfg.scenarioNames.length);
-  for (let offset = 0; offset < n; offset += batchSize) {
-    const len = Math.min(batchSize, n - offset);
-    projectBatch(cfg, kernelColumns(df, offset, len), len, out, offset);
-    opts.onProgress?.(offset + len);
+  const workers = Math.max(1, opts.workers ?? navigator.hardwareConcurrency);
+  if (workers > 1 && n >= WORKER_THRESHOLD) {
+    // Batches small enough that every worker gets several, so none idles
+    // while another finishes a large last batch.
+    const size = Math.min(batchSize, Math.ceil(n / (workers * 4)));
+    await projectInWorkers(cfg, df, n, size, workers, out, opts.onProgress);
+  } else {
+    for (let offset = 0; offset < n; offset += batchSize) {
+      const len = Math.min(batchSize, n - offset);
+      projectBatch(cfg, kernelColumns(df, offset, len), len, out, offset);
+      opts.onProgress?.(offset + len);
+    }
   }
   if (n === 0) opts.onProgress?.(0);
   const base = df.select(
