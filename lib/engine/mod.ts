@@ -70,8 +70,11 @@
  * The relational work (term, staging, parameter codes, provision-matrix
  * rates, overlays) is Polars expressions on lazy frames. The monthly
  * projection is a loop over typed arrays in bounded batches of loans, so no
- * loan x month x scenario table is built; `projectFacility` runs the same
- * loop on one loan and records every month.
+ * loan x month x scenario table is built; from 100,000 loans the batches
+ * run on one worker per core (`_kernel_worker.ts`), each writing its
+ * batch's results at the batch's offset, so the output is the same as on
+ * one thread. `projectFacility` runs the same loop on one loan and records
+ * every month.
  *
  * @module
  */
