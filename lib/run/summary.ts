@@ -275,10 +275,16 @@ export function mergeSummaryCells(parts: SummaryCells[]): SummaryCells {
  * import pl from "nodejs-polars";
  * import { loadFx } from "../fx.ts";
  * import { loadRules } from "../rules.ts";
- * // The files of a run folder, e.g. after `deno task demo`:
- * const dir = "data/runs/sample-2025-12-31";
- * const results = pl.readParquet(`${dir}/loan_results.parquet`);
- * const carrying = pl.readParquet(`${dir}/carrying_amounts.parquet`);
+ * import { runPortfolio } from "./run.ts";
+ * // A run folder of the built-in sample book, re-summarised from its files:
+ * const run = await runPortfolio({
+ *   portfolio: "data/sample/portfolio_2025-12-31.parquet",
+ *   out: await Deno.makeTempDir(),
+ *   runId: "sample-2025-12-31",
+ *   report: false,
+ * });
+ * const results = pl.readParquet(`${run.dir}/loan_results.parquet`);
+ * const carrying = pl.readParquet(`${run.dir}/carrying_amounts.parquet`);
  * const summary = await summarize(
  *   attachCarryingAmounts(results, carrying).lazy(),
  *   {
@@ -288,7 +294,8 @@ export function mergeSummaryCells(parts: SummaryCells[]): SummaryCells {
  *     fx: await loadFx("config/fx_rates.yaml"),
  *   },
  * );
- * summary.totals.coverage;
+ * // The same totals the run wrote into its summary.json:
+ * if (summary.totals.ecl !== run.summary.totals.ecl) throw new Error("differs");
  * ```
  */
 export async function summarize(
