@@ -152,6 +152,28 @@ export function parseFx(text: string, file: string, sha256 = ""): FxTable {
 }
 
 /**
+ * The warning a run records when its FX table is not as of the portfolio's
+ * reporting date, or null when it is. IFRS 9 §B5.7.2 / IAS 21 §23 translate
+ * monetary items at the closing rate of the reporting date; totals converted
+ * at another date's rates are still computed (a draft run may only have last
+ * month's table) but must say so.
+ *
+ * @example
+ * ```ts
+ * const fx = parseFx("base: EUR\nas_of: 2025-12-31\nrates: {EUR: 1}", "fx.yaml");
+ * fxDateWarning(fx, "2025-12-31"); // null
+ * fxDateWarning(fx, "2025-09-30"); // "FX table fx.yaml is as of 2025-12-31, …"
+ * ```
+ */
+export function fxDateWarning(
+  fx: Pick<FxTable, "file" | "as_of">,
+  reportingDate: string,
+): string | null {
+  if (fx.as_of === reportingDate) return null;
+  return `FX table ${fx.file} is as of ${fx.as_of}, not the reporting date ${reportingDate}: totals in the reporting currency use that date's rates (pass --fx with the closing rates of ${reportingDate})`;
+}
+
+/**
  * Reads, hashes and checks an FX table file.
  *
  * @example

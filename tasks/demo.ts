@@ -11,6 +11,10 @@
  * derecognised and new again. Validation of broken data is shown by the
  * validation notebook and `deno task generate --inject-broken`.
  *
+ * Each date converts its totals with `config/fx_rates_<date>.yaml` when that
+ * file exists (the sample's 2025-09-30 closing rates), else with the default
+ * `config/fx_rates.yaml` (2025-12-31).
+ *
  * Runs go to `data/runs/sample-<reporting date>/`, replacing the previous
  * demo run of the same date only once the new one is complete, so the demo
  * can be run again and again. The two run folders are what
@@ -32,6 +36,7 @@ import {
   errorMessage,
   progressLine,
   stageTable,
+  warningLine,
 } from "../lib/run/console.ts";
 
 /** The sample book: 5,000 loans, two quarter-ends, fixed seed. */
@@ -59,6 +64,22 @@ async function sampleFiles(): Promise<string[]> {
   return files.sort();
 }
 
+/**
+ * The FX table of a sample date: `config/fx_rates_<date>.yaml` when there is
+ * one (the 2025-09-30 closing rates), else the default table, so each
+ * quarter converts at its own closing rates and the movement shows an FX line.
+ */
+async function sampleFx(date: string): Promise<string | undefined> {
+  const dated = `config/fx_rates_${date}.yaml`;
+  try {
+    await Deno.stat(dated);
+    return dated;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
+
 try {
   let files = await sampleFiles();
   if (files.length === 0) {
@@ -84,6 +105,7 @@ try {
     const progress = progressLine();
     const run = await runPortfolio({
       portfolio,
+      fx: await sampleFx(date),
       out: OUT,
       runId: `sample-${date}`,
       replace: true,
@@ -94,6 +116,7 @@ try {
     console.log(dataQualityTable(run.dataQuality));
     console.log();
     console.log(stageTable(run.summary));
+    for (const w of run.manifest.warnings) console.log(warningLine(w));
     console.log(`\nrun folder: ${run.dir}`);
     dirs.push(run.dir);
     report = join(run.dir, "report.html");

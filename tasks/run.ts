@@ -19,6 +19,7 @@ import {
   errorMessage,
   progressLine,
   stageTable,
+  warningLine,
 } from "../lib/run/console.ts";
 
 const USAGE = `Usage: deno task run --portfolio PATH [--rules PATH] [--fx PATH]
@@ -75,6 +76,7 @@ try {
     console.log(stageTable(run.summary));
     console.log();
   }
+  for (const w of run.manifest.warnings) console.error(warningLine(w));
   console.log(run.dir);
 } catch (e) {
   progress.done();

@@ -7,7 +7,13 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { FxError, loadFx, parseFx, reportingRates } from "../lib/fx.ts";
+import {
+  fxDateWarning,
+  FxError,
+  loadFx,
+  parseFx,
+  reportingRates,
+} from "../lib/fx.ts";
 
 const TABLE = `base: EUR
 as_of: 2025-12-31
@@ -36,6 +42,30 @@ Deno.test("loadFx() reads the project's default table", async () => {
   assert.equal(fx.base, "EUR");
   assert.equal(fx.rates.EUR, 1);
   assert.match(fx.sha256, /^[0-9a-f]{64}$/);
+});
+
+Deno.test("the sample's 2025-09-30 table has the default table's currencies at other rates", async () => {
+  const q3 = await loadFx("config/fx_rates_2025-09-30.yaml");
+  const q4 = await loadFx("config/fx_rates.yaml");
+  assert.equal(q3.as_of, "2025-09-30");
+  assert.equal(q3.base, q4.base);
+  assert.deepEqual(Object.keys(q3.rates).sort(), Object.keys(q4.rates).sort());
+  // Different non-base rates, so the sample movement has an FX line.
+  for (const cur of Object.keys(q4.rates)) {
+    if (cur !== q4.base) assert.notEqual(q3.rates[cur], q4.rates[cur], cur);
+  }
+});
+
+Deno.test("fxDateWarning() is null on the reporting date and names file and dates otherwise", () => {
+  const fx = parseFx(
+    "base: EUR\nas_of: 2025-12-31\nrates: {EUR: 1}",
+    "cfg/fx.yaml",
+  );
+  assert.equal(fxDateWarning(fx, "2025-12-31"), null);
+  assert.equal(
+    fxDateWarning(fx, "2026-03-31"),
+    "FX table cfg/fx.yaml is as of 2025-12-31, not the reporting date 2026-03-31: totals in the reporting currency use that date's rates (pass --fx with the closing rates of 2026-03-31)",
+  );
 });
 
 Deno.test("loadFx() names the file when it cannot be read", async () => {

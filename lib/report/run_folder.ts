@@ -125,7 +125,9 @@ function checkSummary(dir: string, s: Summary): void {
 export async function readRunFolder(dir: string): Promise<RunFolder> {
   const summary = (await readJson<Summary>(dir, "summary.json", true))!;
   checkSummary(dir, summary);
-  const manifest = await readJson<Manifest>(dir, "manifest.json", false);
+  const written = await readJson<Manifest>(dir, "manifest.json", false);
+  // Manifests of runs older than the `warnings` field read as having none.
+  const manifest = written && { ...written, warnings: written.warnings ?? [] };
   const dataQuality = await readJson<DataQualityReport>(
     dir,
     "data_quality.json",

@@ -18,6 +18,7 @@ import {
   section,
   table,
 } from "./html.ts";
+import { fxDateWarning } from "../fx.ts";
 import type { Manifest } from "../run/manifest.ts";
 import type { CurrencyGroup, Group } from "../run/summary.ts";
 import type { RuleReport } from "../validation/mod.ts";
@@ -106,7 +107,11 @@ function currencyTable(groups: CurrencyGroup[], reporting: string): string {
   );
 }
 
-/** The validator's file-level warnings (unknown columns, unconfigured products). */
+/**
+ * Warnings shown on the page: the validator's file-level ones (unknown
+ * columns, unconfigured products) and the run's own (an FX table of
+ * another date).
+ */
 function warningList(warnings: string[]): string {
   if (warnings.length === 0) return "";
   return `<ul class="warnings">${
@@ -220,6 +225,7 @@ function manifestSection(run: RunFolder, given?: Manifest): string {
           ? `, finished ${escapeHtml(m.finished_at)}`
           : "; the report was written while the run was finishing, so the last steps and the final status are in manifest.json"
       }.</p>` +
+      warningList(m.warnings) +
       `<div class="grid2">${inputs}${timings}</div>`,
   );
 }
@@ -251,6 +257,7 @@ export async function renderRunReport(
     );
   }
   const charts = await runCharts(run);
+  const fxWarning = fxDateWarning(s.fx, s.reporting_date);
   const stage = (k: string) => s.by_stage.find((g) => g.key === k);
   const stage3 = stage("3");
   const overlayImpact = t.ecl - t.ecl_model;
@@ -284,7 +291,8 @@ export async function renderRunReport(
         escapeHtml(s.fx.file)
       } (as of ${escapeHtml(s.fx.as_of)}; rate = ${
         escapeHtml(cur)
-      } per unit of the facility currency).</p>`,
+      } per unit of the facility currency).</p>` +
+      warningList(fxWarning === null ? [] : [fxWarning]),
   );
   const scenarioRows = s.scenarios.map((x) => ({ ...x }));
   const scenarios = section(

@@ -109,6 +109,11 @@ export function stageTable(summary: Summary): string {
     );
 }
 
+/** One warning as the tasks print it. */
+export function warningLine(warning: string): string {
+  return `warning: ${warning}`;
+}
+
 /** The data-quality summary: rows read, valid, rejected, and failing rules. */
 export function dataQualityTable(report: DataQualityReport): string {
   const head = `Data quality of ${report.file}: ${
@@ -118,7 +123,7 @@ export function dataQualityTable(report: DataQualityReport): string {
   } rejected (${pct(report.reject_rate)}, limit ${
     pct(report.max_reject_rate)
   }): ${report.passed ? "passed" : "FAILED"}`;
-  const warnings = report.warnings.map((w) => `\nwarning: ${w}`).join("");
+  const warnings = report.warnings.map((w) => `\n${warningLine(w)}`).join("");
   const failing = report.rules.filter((r) => r.rows_failed > 0);
   if (failing.length === 0) return head + warnings;
   return head + warnings + "\n" + table(

@@ -38,6 +38,11 @@ export interface Manifest {
   rows: { read: number; valid: number; rejected: number; computed: number };
   /** Wall-clock milliseconds per step, in the order the steps ran. */
   timings_ms: Record<string, number>;
+  /**
+   * Run-level warnings that did not stop the run (an FX table of another
+   * date). Data warnings of the validator are in `data_quality.json`.
+   */
+  warnings: string[];
   /** Why the run failed (only when `status` is `failed`). */
   error?: string;
 }

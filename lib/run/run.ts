@@ -32,7 +32,13 @@ import { join } from "node:path";
 import pl from "nodejs-polars";
 import { loadRules, type Rules, RulesError } from "../rules.ts";
 import { COL } from "../schema.ts";
-import { FxError, type FxTable, loadFx, reportingRates } from "../fx.ts";
+import {
+  fxDateWarning,
+  FxError,
+  type FxTable,
+  loadFx,
+  reportingRates,
+} from "../fx.ts";
 import { PortfolioReadError, scanPortfolio } from "../io/mod.ts";
 import {
   type DataQualityReport,
@@ -265,6 +271,7 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
     },
     rows: { read: 0, valid: 0, rejected: 0, computed: 0 },
     timings_ms: timer.timings,
+    warnings: [],
   };
   try {
     const out = await runSteps(opts, raw, rules, fx, folder, manifest, step);
@@ -319,6 +326,10 @@ async function runSteps(
   const [validation] = await Promise.all([validating, hashing]);
   const report = validation.report;
   manifest.reporting_date = report.reporting_date;
+  const fxWarning = report.reporting_date === null
+    ? null
+    : fxDateWarning(fx, report.reporting_date);
+  if (fxWarning !== null) manifest.warnings.push(fxWarning);
   manifest.rows.read = report.rows_read;
   manifest.rows.valid = report.rows_valid;
   manifest.rows.rejected = report.rows_rejected;

@@ -8,6 +8,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { Manifest } from "../../lib/run/manifest.ts";
 
 /** One facility of a hand-made run. Amounts in the facility currency. */
 export interface FixtureLoan {
@@ -220,7 +221,8 @@ export async function writeFixtureRun(
         },
         rows: { read: n + 1, valid: n, rejected: 1, computed: n },
         timings_ms: { validate: 12, stage: 3, ecl: 40, write: 9 },
-      },
+        warnings: [],
+      } satisfies Manifest,
       null,
       2,
     ),

@@ -7,7 +7,11 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { RunFolderReadError, writeRunReport } from "../../lib/report/mod.ts";
+import {
+  readRunFolder,
+  RunFolderReadError,
+  writeRunReport,
+} from "../../lib/report/mod.ts";
 import { writeFixtureRun } from "./_run_fixture.ts";
 
 const LOANS = [
@@ -130,5 +134,23 @@ Deno.test("writeRunReport() refuses a currency without a rate and reports a fold
     () => writeRunReport(dir),
     /summary\.json: fx\.rates has no rate for USD/,
   );
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("readRunFolder() reads a manifest written before run warnings existed as having none", async () => {
+  const root = await Deno.makeTempDir({ prefix: "report_test_" });
+  const dir = await writeFixtureRun(`${root}/r1`, {
+    runId: "r1",
+    reportingDate: "2025-12-31",
+    rates: { EUR: 1, USD: 0.9 },
+    loans: LOANS,
+  });
+  const manifest = JSON.parse(await Deno.readTextFile(`${dir}/manifest.json`));
+  delete manifest.warnings;
+  await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify(manifest));
+  const run = await readRunFolder(dir);
+  assert.deepEqual(run.manifest?.warnings, []);
+  const html = await Deno.readTextFile(await writeRunReport(dir));
+  assert.doesNotMatch(html, /Warning:/);
   await Deno.remove(root, { recursive: true });
 });

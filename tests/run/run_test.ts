@@ -85,6 +85,8 @@ Deno.test("runPortfolio() writes a complete run folder with a checked manifest",
     "summarize",
   ]);
   for (const ms of Object.values(m.timings_ms)) assert.ok(Number(ms) >= 0);
+  // The default table is as of the fixture's reporting date: no warning.
+  assert.deepEqual(m.warnings, []);
   assert.deepEqual(m, run.manifest);
 
   const results = pl.readParquet(`${run.dir}/loan_results.parquet`);
@@ -310,5 +312,37 @@ Deno.test("runPortfolio() refuses a portfolio without required columns before cr
     /Cannot read portfolio .*book\.csv: missing required columns reporting_date, origination_date, product, currency, interest_rate, days_past_due, pd_12m_origination, pd_12m_current \(columns found: loan_id, balance\)/,
   );
   assert.deepEqual(await names(tmp), ["book.csv"]);
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("runPortfolio() warns in the manifest and the report when the FX table is of another date", async () => {
+  const tmp = await Deno.makeTempDir();
+  const portfolio = writePortfolio(`${tmp}/book.parquet`, 50);
+  const fx = `${tmp}/fx_q3.yaml`;
+  await Deno.writeTextFile(
+    fx,
+    "base: EUR\nas_of: 2025-09-30\nrates: {EUR: 1, USD: 0.95, MXN: 0.049}\n",
+  );
+  const run = await runPortfolio({
+    portfolio,
+    fx,
+    out: `${tmp}/runs`,
+    runId: "stale-fx",
+  });
+  assert.equal(run.manifest.warnings.length, 1);
+  const [warning] = run.manifest.warnings;
+  assert.match(warning, new RegExp(`FX table ${fx} is as of 2025-09-30`));
+  assert.match(warning, /not the reporting date 2025-12-31/);
+  const written = JSON.parse(
+    await Deno.readTextFile(`${run.dir}/manifest.json`),
+  );
+  assert.deepEqual(written.warnings, [warning]);
+  // The page shows it twice: beside the headline totals it affects and in
+  // the manifest section (the text is HTML-escaped, so match its start).
+  const html = await Deno.readTextFile(`${run.dir}/report.html`);
+  assert.equal(html.split("Warning: FX table").length - 1, 2);
+  // The run still converts with the table it was given.
+  assert.equal(run.summary.fx.as_of, "2025-09-30");
+  assert.equal(run.summary.fx.rates.USD, 0.95);
   await Deno.remove(tmp, { recursive: true });
 });
