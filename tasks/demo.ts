@@ -134,6 +134,7 @@ try {
       join(OUT, "movement-sample"),
     );
     console.log(`\n${allowanceTable(movement)}`);
+    for (const w of movement.warnings) console.log(warningLine(w));
     console.log(`Movement: ${files.html}`);
   }
   console.log(`\nReport: ${report}`);

@@ -2,7 +2,7 @@
  * `deno task movement --from RUN_DIR --to RUN_DIR --out DIR`: the movement
  * between two reporting dates (docs/movement.md). Writes movement.json,
  * movement.parquet, movement_facilities.parquet and movement.html into DIR
- * and prints the loss-allowance reconciliation. Exits 1 when the runs
+ * and prints the loss-allowance reconciliation and any FX warnings. Exits 1 when the runs
  * cannot be compared or an invariant fails (the message names them), 2 on
  * bad arguments.
  *
@@ -16,6 +16,7 @@ import {
   writeMovementOutputs,
 } from "../lib/movement/mod.ts";
 import { readRunFolder, RunFolderReadError } from "../lib/report/run_folder.ts";
+import { warningLine } from "../lib/run/console.ts";
 
 const USAGE =
   `Usage: deno task movement --from RUN_DIR --to RUN_DIR --out DIR [--tolerance X]
@@ -50,6 +51,7 @@ try {
   });
   const files = await writeMovementOutputs(movement, facilities, args.out);
   console.log(allowanceTable(movement));
+  for (const w of movement.warnings) console.error(warningLine(w));
   console.log(files.html);
 } catch (e) {
   if (e instanceof MovementError || e instanceof RunFolderReadError) {

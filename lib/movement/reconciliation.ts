@@ -8,6 +8,7 @@
  */
 import pl from "nodejs-polars";
 import { type RunFolder, stageOfKey } from "../report/run_folder.ts";
+import { fxDateWarning } from "../fx.ts";
 import type { Summary } from "../run/summary.ts";
 import {
   facilityMovements,
@@ -116,6 +117,12 @@ export interface Movement {
   allowance: Reconciliation;
   gross_carrying_amount: Reconciliation;
   checks: MovementCheck[];
+  /**
+   * What makes a line less meaningful without breaking an invariant: a run
+   * whose FX table is not as of its reporting date, or both runs at the
+   * same rates (the foreign-exchange line is then zero by construction).
+   */
+  warnings: string[];
 }
 
 /** Thrown when the runs cannot be compared or an invariant breaks. */
@@ -260,7 +267,7 @@ function summaryStage(
  * and columns add up to the two runs' facility counts.
  */
 export function checkMovement(
-  m: Omit<Movement, "checks">,
+  m: Omit<Movement, "checks" | "warnings">,
   fromSummary: Summary,
   toSummary: Summary,
   tolerance = 0.005,
@@ -336,6 +343,29 @@ export function checkMovement(
     toSummary.totals.count,
   ]]);
   return checks;
+}
+
+/**
+ * The FX caveats of a comparison: the foreign-exchange line revalues at the
+ * later run's rates what the earlier run converted at its own (docs/movement.md
+ * §3, step 4), so it is a closing-rate-to-closing-rate movement only when
+ * each run used its reporting date's table.
+ */
+function fxWarnings(a: Summary, b: Summary): string[] {
+  const warnings: string[] = [];
+  for (const s of [a, b]) {
+    const w = fxDateWarning(s.fx, s.reporting_date);
+    if (w !== null) warnings.push(`Run ${s.run_id}: ${w}`);
+  }
+  const sameRates = Object.keys(a.fx.rates).every((c) =>
+    b.fx.rates[c] === a.fx.rates[c]
+  );
+  if (sameRates) {
+    warnings.push(
+      `Both runs converted at the same rates (${a.fx.file} as of ${a.fx.as_of}, ${b.fx.file} as of ${b.fx.as_of}): the foreign-exchange line is zero by construction`,
+    );
+  }
+  return warnings;
 }
 
 function sideOf(run: RunFolder): MovementSide {
@@ -442,7 +472,7 @@ export async function computeMovement(
     gross_carrying_amount: await reconcile(withGross, "gross_carrying_amount"),
   };
   const checks = checkMovement(partial, a, b, tolerance);
-  const movement: Movement = { ...partial, checks };
+  const movement: Movement = { ...partial, checks, warnings: fxWarnings(a, b) };
   const failed = checks.filter((c) => !c.passed);
   if (failed.length > 0 && (opts.throwOnFailure ?? true)) {
     throw new MovementError(

@@ -19,6 +19,7 @@ import {
   page,
   section,
   table,
+  warningList,
 } from "../report/html.ts";
 import { joinPath } from "../report/run_folder.ts";
 import { migrationHeatmap, waterfallChart } from "./charts.ts";
@@ -178,7 +179,7 @@ export function renderMovementHtml(m: Movement): string {
           ? `${m.checks.length} hold`
           : `${failed.length} fail`,
       },
-    ]),
+    ]) + warningList(m.warnings),
   );
   // The total and one waterfall per stage, each on its own scale.
   const waterfalls = (r: Reconciliation, id: string) =>

@@ -135,6 +135,18 @@ export function section(id: string, title: string, body: string): string {
   }</h2>${body}</section>`;
 }
 
+/**
+ * Warnings in an amber box, one per line (nothing when there are none): the
+ * validator's file-level warnings, a run's own (an FX table of another
+ * date), a movement's.
+ */
+export function warningList(warnings: string[]): string {
+  if (warnings.length === 0) return "";
+  return `<ul class="warnings">${
+    warnings.map((w) => `<li>Warning: ${escapeHtml(w)}</li>`).join("")
+  }</ul>`;
+}
+
 const CSS = `
 :root { --ink:#1f2937; --muted:#6b7280; --line:#e5e7eb; --bg:#f6f7f9; --accent:#2b5c8a;
   --ok:#2e7d5b; --warn:#d99a1e; --bad:#b8322a; }
@@ -173,6 +185,9 @@ tr.subtotal td { font-weight:600; background:#fafbfc; }
 .badge { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; font-weight:600; color:#fff; }
 .badge.ok { background:var(--ok); } .badge.bad { background:var(--bad); } .badge.warn { background:var(--warn); }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size:12px; }
+ul.warnings { list-style:none; margin:12px 0; padding:8px 12px; background:#fdf6e7; border:1px solid #f0d9a6;
+  border-left:4px solid var(--warn); border-radius:6px; overflow-wrap:anywhere; }
+ul.warnings li + li { margin-top:4px; }
 details { margin:10px 0; }
 details > summary { cursor:pointer; color:var(--accent); font-weight:600; padding:4px 0; }
 footer { color:var(--muted); font-size:12px; text-align:center; padding:16px; }

@@ -17,6 +17,7 @@ import {
   page,
   section,
   table,
+  warningList,
 } from "./html.ts";
 import { fxDateWarning } from "../fx.ts";
 import type { Manifest } from "../run/manifest.ts";
@@ -105,18 +106,6 @@ function currencyTable(groups: CurrencyGroup[], reporting: string): string {
     groups,
     { caption: "By currency" },
   );
-}
-
-/**
- * Warnings shown on the page: the validator's file-level ones (unknown
- * columns, unconfigured products) and the run's own (an FX table of
- * another date).
- */
-function warningList(warnings: string[]): string {
-  if (warnings.length === 0) return "";
-  return `<ul class="warnings">${
-    warnings.map((w) => `<li>Warning: ${escapeHtml(w)}</li>`).join("")
-  }</ul>`;
 }
 
 function dataQualitySection(run: RunFolder, dqSvg: string | null): string {

@@ -172,3 +172,31 @@ Deno.test("computeMovement() refuses a currency without a rate, naming it", asyn
   );
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("computeMovement() warns about FX tables of another date and unchanged rates", async () => {
+  const { root, from, to } = await handBuiltRuns();
+  // Each run on its reporting date's table, USD 0.9 -> 0.8: nothing to say.
+  assert.deepEqual((await computeMovement(from, to)).movement.warnings, []);
+
+  to.summary.fx.as_of = "2025-12-31";
+  assert.deepEqual((await computeMovement(from, to)).movement.warnings, [
+    "Run r2: FX table config/fx_rates.yaml is as of 2025-12-31, not the reporting date 2026-03-31: totals in the reporting currency use that date's rates (pass --fx with the closing rates of 2026-03-31)",
+  ]);
+
+  // Two EUR-only runs at the same rates: the FX line cannot move.
+  const eur = (runId: string, reportingDate: string, ecl: number) =>
+    writeFixtureRun(`${root}/${runId}`, {
+      runId,
+      reportingDate,
+      rates: { EUR: 1 },
+      loans: [{ loan_id: "L1", currency: "EUR", stage: 1, ecl, gross: 1000 }],
+    }).then(readRunFolder);
+  const { movement } = await computeMovement(
+    await eur("q1", "2025-12-31", 10),
+    await eur("q2", "2026-03-31", 12),
+  );
+  assert.deepEqual(movement.warnings, [
+    "Both runs converted at the same rates (config/fx_rates.yaml as of 2025-12-31, config/fx_rates.yaml as of 2026-03-31): the foreign-exchange line is zero by construction",
+  ]);
+  await Deno.remove(root, { recursive: true });
+});

@@ -54,6 +54,11 @@ Deno.test("tasks/movement.ts writes movement.json, movement.parquet and movement
   assert.equal(r.code, 0, r.stderr);
   assert.ok(r.stdout.trim().endsWith(`${root}/out/movement.html`));
   assert.match(r.stdout, /10 invariants hold/);
+  // Both runs are EUR only at rate 1: the FX line cannot move, and says so.
+  assert.match(
+    r.stderr,
+    /warning: Both runs converted at the same rates .*: the foreign-exchange line is zero by construction/,
+  );
   const json = JSON.parse(await Deno.readTextFile(`${root}/out/movement.json`));
   // A: 4 moves to stage 2 and is remeasured by 16; B (6) repaid; C new (3).
   const closing = json.allowance.lines.at(-1);
@@ -77,6 +82,11 @@ Deno.test("tasks/movement.ts writes movement.json, movement.parquet and movement
   // Total and three stage waterfalls per table, and the heat map.
   assert.equal((html.match(/<svg/g) ?? []).length, 9);
   assert.doesNotMatch(html, /<script/i);
+  assert.match(
+    html,
+    /<ul class="warnings"><li>Warning: Both runs converted at the same rates/,
+  );
+  assert.deepEqual(json.warnings.length, 1);
   await Deno.remove(root, { recursive: true });
 });
 
