@@ -136,7 +136,11 @@ export function coverageTrendChart(points: TrendPoint[]): PlotFigure {
     x: {
       type: "utc",
       label: "reporting date",
-      ticks: Math.min(points.length, 8),
+      // Ticks on the reporting dates themselves (a quarter-end would
+      // otherwise sit just left of a month tick it is not), labelled like
+      // the bar charts beside it.
+      ticks: points.length <= 8 ? points.map(dateOf) : 8,
+      tickFormat: "%Y-%m-%d",
     },
     y: {
       type: "log",

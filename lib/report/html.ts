@@ -98,13 +98,28 @@ export interface Card {
   note?: string;
 }
 
+/**
+ * The font size that fits a card value on one line of its card: 22px when it
+ * fits, smaller for long figures (a bank's EAD in the hundreds of billions
+ * has 18 characters), never below 12px, where it wraps instead. A digit is
+ * at most about 0.7em wide in common sans-serif faces at weight 600 (DejaVu
+ * Sans Bold: 0.696em); `cqi` is a hundredth of the card's width (each card
+ * is a size container).
+ */
+function cardValueFontSize(value: string): string {
+  const em = (0.72 * Math.max(value.length, 1)).toFixed(2);
+  return `clamp(12px, calc(100cqi / ${em}), 22px)`;
+}
+
 /** A row of headline cards. */
 export function cards(items: Card[]): string {
   return `<div class="cards">${
     items.map((c) =>
       `<div class="card"><div class="card-label">${
         escapeHtml(c.label)
-      }</div><div class="card-value">${escapeHtml(c.value)}</div>${
+      }</div><div class="card-value" style="font-size:${
+        cardValueFontSize(c.value)
+      }">${escapeHtml(c.value)}</div>${
         c.note ? `<div class="card-note">${escapeHtml(c.note)}</div>` : ""
       }</div>`
     ).join("")
@@ -165,7 +180,7 @@ section { background:#fff; border:1px solid var(--line); border-radius:8px; padd
 h2 { font-size:16px; margin:0 0 12px; }
 h3 { font-size:14px; margin:16px 0 8px; color:var(--muted); font-weight:600; }
 .cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(170px,1fr)); gap:12px; }
-.card { background:#fff; border:1px solid var(--line); border-left:4px solid var(--accent); border-radius:6px; padding:10px 14px; }
+.card { container-type:inline-size; background:#fff; border:1px solid var(--line); border-left:4px solid var(--accent); border-radius:6px; padding:10px 14px; }
 .card-label { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
 .card-value { font-size:22px; font-weight:600; font-variant-numeric:tabular-nums; margin-top:2px; overflow-wrap:anywhere; }
 .card-note { color:var(--muted); font-size:12px; }

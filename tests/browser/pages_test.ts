@@ -19,6 +19,7 @@ import {
   writeMovementOutputs,
 } from "../../lib/movement/mod.ts";
 import { readRunFolder, writeDashboard } from "../../lib/report/mod.ts";
+import { cards, page, section } from "../../lib/report/html.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const OUTPUT = new URL("../output/", import.meta.url).pathname;
@@ -133,6 +134,55 @@ Deno.test({
       await context.close();
       await Deno.remove(profile, { recursive: true });
       await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "headline cards keep figures up to hundreds of billions on one line on a laptop screen",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const html = page({
+      title: "cards",
+      subtitle: "",
+      toc: [],
+      body: section(
+        "headline",
+        "Headline",
+        cards([
+          { label: "Loss allowance (EUR)", value: "1,918,350,612.61" },
+          { label: "Coverage", value: "0.89%" },
+          { label: "EAD (EUR)", value: "203,456,789,012.34" },
+          { label: "Gross carrying amount (EUR)", value: "201,046,501,299.29" },
+          { label: "Facilities", value: "10,000,000" },
+          { label: "Stage 3 share of EAD", value: "1.68%" },
+        ]),
+      ),
+      footer: "",
+    });
+    const profile = await Deno.makeTempDir({ prefix: "chromium_profile_" });
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--headless", "--no-sandbox", "--disable-gpu"],
+      viewport: { width: 1366, height: 768 },
+    });
+    try {
+      const tab = await context.newPage();
+      await tab.setContent(html, { waitUntil: "load" });
+      // Line boxes of each value's text: one means it did not wrap.
+      // (A string: the test is type-checked without the DOM library.)
+      const lines = await tab.evaluate(
+        `[...document.querySelectorAll(".card-value")]
+        .map((el) => { const r = document.createRange(); r.selectNodeContents(el);
+          return r.getClientRects().length; })`,
+      );
+      assert.deepEqual(lines, [1, 1, 1, 1, 1, 1]);
+    } finally {
+      await context.close();
+      await Deno.remove(profile, { recursive: true });
     }
   },
 });

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
 import {
+  coverageTrendChart,
   exportStarSchema,
   readTrend,
   renderDashboard,
@@ -108,6 +109,13 @@ Deno.test("renderDashboard() shows every reporting date in order with its totals
   assert.match(html, />-239\.00</);
   assert.equal((html.match(/<svg/g) ?? []).length, 3);
   assert.ok(html.indexOf("2025-12-31") < html.indexOf("2026-03-31"));
+  // The coverage lines' time axis ticks exactly the two reporting dates.
+  const coverage = coverageTrendChart(points).html;
+  const ticks = [
+    ...coverage.matchAll(/<text[^>]*>(\d{4}-\d{2}-\d{2})<\/text>/g),
+  ]
+    .map((m) => m[1]);
+  assert.deepEqual(ticks, ["2025-12-31", "2026-03-31"]);
   const file = await writeDashboard(runs, `${root}/out/dashboard.html`);
   // Plot numbers style classes and marker ids per render; the rest is identical.
   const stable = (s: string) => s.replace(/plot-[0-9a-z-]+/g, "plot");
