@@ -28,6 +28,7 @@
 export * from "./schema.ts";
 export * from "./rules.ts";
 export * from "./fx.ts";
+export * from "./precise_sum.ts";
 export * from "./io/mod.ts";
 export * from "./validation/mod.ts";
 export * from "./generate/mod.ts";

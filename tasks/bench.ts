@@ -1,11 +1,13 @@
 /**
  * `deno task bench`: one run, in this process, measured: per-step times,
- * loans per second and peak memory (`VmHWM`).
+ * loans per second and peak memory (`VmHWM`); or the generator, or the
+ * movement between two runs.
  *
  * ```sh
  * deno task bench --loans 1000000          # generates (once) then runs
  * deno task bench --portfolio book.parquet # runs a given portfolio
  * deno task bench --generate --loans 1000000  # measures the generator instead
+ * deno task bench --movement --loans 1000000  # measures the movement between two runs
  * ```
  *
  * A generated portfolio is cached under `data/tmp/bench/` and made in a
@@ -18,6 +20,7 @@
 import { TaskCli } from "./_args.ts";
 import { benchGenerate, benchPortfolio, benchRun } from "../lib/run/bench.ts";
 import { DEFAULT_FX, DEFAULT_RULES } from "../lib/run/run.ts";
+import { benchMovement } from "../lib/movement/bench.ts";
 import { errorMessage, progressLine, table } from "../lib/run/console.ts";
 import { defaultRunId } from "../lib/run/folder.ts";
 
@@ -25,6 +28,7 @@ const USAGE = `Usage: deno task bench [--loans N | --portfolio PATH] [--seed S]
                        [--rules PATH] [--fx PATH] [--batch-size N] [--chunk-size N]
                        [--no-report] [--keep] [--json]
        deno task bench --generate [--loans N] [--periods P] [--seed S]
+       deno task bench --movement [--loans N] [--seed S] [--json]
 
   --loans N         generate a portfolio of N loans (default 100000)
   --portfolio PATH  run this portfolio instead of generating one
@@ -33,7 +37,9 @@ const USAGE = `Usage: deno task bench [--loans N | --portfolio PATH] [--seed S]
   --keep            keep the run folder (data/tmp/bench/runs/<id>)
   --json            print the measurements as JSON
   --generate        measure the generator (in this process) instead of a run
-  --periods P       quarterly snapshots to generate with --generate (default 1)`;
+  --periods P       quarterly snapshots to generate with --generate (default 1)
+  --movement        measure the movement between the two quarter-end runs of a
+                    generated book (book and runs made once, in child processes)`;
 
 const cli: TaskCli = new TaskCli(USAGE);
 const args = cli.parse({
@@ -49,6 +55,7 @@ const args = cli.parse({
   json: { type: "boolean", default: false },
   generate: { type: "boolean", default: false },
   periods: { type: "string", default: "1" },
+  movement: { type: "boolean", default: false },
 });
 const loans = cli.wholeNumber("loans", args.loans)!;
 const seed = cli.wholeNumber("seed", args.seed)!;
@@ -72,6 +79,31 @@ if (args.generate) {
         } MiB on disk, ${(g.totalMs / 1000).toFixed(2)} s, ` +
         `peak memory (VmHWM) ${gb(g.peakMemoryBytes)}`,
     );
+  }
+  Deno.exit(0);
+}
+
+if (args.movement) {
+  try {
+    const m = await benchMovement({ loans, seed });
+    if (args.json) console.log(JSON.stringify(m, null, 2));
+    else {
+      const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+      console.log(
+        `movement: ${m.loans.from.toLocaleString("en-US")} -> ${
+          m.loans.to.toLocaleString("en-US")
+        } loans (${m.facilities.toLocaleString("en-US")} facilities): ` +
+          `read ${s(m.readMs)}, compute ${s(m.computeMs)}, write ${
+            s(m.writeMs)
+          }, total ${s(m.totalMs)}, peak memory (VmHWM) ${
+            gb(m.peakMemoryBytes)
+          }`,
+      );
+      console.log(m.out);
+    }
+  } catch (e) {
+    console.error(errorMessage(e));
+    Deno.exit(1);
   }
   Deno.exit(0);
 }

@@ -15,6 +15,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import { attachCarryingAmounts } from "../run/summary.ts";
 
 /** What happened to a facility between the two reporting dates. */
 export const MOVEMENT_STATUS = {
@@ -70,20 +71,27 @@ function ratesFrame(rates: Record<string, number>, name: string) {
 }
 
 /** One run's facilities: loan_id, currency, stage, ecl, gross, write-off. */
-function side(s: MovementSide, suffix: "from" | "to"): pl.LazyDataFrame {
-  const carrying = s.carrying.select(
-    pl.col("loan_id"),
-    pl.col("gross_carrying_amount").cast(pl.Float64),
-    pl.col("write_off_amount").cast(pl.Float64).fillNull(0),
-  );
-  return s.results
-    .select(
+async function side(
+  s: MovementSide,
+  suffix: "from" | "to",
+): Promise<pl.LazyDataFrame> {
+  const [results, carrying] = await Promise.all([
+    s.results.select(
       pl.col("loan_id"),
       pl.col("currency"),
       pl.col("stage").cast(pl.Int32),
       pl.col("ecl").cast(pl.Float64),
-    )
-    .join(carrying, { on: "loan_id", how: "left" })
+    ).collect(),
+    s.carrying.select(
+      pl.col("loan_id"),
+      pl.col("gross_carrying_amount").cast(pl.Float64),
+      pl.col("write_off_amount").cast(pl.Float64).fillNull(0),
+    ).collect(),
+  ]);
+  return attachCarryingAmounts(results, carrying, [
+    "gross_carrying_amount",
+    "write_off_amount",
+  ]).lazy()
     .join(ratesFrame(s.rates, "rate"), { on: "currency", how: "left" })
     .select(
       pl.col("loan_id"),
@@ -100,7 +108,10 @@ function side(s: MovementSide, suffix: "from" | "to"): pl.LazyDataFrame {
  * The pipeline step of the movement analysis: one row per facility of
  * either run with its status, stages, rates and every reconciliation line
  * for the allowance (`allowance_<line>`) and the gross carrying amount
- * (`gross_<line>`), all in the reporting currency.
+ * (`gross_<line>`), all in the reporting currency. It reads each run's
+ * key columns first (a few columns, collected) so that a run's results and
+ * carrying amounts, written in the same order, are put side by side rather
+ * than joined; the lazy frame it resolves to does the rest.
  *
  * Amounts per facility, with `a0, g0` the opening local allowance and gross
  * carrying amount, `a1, g1` the closing ones, `w` the local amount written
@@ -119,15 +130,14 @@ function side(s: MovementSide, suffix: "from" | "to"): pl.LazyDataFrame {
  *
  * @example
  * ```ts ignore
- * const lines = await facilityMovements(from, to).collect();
+ * const lines = await (await facilityMovements(from, to)).collect();
  * ```
  */
-export function facilityMovements(
+export async function facilityMovements(
   from: MovementSide,
   to: MovementSide,
-): pl.LazyDataFrame {
-  const f = side(from, "from");
-  const t = side(to, "to");
+): Promise<pl.LazyDataFrame> {
+  const [f, t] = await Promise.all([side(from, "from"), side(to, "to")]);
   const inFrom = pl.col("stage_from").isNotNull();
   const inTo = pl.col("stage_to").isNotNull();
   const both = inFrom.and(inTo);

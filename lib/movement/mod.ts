@@ -45,3 +45,8 @@ export {
   type WaterfallStep,
   waterfallSteps,
 } from "./charts.ts";
+export {
+  benchMovement,
+  type MovementBenchOptions,
+  type MovementBenchResult,
+} from "./bench.ts";

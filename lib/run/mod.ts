@@ -79,6 +79,7 @@ export {
   type BenchPortfolioOptions,
   type BenchResult,
   benchRun,
+  benchSnapshots,
   peakMemoryBytes,
 } from "./bench.ts";
 export {

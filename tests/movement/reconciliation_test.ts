@@ -22,7 +22,7 @@ import {
   type Reconciliation,
 } from "../../lib/movement/mod.ts";
 import { readRunFolder } from "../../lib/report/run_folder.ts";
-import { writeFixtureRun } from "../report/_run_fixture.ts";
+import { type FixtureLoan, writeFixtureRun } from "../report/_run_fixture.ts";
 
 async function handBuiltRuns() {
   const root = await Deno.makeTempDir({ prefix: "movement_test_" });
@@ -198,5 +198,49 @@ Deno.test("computeMovement() warns about FX tables of another date and unchanged
   assert.deepEqual(movement.warnings, [
     "Both runs converted at the same rates (config/fx_rates.yaml as of 2025-12-31, config/fx_rates.yaml as of 2026-03-31): the foreign-exchange line is zero by construction",
   ]);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("computeMovement() ties to the run totals to the cent over 100,001 facilities of very different sizes", async () => {
+  // One facility of 1e11 and 100,000 of one cent: adding them one after
+  // another drifts by about 0.3, sixty times the half-cent tolerance. The
+  // fixture's totals are correctly rounded (Math.sumPrecise).
+  const root = await Deno.makeTempDir({ prefix: "movement_test_" });
+  const book = (ecl: number): FixtureLoan[] => [
+    { loan_id: "BIG", currency: "EUR", stage: 1, ecl: 1e9, gross: 1e11 },
+    ...Array.from({ length: 100_000 }, (_, i) => ({
+      loan_id: `S${i}`,
+      currency: "EUR",
+      stage: 1 as const,
+      ecl,
+      gross: 0.01,
+    })),
+  ];
+  const from = await readRunFolder(
+    await writeFixtureRun(`${root}/from`, {
+      runId: "r1",
+      reportingDate: "2025-12-31",
+      rates: { EUR: 1 },
+      loans: book(0.01),
+    }),
+  );
+  const to = await readRunFolder(
+    await writeFixtureRun(`${root}/to`, {
+      runId: "r2",
+      reportingDate: "2026-03-31",
+      rates: { EUR: 1 },
+      loans: book(0.02),
+    }),
+  );
+  const { movement } = await computeMovement(from, to);
+  assert.equal(movement.checks.filter((c) => !c.passed).length, 0);
+  const closing = movement.allowance.lines.at(-1)!;
+  assert.equal(to.summary.totals.ecl, 1e9 + 2000);
+  assert.ok(Math.abs(closing.total - (1e9 + 2000)) < 1e-6);
+  // Remeasurement: 100,000 facilities up by one cent each.
+  const remeasurement = movement.allowance.lines.find((l) =>
+    l.key === "remeasurement"
+  )!;
+  assert.ok(Math.abs(remeasurement.total - 1000) < 1e-6);
   await Deno.remove(root, { recursive: true });
 });

@@ -2,8 +2,9 @@
  * Hand-made run folders for the reporting, movement and browser tests: a
  * few facilities written exactly in the run-folder contract
  * (loan_results.parquet, carrying_amounts.parquet, summary.json,
- * manifest.json, data_quality.json), with the summary summed by a naive
- * loop here so the tests do not depend on the run module.
+ * manifest.json, data_quality.json), with the summary summed here
+ * (correctly rounded, `Math.sumPrecise`) so the tests do not depend on the
+ * run module.
  *
  * @module
  */
@@ -43,48 +44,39 @@ const DEFAULT_SCENARIOS = [
   { name: "downside", weight: 0.3, factor: 4 / 3 },
 ];
 
+/**
+ * The summary groups of `loans` by `key`, each sum correctly rounded
+ * (`Math.sumPrecise`), so a fixture of many facilities has exact totals.
+ */
 function group(
   loans: FixtureLoan[],
   key: (l: FixtureLoan) => string,
   rates: Record<string, number>,
 ) {
-  const out = new Map<
-    string,
-    {
-      key: string;
-      count: number;
-      gross_carrying_amount: number;
-      ead: number;
-      ecl: number;
-      coverage: number;
-      ead_local: number;
-      ecl_local: number;
-    }
-  >();
+  const byKey = new Map<string, FixtureLoan[]>();
   for (const l of loans) {
     const k = key(l);
-    const g = out.get(k) ?? {
-      key: k,
-      count: 0,
-      gross_carrying_amount: 0,
-      ead: 0,
-      ecl: 0,
-      coverage: 0,
-      ead_local: 0,
-      ecl_local: 0,
-    };
-    const r = rates[l.currency];
-    g.count += 1;
-    g.gross_carrying_amount += l.gross * r;
-    g.ead += (l.ead ?? l.gross) * r;
-    g.ecl += l.ecl * r;
-    g.ead_local += l.ead ?? l.gross;
-    g.ecl_local += l.ecl;
-    out.set(k, g);
+    const group = byKey.get(k);
+    if (group) group.push(l);
+    else byKey.set(k, [l]);
   }
-  const groups = [...out.values()].sort((a, b) => a.key.localeCompare(b.key));
-  for (const g of groups) g.coverage = g.ead > 0 ? g.ecl / g.ead : 0;
-  return groups;
+  return [...byKey.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, ls]) => {
+      const sum = (f: (l: FixtureLoan) => number) => Math.sumPrecise(ls.map(f));
+      const ead = sum((l) => (l.ead ?? l.gross) * rates[l.currency]);
+      const ecl = sum((l) => l.ecl * rates[l.currency]);
+      return {
+        key: k,
+        count: ls.length,
+        gross_carrying_amount: sum((l) => l.gross * rates[l.currency]),
+        ead,
+        ecl,
+        coverage: ead > 0 ? ecl / ead : 0,
+        ead_local: sum((l) => l.ead ?? l.gross),
+        ecl_local: sum((l) => l.ecl),
+      };
+    });
 }
 
 /**
@@ -166,7 +158,7 @@ export async function writeFixtureRun(
 
   const r = run.rates;
   const total = (f: (l: FixtureLoan) => number) =>
-    ls.reduce((a, l) => a + f(l) * r[l.currency], 0);
+    Math.sumPrecise(ls.map((l) => f(l) * r[l.currency]));
   const ead = total((l) => l.ead ?? l.gross);
   const ecl = total((l) => l.ecl);
   const summary = {

@@ -238,3 +238,41 @@ Deno.test("attachCarryingAmounts() matches by loan_id in either order", () => {
   );
   assert.deepEqual(aligned.getColumn("loan_id").toArray(), ["A", "B", "C"]);
 });
+
+Deno.test("summarize() totals 100,001 facilities of very different sizes to the cent", async () => {
+  // One facility of 1e11 EAD and 1e9 ECL, and 100,000 of one cent of each:
+  // adding them one after another drifts by about 0.3, as Polars' group-by
+  // does on some of its paths. The totals must be the exact 1e11 + 1000 and
+  // 1e9 + 1000, whichever path Polars takes.
+  const n = 100_000;
+  const amounts = (first: number) =>
+    Float64Array.from({ length: n + 1 }, (_, i) => i === 0 ? first : 0.01);
+  const same = <T>(v: T) => Array.from({ length: n + 1 }, () => v);
+  const book = pl.DataFrame({
+    loan_id: Array.from({ length: n + 1 }, (_, i) => `L${i}`),
+    product: same("mortgage"),
+    segment: same("mortgage"),
+    region: same("north"),
+    currency: same("EUR"),
+    stage: pl.Series("stage", same(1), pl.Int32),
+    gross_carrying_amount: amounts(1e11),
+    ead: amounts(1e11),
+    ecl_model: amounts(1e9),
+    ecl: amounts(1e9),
+    ecl_base: amounts(1e9),
+    ecl_upside: amounts(1e9),
+    ecl_downside: amounts(1e9),
+  });
+  const s = await summarize(book.lazy(), {
+    runId: "r1",
+    reportingDate: "2025-12-31",
+    rules: rulesWith("[]"),
+    fx,
+  });
+  assert.equal(s.totals.count, n + 1);
+  assert.ok(Math.abs(s.totals.ead - (1e11 + 1000)) < 1e-6, `${s.totals.ead}`);
+  assert.ok(
+    Math.abs(s.totals.gross_carrying_amount - (1e11 + 1000)) < 1e-6,
+  );
+  assert.ok(Math.abs(s.totals.ecl - (1e9 + 1000)) < 1e-7, `${s.totals.ecl}`);
+});
