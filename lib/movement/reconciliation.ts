@@ -12,6 +12,7 @@ import { fxDateWarning } from "../fx.ts";
 import { preciseSum, withPreciseSums } from "../precise_sum.ts";
 import type { Summary } from "../run/summary.ts";
 import {
+  FACILITY_LINES,
   type FacilityLine,
   facilityMovements,
   lineColumn,
@@ -156,126 +157,105 @@ const MEASURE_PREFIX = {
   gross_carrying_amount: "gross",
 } as const;
 
-/** Lines booked at the opening stage and at the closing stage (IFRS 7 §35H). */
-const AT_OPENING_STAGE = ["opening", "derecognised"] as const;
-const AT_CLOSING_STAGE = [
-  "new_originated",
-  "write_off",
-  "remeasurement",
-  "fx",
-  "closing",
-] as const;
-
-/** Per-stage precise sums of `columns`, keyed by `stageColumn`'s value. */
-async function sumsByStage(
-  facilities: pl.DataFrame,
-  stageColumn: string,
-  columns: string[],
-): Promise<Map<number, Record<string, number>>> {
-  const sums = await withPreciseSums(
-    facilities.lazy()
-      .filter(pl.col(stageColumn).isNotNull())
-      .groupBy(stageColumn)
-      .agg(...columns.flatMap((c) => preciseSum(pl.col(c), c))),
-    columns,
-  ).collect();
-  return new Map(
-    (sums.toRecords() as Record<string, number>[]).map((r) => [
-      Number(r[stageColumn]),
-      r,
-    ]),
-  );
-}
+/** Lines booked at the opening stage; the others at the closing stage. */
+const AT_OPENING_STAGE = new Set<FacilityLine>(["opening", "derecognised"]);
 
 /**
- * Sums the facility lines into a per-stage table. Which stage a line is
- * booked to: opening and derecognised at the opening stage; new,
- * write-off, remeasurement, FX and closing at the closing stage; a transfer
- * out of the opening stage and into the closing stage (IFRS 7 §35H).
- *
- * Three group-bys over the facilities (by opening stage, by closing stage,
- * by the pair for transfers) give every line of both measures: no frame
- * larger than the facilities is built, which matters at 10M facilities.
+ * Facilities sharing an opening stage, a closing stage and a status, with
+ * their count and the sum of every line of both measures.
  */
-async function reconcileAll(
-  facilities: pl.DataFrame,
-): Promise<Record<Reconciliation["measure"], Reconciliation>> {
-  const measures = Object.keys(MEASURE_PREFIX) as Reconciliation["measure"][];
-  const cols = (lines: readonly FacilityLine[]) =>
-    measures.flatMap((m) => lines.map((l) => lineColumn(MEASURE_PREFIX[m], l)));
-  const transferCols = cols(["transfer"]);
-  const [atOpening, atClosing, transfers] = await Promise.all([
-    sumsByStage(facilities, "stage_from", cols(AT_OPENING_STAGE)),
-    sumsByStage(facilities, "stage_to", cols(AT_CLOSING_STAGE)),
-    withPreciseSums(
-      facilities.lazy()
-        .filter(pl.col("stage_from").neq(pl.col("stage_to")))
-        .groupBy(["stage_from", "stage_to"])
-        .agg(...transferCols.flatMap((c) => preciseSum(pl.col(c), c))),
-      transferCols,
-    ).collect(),
-  ]);
-  const transferRows = transfers.toRecords() as Record<string, number>[];
-
-  const table = (measure: Reconciliation["measure"]): Reconciliation => {
-    const m = MEASURE_PREFIX[measure];
-    const col = (l: FacilityLine) => lineColumn(m, l);
-    const line = (
-      key: ReconciliationLineKey,
-    ): Record<"1" | "2" | "3", number> => {
-      const by = { "1": 0, "2": 0, "3": 0 };
-      const stageKey = (k: number) => String(k) as "1" | "2" | "3";
-      if ((AT_OPENING_STAGE as readonly string[]).includes(key)) {
-        for (const k of STAGES) {
-          by[stageKey(k)] = atOpening.get(k)?.[col(key as FacilityLine)] ?? 0;
-        }
-      } else if ((AT_CLOSING_STAGE as readonly string[]).includes(key)) {
-        for (const k of STAGES) {
-          by[stageKey(k)] = atClosing.get(k)?.[col(key as FacilityLine)] ?? 0;
-        }
-      } else {
-        // transfer_to_stage_k: in at k, out of each stage facilities left.
-        const to = Number(key.slice("transfer_to_stage_".length));
-        for (const r of transferRows) {
-          if (Number(r.stage_to) !== to) continue;
-          by[stageKey(to)] += r[col("transfer")];
-          by[stageKey(Number(r.stage_from))] -= r[col("transfer")];
-        }
-      }
-      return by;
-    };
-    return {
-      measure,
-      lines: RECONCILIATION_LINES.map(({ key, label }) => {
-        const by = line(key);
-        return { key, label, by_stage: by, total: by["1"] + by["2"] + by["3"] };
-      }),
-    };
-  };
-  return {
-    allowance: table("allowance"),
-    gross_carrying_amount: table("gross_carrying_amount"),
-  };
+interface LineGroup {
+  stage_from: number | null;
+  stage_to: number | null;
+  status: string;
+  count: number;
+  /** Keyed by line column (`allowance_opening`, `gross_fx`, ...). */
+  sums: Record<string, number>;
 }
 
+const LINE_COLUMNS = (["allowance", "gross"] as const).flatMap((m) =>
+  FACILITY_LINES.map((l) => lineColumn(m, l))
+);
+
 /**
- * The migration matrix: grouped on the stages and the status (integers and
- * four strings), the few groups then labelled and merged here, instead of
- * building two label strings per facility.
+ * One pass over the facilities: at most a few dozen groups by opening
+ * stage, closing stage and status, each line summed exactly to the cent
+ * (precise_sum.ts). Every figure of the movement (both reconciliations, the
+ * migration matrix, the counts) is a sum of these groups, so ten million
+ * facilities are aggregated once, not once per line.
  */
-async function migration(facilities: pl.DataFrame): Promise<MigrationCell[]> {
+async function lineGroups(facilities: pl.DataFrame): Promise<LineGroup[]> {
   const groups = await withPreciseSums(
     facilities.lazy()
       .groupBy(["stage_from", "stage_to", "status"])
       .agg(
         pl.len().cast(pl.Float64).alias("count"),
-        ...preciseSum(pl.col("gross_opening"), "gross_opening"),
-        ...preciseSum(pl.col("gross_closing"), "gross_closing"),
+        ...LINE_COLUMNS.flatMap((c) => preciseSum(pl.col(c), c)),
       ),
-    ["gross_opening", "gross_closing"],
+    LINE_COLUMNS,
   ).collect();
+  return groups.toRecords().map((g) => ({
+    stage_from: g.stage_from === null ? null : Number(g.stage_from),
+    stage_to: g.stage_to === null ? null : Number(g.stage_to),
+    status: String(g.status),
+    count: Number(g.count),
+    sums: Object.fromEntries(LINE_COLUMNS.map((c) => [c, Number(g[c])])),
+  }));
+}
+
+/**
+ * A per-stage reconciliation table from the line groups. Which stage a line
+ * is booked to: opening and derecognised at the opening stage; new,
+ * write-off, remeasurement, FX and closing at the closing stage; a transfer
+ * out of the opening stage and into the closing stage (IFRS 7 §35H).
+ */
+function reconciliation(
+  groups: LineGroup[],
+  measure: Reconciliation["measure"],
+): Reconciliation {
+  const col = (l: FacilityLine) => lineColumn(MEASURE_PREFIX[measure], l);
+  const amounts = new Map<
+    ReconciliationLineKey,
+    Record<"1" | "2" | "3", number>
+  >(
+    RECONCILIATION_LINES.map(({ key }) => [key, { "1": 0, "2": 0, "3": 0 }]),
+  );
+  const add = (key: ReconciliationLineKey, stage: number | null, v: number) => {
+    if (stage !== null) {
+      amounts.get(key)![String(stage) as "1" | "2" | "3"] += v;
+    }
+  };
+  for (const g of groups) {
+    for (const line of FACILITY_LINES) {
+      if (line === "transfer") continue;
+      add(
+        line,
+        AT_OPENING_STAGE.has(line) ? g.stage_from : g.stage_to,
+        g.sums[col(line)],
+      );
+    }
+    if (
+      g.stage_from !== null && g.stage_to !== null &&
+      g.stage_from !== g.stage_to
+    ) {
+      const key = `transfer_to_stage_${g.stage_to}` as ReconciliationLineKey;
+      add(key, g.stage_to, g.sums[col("transfer")]);
+      add(key, g.stage_from, -g.sums[col("transfer")]);
+    }
+  }
+  return {
+    measure,
+    lines: RECONCILIATION_LINES.map(({ key, label }) => {
+      const by = amounts.get(key)!;
+      return { key, label, by_stage: by, total: by["1"] + by["2"] + by["3"] };
+    }),
+  };
+}
+
+/** The migration matrix from the line groups. */
+function migration(groups: LineGroup[]): MigrationCell[] {
   const cells = new Map<string, MigrationCell>();
-  for (const g of groups.toRecords()) {
+  for (const g of groups) {
     const from =
       (g.stage_from === null ? "new" : String(g.stage_from)) as MigrationState;
     const to = (g.status === MOVEMENT_STATUS.derecognised
@@ -286,15 +266,31 @@ async function migration(facilities: pl.DataFrame): Promise<MigrationCell[]> {
     const key = `${from}|${to}`;
     const cell = cells.get(key) ??
       { from, to, count: 0, gross_opening: 0, gross_closing: 0 };
-    cell.count += Number(g.count);
-    cell.gross_opening += Number(g.gross_opening);
-    cell.gross_closing += Number(g.gross_closing);
+    cell.count += g.count;
+    cell.gross_opening += g.sums[lineColumn("gross", "opening")];
+    cell.gross_closing += g.sums[lineColumn("gross", "closing")];
     cells.set(key, cell);
   }
   const order = (c: MigrationCell) => `${c.from}|${c.to}`;
   return [...cells.values()].sort((x, y) =>
     order(x) < order(y) ? -1 : order(x) > order(y) ? 1 : 0
   );
+}
+
+/** Facilities per status, and those whose stage changed. */
+function facilityCounts(groups: LineGroup[]): Movement["facilities"] {
+  const count = (keep: (g: LineGroup) => boolean) =>
+    groups.filter(keep).reduce((n, g) => n + g.count, 0);
+  return {
+    stayed: count((g) => g.status === MOVEMENT_STATUS.stayed),
+    new: count((g) => g.status === MOVEMENT_STATUS.new),
+    derecognised: count((g) => g.status === MOVEMENT_STATUS.derecognised),
+    written_off: count((g) => g.status === MOVEMENT_STATUS.writtenOff),
+    transferred: count((g) =>
+      g.stage_from !== null && g.stage_to !== null &&
+      g.stage_from !== g.stage_to
+    ),
+  };
 }
 
 function lineOf(r: Reconciliation, key: ReconciliationLineKey) {
@@ -482,10 +478,6 @@ export async function computeMovement(
   }
   const facilities = await (await facilityMovements(sideOf(from), sideOf(to)))
     .collect();
-  const withGross = facilities.withColumns(
-    pl.col(lineColumn("gross", "opening")).alias("gross_opening"),
-    pl.col(lineColumn("gross", "closing")).alias("gross_closing"),
-  );
   // A null here means a facility without a carrying amount or without a
   // rate; it would drop out of the sums silently, so it is refused.
   const anyNull = [
@@ -494,7 +486,7 @@ export async function computeMovement(
     lineColumn("gross", "closing"),
     lineColumn("gross", "remeasurement"),
   ].map((c) => pl.col(c).isNull()).reduce((x, y) => x.or(y));
-  const nulls = withGross.filter(anyNull);
+  const nulls = facilities.filter(anyNull);
   if (nulls.height > 0) {
     throw new MovementError(
       `Cannot compare runs ${from.dir} and ${to.dir}: loan ${
@@ -502,30 +494,15 @@ export async function computeMovement(
       } has no gross carrying amount in carrying_amounts.parquet or no rate for its currency`,
     );
   }
-  // Counted in Polars: ten million status strings copied into JavaScript
-  // took seconds.
-  const counts = (await withGross.lazy().select(
-    ...Object.values(MOVEMENT_STATUS).map((s) =>
-      pl.col("status").eq(pl.lit(s)).sum().cast(pl.Float64).alias(s)
-    ),
-    pl.col("stage_from").neq(pl.col("stage_to")).sum().cast(pl.Float64)
-      .alias("transferred"),
-  ).collect()).toRecords()[0] as Record<string, number>;
-  const countOf = (s: string) => counts[s];
-  const transfers = counts.transferred;
+  const groups = await lineGroups(facilities);
   const partial = {
     reporting_currency: a.reporting_currency,
     from: ref(from),
     to: ref(to),
-    facilities: {
-      stayed: countOf(MOVEMENT_STATUS.stayed),
-      new: countOf(MOVEMENT_STATUS.new),
-      derecognised: countOf(MOVEMENT_STATUS.derecognised),
-      written_off: countOf(MOVEMENT_STATUS.writtenOff),
-      transferred: transfers,
-    },
-    migration: await migration(withGross),
-    ...await reconcileAll(withGross),
+    facilities: facilityCounts(groups),
+    migration: migration(groups),
+    allowance: reconciliation(groups, "allowance"),
+    gross_carrying_amount: reconciliation(groups, "gross_carrying_amount"),
   };
   const checks = checkMovement(partial, a, b, tolerance);
   const movement: Movement = { ...partial, checks, warnings: fxWarnings(a, b) };
@@ -536,5 +513,5 @@ export async function computeMovement(
         failed.map((c) => `  - ${c.name}: ${c.detail}`).join("\n"),
     );
   }
-  return { movement, facilities: withGross };
+  return { movement, facilities };
 }
