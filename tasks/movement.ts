@@ -16,7 +16,7 @@ import {
   writeMovementOutputs,
 } from "../lib/movement/mod.ts";
 import { readRunFolder, RunFolderReadError } from "../lib/report/run_folder.ts";
-import { warningLine } from "../lib/run/console.ts";
+import { progressLine, warningLine } from "../lib/run/console.ts";
 
 const USAGE =
   `Usage: deno task movement --from RUN_DIR --to RUN_DIR --out DIR [--tolerance X]
@@ -43,17 +43,23 @@ if (tolerance !== undefined && !(tolerance >= 0)) {
   cli.fail(`--tolerance must be a number >= 0, got ${args.tolerance}`);
 }
 
+const progress = progressLine();
 try {
+  progress.step("read_runs");
   const from = await readRunFolder(args.from);
   const to = await readRunFolder(args.to);
   const { movement, facilities } = await computeMovement(from, to, {
     tolerance,
+    onStep: progress.step,
   });
+  progress.step("write_outputs");
   const files = await writeMovementOutputs(movement, facilities, args.out);
+  progress.done();
   console.log(allowanceTable(movement));
   for (const w of movement.warnings) console.error(warningLine(w));
   console.log(files.html);
 } catch (e) {
+  progress.done();
   if (e instanceof MovementError || e instanceof RunFolderReadError) {
     console.error(e.message);
     Deno.exit(1);

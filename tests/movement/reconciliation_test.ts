@@ -244,3 +244,16 @@ Deno.test("computeMovement() ties to the run totals to the cent over 100,001 fac
   assert.ok(Math.abs(remeasurement.total - 1000) < 1e-6);
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("computeMovement() names each step as it starts", async () => {
+  const { root, from, to } = await handBuiltRuns();
+  const steps: string[] = [];
+  await computeMovement(from, to, { onStep: (s) => steps.push(s) });
+  assert.deepEqual(steps, [
+    "check_rates",
+    "attribute_facilities",
+    "aggregate",
+    "check_invariants",
+  ]);
+  await Deno.remove(root, { recursive: true });
+});
