@@ -174,6 +174,31 @@ export function fxDateWarning(
 }
 
 /**
+ * The FX table file for a reporting date: `<dir>/fx_rates_<date>.yaml` when
+ * the treasury's closing rates of that date are there, else the default
+ * `<dir>/fx_rates.yaml`. Check the result with {@link fxDateWarning}.
+ *
+ * @example
+ * ```ts
+ * await fxFileFor("2025-09-30"); // "config/fx_rates_2025-09-30.yaml"
+ * await fxFileFor("2026-06-30"); // "config/fx_rates.yaml"
+ * ```
+ */
+export async function fxFileFor(
+  reportingDate: string,
+  dir = "config",
+): Promise<string> {
+  const dated = `${dir}/fx_rates_${reportingDate}.yaml`;
+  try {
+    await Deno.stat(dated);
+    return dated;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return `${dir}/fx_rates.yaml`;
+    throw e;
+  }
+}
+
+/**
  * Reads, hashes and checks an FX table file.
  *
  * @example

@@ -23,6 +23,7 @@
  * @module
  */
 import { join } from "node:path";
+import { fxFileFor } from "../lib/fx.ts";
 import { generatePortfolio } from "../lib/generate/mod.ts";
 import { runPortfolio } from "../lib/run/run.ts";
 import {
@@ -64,22 +65,6 @@ async function sampleFiles(): Promise<string[]> {
   return files.sort();
 }
 
-/**
- * The FX table of a sample date: `config/fx_rates_<date>.yaml` when there is
- * one (the 2025-09-30 closing rates), else the default table, so each
- * quarter converts at its own closing rates and the movement shows an FX line.
- */
-async function sampleFx(date: string): Promise<string | undefined> {
-  const dated = `config/fx_rates_${date}.yaml`;
-  try {
-    await Deno.stat(dated);
-    return dated;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  }
-}
-
 try {
   let files = await sampleFiles();
   if (files.length === 0) {
@@ -105,7 +90,7 @@ try {
     const progress = progressLine();
     const run = await runPortfolio({
       portfolio,
-      fx: await sampleFx(date),
+      fx: await fxFileFor(date),
       out: OUT,
       runId: `sample-${date}`,
       replace: true,

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import {
   fxDateWarning,
   FxError,
+  fxFileFor,
   loadFx,
   parseFx,
   reportingRates,
@@ -54,6 +55,22 @@ Deno.test("the sample's 2025-09-30 table has the default table's currencies at o
   for (const cur of Object.keys(q4.rates)) {
     if (cur !== q4.base) assert.notEqual(q3.rates[cur], q4.rates[cur], cur);
   }
+});
+
+Deno.test("fxFileFor() picks the dated table when there is one, else the default", async () => {
+  assert.equal(
+    await fxFileFor("2025-09-30"),
+    "config/fx_rates_2025-09-30.yaml",
+  );
+  assert.equal(await fxFileFor("2025-12-31"), "config/fx_rates.yaml");
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/fx_rates_2026-03-31.yaml`, "");
+  assert.equal(
+    await fxFileFor("2026-03-31", dir),
+    `${dir}/fx_rates_2026-03-31.yaml`,
+  );
+  assert.equal(await fxFileFor("2026-06-30", dir), `${dir}/fx_rates.yaml`);
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("fxDateWarning() is null on the reporting date and names file and dates otherwise", () => {
