@@ -24,7 +24,7 @@
  */
 import { join } from "node:path";
 import { fxFileFor } from "../lib/fx.ts";
-import { generatePortfolio } from "../lib/generate/mod.ts";
+import { generatePortfolio, snapshotFiles } from "../lib/generate/mod.ts";
 import { runPortfolio } from "../lib/run/run.ts";
 import {
   allowanceTable,
@@ -50,23 +50,8 @@ const SAMPLE = {
 } as const;
 const OUT = "data/runs";
 
-/** The sample snapshots present, oldest first. */
-async function sampleFiles(): Promise<string[]> {
-  const files: string[] = [];
-  try {
-    for await (const e of Deno.readDir(SAMPLE.dir)) {
-      if (/^portfolio_\d{4}-\d{2}-\d{2}\.(parquet|csv)$/.test(e.name)) {
-        files.push(join(SAMPLE.dir, e.name));
-      }
-    }
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  return files.sort();
-}
-
 try {
-  let files = await sampleFiles();
+  let files = await snapshotFiles(SAMPLE.dir);
   if (files.length === 0) {
     console.log(
       `No sample portfolio in ${SAMPLE.dir}: generating ${SAMPLE.loans} loans, ${SAMPLE.periods} quarters (seed ${SAMPLE.seed})`,
@@ -79,7 +64,7 @@ try {
       out: SAMPLE.dir,
       format: "parquet",
     });
-    files = await sampleFiles();
+    files = await snapshotFiles(SAMPLE.dir);
   }
 
   const dirs: string[] = [];

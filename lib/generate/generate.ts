@@ -221,6 +221,25 @@ export function generateBook(opts: {
 }
 
 /**
+ * The snapshot files `generatePortfolio` wrote into `dir`
+ * (`portfolio_<YYYY-MM-DD>.parquet` or `.csv`), oldest first; empty when
+ * the folder does not exist.
+ */
+export async function snapshotFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (/^portfolio_\d{4}-\d{2}-\d{2}\.(parquet|csv)$/.test(e.name)) {
+        files.push(`${dir}/${e.name}`);
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return files.sort();
+}
+
+/**
  * Writes `periods` quarterly snapshots `out/portfolio_<date>.<format>` of one
  * rolled-forward book, and with `injectBroken` a sidecar
  * `out/injected_<date>.json` per snapshot ({@link InjectedSidecar}).

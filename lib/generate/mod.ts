@@ -14,6 +14,7 @@ export {
   type GenerateProgress,
   type GenerateResult,
   type InjectedSidecar,
+  snapshotFiles,
 } from "./generate.ts";
 export {
   injectableCodes,

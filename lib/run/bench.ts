@@ -11,7 +11,7 @@
  * @module
  */
 import { join } from "node:path";
-import { generatePortfolio } from "../generate/mod.ts";
+import { generatePortfolio, snapshotFiles } from "../generate/mod.ts";
 import { type RunOptions, runPortfolio } from "./run.ts";
 
 /** Peak resident set size of this process in bytes (`VmHWM`), or null off Linux. */
@@ -107,20 +107,7 @@ export async function benchSnapshots(
       periods > 1 ? `_periods_${periods}` : ""
     }`,
   );
-  const present = async () => {
-    const files: string[] = [];
-    try {
-      for await (const e of Deno.readDir(dir)) {
-        if (/^portfolio_\d{4}-\d{2}-\d{2}\.parquet$/.test(e.name)) {
-          files.push(join(dir, e.name));
-        }
-      }
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-    return files.sort();
-  };
-  const cached = await present();
+  const cached = await snapshotFiles(dir);
   if (cached.length === periods) return cached;
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -146,7 +133,7 @@ export async function benchSnapshots(
       `Cannot generate the bench portfolio in ${dir}: tasks/generate.ts exited with code ${out.code}`,
     );
   }
-  const made = await present();
+  const made = await snapshotFiles(dir);
   if (made.length !== periods) {
     throw new Error(
       `Cannot find ${periods} bench snapshot(s) in ${dir} after tasks/generate.ts ran (found ${made.length})`,

@@ -16,6 +16,7 @@ import {
   monthsBetween,
   REFERENCE_FX,
   Rng,
+  snapshotFiles,
 } from "../../lib/generate/mod.ts";
 import type { InjectedSidecar } from "../../lib/generate/mod.ts";
 import { PORTFOLIO_COLUMNS, PORTFOLIO_SCHEMA } from "../../lib/schema.ts";
@@ -523,4 +524,19 @@ Deno.test("generatePortfolio() writes unparseable text into CSV cells", async ()
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("snapshotFiles() lists the written snapshots oldest first and nothing else", async () => {
+  const out = await Deno.makeTempDir();
+  const r = await generatePortfolio({
+    loans: 50,
+    seed: 1,
+    reportingDate: "2025-06-30",
+    periods: 3,
+    out,
+  });
+  await Deno.writeTextFile(`${out}/notes.txt`, "");
+  assert.deepEqual(await snapshotFiles(out), r.snapshots.map((s) => s.path));
+  assert.deepEqual(await snapshotFiles(`${out}/missing`), []);
+  await Deno.remove(out, { recursive: true });
 });
