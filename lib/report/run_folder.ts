@@ -125,6 +125,8 @@ function checkSummary(dir: string, s: Summary): void {
 export async function readRunFolder(dir: string): Promise<RunFolder> {
   const summary = (await readJson<Summary>(dir, "summary.json", true))!;
   checkSummary(dir, summary);
+  // Summaries written before the field existed had no simplified products.
+  summary.simplified_products ??= [];
   const written = await readJson<Manifest>(dir, "manifest.json", false);
   // Manifests of runs older than the `warnings` field read as having none.
   const manifest = written && { ...written, warnings: written.warnings ?? [] };

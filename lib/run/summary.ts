@@ -50,6 +50,11 @@ export interface Summary {
   run_id: string;
   reporting_date: string;
   reporting_currency: string;
+  /**
+   * Products on the simplified approach (IFRS 9 §5.5.15): their facilities
+   * form a column of their own in the IFRS 7 §35H movement (§35H(b)(iii)).
+   */
+  simplified_products: string[];
   fx: {
     file: string;
     sha256: string;
@@ -380,6 +385,9 @@ export function summaryFromCells(
     run_id: opts.runId,
     reporting_date: opts.reportingDate,
     reporting_currency: rules.reporting_currency,
+    simplified_products: Object.keys(rules.products).filter((p) =>
+      rules.products[p].approach === "simplified"
+    ),
     fx: {
       file: fx.file,
       sha256: fx.sha256,
