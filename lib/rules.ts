@@ -65,6 +65,12 @@ export interface SegmentRules {
   lgd_floor: number;
   /** Asset correlation for the `z_shift` adjustment (methodology §4). */
   rho: number;
+  /**
+   * Months from default to the realisation of the collateral: the recovery
+   * is discounted by `(1 + r)^-lag` (methodology §6).
+   * @default 0
+   */
+  recovery_lag_months: number;
 }
 
 export type ScenarioAdjustment = "multiplier" | "z_shift";
@@ -131,6 +137,12 @@ export interface Rules {
   /** Always holds `default`; other entries are already merged over it. */
   segments: Record<string, SegmentRules>;
   scenario_adjustment: ScenarioAdjustment;
+  /**
+   * Years over which each scenario's adjustment reverts linearly to
+   * neutral after the end of its vector (methodology §4); absent: the last
+   * value repeats for the whole term.
+   */
+  scenario_reversion_years?: number;
   scenarios: Scenario[];
   overlays: Overlay[];
   validation: ValidationRules;
@@ -169,6 +181,7 @@ const SEGMENT_DEFAULTS: SegmentRules = {
   lgd_unsecured: 0.45,
   lgd_floor: 0.05,
   rho: 0.15,
+  recovery_lag_months: 0,
 };
 
 const TOP_KEYS = [
@@ -177,6 +190,7 @@ const TOP_KEYS = [
   "products",
   "segments",
   "scenario_adjustment",
+  "scenario_reversion_years",
   "scenarios",
   "overlays",
   "validation",
@@ -217,7 +231,7 @@ class Checker {
       fallback?: number;
     },
   ): number | undefined {
-    const p = `${path}.${key}`;
+    const p = path ? `${path}.${key}` : key;
     const v = obj[key];
     if (v === undefined || v === null) {
       if (opts.fallback === undefined) this.add(p, "is required");
@@ -435,6 +449,7 @@ const SEGMENT_KEYS = [
   "lgd_unsecured",
   "lgd_floor",
   "rho",
+  "recovery_lag_months",
 ] as const;
 
 function checkSegment(
@@ -472,6 +487,12 @@ function checkSegment(
       max: 1,
       minExclusive: true,
       fallback: base.rho,
+    })!,
+    recovery_lag_months: c.number(v, "recovery_lag_months", path, {
+      min: 0,
+      max: MAX_RECOVERY_LAG_MONTHS,
+      integer: true,
+      fallback: base.recovery_lag_months,
     })!,
   };
   if (isNum(v.rho) && v.rho >= 1) c.add(`${path}.rho`, "must be < 1");
@@ -512,6 +533,13 @@ function checkScenario(
       `${path}.name`,
       `must be lower-case letters, digits and _ (it names the column ecl_${name})`,
     );
+  } else if (reservedScenarioName(name)) {
+    c.add(
+      `${path}.name`,
+      `${name} cannot name a scenario: its column ecl_${name} would collide with ${
+        reservedScenarioName(name)
+      }`,
+    );
   }
   const scenario: Scenario = {
     name,
@@ -544,6 +572,39 @@ function checkScenario(
   }
   return scenario;
 }
+
+/** Upper bound of `scenario_reversion_years`: longer than any loan's life. */
+const MAX_REVERSION_YEARS = 50;
+
+/** Upper bound of `recovery_lag_months`: ten years to realise collateral. */
+const MAX_RECOVERY_LAG_MONTHS = 120;
+
+/**
+ * Why a scenario name cannot be used, or `undefined` when it can. A
+ * scenario `s` writes the loan-level column `ecl_<s>` (methodology §9)
+ * next to the engine's own `ecl_*` columns, and reports tell scenario
+ * columns apart by that prefix; a name that produces another column's name
+ * or a suffix the reports and the movement add (`_rc` for reporting-currency
+ * amounts, `_from` / `_to` for the two runs compared, `_local`) would
+ * silently mix two figures.
+ */
+export function reservedScenarioName(name: string): string | undefined {
+  const column = `ecl_${name}`;
+  if (ENGINE_ECL_COLUMNS.includes(column)) {
+    return `the engine's output column ${column}`;
+  }
+  const suffix = RESERVED_SUFFIXES.find((x) =>
+    name === x.slice(1) || name.endsWith(x)
+  );
+  return suffix === undefined
+    ? undefined
+    : `the ${suffix} columns the reports and the movement derive from ecl_*`;
+}
+
+/** Loan-level output columns starting with `ecl_` (methodology §9). */
+const ENGINE_ECL_COLUMNS = ["ecl_12m", "ecl_lifetime", "ecl_model"];
+/** Suffixes the reports and the movement append to `ecl` columns. */
+const RESERVED_SUFFIXES = ["_rc", "_from", "_to", "_local"];
 
 function stringList(
   c: Checker,
@@ -689,6 +750,13 @@ export function checkRules(
     ["multiplier", "z_shift"] as const,
     "multiplier",
   )!;
+  const scenarioReversionYears = root.scenario_reversion_years === undefined
+    ? undefined
+    : c.number(root, "scenario_reversion_years", "", {
+      min: 0,
+      max: MAX_REVERSION_YEARS,
+      integer: true,
+    });
 
   const scenarios: Scenario[] = [];
   if (!Array.isArray(root.scenarios) || root.scenarios.length === 0) {
@@ -742,6 +810,9 @@ export function checkRules(
       products,
       segments,
       scenario_adjustment: scenarioAdjustment,
+      ...(scenarioReversionYears === undefined
+        ? {}
+        : { scenario_reversion_years: scenarioReversionYears }),
       scenarios,
       overlays,
       validation,

@@ -11,6 +11,9 @@
  * derecognised and new again. Validation of broken data is shown by the
  * validation notebook and `deno task generate --inject-broken`.
  *
+ * The runs use `config/sample_rules.yaml`, the reference rules with the
+ * choices a practitioner makes for this book (see that file).
+ *
  * Each date converts its totals with `config/fx_rates_<date>.yaml` when that
  * file exists (the sample's 2025-09-30 closing rates), else with the default
  * `config/fx_rates.yaml` (2025-12-31).
@@ -49,6 +52,12 @@ const SAMPLE = {
   periods: 2,
 } as const;
 const OUT = "data/runs";
+/**
+ * The sample book's rules: the reference configuration plus a declining PD
+ * shape for mortgages, reversion of the scenario adjustments and recovery
+ * lags for secured products (each figure's source is in the file).
+ */
+const SAMPLE_RULES = "config/sample_rules.yaml";
 
 try {
   let files = await snapshotFiles(SAMPLE.dir);
@@ -75,6 +84,7 @@ try {
     const progress = progressLine();
     const run = await runPortfolio({
       portfolio,
+      rules: SAMPLE_RULES,
       fx: await fxFileFor(date),
       out: OUT,
       runId: `sample-${date}`,

@@ -86,8 +86,83 @@ scenarios: [{name: base, weight: 1, pd_multiplier: [1]}]
     lgd_unsecured: 0.45,
     lgd_floor: 0.10,
     rho: 0.15,
+    recovery_lag_months: 0,
   });
   assert.equal(segmentRules(rules, "unlisted").lgd_floor, 0.05);
+});
+
+Deno.test("parseRules() reads scenario_reversion_years and recovery_lag_months (methodology v2 §4, §6)", () => {
+  const rules = parseRules(
+    `reporting_currency: EUR
+products: {mortgage: {repayment: annuity}, sme: {repayment: bullet}}
+segments:
+  default: { recovery_lag_months: 6 }
+  mortgage: { recovery_lag_months: 24 }
+  sme: { lgd_floor: 0.1 }
+scenario_reversion_years: 2
+scenarios: [{name: base, weight: 1, pd_multiplier: [1]}]
+`,
+    "v2.yaml",
+  );
+  assert.equal(rules.scenario_reversion_years, 2);
+  assert.equal(segmentRules(rules, "mortgage").recovery_lag_months, 24);
+  // Inherited from default, like every other segment key.
+  assert.equal(segmentRules(rules, "sme").recovery_lag_months, 6);
+  const plain = parseRules(
+    "reporting_currency: EUR\nproducts: {sme: {repayment: bullet}}\nscenarios: [{name: base, weight: 1, pd_multiplier: [1]}]\n",
+    "plain.yaml",
+  );
+  assert.equal(plain.scenario_reversion_years, undefined);
+  assert.equal(plain.segments.default.recovery_lag_months, 0);
+  const e = refused(
+    `reporting_currency: EUR
+products: {sme: {repayment: bullet}}
+segments: { default: { recovery_lag_months: -3 }, sme: { recovery_lag_months: 1.5 } }
+scenario_reversion_years: two
+scenarios: [{name: base, weight: 1, pd_multiplier: [1]}]
+`,
+  );
+  assert.deepEqual(e.issues.map((i) => i.path).sort(), [
+    "scenario_reversion_years",
+    "segments.default.recovery_lag_months",
+    "segments.sme.recovery_lag_months",
+  ]);
+});
+
+Deno.test("parseRules() refuses scenario names whose column collides with another (issue: ecl_model)", () => {
+  for (
+    const name of [
+      "model",
+      "lifetime",
+      "rc",
+      "stress_rc",
+      "from",
+      "to",
+      "local",
+    ]
+  ) {
+    const e = refused(
+      `reporting_currency: EUR
+products: {sme: {repayment: bullet}}
+scenarios: [{name: ${name}, weight: 1, pd_multiplier: [1]}]
+`,
+    );
+    assert.equal(e.issues.length, 1, name);
+    assert.equal(e.issues[0].path, "scenarios[0].name");
+    assert.match(e.message, new RegExp(`${name} cannot name a scenario`));
+  }
+  // "12m" is refused by the name pattern already (ecl_12m).
+  assert.match(
+    refused(
+      "reporting_currency: EUR\nproducts: {sme: {repayment: bullet}}\nscenarios: [{name: 12m, weight: 1, pd_multiplier: [1]}]\n",
+    ).message,
+    /scenarios\[0\]\.name/,
+  );
+  // Names that merely contain a reserved word are fine.
+  parseRules(
+    "reporting_currency: EUR\nproducts: {sme: {repayment: bullet}}\nscenarios: [{name: model_risk, weight: 1, pd_multiplier: [1]}]\n",
+    "ok.yaml",
+  );
 });
 
 Deno.test("parseRules() refuses weights that do not sum to 1, naming scenarios", async () => {
@@ -253,4 +328,23 @@ Deno.test("checkProductsCovered() names each product the data uses but the file 
     "products.leasing",
     "products.factoring",
   ]);
+});
+
+Deno.test("the sample book's rules keep §10 and add a mortgage PD shape, reversion and recovery lags", async () => {
+  const sample = await loadRules("config/sample_rules.yaml");
+  const reference = await loadRules(REFERENCE);
+  assert.deepEqual(sample.staging, reference.staging);
+  assert.deepEqual(sample.products, reference.products);
+  assert.deepEqual(sample.scenarios, reference.scenarios);
+  assert.equal(sample.scenario_reversion_years, 2);
+  for (const country of ["es", "mx", "br", "co", "cl", "pe"]) {
+    const mortgage = segmentRules(sample, `mortgage_${country}`);
+    assert.equal(mortgage.pd_curve, "shape");
+    // Declining after year 1: no 30-year flat curve at the current PD.
+    const g = mortgage.pd_shape!;
+    assert.ok(g.every((x, i) => i === 0 || x < g[i - 1]));
+    assert.ok(mortgage.recovery_lag_months > 0);
+    assert.ok(segmentRules(sample, `auto_${country}`).recovery_lag_months > 0);
+  }
+  assert.equal(segmentRules(sample, "consumer_es").recovery_lag_months, 0);
 });

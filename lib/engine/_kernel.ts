@@ -38,6 +38,8 @@ export interface SegmentParams {
   sqrtOneMinusRho: number;
   /** The PD shape `g` (§4); `[1]` for a flat curve. */
   shape: Float64Array;
+  /** `recovery_lag_months` (§6): months before collateral is realised. */
+  recoveryLag: number;
 }
 
 /** Parameters of one product (rules `products`). */
@@ -160,6 +162,7 @@ export function projectBatch(
     (g) => g.sqrtOneMinusRho,
   );
   const segShape = cfg.segments.map((g) => g.shape);
+  const segLag = Float64Array.from(cfg.segments, (g) => g.recoveryLag);
   // Every column and parameter in a local: the month loop touches no
   // object fields, so its optimised code does not depend on their types.
   const cProduct = cols.product;
@@ -193,9 +196,14 @@ export function projectBatch(
     const rep = prodRepay[pi];
 
     // §5 EAD[1]: the drawn balance, plus the CCF share of the undrawn limit
-    // for revolving facilities (annuity and linear start at B).
+    // for revolving facilities (annuity and linear start at B). A bank
+    // cancels the undrawn limit at default, so a stage 3 revolving facility
+    // is exposed to its drawn balance only.
+    const stage = cStage[i];
     const undrawn = cLimit[i] - B;
-    const ead1 = rep === 3 ? B + prodCcf[pi] * (undrawn > 0 ? undrawn : 0) : B;
+    const ead1 = rep === 3 && stage !== 3
+      ? B + prodCcf[pi] * (undrawn > 0 ? undrawn : 0)
+      : B;
     oEad[o] = ead1;
 
     if (prodSimplified[pi] === 1) {
@@ -238,7 +246,10 @@ export function projectBatch(
     const lgdU = segLgdU[si];
     const floor = segFloor[si];
     const C = cCollateral[i];
-    const stage = cStage[i];
+    // §6: the recovery is realised `lag` months after default, so it is
+    // discounted at the effective interest rate over that time.
+    const lag = segLag[si];
+    const recoveryDf = lag > 0 ? Math.pow(1 + r, -lag) : 1;
     let pdLt = 0;
     let lgd1 = 0;
     let w12 = 0;
@@ -248,7 +259,7 @@ export function projectBatch(
     for (let s = 0; s < S; s++) {
       const cs = C * (1 - haircuts[s]);
       if (cs !== lossFilledFor) {
-        fillLoss(m, ead, df, cs, lgdU, floor, loss);
+        fillLoss(m, ead, df, cs, recoveryDf, lgdU, floor, loss);
         lossFilledFor = cs;
       }
       sumMonths(m, hz, sf, s * maxYears, years[s], loss, sums);
@@ -256,14 +267,26 @@ export function projectBatch(
       const e12 = sums[1];
       const elt = sums[2];
       if (trace !== undefined) {
-        traceMonths(m, hz, sf, s * maxYears, years[s], ead, cs, lgdU, floor, {
-          survival: trace.survival[s],
-          marginalPd: trace.marginalPd[s],
-          lgd: trace.lgd[s],
-        });
+        traceMonths(
+          m,
+          hz,
+          sf,
+          s * maxYears,
+          years[s],
+          ead,
+          cs,
+          recoveryDf,
+          lgdU,
+          floor,
+          {
+            survival: trace.survival[s],
+            marginalPd: trace.marginalPd[s],
+            lgd: trace.lgd[s],
+          },
+        );
       }
       // LGD[s,1] (§6), reported weighted and used for stage 3 (§8).
-      const rec1 = ead1 < cs ? ead1 : cs;
+      const rec1 = (ead1 < cs ? ead1 : cs) * recoveryDf;
       const l1u = ead1 > 0 ? (ead1 - rec1) * lgdU / ead1 : 0;
       const l1 = ead1 > 0 ? (l1u > floor ? l1u : floor) : 0;
       const eclS = stage === 3 ? l1 * ead1 : stage === 2 ? elt : e12;
@@ -272,8 +295,10 @@ export function projectBatch(
       // 1 - S[s,m] as the sum of the marginal PDs: no cancellation.
       pdLt += w * cum;
       lgd1 += w * l1;
-      w12 += w * e12;
-      wLt += w * elt;
+      // §8: default has happened, so a stage 3 facility's 12-month and
+      // lifetime ECL are its stage 3 ECL, not a projection with PDs below 1.
+      w12 += w * (stage === 3 ? eclS : e12);
+      wLt += w * (stage === 3 ? eclS : elt);
       wModel += w * eclS;
     }
     oPdLifetime[o] = pdLt;
@@ -339,6 +364,7 @@ function traceMonths(
   years: number,
   ead: Float64Array,
   recoveryCap: number,
+  recoveryDf: number,
   lgdUnsecured: number,
   floor: number,
   into: { survival: Float64Array; marginalPd: Float64Array; lgd: Float64Array },
@@ -353,7 +379,8 @@ function traceMonths(
     into.marginalPd[t] = mpd;
     const e = ead[t];
     const lgd = e > 0
-      ? (e - (e < recoveryCap ? e : recoveryCap)) * lgdUnsecured / e
+      ? (e - (e < recoveryCap ? e : recoveryCap) * recoveryDf) *
+        lgdUnsecured / e
       : 0;
     into.lgd[t] = e > 0 ? (lgd > floor ? lgd : floor) : 0;
   }
@@ -406,22 +433,25 @@ function fillExposure(
 
 /**
  * `loss[t] = LGD[s,t] * EAD[t] * DF[t]` (§6, §7) for a recovery cap
- * `C * (1 - haircut)`: `LGD * EAD = max(floor * EAD, (EAD - recovery) *
- * lgd_unsecured)`, which is 0 at `EAD = 0` as §6 requires, without a
- * division.
+ * `C * (1 - haircut)` realised with the discount factor `recoveryDf` of
+ * the time to recovery: `LGD * EAD = max(floor * EAD, (EAD - min(EAD, cap)
+ * * recoveryDf) * lgd_unsecured)`, which is 0 at `EAD = 0` as §6
+ * requires, without a division.
  */
 function fillLoss(
   m: number,
   ead: Float64Array,
   df: Float64Array,
   recoveryCap: number,
+  recoveryDf: number,
   lgdUnsecured: number,
   floor: number,
   loss: Float64Array,
 ): void {
   for (let t = 0; t < m; t++) {
     const e = ead[t];
-    const unsecured = (e - (e < recoveryCap ? e : recoveryCap)) * lgdUnsecured;
+    const unsecured = (e - (e < recoveryCap ? e : recoveryCap) * recoveryDf) *
+      lgdUnsecured;
     const floored = floor * e;
     loss[t] = (unsecured > floored ? unsecured : floored) * df[t];
   }

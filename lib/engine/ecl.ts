@@ -46,6 +46,12 @@ export interface ComputeEclOptions {
   workers?: number;
 }
 
+/**
+ * Version of the methodology contract (docs/methodology.md) this engine
+ * computes; every run records it in its manifest.
+ */
+export const METHODOLOGY_VERSION = 2;
+
 /** Loans below which the kernel runs on the calling thread. */
 export const WORKER_THRESHOLD = 100_000;
 
@@ -68,6 +74,41 @@ function segmentNames(rules: Rules): string[] {
 }
 
 /**
+ * A scenario's yearly adjustment vector with its reversion to `neutral`
+ * (methodology §4): after the vector's last year `L`, year `L + j` uses
+ * `last + (neutral - last) * j / (N + 1)` for `j = 1..N`, and `neutral`
+ * from then on, which the kernel gets by the vector's last value
+ * repeating. Without `scenario_reversion_years` (`N` undefined) the vector
+ * is unchanged: its last value repeats for the whole term.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withReversion } from "./ecl.ts";
+ *
+ * // The reference downside, reverting over two years to a multiplier of 1.
+ * const v = withReversion([1.6, 1.4, 1.2], 1, 2);
+ * assert.equal(v.length, 6);
+ * assert.ok(Math.abs(v[3] - (1.2 - 0.2 / 3)) < 1e-15);
+ * assert.ok(Math.abs(v[4] - (1.2 - 0.4 / 3)) < 1e-15);
+ * assert.equal(v[5], 1);
+ * ```
+ */
+export function withReversion(
+  vector: readonly number[],
+  neutral: number,
+  reversionYears: number | undefined,
+): number[] {
+  if (reversionYears === undefined) return [...vector];
+  const last = vector[vector.length - 1];
+  const path = Array.from(
+    { length: reversionYears },
+    (_, i) => last + (neutral - last) * (i + 1) / (reversionYears + 1),
+  );
+  return [...vector, ...path, neutral];
+}
+
+/**
  * The rules file as the kernel's lookup tables: products and segments
  * indexed by the codes {@link kernelInputs} assigns, scenario vectors and
  * weights in configuration order.
@@ -83,8 +124,10 @@ export function kernelConfig(rules: Rules): KernelConfig {
       shape: new Float64Array(
         s.pd_curve === "shape" && s.pd_shape ? s.pd_shape : [1],
       ),
+      recoveryLag: s.recovery_lag_months,
     };
   });
+  const zShift = rules.scenario_adjustment === "z_shift";
   return {
     scenarioNames: rules.scenarios.map((s) => s.name),
     weights: new Float64Array(rules.scenarios.map((s) => s.weight)),
@@ -94,8 +137,11 @@ export function kernelConfig(rules: Rules): KernelConfig {
     adjustment: rules.scenario_adjustment === "z_shift" ? 1 : 0,
     vectors: rules.scenarios.map((s) =>
       new Float64Array(
-        (rules.scenario_adjustment === "z_shift" ? s.z : s.pd_multiplier) ??
-          [rules.scenario_adjustment === "z_shift" ? 0 : 1],
+        withReversion(
+          (zShift ? s.z : s.pd_multiplier) ?? [zShift ? 0 : 1],
+          zShift ? 0 : 1,
+          rules.scenario_reversion_years,
+        ),
       )
     ),
     segments: segs,

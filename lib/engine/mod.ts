@@ -87,7 +87,7 @@ export {
 } from "./staging.ts";
 export type { StagingRule } from "./staging.ts";
 export { REMAINING_TERM, remainingTermExpr } from "./term.ts";
-export { computeEcl } from "./ecl.ts";
+export { computeEcl, METHODOLOGY_VERSION, withReversion } from "./ecl.ts";
 export type { ComputeEclOptions } from "./ecl.ts";
 export { projectFacility } from "./project.ts";
 export {

@@ -50,6 +50,11 @@ export const STAGE_COLUMNS = {
   remainingTerm: "remaining_term_months",
 } as const;
 
+/** Tolerance of the relative PD test (methodology §3). */
+export const PD_RELATIVE_TOLERANCE = 1e-9;
+/** Tolerance of the absolute PD test (methodology §3). */
+export const PD_ABSOLUTE_TOLERANCE = 1e-12;
+
 /** One staging rule: its reason code, the stage it gives and its condition. */
 export interface StagingRule {
   reason: string;
@@ -89,10 +94,20 @@ export function stagingRules(rules: Rules): StagingRule[] {
     });
   }
   // §3 PD test: all three conditions; the low-credit-risk exemption is
-  // IFRS 9 §5.5.10, the relative and absolute thresholds B5.5.9.
+  // IFRS 9 §5.5.10, the relative and absolute thresholds B5.5.9. The
+  // tolerances make a threshold written in decimals hold at its boundary
+  // (0.009 - 0.004 is 0.004999999999999999 in binary floating point).
   const pdTest = p1.gt(pl.lit(st.low_credit_risk_pd))
-    .and(p1.div(p0).gtEq(pl.lit(st.pd_relative_threshold)))
-    .and(p1.sub(p0).gtEq(pl.lit(st.pd_absolute_threshold)))
+    .and(
+      p1.div(p0).gtEq(
+        pl.lit(st.pd_relative_threshold - PD_RELATIVE_TOLERANCE),
+      ),
+    )
+    .and(
+      p1.sub(p0).gtEq(
+        pl.lit(st.pd_absolute_threshold - PD_ABSOLUTE_TOLERANCE),
+      ),
+    )
     .fillNull(pl.lit(false));
   list.push(
     {

@@ -2,11 +2,15 @@
  * Remaining term `m` in months (methodology §2), as a Polars expression so
  * it runs inside the lazy staging step.
  *
- * `m = 12*(year(M) - year(R)) + (month(M) - month(R)) + (day(M) > day(R) ? 1 : 0)`,
- * floored at 1; a revolving product uses its `behavioural_life_months`
- * whatever its maturity date. The day comparison makes a maturity on a later
- * day of the month count the started month in full: R = 2024-01-31,
- * M = 2024-02-29 gives 1 (month-end to month-end), M = 2024-03-01 gives 2.
+ * `m` is the smallest `k >= 1` with `addMonths(R, k) >= M`, where
+ * `addMonths` keeps the day of the month (clipped to the target month's
+ * length) and maps a month-end to a month-end. That search has a closed
+ * form: with `d = 12*(year(M) - year(R)) + (month(M) - month(R))`, `m = d`
+ * when `R` is the last day of its month or `day(M) <= day(R)`, else
+ * `d + 1`, floored at 1. From R = 2025-09-30 a maturity of 2025-10-31 gives
+ * 1 (version 1 of the contract counted 2, doubling that loan's 12-month
+ * ECL), 2025-11-01 gives 2. A revolving product uses its
+ * `behavioural_life_months` whatever its maturity date.
  *
  * @module
  */
@@ -34,27 +38,30 @@ export const REMAINING_TERM = "remaining_term_months";
  *   "inline.yaml",
  * );
  * const dates = pl.DataFrame({
- *   product: ["sme"],
- *   reporting_date: ["2024-01-31"],
- *   maturity_date: ["2024-03-01"],
+ *   product: ["sme", "sme", "sme"],
+ *   reporting_date: ["2025-09-30", "2025-09-30", "2025-09-15"],
+ *   maturity_date: ["2025-10-31", "2025-11-01", "2025-10-20"],
  * }).lazy().withColumns(
  *   pl.col("reporting_date").str.strptime(pl.Date, "%Y-%m-%d"),
  *   pl.col("maturity_date").str.strptime(pl.Date, "%Y-%m-%d"),
  * );
  * const out = await dates.select(remainingTermExpr(rules)).collect();
- * assert.equal(out.getColumn("remaining_term_months").get(0), 2);
+ * // Month-end to month-end is one month; 15 Sep to 20 Oct needs two.
+ * assert.deepEqual(out.getColumn("remaining_term_months").toArray(), [1, 2, 2]);
  * ```
  */
 export function remainingTermExpr(rules: Rules): pl.Expr {
   const m = pl.col(COL.maturityDate);
   const r = pl.col(COL.reportingDate);
+  const day = (d: pl.Expr) => d.dt.day().cast(pl.Int32);
+  // §2: addMonths(R, d) lands in M's month on day(R) (or on its last day
+  // when R is a month-end); one month more is needed only when that day is
+  // before M's.
+  const laterDay = day(m).gt(day(r)).and(day(r).lt(daysInMonth(r)));
   const months = m.dt.year().cast(pl.Int32).sub(r.dt.year().cast(pl.Int32))
     .mul(12)
     .add(m.dt.month().cast(pl.Int32).sub(r.dt.month().cast(pl.Int32)))
-    .add(
-      pl.when(m.dt.day().cast(pl.Int32).gt(r.dt.day().cast(pl.Int32)))
-        .then(pl.lit(1)).otherwise(pl.lit(0)),
-    );
+    .add(pl.when(laterDay).then(pl.lit(1)).otherwise(pl.lit(0)));
   const contractual = pl.when(months.lt(1)).then(pl.lit(1)).otherwise(months);
   // §2: a revolving facility has no contractual run-off; its term is the
   // product's behavioural life (IFRS 9 §5.5.20).
@@ -68,4 +75,16 @@ export function remainingTermExpr(rules: Rules): pl.Expr {
     );
   const full = firstMatch(revolving, contractual);
   return full.cast(pl.Int32).alias(REMAINING_TERM);
+}
+
+/** Number of days of the month of a date expression (Int32). */
+function daysInMonth(date: pl.Expr): pl.Expr {
+  const year = date.dt.year().cast(pl.Int32);
+  const month = date.dt.month().cast(pl.Int32);
+  const divisible = (n: number) => year.modulo(n).eq(pl.lit(0));
+  const leap = divisible(4).and(divisible(100).not()).or(divisible(400));
+  return pl.when(month.eq(pl.lit(2)))
+    .then(pl.when(leap).then(pl.lit(29)).otherwise(pl.lit(28)))
+    .when(month.isIn([4, 6, 9, 11])).then(pl.lit(30))
+    .otherwise(pl.lit(31)).cast(pl.Int32);
 }

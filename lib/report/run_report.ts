@@ -204,6 +204,12 @@ function manifestSection(run: RunFolder, given?: Manifest): string {
     { label: "Rows read", value: fmtCount(m.rows.read) },
     { label: "Rows computed", value: fmtCount(m.rows.computed) },
     { label: "Code version", value: m.code_version },
+    {
+      label: "Methodology",
+      value: m.methodology_version === undefined
+        ? "version 1"
+        : `version ${m.methodology_version}`,
+    },
   ]);
   return section(
     "manifest",

@@ -34,6 +34,11 @@ export interface Manifest {
   finished_at: string | null;
   /** `git` commit of the code (`+dirty` with uncommitted changes). */
   code_version: string;
+  /**
+   * Version of the methodology contract (docs/methodology.md) the engine
+   * computed by; absent in manifests written before version 2.
+   */
+  methodology_version?: number;
   inputs: { portfolio: InputRef; rules: InputRef; fx: InputRef };
   rows: { read: number; valid: number; rejected: number; computed: number };
   /** Wall-clock milliseconds per step, in the order the steps ran. */

@@ -47,7 +47,11 @@ import {
   validatePortfolio,
   writeValidationOutputs,
 } from "../validation/mod.ts";
-import { computeEcl, stageFacilities } from "../engine/mod.ts";
+import {
+  computeEcl,
+  METHODOLOGY_VERSION,
+  stageFacilities,
+} from "../engine/mod.ts";
 import { writeRunReport } from "../report/mod.ts";
 import {
   defaultRunId,
@@ -264,6 +268,7 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
     started_at: startedAt.toISOString(),
     finished_at: null,
     code_version: "",
+    methodology_version: METHODOLOGY_VERSION,
     inputs: {
       portfolio: { path: opts.portfolio, sha256: "" },
       rules: { path: rulesPath, sha256: "" },

@@ -503,6 +503,63 @@ Deno.test("computeEcl() projects revolving facilities without a maturity over th
   ]);
 });
 
+Deno.test("computeEcl() exposes a defaulted card to its drawn balance only (methodology v2 §5)", async () => {
+  // A card written off to a zero balance keeps its 6000 limit on file: in
+  // version 1 its EAD was 0.75 * 6000 = 4500 and it kept an allowance of
+  // 0.45 * 4500 = 2025. The limit is cancelled at default: EAD = B = 0.
+  // A defaulted card with 2000 drawn: EAD 2000, ECL = LGD[1] * EAD[1] =
+  // 0.45 * 2000 = 900, whatever its limit.
+  const [writtenOff, drawn, performing] = await run([
+    {
+      product: "credit_card",
+      maturity_date: null,
+      balance: 0,
+      credit_limit: 6000,
+      default_flag: true,
+    },
+    {
+      product: "credit_card",
+      maturity_date: null,
+      balance: 2000,
+      credit_limit: 6000,
+      days_past_due: 120,
+    },
+    {
+      product: "credit_card",
+      maturity_date: null,
+      balance: 0,
+      credit_limit: 6000,
+    },
+  ], ONE);
+  assert.equal(writtenOff.stage, 3);
+  assert.equal(writtenOff.ead, 0);
+  assert.equal(writtenOff.ecl, 0);
+  assert.equal(drawn.stage, 3);
+  assert.equal(drawn.ead, 2000);
+  assert.ok(relErr(drawn.ecl as number, 900) < 1e-12);
+  // A performing card still converts its undrawn limit.
+  assert.equal(performing.stage, 1);
+  assert.equal(performing.ead, 4500);
+});
+
+Deno.test("computeEcl() reports a stage 3 facility's 12-month and lifetime ECL as its stage 3 ECL (methodology v2 §8)", async () => {
+  // Bullet 1000, no collateral, two scenarios with different haircuts do
+  // not matter without collateral: ECL[s] = 0.45 * 1000 = 450 in each, so
+  // ecl_12m = ecl_lifetime = ecl_model = 450 (version 1 reported the
+  // projections with the scenario PDs, well below 450).
+  const rules = rulesFrom(rulesYaml({
+    scenarios: `  - { name: base, weight: 0.6, pd_multiplier: [1.0] }
+  - { name: down, weight: 0.4, pd_multiplier: [1.5] }`,
+  }));
+  const [row] = await run([{ default_flag: true, pd_12m_current: 0.3 }], rules);
+  assert.equal(row.stage, 3);
+  for (
+    const c of ["ecl_12m", "ecl_lifetime", "ecl_model", "ecl_base", "ecl_down"]
+  ) {
+    assert.ok(relErr(row[c] as number, 450) < 1e-12, `${c} = ${row[c]}`);
+  }
+});
+
 Deno.test("computeEcl() returns the §9 columns, then ecl_<scenario>, then overlays_applied, typed", async () => {
   const df = await computeEcl(
     stageFacilities(

@@ -127,6 +127,28 @@ Deno.test("stageFacilities() applies all three conditions of the PD test", async
   assert.deepEqual(lcr.map((o) => o.reason), ["PERFORMING", "PD_SICR"]);
 });
 
+Deno.test("stageFacilities() holds the PD test at its decimal boundaries (methodology v2 §3)", async () => {
+  // 0.009 - 0.004 is 0.004999999999999999 in binary floating point, below
+  // the 0.005 threshold as written; 0.009 / 0.003 is 2.9999999999999996,
+  // below a relative threshold of 3. The contract's tolerances make both
+  // hold; 0.0089 is a genuine miss (difference 0.0049, ratio 2.225).
+  assert.ok(0.009 - 0.004 < 0.005);
+  assert.ok(0.009 / 0.003 < 3);
+  const out = await stage([
+    { pd_12m_origination: 0.004, pd_12m_current: 0.009 },
+    { pd_12m_origination: 0.004, pd_12m_current: 0.0089 },
+  ]);
+  assert.deepEqual(out.map((o) => o.reason), ["PD_SICR", "PERFORMING"]);
+  const relative = rulesFrom(
+    rulesYaml({ staging: "  pd_relative_threshold: 3.0" }),
+  );
+  const rel = await stage([
+    { pd_12m_origination: 0.003, pd_12m_current: 0.009 },
+    { pd_12m_origination: 0.003, pd_12m_current: 0.0089 },
+  ], relative);
+  assert.deepEqual(rel.map((o) => o.reason), ["PD_SICR", "PERFORMING"]);
+});
+
 Deno.test("stageFacilities() reads DPD thresholds from the rules file", async () => {
   const r = rulesFrom(
     rulesYaml({ staging: "  dpd_default: 60\n  dpd_sicr: 15" }),

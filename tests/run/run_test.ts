@@ -71,6 +71,8 @@ Deno.test("runPortfolio() writes a complete run folder with a checked manifest",
     computed: 300,
   });
   assert.match(m.code_version, /^([0-9a-f]{40}(\+dirty)?|unknown)$/);
+  // The contract version the numbers follow (docs/methodology.md).
+  assert.equal(m.methodology_version, 2);
   assert.ok(Date.parse(m.started_at) <= Date.parse(m.finished_at));
   assert.deepEqual(Object.keys(m.timings_ms), [
     "load_config",
