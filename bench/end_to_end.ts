@@ -11,8 +11,9 @@
  * @module
  */
 import { join } from "node:path";
-import { generatePortfolio, snapshotFiles } from "../generate/mod.ts";
-import { type RunOptions, runPortfolio } from "./run.ts";
+import { fileURLToPath } from "node:url";
+import { generatePortfolio, snapshotFiles } from "../lib/generate/mod.ts";
+import { type RunOptions, runPortfolio } from "../lib/run/mod.ts";
 
 /** Peak resident set size of this process in bytes (`VmHWM`), or null off Linux. */
 export function peakMemoryBytes(): number | null {
@@ -113,7 +114,7 @@ export async function benchSnapshots(
     args: [
       "run",
       "-A",
-      "tasks/generate.ts",
+      fileURLToPath(new URL("../tasks/generate.ts", import.meta.url)),
       "--loans",
       String(opts.loans),
       "--seed",

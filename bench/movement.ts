@@ -10,10 +10,10 @@
  * @module
  */
 import { join } from "node:path";
-import { benchSnapshots, peakMemoryBytes } from "../run/bench.ts";
-import { readRunFolder } from "../report/run_folder.ts";
-import { computeMovement } from "./reconciliation.ts";
-import { writeMovementOutputs } from "./write.ts";
+import { fileURLToPath } from "node:url";
+import { benchSnapshots, peakMemoryBytes } from "./end_to_end.ts";
+import { readRunFolder } from "../lib/report/mod.ts";
+import { computeMovement, writeMovementOutputs } from "../lib/movement/mod.ts";
 
 /** What {@link benchMovement} measured. */
 export interface MovementBenchResult {
@@ -57,7 +57,7 @@ async function cachedRun(portfolio: string, out: string): Promise<string> {
     args: [
       "run",
       "-A",
-      "tasks/run.ts",
+      fileURLToPath(new URL("../tasks/run.ts", import.meta.url)),
       "--portfolio",
       portfolio,
       "--out",

@@ -18,9 +18,13 @@
  * @module
  */
 import { TaskCli } from "./_args.ts";
-import { benchGenerate, benchPortfolio, benchRun } from "../lib/run/bench.ts";
+import {
+  benchGenerate,
+  benchPortfolio,
+  benchRun,
+} from "../bench/end_to_end.ts";
 import { DEFAULT_FX, DEFAULT_RULES } from "../lib/run/run.ts";
-import { benchMovement } from "../lib/movement/bench.ts";
+import { benchMovement } from "../bench/movement.ts";
 import { errorMessage, progressLine, table } from "../lib/run/console.ts";
 import { defaultRunId } from "../lib/run/folder.ts";
 

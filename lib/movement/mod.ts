@@ -45,8 +45,3 @@ export {
   type WaterfallStep,
   waterfallSteps,
 } from "./charts.ts";
-export {
-  benchMovement,
-  type MovementBenchOptions,
-  type MovementBenchResult,
-} from "./bench.ts";

@@ -17,7 +17,6 @@
  * | the partial / final / failed folder life cycle | `folder.ts` |
  * | `summary.json`: totals by stage, product, segment, region, currency | `summary.ts` |
  * | `manifest.json`: hashes, code version, rows, timings | `manifest.ts` |
- * | in-process bench with peak memory | `bench.ts` |
  * | progress line and tables the tasks print | `console.ts` |
  *
  * @example
@@ -74,14 +73,6 @@ export {
   sha256File,
   StepTimer,
 } from "./manifest.ts";
-export {
-  benchPortfolio,
-  type BenchPortfolioOptions,
-  type BenchResult,
-  benchRun,
-  benchSnapshots,
-  peakMemoryBytes,
-} from "./bench.ts";
 export {
   dataQualityTable,
   errorMessage,

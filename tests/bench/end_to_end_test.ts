@@ -5,8 +5,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { benchRun, peakMemoryBytes } from "../../lib/run/bench.ts";
-import { writePortfolio } from "./_portfolio.ts";
+import { benchRun, peakMemoryBytes } from "../../bench/end_to_end.ts";
+import { writePortfolio } from "../run/_portfolio.ts";
 
 Deno.test("peakMemoryBytes() reads VmHWM from /proc/self/status", () => {
   const status = Deno.readTextFileSync("/proc/self/status");

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
-import { benchMovement } from "../../lib/movement/bench.ts";
+import { benchMovement } from "../../bench/movement.ts";
 
 Deno.test("benchMovement() measures the movement of two cached quarter-end runs", async () => {
   const dir = await Deno.makeTempDir({ prefix: "bench_movement_" });
