@@ -26,20 +26,55 @@ export const REPAYMENTS: readonly Repayment[] = [
  */
 export type Approach = "general" | "simplified";
 
-/** One days-past-due bucket of a provision matrix. */
+/**
+ * How the bounds of a provision matrix's buckets read
+ * (docs/simplified_approach.md): `inclusive`, each bucket gives `max_dpd`
+ * and holds days past due up to and including it; `exclusive`, each bucket
+ * gives `below_dpd` and holds days past due below it.
+ */
+export type UpperBound = "inclusive" | "exclusive";
+
+/**
+ * The key that carries a bucket's bound under each {@link UpperBound}: named
+ * for what it means, so that one bucket's line cannot be misread on its own.
+ */
+export const BOUND_KEY: Readonly<
+  Record<UpperBound, "max_dpd" | "below_dpd">
+> = { inclusive: "max_dpd", exclusive: "below_dpd" };
+
+/** One days-past-due bucket of a provision matrix, as the engine reads it. */
 export interface ProvisionBucket {
-  /** Upper bound of the bucket, inclusive; absent for the last, open bucket. */
+  /**
+   * Largest days past due the bucket holds (inclusive); absent for the
+   * last, open bucket. The loader turns `below_dpd: N` of an exclusive
+   * matrix into `max_dpd: N - 1` (days past due are whole numbers).
+   */
   max_dpd?: number;
   /** Lifetime loss rate applied to the exposure in this bucket. */
   loss_rate: number;
 }
 
-/** Provision matrix of the simplified approach (IFRS 9 B5.5.35). */
-export interface ProvisionMatrix {
+/** The rates of one matrix: the product's own, or a segment's. */
+export interface ProvisionRates {
   /** Buckets in increasing `max_dpd`; the last one has no `max_dpd`. */
   buckets: ProvisionBucket[];
-  /** Optional per-segment matrices that replace `buckets` for that segment. */
-  segments?: Record<string, ProvisionBucket[]>;
+  /**
+   * Loss rate of a credit-impaired receivable (stage 3: `default_flag`, or
+   * `days_past_due >= staging.dpd_default`), whatever its bucket. Defaults
+   * to the last bucket's rate.
+   */
+  credit_impaired_loss_rate: number;
+}
+
+/** Provision matrix of the simplified approach (IFRS 9 B5.5.35). */
+export interface ProvisionMatrix extends ProvisionRates {
+  /**
+   * How the bounds were written; absent when no bucket has a bound (a
+   * single open bucket).
+   */
+  upper_bound?: UpperBound;
+  /** Optional per-segment matrices that replace the product's for that segment. */
+  segments?: Record<string, ProvisionRates>;
 }
 
 export interface ProductRules {
@@ -119,7 +154,10 @@ export interface Overlay {
   filter: OverlayFilter;
   /** ECL is multiplied by this. Exactly one of `multiplier` and `add`. */
   multiplier?: number;
-  /** This amount (facility currency) is added to each matching facility's ECL. */
+  /**
+   * An amount in the reporting currency for the matching facilities as a
+   * whole, shared pro rata to their ECL (methodology §8, `overlays.ts`).
+   */
   add?: number;
   reason: string;
 }
@@ -329,44 +367,125 @@ class Checker {
   }
 }
 
+/** A bucket's bound as written: which key, and its value. */
+interface WrittenBound {
+  key: "max_dpd" | "below_dpd";
+  value: number;
+}
+
+/** The largest days past due a written bound lets into its bucket. */
+const lastDayOf = (b: WrittenBound) =>
+  b.key === "max_dpd" ? b.value : b.value - 1;
+
+/** The bound keys a list of buckets uses, in order of first use. */
+function boundKeysUsed(v: unknown): ("max_dpd" | "below_dpd")[] {
+  if (!Array.isArray(v)) return [];
+  const keys = new Set<"max_dpd" | "below_dpd">();
+  for (const b of v) {
+    if (!isObj(b)) continue;
+    for (const k of ["max_dpd", "below_dpd"] as const) {
+      if (b[k] !== undefined && b[k] !== null) keys.add(k);
+    }
+  }
+  return [...keys];
+}
+
+/**
+ * Checks one list of buckets against the matrix's `upper_bound` and the
+ * stage-3 rule, returning them with inclusive `max_dpd` bounds.
+ *
+ * Every bounded bucket must end below `staging.dpd_default`: from that many
+ * days past due a receivable is credit-impaired (methodology §3 rule 2,
+ * IFRS 9 B5.5.37) and takes the matrix's `credit_impaired_loss_rate`, so a
+ * bucket reaching it would show a rate that never applies to part of what
+ * it appears to hold (Example 12's "61-90" bucket at 90 days, for one).
+ */
 function checkBuckets(
   c: Checker,
   v: unknown,
   path: string,
+  bound: UpperBound,
+  dpdDefault: number,
 ): ProvisionBucket[] {
+  const key = BOUND_KEY[bound];
   if (!Array.isArray(v) || v.length === 0) {
     c.add(path, "must be a non-empty list of buckets");
     return [];
   }
   const out: ProvisionBucket[] = [];
-  let previous = -Infinity;
+  let first = 0; // the smallest days past due the current bucket holds
+  let previous: WrittenBound | undefined;
   v.forEach((b, i) => {
     const p = `${path}[${i}]`;
     if (!isObj(b)) {
-      c.add(p, "must be a mapping with max_dpd and loss_rate");
+      c.add(p, `must be a mapping with ${key} and loss_rate`);
       return;
     }
-    c.unknownKeys(b, ["max_dpd", "loss_rate"], p);
+    c.unknownKeys(b, ["max_dpd", "below_dpd", "loss_rate"], p);
     const last = i === v.length - 1;
     const lossRate = c.number(b, "loss_rate", p, { min: 0, max: 1 });
+    const written = (["max_dpd", "below_dpd"] as const).filter((k) =>
+      b[k] !== undefined && b[k] !== null
+    );
     let maxDpd: number | undefined;
-    if (b.max_dpd === undefined || b.max_dpd === null) {
-      if (!last) c.add(`${p}.max_dpd`, "is required except on the last bucket");
+    if (written.length === 0) {
+      if (!last) c.add(`${p}.${key}`, "is required except on the last bucket");
+    } else if (written.length === 2) {
+      c.add(
+        p,
+        `gives both max_dpd and below_dpd: keep ${key} (upper_bound: ${bound})`,
+      );
     } else {
-      maxDpd = c.number(b, "max_dpd", p, { min: 0, integer: true });
+      const k = written[0];
       if (last) {
         c.add(
-          `${p}.max_dpd`,
-          "the last bucket must be open (no max_dpd) so every facility has a rate",
+          `${p}.${k}`,
+          "the last bucket must be open (no bound) so every receivable has a rate",
         );
       }
-      if (maxDpd !== undefined && maxDpd <= previous) {
+      if (k !== key) {
+        const n = b[k];
+        const same = isNum(n)
+          ? ` ${key}: ${k === "max_dpd" ? n + 1 : n - 1}`
+          : ` ${key}`;
         c.add(
-          `${p}.max_dpd`,
-          `must be above the previous bucket's ${previous}`,
+          `${p}.${k}`,
+          `${k} ${
+            k === "max_dpd"
+              ? "is an inclusive bound (days past due up to and including it)"
+              : "is an exclusive bound (days past due below it)"
+          }, but this matrix says upper_bound: ${bound}: write${same} for the same bucket, or change upper_bound`,
         );
       }
-      if (maxDpd !== undefined) previous = maxDpd;
+      const value = c.number(b, k, p, {
+        min: k === "max_dpd" ? 0 : 1,
+        integer: true,
+      });
+      if (value !== undefined) {
+        const here: WrittenBound = { key: k, value };
+        const lastDay = lastDayOf(here);
+        if (previous !== undefined && lastDay < first) {
+          c.add(
+            `${p}.${k}`,
+            `must be above the previous bucket's ${previous.key} ${previous.value}`,
+          );
+        } else if (lastDay >= dpdDefault) {
+          const endAt = key === "max_dpd" ? dpdDefault - 1 : dpdDefault;
+          c.add(
+            `${p}.${k}`,
+            `${k}: ${value} puts days_past_due ${
+              Math.max(first, dpdDefault)
+            } to ${lastDay} in this bucket, but from staging.dpd_default (${dpdDefault}) days past due a receivable is credit-impaired (stage 3, methodology §3 rule 2) and takes credit_impaired_loss_rate, so this rate would not apply to them: ${
+              first < dpdDefault
+                ? `end the bucket at ${key}: ${endAt}`
+                : "remove the bucket"
+            } and leave ${dpdDefault} days and over to the last, open bucket`,
+          );
+        }
+        maxDpd = lastDay;
+        first = lastDay + 1;
+        previous = here;
+      }
     }
     if (lossRate !== undefined) {
       out.push({ max_dpd: maxDpd, loss_rate: lossRate });
@@ -375,7 +494,119 @@ function checkBuckets(
   return out;
 }
 
-function checkProduct(c: Checker, name: string, v: unknown): ProductRules {
+/**
+ * A matrix's `credit_impaired_loss_rate` when written (in [0, 1]), else
+ * undefined.
+ */
+function writtenCreditImpairedRate(
+  c: Checker,
+  obj: Obj,
+  path: string,
+): number | undefined {
+  return obj.credit_impaired_loss_rate === undefined ||
+      obj.credit_impaired_loss_rate === null
+    ? undefined
+    : c.number(obj, "credit_impaired_loss_rate", path, { min: 0, max: 1 });
+}
+
+/**
+ * The last bucket's rate: the open bucket holds `staging.dpd_default` days
+ * past due and over, so by default it is the credit-impaired rate, as in
+ * IFRS 9 Example 12 (more than 90 days past due: 10.6%).
+ */
+const lastRate = (buckets: readonly ProvisionBucket[]) =>
+  buckets[buckets.length - 1]?.loss_rate ?? 0;
+
+/**
+ * Checks `provision_matrix` of a simplified product: `upper_bound`, the
+ * buckets, `credit_impaired_loss_rate` and the segment matrices (each a
+ * list of buckets, or a mapping with `buckets` and its own
+ * `credit_impaired_loss_rate`; a key a segment does not give comes from the
+ * product's matrix, as segment entries override key by key, §10).
+ */
+function checkProvisionMatrix(
+  c: Checker,
+  pm: Obj,
+  path: string,
+  dpdDefault: number,
+): ProvisionMatrix {
+  c.unknownKeys(
+    pm,
+    ["upper_bound", "buckets", "credit_impaired_loss_rate", "segments"],
+    path,
+  );
+  const segmentsDoc = pm.segments === undefined || pm.segments === null
+    ? {}
+    : isObj(pm.segments)
+    ? pm.segments
+    : (c.add(`${path}.segments`, "must be a mapping"), {});
+  const segmentBuckets = (v: unknown) => isObj(v) ? v.buckets : v;
+  const used = [
+    ...boundKeysUsed(pm.buckets),
+    ...Object.values(segmentsDoc).flatMap((v) =>
+      boundKeysUsed(segmentBuckets(v))
+    ),
+  ];
+  let bound: UpperBound | undefined;
+  if (pm.upper_bound !== undefined && pm.upper_bound !== null) {
+    bound = c.oneOf(pm, "upper_bound", path, ["inclusive", "exclusive"]);
+  } else if (used.length > 0) {
+    // No default, so no reader has to guess how a bound reads (issue 7:
+    // bounds stated as inclusive or exclusive in the configuration).
+    c.add(
+      `${path}.upper_bound`,
+      "is required when buckets have bounds: write upper_bound: inclusive if each bucket holds days_past_due up to and including its max_dpd (what a matrix without this key meant before), or upper_bound: exclusive and give each bucket below_dpd (it holds days_past_due below that)",
+    );
+  }
+  // Without a valid setting, read the buckets as their keys say, so the
+  // other problems are still reported.
+  bound ??= used[0] === "below_dpd" ? "exclusive" : "inclusive";
+  const buckets = checkBuckets(
+    c,
+    pm.buckets,
+    `${path}.buckets`,
+    bound,
+    dpdDefault,
+  );
+  const productRate = writtenCreditImpairedRate(c, pm, path);
+  const matrix: ProvisionMatrix = {
+    buckets,
+    credit_impaired_loss_rate: productRate ?? lastRate(buckets),
+  };
+  if (used.length > 0) matrix.upper_bound = bound;
+  const segNames = Object.keys(segmentsDoc);
+  if (segNames.length > 0) {
+    matrix.segments = {};
+    for (const seg of segNames) {
+      const v = segmentsDoc[seg];
+      const p = `${path}.segments.${seg}`;
+      if (isObj(v)) {
+        c.unknownKeys(v, ["buckets", "credit_impaired_loss_rate"], p);
+      }
+      const segBuckets = checkBuckets(
+        c,
+        segmentBuckets(v),
+        isObj(v) ? `${p}.buckets` : p,
+        bound,
+        dpdDefault,
+      );
+      matrix.segments[seg] = {
+        buckets: segBuckets,
+        credit_impaired_loss_rate:
+          (isObj(v) ? writtenCreditImpairedRate(c, v, p) : undefined) ??
+            productRate ?? lastRate(segBuckets),
+      };
+    }
+  }
+  return matrix;
+}
+
+function checkProduct(
+  c: Checker,
+  name: string,
+  v: unknown,
+  dpdDefault: number,
+): ProductRules {
   const path = `products.${name}`;
   const fallback: ProductRules = { repayment: "bullet", approach: "general" };
   if (!isObj(v)) {
@@ -414,26 +645,12 @@ function checkProduct(c: Checker, name: string, v: unknown): ProductRules {
     }
   }
   if (approach === "simplified") {
-    const pm = c.object(v, "provision_matrix", path, true);
-    c.unknownKeys(pm, ["buckets", "segments"], `${path}.provision_matrix`);
-    const matrix: ProvisionMatrix = {
-      buckets: checkBuckets(c, pm.buckets, `${path}.provision_matrix.buckets`),
-    };
-    if (pm.segments !== undefined) {
-      if (!isObj(pm.segments)) {
-        c.add(`${path}.provision_matrix.segments`, "must be a mapping");
-      } else {
-        matrix.segments = {};
-        for (const [seg, buckets] of Object.entries(pm.segments)) {
-          matrix.segments[seg] = checkBuckets(
-            c,
-            buckets,
-            `${path}.provision_matrix.segments.${seg}`,
-          );
-        }
-      }
-    }
-    product.provision_matrix = matrix;
+    product.provision_matrix = checkProvisionMatrix(
+      c,
+      c.object(v, "provision_matrix", path, true),
+      `${path}.provision_matrix`,
+      dpdDefault,
+    );
   } else if (v.provision_matrix !== undefined) {
     c.add(
       `${path}.provision_matrix`,
@@ -725,7 +942,7 @@ export function checkRules(
     c.add("products", "must name at least one product");
   }
   for (const [name, v] of Object.entries(productsDoc)) {
-    products[name] = checkProduct(c, name, v);
+    products[name] = checkProduct(c, name, v, staging.dpd_default);
   }
 
   const segmentsDoc = c.object(root, "segments", "", false);
@@ -786,9 +1003,16 @@ export function checkRules(
   if (root.overlays !== undefined && root.overlays !== null) {
     if (!Array.isArray(root.overlays)) c.add("overlays", "must be a list");
     else {
+      const names = new Set<string>();
       root.overlays.forEach((v, i) => {
         const o = checkOverlay(c, v, i);
-        if (o) overlays.push(o);
+        if (!o) return;
+        // The per-facility impacts and the summary name overlays.
+        if (names.has(o.name)) {
+          c.add(`overlays[${i}].name`, `duplicate overlay name ${o.name}`);
+        }
+        names.add(o.name);
+        overlays.push(o);
       });
     }
   }

@@ -52,12 +52,22 @@ export interface ColumnSpec {
   required: boolean;
   /** Whether a null value in a present column breaks a rule. */
   nullable: boolean;
+  /**
+   * Required, column and value, only for facilities of products on the
+   * general approach: the PD columns, which the simplified approach (IFRS 9
+   * §5.5.15, B5.5.35) does not use (docs/simplified_approach.md). A file
+   * without them is refused only when the rules configure no simplified
+   * product; otherwise a general-approach row without a PD is rejected with
+   * its `NULL_<COLUMN>` code.
+   */
+  generalApproachOnly?: boolean;
 }
 
 /**
  * The columns of methodology §1, in their canonical order. The PD columns
- * are marked required because the default configuration reads PDs from the
- * portfolio (§1, footnote).
+ * are required for the general approach, which reads PDs from the portfolio
+ * (§1, footnote), and not for receivables under the simplified approach
+ * ({@link ColumnSpec.generalApproachOnly}).
  */
 export const PORTFOLIO_COLUMNS: readonly ColumnSpec[] = [
   { name: COL.loanId, kind: "string", required: true, nullable: false },
@@ -76,10 +86,17 @@ export const PORTFOLIO_COLUMNS: readonly ColumnSpec[] = [
   {
     name: COL.pd12mOrigination,
     kind: "float",
-    required: true,
+    required: false,
     nullable: false,
+    generalApproachOnly: true,
   },
-  { name: COL.pd12mCurrent, kind: "float", required: true, nullable: false },
+  {
+    name: COL.pd12mCurrent,
+    kind: "float",
+    required: false,
+    nullable: false,
+    generalApproachOnly: true,
+  },
   { name: COL.collateralValue, kind: "float", required: false, nullable: true },
   { name: COL.watchlist, kind: "bool", required: false, nullable: true },
   { name: COL.forborne, kind: "bool", required: false, nullable: true },

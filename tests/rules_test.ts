@@ -273,6 +273,7 @@ products:
     repayment: bullet
     approach: simplified
     provision_matrix:
+      upper_bound: inclusive
       buckets:
         - { max_dpd: 30, loss_rate: 0.01 }
         - { max_dpd: 10, loss_rate: 1.2 }
@@ -347,4 +348,17 @@ Deno.test("the sample book's rules keep §10 and add a mortgage PD shape, revers
     assert.ok(segmentRules(sample, `auto_${country}`).recovery_lag_months > 0);
   }
   assert.equal(segmentRules(sample, "consumer_es").recovery_lag_months, 0);
+});
+
+Deno.test("parseRules() refuses two overlays of one name", () => {
+  const e = refused(`reporting_currency: EUR
+products: {sme: {repayment: bullet}}
+scenarios: [{name: base, weight: 1, pd_multiplier: [1]}]
+overlays:
+  - { name: covid, multiplier: 1.1, reason: a }
+  - { name: covid, add: 100, reason: b }
+`);
+  assert.deepEqual(e.issues.map((i) => [i.path, i.message]), [
+    ["overlays[1].name", "duplicate overlay name covid"],
+  ]);
 });

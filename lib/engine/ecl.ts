@@ -22,7 +22,13 @@ import {
   REPAY,
 } from "./_kernel.ts";
 import type { KernelJob, KernelReply } from "./_kernel_worker.ts";
-import { applyOverlays, OVERLAYS_APPLIED } from "./overlays.ts";
+import type { FxTable } from "../fx.ts";
+import {
+  applyOverlays,
+  OVERLAY_FLOOR,
+  OVERLAY_IMPACTS,
+  OVERLAYS_APPLIED,
+} from "./overlays.ts";
 import { provisionLossRateExpr } from "./simplified.ts";
 import { STAGE_COLUMNS } from "./staging.ts";
 
@@ -44,6 +50,22 @@ export interface ComputeEclOptions {
    * @default navigator.hardwareConcurrency
    */
   workers?: number;
+  /**
+   * The run's FX table. An `add` overlay is an amount in the reporting
+   * currency shared over the facilities it selects, each in its own
+   * currency (methodology §8), so it is required when an overlay of the
+   * rules has an `add`; the error names the overlay otherwise, or the
+   * currency the table lacks.
+   */
+  fx?: FxTable;
+  /**
+   * Apply the rules' overlays. `false` returns `ecl` = `ecl_model` and no
+   * overlay columns, for a caller that applies them over a wider
+   * population than this frame with `applyOverlayPlan` (a run in chunks
+   * shares an `add` over the whole book, not chunk by chunk).
+   * @default true
+   */
+  overlays?: boolean;
 }
 
 /**
@@ -63,6 +85,7 @@ const K = {
   creditLimit: "__credit_limit",
   interestRate: "__interest_rate",
   pd12m: "__pd_12m",
+  term: "__term",
   collateral: "__collateral",
   lossRate: "__loss_rate",
   simplified: "__simplified",
@@ -186,6 +209,10 @@ export function kernelInputs(
     pl.col(COL.interestRate).cast(pl.Float64).alias(K.interestRate),
     pl.col(COL.pd12mCurrent).fillNull(pl.lit(0)).cast(pl.Float64)
       .alias(K.pd12m),
+    // Null only for a simplified receivable without a maturity date, whose
+    // ECL does not run off (checkInputs refuses it elsewhere).
+    pl.col(STAGE_COLUMNS.remainingTerm).fillNull(pl.lit(1)).cast(pl.Int32)
+      .alias(K.term),
     pl.col(COL.collateralValue).fillNull(pl.lit(0)).cast(pl.Float64)
       .alias(K.collateral),
     provisionLossRateExpr(rules).fillNull(pl.lit(0)).alias(K.lossRate),
@@ -216,10 +243,11 @@ function checkInputs(df: pl.DataFrame, rules: Rules): void {
   const needed: [string, boolean][] = [
     [COL.balance, false],
     [COL.interestRate, false],
-    [STAGE_COLUMNS.remainingTerm, false],
-    [STAGE_COLUMNS.stage, false],
-    // The simplified approach has no PD model: a null PD is refused only
+    // The simplified approach has no PD model and no run-off: a null PD,
+    // or no term (a receivable without a maturity date), is refused only
     // where the general approach needs it.
+    [STAGE_COLUMNS.remainingTerm, true],
+    [STAGE_COLUMNS.stage, false],
     [COL.pd12mCurrent, true],
   ];
   for (const [col, generalOnly] of needed) {
@@ -257,7 +285,7 @@ export function kernelColumns(
     interestRate: f64(K.interestRate),
     pd12m: f64(K.pd12m),
     collateral: f64(K.collateral),
-    term: i32(STAGE_COLUMNS.remainingTerm),
+    term: i32(K.term),
     stage: i32(STAGE_COLUMNS.stage),
     lossRate: f64(K.lossRate),
   };
@@ -364,10 +392,12 @@ function resultFrame(
  *
  * Returns exactly the §9 columns in `RESULT_COLUMNS` order, then
  * `ecl_<scenario>` per scenario in configuration order (the stage-driven
- * `ECL[s]`, before overlays), then `overlays_applied` (List(Utf8)); rows in
- * input order. `ecl_12m` and `ecl_lifetime` are reported for every stage
- * (§8); `ecl_model` is the probability-weighted stage-driven ECL, `ecl` the
- * same after overlays.
+ * `ECL[s]`, before overlays), then `overlays_applied` (List(Utf8)),
+ * `overlay_impacts` (List(Float64), each applied overlay's change to the
+ * ECL) and `overlay_floor` (what the floor at 0 added), see `overlays.ts`;
+ * rows in input order. `ecl_12m` and `ecl_lifetime` are reported for every
+ * stage (§8); `ecl_model` is the probability-weighted stage-driven ECL,
+ * `ecl` the same after overlays and the floor.
  *
  * @example
  * ```ts ignore
@@ -414,11 +444,23 @@ export async function computeEcl(
     pl.col(COL.pd12mCurrent),
     pl.col(K.simplified),
   );
-  const results = resultFrame(base, out, cfg);
-  const ordered = applyOverlays(results.lazy(), rules.overlays).select(
+  const results = resultFrame(base, out, cfg).lazy();
+  const columns = [
     ...RESULT_COLUMNS.map((c) => pl.col(c)),
     ...cfg.scenarioNames.map((s) => pl.col(scenarioEclColumn(s))),
+  ];
+  if (opts.overlays === false) {
+    return await results.withColumns(pl.col("ecl_model").alias("ecl"))
+      .select(...columns).collect();
+  }
+  const adjusted = await applyOverlays(results, rules.overlays, {
+    fx: opts.fx,
+    reportingCurrency: rules.reporting_currency,
+  });
+  return await adjusted.select(
+    ...columns,
     pl.col(OVERLAYS_APPLIED),
-  );
-  return await ordered.collect();
+    pl.col(OVERLAY_IMPACTS),
+    pl.col(OVERLAY_FLOOR),
+  ).collect();
 }

@@ -63,7 +63,7 @@
  * | §6 | LGD with collateral haircut and floor | `_kernel.ts` |
  * | §7 | discount factor at the EIR | `_kernel.ts` |
  * | §8 | ECL12, ECLLT, stage-driven ECL, weighting | `_kernel.ts`, driven by `ecl.ts` (`computeEcl`) |
- * | §8 | overlays (post-model adjustments), in file order | `overlays.ts` (`applyOverlays`) |
+ * | §8 | overlays (post-model adjustments) in file order, `add` shared pro rata in the reporting currency, floor at 0 | `overlays.ts` (`applyOverlays`) |
  * | §9 | loan-level output columns | `ecl.ts` |
  * | IFRS 9 §5.5.15 | simplified approach, provision matrix | `simplified.ts` |
  *
@@ -91,9 +91,24 @@ export { computeEcl, METHODOLOGY_VERSION, withReversion } from "./ecl.ts";
 export type { ComputeEclOptions } from "./ecl.ts";
 export { projectFacility } from "./project.ts";
 export {
+  applyOverlayPlan,
   applyOverlays,
+  checkOverlayNames,
+  mergeOverlayCells,
+  OVERLAY_FLOOR,
+  OVERLAY_IMPACTS,
+  overlayCells,
   overlayFilterExpr,
+  type OverlayOptions,
+  type OverlayPlan,
+  overlayPlan,
   OVERLAYS_APPLIED,
+  overlaysAllocate,
+  type OverlayStep,
 } from "./overlays.ts";
-export { bucketLossRate, provisionLossRateExpr } from "./simplified.ts";
+export {
+  bucketLossRate,
+  provisionLossRateExpr,
+  receivableLossRate,
+} from "./simplified.ts";
 export { normCdf, normInv } from "./normal.ts";

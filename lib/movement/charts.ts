@@ -13,24 +13,35 @@ import type {
   MigrationCell,
   MigrationState,
   Reconciliation,
+  StageColumn,
 } from "./reconciliation.ts";
 
-/** Short labels for the waterfall's x axis, in reconciliation order. */
+/** Short labels for the waterfall's x axis, by line key. */
 const SHORT: Record<string, string> = {
   opening: "Opening",
   transfer_to_stage_1: "→ S1",
   transfer_to_stage_2: "→ S2",
   transfer_to_stage_3: "→ S3",
+  transfer_to_simplified: "→ Simpl.",
+  remeasurement_transferred: "Remeas. transf.",
   new_originated: "New",
   derecognised: "Derecog.",
   write_off: "Write-offs",
+  recoveries: "Recoveries",
   remeasurement: "Remeas.",
   fx: "FX",
   closing: "Closing",
 };
 
+/** The short label of a line; the gross table's remainder is balances. */
+function shortLabel(r: Reconciliation, key: string): string {
+  return r.measure === "gross_carrying_amount" && key === "remeasurement"
+    ? "Balances"
+    : SHORT[key];
+}
+
 /** Which column of a reconciliation a waterfall shows. */
-export type WaterfallColumn = "1" | "2" | "3" | "total";
+export type WaterfallColumn = StageColumn | "total";
 
 /** One bar of a waterfall: from `y1` to `y2`. */
 export interface WaterfallStep {
@@ -47,16 +58,20 @@ export interface WaterfallStep {
  * The waterfall steps of one column of a reconciliation: opening and
  * closing bars from zero, each movement a floating bar from the running
  * balance. In the total column the transfer lines are left out: they net
- * to zero across stages (docs/movement.md §4).
+ * to zero across stages (docs/movement.md §4). Lines named in `skip` are
+ * left out too (the page leaves out the transfer to the simplified
+ * approach when no facility changed approach).
  */
 export function waterfallSteps(
   r: Reconciliation,
   column: WaterfallColumn = "total",
+  skip: readonly string[] = [],
 ): WaterfallStep[] {
   const steps: WaterfallStep[] = [];
   let running = 0;
   for (const l of r.lines) {
     if (column === "total" && l.key.startsWith("transfer_")) continue;
+    if (skip.includes(l.key)) continue;
     const v = column === "total" ? l.total : l.by_stage[column];
     const balance = l.key === "opening" || l.key === "closing";
     const y1 = balance ? 0 : running;
@@ -64,7 +79,7 @@ export function waterfallSteps(
     running = y2;
     steps.push({
       line: l.key,
-      label: SHORT[l.key],
+      label: shortLabel(r, l.key),
       y1,
       y2,
       amount: v,
@@ -91,8 +106,9 @@ export function waterfallChart(
   r: Reconciliation,
   currency: string,
   column: WaterfallColumn = "total",
+  skip: readonly string[] = [],
 ): PlotFigure {
-  const steps = waterfallSteps(r, column);
+  const steps = waterfallSteps(r, column, skip);
   const what = r.measure === "allowance"
     ? "loss allowance"
     : "gross carrying amount";
@@ -101,7 +117,7 @@ export function waterfallChart(
     height: 280,
     marginLeft: 56,
     marginTop: 28,
-    marginBottom: 44,
+    marginBottom: 58,
     x: { label: null, domain: steps.map((d) => d.label), tickRotate: -30 },
     y: {
       label: `${what} (${currency})`,
@@ -136,11 +152,12 @@ export function waterfallChart(
   });
 }
 
-const FROM_ORDER: MigrationState[] = ["1", "2", "3", "new"];
+const FROM_ORDER: MigrationState[] = ["1", "2", "3", "simplified", "new"];
 const TO_ORDER: MigrationState[] = [
   "1",
   "2",
   "3",
+  "simplified",
   "written_off",
   "derecognised",
 ];
@@ -148,10 +165,31 @@ const STATE_LABEL: Record<MigrationState, string> = {
   "1": "Stage 1",
   "2": "Stage 2",
   "3": "Stage 3",
+  simplified: "Simplified",
   new: "New",
   derecognised: "Derecognised",
   written_off: "Written off",
 };
+
+/**
+ * The states a matrix shows in order: every state but `simplified`, which
+ * only when a cell holds it (a book without receivables on the simplified
+ * approach keeps the four-by-five matrix).
+ */
+export function migrationStates(
+  cells: MigrationCell[],
+): { from: MigrationState[]; to: MigrationState[] } {
+  const simplified = cells.some((c) =>
+    c.from === "simplified" || c.to === "simplified"
+  );
+  const keep = (s: MigrationState) => simplified || s !== "simplified";
+  return { from: FROM_ORDER.filter(keep), to: TO_ORDER.filter(keep) };
+}
+
+/** A migration state's label: `Stage 1`, `Simplified`, `Written off`. */
+export function migrationStateLabel(s: MigrationState): string {
+  return STATE_LABEL[s];
+}
 
 /**
  * The stage migration matrix as a heat map: rows the opening state, columns
@@ -172,19 +210,20 @@ export function migrationHeatmap(cells: MigrationCell[]): PlotFigure {
       formatAmount(c.from === "new" ? c.gross_closing : c.gross_opening)
     }`,
   }));
+  const states = migrationStates(cells);
   return renderPlot({
-    width: 640,
-    height: 300,
+    width: 640 + (states.to.length - 5) * 110,
+    height: 300 + (states.from.length - 4) * 60,
     marginLeft: 90,
     marginTop: 40,
     x: {
       label: "closing state",
       axis: "top",
-      domain: TO_ORDER.map((s) => STATE_LABEL[s]),
+      domain: states.to.map((s) => STATE_LABEL[s]),
     },
     y: {
       label: "opening state",
-      domain: FROM_ORDER.map((s) => STATE_LABEL[s]),
+      domain: states.from.map((s) => STATE_LABEL[s]),
     },
     color: {
       type: "threshold",

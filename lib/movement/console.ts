@@ -5,27 +5,37 @@
  * @module
  */
 import { fmtAmount } from "../report/html.ts";
-import type { Movement } from "./reconciliation.ts";
+import {
+  type ColumnAmounts,
+  type Movement,
+  type StageColumn,
+  visibleColumns,
+  visibleLines,
+} from "./reconciliation.ts";
 
 /**
- * One line per reconciliation line, a column per stage and the total, in
- * the reporting currency.
+ * One line per reconciliation line, a column per stage (and one for the
+ * simplified approach when a run has products on it) and the total, in the
+ * reporting currency, then the closing balance split into loss allowance
+ * and provision (IFRS 7 B8E).
  */
 export function allowanceTable(movement: Movement): string {
   const pad = (s: string) => s.padStart(18);
-  const lines = [
+  const columns = visibleColumns(movement);
+  const head = (c: StageColumn) => c === "simplified" ? c : `stage ${c}`;
+  const row = (label: string, a: ColumnAmounts) =>
+    `${label.padEnd(28)}${
+      columns.map((c) => pad(fmtAmount(a.by_stage[c]))).join("")
+    }${pad(fmtAmount(a.total))}`;
+  const split = movement.allowance_split.closing;
+  return [
     `Loss allowance ${movement.from.reporting_date} -> ${movement.to.reporting_date} (${movement.reporting_currency})`,
-    `${"".padEnd(36)}${pad("stage 1")}${pad("stage 2")}${pad("stage 3")}${
+    `${"".padEnd(28)}${columns.map((c) => pad(head(c))).join("")}${
       pad("total")
     }`,
-  ];
-  for (const l of movement.allowance.lines) {
-    lines.push(
-      `${l.key.padEnd(36)}${pad(fmtAmount(l.by_stage["1"]))}${
-        pad(fmtAmount(l.by_stage["2"]))
-      }${pad(fmtAmount(l.by_stage["3"]))}${pad(fmtAmount(l.total))}`,
-    );
-  }
-  lines.push(`${movement.checks.length} invariants hold`);
-  return lines.join("\n");
+    ...visibleLines(movement, movement.allowance).map((l) => row(l.key, l)),
+    row("  of which loss allowance", split.loss_allowance),
+    row("  of which provision (B8E)", split.provision),
+    `${movement.checks.length} invariants hold`,
+  ].join("\n");
 }

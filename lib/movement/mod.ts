@@ -1,7 +1,9 @@
 /**
  * Movement between two reporting dates (docs/movement.md): stage migration,
  * the loss-allowance reconciliation of IFRS 7 §35H and the gross carrying
- * amount reconciliation of IFRS 7 §35I, computed from two run folders, with
+ * amount reconciliation of IFRS 7 §35I, per stage with a column for the
+ * simplified approach, in total and per product, with the loss allowance
+ * and provision split of IFRS 7 B8E, computed from two run folders, with
  * their invariants checked, and written as JSON, Parquet and HTML.
  *
  * @module
@@ -9,14 +11,21 @@
 export {
   FACILITY_LINES,
   type FacilityLine,
+  type FacilityMeasure,
   facilityMovements,
   lineColumn,
   missingRates,
   MOVEMENT_STATUS,
   type MovementSide,
+  SIMPLIFIED,
+  SPLIT_COLUMNS,
 } from "./attribution.ts";
 export {
+  type AllowanceSplitAt,
+  type ByColumn,
   checkMovement,
+  type ColumnAmounts,
+  COLUMNS,
   computeMovement,
   type MigrationCell,
   type MigrationState,
@@ -25,11 +34,19 @@ export {
   MovementError,
   type MovementOptions,
   type MovementRunRef,
+  type ProductMovement,
   type Reconciliation,
   RECONCILIATION_LINES,
   type ReconciliationLine,
   type ReconciliationLineKey,
+  type SimplifiedByStageAt,
+  type StageColumn,
+  type StageKey,
   STAGES,
+  TRANSFER_LINES,
+  transferLine,
+  visibleColumns,
+  visibleLines,
 } from "./reconciliation.ts";
 export {
   type MovementFiles,
@@ -40,6 +57,8 @@ export {
 export { allowanceTable } from "./console.ts";
 export {
   migrationHeatmap,
+  migrationStateLabel,
+  migrationStates,
   waterfallChart,
   type WaterfallColumn,
   type WaterfallStep,

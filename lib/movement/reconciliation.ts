@@ -1,8 +1,11 @@
 /**
  * The movement between two runs: the stage migration matrix, the
  * loss-allowance reconciliation in the IFRS 7 §35H layout and the
- * gross-carrying-amount reconciliation of IFRS 7 §35I, each per stage, and
- * the invariants that make them trustworthy (docs/movement.md §4).
+ * gross-carrying-amount reconciliation of IFRS 7 §35I, each per stage (and a
+ * column for the simplified approach), in total and per class of instrument
+ * (product), the split of the allowance into loss allowance and provision
+ * (IFRS 7 B8E), and the invariants that make them trustworthy
+ * (docs/movement.md §4).
  *
  * @module
  */
@@ -10,51 +13,116 @@ import pl from "nodejs-polars";
 import { type RunFolder, stageOfKey } from "../report/run_folder.ts";
 import { fxDateWarning } from "../fx.ts";
 import { preciseSum, withPreciseSums } from "../precise_sum.ts";
-import type { Summary } from "../run/summary.ts";
+import { NULL_KEY, type Summary } from "../run/summary.ts";
 import {
   FACILITY_LINES,
   type FacilityLine,
+  type FacilityMeasure,
   facilityMovements,
   lineColumn,
   missingRates,
   MOVEMENT_STATUS,
   type MovementSide,
+  SIMPLIFIED,
+  SPLIT_COLUMNS,
 } from "./attribution.ts";
 
-/** The stages of IFRS 9 §5.5 in column order. */
+/** The stages of IFRS 9 §5.5. */
 export const STAGES = [1, 2, 3] as const;
 
-/** The reconciliation lines, in the order IFRS 7 §35H tables show them. */
-export const RECONCILIATION_LINES = [
-  { key: "opening", label: "Opening balance" },
+/**
+ * The columns of the reconciliations, in order: stages 1, 2 and 3 of the
+ * general approach and the facilities on the simplified approach, whatever
+ * their stage (IFRS 7 §35H(b)(iii)).
+ */
+export const COLUMNS = ["1", "2", "3", SIMPLIFIED] as const;
+
+/** A column of the reconciliations. */
+export type StageColumn = (typeof COLUMNS)[number];
+
+/** Amounts per column, in the reporting currency. */
+export type ByColumn = Record<StageColumn, number>;
+
+/** The line of the transfers into each column. */
+export const TRANSFER_LINES = [
   { key: "transfer_to_stage_1", label: "Transfer to stage 1" },
   { key: "transfer_to_stage_2", label: "Transfer to stage 2" },
   { key: "transfer_to_stage_3", label: "Transfer to stage 3" },
-  { key: "new_originated", label: "New financial assets originated" },
   {
-    key: "derecognised",
-    label: "Financial assets derecognised (repaid, prepaid or matured)",
+    key: "transfer_to_simplified",
+    label: "Transfer to the simplified approach",
   },
-  { key: "write_off", label: "Write-offs" },
-  {
-    key: "remeasurement",
-    label:
-      "Remeasurement (risk parameters and balances of facilities that stayed)",
-  },
-  { key: "fx", label: "Foreign exchange" },
-  { key: "closing", label: "Closing balance" },
 ] as const;
 
-/** A reconciliation line key. */
-export type ReconciliationLineKey =
-  (typeof RECONCILIATION_LINES)[number]["key"];
+/** The transfer line key of transfers into a column. */
+export function transferLine(
+  column: StageColumn,
+): (typeof TRANSFER_LINES)[number]["key"] {
+  return column === SIMPLIFIED
+    ? "transfer_to_simplified"
+    : `transfer_to_stage_${column}`;
+}
 
-/** One line of a reconciliation: amount per stage and in total. */
+/**
+ * The reconciliation lines of each table, in the order IFRS 7 §35H (loss
+ * allowance) and §35I (gross carrying amount) tables show them.
+ */
+export const RECONCILIATION_LINES = {
+  allowance: [
+    { key: "opening", label: "Opening balance" },
+    ...TRANSFER_LINES,
+    {
+      key: "remeasurement_transferred",
+      label: "Remeasurement of facilities transferred between stages",
+    },
+    { key: "new_originated", label: "New financial assets originated" },
+    {
+      key: "derecognised",
+      label: "Financial assets derecognised (repaid, prepaid or matured)",
+    },
+    { key: "write_off", label: "Write-offs" },
+    {
+      key: "remeasurement",
+      label: "Remeasurement of facilities that stayed in their stage",
+    },
+    { key: "fx", label: "Foreign exchange" },
+    { key: "closing", label: "Closing balance" },
+  ],
+  gross_carrying_amount: [
+    { key: "opening", label: "Opening balance" },
+    ...TRANSFER_LINES,
+    { key: "new_originated", label: "New financial assets originated" },
+    {
+      key: "derecognised",
+      label: "Financial assets derecognised (repaid, prepaid or matured)",
+    },
+    { key: "write_off", label: "Write-offs" },
+    {
+      key: "recoveries",
+      label: "Recoveries on facilities written off (cash collected)",
+    },
+    {
+      key: "remeasurement",
+      label: "Repayments, drawdowns and other changes in balances",
+    },
+    { key: "fx", label: "Foreign exchange" },
+    { key: "closing", label: "Closing balance" },
+  ],
+} as const;
+
+/** A reconciliation line key of either table. */
+export type ReconciliationLineKey =
+  (typeof RECONCILIATION_LINES)[Reconciliation["measure"]][number]["key"];
+
+/** One line of a reconciliation: amount per column and in total. */
 export interface ReconciliationLine {
   key: ReconciliationLineKey;
   label: string;
-  /** Amounts in the reporting currency, keyed by stage `"1"`, `"2"`, `"3"`. */
-  by_stage: Record<"1" | "2" | "3", number>;
+  /**
+   * Amounts in the reporting currency, keyed by column: stage `"1"`, `"2"`,
+   * `"3"` and `"simplified"` (0 when no product is on that approach).
+   */
+  by_stage: ByColumn;
   total: number;
 }
 
@@ -64,20 +132,61 @@ export interface Reconciliation {
   lines: ReconciliationLine[];
 }
 
+/** The reconciliations of one class of instrument (IFRS 7 §35H, §6). */
+export interface ProductMovement {
+  /** The product; `(none)` for facilities without one. */
+  product: string;
+  allowance: Reconciliation;
+  gross_carrying_amount: Reconciliation;
+}
+
+/** Amounts per column and in total. */
+export interface ColumnAmounts {
+  by_stage: ByColumn;
+  total: number;
+}
+
+/**
+ * The ECL at one date split as IFRS 7 B8E asks: the loss allowance (up to
+ * each facility's gross carrying amount, deducted from the asset) and the
+ * provision (the excess, for undrawn commitments, a liability).
+ */
+export interface AllowanceSplitAt {
+  loss_allowance: ColumnAmounts;
+  provision: ColumnAmounts;
+}
+
+/** The stages of IFRS 9 §5.5 as keys. */
+export type StageKey = "1" | "2" | "3";
+
+/**
+ * The simplified column by the facilities' stage (2, or 3 when
+ * credit-impaired), at one date: the runs' `by_stage` totals count them
+ * there, so the tie of the columns to the runs uses these.
+ */
+export interface SimplifiedByStageAt {
+  allowance: Record<StageKey, number>;
+  gross_carrying_amount: Record<StageKey, number>;
+  /** The B8E parts of `allowance`. */
+  loss_allowance: Record<StageKey, number>;
+  provision: Record<StageKey, number>;
+}
+
 /** A state of the migration matrix. */
 export type MigrationState =
   | "1"
   | "2"
   | "3"
+  | "simplified"
   | "new"
   | "derecognised"
   | "written_off";
 
 /** One cell of the stage migration matrix. */
 export interface MigrationCell {
-  /** `"1"`, `"2"`, `"3"` or `"new"`. */
+  /** `"1"`, `"2"`, `"3"`, `"simplified"` or `"new"`. */
   from: MigrationState;
-  /** `"1"`, `"2"`, `"3"`, `"derecognised"` or `"written_off"`. */
+  /** `"1"`, `"2"`, `"3"`, `"simplified"`, `"derecognised"` or `"written_off"`. */
   to: MigrationState;
   count: number;
   /** At the opening date (0 for new facilities). */
@@ -109,16 +218,33 @@ export interface Movement {
   reporting_currency: string;
   from: MovementRunRef;
   to: MovementRunRef;
+  /**
+   * Products on the simplified approach in either run: the `simplified`
+   * column holds their facilities (empty: the column is all zero).
+   */
+  simplified_products: string[];
   facilities: {
     stayed: number;
     new: number;
     derecognised: number;
     written_off: number;
+    /** In both runs, in another column at the later date. */
     transferred: number;
+    /** Of those, moved between the general and the simplified approach. */
+    changed_approach: number;
   };
   migration: MigrationCell[];
   allowance: Reconciliation;
   gross_carrying_amount: Reconciliation;
+  /** The B8E split of the opening and closing ECL, per column. */
+  allowance_split: { opening: AllowanceSplitAt; closing: AllowanceSplitAt };
+  /** The simplified column's opening and closing by stage. */
+  simplified_by_stage: {
+    opening: SimplifiedByStageAt;
+    closing: SimplifiedByStageAt;
+  };
+  /** Both reconciliations per class of instrument, by product name. */
+  by_product: ProductMovement[];
   checks: MovementCheck[];
   /**
    * What makes a line less meaningful without breaking an invariant: a run
@@ -126,6 +252,31 @@ export interface Movement {
    * same rates (the foreign-exchange line is then zero by construction).
    */
   warnings: string[];
+}
+
+/**
+ * The columns tables show: the simplified column only when a run has
+ * products on the simplified approach (otherwise it is zero throughout).
+ */
+export function visibleColumns(
+  m: Pick<Movement, "simplified_products">,
+): StageColumn[] {
+  return COLUMNS.filter((c) =>
+    c !== SIMPLIFIED || m.simplified_products.length > 0
+  );
+}
+
+/**
+ * The lines tables show: the transfer to the simplified approach only when
+ * a facility changed approach between the runs (otherwise it is zero).
+ */
+export function visibleLines(
+  m: Pick<Movement, "facilities">,
+  r: Reconciliation,
+): ReconciliationLine[] {
+  return r.lines.filter((l) =>
+    l.key !== "transfer_to_simplified" || m.facilities.changed_approach > 0
+  );
 }
 
 /** Thrown when the runs cannot be compared or an invariant breaks. */
@@ -161,114 +312,208 @@ export interface MovementOptions {
 const MEASURE_PREFIX = {
   allowance: "allowance",
   gross_carrying_amount: "gross",
-} as const;
+} as const satisfies Record<Reconciliation["measure"], FacilityMeasure>;
 
-/** Lines booked at the opening stage; the others at the closing stage. */
-const AT_OPENING_STAGE = new Set<FacilityLine>(["opening", "derecognised"]);
+/** Lines booked at the opening column; the others at the closing column. */
+const AT_OPENING_COLUMN = new Set<FacilityLine>(["opening", "derecognised"]);
 
 /**
- * Facilities sharing an opening stage, a closing stage and a status, with
- * their count and the sum of every line of both measures.
+ * Facilities sharing an opening and closing column, stage, status and
+ * class, with their count and the sum of every line of both measures and
+ * of the B8E split.
  */
 interface LineGroup {
+  column_from: StageColumn | null;
+  column_to: StageColumn | null;
   stage_from: number | null;
   stage_to: number | null;
   status: string;
+  product: string;
   count: number;
   /** Keyed by line column (`allowance_opening`, `gross_fx`, ...). */
   sums: Record<string, number>;
 }
 
-const LINE_COLUMNS = (["allowance", "gross"] as const).flatMap((m) =>
-  FACILITY_LINES.map((l) => lineColumn(m, l))
-);
+const SUM_COLUMNS = [
+  ...(["allowance", "gross"] as const).flatMap((m) =>
+    FACILITY_LINES[m].map((l) => lineColumn(m, l))
+  ),
+  ...SPLIT_COLUMNS,
+];
 
 /**
- * One pass over the facilities: at most a few dozen groups by opening
- * stage, closing stage and status, each line summed exactly to the cent
- * (precise_sum.ts). Every figure of the movement (both reconciliations, the
- * migration matrix, the counts) is a sum of these groups, so ten million
- * facilities are aggregated once, not once per line.
+ * One pass over the facilities: at most a few hundred groups by opening and
+ * closing column and stage, status and product, each line summed exactly
+ * to the cent (precise_sum.ts). Every figure of the movement (both
+ * reconciliations in total and per product, the B8E split, the migration
+ * matrix, the counts) is a sum of these groups, so ten million facilities
+ * are aggregated once, not once per line.
  */
 async function lineGroups(facilities: pl.DataFrame): Promise<LineGroup[]> {
   const groups = await withPreciseSums(
     facilities.lazy()
-      .groupBy(["stage_from", "stage_to", "status"])
+      .groupBy([
+        "simplified_from",
+        "simplified_to",
+        "stage_from",
+        "stage_to",
+        "status",
+        "product",
+      ])
       .agg(
         pl.len().cast(pl.Float64).alias("count"),
-        ...LINE_COLUMNS.flatMap((c) => preciseSum(pl.col(c), c)),
+        ...SUM_COLUMNS.flatMap((c) => preciseSum(pl.col(c), c)),
       ),
-    LINE_COLUMNS,
+    SUM_COLUMNS,
   ).collect();
+  const stage = (v: unknown) =>
+    v === null || v === undefined ? null : Number(v);
+  // A facility's column at a date: `simplified`, or its stage.
+  const column = (simplified: unknown, s: unknown): StageColumn | null =>
+    s === null || s === undefined
+      ? null
+      : simplified === true
+      ? SIMPLIFIED
+      : String(s) as StageColumn;
   return groups.toRecords().map((g) => ({
-    stage_from: g.stage_from === null ? null : Number(g.stage_from),
-    stage_to: g.stage_to === null ? null : Number(g.stage_to),
+    column_from: column(g.simplified_from, g.stage_from),
+    column_to: column(g.simplified_to, g.stage_to),
+    stage_from: stage(g.stage_from),
+    stage_to: stage(g.stage_to),
     status: String(g.status),
+    product: g.product === null || g.product === undefined
+      ? NULL_KEY
+      : String(g.product),
     count: Number(g.count),
-    sums: Object.fromEntries(LINE_COLUMNS.map((c) => [c, Number(g[c])])),
+    sums: Object.fromEntries(SUM_COLUMNS.map((c) => [c, Number(g[c])])),
   }));
 }
 
+const zeros = (): ByColumn => ({ "1": 0, "2": 0, "3": 0, simplified: 0 });
+const totalOf = (by: ByColumn) => COLUMNS.reduce((a, c) => a + by[c], 0);
+
+/** In both runs and in another column at the later date. */
+const isTransfer = (g: LineGroup) =>
+  g.column_from !== null && g.column_to !== null &&
+  g.column_from !== g.column_to;
+
 /**
- * A per-stage reconciliation table from the line groups. Which stage a line
- * is booked to: opening and derecognised at the opening stage; new,
- * write-off, remeasurement, FX and closing at the closing stage; a transfer
- * out of the opening stage and into the closing stage (IFRS 7 §35H).
+ * A reconciliation table from the line groups. Which column a line is
+ * booked to: opening and derecognised at the opening column; new,
+ * write-off, remeasurement, recoveries, FX and closing at the closing
+ * column; a transfer out of the opening column and into the closing column
+ * (IFRS 7 §35H), on the line of the column it goes to.
  */
 function reconciliation(
   groups: LineGroup[],
   measure: Reconciliation["measure"],
 ): Reconciliation {
-  const col = (l: FacilityLine) => lineColumn(MEASURE_PREFIX[measure], l);
-  const amounts = new Map<
-    ReconciliationLineKey,
-    Record<"1" | "2" | "3", number>
-  >(
-    RECONCILIATION_LINES.map(({ key }) => [key, { "1": 0, "2": 0, "3": 0 }]),
+  const prefix = MEASURE_PREFIX[measure];
+  const amounts = new Map<string, ByColumn>(
+    RECONCILIATION_LINES[measure].map(({ key }) => [key, zeros()]),
   );
-  const add = (key: ReconciliationLineKey, stage: number | null, v: number) => {
-    if (stage !== null) {
-      amounts.get(key)![String(stage) as "1" | "2" | "3"] += v;
-    }
+  const add = (key: string, column: StageColumn | null, v: number) => {
+    if (column !== null) amounts.get(key)![column] += v;
   };
   for (const g of groups) {
-    for (const line of FACILITY_LINES) {
+    for (const line of FACILITY_LINES[prefix]) {
       if (line === "transfer") continue;
       add(
         line,
-        AT_OPENING_STAGE.has(line) ? g.stage_from : g.stage_to,
-        g.sums[col(line)],
+        AT_OPENING_COLUMN.has(line) ? g.column_from : g.column_to,
+        g.sums[lineColumn(prefix, line)],
       );
     }
-    if (
-      g.stage_from !== null && g.stage_to !== null &&
-      g.stage_from !== g.stage_to
-    ) {
-      const key = `transfer_to_stage_${g.stage_to}` as ReconciliationLineKey;
-      add(key, g.stage_to, g.sums[col("transfer")]);
-      add(key, g.stage_from, -g.sums[col("transfer")]);
+    if (isTransfer(g)) {
+      const moved = g.sums[lineColumn(prefix, "transfer")];
+      const key = transferLine(g.column_to!);
+      add(key, g.column_to, moved);
+      add(key, g.column_from, -moved);
     }
   }
   return {
     measure,
-    lines: RECONCILIATION_LINES.map(({ key, label }) => {
+    lines: RECONCILIATION_LINES[measure].map(({ key, label }) => {
       const by = amounts.get(key)!;
-      return { key, label, by_stage: by, total: by["1"] + by["2"] + by["3"] };
+      return { key, label, by_stage: by, total: totalOf(by) };
     }),
   };
 }
 
-/** The migration matrix from the line groups. */
+/** The B8E split at the opening (opening column) and closing (closing column). */
+function allowanceSplitOf(groups: LineGroup[]): Movement["allowance_split"] {
+  const at = (date: "opening" | "closing"): AllowanceSplitAt => {
+    const la = zeros();
+    const pv = zeros();
+    for (const g of groups) {
+      const column = date === "opening" ? g.column_from : g.column_to;
+      if (column === null) continue;
+      la[column] += g.sums[`loss_allowance_${date}`];
+      pv[column] += g.sums[`provision_${date}`];
+    }
+    return {
+      loss_allowance: { by_stage: la, total: totalOf(la) },
+      provision: { by_stage: pv, total: totalOf(pv) },
+    };
+  };
+  return { opening: at("opening"), closing: at("closing") };
+}
+
+/** The simplified column's opening and closing by the facilities' stage. */
+function simplifiedByStage(
+  groups: LineGroup[],
+): Movement["simplified_by_stage"] {
+  const at = (date: "opening" | "closing"): SimplifiedByStageAt => {
+    const stages = () => ({ "1": 0, "2": 0, "3": 0 });
+    const out = {
+      allowance: stages(),
+      gross_carrying_amount: stages(),
+      loss_allowance: stages(),
+      provision: stages(),
+    };
+    for (const g of groups) {
+      const column = date === "opening" ? g.column_from : g.column_to;
+      const stage = date === "opening" ? g.stage_from : g.stage_to;
+      if (column !== SIMPLIFIED || stage === null) continue;
+      const k = String(stage) as StageKey;
+      out.allowance[k] += g.sums[lineColumn("allowance", date)];
+      out.gross_carrying_amount[k] += g.sums[lineColumn("gross", date)];
+      out.loss_allowance[k] += g.sums[`loss_allowance_${date}`];
+      out.provision[k] += g.sums[`provision_${date}`];
+    }
+    return out;
+  };
+  return { opening: at("opening"), closing: at("closing") };
+}
+
+/** Both reconciliations of each product, products in name order. */
+function byProduct(groups: LineGroup[]): ProductMovement[] {
+  const products = [...new Set(groups.map((g) => g.product))].sort();
+  return products.map((product) => {
+    const own = groups.filter((g) => g.product === product);
+    return {
+      product,
+      allowance: reconciliation(own, "allowance"),
+      gross_carrying_amount: reconciliation(own, "gross_carrying_amount"),
+    };
+  });
+}
+
+/**
+ * The migration matrix from the line groups. A facility's state is its
+ * column: a receivable on the simplified approach is in state
+ * `simplified` at both dates, whether or not it became credit-impaired
+ * (the matrix shows movements between the columns of the reconciliation).
+ */
 function migration(groups: LineGroup[]): MigrationCell[] {
   const cells = new Map<string, MigrationCell>();
   for (const g of groups) {
-    const from =
-      (g.stage_from === null ? "new" : String(g.stage_from)) as MigrationState;
-    const to = (g.status === MOVEMENT_STATUS.derecognised
+    const from: MigrationState = g.column_from ?? "new";
+    const to: MigrationState = g.status === MOVEMENT_STATUS.derecognised
       ? "derecognised"
       : g.status === MOVEMENT_STATUS.writtenOff
       ? "written_off"
-      : String(g.stage_to)) as MigrationState;
+      : g.column_to!;
     const key = `${from}|${to}`;
     const cell = cells.get(key) ??
       { from, to, count: 0, gross_opening: 0, gross_closing: 0 };
@@ -283,7 +528,7 @@ function migration(groups: LineGroup[]): MigrationCell[] {
   );
 }
 
-/** Facilities per status, and those whose stage changed. */
+/** Facilities per status, those that changed column and approach. */
 function facilityCounts(groups: LineGroup[]): Movement["facilities"] {
   const count = (keep: (g: LineGroup) => boolean) =>
     groups.filter(keep).reduce((n, g) => n + g.count, 0);
@@ -292,9 +537,10 @@ function facilityCounts(groups: LineGroup[]): Movement["facilities"] {
     new: count((g) => g.status === MOVEMENT_STATUS.new),
     derecognised: count((g) => g.status === MOVEMENT_STATUS.derecognised),
     written_off: count((g) => g.status === MOVEMENT_STATUS.writtenOff),
-    transferred: count((g) =>
-      g.stage_from !== null && g.stage_to !== null &&
-      g.stage_from !== g.stage_to
+    transferred: count(isTransfer),
+    changed_approach: count((g) =>
+      isTransfer(g) &&
+      (g.column_from === SIMPLIFIED || g.column_to === SIMPLIFIED)
     ),
   };
 }
@@ -303,21 +549,64 @@ function lineOf(r: Reconciliation, key: ReconciliationLineKey) {
   return r.lines.find((l) => l.key === key)!;
 }
 
-function summaryStage(
-  s: Summary,
-  stage: number,
-  field: "ecl" | "gross_carrying_amount",
-) {
+/** A summary amount the movement ties to. */
+type SummaryField =
+  | "ecl"
+  | "gross_carrying_amount"
+  | "loss_allowance"
+  | "provision";
+
+function summaryStage(s: Summary, stage: number, field: SummaryField) {
   const g = s.by_stage.find((x) => stageOfKey(x.key) === stage);
-  return g ? g[field] : 0;
+  return g?.[field] ?? 0;
+}
+
+/** The run's total of its products on the simplified approach. */
+function summarySimplified(s: Summary, field: SummaryField) {
+  const products = new Set(s.simplified_products ?? []);
+  return s.by_product.filter((g) => products.has(g.key))
+    .reduce((a, g) => a + (g[field] ?? 0), 0);
+}
+
+/**
+ * The comparisons of one date's column amounts with a run's summary: in
+ * total; per stage, the stage's column plus the simplified facilities of
+ * that stage (`by_stage` counts them there); the simplified column with
+ * the run's simplified products.
+ */
+function tiePairs(
+  amounts: ColumnAmounts,
+  simplified: Record<StageKey, number>,
+  s: Summary,
+  field: SummaryField,
+  prefix = "",
+): [string, number, number][] {
+  return [
+    [`${prefix}total`, amounts.total, s.totals[field] ?? 0],
+    ...STAGES.map((k): [string, number, number] => [
+      `${prefix}stage ${k} (with the simplified facilities in stage ${k})`,
+      amounts.by_stage[`${k}`] + simplified[`${k}`],
+      summaryStage(s, k, field),
+    ]),
+    [
+      `${prefix}simplified (the run's simplified products)`,
+      amounts.by_stage.simplified,
+      summarySimplified(s, field),
+    ],
+  ];
 }
 
 /**
  * The invariants of docs/movement.md §4: transfers net to zero across
- * stages; opening plus movements equals closing per stage; the opening
+ * columns; opening plus movements equals closing per column; the opening
  * column equals the earlier run's totals and the closing column the later
- * run's, per stage and in total, to the cent; the migration matrix's rows
- * and columns add up to the two runs' facility counts.
+ * run's, in total, per stage (general-approach column plus the simplified
+ * facilities of that stage) and for the simplified column (the run's
+ * simplified products), to the cent; the B8E parts add up to the
+ * allowance and equal the runs' loss allowance and provision where the
+ * summaries carry them; the per-product tables add up to the total tables; the
+ * migration matrix's rows and columns add up to the two runs' facility
+ * counts.
  */
 export function checkMovement(
   m: Omit<Movement, "checks" | "warnings">,
@@ -347,19 +636,17 @@ export function checkMovement(
   for (const r of [m.allowance, m.gross_carrying_amount]) {
     add(
       `${r.measure}: transfers net to zero across stages`,
-      STAGES.map((k) => [
-        `transfer_to_stage_${k}`,
-        lineOf(r, `transfer_to_stage_${k}`).total,
-        0,
-      ]),
+      TRANSFER_LINES.map(({ key }) => [key, lineOf(r, key).total, 0]),
     );
     add(
       `${r.measure}: opening + movements = closing per stage`,
-      (["1", "2", "3"] as const).map((k) => {
+      COLUMNS.map((k) => {
         const moved = r.lines.filter((l) => l.key !== "closing")
           .reduce((a, l) => a + l.by_stage[k], 0);
         return [
-          `stage ${k} opening + movements`,
+          `${
+            k === SIMPLIFIED ? "simplified" : `stage ${k}`
+          } opening + movements`,
           moved,
           lineOf(r, "closing").by_stage[k],
         ];
@@ -372,16 +659,64 @@ export function checkMovement(
         ["closing", toSummary, "later"],
       ] as const
     ) {
-      const line = lineOf(r, key);
-      add(`${r.measure}: ${key} equals the ${which} run's totals`, [
-        ["total", line.total, s.totals[field]],
-        ...STAGES.map((k): [string, number, number] => [
-          `stage ${k}`,
-          line.by_stage[`${k}`],
-          summaryStage(s, k, field),
-        ]),
-      ]);
+      add(
+        `${r.measure}: ${key} equals the ${which} run's totals`,
+        tiePairs(
+          lineOf(r, key),
+          m.simplified_by_stage[key][r.measure],
+          s,
+          field,
+        ),
+      );
     }
+  }
+  for (
+    const [date, s, which] of [
+      ["opening", fromSummary, "earlier"],
+      ["closing", toSummary, "later"],
+    ] as const
+  ) {
+    // Summaries written before the B8E split have no parts to tie to.
+    if (typeof s.totals.loss_allowance !== "number") continue;
+    add(
+      `allowance: ${date} loss allowance and provision equal the ${which} run's (B8E)`,
+      (["loss_allowance", "provision"] as const).flatMap((part) =>
+        tiePairs(
+          m.allowance_split[date][part],
+          m.simplified_by_stage[date][part],
+          s,
+          part,
+          `${part} `,
+        )
+      ),
+    );
+  }
+  add(
+    "allowance: loss allowance + provision = allowance per stage (B8E)",
+    (["opening", "closing"] as const).flatMap((date) =>
+      COLUMNS.map((k): [string, number, number] => [
+        `${date} ${k}`,
+        m.allowance_split[date].loss_allowance.by_stage[k] +
+        m.allowance_split[date].provision.by_stage[k],
+        lineOf(m.allowance, date).by_stage[k],
+      ])
+    ),
+  );
+  for (const measure of ["allowance", "gross_carrying_amount"] as const) {
+    add(
+      `${measure}: the products' tables add up to the total table`,
+      m[measure].lines.flatMap((l, i) =>
+        [...COLUMNS, "total" as const].map((k): [string, number, number] => {
+          const amount = (x: ReconciliationLine) =>
+            k === "total" ? x.total : x.by_stage[k];
+          return [
+            `${l.key} ${k}`,
+            m.by_product.reduce((a, p) => a + amount(p[measure].lines[i]), 0),
+            amount(l),
+          ];
+        })
+      ),
+    );
   }
   const rowCount = (pred: (c: MigrationCell) => boolean) =>
     m.migration.filter(pred).reduce((a, c) => a + c.count, 0);
@@ -426,6 +761,7 @@ function sideOf(run: RunFolder): MovementSide {
     results: run.results,
     carrying: run.carrying,
     rates: run.summary.fx.rates,
+    simplifiedProducts: run.summary.simplified_products ?? [],
   };
 }
 
@@ -508,10 +844,19 @@ export async function computeMovement(
     reporting_currency: a.reporting_currency,
     from: ref(from),
     to: ref(to),
+    simplified_products: [
+      ...new Set([
+        ...(a.simplified_products ?? []),
+        ...(b.simplified_products ?? []),
+      ]),
+    ].sort(),
     facilities: facilityCounts(groups),
     migration: migration(groups),
     allowance: reconciliation(groups, "allowance"),
     gross_carrying_amount: reconciliation(groups, "gross_carrying_amount"),
+    allowance_split: allowanceSplitOf(groups),
+    simplified_by_stage: simplifiedByStage(groups),
+    by_product: byProduct(groups),
   };
   opts.onStep?.("check_invariants");
   const checks = checkMovement(partial, a, b, tolerance);

@@ -22,19 +22,29 @@ import {
   warningList,
 } from "../report/html.ts";
 import { joinPath } from "../report/run_folder.ts";
-import { migrationHeatmap, waterfallChart } from "./charts.ts";
-import type {
-  MigrationCell,
-  Movement,
-  Reconciliation,
-  ReconciliationLine,
+import {
+  migrationHeatmap,
+  migrationStateLabel,
+  migrationStates,
+  waterfallChart,
+} from "./charts.ts";
+import {
+  type ColumnAmounts,
+  COLUMNS,
+  type MigrationCell,
+  type Movement,
+  type Reconciliation,
+  type StageColumn,
+  visibleColumns,
+  visibleLines,
 } from "./reconciliation.ts";
 
 /**
  * The reconciliation lines in long form: from_date, to_date, measure,
- * line_order, line, label, stage (`"1"`, `"2"`, `"3"` or `"total"`) and
- * amount (reporting currency). The dates make files of several periods
- * stack into one table.
+ * line_order, line, label, stage (`"1"`, `"2"`, `"3"`, `"simplified"` or
+ * `"total"`) and amount (reporting currency). The dates make files of
+ * several periods stack into one table. The total tables only: the
+ * per-product tables are in movement.json.
  */
 export function movementLines(m: Movement): pl.DataFrame {
   const rows: {
@@ -47,24 +57,16 @@ export function movementLines(m: Movement): pl.DataFrame {
   }[] = [];
   for (const r of [m.allowance, m.gross_carrying_amount]) {
     r.lines.forEach((l, i) => {
-      for (const stage of ["1", "2", "3"] as const) {
+      for (const stage of [...COLUMNS, "total" as const]) {
         rows.push({
           measure: r.measure,
           line_order: i + 1,
           line: l.key,
           label: l.label,
           stage,
-          amount: l.by_stage[stage],
+          amount: stage === "total" ? l.total : l.by_stage[stage],
         });
       }
-      rows.push({
-        measure: r.measure,
-        line_order: i + 1,
-        line: l.key,
-        label: l.label,
-        stage: "total",
-        amount: l.total,
-      });
     });
   }
   const date = (d: string) => new Date(`${d}T00:00:00Z`);
@@ -84,52 +86,81 @@ export function movementLines(m: Movement): pl.DataFrame {
   );
 }
 
-function reconciliationTable(r: Reconciliation, cur: string): string {
-  const cols: Column<ReconciliationLine>[] = [
+/** A column heading: `Stage 1` ... or `Simplified`. */
+const columnLabel = (c: StageColumn) =>
+  c === "simplified" ? "Simplified" : `Stage ${c}`;
+
+/** A table of labelled amounts, one column per visible column and a total. */
+function amountsTable<T extends ColumnAmounts & { label: string }>(
+  m: Movement,
+  rows: T[],
+  opts: { caption: string; footer?: T[] },
+): string {
+  const cols: Column<T>[] = [
     { label: "", value: (l) => l.label },
-    {
-      label: "Stage 1",
-      value: (l) => fmtAmount(l.by_stage["1"]),
+    ...visibleColumns(m).map((c): Column<T> => ({
+      label: columnLabel(c),
+      value: (l) => fmtAmount(l.by_stage[c]),
       numeric: true,
-    },
-    {
-      label: "Stage 2",
-      value: (l) => fmtAmount(l.by_stage["2"]),
-      numeric: true,
-    },
-    {
-      label: "Stage 3",
-      value: (l) => fmtAmount(l.by_stage["3"]),
-      numeric: true,
-    },
+    })),
     { label: "Total", value: (l) => fmtAmount(l.total), numeric: true },
   ];
-  const closing = r.lines.filter((l) => l.key === "closing");
-  return table(cols, r.lines.filter((l) => l.key !== "closing"), {
-    caption: r.measure === "allowance"
-      ? `Loss allowance (${cur}), IFRS 7 §35H`
-      : `Gross carrying amount (${cur}), IFRS 7 §35I`,
-    footer: closing,
+  return table(cols, rows, { ...opts, className: "recon" });
+}
+
+function reconciliationTable(
+  m: Movement,
+  r: Reconciliation,
+  caption?: string,
+): string {
+  const cur = m.reporting_currency;
+  const lines = visibleLines(m, r);
+  return amountsTable(m, lines.filter((l) => l.key !== "closing"), {
+    caption: caption ??
+      (r.measure === "allowance"
+        ? `Loss allowance (${cur}), IFRS 7 §35H`
+        : `Gross carrying amount (${cur}), IFRS 7 §35I`),
+    footer: lines.filter((l) => l.key === "closing"),
+  });
+}
+
+/** The B8E split of the opening and closing ECL. */
+function splitTable(m: Movement): string {
+  const rows = (["opening", "closing"] as const).flatMap((date) => {
+    const s = m.allowance_split[date];
+    const when = date === "opening" ? m.from : m.to;
+    const ecl = m.allowance.lines.find((l) => l.key === date)!;
+    return [
+      {
+        ...s.loss_allowance,
+        label:
+          `${when.reporting_date}: loss allowance (deducted from the asset)`,
+      },
+      {
+        ...s.provision,
+        label:
+          `${when.reporting_date}: provision (undrawn commitments, a liability)`,
+      },
+      { ...ecl, label: `${when.reporting_date}: expected credit losses` },
+    ];
+  });
+  return amountsTable(m, rows, {
+    caption:
+      `Loss allowance and provision (${m.reporting_currency}), IFRS 7 B8E`,
   });
 }
 
 function migrationTable(cells: MigrationCell[]): string {
-  const from = ["1", "2", "3", "new"];
-  const to = ["1", "2", "3", "written_off", "derecognised"];
-  const label: Record<string, string> = {
-    "1": "Stage 1",
-    "2": "Stage 2",
-    "3": "Stage 3",
-    new: "New",
-    written_off: "Written off",
-    derecognised: "Derecognised",
-  };
+  const { from, to } = migrationStates(cells);
   const get = (f: string, t: string) =>
     cells.find((c) => c.from === f && c.to === t);
   const cols: Column<string>[] = [
-    { label: "Opening \\ closing", value: (f) => label[f] },
+    {
+      label: "Opening \\ closing",
+      value: (f) => migrationStateLabel(f as MigrationCell["from"]),
+    },
     ...to.map((t): Column<string> => ({
-      label: label[t],
+      label: migrationStateLabel(t),
       value: (f) => {
         const c = get(f, t);
         return c ? fmtCount(c.count) : "";
@@ -150,6 +181,88 @@ function migrationTable(cells: MigrationCell[]): string {
   });
 }
 
+/**
+ * The allowance by class of instrument (IFRS 7 §35H read with §6): one row
+ * per product with its opening and closing allowance, then each product's
+ * two reconciliations in a collapsed block of its own.
+ */
+function productSection(m: Movement): string {
+  const cur = m.reporting_currency;
+  const total = (r: Reconciliation, key: "opening" | "closing") =>
+    r.lines.find((l) => l.key === key)!.total;
+  const summary = table(
+    [
+      { label: "Product", value: (p: Movement["by_product"][0]) => p.product },
+      {
+        label: `Opening allowance (${cur})`,
+        value: (p) => fmtAmount(total(p.allowance, "opening")),
+        numeric: true,
+      },
+      {
+        label: `Closing allowance (${cur})`,
+        value: (p) => fmtAmount(total(p.allowance, "closing")),
+        numeric: true,
+      },
+      {
+        label: `Change (${cur})`,
+        value: (p) =>
+          fmtAmount(
+            total(p.allowance, "closing") - total(p.allowance, "opening"),
+          ),
+        numeric: true,
+      },
+      {
+        label: `Closing gross carrying amount (${cur})`,
+        value: (p) => fmtAmount(total(p.gross_carrying_amount, "closing")),
+        numeric: true,
+      },
+      {
+        label: "Approach",
+        value: (p) =>
+          m.simplified_products.includes(p.product) ? "simplified" : "general",
+      },
+    ],
+    m.by_product,
+    {
+      caption: `Loss allowance by class of instrument (${cur})`,
+    },
+  );
+  const blocks = m.by_product.map((p) =>
+    `<details><summary>${escapeHtml(p.product)}: loss allowance ${
+      fmtAmount(total(p.allowance, "opening"))
+    } → ${fmtAmount(total(p.allowance, "closing"))} ${
+      escapeHtml(cur)
+    }</summary>${
+      reconciliationTable(
+        m,
+        p.allowance,
+        `${p.product}: loss allowance (${cur}), IFRS 7 §35H`,
+      ) +
+      reconciliationTable(
+        m,
+        p.gross_carrying_amount,
+        `${p.product}: gross carrying amount (${cur}), IFRS 7 §35I`,
+      )
+    }</details>`
+  ).join("");
+  return summary +
+    `<p class="note">Each facility is in the class of its product at the closing date (at the opening date when derecognised). The product tables add up to the total tables, line by line and column by column (an invariant below). Open a product for its reconciliations.</p>` +
+    blocks;
+}
+
+/**
+ * The page's own rules on top of the shared stylesheet (lib/report/html.ts):
+ * every reconciliation table gives its amount columns the same width, so
+ * the total and the per-product tables line up column for column at any
+ * screen width; the invariants' details and the runs' rates and folders
+ * wrap instead of widening their tables.
+ */
+const STYLE = `<style>
+table.recon th.num { width: 12%; }
+table.recon td:first-child { white-space: normal; }
+table.checks td:last-child, table.runs td:nth-child(n+5) { white-space: normal; overflow-wrap: anywhere; min-width: 12em; }
+</style>`;
+
 /** Renders `movement.html` (no file written). */
 export function renderMovementHtml(m: Movement): string {
   const cur = m.reporting_currency;
@@ -161,7 +274,15 @@ export function renderMovementHtml(m: Movement): string {
     "Headline",
     cards([
       { label: `Opening allowance (${cur})`, value: fmtAmount(opening.total) },
-      { label: `Closing allowance (${cur})`, value: fmtAmount(closing.total) },
+      {
+        label: `Closing allowance (${cur})`,
+        value: fmtAmount(closing.total),
+        note: `loss allowance ${
+          fmtAmount(m.allowance_split.closing.loss_allowance.total)
+        } + provision ${
+          fmtAmount(m.allowance_split.closing.provision.total)
+        } (B8E)`,
+      },
       {
         label: `Change (${cur})`,
         value: fmtAmount(closing.total - opening.total),
@@ -181,29 +302,49 @@ export function renderMovementHtml(m: Movement): string {
       },
     ]) + warningList(m.warnings),
   );
-  // The total and one waterfall per stage, each on its own scale.
+  // The total and one waterfall per column, each on its own scale.
+  const skip =
+    visibleLines(m, m.allowance).some((l) => l.key === "transfer_to_simplified")
+      ? []
+      : ["transfer_to_simplified"];
   const waterfalls = (r: Reconciliation, id: string) =>
     `<div class="grid2">${
-      (["total", "1", "2", "3"] as const).map((k) =>
+      (["total", ...visibleColumns(m)] as const).map((k) =>
         chartPanel(
           `${id}-${k}`,
-          k === "total" ? `All stages (${cur})` : `Stage ${k} (${cur})`,
-          waterfallChart(r, cur, k).html,
+          k === "total" ? `All stages (${cur})` : `${columnLabel(k)} (${cur})`,
+          waterfallChart(r, cur, k, skip).html,
         )
       ).join("")
     }</div>`;
+  const simplifiedNote = m.simplified_products.length === 0
+    ? ""
+    : ` Simplified: facilities of ${
+      m.simplified_products.join(", ")
+    }, on the simplified approach (lifetime ECL at all times, IFRS 9 §5.5.15, IFRS 7 §35H(b)(iii)), whatever their stage; the runs' totals by stage count them in stage 2, or in stage 3 when credit-impaired.`;
   const allowance = section(
     "allowance",
     "Loss allowance reconciliation",
-    reconciliationTable(m.allowance, cur) +
+    reconciliationTable(m, m.allowance) +
+      `<p class="note">Transfers are measured at the opening allowance, at the opening rate, of the facilities that changed stage: each moves out of its opening stage and into its closing stage, so each transfer line nets to zero across stages. The change in the allowance of those facilities after the transfer (for example from 12-month to lifetime ECL on a move to stage 2) is the line "Remeasurement of facilities transferred between stages", booked in the stage they moved to; "Remeasurement of facilities that stayed in their stage" is the change of all other facilities in both runs (docs/movement.md §3).${
+        escapeHtml(simplifiedNote)
+      }</p>` +
+      splitTable(m) +
+      `<p class="note">Where a facility's ECL exceeds its gross carrying amount (an undrawn commitment), the part up to the gross carrying amount is the loss allowance and the excess a provision (IFRS 7 B8E), facility by facility; the two add up to the ECL.</p>` +
       waterfalls(m.allowance, "chart-waterfall") +
-      `<p class="note">Red: charge to profit or loss; green: release or use; grey: transfers between stages. Transfers are measured at the opening allowance of the facilities that changed stage and net to zero across stages; their remeasurement (for example from 12-month to lifetime ECL) is shown in the stage they moved to (docs/movement.md §3).</p>`,
+      `<p class="note">Red: charge to profit or loss; green: release or use; grey: transfers between stages.</p>`,
   );
   const gross = section(
     "gross",
     "Gross carrying amount reconciliation",
-    reconciliationTable(m.gross_carrying_amount, cur) +
+    reconciliationTable(m, m.gross_carrying_amount) +
+      `<p class="note">Recoveries: on facilities written off in the period, the change in gross carrying amount other than the write-off and foreign exchange, that is the cash collected before the rest was written off (negative). Repayments, drawdowns and other changes in balances: the same change for every other facility in both runs (docs/movement.md §3).</p>` +
       waterfalls(m.gross_carrying_amount, "chart-waterfall-gross"),
+  );
+  const products = section(
+    "products",
+    "By class of instrument",
+    productSection(m),
   );
   const migration = section(
     "migration",
@@ -218,35 +359,43 @@ export function renderMovementHtml(m: Movement): string {
   const checks = section(
     "checks",
     "Invariants",
-    table([
-      {
-        label: "Check",
-        value: (c: Movement["checks"][0]) => c.name,
-      },
-      { label: "Result", value: (c) => (c.passed ? "holds" : "FAILS") },
-      {
-        label: `Largest difference (${cur})`,
-        value: (c) => c.difference.toExponential(2),
-        numeric: true,
-      },
-      { label: "Detail", value: (c) => c.detail },
-    ], m.checks),
+    table(
+      [
+        {
+          label: "Check",
+          value: (c: Movement["checks"][0]) => c.name,
+        },
+        { label: "Result", value: (c) => (c.passed ? "holds" : "FAILS") },
+        {
+          label: `Largest difference (${cur})`,
+          value: (c) => c.difference.toExponential(2),
+          numeric: true,
+        },
+        { label: "Detail", value: (c) => c.detail },
+      ],
+      m.checks,
+      { className: "checks" },
+    ),
   );
   const runs = section(
     "runs",
     "Runs compared",
-    table([
-      { label: "", value: (r: [string, Movement["from"]]) => r[0] },
-      { label: "Run", value: (r) => r[1].run_id },
-      { label: "Reporting date", value: (r) => r[1].reporting_date },
-      { label: "FX as of", value: (r) => r[1].fx_as_of },
-      {
-        label: "Rates",
-        value: (r) =>
-          Object.entries(r[1].rates).map(([c, v]) => `${c} ${v}`).join(", "),
-      },
-      { label: "Folder", value: (r) => r[1].dir },
-    ], [["From", m.from], ["To", m.to]]),
+    table(
+      [
+        { label: "", value: (r: [string, Movement["from"]]) => r[0] },
+        { label: "Run", value: (r) => r[1].run_id },
+        { label: "Reporting date", value: (r) => r[1].reporting_date },
+        { label: "FX as of", value: (r) => r[1].fx_as_of },
+        {
+          label: "Rates",
+          value: (r) =>
+            Object.entries(r[1].rates).map(([c, v]) => `${c} ${v}`).join(", "),
+        },
+        { label: "Folder", value: (r) => r[1].dir },
+      ],
+      [["From", m.from], ["To", m.to]],
+      { className: "runs" },
+    ),
   );
   return page({
     title:
@@ -258,11 +407,13 @@ export function renderMovementHtml(m: Movement): string {
       { id: "headline", label: "Headline" },
       { id: "allowance", label: "Loss allowance" },
       { id: "gross", label: "Gross carrying amount" },
+      { id: "products", label: "By product" },
       { id: "migration", label: "Migration" },
       { id: "checks", label: "Invariants" },
       { id: "runs", label: "Runs" },
     ],
-    body: [headline, allowance, gross, migration, checks, runs].join("\n"),
+    body: [STYLE, headline, allowance, gross, products, migration, checks, runs]
+      .join("\n"),
     footer: "Computed by lib/movement; method in docs/movement.md.",
   });
 }

@@ -16,15 +16,26 @@ import pl from "nodejs-polars";
 import { Plot, type PlotFigure, renderPlot } from "../plot/mod.ts";
 import type { DataQualityReport } from "../validation/mod.ts";
 import type { RunFolder } from "./run_folder.ts";
+import { coverageRatio, type Summary } from "../run/summary.ts";
 
 /** The loan results and the rates that convert them (summary.json fx.rates). */
 export interface ChartSource {
-  /** `loan_results.parquet` or C's `computeEcl` output, as a lazy frame. */
+  /**
+   * `loan_results.parquet` or `computeEcl`'s output, as a lazy frame; with
+   * `gross_carrying_amount` attached (`attachCarryingAmounts`) the ECL
+   * charts show coverage ratios without a summary.
+   */
   results: pl.LazyDataFrame;
   /** Reporting-currency units per unit of each facility currency. */
   rates: Record<string, number>;
   /** The reporting currency, for axis labels. */
   currency: string;
+  /**
+   * The run's summary: the ECL charts take their groups from it (the same
+   * figures as the report's tables, coverage on the gross carrying
+   * amount) instead of scanning the results.
+   */
+  summary?: Summary;
 }
 
 /** The chart source of a run folder. */
@@ -33,6 +44,7 @@ export function chartSource(run: RunFolder): ChartSource {
     results: run.results,
     rates: run.summary.fx.rates,
     currency: run.summary.reporting_currency,
+    summary: run.summary,
   };
 }
 
@@ -182,30 +194,60 @@ export async function stageDistributionChart(
 /** Dimensions the ECL chart groups by. */
 export type EclDimension = "stage" | "product" | "region" | "segment";
 
+/** ECL and coverage of each group of a dimension, in the reporting currency. */
+async function eclGroups(
+  src: ChartSource,
+  by: EclDimension,
+): Promise<{ key: string; ecl: number; coverage: number | null }[]> {
+  const groups = src.summary?.[`by_${by}`];
+  if (groups) {
+    return groups.map((g) => ({
+      key: g.key,
+      ecl: g.ecl,
+      coverage: g.coverage,
+    }));
+  }
+  const gca = src.results.columns.includes("gross_carrying_amount");
+  const rows = await records(
+    inReportingCurrency(
+      src.results,
+      src.rates,
+      gca ? ["gross_carrying_amount"] : [],
+    )
+      .groupBy(by)
+      .agg(
+        pl.col("ecl_rc").sum(),
+        ...(gca ? [pl.col("gross_carrying_amount_rc").sum()] : []),
+      )
+      .sort(by),
+  );
+  return rows.map((r) => ({
+    key: String(r[by] ?? "(none)"),
+    ecl: r.ecl_rc as number,
+    coverage: gca
+      ? coverageRatio(r.ecl_rc as number, r.gross_carrying_amount_rc as number)
+      : null,
+  }));
+}
+
 /**
  * ECL by stage, product, region or segment in the reporting currency, one
- * bar per group, labelled with its ECL and coverage ratio (ECL / EAD).
- * Stages are vertical bars in stage order; other dimensions are horizontal
- * bars, largest ECL first, so that twenty regions stay legible.
+ * bar per group, labelled with its ECL and coverage ratio (ECL / gross
+ * carrying amount, methodology §9), from the source's summary or, without
+ * one, from the results (coverage only when they carry
+ * `gross_carrying_amount`). Stages are vertical bars in stage order; other
+ * dimensions are horizontal bars, largest ECL first, so that twenty
+ * regions stay legible.
  */
 export async function eclByChart(
   src: ChartSource,
   by: EclDimension,
 ): Promise<PlotFigure> {
-  const rows = (await records(
-    inReportingCurrency(src.results, src.rates)
-      .groupBy(by)
-      .agg(pl.col("ecl_rc").sum(), pl.col("ead_rc").sum())
-      .sort(by),
-  )).map((r) => ({
-    key: String(r[by] ?? "(none)"),
-    ecl: r.ecl_rc as number,
-    coverage: (r.ead_rc as number) > 0
-      ? (r.ecl_rc as number) / (r.ead_rc as number)
-      : 0,
-  }));
-  const label = (d: { coverage: number; ecl: number }) =>
-    `${formatAmount(d.ecl)} · ${formatPercent(d.coverage)}`;
+  const rows = await eclGroups(src, by);
+  const label = (d: { coverage: number | null; ecl: number }) =>
+    d.coverage === null
+      ? formatAmount(d.ecl)
+      : `${formatAmount(d.ecl)} · ${formatPercent(d.coverage)}`;
   if (by === "stage") {
     return renderPlot({
       width: WIDTH,

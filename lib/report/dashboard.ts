@@ -18,7 +18,12 @@ import {
   section,
   table,
 } from "./html.ts";
-import { joinPath, RunFolderReadError, stageOfKey } from "./run_folder.ts";
+import {
+  joinPath,
+  RunFolderReadError,
+  stageOfKey,
+  upgradeSummary,
+} from "./run_folder.ts";
 import type { Summary } from "../run/summary.ts";
 
 /** One reporting date of the dashboard. */
@@ -52,7 +57,9 @@ export async function readTrend(runDirs: string[]): Promise<TrendPoint[]> {
       run_id: summary.run_id,
       dir,
       reporting_date: summary.reporting_date,
-      summary,
+      // Coverage on the gross carrying amount for every date, including
+      // runs written before methodology v2.
+      summary: upgradeSummary(summary),
     });
   }
   points.sort((a, b) => a.reporting_date.localeCompare(b.reporting_date));
@@ -72,11 +79,14 @@ export async function readTrend(runDirs: string[]): Promise<TrendPoint[]> {
   return points;
 }
 
+const stageGroup = (s: Summary, stage: number) =>
+  s.by_stage.find((g) => stageOfKey(g.key) === stage);
+
 const stageValue = (
   s: Summary,
   stage: number,
   field: "ecl" | "ead" | "count",
-) => s.by_stage.find((g) => stageOfKey(g.key) === stage)?.[field] ?? 0;
+) => stageGroup(s, stage)?.[field] ?? 0;
 
 function dateOf(p: TrendPoint): Date {
   return new Date(`${p.reporting_date}T00:00:00Z`);
@@ -115,18 +125,23 @@ export function allowanceTrendChart(points: TrendPoint[]): PlotFigure {
   });
 }
 
-/** Coverage (ECL / EAD) per stage and in total over the reporting dates. */
+/**
+ * Coverage (ECL / gross carrying amount, methodology §9) per stage and in
+ * total over the reporting dates; a date without a ratio (nothing drawn)
+ * has no point.
+ */
 export function coverageTrendChart(points: TrendPoint[]): PlotFigure {
   const data = points.flatMap((p) => [
-    ...[1, 2, 3].map((k) => {
-      const ead = stageValue(p.summary, k, "ead");
-      return {
-        date: dateOf(p),
-        series: `Stage ${k}`,
-        coverage: ead > 0 ? stageValue(p.summary, k, "ecl") / ead : NaN,
-      };
-    }),
-    { date: dateOf(p), series: "Total", coverage: p.summary.totals.coverage },
+    ...[1, 2, 3].map((k) => ({
+      date: dateOf(p),
+      series: `Stage ${k}`,
+      coverage: stageGroup(p.summary, k)?.coverage ?? NaN,
+    })),
+    {
+      date: dateOf(p),
+      series: "Total",
+      coverage: p.summary.totals.coverage ?? NaN,
+    },
   ]);
   return renderPlot({
     width: 620,
@@ -220,7 +235,11 @@ export function renderDashboard(points: TrendPoint[]): string {
         value: fmtAmount(change),
         note: first.totals.ecl > 0 ? fmtPct(change / first.totals.ecl) : "",
       },
-      { label: "Coverage", value: fmtPct(last.totals.coverage) },
+      {
+        label: "Coverage",
+        value: fmtPct(last.totals.coverage),
+        note: "ECL / gross carrying amount",
+      },
       { label: `EAD (${cur})`, value: fmtAmount(last.totals.ead) },
       { label: "Facilities", value: fmtCount(last.totals.count) },
     ]),
@@ -237,7 +256,7 @@ export function renderDashboard(points: TrendPoint[]): string {
     }${
       chartPanel(
         "chart-coverage",
-        "Coverage by stage",
+        "Coverage by stage (ECL / gross carrying amount)",
         coverageTrendChart(points).html,
       )
     }${

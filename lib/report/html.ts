@@ -54,6 +54,11 @@ export interface Column<T> {
   value: (row: T) => string;
   /** Right-aligned, tabular figures. @default false */
   numeric?: boolean;
+  /**
+   * Text that may wrap (descriptions, paths, hashes), so that a table
+   * keeps to the width of the page instead of scrolling. @default false
+   */
+  wrap?: boolean;
 }
 
 /**
@@ -65,10 +70,10 @@ export function table<T>(
   rows: T[],
   opts: { footer?: T[]; caption?: string; className?: string } = {},
 ): string {
+  const cls = (c: Column<T>) =>
+    c.numeric ? ' class="num"' : c.wrap ? ' class="wrap"' : "";
   const cell = (tag: "td" | "th", c: Column<T>, r: T) =>
-    `<${tag}${c.numeric ? ' class="num"' : ""}>${
-      escapeHtml(c.value(r))
-    }</${tag}>`;
+    `<${tag}${cls(c)}>${escapeHtml(c.value(r))}</${tag}>`;
   const head = columns.map((c) =>
     `<th${c.numeric ? ' class="num"' : ""} scope="col">${
       escapeHtml(c.label)
@@ -195,6 +200,7 @@ caption { text-align:left; font-weight:600; padding:4px 0 6px; }
 th, td { padding:5px 10px; border-bottom:1px solid var(--line); text-align:left; white-space:nowrap; }
 thead th { background:#f1f4f8; font-weight:600; position:sticky; top:0; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
+td.wrap { white-space:normal; overflow-wrap:anywhere; }
 tfoot td { font-weight:600; border-top:2px solid var(--ink); }
 tr.subtotal td { font-weight:600; background:#fafbfc; }
 .badge { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; font-weight:600; color:#fff; }

@@ -35,6 +35,7 @@ export {
   readRunFolder,
   type RunFolder,
   RunFolderReadError,
+  upgradeSummary,
 } from "./run_folder.ts";
 export {
   allowanceTrendChart,

@@ -12,7 +12,7 @@
  */
 import pl from "nodejs-polars";
 import type { Manifest } from "../run/manifest.ts";
-import type { Summary } from "../run/summary.ts";
+import { coverageRatio, type Summary } from "../run/summary.ts";
 import type { DataQualityReport } from "../validation/mod.ts";
 
 /** The files of one run folder, read. */
@@ -125,8 +125,7 @@ function checkSummary(dir: string, s: Summary): void {
 export async function readRunFolder(dir: string): Promise<RunFolder> {
   const summary = (await readJson<Summary>(dir, "summary.json", true))!;
   checkSummary(dir, summary);
-  // Summaries written before the field existed had no simplified products.
-  summary.simplified_products ??= [];
+  upgradeSummary(summary);
   const written = await readJson<Manifest>(dir, "manifest.json", false);
   // Manifests of runs older than the `warnings` field read as having none.
   const manifest = written && { ...written, warnings: written.warnings ?? [] };
@@ -138,6 +137,34 @@ export async function readRunFolder(dir: string): Promise<RunFolder> {
   const results = pl.scanParquet(requireFile(dir, "loan_results.parquet"));
   const carrying = pl.scanParquet(requireFile(dir, "carrying_amounts.parquet"));
   return { dir, summary, manifest, dataQuality, results, carrying };
+}
+
+/**
+ * Brings a `summary.json` written by an earlier version to the current
+ * reading, in place: no simplified products and no floor where the fields
+ * did not exist yet, and every coverage ratio as ECL over the gross
+ * carrying amount (methodology v2 §9; version 1 divided by EAD), which
+ * the summary carries in both versions. On a current summary it changes
+ * nothing. The loss allowance and provision of an older summary stay
+ * absent: they need each facility's figures.
+ */
+export function upgradeSummary(summary: Summary): Summary {
+  summary.simplified_products ??= [];
+  summary.overlays ??= [];
+  for (const o of summary.overlays) o.floored_facilities ??= 0;
+  summary.overlay_floor ??= { facilities: 0, ecl_impact: 0 };
+  const groups = [
+    summary.totals,
+    ...summary.by_stage,
+    ...(summary.by_product ?? []),
+    ...(summary.by_segment ?? []),
+    ...(summary.by_region ?? []),
+    ...(summary.by_currency ?? []),
+  ];
+  for (const g of groups) {
+    g.coverage = coverageRatio(g.ecl, g.gross_carrying_amount);
+  }
+  return summary;
 }
 
 /** The stage number a `by_stage` key names (`"1"`, `"stage 1"`, `1`). */

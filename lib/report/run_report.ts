@@ -21,7 +21,12 @@ import {
 } from "./html.ts";
 import { fxDateWarning } from "../fx.ts";
 import type { Manifest } from "../run/manifest.ts";
-import type { CurrencyGroup, Group } from "../run/summary.ts";
+import {
+  type CurrencyGroup,
+  type Group,
+  overlayWarnings,
+  type Summary,
+} from "../run/summary.ts";
 import type { RuleReport } from "../validation/mod.ts";
 import {
   joinPath,
@@ -56,6 +61,16 @@ function groupTable(
     },
     { label: "EAD", value: (g) => fmtAmount(g.ead), numeric: true },
     { label: "ECL", value: (g) => fmtAmount(g.ecl), numeric: true },
+    {
+      label: "Loss allowance",
+      value: (g) => fmtAmount(g.loss_allowance),
+      numeric: true,
+    },
+    {
+      label: "Provision",
+      value: (g) => fmtAmount(g.provision),
+      numeric: true,
+    },
     { label: "Coverage", value: (g) => fmtPct(g.coverage), numeric: true },
     {
       label: "Share of ECL",
@@ -71,9 +86,79 @@ function groupTable(
       gross_carrying_amount: totals.gross_carrying_amount,
       ead: totals.ead,
       ecl: totals.ecl,
+      loss_allowance: totals.loss_allowance,
+      provision: totals.provision,
       coverage: totals.coverage,
     }],
   });
+}
+
+/** One line of the overlay table: an overlay, the floor or the total. */
+interface OverlayLine {
+  name: string;
+  reason: string;
+  adjustment: string;
+  facilities: number | null;
+  ecl_impact: number;
+}
+
+/**
+ * The post-model adjustments in the order applied, each with its
+ * adjustment, facilities and ECL impact (methodology §8), then the floor at
+ * 0 and the total, which is the ECL after overlays less the model ECL.
+ */
+function overlayTable(s: Summary): string {
+  if (s.overlays.length === 0) {
+    return `<p class="muted">No post-model adjustment applied.</p>`;
+  }
+  const cur = s.reporting_currency;
+  const lines: OverlayLine[] = s.overlays.map((o) => ({
+    name: o.name,
+    reason: o.reason,
+    adjustment: o.multiplier !== undefined
+      ? `× ${o.multiplier}`
+      : o.add !== undefined
+      ? `${o.add < 0 ? "−" : "+"} ${fmtAmount(Math.abs(o.add))} ${cur}`
+      : "",
+    facilities: o.facilities,
+    ecl_impact: o.ecl_impact,
+  }));
+  const floor: OverlayLine = {
+    name: "Floor at 0",
+    reason: "no facility's ECL below 0 after the overlays",
+    adjustment: "",
+    facilities: s.overlay_floor.facilities,
+    ecl_impact: s.overlay_floor.ecl_impact,
+  };
+  const total: OverlayLine = {
+    name: "Total",
+    reason: "ECL after overlays less model ECL",
+    adjustment: "",
+    facilities: null,
+    ecl_impact: s.totals.ecl - s.totals.ecl_model,
+  };
+  return table<OverlayLine>(
+    [
+      { label: "Overlay", value: (o) => o.name },
+      { label: "Reason", value: (o) => o.reason, wrap: true },
+      { label: "Adjustment", value: (o) => o.adjustment },
+      {
+        label: "Facilities",
+        value: (o) => o.facilities === null ? "" : fmtCount(o.facilities),
+        numeric: true,
+      },
+      {
+        label: `ECL impact (${cur})`,
+        value: (o) => fmtAmount(o.ecl_impact),
+        numeric: true,
+      },
+    ],
+    [...lines, floor],
+    {
+      caption: "Post-model adjustments, in the order applied",
+      footer: [total],
+    },
+  );
 }
 
 function currencyTable(groups: CurrencyGroup[], reporting: string): string {
@@ -132,7 +217,7 @@ function dataQualitySection(run: RunFolder, dqSvg: string | null): string {
   ]);
   const ruleColumns: Column<RuleReport>[] = [
     { label: "Rule", value: (r) => r.code },
-    { label: "Description", value: (r) => r.description },
+    { label: "Description", value: (r) => r.description, wrap: true },
     {
       label: "Rows checked",
       value: (r) => fmtCount(r.rows_checked),
@@ -143,7 +228,11 @@ function dataQualitySection(run: RunFolder, dqSvg: string | null): string {
       value: (r) => fmtCount(r.rows_failed),
       numeric: true,
     },
-    { label: "Examples (loan_id)", value: (r) => r.examples.join(", ") },
+    {
+      label: "Examples (loan_id)",
+      value: (r) => r.examples.join(", "),
+      wrap: true,
+    },
   ];
   const failing = dq.rules.filter((r) => r.rows_failed > 0)
     .sort((a, b) => b.rows_failed - a.rows_failed);
@@ -184,8 +273,8 @@ function manifestSection(run: RunFolder, given?: Manifest): string {
         label: "Input",
         value: (r: [string, { path: string; sha256: string }]) => r[0],
       },
-      { label: "Path", value: (r) => r[1].path },
-      { label: "SHA-256", value: (r) => r[1].sha256 },
+      { label: "Path", value: (r) => r[1].path, wrap: true },
+      { label: "SHA-256", value: (r) => r[1].sha256, wrap: true },
     ],
     Object.entries(m.inputs),
     { caption: "Inputs", className: "mono" },
@@ -256,23 +345,41 @@ export async function renderRunReport(
   const stage = (k: string) => s.by_stage.find((g) => g.key === k);
   const stage3 = stage("3");
   const overlayImpact = t.ecl - t.ecl_model;
+  const warnings = [
+    ...(fxWarning === null ? [] : [fxWarning]),
+    ...overlayWarnings(s),
+  ];
   const headline = section(
     "headline",
     "Headline",
     cards([
       {
-        label: `Loss allowance (${cur})`,
+        label: `Expected credit loss (${cur})`,
         value: fmtAmount(t.ecl),
         note: `model ${fmtAmount(t.ecl_model)}; overlays ${
           fmtAmount(overlayImpact)
         }`,
       },
-      { label: "Coverage (ECL / EAD)", value: fmtPct(t.coverage) },
-      { label: `EAD (${cur})`, value: fmtAmount(t.ead) },
+      {
+        label: `Loss allowance (${cur})`,
+        value: fmtAmount(t.loss_allowance),
+        note: "deducted from the gross carrying amount",
+      },
+      {
+        label: `Provision (${cur})`,
+        value: fmtAmount(t.provision),
+        note: "ECL above the drawn amount: undrawn commitments",
+      },
+      {
+        label: "Coverage",
+        value: fmtPct(t.coverage),
+        note: "ECL / gross carrying amount",
+      },
       {
         label: `Gross carrying amount (${cur})`,
         value: fmtAmount(t.gross_carrying_amount),
       },
+      { label: `EAD (${cur})`, value: fmtAmount(t.ead) },
       { label: "Facilities", value: fmtCount(t.count) },
       {
         label: "Stage 3 share of EAD",
@@ -286,8 +393,8 @@ export async function renderRunReport(
         escapeHtml(s.fx.file)
       } (as of ${escapeHtml(s.fx.as_of)}; rate = ${
         escapeHtml(cur)
-      } per unit of the facility currency).</p>` +
-      warningList(fxWarning === null ? [] : [fxWarning]),
+      } per unit of the facility currency). Where a facility's ECL exceeds its gross carrying amount, the part up to it is loss allowance and the excess a provision (IFRS 7 B8E); coverage is ECL over the gross carrying amount.</p>` +
+      warningList(warnings),
   );
   const scenarioRows = s.scenarios.map((x) => ({ ...x }));
   const scenarios = section(
@@ -319,28 +426,7 @@ export async function renderRunReport(
         scenarioRows,
         { caption: "Scenarios" },
       )
-    }${
-      s.overlays.length > 0
-        ? table(
-          [
-            { label: "Overlay", value: (o: typeof s.overlays[0]) => o.name },
-            { label: "Reason", value: (o) => o.reason },
-            {
-              label: "Facilities",
-              value: (o) => fmtCount(o.facilities),
-              numeric: true,
-            },
-            {
-              label: `ECL impact (${cur})`,
-              value: (o) => fmtAmount(o.ecl_impact),
-              numeric: true,
-            },
-          ],
-          s.overlays,
-          { caption: "Post-model adjustments" },
-        )
-        : `<p class="muted">No post-model adjustment applied.</p>`
-    }</div></div>`,
+    }</div></div>${overlayTable(s)}`,
   );
   const stagesSection = section(
     "stages",

@@ -7,11 +7,14 @@
  *
  * Amounts are given both in the facility currency (as computed, methodology
  * §9) and in the reporting currency with the run's own FX rate, so a report
- * can sum across currencies without redoing the conversion.
+ * can sum across currencies without redoing the conversion. Each facility's
+ * ECL is also split into loss allowance and provision (IFRS 7 B8E,
+ * `allowanceSplit`), and coverage is ECL over the gross carrying amount.
  *
  * @module
  */
 import pl from "nodejs-polars";
+import { allowanceSplit } from "../allowance.ts";
 import { joinPath, readRunFolder, type RunFolder } from "./run_folder.ts";
 
 /** Stage descriptions for the stage dimension (IFRS 9 §5.5.3, §5.5.5). */
@@ -77,6 +80,9 @@ function runFacts(run: RunFolder): pl.LazyDataFrame {
   return run.results
     .join(carrying, { on: "loan_id", how: "left" })
     .join(rateFrame, { on: "currency", how: "left" })
+    .withColumns(
+      ...allowanceSplit(pl.col("ecl"), pl.col("gross_carrying_amount")),
+    )
     .select(
       pl.lit(dateKey(run.summary.reporting_date)).cast(pl.Int32).alias(
         "date_key",
@@ -100,12 +106,16 @@ function runFacts(run: RunFolder): pl.LazyDataFrame {
       pl.col("ecl_lifetime"),
       pl.col("ecl_model"),
       pl.col("ecl"),
+      pl.col("loss_allowance"),
+      pl.col("provision"),
       pl.col("fx_rate"),
       rc("gross_carrying_amount"),
       rc("write_off_amount"),
       rc("ead"),
       rc("ecl_model"),
       rc("ecl"),
+      rc("loss_allowance"),
+      rc("provision"),
     );
 }
 
@@ -273,7 +283,9 @@ Every table is here as Parquet and as CSV (UTF-8, header row, \`.\` decimal poin
 Amounts: columns without suffix are in the facility's currency (methodology §9);
 columns ending \`_rc\` are in the reporting currency (${cur}), converted with the
 run's FX rate (\`fx_rate\` = ${cur} per unit of the facility currency). Sum only
-\`_rc\` columns across currencies.
+\`_rc\` columns across currencies. \`loss_allowance\` is the part of a facility's
+ECL up to its gross carrying amount and \`provision\` the excess (undrawn
+commitments, IFRS 7 B8E); the two add up to \`ecl\`.
 
 ## Power BI
 
@@ -285,7 +297,10 @@ run's FX rate (\`fx_rate\` = ${cur} per unit of the facility currency). Sum only
 4. Measures, for example:
    - \`ECL = SUM(fact_facility[ecl_rc])\`
    - \`EAD = SUM(fact_facility[ead_rc])\`
-   - \`Coverage = DIVIDE([ECL], [EAD])\`
+   - \`Gross carrying amount = SUM(fact_facility[gross_carrying_amount_rc])\`
+   - \`Loss allowance = SUM(fact_facility[loss_allowance_rc])\`
+   - \`Provision = SUM(fact_facility[provision_rc])\`
+   - \`Coverage = DIVIDE([ECL], [Gross carrying amount])\` (methodology §9)
 
 ## BigQuery / Looker Studio
 

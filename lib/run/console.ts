@@ -7,7 +7,7 @@
  * @module
  */
 import type { RunProgress } from "./run.ts";
-import type { Summary } from "./summary.ts";
+import type { Group, Summary } from "./summary.ts";
 import type { DataQualityReport } from "../validation/mod.ts";
 
 const int = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
@@ -15,7 +15,7 @@ const amount = new Intl.NumberFormat("en-US", {
   minimumFractionDigits: 2,
   maximumFractionDigits: 2,
 });
-const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+const pct = (x: number | null) => x === null ? "–" : `${(x * 100).toFixed(2)}%`;
 
 /** A one-line progress display; see {@link progressLine}. */
 export interface ProgressLine {
@@ -83,28 +83,36 @@ export function table(header: string[], rows: string[][]): string {
   ].join("\n");
 }
 
-/** The headline ECL table by stage, in the reporting currency. */
+/**
+ * The headline ECL table by stage, in the reporting currency: ECL split
+ * into loss allowance and provision (IFRS 7 B8E), coverage on the gross
+ * carrying amount (methodology §9).
+ */
 export function stageTable(summary: Summary): string {
-  const rows = summary.by_stage.map((g) => [
-    `stage ${g.key}`,
+  const row = (label: string, g: Omit<Group, "key">) => [
+    label,
     int.format(g.count),
     amount.format(g.gross_carrying_amount),
     amount.format(g.ead),
     amount.format(g.ecl),
+    amount.format(g.loss_allowance),
+    amount.format(g.provision),
     pct(g.coverage),
-  ]);
-  const t = summary.totals;
-  rows.push([
-    "total",
-    int.format(t.count),
-    amount.format(t.gross_carrying_amount),
-    amount.format(t.ead),
-    amount.format(t.ecl),
-    pct(t.coverage),
-  ]);
-  return `ECL by stage (${summary.reporting_currency}, reporting date ${summary.reporting_date}; FX ${summary.fx.file} as of ${summary.fx.as_of})\n` +
+  ];
+  const rows = summary.by_stage.map((g) => row(`stage ${g.key}`, g));
+  rows.push(row("total", summary.totals));
+  return `ECL by stage (${summary.reporting_currency}, reporting date ${summary.reporting_date}; FX ${summary.fx.file} as of ${summary.fx.as_of}; coverage = ECL / gross carrying amount)\n` +
     table(
-      ["", "loans", "gross carrying", "EAD", "ECL", "coverage"],
+      [
+        "",
+        "loans",
+        "gross carrying",
+        "EAD",
+        "ECL",
+        "loss allowance",
+        "provision",
+        "coverage",
+      ],
       rows,
     );
 }

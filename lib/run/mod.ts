@@ -54,11 +54,13 @@ export {
 } from "./folder.ts";
 export {
   attachCarryingAmounts,
+  coverageRatio,
   type CurrencyGroup,
   GROSS_CARRYING_AMOUNT,
   type Group,
   mergeSummaryCells,
   NULL_KEY,
+  overlayWarnings,
   summarize,
   type SummarizeOptions,
   type Summary,

@@ -24,7 +24,15 @@
  * ECL and writing then go chunk by chunk (`chunkSize`, 1M loans by
  * default), so the loan results in memory are bounded by the chunk; the
  * summary is built from additive per-chunk cells, and the chunk files are
- * stream-concatenated into one Parquet file per output.
+ * stream-concatenated into one Parquet file per output. An `add` overlay is
+ * shared over everything it selects (methodology §8), so when the rules
+ * have one and the run has several chunks, the model ECL of every chunk is
+ * written first and one overlay plan (`lib/engine/overlays.ts`) is then
+ * applied to each: the same figures as one pass, to rounding.
+ *
+ * The run warns (manifest `warnings`, console, report) when an overlay's
+ * release took an ECL below 0 and the floor at 0 changed it, naming the
+ * overlays, and when an `add` selects no facility (`overlayWarnings`).
  *
  * @module
  */
@@ -48,8 +56,13 @@ import {
   writeValidationOutputs,
 } from "../validation/mod.ts";
 import {
+  applyOverlayPlan,
   computeEcl,
+  mergeOverlayCells,
   METHODOLOGY_VERSION,
+  overlayCells,
+  overlayPlan,
+  overlaysAllocate,
   stageFacilities,
 } from "../engine/mod.ts";
 import { writeRunReport } from "../report/mod.ts";
@@ -69,6 +82,7 @@ import {
   attachCarryingAmounts,
   GROSS_CARRYING_AMOUNT,
   mergeSummaryCells,
+  overlayWarnings,
   type Summary,
   type SummaryCells,
   summaryCells,
@@ -254,7 +268,7 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
   // a wrong file leaves no folder behind.
   const raw = await step("scan", () => {
     const lf = scanPortfolio(opts.portfolio);
-    requireColumns(lf, opts.portfolio);
+    requireColumns(lf, opts.portfolio, rules);
     return lf;
   });
 
@@ -358,6 +372,9 @@ async function runSteps(
     step,
     report.reporting_date ?? "",
   );
+  // Methodology §8: the run warns, naming the overlays, when the floor at 0
+  // changed an ECL, and when an `add` found no facility to go to.
+  manifest.warnings.push(...overlayWarnings(summary));
 
   return { summary, dataQuality: report };
 }
@@ -396,6 +413,11 @@ async function computeAndWrite(
   const partName = (kind: string, c: number) =>
     join(partsDir, `${kind}_${String(c).padStart(6, "0")}.parquet`);
   const cells: SummaryCells[] = [];
+  // An `add` overlay is shared over everything it selects in the book
+  // (methodology §8), not chunk by chunk: in several chunks, the model ECL
+  // of every chunk comes first, then one overlay plan applies to each.
+  const twoPass = chunks > 1 && overlaysAllocate(rules.overlays);
+  const overlayParts: pl.DataFrame[] = [];
   const t0 = performance.now();
   for (let c = 0; c < chunks; c++) {
     const offset = c * chunkSize;
@@ -409,6 +431,8 @@ async function computeAndWrite(
       () =>
         computeEcl(stageFacilities(part.lazy(), rules), rules, {
           batchSize: opts.batchSize,
+          fx,
+          overlays: !twoPass,
           onProgress: (loansDone) =>
             opts.onProgress?.({
               loansDone: offset + loansDone,
@@ -418,6 +442,19 @@ async function computeAndWrite(
         }),
     );
     manifest.rows.computed += results.height;
+    if (twoPass) {
+      await step("write_results", () => {
+        results.writeParquet(partName("model", c));
+        carrying.writeParquet(partName("carrying_amounts", c));
+      });
+      overlayParts.push(
+        await step(
+          "overlays",
+          () => overlayCells(results.lazy(), rules.overlays).collect(),
+        ),
+      );
+      continue;
+    }
     await step("write_results", () => {
       results.writeParquet(
         chunks === 1
@@ -437,6 +474,39 @@ async function computeAndWrite(
           summaryCells(attachCarryingAmounts(results, carrying).lazy(), rules),
       ),
     );
+  }
+  if (twoPass) {
+    const plan = await step(
+      "overlays",
+      () =>
+        overlayPlan(rules.overlays, mergeOverlayCells(overlayParts), {
+          fx,
+          reportingCurrency: rules.reporting_currency,
+        }),
+    );
+    for (let c = 0; c < chunks; c++) {
+      const results = await step(
+        "overlays",
+        () =>
+          applyOverlayPlan(pl.scanParquet(partName("model", c)), plan)
+            .collect(),
+      );
+      await step("write_results", async () => {
+        results.writeParquet(partName("loan_results", c));
+        await Deno.remove(partName("model", c));
+      });
+      const carrying = pl.readParquet(partName("carrying_amounts", c));
+      cells.push(
+        await step(
+          "summarize",
+          () =>
+            summaryCells(
+              attachCarryingAmounts(results, carrying).lazy(),
+              rules,
+            ),
+        ),
+      );
+    }
   }
   if (chunks > 1) {
     // A sink streams the parts through in morsels (docs/toolchain.md: it

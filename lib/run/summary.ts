@@ -1,8 +1,16 @@
 /**
  * The run summary (`summary.json`): portfolio totals of the loan results by
  * stage, product, segment, region and currency, each with count, gross
- * carrying amount, EAD, ECL and coverage, plus the probability-weighted
- * scenario ECLs and the effect of each post-model overlay.
+ * carrying amount, EAD, ECL, its split into loss allowance and provision
+ * (IFRS 7 B8E) and the coverage ratio (ECL / gross carrying amount,
+ * methodology §9), plus the probability-weighted scenario ECLs and the
+ * effect of each post-model overlay and of the floor at 0 (§8).
+ *
+ * The overlay figures are sums of what the engine recorded per facility
+ * (`overlay_impacts`, `overlay_floor`, see `lib/engine/overlays.ts`): the
+ * overlay formula lives in the engine only, so the attribution cannot
+ * drift from what was applied, and the overlays' impacts plus the floor's
+ * add up to `ecl - ecl_model`.
  *
  * Loan results are in each facility's own currency (methodology §9); every
  * amount here is converted into the rules' reporting currency with the run's
@@ -23,7 +31,12 @@ import type { Rules } from "../rules.ts";
 import { COL, scenarioEclColumn } from "../schema.ts";
 import { type FxTable, reportingRates } from "../fx.ts";
 import { preciseSum, withPreciseSums } from "../precise_sum.ts";
-import { OVERLAYS_APPLIED } from "../engine/mod.ts";
+import {
+  OVERLAY_FLOOR,
+  OVERLAY_IMPACTS,
+  OVERLAYS_APPLIED,
+} from "../engine/mod.ts";
+import { allowanceSplit, LOSS_ALLOWANCE, PROVISION } from "../allowance.ts";
 
 /** Column of the carrying-amounts table: the balance at the reporting date. */
 export const GROSS_CARRYING_AMOUNT = "gross_carrying_amount";
@@ -35,8 +48,22 @@ export interface Group {
   gross_carrying_amount: number;
   ead: number;
   ecl: number;
-  /** `ecl / ead`; 0 when the group's EAD is 0 (no exposure, no allowance). */
-  coverage: number;
+  /**
+   * The part of `ecl` up to each facility's gross carrying amount: the
+   * loss allowance deducted from the assets (IFRS 7 B8E, `allowanceSplit`).
+   */
+  loss_allowance: number;
+  /**
+   * The part of `ecl` beyond each facility's gross carrying amount: the
+   * provision for undrawn commitments (IFRS 7 B8E).
+   */
+  provision: number;
+  /**
+   * `ecl / gross_carrying_amount` (methodology §9; see {@link coverageRatio}):
+   * 0 when both are 0, null when only the gross carrying amount is (an
+   * undrawn book has no ratio).
+   */
+  coverage: number | null;
 }
 
 /** A currency group also carries its amounts in the currency itself. */
@@ -71,9 +98,12 @@ export interface Summary {
     ead: number;
     /** Probability-weighted ECL before overlays. */
     ecl_model: number;
-    /** ECL after overlays: the loss allowance. */
+    /** ECL after overlays and the floor: loss allowance plus provision. */
     ecl: number;
-    coverage: number;
+    /** See {@link Group}. */
+    loss_allowance: number;
+    provision: number;
+    coverage: number | null;
   };
   by_stage: Group[];
   by_product: Group[];
@@ -81,16 +111,28 @@ export interface Summary {
   by_region: Group[];
   by_currency: CurrencyGroup[];
   /**
-   * Each configured overlay: how many facilities it applied to and the ECL
-   * it added (negative when it released allowance), in the reporting
-   * currency.
+   * Each configured overlay, in the order applied: its adjustment, how many
+   * facilities it applied to, the ECL it added (negative when it released
+   * allowance) in the reporting currency, and how many of its facilities it
+   * helped take below 0 (its impact on them was negative and the floor
+   * applied). Read from the engine's per-facility `overlay_impacts`.
    */
   overlays: {
     name: string;
     reason: string;
+    multiplier?: number;
+    /** In the reporting currency, for the selected facilities as a whole. */
+    add?: number;
     facilities: number;
     ecl_impact: number;
+    floored_facilities: number;
   }[];
+  /**
+   * What the floor at 0 after the overlays added back (methodology §8), in
+   * the reporting currency, and on how many facilities: with the overlays'
+   * impacts it makes up `totals.ecl - totals.ecl_model`.
+   */
+  overlay_floor: { facilities: number; ecl_impact: number };
 }
 
 /** Options of {@link summarize}. */
@@ -119,6 +161,8 @@ interface Acc {
   gca: number;
   ead: number;
   ecl: number;
+  allowance: number;
+  provision: number;
   eadLocal: number;
   eclLocal: number;
 }
@@ -128,11 +172,33 @@ const newAcc = (): Acc => ({
   gca: 0,
   ead: 0,
   ecl: 0,
+  allowance: 0,
+  provision: 0,
   eadLocal: 0,
   eclLocal: 0,
 });
 
-const coverage = (ecl: number, ead: number) => ead === 0 ? 0 : ecl / ead;
+/**
+ * The coverage ratio of methodology §9: ECL over the gross carrying
+ * amount, as banks disclose it. 0 when both are 0 (nothing lent, nothing
+ * provided); null when there is ECL but no gross carrying amount (undrawn
+ * commitments only), which has no ratio.
+ *
+ * @example
+ * ```ts
+ * import { coverageRatio } from "./summary.ts";
+ * coverageRatio(25, 1000); // 0.025
+ * coverageRatio(0, 0); // 0
+ * coverageRatio(30, 0); // null
+ * ```
+ */
+export function coverageRatio(
+  ecl: number,
+  grossCarryingAmount: number,
+): number | null {
+  if (grossCarryingAmount > 0) return ecl / grossCarryingAmount;
+  return ecl === 0 ? 0 : null;
+}
 
 const toGroup = (key: string, a: Acc): Group => ({
   key,
@@ -140,7 +206,9 @@ const toGroup = (key: string, a: Acc): Group => ({
   gross_carrying_amount: a.gca,
   ead: a.ead,
   ecl: a.ecl,
-  coverage: coverage(a.ecl, a.ead),
+  loss_allowance: a.allowance,
+  provision: a.provision,
+  coverage: coverageRatio(a.ecl, a.gca),
 });
 
 const keyOf = (v: unknown) =>
@@ -152,31 +220,6 @@ const byKey = (a: Group, b: Group) => {
   if (Number.isFinite(na) && Number.isFinite(nb)) return na - nb;
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 };
-
-/**
- * Replays the overlays on `ecl_model` in configuration order and returns,
- * per overlay, the change it made to each facility's ECL. Methodology §8
- * applies overlays after weighting, each to the result of the ones before;
- * attributing the change step by step makes the impacts add up to
- * `ecl - ecl_model` even when several overlays hit one facility.
- */
-function overlayImpactExprs(rules: Rules): pl.Expr[] {
-  const exprs: pl.Expr[] = [];
-  let before: pl.Expr = pl.col("ecl_model");
-  rules.overlays.forEach((o, i) => {
-    const applies = pl.col(OVERLAYS_APPLIED).lst.contains(o.name);
-    const adjusted = o.multiplier !== undefined
-      ? before.mul(o.multiplier)
-      : before.add(o.add ?? 0);
-    const after = pl.when(applies).then(adjusted).otherwise(before);
-    exprs.push(
-      applies.cast(pl.Int64).alias(`_ov${i}_n`),
-      after.sub(before).alias(`_ov${i}_impact`),
-    );
-    before = after;
-  });
-  return exprs;
-}
 
 /**
  * The loan results with each facility's `gross_carrying_amount` (or the
@@ -212,7 +255,11 @@ export function attachCarryingAmounts(
  */
 export interface SummaryCells {
   groups: pl.DataFrame;
-  /** Null when the rules configure no overlay. */
+  /**
+   * By currency and overlay name: `count`, `impact` (the recorded
+   * `overlay_impacts`) and `floored`. Null when the rules configure no
+   * overlay or no facility has one applied.
+   */
   overlays: pl.DataFrame | null;
 }
 
@@ -229,8 +276,18 @@ const sumColumns = (rules: Rules) => [
   "ead",
   "ecl_model",
   "ecl",
+  LOSS_ALLOWANCE,
+  PROVISION,
+  // Without overlays there is nothing to floor (methodology §8).
+  ...(rules.overlays.length > 0 ? [OVERLAY_FLOOR] : []),
   ...rules.scenarios.map((s) => scenarioEclColumn(s.name)),
 ];
+
+/** Keys of the overlay cells. */
+const OVERLAY_KEYS = [COL.currency, OVERLAYS_APPLIED];
+
+/** Cell column: facilities the floor at 0 applied to. */
+const FLOORED = "floored";
 
 /**
  * The summary cells of some loan results: one lazy pass, a frame of at
@@ -244,26 +301,68 @@ export async function summaryCells(
   results: pl.LazyDataFrame,
   rules: Rules,
 ): Promise<SummaryCells> {
+  const columns = results.columns;
+  const has = (c: string) => columns.includes(c);
+  if (
+    rules.overlays.length > 0 &&
+    !(has(OVERLAYS_APPLIED) && has(OVERLAY_IMPACTS) && has(OVERLAY_FLOOR))
+  ) {
+    throw new RangeError(
+      `Cannot summarize: the rules configure overlays but the loan results lack ${
+        [OVERLAYS_APPLIED, OVERLAY_IMPACTS, OVERLAY_FLOOR].filter((c) =>
+          !has(c)
+        ).join(", ")
+      } (compute them with computeEcl or applyOverlays)`,
+    );
+  }
+  const withOverlays = rules.overlays.length > 0;
+  const facilities = results.withColumns(
+    // IFRS 7 B8E per facility: a facility's ECL above its own gross
+    // carrying amount is a provision even when its group's total is not.
+    ...allowanceSplit(pl.col("ecl"), pl.col(GROSS_CARRYING_AMOUNT)),
+  );
   // Exact to the cent however many facilities a cell holds (precise_sum.ts):
   // the movement reconciliation ties to these totals to the cent.
   const sums = sumColumns(rules);
   const groups = withPreciseSums(
-    results
+    facilities
       .groupBy(GROUP_KEYS)
       .agg(
         pl.col(COL.loanId).count().cast(pl.Float64).alias("count"),
+        ...(withOverlays
+          ? [pl.col(OVERLAY_FLOOR).gt(0).cast(pl.Float64).sum().alias(FLOORED)]
+          : []),
         ...sums.flatMap((c) => preciseSum(pl.col(c), c)),
       ),
     sums,
   );
-  const overlays = rules.overlays.length === 0 ? null : results
-    .filter(pl.col(OVERLAYS_APPLIED).lst.lengths().gt(0))
-    .select(pl.col(COL.currency), ...overlayImpactExprs(rules))
-    .groupBy(COL.currency)
-    .agg(pl.exclude(COL.currency).sum());
+  // One row per facility and overlay applied, its recorded impact beside
+  // its name; grouped by currency and overlay.
+  const overlays = !withOverlays ? null : withPreciseSums(
+    facilities
+      .filter(pl.col(OVERLAYS_APPLIED).lst.lengths().gt(0))
+      .select(
+        pl.col(COL.currency),
+        pl.col(OVERLAYS_APPLIED),
+        pl.col(OVERLAY_IMPACTS),
+        pl.col(OVERLAY_FLOOR),
+      )
+      .explode([OVERLAYS_APPLIED, OVERLAY_IMPACTS])
+      .groupBy(OVERLAY_KEYS)
+      .agg(
+        pl.len().cast(pl.Float64).alias("count"),
+        pl.col(OVERLAY_FLOOR).gt(0).and(pl.col(OVERLAY_IMPACTS).lt(0))
+          .cast(pl.Float64).sum().alias(FLOORED),
+        ...preciseSum(pl.col(OVERLAY_IMPACTS), "impact"),
+      ),
+    ["impact"],
+  );
+  const overlayCells = overlays === null ? null : await overlays.collect();
   return {
     groups: await groups.collect(),
-    overlays: overlays === null ? null : await overlays.collect(),
+    overlays: overlayCells === null || overlayCells.height === 0
+      ? null
+      : overlayCells,
   };
 }
 
@@ -274,7 +373,7 @@ export function mergeSummaryCells(parts: SummaryCells[]): SummaryCells {
     .agg(pl.exclude(GROUP_KEYS).sum());
   const withOverlays = parts.map((p) => p.overlays).filter((o) => o !== null);
   const overlays = withOverlays.length === 0 ? null : pl.concat(withOverlays)
-    .groupBy(COL.currency).agg(pl.exclude(COL.currency).sum());
+    .groupBy(OVERLAY_KEYS).agg(pl.exclude(OVERLAY_KEYS).sum());
   return { groups, overlays };
 }
 
@@ -343,6 +442,7 @@ export function summaryFromCells(
 
   const totals = newAcc();
   let eclModel = 0;
+  const floor = { facilities: 0, ecl_impact: 0 };
   const scenarioEcl = new Array<number>(scenarioCols.length).fill(0);
   const dims = new Map<string, Map<string, Acc>>(
     [...DIMENSIONS.map(([name]) => name), "by_currency"].map((
@@ -355,16 +455,22 @@ export function summaryFromCells(
     const gcaLocal = Number(r[GROSS_CARRYING_AMOUNT] ?? 0);
     const eadLocal = Number(r.ead);
     const eclLocal = Number(r.ecl);
+    const allowance = Number(r[LOSS_ALLOWANCE]) * rate;
+    const provision = Number(r[PROVISION]) * rate;
     const add = (a: Acc) => {
       a.count += count;
       a.gca += gcaLocal * rate;
       a.ead += eadLocal * rate;
       a.ecl += eclLocal * rate;
+      a.allowance += allowance;
+      a.provision += provision;
       a.eadLocal += eadLocal;
       a.eclLocal += eclLocal;
     };
     add(totals);
     eclModel += Number(r.ecl_model) * rate;
+    floor.facilities += Number(r[FLOORED] ?? 0);
+    floor.ecl_impact += Number(r[OVERLAY_FLOOR] ?? 0) * rate;
     scenarioCols.forEach((c, i) => scenarioEcl[i] += Number(r[c]) * rate);
     for (const [name, col] of DIMENSIONS) {
       const m = dims.get(name)!;
@@ -406,7 +512,9 @@ export function summaryFromCells(
       ead: totals.ead,
       ecl_model: eclModel,
       ecl: totals.ecl,
-      coverage: coverage(totals.ecl, totals.ead),
+      loss_allowance: totals.allowance,
+      provision: totals.provision,
+      coverage: coverageRatio(totals.ecl, totals.gca),
     },
     by_stage: groups("by_stage"),
     by_product: groups("by_product"),
@@ -420,10 +528,16 @@ export function summaryFromCells(
       }))
       .sort(byKey),
     overlays: overlaySummary(cells.overlays, rules, rates),
+    overlay_floor: floor,
   };
 }
 
-/** Facilities and ECL impact (reporting currency) of each overlay. */
+/**
+ * Facilities and ECL impact (reporting currency) of each overlay, from the
+ * recorded per-facility impacts: the configured overlays in order, then any
+ * overlay the results record that the rules do not name (results computed
+ * with other rules), so the impacts still add up.
+ */
 function overlaySummary(
   cells: pl.DataFrame | null,
   rules: Rules,
@@ -431,13 +545,83 @@ function overlaySummary(
 ): Summary["overlays"] {
   const rows = cells === null
     ? []
-    : cells.sort(COL.currency).toRecords() as Row[];
-  return rules.overlays.map((o, i) => {
-    let facilities = 0, impact = 0;
-    for (const r of rows) {
-      facilities += Number(r[`_ov${i}_n`]);
-      impact += Number(r[`_ov${i}_impact`]) * rates[String(r[COL.currency])];
+    : cells.sort(OVERLAY_KEYS).toRecords() as Row[];
+  const entries = new Map<string, Summary["overlays"][number]>();
+  for (const o of rules.overlays) {
+    entries.set(o.name, {
+      name: o.name,
+      reason: o.reason,
+      ...(o.multiplier === undefined ? {} : { multiplier: o.multiplier }),
+      ...(o.add === undefined ? {} : { add: o.add }),
+      facilities: 0,
+      ecl_impact: 0,
+      floored_facilities: 0,
+    });
+  }
+  for (const r of rows) {
+    const name = String(r[OVERLAYS_APPLIED]);
+    if (!entries.has(name)) {
+      entries.set(name, {
+        name,
+        reason: "(not in the rules file given to the summary)",
+        facilities: 0,
+        ecl_impact: 0,
+        floored_facilities: 0,
+      });
     }
-    return { name: o.name, reason: o.reason, facilities, ecl_impact: impact };
-  });
+    const e = entries.get(name)!;
+    e.facilities += Number(r.count);
+    e.ecl_impact += Number(r.impact) * rates[String(r[COL.currency])];
+    e.floored_facilities += Number(r[FLOORED]);
+  }
+  return [...entries.values()];
+}
+
+/**
+ * The warnings a run records about its overlays (methodology §8): the
+ * floor at 0 changed an ECL (naming the overlays that took ECL below 0),
+ * or an `add` selected no facility, so its amount is not in the allowance.
+ * Summaries written before the floor was recorded give none.
+ *
+ * @example
+ * ```ts ignore
+ * manifest.warnings.push(...overlayWarnings(summary));
+ * ```
+ */
+export function overlayWarnings(summary: Summary): string[] {
+  const cur = summary.reporting_currency;
+  const amount = (v: number) =>
+    v.toLocaleString("en-US", {
+      minimumFractionDigits: 2,
+      maximumFractionDigits: 2,
+    });
+  const warnings: string[] = [];
+  for (const o of summary.overlays) {
+    if (o.add !== undefined && o.add !== 0 && o.facilities === 0) {
+      warnings.push(
+        `Overlay ${o.name} selects no facility: its add of ${
+          amount(o.add)
+        } ${cur} is not in the allowance`,
+      );
+    }
+  }
+  const floor = summary.overlay_floor;
+  if (floor !== undefined && floor.facilities > 0) {
+    const named = summary.overlays.filter((o) =>
+      (o.floored_facilities ?? 0) > 0
+    ).map((o) => o.name);
+    const n = floor.facilities;
+    warnings.push(
+      `${
+        named.length === 0
+          ? "The overlays"
+          : `Overlay${named.length > 1 ? "s" : ""} ${named.join(", ")}`
+      } took the ECL of ${n} ${
+        n === 1 ? "facility" : "facilities"
+      } below 0: the floor at 0 (methodology §8) added ${
+        amount(floor.ecl_impact)
+      } ${cur} back`,
+    );
+  }
+  return warnings;
 }

@@ -16,6 +16,7 @@ import type { Rules } from "../rules.ts";
 import { COL } from "../schema.ts";
 import {
   allRuleCodes,
+  GENERAL_APPROACH_ONLY,
   nullCode,
   REQUIRED_VALUE_COLUMNS,
   TYPED_COLUMNS,
@@ -60,8 +61,19 @@ export function rowRules(
   expectedReportingDate: pl.Expr,
 ): RowRule[] {
   const products = Object.keys(rules.products);
+  const simplified = products.filter((p) =>
+    rules.products[p].approach === "simplified"
+  );
+  // §1: receivables under the simplified approach may carry any maturity
+  // date, or none, and no PD (docs/simplified_approach.md): the provision
+  // matrix reads neither. A row whose product is unknown or missing is
+  // held to the general rules (it fails PRODUCT_UNKNOWN or NULL_PRODUCT).
+  const onGeneralApproach = simplified.length === 0
+    ? pl.lit(true)
+    : v(COL.product).isIn(simplified).not().fillNull(true);
   const dated = products.filter((p) =>
-    rules.products[p].repayment !== "revolving"
+    rules.products[p].repayment !== "revolving" &&
+    rules.products[p].approach !== "simplified"
   );
   const value: Record<ValueRuleCode, { applies: pl.Expr; breaks: pl.Expr }> = {
     LOAN_ID_DUPLICATE: {
@@ -81,12 +93,13 @@ export function rowRules(
       breaks: v(COL.originationDate).gt(v(COL.reportingDate)),
     },
     MATURITY_NOT_AFTER_REPORTING: {
-      applies: has(COL.maturityDate, COL.reportingDate),
+      applies: has(COL.maturityDate, COL.reportingDate).and(onGeneralApproach),
       breaks: v(COL.maturityDate).ltEq(v(COL.reportingDate)),
     },
     MATURITY_MISSING: {
       // §1: maturity_date is null only for revolving products (whose term
-      // is the behavioural life, §2); unknown products fail PRODUCT_UNKNOWN.
+      // is the behavioural life, §2) and simplified-approach receivables;
+      // unknown products fail PRODUCT_UNKNOWN.
       applies: dated.length === 0
         ? pl.lit(false)
         : v(COL.product).isIn(dated).fillNull(false),
@@ -141,7 +154,10 @@ export function rowRules(
 
   const byCode = new Map<string, { applies: pl.Expr; breaks: pl.Expr }>();
   for (const c of REQUIRED_VALUE_COLUMNS) {
-    byCode.set(nullCode(c), { applies: pl.lit(true), breaks: missing(c) });
+    byCode.set(nullCode(c), {
+      applies: GENERAL_APPROACH_ONLY.has(c) ? onGeneralApproach : pl.lit(true),
+      breaks: missing(c),
+    });
   }
   for (const c of TYPED_COLUMNS) {
     // Present but null once typed: the text did not parse (parse.ts).

@@ -7,6 +7,13 @@
  * @module
  */
 
+import { PORTFOLIO_COLUMNS } from "../schema.ts";
+
+/** Columns whose value only the general approach needs (the PDs). */
+export const GENERAL_APPROACH_ONLY: ReadonlySet<string> = new Set(
+  PORTFOLIO_COLUMNS.filter((c) => c.generalApproachOnly).map((c) => c.name),
+);
+
 /** A row-level rule: its code and what it means. */
 export interface RuleCode {
   code: string;
@@ -59,8 +66,10 @@ export const VALUE_RULES = {
   REPORTING_DATE_MISMATCH:
     "reporting_date differs from the portfolio's reporting date",
   ORIGINATION_AFTER_REPORTING: "origination_date is after reporting_date",
-  MATURITY_NOT_AFTER_REPORTING: "maturity_date is not after reporting_date",
-  MATURITY_MISSING: "maturity_date is missing on a non-revolving product",
+  MATURITY_NOT_AFTER_REPORTING:
+    "maturity_date is not after reporting_date (simplified-approach products excepted)",
+  MATURITY_MISSING:
+    "maturity_date is missing on a non-revolving product (simplified-approach products excepted)",
   PRODUCT_UNKNOWN: "product is not configured in the rules file",
   CURRENCY_INVALID: "currency is not an ISO 4217 code",
   BALANCE_NEGATIVE: "balance is below 0",
@@ -81,7 +90,9 @@ export function allRuleCodes(): RuleCode[] {
   return [
     ...REQUIRED_VALUE_COLUMNS.map((c) => ({
       code: nullCode(c),
-      description: `${c} is required but missing`,
+      description: GENERAL_APPROACH_ONLY.has(c)
+        ? `${c} is required on products of the general approach but missing`
+        : `${c} is required but missing`,
     })),
     ...TYPED_COLUMNS.map((c) => ({
       code: unparseableCode(c),

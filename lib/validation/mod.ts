@@ -17,6 +17,7 @@
  */
 export {
   allRuleCodes,
+  GENERAL_APPROACH_ONLY,
   nullCode,
   REQUIRED_VALUE_COLUMNS,
   type RuleCode,
@@ -32,6 +33,7 @@ export {
   type DataQualityReport,
   REJECTION_CODES,
   requireColumns,
+  requiredColumns,
   type RuleReport,
   type ValidateOptions,
   validatePortfolio,

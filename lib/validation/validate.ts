@@ -17,6 +17,7 @@ import { portfolioReadError } from "../io/scan_portfolio.ts";
 import { checkProductsCovered, type Rules } from "../rules.ts";
 import { COL, PORTFOLIO_COLUMNS } from "../schema.ts";
 import { parsedColumnNames, rowRules } from "./checks.ts";
+import { GENERAL_APPROACH_ONLY, nullCode } from "./codes.ts";
 import { absentColumn, parseColumn } from "./parse.ts";
 
 /** Options of {@link validatePortfolio}. */
@@ -153,23 +154,39 @@ function checkReportingDate(date: string, file: string): void {
 }
 
 /**
+ * The columns a portfolio must have under `rules`: the required columns of
+ * methodology §1, and the PD columns unless a product is on the simplified
+ * approach. With such a product a file of receivables may lack the PD
+ * columns entirely (docs/simplified_approach.md); a general-approach row
+ * without them is then rejected with `NULL_PD_*`, row by row.
+ */
+export function requiredColumns(rules?: Rules): string[] {
+  const anySimplified = rules !== undefined &&
+    Object.values(rules.products).some((p) => p.approach === "simplified");
+  return PORTFOLIO_COLUMNS
+    .filter((c) => c.required || (c.generalApproachOnly && !anySimplified))
+    .map((c) => c.name);
+}
+
+/**
  * The schema of a scanned portfolio, refusing it when a required column of
  * methodology §1 is missing (a file-level error naming the file and the
- * columns). Reads only the header, so a run checks it before it creates
- * its folder.
+ * columns; see {@link requiredColumns} for which are required under
+ * `rules`, all of them when `rules` is not given). Reads only the header,
+ * so a run checks it before it creates its folder.
  *
  * @throws {PortfolioReadError} naming the missing columns and those found.
  */
 export function requireColumns(
   raw: pl.LazyDataFrame,
   file: string,
+  rules?: Rules,
 ): Record<string, pl.DataType> {
   const schema = rawSchema(raw, file);
   const rawColumns = Object.keys(schema);
   const present = new Set(rawColumns);
-  const missingRequired = PORTFOLIO_COLUMNS
-    .filter((c) => c.required && !present.has(c.name))
-    .map((c) => c.name);
+  const missingRequired = requiredColumns(rules)
+    .filter((c) => !present.has(c));
   if (missingRequired.length > 0) {
     throw new PortfolioReadError(
       file,
@@ -185,9 +202,9 @@ export function requireColumns(
  * Checks a raw portfolio against the rules of methodology §1 and splits it.
  *
  * File-level problems throw; row-level problems reject rows:
- * - a missing required column (`PORTFOLIO_COLUMNS` with `required`), or a
- *   file that cannot be parsed, throws {@link PortfolioReadError} naming
- *   the file (and the columns, or the line where known);
+ * - a missing required column ({@link requiredColumns}), or a file that
+ *   cannot be parsed, throws {@link PortfolioReadError} naming the file
+ *   (and the columns, or the line where known);
  * - a bad value (unparseable, out of range, inconsistent with another
  *   field, a duplicated loan_id) rejects its row with every code it broke.
  *
@@ -226,7 +243,7 @@ export async function validatePortfolio(
   if (opts.reportingDate !== undefined) {
     checkReportingDate(opts.reportingDate, file);
   }
-  const schema = requireColumns(raw, file);
+  const schema = requireColumns(raw, file, rules);
   const rawColumns = Object.keys(schema);
   const present = new Set(rawColumns);
 
@@ -323,6 +340,7 @@ export async function validatePortfolio(
   });
 
   warnings.push(...unconfiguredProducts(failing, rules));
+  warnings.push(...absentPdColumns(ruleReports, present));
 
   const rowsRead = df.height;
   const rowsRejected = rejectedDf.height;
@@ -348,6 +366,36 @@ export async function validatePortfolio(
       warnings,
     },
   };
+}
+
+/**
+ * A warning when the file has no PD columns (allowed because a product is
+ * on the simplified approach) yet rows of general-approach products were
+ * rejected for lacking them: one line saying why, rather than only a count
+ * under `NULL_PD_*`.
+ */
+function absentPdColumns(
+  reports: readonly RuleReport[],
+  present: ReadonlySet<string>,
+): string[] {
+  const absent = [...GENERAL_APPROACH_ONLY].filter((c) => !present.has(c));
+  const failed = Math.max(
+    0,
+    ...reports.filter((r) => absent.some((c) => r.code === nullCode(c)))
+      .map((r) => r.rows_failed),
+  );
+  if (failed === 0) return [];
+  return [
+    `column${absent.length === 1 ? "" : "s"} ${
+      absent.join(", ")
+    } not in the file: only products on the simplified approach can do without ${
+      absent.length === 1 ? "it" : "them"
+    }, so ${failed.toLocaleString("en-US")} row${
+      failed === 1 ? "" : "s"
+    } of products on the general approach ${
+      failed === 1 ? "was" : "were"
+    } rejected (${absent.map(nullCode).join(", ")})`,
+  ];
 }
 
 /**

@@ -574,6 +574,8 @@ Deno.test("computeEcl() returns the §9 columns, then ecl_<scenario>, then overl
     "ecl_upside",
     "ecl_downside",
     "overlays_applied",
+    "overlay_impacts",
+    "overlay_floor",
   ]);
   const types: Record<string, pl.DataType> = {
     loan_id: pl.String,
@@ -582,6 +584,8 @@ Deno.test("computeEcl() returns the §9 columns, then ecl_<scenario>, then overl
     stage_triggers: pl.List(pl.String),
     remaining_term_months: pl.Int32,
     overlays_applied: pl.List(pl.String),
+    overlay_impacts: pl.List(pl.Float64),
+    overlay_floor: pl.Float64,
   };
   for (
     const c of [
@@ -669,6 +673,8 @@ Deno.test("computeEcl() returns an empty, typed frame for an empty portfolio", a
     "ecl_upside",
     "ecl_downside",
     "overlays_applied",
+    "overlay_impacts",
+    "overlay_floor",
   ]);
   assert.ok(sameType(df.getColumn("ecl").dtype, pl.Float64));
 });

@@ -204,7 +204,7 @@ Deno.test("stageFacilities() stages simplified-approach products without the SIC
     products: `  receivable:
     repayment: bullet
     approach: simplified
-    provision_matrix: { buckets: [{ max_dpd: 30, loss_rate: 0.01 }, { loss_rate: 0.5 }] }`,
+    provision_matrix: { upper_bound: inclusive, buckets: [{ max_dpd: 30, loss_rate: 0.01 }, { loss_rate: 0.5 }] }`,
   }));
   const out = await stage([
     { product: "receivable", watchlist: true, pd_12m_current: 0.2 },

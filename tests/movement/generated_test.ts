@@ -71,15 +71,75 @@ Deno.test("computeMovement() reconciles every quarter of a generated book", asyn
       Math.abs(opening.total - await naiveTotal(dirs[i - 1], "ecl")) < 0.005,
     );
 
-    // Each facility's own lines add up to its own change.
+    // Each facility's own lines add up to its own change, in both tables
+    // (docs/movement.md §3), with the lines written out here.
+    const worst = (terms: string[], closing: string) =>
+      terms.map((c) => pl.col(c)).reduce((x, y) => x.add(y))
+        .sub(pl.col(closing)).abs().max();
     const sums = await facilities.lazy().select(
-      pl.col("allowance_opening").add(pl.col("allowance_new_originated"))
-        .add(pl.col("allowance_derecognised")).add(pl.col("allowance_fx"))
-        .add(pl.col("allowance_write_off"))
-        .add(pl.col("allowance_remeasurement"))
-        .sub(pl.col("allowance_closing")).abs().max().alias("worst"),
+      worst([
+        "allowance_opening",
+        "allowance_new_originated",
+        "allowance_derecognised",
+        "allowance_fx",
+        "allowance_write_off",
+        "allowance_remeasurement_transferred",
+        "allowance_remeasurement",
+      ], "allowance_closing").alias("allowance"),
+      worst([
+        "gross_opening",
+        "gross_new_originated",
+        "gross_derecognised",
+        "gross_fx",
+        "gross_write_off",
+        "gross_recoveries",
+        "gross_remeasurement",
+      ], "gross_closing").alias("gross"),
+      // B8E parts add up to the ECL at each date.
+      worst(
+        ["loss_allowance_opening", "provision_opening"],
+        "allowance_opening",
+      )
+        .alias("split_opening"),
+      worst(
+        ["loss_allowance_closing", "provision_closing"],
+        "allowance_closing",
+      )
+        .alias("split_closing"),
     ).collect();
-    assert.ok((sums.getColumn("worst").get(0) as number) < 1e-6);
+    for (const c of sums.columns) {
+      assert.ok((sums.getColumn(c).get(0) as number) < 1e-6, c);
+    }
+    // The remeasurement after a transfer only on facilities that changed
+    // column (approach, or stage under the general approach); recoveries
+    // only on facilities written off; the provision never negative.
+    const sameColumn = pl.col("simplified_from").eq(pl.col("simplified_to"))
+      .and(
+        pl.col("simplified_from").or(
+          pl.col("stage_from").eq(pl.col("stage_to")),
+        ),
+      ).fillNull(true);
+    const misplaced = await facilities.lazy().select(
+      pl.col("allowance_remeasurement_transferred").neq(0).and(sameColumn)
+        .sum().alias("transferred"),
+      pl.col("gross_recoveries").neq(0)
+        .and(pl.col("status").neq(pl.lit("written_off")))
+        .sum().alias("recoveries"),
+      pl.col("provision_closing").lt(0).sum().alias("provision"),
+    ).collect();
+    for (const c of misplaced.columns) {
+      assert.equal(Number(misplaced.getColumn(c).get(0)), 0, c);
+    }
+    // Per product, every line adds up to the total (an invariant too).
+    for (const measure of ["allowance", "gross_carrying_amount"] as const) {
+      movement[measure].lines.forEach((l, i) => {
+        const sum = movement.by_product.reduce(
+          (a, p) => a + p[measure].lines[i].total,
+          0,
+        );
+        assert.ok(Math.abs(sum - l.total) < 0.005, `${measure} ${l.key}`);
+      });
+    }
   }
 
   // The book holds every kind of movement the reconciliation separates.

@@ -56,12 +56,15 @@ async function handBuiltRuns() {
   return { root, from: await readRunFolder(from), to: await readRunFolder(to) };
 }
 
-/** The line as [stage 1, stage 2, stage 3], rounded to 1e-9. */
+/** The line as [stage 1, stage 2, stage 3, simplified], rounded to 1e-9. */
 function line(r: Reconciliation, key: string): number[] {
   const l = r.lines.find((x) => x.key === key)!;
-  return [l.by_stage["1"], l.by_stage["2"], l.by_stage["3"]].map((v) =>
-    Math.round(v * 1e9) / 1e9 + 0
-  );
+  return [
+    l.by_stage["1"],
+    l.by_stage["2"],
+    l.by_stage["3"],
+    l.by_stage.simplified,
+  ].map((v) => Math.round(v * 1e9) / 1e9 + 0);
 }
 
 let cached: Movement | undefined;
@@ -76,37 +79,45 @@ async function movement(): Promise<Movement> {
 Deno.test("computeMovement() gives the hand-computed allowance lines", async () => {
   const a = (await movement()).allowance;
   // Opening: L1 10 + L3 5 in stage 1; L2 300 USD * 0.9 = 270 in stage 2.
-  assert.deepEqual(line(a, "opening"), [15, 270, 0]);
+  assert.deepEqual(line(a, "opening"), [15, 270, 0, 0]);
   // L1 moves 1 -> 2 at its opening allowance 10; L2 2 -> 3 at 270.
-  assert.deepEqual(line(a, "transfer_to_stage_1"), [0, 0, 0]);
-  assert.deepEqual(line(a, "transfer_to_stage_2"), [-10, 10, 0]);
-  assert.deepEqual(line(a, "transfer_to_stage_3"), [0, -270, 270]);
+  assert.deepEqual(line(a, "transfer_to_stage_1"), [0, 0, 0, 0]);
+  assert.deepEqual(line(a, "transfer_to_stage_2"), [-10, 10, 0, 0]);
+  assert.deepEqual(line(a, "transfer_to_stage_3"), [0, -270, 270, 0]);
+  assert.deepEqual(line(a, "transfer_to_simplified"), [0, 0, 0, 0]);
+  // Both changed stage, so their remeasurement is the transferred one, in
+  // the closing stage. L1: 25 - 10; L2: 0 - 300 * 0.8 + 360 (allowance
+  // topped up to the write-off).
+  assert.deepEqual(line(a, "remeasurement_transferred"), [0, 15, 120, 0]);
   // L4: 20 USD at the closing rate 0.8.
-  assert.deepEqual(line(a, "new_originated"), [16, 0, 0]);
+  assert.deepEqual(line(a, "new_originated"), [16, 0, 0, 0]);
   // L3 repaid: its opening allowance leaves stage 1.
-  assert.deepEqual(line(a, "derecognised"), [-5, 0, 0]);
+  assert.deepEqual(line(a, "derecognised"), [-5, 0, 0, 0]);
   // L2: 450 USD written off at 0.8.
-  assert.deepEqual(line(a, "write_off"), [0, 0, -360]);
-  // L1: 25 - 10; L2: 0 - 300 * 0.8 + 360 (allowance topped up to the write-off).
-  assert.deepEqual(line(a, "remeasurement"), [0, 15, 120]);
+  assert.deepEqual(line(a, "write_off"), [0, 0, -360, 0]);
+  // No facility in both runs stayed in its stage.
+  assert.deepEqual(line(a, "remeasurement"), [0, 0, 0, 0]);
   // L2: 300 USD * (0.8 - 0.9).
-  assert.deepEqual(line(a, "fx"), [0, 0, -30]);
-  assert.deepEqual(line(a, "closing"), [16, 25, 0]);
+  assert.deepEqual(line(a, "fx"), [0, 0, -30, 0]);
+  assert.deepEqual(line(a, "closing"), [16, 25, 0, 0]);
 });
 
 Deno.test("computeMovement() gives the hand-computed gross carrying amount lines", async () => {
   const g = (await movement()).gross_carrying_amount;
-  assert.deepEqual(line(g, "opening"), [1800, 450, 0]);
-  assert.deepEqual(line(g, "transfer_to_stage_2"), [-1000, 1000, 0]);
-  assert.deepEqual(line(g, "transfer_to_stage_3"), [0, -450, 450]);
-  assert.deepEqual(line(g, "new_originated"), [1600, 0, 0]);
-  assert.deepEqual(line(g, "derecognised"), [-800, 0, 0]);
+  assert.deepEqual(line(g, "opening"), [1800, 450, 0, 0]);
+  assert.deepEqual(line(g, "transfer_to_stage_2"), [-1000, 1000, 0, 0]);
+  assert.deepEqual(line(g, "transfer_to_stage_3"), [0, -450, 450, 0]);
+  assert.deepEqual(line(g, "new_originated"), [1600, 0, 0, 0]);
+  assert.deepEqual(line(g, "derecognised"), [-800, 0, 0, 0]);
   // The same write-off as in the allowance table (IFRS 7 §35H/§35I).
-  assert.deepEqual(line(g, "write_off"), [0, 0, -360]);
-  // L1: 950 - 1000; L2: 0 - 500 * 0.8 + 360.
-  assert.deepEqual(line(g, "remeasurement"), [0, -50, -40]);
-  assert.deepEqual(line(g, "fx"), [0, 0, -50]);
-  assert.deepEqual(line(g, "closing"), [1600, 950, 0]);
+  assert.deepEqual(line(g, "write_off"), [0, 0, -360, 0]);
+  // L2 written off: 0 - 500 * 0.8 + 360 = -40, the 50 USD collected before
+  // the remaining 450 were written off, at the closing rate.
+  assert.deepEqual(line(g, "recoveries"), [0, 0, -40, 0]);
+  // L1: 950 - 1000.
+  assert.deepEqual(line(g, "remeasurement"), [0, -50, 0, 0]);
+  assert.deepEqual(line(g, "fx"), [0, 0, -50, 0]);
+  assert.deepEqual(line(g, "closing"), [1600, 950, 0, 0]);
 });
 
 Deno.test("computeMovement() builds the migration matrix with new, derecognised and written-off states", async () => {
@@ -131,6 +142,7 @@ Deno.test("computeMovement() builds the migration matrix with new, derecognised 
     derecognised: 1,
     written_off: 1,
     transferred: 2,
+    changed_approach: 0,
   });
 });
 

@@ -53,7 +53,7 @@ Deno.test("tasks/movement.ts writes movement.json, movement.parquet and movement
   const r = await task("--from", from, "--to", to, "--out", `${root}/out`);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(r.stdout.trim().endsWith(`${root}/out/movement.html`));
-  assert.match(r.stdout, /10 invariants hold/);
+  assert.match(r.stdout, /15 invariants hold/);
   // Both runs are EUR only at rate 1: the FX line cannot move, and says so.
   assert.match(
     r.stderr,
@@ -62,17 +62,29 @@ Deno.test("tasks/movement.ts writes movement.json, movement.parquet and movement
   const json = JSON.parse(await Deno.readTextFile(`${root}/out/movement.json`));
   // A: 4 moves to stage 2 and is remeasured by 16; B (6) repaid; C new (3).
   const closing = json.allowance.lines.at(-1);
-  assert.deepEqual(closing.by_stage, { "1": 3, "2": 20, "3": 0 });
+  assert.deepEqual(closing.by_stage, {
+    "1": 3,
+    "2": 20,
+    "3": 0,
+    simplified: 0,
+  });
   const lines = pl.readParquet(`${root}/out/movement.parquet`);
   const total = (measure: string, line: string) =>
     lines.filter(
       pl.col("measure").eq(pl.lit(measure)).and(pl.col("line").eq(pl.lit(line)))
         .and(pl.col("stage").eq(pl.lit("total"))),
     ).getColumn("amount").get(0);
-  assert.equal(total("allowance", "remeasurement"), 16);
+  // A changed stage: its remeasurement is on the line of transferred ones.
+  assert.equal(total("allowance", "remeasurement_transferred"), 16);
+  assert.equal(total("allowance", "remeasurement"), 0);
   assert.equal(total("allowance", "derecognised"), -6);
   assert.equal(total("gross_carrying_amount", "new_originated"), 300);
-  assert.equal(lines.height, 2 * 10 * 4);
+  // 12 lines per table; stages 1 to 3, simplified and total.
+  assert.equal(lines.height, 2 * 12 * 5);
+  assert.deepEqual(
+    lines.getColumn("stage").unique().sort().toArray(),
+    ["1", "2", "3", "simplified", "total"],
+  );
   const facilities = pl.readParquet(`${root}/out/movement_facilities.parquet`);
   assert.deepEqual(
     facilities.sort("loan_id").getColumn("status").toArray(),

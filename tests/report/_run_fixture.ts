@@ -44,6 +44,13 @@ const DEFAULT_SCENARIOS = [
   { name: "downside", weight: 0.3, factor: 4 / 3 },
 ];
 
+/** The loss allowance part of a facility's ECL (IFRS 7 B8E). */
+const allowance = (l: FixtureLoan) => Math.min(l.ecl, Math.max(l.gross, 0));
+
+/** ECL over the gross carrying amount (methodology §9). */
+const coverage = (ecl: number, gross: number) =>
+  gross > 0 ? ecl / gross : ecl === 0 ? 0 : null;
+
 /**
  * The summary groups of `loans` by `key`, each sum correctly rounded
  * (`Math.sumPrecise`), so a fixture of many facilities has exact totals.
@@ -66,13 +73,18 @@ function group(
       const sum = (f: (l: FixtureLoan) => number) => Math.sumPrecise(ls.map(f));
       const ead = sum((l) => (l.ead ?? l.gross) * rates[l.currency]);
       const ecl = sum((l) => l.ecl * rates[l.currency]);
+      const gross = sum((l) => l.gross * rates[l.currency]);
       return {
         key: k,
         count: ls.length,
-        gross_carrying_amount: sum((l) => l.gross * rates[l.currency]),
+        gross_carrying_amount: gross,
         ead,
         ecl,
-        coverage: ead > 0 ? ecl / ead : 0,
+        // IFRS 7 B8E per facility: ECL up to the gross carrying amount is
+        // loss allowance, the rest provision.
+        loss_allowance: sum((l) => allowance(l) * rates[l.currency]),
+        provision: sum((l) => (l.ecl - allowance(l)) * rates[l.currency]),
+        coverage: coverage(ecl, gross),
         ead_local: sum((l) => l.ead ?? l.gross),
         ecl_local: sum((l) => l.ecl),
       };
@@ -148,6 +160,16 @@ export async function writeFixtureRun(
     ls.map(() => [] as string[]),
     pl.List(pl.Utf8),
   );
+  cols.overlay_impacts = pl.Series(
+    "overlay_impacts",
+    ls.map(() => [] as number[]),
+    pl.List(pl.Float64),
+  );
+  cols.overlay_floor = pl.Series(
+    "overlay_floor",
+    ls.map(() => 0),
+    pl.Float64,
+  );
   pl.DataFrame(Object.values(cols)).writeParquet(`${dir}/loan_results.parquet`);
   pl.DataFrame({
     loan_id: ls.map((l) => l.loan_id),
@@ -161,6 +183,7 @@ export async function writeFixtureRun(
     Math.sumPrecise(ls.map((l) => f(l) * r[l.currency]));
   const ead = total((l) => l.ead ?? l.gross);
   const ecl = total((l) => l.ecl);
+  const gross = total((l) => l.gross);
   const summary = {
     run_id: run.runId,
     reporting_date: run.reportingDate,
@@ -179,11 +202,13 @@ export async function writeFixtureRun(
     })),
     totals: {
       count: n,
-      gross_carrying_amount: total((l) => l.gross),
+      gross_carrying_amount: gross,
       ead,
       ecl_model: total((l) => l.ecl_model ?? l.ecl),
       ecl,
-      coverage: ead > 0 ? ecl / ead : 0,
+      loss_allowance: total(allowance),
+      provision: total((l) => l.ecl - allowance(l)),
+      coverage: coverage(ecl, gross),
     },
     by_stage: group(ls, (l) => String(l.stage), r).map(strip),
     by_product: group(ls, (l) => l.product ?? "sme", r).map(strip),
@@ -191,6 +216,7 @@ export async function writeFixtureRun(
     by_region: group(ls, (l) => l.region ?? "north", r).map(strip),
     by_currency: group(ls, (l) => l.currency, r),
     overlays: [] as unknown[],
+    overlay_floor: { facilities: 0, ecl_impact: 0 },
   };
   await Deno.writeTextFile(
     `${dir}/summary.json`,

@@ -38,7 +38,15 @@ async function twoRuns(root: string): Promise<string[]> {
     reportingDate: "2026-03-31",
     rates: { EUR: 1, USD: 0.8 },
     loans: [
-      { loan_id: "L1", currency: "EUR", stage: 2, ecl: 25, gross: 950 },
+      // 20 drawn of an EAD of 950, ECL 25: 20 loss allowance, 5 provision.
+      {
+        loan_id: "L1",
+        currency: "EUR",
+        stage: 2,
+        ecl: 25,
+        gross: 20,
+        ead: 950,
+      },
       { loan_id: "L4", currency: "USD", stage: 1, ecl: 20, gross: 2000 },
     ],
   });
@@ -70,6 +78,14 @@ Deno.test("exportStarSchema() writes a fact table and four dimensions as Parquet
   ]);
   // ECL in EUR: 10, 300 * 0.9, 25, 20 * 0.8.
   assert.deepEqual(fact.getColumn("ecl_rc").toArray(), [10, 270, 25, 16]);
+  // IFRS 7 B8E per facility: L1 at 2026-03-31 has 25 of ECL on 20 drawn.
+  assert.deepEqual(fact.getColumn("loss_allowance_rc").toArray(), [
+    10,
+    270,
+    20,
+    16,
+  ]);
+  assert.deepEqual(fact.getColumn("provision_rc").toArray(), [0, 0, 5, 0]);
   // Keys resolve through the dimensions.
   const product = pl.readParquet(`${out}/dim_product.parquet`);
   const joined = fact.join(product, { on: "product_key" });
@@ -84,7 +100,12 @@ Deno.test("exportStarSchema() writes a fact table and four dimensions as Parquet
     "2025 Q4",
     "2026 Q1",
   ]);
-  assert.match(await Deno.readTextFile(`${out}/README.md`), /Power BI/);
+  const readme = await Deno.readTextFile(`${out}/README.md`);
+  assert.match(readme, /Power BI/);
+  assert.match(
+    readme,
+    /Coverage = DIVIDE\(\[ECL\], \[Gross carrying amount\]\)/,
+  );
   await Deno.remove(root, { recursive: true });
 });
 
@@ -107,6 +128,10 @@ Deno.test("renderDashboard() shows every reporting date in order with its totals
   // Latest ECL 25 + 16 = 41; change from 280 is -239.
   assert.match(html, />41\.00</);
   assert.match(html, />-239\.00</);
+  // Coverage on the gross carrying amount: 41 / (20 + 2000 * 0.8) = 2.53%
+  // (on EAD it would be 41 / 2550 = 1.61%).
+  assert.match(html, />2\.53%</);
+  assert.doesNotMatch(html, />1\.61%</);
   assert.equal((html.match(/<svg/g) ?? []).length, 3);
   assert.ok(html.indexOf("2025-12-31") < html.indexOf("2026-03-31"));
   // The coverage lines' time axis ticks exactly the two reporting dates.
@@ -120,5 +145,23 @@ Deno.test("renderDashboard() shows every reporting date in order with its totals
   // Plot numbers style classes and marker ids per render; the rest is identical.
   const stable = (s: string) => s.replace(/plot-[0-9a-z-]+/g, "plot");
   assert.equal(stable(await Deno.readTextFile(file)), stable(html));
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("readTrend() reads the coverage of a run written before methodology v2 on the gross carrying amount", async () => {
+  const root = await Deno.makeTempDir({ prefix: "dashboard_test_" });
+  const [b, a] = await twoRuns(root);
+  // Version 1 wrote ECL / EAD: 41 / 2550 in total, 25 / 950 in stage 2.
+  const path = `${b}/summary.json`;
+  const old = JSON.parse(await Deno.readTextFile(path));
+  old.totals.coverage = 41 / 2550;
+  old.by_stage[1].coverage = 25 / 950;
+  delete old.overlay_floor;
+  await Deno.writeTextFile(path, JSON.stringify(old));
+  const points = await readTrend([a, b]);
+  const s = points[1].summary;
+  assert.ok(Math.abs(s.totals.coverage! - 41 / 1620) < 1e-15);
+  assert.equal(s.by_stage[1].coverage, 25 / 20);
+  assert.deepEqual(s.overlay_floor, { facilities: 0, ecl_impact: 0 });
   await Deno.remove(root, { recursive: true });
 });

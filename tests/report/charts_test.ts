@@ -25,8 +25,10 @@ import {
 
 /**
  * Three facilities: L1 EUR stage 1 (EAD 1000, ECL 10, PD 1%, LGD 0.3),
- * L2 USD stage 2 (EAD 500 USD = 450 EUR, ECL 300 USD = 270 EUR, PD 20%,
- * LGD 1), L3 EUR stage 1 (EAD 800, ECL 5, PD 1.1%, LGD 0.45).
+ * L2 USD stage 2 (EAD 500 USD = 450 EUR on a gross carrying amount of 400
+ * USD = 360 EUR, ECL 300 USD = 270 EUR, PD 20%, LGD 1), L3 EUR stage 1
+ * (EAD 800, ECL 5, PD 1.1%, LGD 0.45). Gross carrying amounts attached as
+ * `attachCarryingAmounts` does.
  */
 function source(): ChartSource {
   const results = pl.DataFrame({
@@ -36,6 +38,7 @@ function source(): ChartSource {
     currency: ["EUR", "USD", "EUR"],
     stage: pl.Series("stage", [1, 2, 1], pl.Int32),
     ead: [1000, 500, 800],
+    gross_carrying_amount: [1000, 400, 800],
     pd_12m: [0.01, 0.2, 0.011],
     lgd: [0.3, 1.0, 0.45],
     ecl_model: [10, 300, 5],
@@ -83,15 +86,44 @@ Deno.test("stageDistributionChart() draws one bar per stage and measure with sha
   ]);
 });
 
-Deno.test("eclByChart() draws one bar per group labelled with ECL and coverage", async () => {
+Deno.test("eclByChart() draws one bar per group labelled with ECL and coverage on the gross carrying amount", async () => {
   const byStage = await eclByChart(source(), "stage");
   assert.equal(markElements(byStage.html, "bar", "rect").length, 2);
-  // Stage 1: 15 / 1800 = 0.83%; stage 2: 270 / 450 = 60%.
-  assert.deepEqual(texts(byStage.html), ["15 · 0.83%", "270 · 60.0%"]);
+  // Stage 1: 15 / 1800 = 0.83%; stage 2: 270 / 360 = 75% (not 270 / 450
+  // of EAD, methodology v2 §9).
+  assert.deepEqual(texts(byStage.html), ["15 · 0.83%", "270 · 75.0%"]);
   const byProduct = await eclByChart(source(), "product");
-  assert.deepEqual(texts(byProduct.html), ["270 · 60.0%", "15 · 0.83%"]);
+  assert.deepEqual(texts(byProduct.html), ["270 · 75.0%", "15 · 0.83%"]);
   const byRegion = await eclByChart(source(), "region");
   assert.equal(markElements(byRegion.html, "bar", "rect").length, 2);
+  // Without gross carrying amounts there is no ratio to show.
+  const bare = source();
+  bare.results = bare.results.drop("gross_carrying_amount");
+  assert.deepEqual(texts((await eclByChart(bare, "stage")).html), [
+    "15",
+    "270",
+  ]);
+});
+
+Deno.test("eclByChart() takes its groups from the run's summary when the source has one", async () => {
+  // The summary's figures, not the results': the chart matches the
+  // report's tables by construction.
+  const group = (key: string, ecl: number, coverage: number | null) => ({
+    key,
+    count: 1,
+    gross_carrying_amount: 0,
+    ead: 0,
+    ecl,
+    loss_allowance: 0,
+    provision: 0,
+    coverage,
+  });
+  const src = source();
+  src.summary = {
+    by_stage: [group("1", 40, 0.02), group("2", 120, null)],
+  } as unknown as ChartSource["summary"];
+  const fig = await eclByChart(src, "stage");
+  assert.deepEqual(texts(fig.html), ["40 · 2.0%", "120"]);
 });
 
 Deno.test("scenarioEclChart() shows each scenario, the weighted and the final ECL", async () => {
@@ -169,7 +201,7 @@ Deno.test("waterfallSteps() floats each movement from the running balance", () =
   const line = (key: ReconciliationLineKey, s1: number, s2: number) => ({
     key,
     label: "",
-    by_stage: { "1": s1, "2": s2, "3": 0 },
+    by_stage: { "1": s1, "2": s2, "3": 0, simplified: 0 },
     total: s1 + s2,
   });
   const r = {

@@ -22,10 +22,21 @@ const LOANS = [
     stage: 2 as const,
     ecl: 300,
     gross: 500,
+    ead: 600,
     product: "mortgage",
     region: "south",
   },
   { loan_id: "L3", currency: "EUR", stage: 1 as const, ecl: 5, gross: 800 },
+  // A card with 40 drawn and ECL 50: 40 loss allowance, 10 provision.
+  {
+    loan_id: "L4",
+    currency: "EUR",
+    stage: 2 as const,
+    ecl: 50,
+    gross: 40,
+    ead: 200,
+    product: "card",
+  },
 ];
 
 Deno.test("writeRunReport() writes a self-contained page with headline, charts, tables, data quality and manifest", async () => {
@@ -39,10 +50,42 @@ Deno.test("writeRunReport() writes a self-contained page with headline, charts, 
   const path = await writeRunReport(dir);
   assert.equal(path, `${dir}/report.html`);
   const html = await Deno.readTextFile(path);
-  // Total ECL 10 + 300 * 0.9 + 5 = 285; EAD 1000 + 450 + 800 = 2250.
-  assert.match(html, />285\.00</);
-  assert.match(html, />2,250\.00</);
-  assert.match(html, />12\.67%</); // 285 / 2250
+  // Total ECL 10 + 300 * 0.9 + 5 + 50 = 335; gross carrying amount
+  // 1000 + 500 * 0.9 + 800 + 40 = 2290; EAD 1000 + 540 + 800 + 200 = 2540.
+  const card = (label: string) =>
+    html.match(
+      new RegExp(
+        `card-label">${label}</div><div class="card-value[^>]*>([^<]*)<`,
+      ),
+    )?.[1];
+  assert.equal(card("Expected credit loss \\(EUR\\)"), "335.00");
+  assert.equal(card("Gross carrying amount \\(EUR\\)"), "2,290.00");
+  assert.equal(card("EAD \\(EUR\\)"), "2,540.00");
+  // Coverage on the gross carrying amount: 335 / 2290, not 335 / 2540.
+  assert.equal(card("Coverage"), "14.63%");
+  // IFRS 7 B8E: L4's ECL above its 40 drawn is a provision of 10; the
+  // loss allowance is 335 - 10.
+  assert.equal(card("Loss allowance \\(EUR\\)"), "325.00");
+  assert.equal(card("Provision \\(EUR\\)"), "10.00");
+  // By stage: stage 2 holds 270 + 50 = 320 ECL, 310 allowance, 10
+  // provision, on 450 + 40 = 490 drawn: coverage 65.31%.
+  const stages = html.slice(html.indexOf("<caption>By stage</caption>"));
+  const stage2 = stages.slice(stages.indexOf("<td>2</td>"));
+  const cells = [
+    ...stage2.slice(0, stage2.indexOf("</tr>"))
+      .matchAll(/<td[^>]*>([^<]*)<\/td>/g),
+  ].map((m) => m[1]);
+  assert.deepEqual(cells, [
+    "2",
+    "2",
+    "490.00",
+    "740.00",
+    "320.00",
+    "310.00",
+    "10.00",
+    "65.31%",
+    "95.52%",
+  ]);
   for (
     const id of [
       "chart-stages",
@@ -152,5 +195,66 @@ Deno.test("readRunFolder() reads a manifest written before run warnings existed 
   assert.deepEqual(run.manifest?.warnings, []);
   const html = await Deno.readTextFile(await writeRunReport(dir));
   assert.doesNotMatch(html, /Warning:/);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("writeRunReport() lists each overlay's adjustment and impact, the floor and their total, and warns about the floor", async () => {
+  const root = await Deno.makeTempDir({ prefix: "report_test_" });
+  const dir = await writeFixtureRun(`${root}/r1`, {
+    runId: "r1",
+    reportingDate: "2025-12-31",
+    rates: { EUR: 1, USD: 0.9 },
+    // Model ECL 40, 0 after a release of 60 and the floor's 20 back.
+    loans: [
+      {
+        loan_id: "L1",
+        currency: "EUR",
+        stage: 1,
+        ecl: 0,
+        ecl_model: 40,
+        gross: 1000,
+      },
+    ],
+  });
+  const summary = JSON.parse(await Deno.readTextFile(`${dir}/summary.json`));
+  summary.overlays = [{
+    name: "release",
+    reason: "recoveries expected",
+    add: -60,
+    facilities: 1,
+    ecl_impact: -60,
+    floored_facilities: 1,
+  }];
+  summary.overlay_floor = { facilities: 1, ecl_impact: 20 };
+  await Deno.writeTextFile(`${dir}/summary.json`, JSON.stringify(summary));
+  const html = await Deno.readTextFile(await writeRunReport(dir));
+  const at = html.indexOf("Post-model adjustments, in the order applied");
+  assert.ok(at > 0);
+  const rows = [
+    ...html.slice(at, html.indexOf("</table>", at))
+      .matchAll(/<tr>(.*?)<\/tr>/g),
+  ]
+    .map((m) => [...m[1].matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((c) => c[1]))
+    .filter((r) => r.length > 0);
+  assert.deepEqual(rows, [
+    ["release", "recoveries expected", "− 60.00 EUR", "1", "-60.00"],
+    [
+      "Floor at 0",
+      "no facility&#39;s ECL below 0 after the overlays",
+      "",
+      "1",
+      "20.00",
+    ],
+    ["Total", "ECL after overlays less model ECL", "", "", "-40.00"],
+  ]);
+  // The floor's warning beside the headline figures it changed.
+  const headline = html.slice(
+    html.indexOf('id="headline"'),
+    html.indexOf('id="stages"'),
+  );
+  assert.match(
+    headline,
+    /Warning: Overlay release took the ECL of 1 facility below 0/,
+  );
   await Deno.remove(root, { recursive: true });
 });

@@ -98,6 +98,8 @@ Deno.test("runPortfolio() writes a complete run folder with a checked manifest",
     "ecl_upside",
     "ecl_downside",
     "overlays_applied",
+    "overlay_impacts",
+    "overlay_floor",
   ]);
   assert.equal(results.height, 300);
 
@@ -200,6 +202,89 @@ Deno.test("runPortfolio() in chunks writes what one pass writes", async () => {
   assert.deepEqual(
     chunked.summary.by_stage.map((g) => [g.key, g.count]),
     one.summary.by_stage.map((g) => [g.key, g.count]),
+  );
+  await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("runPortfolio() shares an add overlay over the whole book, in chunks as in one pass, and warns when the floor applies", async () => {
+  const tmp = await Deno.makeTempDir();
+  const portfolio = writePortfolio(`${tmp}/book.parquet`, 500);
+  // EUR 5000 on stage 2 as a whole, after x1.2 on SME; a release of EUR 1e9
+  // on stage 1 mortgages, far above their allowance: the floor brings
+  // each back to 0 (methodology v2 §8).
+  const rules = `${tmp}/rules.yaml`;
+  await Deno.writeTextFile(
+    rules,
+    (await Deno.readTextFile(RULES)).replace(
+      /^overlays: \[\]$/m,
+      `overlays:
+  - { name: sme_uplift, filter: { product: sme }, multiplier: 1.2, reason: sector }
+  - { name: mgmt_add, filter: { stage: 2 }, add: 5000, reason: model gap }
+  - { name: release, filter: { product: mortgage, stage: 1 }, add: -1.0e9, reason: test }`,
+    ),
+  );
+  const one = await runPortfolio({ portfolio, rules, out: tmp, runId: "one" });
+  // 500 loans in chunks of 120: the add must still go to stage 2 as a whole.
+  const chunked = await runPortfolio({
+    portfolio,
+    rules,
+    out: tmp,
+    runId: "chunked",
+    report: false,
+    chunkSize: 120,
+  });
+  const s = one.summary;
+  const [uplift, add, release] = s.overlays;
+  assert.ok(uplift.facilities > 0 && add.facilities > 0);
+  // The add is EUR 5000 in the reporting currency, over three currencies.
+  assert.ok(Math.abs(add.ecl_impact - 5000) < 1e-6, `${add.ecl_impact}`);
+  assert.ok(Math.abs(release.ecl_impact + 1e9) < 1e-3);
+  assert.equal(s.overlay_floor.facilities, release.facilities);
+  assert.equal(release.floored_facilities, release.facilities);
+  const bridge = s.overlays.reduce((a, o) => a + o.ecl_impact, 0) +
+    s.overlay_floor.ecl_impact;
+  assert.ok(
+    Math.abs(bridge - (s.totals.ecl - s.totals.ecl_model)) < 1e-6,
+    `${bridge}`,
+  );
+  // Per facility: ecl = ecl_model + impacts + floor, never below 0.
+  const rows = pl.readParquet(`${one.dir}/${RUN_FILES.loanResults}`)
+    .toRecords();
+  for (const r of rows) {
+    const impacts = [...(r.overlay_impacts as unknown as number[])];
+    const sum = impacts.reduce((a, x) => a + x, r.ecl_model as number) +
+      (r.overlay_floor as number);
+    assert.equal(sum, r.ecl);
+    assert.ok((r.ecl as number) >= 0);
+  }
+  // The warning names the overlay, in the manifest and on the page.
+  const floorWarning = one.manifest.warnings.find((w) =>
+    w.startsWith("Overlay release took the ECL of")
+  );
+  assert.ok(floorWarning, JSON.stringify(one.manifest.warnings));
+  const html = await Deno.readTextFile(`${one.dir}/report.html`);
+  assert.ok(html.split("Overlay release took the ECL of").length - 1 >= 2);
+
+  // In chunks: the same facilities, the same figures to 1e-12.
+  const a = pl.readParquet(`${one.dir}/${RUN_FILES.loanResults}`);
+  const b = pl.readParquet(`${chunked.dir}/${RUN_FILES.loanResults}`);
+  assert.deepEqual(b.columns, a.columns);
+  const applied = (df: pl.DataFrame) =>
+    (df.getColumn("overlays_applied").toArray() as unknown as string[][])
+      .map((x) => [...x]);
+  assert.deepEqual(applied(b), applied(a));
+  const ea = a.getColumn("ecl").toArray() as number[];
+  const eb = b.getColumn("ecl").toArray() as number[];
+  ea.forEach((x, i) =>
+    assert.ok(Math.abs(x - eb[i]) <= 1e-12 * Math.max(1, x), `${i}`)
+  );
+  assert.ok(
+    Math.abs(chunked.summary.overlays[1].ecl_impact - 5000) < 1e-6,
+  );
+  assert.deepEqual(chunked.manifest.warnings, one.manifest.warnings);
+  assert.deepEqual(
+    await names(chunked.dir),
+    await names(one.dir).then((n) => n.filter((f) => f !== RUN_FILES.report)),
   );
   await Deno.remove(tmp, { recursive: true });
 });

@@ -1,7 +1,10 @@
 /**
  * Tests of summarize() (lib/run/summary.ts) on hand-made loan results whose
  * totals are worked out by hand below: three facilities in EUR, USD and MXN
- * converted with the rates EUR 1, USD 0.92, MXN 0.051.
+ * converted with the rates EUR 1, USD 0.92, MXN 0.051; coverage on the
+ * gross carrying amount and the loss allowance / provision split (IFRS 7
+ * B8E, methodology v2 §9); overlay attribution read from the engine's
+ * per-facility record (§8).
  *
  * @module
  */
@@ -9,7 +12,17 @@ import assert from "node:assert/strict";
 import pl from "nodejs-polars";
 import { FxError, parseFx } from "../../lib/fx.ts";
 import { parseRules } from "../../lib/rules.ts";
-import { attachCarryingAmounts, summarize } from "../../lib/run/summary.ts";
+import {
+  attachCarryingAmounts,
+  mergeSummaryCells,
+  overlayWarnings,
+  summarize,
+  summaryCells,
+  summaryFromCells,
+} from "../../lib/run/summary.ts";
+import { computeEcl } from "../../lib/engine/ecl.ts";
+import { stageFacilities } from "../../lib/engine/staging.ts";
+import { portfolio } from "../engine/_helpers.ts";
 
 const FX_TEXT =
   "base: EUR\nas_of: 2025-12-31\nrates: { EUR: 1, USD: 0.92, MXN: 0.051 }\n";
@@ -34,10 +47,21 @@ overlays: ${overlays}
 
 /**
  * A: EUR, stage 1, ECL 10 (scenarios 8 / 6 / 16: 0.5*8 + 0.2*6 + 0.3*16 = 10).
- * B: USD, stage 2, model ECL 100 (90 / 50 / 150), times 1.5 by an overlay = 150.
+ * B: USD, stage 2, model ECL 100 (90 / 50 / 150), times 1.5 by an overlay =
+ *    150 (recorded impact 50); EAD 2500 on a gross carrying amount of 2000.
  * C: MXN, stage 3, ECL 4500 in every scenario.
  */
-function results(eclB = 150, overlaysB = ["sme_uplift"]) {
+function results(
+  eclB = 150,
+  overlaysB = ["sme_uplift"],
+  impactsB = [50],
+  a: { ecl: number; applied: string[]; impacts: number[]; floor: number } = {
+    ecl: 10,
+    applied: [],
+    impacts: [],
+    floor: 0,
+  },
+) {
   return pl.DataFrame({
     loan_id: ["A", "B", "C"],
     reporting_date: ["2025-12-31", "2025-12-31", "2025-12-31"],
@@ -53,22 +77,28 @@ function results(eclB = 150, overlaysB = ["sme_uplift"]) {
       [240, 24, 12],
       pl.Int32,
     ),
-    ead: [1000, 2000, 10000],
+    ead: [1000, 2500, 10000],
     pd_12m: [0.01, 0.05, 1],
     pd_lifetime: [0.2, 0.1, 1],
     lgd: [0.1, 0.45, 0.45],
     ecl_12m: [10, 60, 4500],
     ecl_lifetime: [150, 100, 4500],
     ecl_model: [10, 100, 4500],
-    ecl: [10, eclB, 4500],
+    ecl: [a.ecl, eclB, 4500],
     ecl_base: [8, 90, 4500],
     ecl_upside: [6, 50, 4500],
     ecl_downside: [16, 150, 4500],
     overlays_applied: pl.Series(
       "overlays_applied",
-      [[], overlaysB, []],
+      [a.applied, overlaysB, []],
       pl.List(pl.Utf8),
     ),
+    overlay_impacts: pl.Series(
+      "overlay_impacts",
+      [a.impacts, impactsB, []],
+      pl.List(pl.Float64),
+    ),
+    overlay_floor: [a.floor, 0, 0],
   });
 }
 
@@ -105,12 +135,18 @@ Deno.test("summarize() converts mixed-currency totals with the FX table", async 
   });
   // 1000 + 2000*0.92 + 10000*0.051 = 1000 + 1840 + 510
   close(s.totals.gross_carrying_amount, 3350, "gross carrying amount");
-  close(s.totals.ead, 3350, "ead");
+  // 1000 + 2500*0.92 + 510
+  close(s.totals.ead, 3810, "ead");
   // 10 + 150*0.92 + 4500*0.051 = 10 + 138 + 229.5
   close(s.totals.ecl, 377.5, "ecl");
   // 10 + 100*0.92 + 229.5
   close(s.totals.ecl_model, 331.5, "ecl_model");
-  close(s.totals.coverage, 377.5 / 3350, "coverage");
+  // Coverage on the gross carrying amount (methodology v2 §9), not on EAD
+  // (377.5 / 3810).
+  close(s.totals.coverage!, 377.5 / 3350, "coverage");
+  // No facility's ECL exceeds its gross carrying amount: all allowance.
+  close(s.totals.loss_allowance, 377.5, "loss allowance");
+  assert.equal(s.totals.provision, 0);
   assert.equal(s.totals.count, 3);
 
   // base 8 + 90*0.92 + 229.5; upside 6 + 50*0.92 + 229.5; downside 16 + 150*0.92 + 229.5
@@ -133,9 +169,10 @@ Deno.test("summarize() converts mixed-currency totals with the FX table", async 
     ["2", 1],
     ["3", 1],
   ]);
-  close(s.by_stage[1].ead, 1840, "stage 2 ead");
+  close(s.by_stage[1].ead, 2300, "stage 2 ead");
+  close(s.by_stage[1].gross_carrying_amount, 1840, "stage 2 gca");
   close(s.by_stage[1].ecl, 138, "stage 2 ecl");
-  close(s.by_stage[1].coverage, 138 / 1840, "stage 2 coverage");
+  close(s.by_stage[1].coverage!, 138 / 1840, "stage 2 coverage");
   close(s.by_stage[2].ecl, 229.5, "stage 3 ecl");
 
   assert.deepEqual(s.by_region.map((g) => g.key), ["(none)", "north", "south"]);
@@ -159,31 +196,159 @@ Deno.test("summarize() converts mixed-currency totals with the FX table", async 
   assert.equal(s.overlays[0].reason, "sector stress");
   assert.equal(s.overlays[0].facilities, 1);
   close(s.overlays[0].ecl_impact, 50 * 0.92, "overlay impact");
+  assert.equal(s.overlays[0].multiplier, 1.5);
+  assert.deepEqual(s.overlay_floor, { facilities: 0, ecl_impact: 0 });
+  assert.deepEqual(overlayWarnings(s), []);
 });
 
-Deno.test("summarize() attributes stacked overlays in configuration order", async () => {
-  // B: 100 * 1.5 = 150 (impact 50), then + 10 = 160 (impact 10), in USD.
+Deno.test("summarize() attributes the impacts the engine recorded, and the floor, in the reporting currency", async () => {
+  // B (USD): 100 * 1.5 = 150 (impact 50), then its share of add_on, 10 as
+  // recorded: 160. A (EUR): its share of add_on was -25, taking 10 to -15,
+  // and the floor added 15 back: ECL 0. The summary sums these records; it
+  // does not apply `add: 10` again (which would give +10 to each).
   const rules = rulesWith(`
   - { name: sme_uplift, filter: { product: sme }, multiplier: 1.5, reason: stress }
-  - { name: add_on, filter: { stage: 2 }, add: 10, reason: model gap }
+  - { name: add_on, filter: { stage: [1, 2] }, add: 10, reason: model gap }
   - { name: unused, filter: { region: east }, multiplier: 2, reason: never hits }`);
   const s = await summarize(
-    attachCarryingAmounts(results(160, ["sme_uplift", "add_on"]), carrying)
-      .lazy(),
+    attachCarryingAmounts(
+      results(160, ["sme_uplift", "add_on"], [50, 10], {
+        ecl: 0,
+        applied: ["add_on"],
+        impacts: [-25],
+        floor: 15,
+      }),
+      carrying,
+    ).lazy(),
     { runId: "r2", reportingDate: "2025-12-31", rules, fx },
   );
-  assert.deepEqual(s.overlays.map((o) => [o.name, o.facilities]), [
-    ["sme_uplift", 1],
-    ["add_on", 1],
-    ["unused", 0],
-  ]);
+  assert.deepEqual(
+    s.overlays.map((o) => [o.name, o.facilities, o.floored_facilities]),
+    [
+      ["sme_uplift", 1, 0],
+      ["add_on", 2, 1],
+      ["unused", 0, 0],
+    ],
+  );
   close(s.overlays[0].ecl_impact, 50 * 0.92, "first overlay");
-  close(s.overlays[1].ecl_impact, 10 * 0.92, "second overlay");
+  // 10 USD * 0.92 - 25 EUR
+  close(s.overlays[1].ecl_impact, 9.2 - 25, "second overlay");
+  assert.equal(s.overlays[1].add, 10);
   assert.equal(s.overlays[2].ecl_impact, 0);
+  assert.deepEqual(s.overlay_floor, { facilities: 1, ecl_impact: 15 });
+  // ECL: 0 + 160 * 0.92 + 229.5; model: 10 + 92 + 229.5; difference 45.2.
+  close(s.totals.ecl - s.totals.ecl_model, 147.2 - 102, "ecl - ecl_model");
   close(
-    s.overlays.reduce((a, o) => a + o.ecl_impact, 0),
+    s.overlays.reduce((a, o) => a + o.ecl_impact, 0) +
+      s.overlay_floor.ecl_impact,
     s.totals.ecl - s.totals.ecl_model,
-    "impacts add up to ecl - ecl_model",
+    "impacts and floor add up to ecl - ecl_model",
+  );
+  assert.deepEqual(overlayWarnings(s), [
+    "Overlay add_on took the ECL of 1 facility below 0: the floor at 0 (methodology §8) added 15.00 EUR back",
+  ]);
+});
+
+Deno.test("summarize() splits ECL above a facility's gross carrying amount into a provision (IFRS 7 B8E)", async () => {
+  // K1: a card with 100 drawn and ECL 130: allowance 100, provision 30.
+  // K2: a card with 500 drawn and ECL 20: allowance 20. Stage 1 together
+  //     has ECL 150 below its 600 drawn, yet 30 of it is a provision: the
+  //     split is per facility.
+  // K3: USD, stage 2, nothing drawn, ECL 50 USD = 46 EUR: all provision;
+  //     its stage has no coverage ratio (ECL over a gross carrying amount
+  //     of 0).
+  const book = pl.DataFrame({
+    loan_id: ["K1", "K2", "K3"],
+    product: ["card", "card", "card"],
+    segment: ["card", "card", "card"],
+    region: ["north", "north", "south"],
+    currency: ["EUR", "EUR", "USD"],
+    stage: pl.Series("stage", [1, 1, 2], pl.Int32),
+    gross_carrying_amount: [100, 500, 0],
+    ead: [175, 600, 1500],
+    ecl_model: [130, 20, 50],
+    ecl: [130, 20, 50],
+    ecl_base: [130, 20, 50],
+    ecl_upside: [130, 20, 50],
+    ecl_downside: [130, 20, 50],
+  });
+  const opts = { runId: "b8e", reportingDate: "2025-12-31", fx };
+  const s = await summarize(book.lazy(), { ...opts, rules: rulesWith("[]") });
+  close(s.totals.ecl, 196, "ecl");
+  close(s.totals.loss_allowance, 120, "loss allowance");
+  close(s.totals.provision, 76, "provision");
+  close(s.totals.coverage!, 196 / 600, "coverage");
+  const [one, two] = s.by_stage;
+  close(one.loss_allowance, 120, "stage 1 allowance");
+  close(one.provision, 30, "stage 1 provision");
+  close(one.coverage!, 150 / 600, "stage 1 coverage");
+  assert.equal(two.loss_allowance, 0);
+  close(two.provision, 46, "stage 2 provision");
+  assert.equal(two.coverage, null);
+  // The cells of two slices merge into the same figures.
+  const rules = rulesWith("[]");
+  const merged = summaryFromCells(
+    mergeSummaryCells([
+      await summaryCells(book.head(1).lazy(), rules),
+      await summaryCells(book.tail(2).lazy(), rules),
+    ]),
+    { ...opts, rules },
+  );
+  assert.deepEqual(merged.totals, s.totals);
+  assert.deepEqual(merged.by_stage, s.by_stage);
+});
+
+Deno.test("summarize() of computeEcl results: each overlay's impact in the reporting currency, adding up to ecl - ecl_model", async () => {
+  // Two stage 3 loans without collateral, ECL = 0.45 * balance: EUR 450
+  // and 20000 MXN * 0.45 = 9000 MXN (EUR 459 at 0.051). An add of EUR 100
+  // on both is EUR 100 in the summary, whatever its currencies; the x2 on
+  // the MXN loan before it adds EUR 459; a release of EUR 2000 on the EUR
+  // loan then takes it below 0 and the floor adds the excess back.
+  const rules = parseRules(
+    `reporting_currency: EUR
+products:
+  sme: { repayment: bullet }
+scenarios:
+  - { name: base, weight: 1, pd_multiplier: [1.0] }
+overlays:
+  - { name: mxn_x2, filter: { region: south }, multiplier: 2, reason: r }
+  - { name: legal, filter: { stage: 3 }, add: 100, reason: r }
+  - { name: release, filter: { region: north }, add: -2000, reason: r }
+`,
+    "test/rules.yaml",
+  );
+  const book = portfolio([
+    { default_flag: true, balance: 1000, region: "north" },
+    { default_flag: true, balance: 20000, currency: "MXN", region: "south" },
+  ]);
+  const results = await computeEcl(stageFacilities(book.lazy(), rules), rules, {
+    fx,
+  });
+  const carryingAmounts = book.select(
+    pl.col("loan_id"),
+    pl.col("balance").alias("gross_carrying_amount"),
+  );
+  const s = await summarize(
+    attachCarryingAmounts(results, carryingAmounts).lazy(),
+    { runId: "e2e", reportingDate: "2025-12-31", rules, fx },
+  );
+  close(s.totals.ecl_model, 450 + 459, "model");
+  close(s.overlays[0].ecl_impact, 459, "x2");
+  close(s.overlays[1].ecl_impact, 100, "legal");
+  // The EUR loan holds 450 + 100 * 450 / (450 + 918) before the release.
+  const before = 450 + 100 * 450 / 1368;
+  close(s.overlays[2].ecl_impact, -2000, "release");
+  close(s.overlay_floor.ecl_impact, 2000 - before, "floor");
+  close(s.totals.ecl, 918 + 100 * 918 / 1368, "ecl");
+  close(
+    s.overlays.reduce((a, o) => a + o.ecl_impact, 0) +
+      s.overlay_floor.ecl_impact,
+    s.totals.ecl - s.totals.ecl_model,
+    "impacts and floor add up",
+  );
+  assert.match(
+    overlayWarnings(s)[0],
+    /^Overlay release took the ECL of 1 facility below 0/,
   );
 });
 
