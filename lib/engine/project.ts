@@ -27,10 +27,38 @@ import { STAGE_COLUMNS, stageFacilities } from "./staging.ts";
  * no monthly projection (docs/simplified_approach.md).
  *
  * @example
- * ```ts ignore
- * const oneRow = valid.filter(pl.col("loan_id").eq(pl.lit("L000042")));
- * const months = await projectFacility(oneRow, rules);
- * console.log(months.toString());
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import pl from "nodejs-polars";
+ * import { parseRules } from "../rules.ts";
+ * import { projectFacility } from "./project.ts";
+ *
+ * // The §11 loan: the months' marginal PD * LGD * EAD * DF add up to its
+ * // lifetime ECL of 90.31546325313.
+ * const rules = parseRules(
+ *   "reporting_currency: EUR\nproducts: {sme: {repayment: bullet}}\nscenarios: [{name: base, weight: 1, pd_multiplier: [1]}]",
+ *   "inline.yaml",
+ * );
+ * const loan = pl.DataFrame({
+ *   loan_id: ["L1"], product: ["sme"], currency: ["EUR"], balance: [1000],
+ *   interest_rate: [0.12], days_past_due: [0], pd_12m_origination: [0.1],
+ *   pd_12m_current: [0.12], watchlist: [true],
+ *   reporting_date: ["2025-12-31"], origination_date: ["2024-12-31"],
+ *   maturity_date: ["2027-12-31"],
+ * }).withColumns(
+ *   ...["reporting_date", "origination_date", "maturity_date"].map((c) =>
+ *     pl.col(c).str.strptime(pl.Date, "%Y-%m-%d")
+ *   ),
+ * );
+ * const months = (await projectFacility(loan, rules)).toRecords();
+ * assert.equal(months.length, 24);
+ * const lifetime = months.reduce(
+ *   (sum, m) =>
+ *     sum + (m.marginal_pd_base as number) * (m.lgd_base as number) *
+ *       (m.ead as number) * (m.df as number),
+ *   0,
+ * );
+ * assert.ok(Math.abs(lifetime - 90.31546325313) < 1e-9);
  * ```
  */
 export async function projectFacility(

@@ -149,9 +149,43 @@ export function withOptionalColumns(lf: pl.LazyDataFrame): pl.LazyDataFrame {
  * rule that holds, in rule order).
  *
  * @example
- * ```ts ignore
- * const staged = stageFacilities(valid, rules);
- * console.log((await staged.collect()).toString());
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import pl from "nodejs-polars";
+ * import { parseRules } from "../rules.ts";
+ * import { stageFacilities } from "./staging.ts";
+ *
+ * const rules = parseRules(
+ *   "reporting_currency: EUR\nproducts: {sme: {repayment: bullet}}\nscenarios: [{name: base, weight: 1, pd_multiplier: [1]}]",
+ *   "inline.yaml",
+ * );
+ * // 95 days past due (rule 2), 45 days (rule 3), PD 0.004 -> 0.009
+ * // (§3 PD test at its boundary), nothing.
+ * const book = pl.DataFrame({
+ *   loan_id: ["L1", "L2", "L3", "L4"],
+ *   product: ["sme", "sme", "sme", "sme"],
+ *   days_past_due: [95, 45, 0, 0],
+ *   pd_12m_origination: [0.01, 0.01, 0.004, 0.01],
+ *   pd_12m_current: [0.01, 0.01, 0.009, 0.01],
+ *   reporting_date: ["2025-09-30", "2025-09-30", "2025-09-30", "2025-09-30"],
+ *   maturity_date: ["2025-10-31", "2026-03-31", "2027-09-30", "2025-11-01"],
+ * }).withColumns(
+ *   pl.col("reporting_date").str.strptime(pl.Date, "%Y-%m-%d"),
+ *   pl.col("maturity_date").str.strptime(pl.Date, "%Y-%m-%d"),
+ * );
+ * const staged = await stageFacilities(book.lazy(), rules).collect();
+ * assert.deepEqual(staged.getColumn("stage").toArray(), [3, 2, 2, 1]);
+ * assert.deepEqual(staged.getColumn("stage_reason").toArray(), [
+ *   "DPD_90", "DPD_30", "PD_SICR", "PERFORMING",
+ * ]);
+ * // Rule 2 and rule 3 both hold for 95 days past due.
+ * assert.deepEqual(staged.getColumn("stage_triggers").toArray()[0], [
+ *   "DPD_90", "DPD_30",
+ * ]);
+ * assert.deepEqual(
+ *   staged.getColumn("remaining_term_months").toArray(),
+ *   [1, 6, 24, 2],
+ * );
  * ```
  */
 export function stageFacilities(

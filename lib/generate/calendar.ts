@@ -1,8 +1,8 @@
 /**
  * Calendar arithmetic for the generator, on dates held as whole days since
- * 1970-01-01 (the physical representation of a Polars `Date`). Polars has no
- * month offsets in this binding (see docs/toolchain.md), so month steps are
- * done here in TypeScript.
+ * 1970-01-01 (the physical representation of a Polars `Date`). nodejs-polars
+ * 0.25 has no month offsets (`dt.offsetBy`, `monthEnd`, `dateRange`), so
+ * month steps are done here in TypeScript.
  *
  * @module
  */
@@ -14,8 +14,10 @@ const MS_PER_DAY = 86_400_000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseIsoDay } from "./calendar.ts";
- * parseIsoDay("1970-01-02", "--reporting-date"); // 1
+ * assert.equal(parseIsoDay("1970-01-02", "--reporting-date"), 1);
+ * assert.throws(() => parseIsoDay("2025-02-30", "--reporting-date"));
  * ```
  */
 export function parseIsoDay(text: string, what: string): number {

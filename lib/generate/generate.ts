@@ -182,9 +182,14 @@ function injectionRng(seed: number, period: number, batch: number): Rng {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generateBook } from "./generate.ts";
  * const [q1, q2] = generateBook({ loans: 1000, seed: 7, reportingDate: "2025-12-31", periods: 2 });
- * q1.height; // 1000
+ * // The first snapshot at the reporting date, the next a quarter later.
+ * const date = (q: typeof q1) => q.toRecords()[0].reporting_date as unknown as Date;
+ * assert.equal(q1.height, 1000);
+ * assert.equal(date(q1).toISOString().slice(0, 10), "2025-12-31");
+ * assert.equal(date(q2).toISOString().slice(0, 10), "2026-03-31");
  * ```
  */
 export function generateBook(opts: {
@@ -321,8 +326,8 @@ export async function generatePortfolio(
         await Deno.rename(`${partsDir}/snapshot_${t}.csv`, tmp);
       } else {
         // Streaming concatenation: the parts are read and written in
-        // morsels, never all in memory (docs/toolchain.md: a sink writes
-        // on collect()).
+        // morsels, never all in memory (a nodejs-polars sink writes only
+        // when its result is collected).
         // Part names are zero-padded, so the glob expands in batch order.
         await pl.scanParquet(
           `${partsDir}/p${String(t).padStart(2, "0")}_b*.parquet`,

@@ -27,10 +27,11 @@ function splitmix32(state: number): [next: number, value: number] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Rng } from "./random.ts";
- * const a = new Rng(42, 0).uniform();
- * const b = new Rng(42, 0).uniform();
- * a === b; // true
+ * // The same seed and stream give the same draws; another stream does not.
+ * assert.equal(new Rng(42, 0).uniform(), new Rng(42, 0).uniform());
+ * assert.notEqual(new Rng(42, 0).uniform(), new Rng(42, 1).uniform());
  * ```
  */
 export class Rng {

@@ -15,9 +15,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PortfolioReadError } from "./errors.ts";
  * const e = new PortfolioReadError("data/x.csv", "the file is empty", 1);
- * e.message; // "Cannot read portfolio data/x.csv: line 1: the file is empty"
+ * assert.equal(e.message, "Cannot read portfolio data/x.csv: line 1: the file is empty");
  * ```
  */
 export class PortfolioReadError extends Error {

@@ -95,11 +95,25 @@ export function detectPortfolioFormat(path: string): PortfolioFormat {
  *
  * @example
  * ```ts
- * import { portfolioReadError } from "./scan_portfolio.ts";
+ * import assert from "node:assert/strict";
+ * import { portfolioReadError, scanPortfolio } from "./scan_portfolio.ts";
+ * // A CSV whose third line has a text where Polars inferred numbers.
+ * const dir = Deno.makeTempDirSync();
+ * const path = `${dir}/p.csv`;
+ * Deno.writeTextFileSync(path, "loan_id,balance\nL1,100\nL2,1,2,3\n");
  * try {
- *   // await scanPortfolio(path).collect();
- * } catch (e) {
- *   throw portfolioReadError("data/x.csv", e);
+ *   await assert.rejects(
+ *     async () => {
+ *       try {
+ *         await scanPortfolio(path).collect();
+ *       } catch (e) {
+ *         throw portfolioReadError(path, e);
+ *       }
+ *     },
+ *     (e: Error) => e.message.startsWith(`Cannot read portfolio ${path}`),
+ *   );
+ * } finally {
+ *   Deno.removeSync(dir, { recursive: true });
  * }
  * ```
  */
@@ -152,11 +166,14 @@ export function portfolioReadError(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { scanPortfolio } from "./scan_portfolio.ts";
  * const dir = Deno.makeTempDirSync();
  * Deno.writeTextFileSync(`${dir}/p.csv`, "loan_id,balance\nL1,100\n");
+ * // Read as text: validation parses every value and names what it rejects.
  * const df = await scanPortfolio(`${dir}/p.csv`).collect();
- * df.getColumn("balance").toArray(); // ["100"]
+ * assert.deepEqual(df.getColumn("balance").toArray(), ["100"]);
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export function scanPortfolio(path: string): pl.LazyDataFrame {

@@ -1,8 +1,8 @@
 /**
  * The Jupyter notebook file (nbformat 4) as far as this project reads it:
  * finding the cells that raised, and checking that a committed notebook
- * carries no outputs and no absolute paths (architecture.md: notebooks are
- * committed without outputs, so diffs show code, not results).
+ * carries no outputs and no absolute paths (notebooks are committed without
+ * outputs, so diffs show code, not results; docs/notebooks.md).
  *
  * @module
  */

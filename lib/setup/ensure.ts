@@ -85,10 +85,13 @@ const APT_ENV = { DEBIAN_FRONTEND: "noninteractive" };
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ensureEnvironment } from "./mod.ts";
  * // Check only: report what is missing without installing anything.
  * const report = await ensureEnvironment({ install: false, log: () => {} });
- * console.log(report.ok ? "ready" : "run deno task setup");
+ * // One item per requirement, and `ok` exactly when every one is present.
+ * assert.ok(report.items.length > 0);
+ * assert.equal(report.ok, report.items.every((i) => i.status !== "missing"));
  * ```
  *
  * @param options How to run commands and what to provide.

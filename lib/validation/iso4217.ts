@@ -51,9 +51,11 @@ export const ISO_4217_CODES: readonly string[] = `
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isIso4217 } from "./iso4217.ts";
- * isIso4217("EUR"); // true
- * isIso4217("HRK"); // false (withdrawn 2023)
+ * assert.equal(isIso4217("EUR"), true);
+ * assert.equal(isIso4217("eur"), false);
+ * assert.equal(isIso4217("HRK"), false); // withdrawn 2023
  * ```
  */
 export function isIso4217(code: string): boolean {

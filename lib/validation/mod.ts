@@ -5,12 +5,20 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { scanPortfolio } from "../io/mod.ts";
  * import { loadRules } from "../rules.ts";
  * import { validatePortfolio, writeValidationOutputs } from "./mod.ts";
- * // const path = "data/portfolio.csv";
- * // const result = await validatePortfolio(scanPortfolio(path), await loadRules("config/ifrs9_rules.yaml"), { file: path });
- * // await writeValidationOutputs(result, "data/tmp/validation");
+ * const path = "data/sample/portfolio_2025-12-31.parquet";
+ * const rules = await loadRules("config/ifrs9_rules.yaml");
+ * const result = await validatePortfolio(scanPortfolio(path), rules, { file: path });
+ * // The committed sample is clean: every row valid, the report says so.
+ * assert.equal(result.report.rows_rejected, 0);
+ * assert.equal(result.valid.height, result.report.rows_read);
+ * const dir = await Deno.makeTempDir();
+ * const written = await writeValidationOutputs(result, dir);
+ * assert.ok((await Deno.stat(written.dataQuality)).isFile);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

@@ -151,8 +151,10 @@ function parseValue(
  * const p = parseColumn("balance", "float", pl.Utf8);
  * const df = pl.DataFrame({ balance: ["10.5", "abc", "", "NaN"] })
  *   .select(p.value.alias("v"), p.missing.alias("m"));
- * df.getColumn("v").toArray(); // [10.5, null, null, null]
- * df.getColumn("m").toArray(); // [false, false, true, false]
+ * import assert from "node:assert/strict";
+ * // "abc" and "NaN" are values that fail to parse; "" is a missing one.
+ * assert.deepEqual(df.getColumn("v").toArray(), [10.5, null, null, null]);
+ * assert.deepEqual(df.getColumn("m").toArray(), [false, false, true, false]);
  * ```
  */
 export function parseColumn(

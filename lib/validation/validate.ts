@@ -214,6 +214,7 @@ export function requireColumns(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import pl from "nodejs-polars";
  * import { parseRules } from "../rules.ts";
  * import { validatePortfolio } from "./validate.ts";
@@ -230,8 +231,8 @@ export function requireColumns(
  *   pd_12m_origination: ["0.01", "0.01"], pd_12m_current: ["0.02", "0.02"],
  * }).lazy();
  * const { valid, rejected } = await validatePortfolio(raw, rules, { file: "inline" });
- * valid.height; // 1
- * rejected.getColumn("rejection_codes").toArray(); // [["BALANCE_NEGATIVE"]]
+ * assert.equal(valid.height, 1);
+ * assert.deepEqual(rejected.getColumn("rejection_codes").toArray(), [["BALANCE_NEGATIVE"]]);
  * ```
  */
 export async function validatePortfolio(

@@ -64,8 +64,29 @@ export interface ValidationOutputs {
  *
  * @example
  * ```ts
- * // const result = await validatePortfolio(scanPortfolio(path), rules, { file: path });
- * // await writeValidationOutputs(result, "data/tmp/validation");
+ * import assert from "node:assert/strict";
+ * import pl from "nodejs-polars";
+ * import { parseRules } from "../rules.ts";
+ * import { RejectRateError, validatePortfolio, writeValidationOutputs } from "./mod.ts";
+ * const rules = parseRules(
+ *   "reporting_currency: EUR\nproducts: {sme: {repayment: bullet}}\nscenarios: [{name: base, weight: 1, pd_multiplier: [1]}]\nvalidation: {max_reject_rate: 0.1}",
+ *   "inline.yaml",
+ * );
+ * // One of two rows has a negative balance: 50% rejected, above 10%.
+ * const raw = pl.DataFrame({
+ *   loan_id: ["L1", "L2"], reporting_date: ["2025-12-31", "2025-12-31"],
+ *   origination_date: ["2024-01-01", "2024-01-01"],
+ *   maturity_date: ["2027-01-01", "2027-01-01"], product: ["sme", "sme"],
+ *   currency: ["EUR", "EUR"], balance: ["1000", "-5"],
+ *   interest_rate: ["0.05", "0.05"], days_past_due: ["0", "0"],
+ *   pd_12m_origination: ["0.01", "0.01"], pd_12m_current: ["0.02", "0.02"],
+ * }).lazy();
+ * const result = await validatePortfolio(raw, rules, { file: "inline.csv" });
+ * const dir = await Deno.makeTempDir();
+ * // The outputs are written first, then the limit is enforced.
+ * await assert.rejects(writeValidationOutputs(result, dir), RejectRateError);
+ * assert.equal(pl.readParquet(`${dir}/rejected.parquet`).height, 1);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function writeValidationOutputs(

@@ -1,5 +1,5 @@
 /**
- * Tests of the in-process bench (lib/run/bench.ts): the peak-memory reading
+ * Tests of the in-process bench (bench/end_to_end.ts): the peak-memory reading
  * and what benchRun() reports for a small run.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * `benchMovement()` (lib/movement/bench.ts) on a small generated book: what
+ * `benchMovement()` (bench/movement.ts) on a small generated book: what
  * it reports matches the files it reads and writes, and a second call
  * reuses the cached book and runs instead of computing them again.
  *
