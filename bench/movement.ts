@@ -12,7 +12,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchSnapshots, peakMemoryBytes } from "./end_to_end.ts";
-import { readRunFolder } from "../lib/report/mod.ts";
+import { readRunFolder } from "../lib/run_folder/mod.ts";
 import { computeMovement, writeMovementOutputs } from "../lib/movement/mod.ts";
 
 /** What {@link benchMovement} measured. */

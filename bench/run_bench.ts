@@ -11,9 +11,8 @@ import pl from "nodejs-polars";
 import { generateBook } from "../lib/generate/mod.ts";
 import { loadFx } from "../lib/fx.ts";
 import { loadRules } from "../lib/rules.ts";
-import { openRunFolder } from "../lib/run/folder.ts";
-import { runPortfolio } from "../lib/run/run.ts";
-import { attachCarryingAmounts, summarize } from "../lib/run/summary.ts";
+import { attachCarryingAmounts, openRunFolder } from "../lib/run_folder/mod.ts";
+import { runPortfolio, summarize } from "../lib/run/mod.ts";
 
 const tmp = await Deno.makeTempDir({ prefix: "bench-run-" });
 const portfolio = `${tmp}/portfolio.parquet`;

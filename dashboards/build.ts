@@ -7,50 +7,48 @@
  *   --out data/reports/dashboard.html [--star DIR]
  * ```
  *
- * `--runs` takes every following argument that does not start with `--`.
+ * The run folders are the arguments after `--runs` (and any other argument
+ * that is not a flag). Exit codes: 0 built; 1 a run folder cannot be read
+ * or the dashboard written; 2 a usage error.
  *
  * @module
  */
+import { required, TaskCommand, UsageError } from "../tasks/_args.ts";
 import { exportStarSchema, writeDashboard } from "../lib/report/mod.ts";
 
-const USAGE =
-  "Usage: deno run -A dashboards/build.ts --runs RUN_DIR... --out FILE [--star DIR]";
+export const command = new TaskCommand({
+  command: "deno run -A dashboards/build.ts",
+  synopsis: "--runs RUN_DIR... --out FILE [--star DIR]",
+  flags: `  --runs RUN_DIR...  run folders, oldest first
+  --out FILE         the dashboard's HTML file
+  --star DIR         also write the star schema (Power BI / BigQuery) here`,
+  options: {
+    runs: { type: "string", multiple: true },
+    out: { type: "string" },
+    star: { type: "string" },
+  },
+  positionals: true,
+});
 
-function usage(message: string): never {
-  console.error(`${message}\n\n${USAGE}`);
-  Deno.exit(2);
-}
-
-const runs: string[] = [];
-let out: string | undefined;
-let star: string | undefined;
-for (let i = 0; i < Deno.args.length; i++) {
-  const a = Deno.args[i];
-  if (a === "--runs") {
-    while (i + 1 < Deno.args.length && !Deno.args[i + 1].startsWith("--")) {
-      runs.push(Deno.args[++i]);
+/** Builds the dashboard for `args`; returns the exit code. */
+export function main(args: string[]): Promise<number> {
+  return command.run(args, async ({ values, positionals }) => {
+    const runs = [...values.runs ?? [], ...positionals];
+    if (runs.length === 0) {
+      throw new UsageError("--runs needs at least one run folder");
     }
-  } else if (a === "--out") out = Deno.args[++i];
-  else if (a === "--star") star = Deno.args[++i];
-  else if (a === "--help" || a === "-h") {
-    console.log(USAGE);
-    Deno.exit(0);
-  } else usage(`unknown argument ${a}`);
+    const { out } = required(values, "out");
+    console.log(await writeDashboard(runs, out));
+    if (values.star) {
+      const result = await exportStarSchema(runs, values.star);
+      console.log(
+        `star schema in ${result.outDir}: ${
+          Object.entries(result.rows).map(([t, n]) => `${t} ${n}`).join(", ")
+        }`,
+      );
+    }
+    return 0;
+  });
 }
-if (runs.length === 0) usage("--runs needs at least one run folder");
-if (!out) usage("--out is required");
 
-try {
-  console.log(await writeDashboard(runs, out));
-  if (star) {
-    const result = await exportStarSchema(runs, star);
-    console.log(
-      `star schema in ${result.outDir}: ${
-        Object.entries(result.rows).map(([t, n]) => `${t} ${n}`).join(", ")
-      }`,
-    );
-  }
-} catch (e) {
-  console.error((e as Error).message);
-  Deno.exit(1);
-}
+if (import.meta.main) Deno.exit(await main(Deno.args));

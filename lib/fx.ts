@@ -25,7 +25,16 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { parse as parseYaml } from "yaml";
+import { join } from "node:path";
+import { projectPath } from "./project.ts";
+import { z } from "zod";
+import {
+  checkDocument,
+  mapping,
+  readYaml,
+  shown,
+  whenValid,
+} from "./_config_file.ts";
 
 /** A loaded FX table, with the provenance a run reports. */
 export interface FxTable {
@@ -43,19 +52,67 @@ export interface FxTable {
 
 /** Thrown when an FX file is unreadable or malformed, or lacks a currency. */
 export class FxError extends Error {
+  /** A problem with the FX table `file`; `message` names the file. */
   constructor(readonly file: string, message: string) {
     super(message);
     this.name = "FxError";
   }
 }
 
-const ISO_4217 = /^[A-Z]{3}$/;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-
 /** SHA-256 of a byte array as lower-case hex. */
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
+
+const ISO_4217 = /^[A-Z]{3}$/;
+
+const positiveRate = (issue: { input?: unknown }) =>
+  `must be a positive number, got ${shown(issue.input)}`;
+
+const fxSchema = mapping({
+  base: z.string().regex(ISO_4217, {
+    error: (issue) => `must be an ISO 4217 code, got ${shown(issue.input)}`,
+  }),
+  // YAML 1.2 (the `yaml` package's default schema) keeps a bare date as a
+  // string; a Date object would come from a YAML 1.1 timestamp tag.
+  as_of: z.preprocess(
+    (v) => v instanceof Date ? v.toISOString().slice(0, 10) : v,
+    z.string().regex(/^\d{4}-\d{2}-\d{2}$/, {
+      error: (issue) => `must be a date YYYY-MM-DD, got ${shown(issue.input)}`,
+    }),
+  ),
+  rates: z.record(
+    z.string().regex(ISO_4217),
+    z.number({ error: positiveRate }).positive({ error: positiveRate }),
+    {
+      error: (issue) =>
+        issue.code === "invalid_key"
+          ? "not an ISO 4217 code"
+          : "must map currency codes to positive numbers",
+    },
+  ).refine((rates) => Object.keys(rates).length > 0, {
+    error: "must map currency codes to positive numbers",
+  }),
+}).superRefine(
+  ({ base, rates }, ctx) => {
+    if (!(base in rates)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["rates", base],
+        message: "the base currency needs rate 1",
+      });
+    } else if (rates[base] !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["rates", base],
+        message: `the base currency's rate must be 1, got ${rates[base]}`,
+      });
+    }
+  },
+  whenValid(([key, ...rest]) =>
+    key === "base" || (key === "rates" && rest.length === 0)
+  ),
+);
 
 /**
  * Parses an FX table from YAML text and reports every problem at once, each
@@ -63,92 +120,36 @@ export function sha256Hex(bytes: Uint8Array): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const fx = parseFx("base: EUR\nas_of: 2025-12-31\nrates: {EUR: 1, USD: 0.92}", "fx.yaml");
- * fx.rates.USD; // 0.92
+ * assert.equal(fx.rates.USD, 0.92);
+ * assert.throws(
+ *   () => parseFx("base: EUR\nas_of: 2025-12-31\nrates: {EUR: 1, USD: -1}", "fx.yaml"),
+ *   /Cannot read FX table fx\.yaml: key rates\.USD: must be a positive number, got -1/,
+ * );
  * ```
  */
 export function parseFx(text: string, file: string, sha256 = ""): FxTable {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (e) {
+  const read = readYaml(text);
+  if ("syntaxError" in read) {
     throw new FxError(
       file,
-      `Cannot read FX table ${file}: not valid YAML: ${
-        (e as Error).message.split("\n")[0]
-      }`,
+      `Cannot read FX table ${file}: ${read.syntaxError}`,
     );
   }
-  const problems: string[] = [];
-  const root = (typeof doc === "object" && doc !== null && !Array.isArray(doc))
-    ? doc as Record<string, unknown>
-    : {};
-  if (root !== doc) problems.push("the file must hold a YAML mapping");
-  for (const key of Object.keys(root)) {
-    if (!["base", "as_of", "rates"].includes(key)) {
-      problems.push(`key ${key}: unknown key (allowed: base, as_of, rates)`);
-    }
-  }
-  const base = root.base;
-  if (typeof base !== "string" || !ISO_4217.test(base)) {
-    problems.push(
-      `key base: must be an ISO 4217 code, got ${JSON.stringify(base)}`,
+  const { value, issues } = checkDocument(fxSchema, read.doc);
+  if (value === undefined) {
+    const problems = issues.map((i) =>
+      i.path === "(root)"
+        ? `the file ${i.message}`
+        : `key ${i.path}: ${i.message}`
     );
-  }
-  // YAML 1.2 (the `yaml` package's default schema) keeps a bare date as a
-  // string; a Date object would come from a YAML 1.1 timestamp tag.
-  const asOfRaw = root.as_of instanceof Date
-    ? root.as_of.toISOString().slice(0, 10)
-    : root.as_of;
-  if (typeof asOfRaw !== "string" || !ISO_DATE.test(asOfRaw)) {
-    problems.push(
-      `key as_of: must be a date YYYY-MM-DD, got ${JSON.stringify(asOfRaw)}`,
-    );
-  }
-  const rates: Record<string, number> = {};
-  const ratesDoc = root.rates;
-  if (
-    typeof ratesDoc !== "object" || ratesDoc === null ||
-    Array.isArray(ratesDoc) || Object.keys(ratesDoc).length === 0
-  ) {
-    problems.push("key rates: must map currency codes to positive numbers");
-  } else {
-    for (const [cur, v] of Object.entries(ratesDoc)) {
-      if (!ISO_4217.test(cur)) {
-        problems.push(`key rates.${cur}: not an ISO 4217 code`);
-      } else if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
-        problems.push(
-          `key rates.${cur}: must be a positive number, got ${
-            JSON.stringify(v)
-          }`,
-        );
-      } else rates[cur] = v;
-    }
-    if (typeof base === "string" && ISO_4217.test(base)) {
-      if (!(base in rates)) {
-        problems.push(`key rates.${base}: the base currency needs rate 1`);
-      } else if (rates[base] !== 1) {
-        problems.push(
-          `key rates.${base}: the base currency's rate must be 1, got ${
-            rates[base]
-          }`,
-        );
-      }
-    }
-  }
-  if (problems.length > 0) {
     throw new FxError(
       file,
       `Cannot read FX table ${file}: ${problems.join("; ")}`,
     );
   }
-  return {
-    file,
-    sha256,
-    base: base as string,
-    as_of: asOfRaw as string,
-    rates,
-  };
+  return { file, sha256, ...value };
 }
 
 /**
@@ -160,9 +161,13 @@ export function parseFx(text: string, file: string, sha256 = ""): FxTable {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const fx = parseFx("base: EUR\nas_of: 2025-12-31\nrates: {EUR: 1}", "fx.yaml");
- * fxDateWarning(fx, "2025-12-31"); // null
- * fxDateWarning(fx, "2025-09-30"); // "FX table fx.yaml is as of 2025-12-31, …"
+ * assert.equal(fxDateWarning(fx, "2025-12-31"), null);
+ * assert.match(
+ *   fxDateWarning(fx, "2025-09-30")!,
+ *   /^FX table fx\.yaml is as of 2025-12-31, not the reporting date 2025-09-30/,
+ * );
  * ```
  */
 export function fxDateWarning(
@@ -176,24 +181,31 @@ export function fxDateWarning(
 /**
  * The FX table file for a reporting date: `<dir>/fx_rates_<date>.yaml` when
  * the treasury's closing rates of that date are there, else the default
- * `<dir>/fx_rates.yaml`. Check the result with {@link fxDateWarning}.
+ * `<dir>/fx_rates.yaml`; `dir` is the project's `config/` unless given,
+ * whatever the working directory. Check the result with
+ * {@link fxDateWarning}.
  *
  * @example
  * ```ts
- * await fxFileFor("2025-09-30"); // "config/fx_rates_2025-09-30.yaml"
- * await fxFileFor("2026-06-30"); // "config/fx_rates.yaml"
+ * import assert from "node:assert/strict";
+ * import { projectPath } from "./project.ts";
+ * assert.equal(
+ *   await fxFileFor("2025-09-30"),
+ *   projectPath("config/fx_rates_2025-09-30.yaml"),
+ * );
+ * assert.equal(await fxFileFor("2026-06-30"), projectPath("config/fx_rates.yaml"));
  * ```
  */
 export async function fxFileFor(
   reportingDate: string,
-  dir = "config",
+  dir: string = projectPath("config"),
 ): Promise<string> {
-  const dated = `${dir}/fx_rates_${reportingDate}.yaml`;
+  const dated = join(dir, `fx_rates_${reportingDate}.yaml`);
   try {
     await Deno.stat(dated);
     return dated;
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return `${dir}/fx_rates.yaml`;
+    if (e instanceof Deno.errors.NotFound) return join(dir, "fx_rates.yaml");
     throw e;
   }
 }
@@ -203,8 +215,10 @@ export async function fxFileFor(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const fx = await loadFx("config/fx_rates.yaml");
- * fx.base; // "EUR"
+ * assert.equal(fx.base, "EUR");
+ * assert.match(fx.sha256, /^[0-9a-f]{64}$/);
  * ```
  */
 export async function loadFx(path: string): Promise<FxTable> {
@@ -229,8 +243,9 @@ export async function loadFx(path: string): Promise<FxTable> {
  *   of the table.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const fx = parseFx("base: EUR\nas_of: 2025-12-31\nrates: {EUR: 1, USD: 0.92}", "fx.yaml");
- * reportingRates(fx, "EUR", ["USD"]); // { USD: 0.92 }
+ * assert.deepEqual(reportingRates(fx, "EUR", ["USD"]), { USD: 0.92 });
  * ```
  */
 export function reportingRates(

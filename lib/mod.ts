@@ -33,6 +33,8 @@ export * from "./io/mod.ts";
 export * from "./validation/mod.ts";
 export * from "./generate/mod.ts";
 export * from "./engine/mod.ts";
+export * from "./project.ts";
+export * from "./run_folder/mod.ts";
 export * from "./run/mod.ts";
 export * from "./report/mod.ts";
 export * from "./movement/mod.ts";

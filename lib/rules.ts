@@ -3,21 +3,37 @@
  * §10 as typed options, and a loader that reports every violation at once,
  * each with the file, the key path and what is wrong.
  *
+ * The file is checked against zod schemas: each key's type, range and
+ * allowed values in the schema of its mapping, and each rule that ties keys
+ * together (weights summing to 1, `dpd_sicr` below `dpd_default`, the
+ * buckets of a provision matrix, keys that apply to one kind of product or
+ * adjustment only) as a refinement beside it.
+ *
  * Field names are the YAML keys, so an options object maps one to one onto
  * the file a risk team edits.
  *
  * @module
  */
-import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import {
+  checkDocument,
+  isMapping,
+  mapping,
+  readYaml,
+  shown,
+  whenValid,
+  wholeNumber,
+} from "./_config_file.ts";
 
-/** How a product's exposure runs off (methodology §5). */
-export type Repayment = "annuity" | "linear" | "bullet" | "revolving";
-export const REPAYMENTS: readonly Repayment[] = [
+/** The repayment types of methodology §5. */
+export const REPAYMENTS = [
   "annuity",
   "linear",
   "bullet",
   "revolving",
-];
+] as const;
+/** How a product's exposure runs off (methodology §5). */
+export type Repayment = (typeof REPAYMENTS)[number];
 
 /**
  * `general`: staged 12-month / lifetime ECL (IFRS 9 §5.5.3, §5.5.5).
@@ -77,28 +93,37 @@ export interface ProvisionMatrix extends ProvisionRates {
   segments?: Record<string, ProvisionRates>;
 }
 
+/** One product of the rules file (methodology §10 `products`). */
 export interface ProductRules {
+  /** How its exposure runs off (methodology §5). */
   repayment: Repayment;
   /** Credit conversion factor of the undrawn limit (revolving only). */
   ccf?: number;
   /** Remaining term used for revolving products (methodology §2). */
   behavioural_life_months?: number;
-  /** @default "general" */
+  /** General (staged) or simplified approach. @default "general" */
   approach: Approach;
   /** Required when `approach` is `simplified`. */
   provision_matrix?: ProvisionMatrix;
 }
 
+/**
+ * How a segment's annual PD runs over the years (methodology §4): `flat`,
+ * the current 12-month PD every year; `shape`, scaled by `pd_shape`.
+ */
 export type PdCurve = "flat" | "shape";
 
+/** One segment's parameters, merged over `segments.default` (§10). */
 export interface SegmentRules {
-  /** @default "flat" */
+  /** The PD term structure. @default "flat" */
   pd_curve: PdCurve;
   /** Annual PD shape `g` with `g[1] = 1` (methodology §4), for `shape`. */
   pd_shape?: number[];
+  /** LGD of the part not covered by collateral (methodology §6). @default 0.45 */
   lgd_unsecured: number;
+  /** Smallest LGD whatever the collateral (methodology §6). @default 0.05 */
   lgd_floor: number;
-  /** Asset correlation for the `z_shift` adjustment (methodology §4). */
+  /** Asset correlation for the `z_shift` adjustment (methodology §4). @default 0.15 */
   rho: number;
   /**
    * Months from default to the realisation of the collateral: the recovery
@@ -108,29 +133,37 @@ export interface SegmentRules {
   recovery_lag_months: number;
 }
 
+/**
+ * How a scenario moves the PDs (methodology §4): `multiplier` scales them
+ * by `pd_multiplier`; `z_shift` shifts the systematic factor by `z`.
+ */
 export type ScenarioAdjustment = "multiplier" | "z_shift";
 
+/** One macro scenario (methodology §4, §8). */
 export interface Scenario {
+  /** Lower-case name; it names the loan-level column `ecl_<name>`. */
   name: string;
+  /** Probability weight; the weights sum to 1 (methodology §8). */
   weight: number;
   /** Annual PD multipliers `k[s]` for `multiplier`. */
   pd_multiplier?: number[];
   /** Annual systematic factor values `z[s]` for `z_shift`. */
   z?: number[];
-  /** @default 0 */
+  /** Share taken off the collateral value in this scenario (methodology §6). @default 0 */
   collateral_haircut: number;
 }
 
+/** The staging thresholds (methodology §3). */
 export interface StagingRules {
-  /** @default 90 */
+  /** Days past due from which a facility is stage 3 (rule 2). @default 90 */
   dpd_default: number;
-  /** @default 30 */
+  /** Days past due above which a facility is stage 2 (rule 3). @default 30 */
   dpd_sicr: number;
-  /** @default 0.003 */
+  /** Current 12-month PD up to which the PD test does not hold. @default 0.003 */
   low_credit_risk_pd: number;
-  /** @default 2.0 */
+  /** Smallest ratio of current to origination PD for the PD test. @default 2.0 */
   pd_relative_threshold: number;
-  /** @default 0.005 */
+  /** Smallest rise from origination PD for the PD test. @default 0.005 */
   pd_absolute_threshold: number;
   /**
    * When true, a facility whose `previous_stage` is 3 and that no longer
@@ -140,17 +173,23 @@ export interface StagingRules {
   probation_exit_via_stage2: boolean;
 }
 
-/** Filter of an overlay: every key given must match (null = any). */
+/** Filter of an overlay: every key given must match; a key not given matches any. */
 export interface OverlayFilter {
+  /** Segments the overlay applies to. */
   segment?: string[];
+  /** Products the overlay applies to. */
   product?: string[];
+  /** Stages (1, 2, 3) the overlay applies to. */
   stage?: number[];
+  /** Regions the overlay applies to. */
   region?: string[];
 }
 
 /** A post-model adjustment applied after weighting (methodology §8). */
 export interface Overlay {
+  /** Unique name; the per-facility impacts and the summary carry it. */
   name: string;
+  /** The facilities it applies to. */
   filter: OverlayFilter;
   /** ECL is multiplied by this. Exactly one of `multiplier` and `add`. */
   multiplier?: number;
@@ -159,9 +198,11 @@ export interface Overlay {
    * whole, shared pro rata to their ECL (methodology §8, `overlays.ts`).
    */
   add?: number;
+  /** Why the adjustment is made, for the report and the auditor. */
   reason: string;
 }
 
+/** Limits of the data-quality checks. */
 export interface ValidationRules {
   /** Rejected share above which a run fails. @default 0.05 */
   max_reject_rate: number;
@@ -169,11 +210,15 @@ export interface ValidationRules {
 
 /** The whole rules file, typed, with defaults filled in. */
 export interface Rules {
+  /** ISO 4217 code the totals are reported in. */
   reporting_currency: string;
+  /** Staging thresholds (methodology §3). */
   staging: StagingRules;
+  /** Every product the portfolio may hold, by name. */
   products: Record<string, ProductRules>;
   /** Always holds `default`; other entries are already merged over it. */
   segments: Record<string, SegmentRules>;
+  /** How scenarios move the PDs. @default "multiplier" */
   scenario_adjustment: ScenarioAdjustment;
   /**
    * Years over which each scenario's adjustment reverts linearly to
@@ -181,8 +226,11 @@ export interface Rules {
    * value repeats for the whole term.
    */
   scenario_reversion_years?: number;
+  /** The weighted macro scenarios, in the file's order. */
   scenarios: Scenario[];
+  /** Post-model adjustments, applied in the file's order. */
   overlays: Overlay[];
+  /** Data-quality limits. */
   validation: ValidationRules;
 }
 
@@ -190,11 +238,13 @@ export interface Rules {
 export interface RulesIssue {
   /** Key path such as `scenarios[1].weight`. */
   path: string;
+  /** What is wrong there, and what the file holds. */
   message: string;
 }
 
 /** Thrown when a rules file breaks one or more rules; lists all of them. */
 export class RulesError extends Error {
+  /** The file `file` with every problem found in it. */
   constructor(readonly file: string, readonly issues: RulesIssue[]) {
     super(
       `Cannot load rules file ${file}: ${issues.length} problem${
@@ -205,167 +255,43 @@ export class RulesError extends Error {
   }
 }
 
-const STAGING_DEFAULTS: StagingRules = {
-  dpd_default: 90,
-  dpd_sicr: 30,
-  low_credit_risk_pd: 0.003,
-  pd_relative_threshold: 2.0,
-  pd_absolute_threshold: 0.005,
-  probation_exit_via_stage2: false,
-};
+/** A share or a probability: a number in [0, 1]. */
+const rate = z.number().min(0).max(1);
 
-const SEGMENT_DEFAULTS: SegmentRules = {
-  pd_curve: "flat",
-  lgd_unsecured: 0.45,
-  lgd_floor: 0.05,
-  rho: 0.15,
-  recovery_lag_months: 0,
-};
+/** A name or a reason: a non-empty string. */
+const text = z.string().min(1);
 
-const TOP_KEYS = [
-  "reporting_currency",
-  "staging",
-  "products",
-  "segments",
-  "scenario_adjustment",
-  "scenario_reversion_years",
-  "scenarios",
-  "overlays",
-  "validation",
-];
-
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-const isNum = (v: unknown): v is number =>
-  typeof v === "number" && Number.isFinite(v);
-
-/** Collects issues while walking the parsed YAML. */
-class Checker {
-  issues: RulesIssue[] = [];
-  add(path: string, message: string) {
-    this.issues.push({ path, message });
-  }
-  unknownKeys(obj: Obj, allowed: readonly string[], path: string) {
-    for (const k of Object.keys(obj)) {
-      if (!allowed.includes(k)) {
-        this.add(
-          path ? `${path}.${k}` : k,
-          `unknown key (allowed: ${allowed.join(", ")})`,
-        );
-      }
-    }
-  }
-  number(
-    obj: Obj,
-    key: string,
-    path: string,
-    opts: {
-      min?: number;
-      max?: number;
-      minExclusive?: boolean;
-      integer?: boolean;
-      fallback?: number;
-    },
-  ): number | undefined {
-    const p = path ? `${path}.${key}` : key;
-    const v = obj[key];
-    if (v === undefined || v === null) {
-      if (opts.fallback === undefined) this.add(p, "is required");
-      return opts.fallback;
-    }
-    if (!isNum(v)) {
-      this.add(p, `must be a number, got ${JSON.stringify(v)}`);
-      return opts.fallback;
-    }
-    if (opts.integer && !Number.isInteger(v)) {
-      this.add(p, `must be a whole number, got ${v}`);
-    }
-    if (opts.min !== undefined) {
-      if (opts.minExclusive ? v <= opts.min : v < opts.min) {
-        this.add(
-          p,
-          `must be ${opts.minExclusive ? ">" : ">="} ${opts.min}, got ${v}`,
-        );
-      }
-    }
-    if (opts.max !== undefined && v > opts.max) {
-      this.add(p, `must be <= ${opts.max}, got ${v}`);
-    }
-    return v;
-  }
-  numberList(
-    v: unknown,
-    path: string,
-    opts: { min?: number; max?: number } = {},
-  ): number[] | undefined {
-    if (!Array.isArray(v) || v.length === 0) {
-      this.add(path, "must be a non-empty list of numbers");
-      return undefined;
-    }
-    v.forEach((x, i) => {
-      if (!isNum(x)) {
-        this.add(`${path}[${i}]`, `must be a number, got ${JSON.stringify(x)}`);
-      } else if (opts.min !== undefined && x < opts.min) {
-        this.add(`${path}[${i}]`, `must be >= ${opts.min}, got ${x}`);
-      } else if (opts.max !== undefined && x > opts.max) {
-        this.add(`${path}[${i}]`, `must be <= ${opts.max}, got ${x}`);
-      }
-    });
-    return v as number[];
-  }
-  string(obj: Obj, key: string, path: string, required = true) {
-    const p = path ? `${path}.${key}` : key;
-    const v = obj[key];
-    if (v === undefined || v === null) {
-      if (required) this.add(p, "is required");
-      return undefined;
-    }
-    if (typeof v !== "string" || v.length === 0) {
-      this.add(p, `must be a non-empty string, got ${JSON.stringify(v)}`);
-      return undefined;
-    }
-    return v;
-  }
-  oneOf<T extends string>(
-    obj: Obj,
-    key: string,
-    path: string,
-    allowed: readonly T[],
-    fallback?: T,
-  ): T | undefined {
-    const p = path ? `${path}.${key}` : key;
-    const v = obj[key];
-    if (v === undefined || v === null) {
-      if (fallback === undefined) this.add(p, "is required");
-      return fallback;
-    }
-    if (!allowed.includes(v as T)) {
-      this.add(
-        p,
-        `unknown value ${JSON.stringify(v)} (expected one of: ${
-          allowed.join(", ")
-        })`,
-      );
-      return fallback;
-    }
-    return v as T;
-  }
-  object(obj: Obj, key: string, path: string, required: boolean): Obj {
-    const p = path ? `${path}.${key}` : key;
-    const v = obj[key];
-    if (v === undefined || v === null) {
-      if (required) this.add(p, "is required");
-      return {};
-    }
-    if (!isObj(v)) {
-      this.add(p, "must be a mapping");
-      return {};
-    }
-    return v;
-  }
+/** Adds the problem `message` at `path` (relative to the refined value). */
+function problem(
+  ctx: z.RefinementCtx,
+  path: PropertyKey[],
+  message: string,
+) {
+  ctx.addIssue({ code: "custom", path, message });
 }
+
+/** `staging.dpd_default`: days past due from which a facility is in default. */
+const dpdDefaultSchema = wholeNumber().min(1).default(90);
+
+const stagingSchema = mapping({
+  dpd_default: dpdDefaultSchema,
+  dpd_sicr: wholeNumber().min(0).default(30),
+  low_credit_risk_pd: rate.default(0.003),
+  pd_relative_threshold: z.number().min(0).default(2.0),
+  pd_absolute_threshold: rate.default(0.005),
+  probation_exit_via_stage2: z.boolean().default(false),
+}).superRefine(
+  (s, ctx) => {
+    if (s.dpd_sicr >= s.dpd_default) {
+      problem(
+        ctx,
+        ["dpd_sicr"],
+        `must be below staging.dpd_default (${s.dpd_default}), got ${s.dpd_sicr}`,
+      );
+    }
+  },
+  whenValid(([key]) => key === "dpd_sicr" || key === "dpd_default"),
+);
 
 /** A bucket's bound as written: which key, and its value. */
 interface WrittenBound {
@@ -373,140 +299,84 @@ interface WrittenBound {
   value: number;
 }
 
+const BOUND_KEYS = ["max_dpd", "below_dpd"] as const;
+
+/** The bound keys a bucket gives (none on the open bucket). */
+const boundsOf = (bucket: Partial<Record<"max_dpd" | "below_dpd", unknown>>) =>
+  BOUND_KEYS.filter((k) => bucket[k] !== undefined);
+
 /** The largest days past due a written bound lets into its bucket. */
 const lastDayOf = (b: WrittenBound) =>
   b.key === "max_dpd" ? b.value : b.value - 1;
 
-/** The bound keys a list of buckets uses, in order of first use. */
-function boundKeysUsed(v: unknown): ("max_dpd" | "below_dpd")[] {
-  if (!Array.isArray(v)) return [];
-  const keys = new Set<"max_dpd" | "below_dpd">();
-  for (const b of v) {
-    if (!isObj(b)) continue;
-    for (const k of ["max_dpd", "below_dpd"] as const) {
-      if (b[k] !== undefined && b[k] !== null) keys.add(k);
-    }
-  }
-  return [...keys];
-}
+const bucketSchema = mapping({
+  loss_rate: rate,
+  max_dpd: wholeNumber().min(0).optional(),
+  below_dpd: wholeNumber().min(1).optional(),
+});
+type WrittenBucket = z.output<typeof bucketSchema>;
 
 /**
- * Checks one list of buckets against the matrix's `upper_bound` and the
- * stage-3 rule, returning them with inclusive `max_dpd` bounds.
- *
- * Every bounded bucket must end below `staging.dpd_default`: from that many
- * days past due a receivable is credit-impaired (methodology §3 rule 2,
- * IFRS 9 B5.5.37) and takes the matrix's `credit_impaired_loss_rate`, so a
- * bucket reaching it would show a rate that never applies to part of what
- * it appears to hold (Example 12's "61-90" bucket at 90 days, for one).
+ * A list of buckets: each bounded bucket ends above the one before, the
+ * last one is open, and every bounded bucket ends below
+ * `staging.dpd_default`: from that many days past due a receivable is
+ * credit-impaired (methodology §3 rule 2, IFRS 9 B5.5.37) and takes the
+ * matrix's `credit_impaired_loss_rate`, so a bucket reaching it would show
+ * a rate that never applies to part of what it appears to hold (Example
+ * 12's "61-90" bucket at 90 days, for one). Whether each bound is written
+ * with the key the matrix's `upper_bound` asks for is the matrix's check.
  */
-function checkBuckets(
-  c: Checker,
-  v: unknown,
-  path: string,
-  bound: UpperBound,
-  dpdDefault: number,
-): ProvisionBucket[] {
-  const key = BOUND_KEY[bound];
-  if (!Array.isArray(v) || v.length === 0) {
-    c.add(path, "must be a non-empty list of buckets");
-    return [];
-  }
-  const out: ProvisionBucket[] = [];
-  let first = 0; // the smallest days past due the current bucket holds
-  let previous: WrittenBound | undefined;
-  v.forEach((b, i) => {
-    const p = `${path}[${i}]`;
-    if (!isObj(b)) {
-      c.add(p, `must be a mapping with ${key} and loss_rate`);
-      return;
-    }
-    c.unknownKeys(b, ["max_dpd", "below_dpd", "loss_rate"], p);
-    const last = i === v.length - 1;
-    const lossRate = c.number(b, "loss_rate", p, { min: 0, max: 1 });
-    const written = (["max_dpd", "below_dpd"] as const).filter((k) =>
-      b[k] !== undefined && b[k] !== null
-    );
-    let maxDpd: number | undefined;
-    if (written.length === 0) {
-      if (!last) c.add(`${p}.${key}`, "is required except on the last bucket");
-    } else if (written.length === 2) {
-      c.add(
-        p,
-        `gives both max_dpd and below_dpd: keep ${key} (upper_bound: ${bound})`,
-      );
-    } else {
-      const k = written[0];
-      if (last) {
-        c.add(
-          `${p}.${k}`,
-          "the last bucket must be open (no bound) so every receivable has a rate",
-        );
-      }
-      if (k !== key) {
-        const n = b[k];
-        const same = isNum(n)
-          ? ` ${key}: ${k === "max_dpd" ? n + 1 : n - 1}`
-          : ` ${key}`;
-        c.add(
-          `${p}.${k}`,
-          `${k} ${
-            k === "max_dpd"
-              ? "is an inclusive bound (days past due up to and including it)"
-              : "is an exclusive bound (days past due below it)"
-          }, but this matrix says upper_bound: ${bound}: write${same} for the same bucket, or change upper_bound`,
-        );
-      }
-      const value = c.number(b, k, p, {
-        min: k === "max_dpd" ? 0 : 1,
-        integer: true,
-      });
-      if (value !== undefined) {
-        const here: WrittenBound = { key: k, value };
+function bucketsSchema(dpdDefault: number) {
+  return z.array(bucketSchema).min(1, {
+    error: "must be a non-empty list of buckets",
+  }).superRefine(
+    (buckets, ctx) => {
+      let first = 0; // the smallest days past due the current bucket holds
+      let previous: WrittenBound | undefined;
+      buckets.forEach((bucket, i) => {
+        const written = boundsOf(bucket);
+        if (written.length !== 1) return;
+        const here: WrittenBound = {
+          key: written[0],
+          value: bucket[written[0]]!,
+        };
+        const at = [i, here.key];
+        if (i === buckets.length - 1) {
+          problem(
+            ctx,
+            at,
+            "the last bucket must be open (no bound) so every receivable has a rate",
+          );
+        }
         const lastDay = lastDayOf(here);
         if (previous !== undefined && lastDay < first) {
-          c.add(
-            `${p}.${k}`,
+          problem(
+            ctx,
+            at,
             `must be above the previous bucket's ${previous.key} ${previous.value}`,
           );
         } else if (lastDay >= dpdDefault) {
-          const endAt = key === "max_dpd" ? dpdDefault - 1 : dpdDefault;
-          c.add(
-            `${p}.${k}`,
-            `${k}: ${value} puts days_past_due ${
+          const endAt = here.key === "max_dpd" ? dpdDefault - 1 : dpdDefault;
+          problem(
+            ctx,
+            at,
+            `${here.key}: ${here.value} puts days_past_due ${
               Math.max(first, dpdDefault)
             } to ${lastDay} in this bucket, but from staging.dpd_default (${dpdDefault}) days past due a receivable is credit-impaired (stage 3, methodology §3 rule 2) and takes credit_impaired_loss_rate, so this rate would not apply to them: ${
               first < dpdDefault
-                ? `end the bucket at ${key}: ${endAt}`
+                ? `end the bucket at ${here.key}: ${endAt}`
                 : "remove the bucket"
             } and leave ${dpdDefault} days and over to the last, open bucket`,
           );
         }
-        maxDpd = lastDay;
         first = lastDay + 1;
         previous = here;
-      }
-    }
-    if (lossRate !== undefined) {
-      out.push({ max_dpd: maxDpd, loss_rate: lossRate });
-    }
-  });
-  return out;
-}
-
-/**
- * A matrix's `credit_impaired_loss_rate` when written (in [0, 1]), else
- * undefined.
- */
-function writtenCreditImpairedRate(
-  c: Checker,
-  obj: Obj,
-  path: string,
-): number | undefined {
-  return obj.credit_impaired_loss_rate === undefined ||
-      obj.credit_impaired_loss_rate === null
-    ? undefined
-    : c.number(obj, "credit_impaired_loss_rate", path, { min: 0, max: 1 });
+      });
+    },
+    whenValid((path) =>
+      path.length === 1 || path[1] === "max_dpd" || path[1] === "below_dpd"
+    ),
+  );
 }
 
 /**
@@ -517,277 +387,176 @@ function writtenCreditImpairedRate(
 const lastRate = (buckets: readonly ProvisionBucket[]) =>
   buckets[buckets.length - 1]?.loss_rate ?? 0;
 
+/** Buckets with inclusive bounds, as the engine reads them. */
+const inclusiveBuckets = (buckets: WrittenBucket[]): ProvisionBucket[] =>
+  buckets.map((b) => ({
+    max_dpd: b.max_dpd ??
+      (b.below_dpd === undefined ? undefined : b.below_dpd - 1),
+    loss_rate: b.loss_rate,
+  }));
+
 /**
- * Checks `provision_matrix` of a simplified product: `upper_bound`, the
- * buckets, `credit_impaired_loss_rate` and the segment matrices (each a
- * list of buckets, or a mapping with `buckets` and its own
+ * `provision_matrix` of a simplified product: `upper_bound`, the buckets,
+ * `credit_impaired_loss_rate` and the segment matrices (each a list of
+ * buckets, or a mapping with `buckets` and its own
  * `credit_impaired_loss_rate`; a key a segment does not give comes from the
  * product's matrix, as segment entries override key by key, §10).
  */
-function checkProvisionMatrix(
-  c: Checker,
-  pm: Obj,
-  path: string,
-  dpdDefault: number,
-): ProvisionMatrix {
-  c.unknownKeys(
-    pm,
-    ["upper_bound", "buckets", "credit_impaired_loss_rate", "segments"],
-    path,
-  );
-  const segmentsDoc = pm.segments === undefined || pm.segments === null
-    ? {}
-    : isObj(pm.segments)
-    ? pm.segments
-    : (c.add(`${path}.segments`, "must be a mapping"), {});
-  const segmentBuckets = (v: unknown) => isObj(v) ? v.buckets : v;
-  const used = [
-    ...boundKeysUsed(pm.buckets),
-    ...Object.values(segmentsDoc).flatMap((v) =>
-      boundKeysUsed(segmentBuckets(v))
-    ),
-  ];
-  let bound: UpperBound | undefined;
-  if (pm.upper_bound !== undefined && pm.upper_bound !== null) {
-    bound = c.oneOf(pm, "upper_bound", path, ["inclusive", "exclusive"]);
-  } else if (used.length > 0) {
-    // No default, so no reader has to guess how a bound reads (issue 7:
-    // bounds stated as inclusive or exclusive in the configuration).
-    c.add(
-      `${path}.upper_bound`,
-      "is required when buckets have bounds: write upper_bound: inclusive if each bucket holds days_past_due up to and including its max_dpd (what a matrix without this key meant before), or upper_bound: exclusive and give each bucket below_dpd (it holds days_past_due below that)",
-    );
-  }
-  // Without a valid setting, read the buckets as their keys say, so the
-  // other problems are still reported.
-  bound ??= used[0] === "below_dpd" ? "exclusive" : "inclusive";
-  const buckets = checkBuckets(
-    c,
-    pm.buckets,
-    `${path}.buckets`,
-    bound,
-    dpdDefault,
-  );
-  const productRate = writtenCreditImpairedRate(c, pm, path);
-  const matrix: ProvisionMatrix = {
+function provisionMatrixSchema(dpdDefault: number) {
+  const buckets = bucketsSchema(dpdDefault);
+  const segmentMatrix = z.union([
     buckets,
-    credit_impaired_loss_rate: productRate ?? lastRate(buckets),
-  };
-  if (used.length > 0) matrix.upper_bound = bound;
-  const segNames = Object.keys(segmentsDoc);
-  if (segNames.length > 0) {
-    matrix.segments = {};
-    for (const seg of segNames) {
-      const v = segmentsDoc[seg];
-      const p = `${path}.segments.${seg}`;
-      if (isObj(v)) {
-        c.unknownKeys(v, ["buckets", "credit_impaired_loss_rate"], p);
-      }
-      const segBuckets = checkBuckets(
-        c,
-        segmentBuckets(v),
-        isObj(v) ? `${p}.buckets` : p,
-        bound,
-        dpdDefault,
+    mapping({ buckets, credit_impaired_loss_rate: rate.optional() }),
+  ], {
+    error:
+      "must be a list of buckets, or a mapping with buckets and credit_impaired_loss_rate",
+  });
+  return mapping({
+    upper_bound: z.enum(["inclusive", "exclusive"]).optional(),
+    buckets,
+    credit_impaired_loss_rate: rate.optional(),
+    segments: z.record(z.string(), segmentMatrix).optional(),
+  }).superRefine(
+    (matrix, ctx) => {
+      const lists: [PropertyKey[], unknown][] = [
+        [["buckets"], matrix.buckets],
+        ...Object.entries(matrix.segments ?? {}).map((
+          [name, v],
+        ): [PropertyKey[], unknown] =>
+          Array.isArray(v)
+            ? [["segments", name], v]
+            : [["segments", name, "buckets"], v?.buckets]
+        ),
+      ];
+      const bucketsOf = (list: unknown) =>
+        Array.isArray(list)
+          ? list.map((b, i) => [i, b] as const).filter(([, b]) =>
+            typeof b === "object" && b !== null && !Array.isArray(b)
+          )
+          : [];
+      const used = lists.flatMap(([, list]) =>
+        bucketsOf(list).flatMap(([, b]) => boundsOf(b))
       );
-      matrix.segments[seg] = {
+      if (matrix.upper_bound === undefined && used.length > 0) {
+        // No default, so no reader has to guess how a bound reads (issue 7:
+        // bounds stated as inclusive or exclusive in the configuration).
+        problem(
+          ctx,
+          ["upper_bound"],
+          "is required when buckets have bounds: write upper_bound: inclusive if each bucket holds days_past_due up to and including its max_dpd (what a matrix without this key meant before), or upper_bound: exclusive and give each bucket below_dpd (it holds days_past_due below that)",
+        );
+      }
+      // Without the setting, read the buckets as their keys say, so the
+      // other problems are still reported.
+      const bound = matrix.upper_bound ??
+        (used[0] === "below_dpd" ? "exclusive" : "inclusive");
+      const key = BOUND_KEY[bound];
+      for (const [path, list] of lists) {
+        const entries = bucketsOf(list);
+        for (const [i, bucket] of entries) {
+          const written = boundsOf(bucket);
+          if (written.length === 0 && i < (list as unknown[]).length - 1) {
+            problem(
+              ctx,
+              [...path, i, key],
+              "is required except on the last bucket",
+            );
+          } else if (written.length === 2) {
+            problem(
+              ctx,
+              [...path, i],
+              `gives both max_dpd and below_dpd: keep ${key} (upper_bound: ${bound})`,
+            );
+          } else if (written.length === 1 && written[0] !== key) {
+            const k = written[0];
+            const n = bucket[k];
+            const same = typeof n === "number"
+              ? ` ${key}: ${k === "max_dpd" ? n + 1 : n - 1}`
+              : ` ${key}`;
+            problem(
+              ctx,
+              [...path, i, k],
+              `${k} ${
+                k === "max_dpd"
+                  ? "is an inclusive bound (days past due up to and including it)"
+                  : "is an exclusive bound (days past due below it)"
+              }, but this matrix says upper_bound: ${bound}: write${same} for the same bucket, or change upper_bound`,
+            );
+          }
+        }
+      }
+    },
+    whenValid(([key]) => key === "upper_bound"),
+  ).transform((matrix): ProvisionMatrix => {
+    const buckets = inclusiveBuckets(matrix.buckets);
+    const segments = Object.entries(matrix.segments ?? {}).map((
+      [name, v],
+    ) => {
+      const written = Array.isArray(v) ? { buckets: v } : v;
+      const segBuckets = inclusiveBuckets(written.buckets);
+      const rates: ProvisionRates = {
         buckets: segBuckets,
         credit_impaired_loss_rate:
-          (isObj(v) ? writtenCreditImpairedRate(c, v, p) : undefined) ??
-            productRate ?? lastRate(segBuckets),
+          (Array.isArray(v) ? undefined : v.credit_impaired_loss_rate) ??
+            matrix.credit_impaired_loss_rate ?? lastRate(segBuckets),
       };
+      return [name, rates, written.buckets] as const;
+    });
+    const out: ProvisionMatrix = {
+      buckets,
+      credit_impaired_loss_rate: matrix.credit_impaired_loss_rate ??
+        lastRate(buckets),
+    };
+    const bounded = [matrix.buckets, ...segments.map((s) => s[2])].some((l) =>
+      l.some((b) => boundsOf(b).length > 0)
+    );
+    if (bounded) out.upper_bound = matrix.upper_bound;
+    if (segments.length > 0) {
+      out.segments = Object.fromEntries(segments.map(([n, r]) => [n, r]));
     }
-  }
-  return matrix;
+    return out;
+  });
 }
 
-function checkProduct(
-  c: Checker,
-  name: string,
-  v: unknown,
-  dpdDefault: number,
-): ProductRules {
-  const path = `products.${name}`;
-  const fallback: ProductRules = { repayment: "bullet", approach: "general" };
-  if (!isObj(v)) {
-    c.add(path, "must be a mapping with at least `repayment`");
-    return fallback;
-  }
-  c.unknownKeys(v, [
-    "repayment",
-    "ccf",
-    "behavioural_life_months",
-    "approach",
-    "provision_matrix",
-  ], path);
-  const repayment = c.oneOf(v, "repayment", path, REPAYMENTS) ?? "bullet";
-  const approach = c.oneOf(
-    v,
-    "approach",
-    path,
-    ["general", "simplified"] as const,
-    "general",
-  )!;
-  const product: ProductRules = { repayment, approach };
-  if (repayment === "revolving") {
-    product.ccf = c.number(v, "ccf", path, { min: 0, max: 1 });
-    product.behavioural_life_months = c.number(
-      v,
-      "behavioural_life_months",
-      path,
-      { min: 1, integer: true },
-    );
-  } else {
-    for (const k of ["ccf", "behavioural_life_months"]) {
-      if (v[k] !== undefined) {
-        c.add(`${path}.${k}`, "only applies to repayment: revolving");
+/**
+ * A product: repayment type and approach, the keys of revolving products
+ * (and only theirs), and the provision matrix of a simplified one (and only
+ * there).
+ */
+function productSchema(dpdDefault: number) {
+  return mapping({
+    repayment: z.enum(REPAYMENTS),
+    ccf: rate.optional(),
+    behavioural_life_months: wholeNumber().min(1).optional(),
+    approach: z.enum(["general", "simplified"]).default("general"),
+    provision_matrix: provisionMatrixSchema(dpdDefault).optional(),
+  }).superRefine(
+    (product, ctx) => {
+      const revolving = product.repayment === "revolving";
+      for (const key of ["ccf", "behavioural_life_months"] as const) {
+        if (revolving && product[key] === undefined) {
+          problem(ctx, [key], "is required for repayment: revolving");
+        } else if (!revolving && product[key] !== undefined) {
+          problem(ctx, [key], "only applies to repayment: revolving");
+        }
       }
-    }
-  }
-  if (approach === "simplified") {
-    product.provision_matrix = checkProvisionMatrix(
-      c,
-      c.object(v, "provision_matrix", path, true),
-      `${path}.provision_matrix`,
-      dpdDefault,
-    );
-  } else if (v.provision_matrix !== undefined) {
-    c.add(
-      `${path}.provision_matrix`,
-      "only applies to approach: simplified",
-    );
-  }
-  return product;
-}
-
-const SEGMENT_KEYS = [
-  "pd_curve",
-  "pd_shape",
-  "lgd_unsecured",
-  "lgd_floor",
-  "rho",
-  "recovery_lag_months",
-] as const;
-
-function checkSegment(
-  c: Checker,
-  path: string,
-  v: unknown,
-  base: SegmentRules,
-): SegmentRules {
-  if (!isObj(v)) {
-    c.add(path, "must be a mapping");
-    return base;
-  }
-  c.unknownKeys(v, SEGMENT_KEYS, path);
-  const seg: SegmentRules = {
-    ...base,
-    pd_curve: c.oneOf(
-      v,
-      "pd_curve",
-      path,
-      ["flat", "shape"] as const,
-      base.pd_curve,
-    )!,
-    lgd_unsecured: c.number(v, "lgd_unsecured", path, {
-      min: 0,
-      max: 1,
-      fallback: base.lgd_unsecured,
-    })!,
-    lgd_floor: c.number(v, "lgd_floor", path, {
-      min: 0,
-      max: 1,
-      fallback: base.lgd_floor,
-    })!,
-    rho: c.number(v, "rho", path, {
-      min: 0,
-      max: 1,
-      minExclusive: true,
-      fallback: base.rho,
-    })!,
-    recovery_lag_months: c.number(v, "recovery_lag_months", path, {
-      min: 0,
-      max: MAX_RECOVERY_LAG_MONTHS,
-      integer: true,
-      fallback: base.recovery_lag_months,
-    })!,
-  };
-  if (isNum(v.rho) && v.rho >= 1) c.add(`${path}.rho`, "must be < 1");
-  if (v.pd_shape !== undefined) {
-    seg.pd_shape = c.numberList(v.pd_shape, `${path}.pd_shape`, { min: 0 });
-    if (seg.pd_shape && seg.pd_shape[0] !== 1) {
-      c.add(
-        `${path}.pd_shape[0]`,
-        `must be 1 (g[1] = 1), got ${seg.pd_shape[0]}`,
-      );
-    }
-  }
-  if (seg.pd_curve === "shape" && !seg.pd_shape) {
-    c.add(`${path}.pd_shape`, "is required when pd_curve is shape");
-  }
-  return seg;
-}
-
-function checkScenario(
-  c: Checker,
-  v: unknown,
-  i: number,
-  adjustment: ScenarioAdjustment,
-): Scenario | undefined {
-  const path = `scenarios[${i}]`;
-  if (!isObj(v)) {
-    c.add(path, "must be a mapping with name and weight");
-    return undefined;
-  }
-  c.unknownKeys(
-    v,
-    ["name", "weight", "pd_multiplier", "z", "collateral_haircut"],
-    path,
+      const simplified = product.approach === "simplified";
+      if (simplified && product.provision_matrix === undefined) {
+        problem(
+          ctx,
+          ["provision_matrix"],
+          "is required for approach: simplified",
+        );
+      } else if (!simplified && product.provision_matrix !== undefined) {
+        problem(
+          ctx,
+          ["provision_matrix"],
+          "only applies to approach: simplified",
+        );
+      }
+    },
+    whenValid(([key]) => key === "repayment" || key === "approach"),
   );
-  const name = c.string(v, "name", path) ?? `#${i}`;
-  if (!/^[a-z][a-z0-9_]*$/.test(name)) {
-    c.add(
-      `${path}.name`,
-      `must be lower-case letters, digits and _ (it names the column ecl_${name})`,
-    );
-  } else if (reservedScenarioName(name)) {
-    c.add(
-      `${path}.name`,
-      `${name} cannot name a scenario: its column ecl_${name} would collide with ${
-        reservedScenarioName(name)
-      }`,
-    );
-  }
-  const scenario: Scenario = {
-    name,
-    weight: c.number(v, "weight", path, { min: 0, max: 1 }) ?? 0,
-    collateral_haircut: c.number(v, "collateral_haircut", path, {
-      min: 0,
-      max: 1,
-      fallback: 0,
-    })!,
-  };
-  if (adjustment === "multiplier") {
-    scenario.pd_multiplier = c.numberList(
-      v.pd_multiplier,
-      `${path}.pd_multiplier`,
-      {
-        min: 0,
-      },
-    );
-    if (v.z !== undefined) {
-      c.add(`${path}.z`, "only applies to scenario_adjustment: z_shift");
-    }
-  } else {
-    scenario.z = c.numberList(v.z, `${path}.z`);
-    if (v.pd_multiplier !== undefined) {
-      c.add(
-        `${path}.pd_multiplier`,
-        "only applies to scenario_adjustment: multiplier",
-      );
-    }
-  }
-  return scenario;
 }
 
 /** Upper bound of `scenario_reversion_years`: longer than any loan's life. */
@@ -795,6 +564,54 @@ const MAX_REVERSION_YEARS = 50;
 
 /** Upper bound of `recovery_lag_months`: ten years to realise collateral. */
 const MAX_RECOVERY_LAG_MONTHS = 120;
+
+const SEGMENT_DEFAULTS: SegmentRules = {
+  pd_curve: "flat",
+  lgd_unsecured: 0.45,
+  lgd_floor: 0.05,
+  rho: 0.15,
+  recovery_lag_months: 0,
+};
+
+/** A segment entry: the keys it gives, the rest coming from `default`. */
+const segmentSchema = mapping({
+  pd_curve: z.enum(["flat", "shape"]).optional(),
+  pd_shape: z.array(z.number().min(0)).min(1).superRefine((g, ctx) => {
+    if (g.length > 0 && g[0] !== 1) {
+      problem(ctx, [0], `must be 1 (g[1] = 1), got ${g[0]}`);
+    }
+  }).optional(),
+  lgd_unsecured: rate.optional(),
+  lgd_floor: rate.optional(),
+  rho: z.number().gt(0).lt(1).optional(),
+  recovery_lag_months: wholeNumber().min(0).max(MAX_RECOVERY_LAG_MONTHS)
+    .optional(),
+});
+
+/** `default` over the built-in defaults, then each entry over `default` (§10). */
+function mergeSegments(
+  entries: Record<string, Partial<SegmentRules>>,
+): Record<string, SegmentRules> {
+  const base: SegmentRules = { ...SEGMENT_DEFAULTS, ...entries.default };
+  const merged: Record<string, SegmentRules> = { default: base };
+  for (const [name, entry] of Object.entries(entries)) {
+    if (name !== "default") merged[name] = { ...base, ...entry };
+  }
+  return merged;
+}
+
+const segmentsSchema = z.record(z.string(), segmentSchema).superRefine(
+  (entries, ctx) => {
+    for (const [name, segment] of Object.entries(mergeSegments(entries))) {
+      if (segment.pd_curve === "shape" && segment.pd_shape === undefined) {
+        problem(ctx, [name, "pd_shape"], "is required when pd_curve is shape");
+      }
+    }
+  },
+  whenValid((path) =>
+    path.length === 1 || path[1] === "pd_curve" || path[1] === "pd_shape"
+  ),
+).prefault({}).transform(mergeSegments);
 
 /**
  * Why a scenario name cannot be used, or `undefined` when it can. A
@@ -804,6 +621,16 @@ const MAX_RECOVERY_LAG_MONTHS = 120;
  * or a suffix the reports and the movement add (`_rc` for reporting-currency
  * amounts, `_from` / `_to` for the two runs compared, `_local`) would
  * silently mix two figures.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(reservedScenarioName("downside"), undefined);
+ * assert.equal(
+ *   reservedScenarioName("model"),
+ *   "the engine's output column ecl_model",
+ * );
+ * ```
  */
 export function reservedScenarioName(name: string): string | undefined {
   const column = `ecl_${name}`;
@@ -823,226 +650,193 @@ const ENGINE_ECL_COLUMNS = ["ecl_12m", "ecl_lifetime", "ecl_model"];
 /** Suffixes the reports and the movement append to `ecl` columns. */
 const RESERVED_SUFFIXES = ["_rc", "_from", "_to", "_local"];
 
-function stringList(
-  c: Checker,
-  v: unknown,
-  path: string,
-): string[] | undefined {
-  if (v === undefined || v === null) return undefined;
-  const list = Array.isArray(v) ? v : [v];
-  if (list.some((x) => typeof x !== "string" || x === "")) {
-    c.add(path, "must be a name or a list of names");
-    return undefined;
-  }
-  return list as string[];
-}
-
-function checkOverlay(c: Checker, v: unknown, i: number): Overlay | undefined {
-  const path = `overlays[${i}]`;
-  if (!isObj(v)) {
-    c.add(
-      path,
-      "must be a mapping with name, filter, multiplier or add, reason",
+/** A scenario's name: it names the loan-level column `ecl_<name>`. */
+const scenarioName = text.regex(/^[a-z][a-z0-9_]*$/, {
+  error: (issue) =>
+    `must be lower-case letters, digits and _ (it names the column ecl_${issue.input})`,
+  abort: true,
+}).superRefine((name, ctx) => {
+  const collision = reservedScenarioName(name);
+  if (collision) {
+    problem(
+      ctx,
+      [],
+      `${name} cannot name a scenario: its column ecl_${name} would collide with ${collision}`,
     );
-    return undefined;
   }
-  c.unknownKeys(v, ["name", "filter", "multiplier", "add", "reason"], path);
-  const name = c.string(v, "name", path) ?? `#${i}`;
-  const reason = c.string(v, "reason", path) ?? "";
-  const f = c.object(v, "filter", path, false);
-  c.unknownKeys(f, ["segment", "product", "stage", "region"], `${path}.filter`);
-  const filter: OverlayFilter = {
-    segment: stringList(c, f.segment, `${path}.filter.segment`),
-    product: stringList(c, f.product, `${path}.filter.product`),
-    region: stringList(c, f.region, `${path}.filter.region`),
-  };
-  if (f.stage !== undefined) {
-    const stages = Array.isArray(f.stage) ? f.stage : [f.stage];
-    if (stages.some((s) => s !== 1 && s !== 2 && s !== 3)) {
-      c.add(`${path}.filter.stage`, "must be 1, 2, 3 or a list of them");
-    } else filter.stage = stages as number[];
-  }
-  const overlay: Overlay = { name, filter, reason };
-  const hasMult = v.multiplier !== undefined;
-  const hasAdd = v.add !== undefined;
-  if (hasMult === hasAdd) {
-    c.add(path, "needs exactly one of multiplier and add");
-  } else if (hasMult) {
-    overlay.multiplier = c.number(v, "multiplier", path, { min: 0 });
-  } else {
-    overlay.add = c.number(v, "add", path, {});
-  }
-  return overlay;
+});
+
+const scenarioSchema = mapping({
+  name: scenarioName,
+  weight: rate,
+  pd_multiplier: z.array(z.number().min(0)).min(1).optional(),
+  z: z.array(z.number()).min(1).optional(),
+  collateral_haircut: rate.default(0),
+});
+
+/** The vector each adjustment reads from a scenario (methodology §4). */
+const VECTOR = { multiplier: "pd_multiplier", z_shift: "z" } as const;
+
+/** The names in a list that an earlier entry already has. */
+function duplicateNames(
+  what: string,
+  entries: readonly { name: string }[],
+  ctx: z.RefinementCtx,
+) {
+  const seen = new Set<string>();
+  entries.forEach(({ name }, i) => {
+    if (seen.has(name)) {
+      problem(ctx, [i, "name"], `duplicate ${what} name ${name}`);
+    }
+    seen.add(name);
+  });
 }
 
 /**
- * Checks parsed YAML against the rules of methodology §10 and returns the
- * typed rules with defaults filled in, plus every issue found.
+ * The scenarios: each with the vector of the file's `scenario_adjustment`
+ * (and not the other one), names unique, weights summing to 1 within 1e-9
+ * (methodology §8).
+ */
+function scenariosSchema(adjustment: ScenarioAdjustment) {
+  const vector = VECTOR[adjustment];
+  const [other, otherVector] = adjustment === "multiplier"
+    ? ["z_shift", VECTOR.z_shift] as const
+    : ["multiplier", VECTOR.multiplier] as const;
+  return z.array(scenarioSchema).min(1, {
+    error: "must be a non-empty list of scenarios",
+  }).superRefine(
+    (scenarios, ctx) =>
+      scenarios.forEach((s, i) => {
+        if (s[vector] === undefined) {
+          problem(
+            ctx,
+            [i, vector],
+            `is required with scenario_adjustment: ${adjustment}`,
+          );
+        }
+        if (s[otherVector] !== undefined) {
+          problem(
+            ctx,
+            [i, otherVector],
+            `only applies to scenario_adjustment: ${other}`,
+          );
+        }
+      }),
+    whenValid((path) => path.length === 1),
+  ).superRefine(
+    (scenarios, ctx) => duplicateNames("scenario", scenarios, ctx),
+    whenValid((path) => path.length === 1 || path[1] === "name"),
+  ).superRefine(
+    (scenarios, ctx) => {
+      const total = scenarios.reduce((a, s) => a + s.weight, 0);
+      if (Math.abs(total - 1) > 1e-9) {
+        problem(
+          ctx,
+          [],
+          `weights must sum to 1 (methodology §8), got ${total}`,
+        );
+      }
+    },
+    whenValid((path) => path.length === 1 || path[1] === "weight"),
+  );
+}
+
+/** One name or a list of them, read as a list. */
+const names = z.union([text, z.array(text)], {
+  error: "must be a name or a list of names",
+}).transform((v) => Array.isArray(v) ? v : [v]);
+
+const stage = z.literal([1, 2, 3]);
+
+const overlaySchema = mapping({
+  name: text,
+  filter: mapping({
+    segment: names.optional(),
+    product: names.optional(),
+    stage: z.union([stage, z.array(stage)], {
+      error: "must be 1, 2, 3 or a list of them",
+    }).transform((v) => Array.isArray(v) ? v : [v]).optional(),
+    region: names.optional(),
+  }).prefault({}),
+  multiplier: z.number().min(0).optional(),
+  add: z.number().optional(),
+  reason: text,
+}).superRefine(
+  (overlay, ctx) => {
+    if ((overlay.multiplier === undefined) === (overlay.add === undefined)) {
+      problem(ctx, [], "needs exactly one of multiplier and add");
+    }
+  },
+  whenValid(() => false),
+);
+
+/** The per-facility impacts and the summary name overlays: one each. */
+const overlaysSchema = z.array(overlaySchema).superRefine(
+  (overlays, ctx) => duplicateNames("overlay", overlays, ctx),
+  whenValid((path) => path.length === 1 || path[1] === "name"),
+).default([]);
+
+const adjustmentSchema = z.enum(["multiplier", "z_shift"]).default(
+  "multiplier",
+);
+
+/** The value of a top-level mapping's key, blank read as absent. */
+const keyOf = (doc: unknown, key: string) =>
+  isMapping(doc) ? doc[key] ?? undefined : undefined;
+
+/**
+ * The whole rules file. Two of its keys say how others read, so they are
+ * read first: `staging.dpd_default` (the provision-matrix buckets end below
+ * it; when it is unusable the buckets are not checked against it) and
+ * `scenario_adjustment` (the vector each scenario gives; `multiplier` when
+ * unusable, so the scenarios are still checked).
+ */
+function rulesSchema(doc: unknown): z.ZodType<Rules> {
+  const dpdDefault = dpdDefaultSchema.catch(Infinity).parse(
+    keyOf(keyOf(doc, "staging"), "dpd_default"),
+  );
+  const adjustment = adjustmentSchema.catch("multiplier").parse(
+    keyOf(doc, "scenario_adjustment"),
+  );
+  return mapping({
+    reporting_currency: z.string().regex(/^[A-Z]{3}$/, {
+      error: (issue) => `must be an ISO 4217 code, got ${shown(issue.input)}`,
+    }),
+    staging: stagingSchema.prefault({}),
+    products: z.record(z.string(), productSchema(dpdDefault))
+      .refine((p) => Object.keys(p).length > 0, {
+        error: "must name at least one product",
+      }),
+    segments: segmentsSchema,
+    scenario_adjustment: adjustmentSchema,
+    scenario_reversion_years: wholeNumber().min(0).max(MAX_REVERSION_YEARS)
+      .optional(),
+    scenarios: scenariosSchema(adjustment),
+    overlays: overlaysSchema,
+    validation: mapping({ max_reject_rate: rate.default(0.05) }).prefault({}),
+  });
+}
+
+/**
+ * Checks a parsed rules document (the YAML's data) against methodology
+ * §10: the typed rules with defaults filled in, or every issue found.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const { issues } = checkRules({ reporting_currency: "EUR", products: {} });
+ * assert.deepEqual(issues.map((i) => i.path), ["products", "scenarios"]);
+ * ```
  */
 export function checkRules(
   doc: unknown,
-): { rules: Rules; issues: RulesIssue[] } {
-  const c = new Checker();
-  const root: Obj = isObj(doc) ? doc : {};
-  if (!isObj(doc)) c.add("(root)", "the file must hold a YAML mapping");
-  c.unknownKeys(root, TOP_KEYS, "");
-
-  const reportingCurrency = c.string(root, "reporting_currency", "") ?? "EUR";
-  if (!/^[A-Z]{3}$/.test(reportingCurrency)) {
-    c.add(
-      "reporting_currency",
-      `must be an ISO 4217 code, got ${reportingCurrency}`,
-    );
-  }
-
-  const st = c.object(root, "staging", "", false);
-  c.unknownKeys(st, Object.keys(STAGING_DEFAULTS), "staging");
-  const staging: StagingRules = {
-    dpd_default: c.number(st, "dpd_default", "staging", {
-      min: 1,
-      integer: true,
-      fallback: STAGING_DEFAULTS.dpd_default,
-    })!,
-    dpd_sicr: c.number(st, "dpd_sicr", "staging", {
-      min: 0,
-      integer: true,
-      fallback: STAGING_DEFAULTS.dpd_sicr,
-    })!,
-    low_credit_risk_pd: c.number(st, "low_credit_risk_pd", "staging", {
-      min: 0,
-      max: 1,
-      fallback: STAGING_DEFAULTS.low_credit_risk_pd,
-    })!,
-    pd_relative_threshold: c.number(st, "pd_relative_threshold", "staging", {
-      min: 0,
-      fallback: STAGING_DEFAULTS.pd_relative_threshold,
-    })!,
-    pd_absolute_threshold: c.number(st, "pd_absolute_threshold", "staging", {
-      min: 0,
-      max: 1,
-      fallback: STAGING_DEFAULTS.pd_absolute_threshold,
-    })!,
-    probation_exit_via_stage2: STAGING_DEFAULTS.probation_exit_via_stage2,
-  };
-  if (st.probation_exit_via_stage2 !== undefined) {
-    if (typeof st.probation_exit_via_stage2 !== "boolean") {
-      c.add("staging.probation_exit_via_stage2", "must be true or false");
-    } else staging.probation_exit_via_stage2 = st.probation_exit_via_stage2;
-  }
-  if (staging.dpd_sicr >= staging.dpd_default) {
-    c.add(
-      "staging.dpd_sicr",
-      `must be below staging.dpd_default (${staging.dpd_default}), got ${staging.dpd_sicr}`,
-    );
-  }
-
-  const productsDoc = c.object(root, "products", "", true);
-  const products: Record<string, ProductRules> = {};
-  if (Object.keys(productsDoc).length === 0 && isObj(root.products)) {
-    c.add("products", "must name at least one product");
-  }
-  for (const [name, v] of Object.entries(productsDoc)) {
-    products[name] = checkProduct(c, name, v, staging.dpd_default);
-  }
-
-  const segmentsDoc = c.object(root, "segments", "", false);
-  const defaultSegment = segmentsDoc.default === undefined
-    ? SEGMENT_DEFAULTS
-    : checkSegment(
-      c,
-      "segments.default",
-      segmentsDoc.default,
-      SEGMENT_DEFAULTS,
-    );
-  const segments: Record<string, SegmentRules> = { default: defaultSegment };
-  for (const [name, v] of Object.entries(segmentsDoc)) {
-    if (name === "default") continue;
-    segments[name] = checkSegment(c, `segments.${name}`, v, defaultSegment);
-  }
-
-  const scenarioAdjustment = c.oneOf(
-    root,
-    "scenario_adjustment",
-    "",
-    ["multiplier", "z_shift"] as const,
-    "multiplier",
-  )!;
-  const scenarioReversionYears = root.scenario_reversion_years === undefined
-    ? undefined
-    : c.number(root, "scenario_reversion_years", "", {
-      min: 0,
-      max: MAX_REVERSION_YEARS,
-      integer: true,
-    });
-
-  const scenarios: Scenario[] = [];
-  if (!Array.isArray(root.scenarios) || root.scenarios.length === 0) {
-    c.add("scenarios", "must be a non-empty list of scenarios");
-  } else {
-    root.scenarios.forEach((v, i) => {
-      const s = checkScenario(c, v, i, scenarioAdjustment);
-      if (s) scenarios.push(s);
-    });
-    const seen = new Set<string>();
-    scenarios.forEach((s, i) => {
-      if (seen.has(s.name)) {
-        c.add(`scenarios[${i}].name`, `duplicate scenario name ${s.name}`);
-      }
-      seen.add(s.name);
-    });
-    const total = scenarios.reduce((a, s) => a + s.weight, 0);
-    if (Math.abs(total - 1) > 1e-9) {
-      c.add(
-        "scenarios",
-        `weights must sum to 1 (methodology §8), got ${total}`,
-      );
-    }
-  }
-
-  const overlays: Overlay[] = [];
-  if (root.overlays !== undefined && root.overlays !== null) {
-    if (!Array.isArray(root.overlays)) c.add("overlays", "must be a list");
-    else {
-      const names = new Set<string>();
-      root.overlays.forEach((v, i) => {
-        const o = checkOverlay(c, v, i);
-        if (!o) return;
-        // The per-facility impacts and the summary name overlays.
-        if (names.has(o.name)) {
-          c.add(`overlays[${i}].name`, `duplicate overlay name ${o.name}`);
-        }
-        names.add(o.name);
-        overlays.push(o);
-      });
-    }
-  }
-
-  const va = c.object(root, "validation", "", false);
-  c.unknownKeys(va, ["max_reject_rate"], "validation");
-  const validation: ValidationRules = {
-    max_reject_rate: c.number(va, "max_reject_rate", "validation", {
-      min: 0,
-      max: 1,
-      fallback: 0.05,
-    })!,
-  };
-
-  return {
-    rules: {
-      reporting_currency: reportingCurrency,
-      staging,
-      products,
-      segments,
-      scenario_adjustment: scenarioAdjustment,
-      ...(scenarioReversionYears === undefined
-        ? {}
-        : { scenario_reversion_years: scenarioReversionYears }),
-      scenarios,
-      overlays,
-      validation,
-    },
-    issues: c.issues,
-  };
+):
+  | { rules: Rules; issues: [] }
+  | { rules: undefined; issues: RulesIssue[] } {
+  const { value, issues } = checkDocument(rulesSchema(doc), doc);
+  return value === undefined
+    ? { rules: undefined, issues }
+    : { rules: value, issues: [] };
 }
 
 /**
@@ -1051,26 +845,28 @@ export function checkRules(
  *
  * @example
  * ```ts
- * const rules = parseRules("reporting_currency: EUR\nproducts: {sme: {repayment: bullet}}\nscenarios: [{name: base, weight: 1, pd_multiplier: [1]}]", "inline.yaml");
- * rules.staging.dpd_default; // 90
+ * import assert from "node:assert/strict";
+ * const rules = parseRules(
+ *   "reporting_currency: EUR\nproducts: {sme: {repayment: bullet}}\nscenarios: [{name: base, weight: 1, pd_multiplier: [1]}]",
+ *   "inline.yaml",
+ * );
+ * assert.equal(rules.staging.dpd_default, 90);
+ * assert.throws(
+ *   () => parseRules("reporting_currency: EUR\nproducts: {card: {repayment: revolving}}\nscenarios: [{name: base, weight: 1, pd_multiplier: [1]}]", "card.yaml"),
+ *   /key products\.card\.ccf: is required for repayment: revolving/,
+ * );
  * ```
  */
 export function parseRules(text: string, file: string): Rules {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (e) {
-    const linePos = (e as { linePos?: { line: number; col: number }[] })
-      .linePos?.[0];
+  const read = readYaml(text);
+  if ("syntaxError" in read) {
     throw new RulesError(file, [{
       path: "(syntax)",
-      message: `not valid YAML${
-        linePos ? ` at line ${linePos.line}, column ${linePos.col}` : ""
-      }: ${(e as Error).message.split("\n")[0]}`,
+      message: read.syntaxError,
     }]);
   }
-  const { rules, issues } = checkRules(doc);
-  if (issues.length > 0) throw new RulesError(file, issues);
+  const { rules, issues } = checkRules(read.doc);
+  if (rules === undefined) throw new RulesError(file, issues);
   return rules;
 }
 

@@ -1,52 +1,210 @@
 /**
- * Command-line parsing shared by the task entry files: strict flags, `-h`
- * / `--help` printing the usage text, and usage errors that print the
- * problem plus the usage and exit with code 2 (bad arguments), so every
- * task answers a typo the same way.
+ * The tasks' one command-line parser, on `node:util`'s `parseArgs`. Each
+ * entry file declares its flags and usage once ({@link TaskCommand}) and
+ * exports `main(args)`, returning its exit code, so every task answers the
+ * same way and a test calls it in-process:
+ *
+ * - `--help` / `-h` prints the usage; exit code 0;
+ * - an unknown flag, a flag without its value, a bad number or date, a
+ *   missing required flag: one line naming the flag, with the task's usage;
+ *   exit code 2;
+ * - a run that fails (an unreadable input, a failed invariant, a reject
+ *   rate above the limit): its message; exit code 1.
  *
  * @module
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { errorMessage } from "../lib/run/console.ts";
 
-/**
- * A task's usage text and its flag errors. Declare the instance with its
- * type (`const cli: TaskCli = ...`) so `cli.fail()` narrows like a throw.
- */
-export class TaskCli {
-  constructor(readonly usageText: string) {}
+/** A command line the task cannot run with; exit code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
 
-  /** Prints `message` and the usage, then exits with code 2. */
-  fail(message: string): never {
-    console.error(`${message}\n\n${this.usageText}`);
-    Deno.exit(2);
+/** What a task's command line looks like. */
+export interface TaskSpec<O extends ParseArgsOptionsConfig> {
+  /** How the task is started: `deno task run`. */
+  command: string;
+  /** Its flags on one line: `--portfolio PATH [--rules PATH]`. */
+  synopsis: string;
+  /** One line per flag, printed by `--help` under the synopsis. */
+  flags?: string;
+  /** The flags, as `parseArgs` takes them. */
+  options: O;
+  /** Whether arguments that are not flags are accepted. @default false */
+  positionals?: boolean;
+}
+
+const parse = <O extends ParseArgsOptionsConfig>(
+  args: string[],
+  options: O,
+  allowPositionals: boolean,
+) => parseArgs({ args, options, strict: true, allowPositionals });
+
+/** The parsed command line: each flag's value, and any bare arguments. */
+export type Parsed<O extends ParseArgsOptionsConfig> = ReturnType<
+  typeof parse<O>
+>;
+
+/** A task's command line: its usage, its parser and its exit codes. */
+export class TaskCommand<const O extends ParseArgsOptionsConfig> {
+  constructor(readonly spec: TaskSpec<O>) {}
+
+  /** What `--help` prints. */
+  get usage(): string {
+    const { flags } = this.spec;
+    return `Usage: ${this.line}${flags ? `\n\n${flags}` : ""}`;
+  }
+
+  /** The command and its flags on one line. */
+  private get line(): string {
+    const { command, synopsis } = this.spec;
+    return synopsis ? `${command} ${synopsis}` : command;
+  }
+
+  /** Parses `args`, or throws a {@link UsageError} naming the flag. */
+  parse(args: string[]): Parsed<O> {
+    const { options, positionals = false } = this.spec;
+    try {
+      return parse(args, options, positionals);
+    } catch {
+      throw new UsageError(problemWith(args, options, positionals));
+    }
   }
 
   /**
-   * Parses `Deno.args` strictly against `options`; `-h` / `--help` prints
-   * the usage and exits 0.
+   * Runs the task: `--help` prints the usage (0); otherwise `body` gets the
+   * parsed flags and returns the exit code. A {@link UsageError} gives one
+   * line and 2; any other error its message and 1 (with `IFRS9_DEBUG` set,
+   * its stack).
    */
-  parse<const T extends ParseArgsOptionsConfig>(options: T) {
-    if (Deno.args.some((a) => a === "-h" || a === "--help")) {
-      console.log(this.usageText);
-      Deno.exit(0);
+  async run(
+    args: string[],
+    body: (parsed: Parsed<O>) => Promise<number>,
+  ): Promise<number> {
+    if (args.includes("--help") || args.includes("-h")) {
+      console.log(this.usage);
+      return 0;
     }
     try {
-      return parseArgs({ args: Deno.args, options, strict: true }).values;
+      return await body(this.parse(args));
     } catch (e) {
-      this.fail((e as Error).message);
+      if (e instanceof UsageError) {
+        console.error(
+          `${e.message}. Usage: ${this.line} (--help describes each flag)`,
+        );
+        return 2;
+      }
+      console.error(errorMessage(e));
+      return 1;
     }
   }
+}
 
-  /**
-   * A flag holding a positive whole number (`1_000_000` allowed), or
-   * undefined when the flag was not given.
-   */
-  wholeNumber(flag: string, value: string | undefined): number | undefined {
-    if (value === undefined) return undefined;
-    const n = Number(value.replaceAll("_", ""));
-    if (!Number.isInteger(n) || n < 1) {
-      this.fail(`--${flag} must be a positive whole number, got ${value}`);
+/** Why `parseArgs` refused `args`, naming the flag or argument. */
+function problemWith(
+  args: string[],
+  options: ParseArgsOptionsConfig,
+  allowPositionals: boolean,
+): string {
+  const { tokens } = parseArgs({ args, options, strict: false, tokens: true });
+  for (const token of tokens) {
+    if (token.kind === "positional" && !allowPositionals) {
+      return `unexpected argument ${token.value}`;
     }
-    return n;
+    if (token.kind !== "option") continue;
+    const option = options[token.name];
+    if (option === undefined) return `unknown flag ${token.rawName}`;
+    if (option.type === "boolean" && token.value !== undefined) {
+      return `${token.rawName} takes no value`;
+    }
+    if (
+      option.type === "string" &&
+      (token.value === undefined ||
+        (!token.inlineValue && token.value.startsWith("-")))
+    ) {
+      return `${token.rawName} needs a value`;
+    }
   }
+  return "cannot read the command line";
+}
+
+/**
+ * The values of the flags the task cannot run without; names every missing
+ * one (`--to and --out are required`).
+ */
+export function required<const K extends string>(
+  values: { readonly [P in K]?: string },
+  ...flags: K[]
+): Record<K, string> {
+  const missing = flags.filter((f) => !values[f]).map((f) => `--${f}`);
+  if (missing.length > 0) {
+    const list = missing.length === 1
+      ? missing[0]
+      : `${missing.slice(0, -1).join(", ")} and ${missing.at(-1)}`;
+    throw new UsageError(
+      `${list} ${missing.length === 1 ? "is" : "are"} required`,
+    );
+  }
+  return values as Record<K, string>;
+}
+
+/**
+ * A numeric flag (`1_000_000` allowed), or undefined when not given.
+ * `whole` asks for a whole number, `min` for a lower bound.
+ */
+export function number(
+  flag: string,
+  value: string | undefined,
+  { min, whole = false }: { min?: number; whole?: boolean } = {},
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value.replaceAll("_", ""));
+  const what = whole ? "a whole number" : "a number";
+  if (
+    value.trim() === "" || !Number.isFinite(n) ||
+    (whole && !Number.isInteger(n))
+  ) {
+    throw new UsageError(`--${flag} must be ${what}, got ${value}`);
+  }
+  if (min !== undefined && n < min) {
+    throw new UsageError(`--${flag} must be ${what} >= ${min}, got ${value}`);
+  }
+  return n;
+}
+
+/** A flag holding a positive whole number, or undefined when not given. */
+export function wholeNumber(
+  flag: string,
+  value: string | undefined,
+): number | undefined {
+  return number(flag, value, { whole: true, min: 1 });
+}
+
+/** A flag holding one of `allowed`, or undefined when not given. */
+export function oneOf<const T extends string>(
+  flag: string,
+  value: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
+  if (value === undefined || (allowed as readonly string[]).includes(value)) {
+    return value as T | undefined;
+  }
+  throw new UsageError(
+    `--${flag} must be one of ${allowed.join(", ")}, got ${value}`,
+  );
+}
+
+/** A flag holding a calendar date `YYYY-MM-DD`, or undefined when not given. */
+export function isoDate(
+  flag: string,
+  value: string | undefined,
+): string | undefined {
+  if (value === undefined) return undefined;
+  // A real day of the calendar: 2025-02-30 is not one.
+  const day = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? value : NaN);
+  if (isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== value) {
+    throw new UsageError(`--${flag} must be a date YYYY-MM-DD, got ${value}`);
+  }
+  return value;
 }

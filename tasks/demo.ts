@@ -21,11 +21,16 @@
  * Runs go to `data/runs/sample-<reporting date>/`, replacing the previous
  * demo run of the same date only once the new one is complete, so the demo
  * can be run again and again. The two run folders are what
- * `deno task movement` compares.
+ * `deno task movement` compares. Every path is the project's, whatever the
+ * working directory.
+ *
+ * Exit codes: 0 done; 1 a run or the movement failed; 2 a usage error (the
+ * demo takes no flags but `--help`).
  *
  * @module
  */
 import { join } from "node:path";
+import { TaskCommand } from "./_args.ts";
 import { fxFileFor } from "../lib/fx.ts";
 import { generatePortfolio, snapshotFiles } from "../lib/generate/mod.ts";
 import { runPortfolio } from "../lib/run/run.ts";
@@ -34,10 +39,10 @@ import {
   computeMovement,
   writeMovementOutputs,
 } from "../lib/movement/mod.ts";
-import { readRunFolder } from "../lib/report/run_folder.ts";
+import { readRunFolder } from "../lib/run_folder/mod.ts";
+import { projectPath } from "../lib/project.ts";
 import {
   dataQualityTable,
-  errorMessage,
   progressLine,
   stageTable,
   warningLine,
@@ -45,80 +50,89 @@ import {
 
 /** The sample book: 5,000 loans, two quarter-ends, fixed seed. */
 const SAMPLE = {
-  dir: "data/sample",
+  dir: projectPath("data/sample"),
   loans: 5_000,
   seed: 20250930,
   reportingDate: "2025-09-30",
   periods: 2,
 } as const;
-const OUT = "data/runs";
+const OUT = projectPath("data/runs");
 /**
  * The sample book's rules: the reference configuration plus a declining PD
  * shape for mortgages, reversion of the scenario adjustments and recovery
  * lags for secured products (each figure's source is in the file).
  */
-const SAMPLE_RULES = "config/sample_rules.yaml";
+const SAMPLE_RULES = projectPath("config/sample_rules.yaml");
 
-try {
-  let files = await snapshotFiles(SAMPLE.dir);
-  if (files.length === 0) {
-    console.log(
-      `No sample portfolio in ${SAMPLE.dir}: generating ${SAMPLE.loans} loans, ${SAMPLE.periods} quarters (seed ${SAMPLE.seed})`,
-    );
-    await generatePortfolio({
-      loans: SAMPLE.loans,
-      seed: SAMPLE.seed,
-      reportingDate: SAMPLE.reportingDate,
-      periods: SAMPLE.periods,
-      out: SAMPLE.dir,
-      format: "parquet",
-    });
-    files = await snapshotFiles(SAMPLE.dir);
-  }
+export const command = new TaskCommand({
+  command: "deno task demo",
+  synopsis: "",
+  options: {},
+});
 
-  const dirs: string[] = [];
-  let report = "";
-  for (const portfolio of files) {
-    const date = portfolio.match(/(\d{4}-\d{2}-\d{2})/)![1];
-    console.log(`\n== ${portfolio} ==`);
-    const progress = progressLine();
-    const run = await runPortfolio({
-      portfolio,
-      rules: SAMPLE_RULES,
-      fx: await fxFileFor(date),
-      out: OUT,
-      runId: `sample-${date}`,
-      replace: true,
-      onStep: progress.step,
-      onProgress: progress.update,
-    });
-    progress.done();
-    console.log(dataQualityTable(run.dataQuality));
-    console.log();
-    console.log(stageTable(run.summary));
-    for (const w of run.manifest.warnings) console.log(warningLine(w));
-    console.log(`\nrun folder: ${run.dir}`);
-    dirs.push(run.dir);
-    report = join(run.dir, "report.html");
-  }
-  if (dirs.length >= 2) {
-    // Movement between the last two dates (IFRS 7 §35H-§35I), the same
-    // computation as `deno task movement`.
-    const [from, to] = await Promise.all(
-      dirs.slice(-2).map((d) => readRunFolder(d)),
-    );
-    const { movement, facilities } = await computeMovement(from, to);
-    const files = await writeMovementOutputs(
-      movement,
-      facilities,
-      join(OUT, "movement-sample"),
-    );
-    console.log(`\n${allowanceTable(movement)}`);
-    for (const w of movement.warnings) console.log(warningLine(w));
-    console.log(`Movement: ${files.html}`);
-  }
-  console.log(`\nReport: ${report}`);
-} catch (e) {
-  console.error(errorMessage(e));
-  Deno.exit(1);
+/** Runs `deno task demo` with `args`; returns the exit code. */
+export function main(args: string[]): Promise<number> {
+  return command.run(args, async () => {
+    let files = await snapshotFiles(SAMPLE.dir);
+    if (files.length === 0) {
+      console.log(
+        `No sample portfolio in ${SAMPLE.dir}: generating ${SAMPLE.loans} loans, ${SAMPLE.periods} quarters (seed ${SAMPLE.seed})`,
+      );
+      await generatePortfolio({
+        loans: SAMPLE.loans,
+        seed: SAMPLE.seed,
+        reportingDate: SAMPLE.reportingDate,
+        periods: SAMPLE.periods,
+        out: SAMPLE.dir,
+        format: "parquet",
+      });
+      files = await snapshotFiles(SAMPLE.dir);
+    }
+
+    const dirs: string[] = [];
+    let report = "";
+    for (const portfolio of files) {
+      const date = portfolio.match(/(\d{4}-\d{2}-\d{2})/)![1];
+      console.log(`\n== ${portfolio} ==`);
+      const progress = progressLine();
+      const run = await runPortfolio({
+        portfolio,
+        rules: SAMPLE_RULES,
+        fx: await fxFileFor(date),
+        out: OUT,
+        runId: `sample-${date}`,
+        replace: true,
+        onStep: progress.step,
+        onProgress: progress.update,
+      });
+      progress.done();
+      console.log(dataQualityTable(run.dataQuality));
+      console.log();
+      console.log(stageTable(run.summary));
+      for (const w of run.manifest.warnings) console.log(warningLine(w));
+      console.log(`\nrun folder: ${run.dir}`);
+      dirs.push(run.dir);
+      report = join(run.dir, "report.html");
+    }
+    if (dirs.length >= 2) {
+      // Movement between the last two dates (IFRS 7 §35H-§35I), the same
+      // computation as `deno task movement`.
+      const [from, to] = await Promise.all(
+        dirs.slice(-2).map((d) => readRunFolder(d)),
+      );
+      const { movement, facilities } = await computeMovement(from, to);
+      const files = await writeMovementOutputs(
+        movement,
+        facilities,
+        join(OUT, "movement-sample"),
+      );
+      console.log(`\n${allowanceTable(movement)}`);
+      for (const w of movement.warnings) console.log(warningLine(w));
+      console.log(`Movement: ${files.html}`);
+    }
+    console.log(`\nReport: ${report}`);
+    return 0;
+  });
 }
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

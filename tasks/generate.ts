@@ -8,33 +8,49 @@
  * ```
  *
  * Progress goes to stderr: a bar on a terminal, occasional plain lines
- * otherwise (logs of a batch scheduler).
+ * otherwise (logs of a batch scheduler). Exit codes: 0 written; 1 the book
+ * could not be written; 2 a usage error (a flag the generator cannot take,
+ * named in the message).
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import {
+  isoDate,
+  number,
+  oneOf,
+  required,
+  TaskCommand,
+  UsageError,
+  wholeNumber,
+} from "./_args.ts";
 import {
   generatePortfolio,
   type GenerateProgress,
 } from "../lib/generate/mod.ts";
 
-const USAGE =
-  "usage: deno task generate --loans N --seed S --reporting-date YYYY-MM-DD " +
-  "[--periods P] --out DIR [--format parquet|csv] [--inject-broken SHARE] " +
-  "[--batch-size N]";
-
-/** Parses a numeric flag, naming it in the error. */
-function num(name: string, v: string | undefined, fallback?: number): number {
-  if (v === undefined) {
-    if (fallback !== undefined) return fallback;
-    throw new Error(`missing --${name}\n${USAGE}`);
-  }
-  const x = Number(v);
-  if (v.trim() === "" || !Number.isFinite(x)) {
-    throw new Error(`--${name} ${JSON.stringify(v)} is not a number\n${USAGE}`);
-  }
-  return x;
-}
+export const command = new TaskCommand({
+  command: "deno task generate",
+  synopsis:
+    "--loans N --seed S --reporting-date YYYY-MM-DD [--periods P] --out DIR [--format parquet|csv] [--inject-broken SHARE] [--batch-size N]",
+  flags: `  --loans N                    facilities in the first snapshot
+  --seed S                     random seed; the same seed gives the same files
+  --reporting-date YYYY-MM-DD  the first quarter-end
+  --periods P                  quarterly snapshots (default 1)
+  --out DIR                    where the snapshots are written
+  --format parquet|csv         file format (default parquet)
+  --inject-broken SHARE        share of rows to break, for validation (default 0)
+  --batch-size N               loans generated per batch (default 250000)`,
+  options: {
+    loans: { type: "string" },
+    seed: { type: "string" },
+    "reporting-date": { type: "string" },
+    periods: { type: "string" },
+    out: { type: "string" },
+    format: { type: "string" },
+    "inject-broken": { type: "string" },
+    "batch-size": { type: "string" },
+  },
+});
 
 /** A progress reporter: redraws a bar on a TTY, else prints every ~10%. */
 function progressReporter(): (p: GenerateProgress) => void {
@@ -71,61 +87,44 @@ function progressReporter(): (p: GenerateProgress) => void {
   };
 }
 
-async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      loans: { type: "string" },
-      seed: { type: "string" },
-      "reporting-date": { type: "string" },
-      periods: { type: "string" },
-      out: { type: "string" },
-      format: { type: "string" },
-      "inject-broken": { type: "string" },
-      "batch-size": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(USAGE);
+/** Runs `deno task generate` with `args`; returns the exit code. */
+export function main(args: string[]): Promise<number> {
+  return command.run(args, async ({ values }) => {
+    const flags = required(values, "loans", "seed", "reporting-date", "out");
+    const options = {
+      loans: wholeNumber("loans", flags.loans)!,
+      seed: number("seed", flags.seed, { whole: true })!,
+      reportingDate: isoDate("reporting-date", flags["reporting-date"])!,
+      periods: wholeNumber("periods", values.periods),
+      out: flags.out,
+      format: oneOf("format", values.format, ["parquet", "csv"]),
+      injectBroken: number("inject-broken", values["inject-broken"], {
+        min: 0,
+      }),
+      batchSize: wholeNumber("batch-size", values["batch-size"]),
+    };
+    let result;
+    try {
+      result = await generatePortfolio({
+        ...options,
+        onProgress: progressReporter(),
+      });
+    } catch (e) {
+      // The generator checks its options' ranges before writing anything
+      // and names the flag (`--periods 120 must be ...`).
+      if (e instanceof RangeError) throw new UsageError(e.message);
+      throw e;
+    }
+    for (const s of result.snapshots) {
+      console.log(
+        `${s.path}: ${s.rows} rows` +
+          (s.injectedPath
+            ? `, ${s.injectedRows} broken (${s.injectedPath})`
+            : ""),
+      );
+    }
     return 0;
-  }
-  if (!values["reporting-date"]) {
-    throw new Error(`missing --reporting-date\n${USAGE}`);
-  }
-  if (!values.out) throw new Error(`missing --out\n${USAGE}`);
-  const format = values.format ?? "parquet";
-  if (format !== "parquet" && format !== "csv") {
-    throw new Error(`--format ${format}: expected parquet or csv\n${USAGE}`);
-  }
-  const result = await generatePortfolio({
-    loans: num("loans", values.loans),
-    seed: num("seed", values.seed),
-    reportingDate: values["reporting-date"],
-    periods: num("periods", values.periods, 1),
-    out: values.out,
-    format,
-    injectBroken: num("inject-broken", values["inject-broken"], 0),
-    batchSize: num("batch-size", values["batch-size"], 250_000),
-    onProgress: progressReporter(),
   });
-  for (const s of result.snapshots) {
-    console.log(
-      `${s.path}: ${s.rows} rows` +
-        (s.injectedPath
-          ? `, ${s.injectedRows} broken (${s.injectedPath})`
-          : ""),
-    );
-  }
-  return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(`generate: ${(e as Error).message}`);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) Deno.exit(await main(Deno.args));

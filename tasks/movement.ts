@@ -2,67 +2,63 @@
  * `deno task movement --from RUN_DIR --to RUN_DIR --out DIR`: the movement
  * between two reporting dates (docs/movement.md). Writes movement.json,
  * movement.parquet, movement_facilities.parquet and movement.html into DIR
- * and prints the loss-allowance reconciliation and any FX warnings. Exits 1 when the runs
- * cannot be compared or an invariant fails (the message names them), 2 on
- * bad arguments.
+ * and prints the loss-allowance reconciliation and any FX warnings.
+ *
+ * Exit codes: 0 done; 1 the runs cannot be read or compared, or an
+ * invariant fails (the message names them); 2 a usage error.
  *
  * @module
  */
-import { TaskCli } from "./_args.ts";
+import { number, required, TaskCommand } from "./_args.ts";
 import {
   allowanceTable,
   computeMovement,
-  MovementError,
   writeMovementOutputs,
 } from "../lib/movement/mod.ts";
-import { readRunFolder, RunFolderReadError } from "../lib/report/run_folder.ts";
+import { readRunFolder } from "../lib/run_folder/mod.ts";
 import { progressLine, warningLine } from "../lib/run/console.ts";
 
-const USAGE =
-  `Usage: deno task movement --from RUN_DIR --to RUN_DIR --out DIR [--tolerance X]
-
-  --from RUN_DIR   run folder of the earlier reporting date
+export const command = new TaskCommand({
+  command: "deno task movement",
+  synopsis: "--from RUN_DIR --to RUN_DIR --out DIR [--tolerance X]",
+  flags: `  --from RUN_DIR   run folder of the earlier reporting date
   --to RUN_DIR     run folder of the later reporting date
   --out DIR        folder for movement.json, movement.parquet, movement.html
-  --tolerance X    largest difference accepted by the invariants (default 0.005)`;
-
-const cli: TaskCli = new TaskCli(USAGE);
-const args = cli.parse({
-  from: { type: "string" },
-  to: { type: "string" },
-  out: { type: "string" },
-  tolerance: { type: "string" },
+  --tolerance X    largest difference accepted by the invariants (default 0.005)`,
+  options: {
+    from: { type: "string" },
+    to: { type: "string" },
+    out: { type: "string" },
+    tolerance: { type: "string" },
+  },
 });
-if (!args.from || !args.to || !args.out) {
-  cli.fail("--from, --to and --out are required");
-}
-const tolerance = args.tolerance === undefined
-  ? undefined
-  : Number(args.tolerance);
-if (tolerance !== undefined && !(tolerance >= 0)) {
-  cli.fail(`--tolerance must be a number >= 0, got ${args.tolerance}`);
+
+/** Runs `deno task movement` with `args`; returns the exit code. */
+export function main(args: string[]): Promise<number> {
+  return command.run(args, async ({ values }) => {
+    const { from, to, out } = required(values, "from", "to", "out");
+    const tolerance = number("tolerance", values.tolerance, { min: 0 });
+    const progress = progressLine();
+    try {
+      progress.step("read_runs");
+      const earlier = await readRunFolder(from);
+      const later = await readRunFolder(to);
+      const { movement, facilities } = await computeMovement(earlier, later, {
+        tolerance,
+        onStep: progress.step,
+      });
+      progress.step("write_outputs");
+      const files = await writeMovementOutputs(movement, facilities, out);
+      progress.done();
+      console.log(allowanceTable(movement));
+      for (const w of movement.warnings) console.error(warningLine(w));
+      console.log(files.html);
+      return 0;
+    } catch (e) {
+      progress.done();
+      throw e;
+    }
+  });
 }
 
-const progress = progressLine();
-try {
-  progress.step("read_runs");
-  const from = await readRunFolder(args.from);
-  const to = await readRunFolder(args.to);
-  const { movement, facilities } = await computeMovement(from, to, {
-    tolerance,
-    onStep: progress.step,
-  });
-  progress.step("write_outputs");
-  const files = await writeMovementOutputs(movement, facilities, args.out);
-  progress.done();
-  console.log(allowanceTable(movement));
-  for (const w of movement.warnings) console.error(warningLine(w));
-  console.log(files.html);
-} catch (e) {
-  progress.done();
-  if (e instanceof MovementError || e instanceof RunFolderReadError) {
-    console.error(e.message);
-    Deno.exit(1);
-  }
-  throw e;
-}
+if (import.meta.main) Deno.exit(await main(Deno.args));

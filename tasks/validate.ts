@@ -5,63 +5,53 @@
  * `rejected.parquet` and `data_quality.json` into DIR.
  *
  * Exit codes: 0 passed; 1 the rejected share is above the rules file's
- * `validation.max_reject_rate` (the outputs are written); 2 the portfolio,
- * the rules file or the arguments cannot be used.
+ * `validation.max_reject_rate` (the outputs are written), or the portfolio
+ * or the rules file cannot be used; 2 a usage error.
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { PortfolioReadError, scanPortfolio } from "../lib/io/mod.ts";
-import { loadRules, RulesError } from "../lib/rules.ts";
+import { join } from "node:path";
+import { isoDate, required, TaskCommand } from "./_args.ts";
+import { scanPortfolio } from "../lib/io/mod.ts";
+import { loadRules } from "../lib/rules.ts";
 import {
   RejectRateError,
   validatePortfolio,
   writeValidationOutputs,
 } from "../lib/validation/mod.ts";
 
-const USAGE =
-  "usage: deno task validate --portfolio PATH --rules PATH --out DIR [--reporting-date YYYY-MM-DD]";
+export const command = new TaskCommand({
+  command: "deno task validate",
+  synopsis:
+    "--portfolio PATH --rules PATH --out DIR [--reporting-date YYYY-MM-DD]",
+  flags:
+    `  --portfolio PATH             portfolio file (.csv, .parquet, .arrow/.ipc)
+  --rules PATH                 rules file
+  --out DIR                    folder for valid.parquet, rejected.parquet, data_quality.json
+  --reporting-date YYYY-MM-DD  the book's reporting date (default: read from the file)`,
+  options: {
+    portfolio: { type: "string" },
+    rules: { type: "string" },
+    out: { type: "string" },
+    "reporting-date": { type: "string" },
+  },
+});
 
-/** Runs the task with `args`; returns the process exit code. */
-export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      options: {
-        portfolio: { type: "string" },
-        rules: { type: "string" },
-        out: { type: "string" },
-        "reporting-date": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const missing = ["portfolio", "rules", "out"].filter((k) =>
-    !values[k as "portfolio" | "rules" | "out"]
-  );
-  if (missing.length > 0) {
-    console.error(
-      `missing ${missing.map((k) => `--${k}`).join(", ")}\n${USAGE}`,
+/** Runs `deno task validate` with `args`; returns the exit code. */
+export function main(args: string[]): Promise<number> {
+  return command.run(args, async ({ values }) => {
+    const { portfolio, rules: rulesFile, out } = required(
+      values,
+      "portfolio",
+      "rules",
+      "out",
     );
-    return 2;
-  }
-  const portfolio = values.portfolio!;
-  const out = values.out!;
-  try {
-    const rules = await loadRules(values.rules!);
+    const reportingDate = isoDate("reporting-date", values["reporting-date"]);
+    const rules = await loadRules(rulesFile);
     const started = performance.now();
     const result = await validatePortfolio(scanPortfolio(portfolio), rules, {
       file: portfolio,
-      reportingDate: values["reporting-date"],
+      reportingDate,
     });
     const seconds = (performance.now() - started) / 1000;
     const r = result.report;
@@ -80,25 +70,20 @@ export async function main(args: string[]): Promise<number> {
       );
     }
     for (const w of r.warnings) console.log(`  warning: ${w}`);
-    await writeValidationOutputs(result, out);
-    console.log(
-      `wrote ${out}/valid.parquet, rejected.parquet, data_quality.json`,
-    );
-    return 0;
-  } catch (e) {
-    if (e instanceof RejectRateError) {
+    try {
+      await writeValidationOutputs(result, out);
+    } catch (e) {
+      if (!(e instanceof RejectRateError)) throw e;
       console.error(`${e.message}; outputs written to ${out}`);
       return 1;
     }
-    if (
-      e instanceof PortfolioReadError || e instanceof RulesError ||
-      e instanceof RangeError
-    ) {
-      console.error(e.message);
-      return 2;
-    }
-    throw e;
-  }
+    console.log(
+      `wrote ${
+        join(out, "valid.parquet")
+      }, rejected.parquet, data_quality.json`,
+    );
+    return 0;
+  });
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -15,6 +15,7 @@ import {
   parseFx,
   reportingRates,
 } from "../lib/fx.ts";
+import { projectPath } from "../lib/project.ts";
 
 const TABLE = `base: EUR
 as_of: 2025-12-31
@@ -26,16 +27,19 @@ rates:
 
 Deno.test("loadFx() reads the table and hashes the file's bytes", async () => {
   const dir = await Deno.makeTempDir();
-  const path = `${dir}/fx.yaml`;
-  await Deno.writeTextFile(path, TABLE);
-  const fx = await loadFx(path);
-  assert.equal(fx.file, path);
-  assert.equal(fx.base, "EUR");
-  assert.equal(fx.as_of, "2025-12-31");
-  assert.deepEqual(fx.rates, { EUR: 1, USD: 0.92, MXN: 0.051 });
-  const expected = createHash("sha256").update(TABLE).digest("hex");
-  assert.equal(fx.sha256, expected);
-  await Deno.remove(dir, { recursive: true });
+  try {
+    const path = `${dir}/fx.yaml`;
+    await Deno.writeTextFile(path, TABLE);
+    const fx = await loadFx(path);
+    assert.equal(fx.file, path);
+    assert.equal(fx.base, "EUR");
+    assert.equal(fx.as_of, "2025-12-31");
+    assert.deepEqual(fx.rates, { EUR: 1, USD: 0.92, MXN: 0.051 });
+    const expected = createHash("sha256").update(TABLE).digest("hex");
+    assert.equal(fx.sha256, expected);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("loadFx() reads the project's default table", async () => {
@@ -58,19 +62,26 @@ Deno.test("the sample's 2025-09-30 table has the default table's currencies at o
 });
 
 Deno.test("fxFileFor() picks the dated table when there is one, else the default", async () => {
+  // The project's config/, whatever the working directory.
   assert.equal(
     await fxFileFor("2025-09-30"),
-    "config/fx_rates_2025-09-30.yaml",
+    projectPath("config/fx_rates_2025-09-30.yaml"),
   );
-  assert.equal(await fxFileFor("2025-12-31"), "config/fx_rates.yaml");
-  const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(`${dir}/fx_rates_2026-03-31.yaml`, "");
   assert.equal(
-    await fxFileFor("2026-03-31", dir),
-    `${dir}/fx_rates_2026-03-31.yaml`,
+    await fxFileFor("2025-12-31"),
+    projectPath("config/fx_rates.yaml"),
   );
-  assert.equal(await fxFileFor("2026-06-30", dir), `${dir}/fx_rates.yaml`);
-  await Deno.remove(dir, { recursive: true });
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/fx_rates_2026-03-31.yaml`, "");
+    assert.equal(
+      await fxFileFor("2026-03-31", dir),
+      `${dir}/fx_rates_2026-03-31.yaml`,
+    );
+    assert.equal(await fxFileFor("2026-06-30", dir), `${dir}/fx_rates.yaml`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("fxDateWarning() is null on the reporting date and names file and dates otherwise", () => {
@@ -113,6 +124,32 @@ extra: 1
     assert.match(e.message, /key rates\.usd: not an ISO 4217 code/);
     return true;
   });
+});
+
+Deno.test("parseFx() reports a file that is not a mapping as one problem, saying what it holds", () => {
+  assert.throws(
+    () => parseFx("- EUR\n- USD\n", "list.yaml"),
+    (e: Error) => {
+      assert.equal(
+        e.message,
+        'Cannot read FX table list.yaml: the file must be a mapping (keys: base, as_of, rates), got ["EUR","USD"]',
+      );
+      return true;
+    },
+  );
+});
+
+Deno.test("parseFx() checks the base currency's rate only once base and rates are valid", () => {
+  assert.throws(
+    () => parseFx("base: EUR\nas_of: 2025-12-31\nrates: {}", "empty.yaml"),
+    (e: Error) => {
+      assert.equal(
+        e.message,
+        "Cannot read FX table empty.yaml: key rates: must map currency codes to positive numbers",
+      );
+      return true;
+    },
+  );
 });
 
 Deno.test("parseFx() requires the base currency at rate 1", () => {

@@ -362,3 +362,82 @@ overlays:
     ["overlays[1].name", "duplicate overlay name covid"],
   ]);
 });
+
+const MINIMAL = `reporting_currency: EUR
+products: {sme: {repayment: bullet}}
+scenarios: [{name: base, weight: 1, pd_multiplier: [1]}]
+`;
+
+Deno.test("parseRules() reads a key written without a value as not written: its default, or no setting", () => {
+  const rules = parseRules(
+    `${MINIMAL}staging:\n  dpd_default:\n  probation_exit_via_stage2:\nscenario_reversion_years:\noverlays:\n  - { name: a, filter: { stage: }, multiplier: 1.1, reason: r }\n`,
+    "blank.yaml",
+  );
+  assert.equal(rules.staging.dpd_default, 90);
+  assert.equal(rules.staging.probation_exit_via_stage2, false);
+  assert.equal(rules.scenario_reversion_years, undefined);
+  assert.deepEqual(rules.overlays[0].filter, {});
+  // A required key left blank is required, not "null".
+  const e = refused("reporting_currency:\nproducts: {sme: {repayment:}}\n");
+  assert.deepEqual(e.issues.map((i) => [i.path, i.message]), [
+    ["reporting_currency", "is required"],
+    ["products.sme.repayment", "is required"],
+    ["scenarios", "is required"],
+  ]);
+});
+
+Deno.test("parseRules() checks a rule across keys once the keys it reads are valid, not on a guess", () => {
+  // A weight that is not a number: no misleading sum of the others.
+  const weights = refused(
+    "reporting_currency: EUR\nproducts: {sme: {repayment: bullet}}\nscenarios: [{name: base, weight: half, pd_multiplier: [1]}]\n",
+  );
+  assert.deepEqual(weights.issues.map((i) => i.path), ["scenarios[0].weight"]);
+  assert.match(weights.message, /must be a number, got "half"/);
+  // An unknown repayment: whether ccf applies is not known, so not reported.
+  const product = refused(
+    "reporting_currency: EUR\nproducts: {card: {repayment: revolver, ccf: 0.5}}\nscenarios: [{name: base, weight: 1, pd_multiplier: [1]}]\n",
+  );
+  assert.deepEqual(product.issues.map((i) => i.path), [
+    "products.card.repayment",
+  ]);
+});
+
+Deno.test("parseRules() names the entry of a list that is wrong and what it holds", () => {
+  const e = refused(`${MINIMAL}overlays:
+  - { name: a, filter: { product: [sme, 3], stage: [1, 4] }, multiplier: 1.1, reason: r }
+`);
+  assert.deepEqual(e.issues.map((i) => [i.path, i.message]), [
+    ["overlays[0].filter.product[1]", "must be a string, got 3"],
+    [
+      "overlays[0].filter.stage[1]",
+      "unknown value 4 (expected one of: 1, 2, 3)",
+    ],
+  ]);
+});
+
+Deno.test("parseRules() lists a misspelt key before the problem it causes, with the keys allowed", () => {
+  const e = refused(
+    "reporting_currency: EUR\nproducts: {card: {repayment: revolving, cff: 0.5, behavioural_life_months: 36}}\nscenarios: [{name: base, weight: 1, pd_multiplier: [1]}]\n",
+  );
+  assert.deepEqual(e.issues, [
+    {
+      path: "products.card.cff",
+      message:
+        "unknown key (allowed: repayment, ccf, behavioural_life_months, approach, provision_matrix)",
+    },
+    {
+      path: "products.card.ccf",
+      message: "is required for repayment: revolving",
+    },
+  ]);
+});
+
+Deno.test("parseRules() refuses a file that is not a mapping in one problem, saying what it holds", () => {
+  const e = refused("- reporting_currency: EUR\n");
+  assert.equal(e.issues.length, 1);
+  assert.equal(e.issues[0].path, "(root)");
+  assert.match(
+    e.issues[0].message,
+    /^must be a mapping \(keys: reporting_currency, staging, products, .*\), got \[\{"reporting_currency":"EUR"\}\]$/,
+  );
+});

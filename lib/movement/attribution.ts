@@ -20,7 +20,7 @@
  */
 import pl from "nodejs-polars";
 import { allowanceSplit } from "../allowance.ts";
-import { attachCarryingAmounts } from "../run/summary.ts";
+import { attachCarryingAmounts } from "../run_folder/mod.ts";
 
 /** What happened to a facility between the two reporting dates. */
 export const MOVEMENT_STATUS = {
@@ -204,8 +204,38 @@ async function side(
  * {@link missingRates} first.
  *
  * @example
- * ```ts ignore
- * const lines = await (await facilityMovements(from, to)).collect();
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import pl from "nodejs-polars";
+ * import { facilityMovements } from "./attribution.ts";
+ *
+ * // One run's facilities (amounts in EUR, reported in EUR).
+ * const side = (loans: [string, number, number, number][]) => ({
+ *   results: pl.DataFrame(loans.map(([loan_id, stage, ecl]) =>
+ *     ({ loan_id, currency: "EUR", product: "sme", stage, ecl }))).lazy(),
+ *   carrying: pl.DataFrame(loans.map(([loan_id, , , gross]) =>
+ *     ({ loan_id, gross_carrying_amount: gross, write_off_amount: 0 }))).lazy(),
+ *   rates: { EUR: 1 },
+ * });
+ * // L1 moves to stage 2, L2 is repaid, L3 is new.
+ * const from = side([["L1", 1, 10, 1000], ["L2", 1, 5, 500]]);
+ * const to = side([["L1", 2, 60, 900], ["L3", 1, 4, 400]]);
+ * const lines = await (await facilityMovements(from, to)).sort("loan_id")
+ *   .select("loan_id", "status", "allowance_transfer",
+ *     "allowance_remeasurement_transferred", "allowance_derecognised",
+ *     "allowance_new_originated", "allowance_closing")
+ *   .collect();
+ * assert.deepEqual(lines.toRecords(), [
+ *   { loan_id: "L1", status: "stayed", allowance_transfer: 10,
+ *     allowance_remeasurement_transferred: 50, allowance_derecognised: 0,
+ *     allowance_new_originated: 0, allowance_closing: 60 },
+ *   { loan_id: "L2", status: "derecognised", allowance_transfer: 0,
+ *     allowance_remeasurement_transferred: 0, allowance_derecognised: -5,
+ *     allowance_new_originated: 0, allowance_closing: 0 },
+ *   { loan_id: "L3", status: "new", allowance_transfer: 0,
+ *     allowance_remeasurement_transferred: 0, allowance_derecognised: 0,
+ *     allowance_new_originated: 4, allowance_closing: 4 },
+ * ]);
  * ```
  */
 export async function facilityMovements(

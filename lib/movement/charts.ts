@@ -8,7 +8,7 @@
  * @module
  */
 import { Plot, type PlotFigure, renderPlot } from "../plot/mod.ts";
-import { formatAmount } from "../report/charts.ts";
+import { formatCompact, formatCount } from "../format.ts";
 import type {
   MigrationCell,
   MigrationState,
@@ -122,7 +122,7 @@ export function waterfallChart(
     y: {
       label: `${what} (${currency})`,
       grid: true,
-      tickFormat: "~s",
+      tickFormat: formatCompact,
     },
     color: {
       domain: ["balance", "transfer", "increase", "decrease"],
@@ -145,7 +145,7 @@ export function waterfallChart(
         dy: -6,
         fontSize: 9,
         text: (d: WaterfallStep) =>
-          Math.abs(d.amount) < 0.005 ? "" : formatAmount(d.amount),
+          Math.abs(d.amount) < 0.005 ? "" : formatCompact(d.amount),
       }),
       Plot.ruleY([0]),
     ],
@@ -206,8 +206,8 @@ export function migrationHeatmap(cells: MigrationCell[]): PlotFigure {
     from: STATE_LABEL[c.from],
     to: STATE_LABEL[c.to],
     share: c.count / (rowTotal.get(c.from) || 1),
-    label: `${c.count}\n${
-      formatAmount(c.from === "new" ? c.gross_closing : c.gross_opening)
+    label: `${formatCount(c.count)}\n${
+      formatCompact(c.from === "new" ? c.gross_closing : c.gross_opening)
     }`,
   }));
   const states = migrationStates(cells);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { fmtAmount } from "../report/html.ts";
+import { formatAmount } from "../format.ts";
 import {
   type ColumnAmounts,
   type Movement,
@@ -25,8 +25,8 @@ export function allowanceTable(movement: Movement): string {
   const head = (c: StageColumn) => c === "simplified" ? c : `stage ${c}`;
   const row = (label: string, a: ColumnAmounts) =>
     `${label.padEnd(28)}${
-      columns.map((c) => pad(fmtAmount(a.by_stage[c]))).join("")
-    }${pad(fmtAmount(a.total))}`;
+      columns.map((c) => pad(formatAmount(a.by_stage[c]))).join("")
+    }${pad(formatAmount(a.total))}`;
   const split = movement.allowance_split.closing;
   return [
     `Loss allowance ${movement.from.reporting_date} -> ${movement.to.reporting_date} (${movement.reporting_currency})`,

@@ -10,10 +10,15 @@
  * @module
  */
 import pl from "nodejs-polars";
-import { type RunFolder, stageOfKey } from "../report/run_folder.ts";
 import { fxDateWarning } from "../fx.ts";
 import { preciseSum, withPreciseSums } from "../precise_sum.ts";
-import { NULL_KEY, type Summary } from "../run/summary.ts";
+import {
+  NULL_KEY,
+  RUN_FILES,
+  type RunFolder,
+  stageOfKey,
+  type Summary,
+} from "../run_folder/mod.ts";
 import {
   FACILITY_LINES,
   type FacilityLine,
@@ -780,9 +785,27 @@ function ref(run: RunFolder): MovementRunRef {
  * invariants.
  *
  * @example
- * ```ts ignore
- * const m = await computeMovement(await readRunFolder(a), await readRunFolder(b));
- * m.allowance.lines.at(-1)!.total; // the later run's total ECL
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readRunFolder } from "../run_folder/mod.ts";
+ * import { runPortfolio } from "../run/mod.ts";
+ * import { computeMovement } from "./reconciliation.ts";
+ *
+ * // The sample book at its two quarter-ends.
+ * const out = await Deno.makeTempDir();
+ * const [q3, q4] = await Promise.all(["2025-09-30", "2025-12-31"].map((date) =>
+ *   runPortfolio({
+ *     portfolio: `data/sample/portfolio_${date}.parquet`,
+ *     out, runId: date, report: false,
+ *   }).then((run) => readRunFolder(run.dir))
+ * ));
+ * const { movement, facilities } = await computeMovement(q3, q4);
+ * const lines = movement.allowance.lines;
+ * assert.equal(lines[0].key, "opening");
+ * assert.ok(Math.abs(lines[0].total - q3.summary.totals.ecl) < 0.005);
+ * assert.ok(Math.abs(lines.at(-1)!.total - q4.summary.totals.ecl) < 0.005);
+ * assert.ok(movement.checks.every((c) => c.passed));
+ * assert.ok(facilities.height >= q4.summary.totals.count);
  * ```
  *
  * @returns The movement and the facility-level attribution it sums.
@@ -813,9 +836,9 @@ export async function computeMovement(
     const missing = await missingRates(sideOf(run));
     if (missing.length > 0) {
       throw new MovementError(
-        `Cannot read run folder ${run.dir}: summary.json: fx.rates has no rate for ${
+        `Cannot read run folder ${run.dir}: ${RUN_FILES.summary}: fx.rates has no rate for ${
           missing.join(", ")
-        }, used by loan_results.parquet`,
+        }, used by ${RUN_FILES.loanResults}`,
       );
     }
   }
@@ -835,7 +858,7 @@ export async function computeMovement(
     throw new MovementError(
       `Cannot compare runs ${from.dir} and ${to.dir}: loan ${
         nulls.getColumn("loan_id").get(0)
-      } has no gross carrying amount in carrying_amounts.parquet or no rate for its currency`,
+      } has no gross carrying amount in ${RUN_FILES.carryingAmounts} or no rate for its currency`,
     );
   }
   opts.onStep?.("aggregate");

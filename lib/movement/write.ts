@@ -8,20 +8,23 @@
  *
  * @module
  */
+import { join } from "node:path";
 import pl from "nodejs-polars";
+import { formatAmount, formatCount } from "../format.ts";
 import {
   cards,
-  chartPanel,
+  chart,
   type Column,
-  escapeHtml,
-  fmtAmount,
-  fmtCount,
+  details,
+  grid,
+  type Markup,
+  note,
   page,
   section,
   table,
   warningList,
-} from "../report/html.ts";
-import { joinPath } from "../report/run_folder.ts";
+} from "../page.ts";
+import { MOVEMENT_FILES, writeOutputFolder } from "../run_folder/mod.ts";
 import {
   migrationHeatmap,
   migrationStateLabel,
@@ -32,6 +35,7 @@ import {
   type ColumnAmounts,
   COLUMNS,
   type MigrationCell,
+  type MigrationState,
   type Movement,
   type Reconciliation,
   type StageColumn,
@@ -90,20 +94,25 @@ export function movementLines(m: Movement): pl.DataFrame {
 const columnLabel = (c: StageColumn) =>
   c === "simplified" ? "Simplified" : `Stage ${c}`;
 
-/** A table of labelled amounts, one column per visible column and a total. */
+/**
+ * A table of labelled amounts, one column per visible column and a total.
+ * Every such table has the class `recon`, whose amount columns share one
+ * width, so the total and the per-product tables line up column for
+ * column at any screen width.
+ */
 function amountsTable<T extends ColumnAmounts & { label: string }>(
   m: Movement,
   rows: T[],
   opts: { caption: string; footer?: T[] },
-): string {
+): Markup {
   const cols: Column<T>[] = [
-    { label: "", value: (l) => l.label },
+    { label: "", value: (l) => l.label, wrap: true },
     ...visibleColumns(m).map((c): Column<T> => ({
       label: columnLabel(c),
-      value: (l) => fmtAmount(l.by_stage[c]),
+      value: (l) => formatAmount(l.by_stage[c]),
       numeric: true,
     })),
-    { label: "Total", value: (l) => fmtAmount(l.total), numeric: true },
+    { label: "Total", value: (l) => formatAmount(l.total), numeric: true },
   ];
   return table(cols, rows, { ...opts, className: "recon" });
 }
@@ -112,7 +121,7 @@ function reconciliationTable(
   m: Movement,
   r: Reconciliation,
   caption?: string,
-): string {
+): Markup {
   const cur = m.reporting_currency;
   const lines = visibleLines(m, r);
   return amountsTable(m, lines.filter((l) => l.key !== "closing"), {
@@ -125,7 +134,7 @@ function reconciliationTable(
 }
 
 /** The B8E split of the opening and closing ECL. */
-function splitTable(m: Movement): string {
+function splitTable(m: Movement): Markup {
   const rows = (["opening", "closing"] as const).flatMap((date) => {
     const s = m.allowance_split[date];
     const when = date === "opening" ? m.from : m.to;
@@ -150,27 +159,24 @@ function splitTable(m: Movement): string {
   });
 }
 
-function migrationTable(cells: MigrationCell[]): string {
+function migrationTable(cells: MigrationCell[]): Markup {
   const { from, to } = migrationStates(cells);
   const get = (f: string, t: string) =>
     cells.find((c) => c.from === f && c.to === t);
-  const cols: Column<string>[] = [
-    {
-      label: "Opening \\ closing",
-      value: (f) => migrationStateLabel(f as MigrationCell["from"]),
-    },
-    ...to.map((t): Column<string> => ({
+  const cols: Column<MigrationState>[] = [
+    { label: "Opening \\ closing", value: (f) => migrationStateLabel(f) },
+    ...to.map((t): Column<MigrationState> => ({
       label: migrationStateLabel(t),
       value: (f) => {
         const c = get(f, t);
-        return c ? fmtCount(c.count) : "";
+        return c ? formatCount(c.count) : "";
       },
       numeric: true,
     })),
     {
       label: "Total",
       value: (f) =>
-        fmtCount(
+        formatCount(
           cells.filter((c) => c.from === f).reduce((a, c) => a + c.count, 0),
         ),
       numeric: true,
@@ -186,7 +192,7 @@ function migrationTable(cells: MigrationCell[]): string {
  * per product with its opening and closing allowance, then each product's
  * two reconciliations in a collapsed block of its own.
  */
-function productSection(m: Movement): string {
+function productSection(m: Movement): Markup[] {
   const cur = m.reporting_currency;
   const total = (r: Reconciliation, key: "opening" | "closing") =>
     r.lines.find((l) => l.key === key)!.total;
@@ -195,25 +201,25 @@ function productSection(m: Movement): string {
       { label: "Product", value: (p: Movement["by_product"][0]) => p.product },
       {
         label: `Opening allowance (${cur})`,
-        value: (p) => fmtAmount(total(p.allowance, "opening")),
+        value: (p) => formatAmount(total(p.allowance, "opening")),
         numeric: true,
       },
       {
         label: `Closing allowance (${cur})`,
-        value: (p) => fmtAmount(total(p.allowance, "closing")),
+        value: (p) => formatAmount(total(p.allowance, "closing")),
         numeric: true,
       },
       {
         label: `Change (${cur})`,
         value: (p) =>
-          fmtAmount(
+          formatAmount(
             total(p.allowance, "closing") - total(p.allowance, "opening"),
           ),
         numeric: true,
       },
       {
         label: `Closing gross carrying amount (${cur})`,
-        value: (p) => fmtAmount(total(p.gross_carrying_amount, "closing")),
+        value: (p) => formatAmount(total(p.gross_carrying_amount, "closing")),
         numeric: true,
       },
       {
@@ -223,45 +229,34 @@ function productSection(m: Movement): string {
       },
     ],
     m.by_product,
-    {
-      caption: `Loss allowance by class of instrument (${cur})`,
-    },
+    { caption: `Loss allowance by class of instrument (${cur})` },
   );
-  const blocks = m.by_product.map((p) =>
-    `<details><summary>${escapeHtml(p.product)}: loss allowance ${
-      fmtAmount(total(p.allowance, "opening"))
-    } → ${fmtAmount(total(p.allowance, "closing"))} ${
-      escapeHtml(cur)
-    }</summary>${
-      reconciliationTable(
-        m,
-        p.allowance,
-        `${p.product}: loss allowance (${cur}), IFRS 7 §35H`,
-      ) +
-      reconciliationTable(
-        m,
-        p.gross_carrying_amount,
-        `${p.product}: gross carrying amount (${cur}), IFRS 7 §35I`,
+  return [
+    summary,
+    note(
+      "Each facility is in the class of its product at the closing date (at the opening date when derecognised). The product tables add up to the total tables, line by line and column by column (an invariant below). Open a product for its reconciliations.",
+    ),
+    ...m.by_product.map((p) =>
+      details(
+        `${p.product}: loss allowance ${
+          formatAmount(total(p.allowance, "opening"))
+        } → ${formatAmount(total(p.allowance, "closing"))} ${cur}`,
+        [
+          reconciliationTable(
+            m,
+            p.allowance,
+            `${p.product}: loss allowance (${cur}), IFRS 7 §35H`,
+          ),
+          reconciliationTable(
+            m,
+            p.gross_carrying_amount,
+            `${p.product}: gross carrying amount (${cur}), IFRS 7 §35I`,
+          ),
+        ],
       )
-    }</details>`
-  ).join("");
-  return summary +
-    `<p class="note">Each facility is in the class of its product at the closing date (at the opening date when derecognised). The product tables add up to the total tables, line by line and column by column (an invariant below). Open a product for its reconciliations.</p>` +
-    blocks;
+    ),
+  ];
 }
-
-/**
- * The page's own rules on top of the shared stylesheet (lib/report/html.ts):
- * every reconciliation table gives its amount columns the same width, so
- * the total and the per-product tables line up column for column at any
- * screen width; the invariants' details and the runs' rates and folders
- * wrap instead of widening their tables.
- */
-const STYLE = `<style>
-table.recon th.num { width: 12%; }
-table.recon td:first-child { white-space: normal; }
-table.checks td:last-child, table.runs td:nth-child(n+5) { white-space: normal; overflow-wrap: anywhere; min-width: 12em; }
-</style>`;
 
 /** Renders `movement.html` (no file written). */
 export function renderMovementHtml(m: Movement): string {
@@ -269,30 +264,31 @@ export function renderMovementHtml(m: Movement): string {
   const closing = m.allowance.lines.find((l) => l.key === "closing")!;
   const opening = m.allowance.lines.find((l) => l.key === "opening")!;
   const failed = m.checks.filter((c) => !c.passed);
-  const headline = section(
-    "headline",
-    "Headline",
+  const headline = section("headline", "Headline", [
     cards([
-      { label: `Opening allowance (${cur})`, value: fmtAmount(opening.total) },
+      {
+        label: `Opening allowance (${cur})`,
+        value: formatAmount(opening.total),
+      },
       {
         label: `Closing allowance (${cur})`,
-        value: fmtAmount(closing.total),
+        value: formatAmount(closing.total),
         note: `loss allowance ${
-          fmtAmount(m.allowance_split.closing.loss_allowance.total)
+          formatAmount(m.allowance_split.closing.loss_allowance.total)
         } + provision ${
-          fmtAmount(m.allowance_split.closing.provision.total)
+          formatAmount(m.allowance_split.closing.provision.total)
         } (B8E)`,
       },
       {
         label: `Change (${cur})`,
-        value: fmtAmount(closing.total - opening.total),
+        value: formatAmount(closing.total - opening.total),
       },
       {
         label: "Facilities that changed stage",
-        value: fmtCount(m.facilities.transferred),
-        note: `${fmtCount(m.facilities.new)} new, ${
-          fmtCount(m.facilities.derecognised)
-        } derecognised, ${fmtCount(m.facilities.written_off)} written off`,
+        value: formatCount(m.facilities.transferred),
+        note: `${formatCount(m.facilities.new)} new, ${
+          formatCount(m.facilities.derecognised)
+        } derecognised, ${formatCount(m.facilities.written_off)} written off`,
       },
       {
         label: "Invariants",
@@ -300,81 +296,75 @@ export function renderMovementHtml(m: Movement): string {
           ? `${m.checks.length} hold`
           : `${failed.length} fail`,
       },
-    ]) + warningList(m.warnings),
-  );
+    ]),
+    warningList(m.warnings),
+  ]);
   // The total and one waterfall per column, each on its own scale.
   const skip =
     visibleLines(m, m.allowance).some((l) => l.key === "transfer_to_simplified")
       ? []
       : ["transfer_to_simplified"];
   const waterfalls = (r: Reconciliation, id: string) =>
-    `<div class="grid2">${
+    grid(
       (["total", ...visibleColumns(m)] as const).map((k) =>
-        chartPanel(
+        chart(
           `${id}-${k}`,
           k === "total" ? `All stages (${cur})` : `${columnLabel(k)} (${cur})`,
-          waterfallChart(r, cur, k, skip).html,
+          waterfallChart(r, cur, k, skip),
         )
-      ).join("")
-    }</div>`;
+      ),
+    );
   const simplifiedNote = m.simplified_products.length === 0
     ? ""
     : ` Simplified: facilities of ${
       m.simplified_products.join(", ")
     }, on the simplified approach (lifetime ECL at all times, IFRS 9 §5.5.15, IFRS 7 §35H(b)(iii)), whatever their stage; the runs' totals by stage count them in stage 2, or in stage 3 when credit-impaired.`;
-  const allowance = section(
-    "allowance",
-    "Loss allowance reconciliation",
-    reconciliationTable(m, m.allowance) +
-      `<p class="note">Transfers are measured at the opening allowance, at the opening rate, of the facilities that changed stage: each moves out of its opening stage and into its closing stage, so each transfer line nets to zero across stages. The change in the allowance of those facilities after the transfer (for example from 12-month to lifetime ECL on a move to stage 2) is the line "Remeasurement of facilities transferred between stages", booked in the stage they moved to; "Remeasurement of facilities that stayed in their stage" is the change of all other facilities in both runs (docs/movement.md §3).${
-        escapeHtml(simplifiedNote)
-      }</p>` +
-      splitTable(m) +
-      `<p class="note">Where a facility's ECL exceeds its gross carrying amount (an undrawn commitment), the part up to the gross carrying amount is the loss allowance and the excess a provision (IFRS 7 B8E), facility by facility; the two add up to the ECL.</p>` +
-      waterfalls(m.allowance, "chart-waterfall") +
-      `<p class="note">Red: charge to profit or loss; green: release or use; grey: transfers between stages.</p>`,
-  );
-  const gross = section(
-    "gross",
-    "Gross carrying amount reconciliation",
-    reconciliationTable(m, m.gross_carrying_amount) +
-      `<p class="note">Recoveries: on facilities written off in the period, the change in gross carrying amount other than the write-off and foreign exchange, that is the cash collected before the rest was written off (negative). Repayments, drawdowns and other changes in balances: the same change for every other facility in both runs (docs/movement.md §3).</p>` +
-      waterfalls(m.gross_carrying_amount, "chart-waterfall-gross"),
-  );
-  const products = section(
-    "products",
-    "By class of instrument",
-    productSection(m),
-  );
-  const migration = section(
-    "migration",
-    "Stage migration",
-    chartPanel(
+  const allowance = section("allowance", "Loss allowance reconciliation", [
+    reconciliationTable(m, m.allowance),
+    note(
+      `Transfers are measured at the opening allowance, at the opening rate, of the facilities that changed stage: each moves out of its opening stage and into its closing stage, so each transfer line nets to zero across stages. The change in the allowance of those facilities after the transfer (for example from 12-month to lifetime ECL on a move to stage 2) is the line "Remeasurement of facilities transferred between stages", booked in the stage they moved to; "Remeasurement of facilities that stayed in their stage" is the change of all other facilities in both runs (docs/movement.md §3).${simplifiedNote}`,
+    ),
+    splitTable(m),
+    note(
+      "Where a facility's ECL exceeds its gross carrying amount (an undrawn commitment), the part up to the gross carrying amount is the loss allowance and the excess a provision (IFRS 7 B8E), facility by facility; the two add up to the ECL.",
+    ),
+    waterfalls(m.allowance, "chart-waterfall"),
+    note(
+      "Red: charge to profit or loss; green: release or use; grey: transfers between stages.",
+    ),
+  ]);
+  const gross = section("gross", "Gross carrying amount reconciliation", [
+    reconciliationTable(m, m.gross_carrying_amount),
+    note(
+      "Recoveries: on facilities written off in the period, the change in gross carrying amount other than the write-off and foreign exchange, that is the cash collected before the rest was written off (negative). Repayments, drawdowns and other changes in balances: the same change for every other facility in both runs (docs/movement.md §3).",
+    ),
+    waterfalls(m.gross_carrying_amount, "chart-waterfall-gross"),
+  ]);
+  const migration = section("migration", "Stage migration", [
+    chart(
       "chart-migration",
       "Migration heat map: count and gross carrying amount",
-      migrationHeatmap(m.migration).html,
+      migrationHeatmap(m.migration),
       "Shade: share of the opening state's facilities. Amounts at the opening date, for new facilities at the closing date.",
-    ) + migrationTable(m.migration),
-  );
+    ),
+    migrationTable(m.migration),
+  ]);
   const checks = section(
     "checks",
     "Invariants",
     table(
       [
-        {
-          label: "Check",
-          value: (c: Movement["checks"][0]) => c.name,
-        },
+        { label: "Check", value: (c: Movement["checks"][0]) => c.name },
         { label: "Result", value: (c) => (c.passed ? "holds" : "FAILS") },
         {
           label: `Largest difference (${cur})`,
           value: (c) => c.difference.toExponential(2),
           numeric: true,
         },
-        { label: "Detail", value: (c) => c.detail },
+        { label: "Detail", value: (c) => c.detail, wrap: true },
       ],
       m.checks,
-      { className: "checks" },
+      { rowClass: (c) => (c.passed ? undefined : "bad") },
     ),
   );
   const runs = section(
@@ -390,61 +380,78 @@ export function renderMovementHtml(m: Movement): string {
           label: "Rates",
           value: (r) =>
             Object.entries(r[1].rates).map(([c, v]) => `${c} ${v}`).join(", "),
+          wrap: true,
         },
-        { label: "Folder", value: (r) => r[1].dir },
+        { label: "Folder", value: (r) => r[1].dir, wrap: true },
       ],
       [["From", m.from], ["To", m.to]],
-      { className: "runs" },
     ),
   );
-  return page({
-    title:
-      `Movement in loss allowance ${m.from.reporting_date} → ${m.to.reporting_date}`,
-    subtitle: `Runs ${m.from.run_id} → ${m.to.run_id} · amounts in ${
-      escapeHtml(cur)
-    }`,
-    toc: [
-      { id: "headline", label: "Headline" },
-      { id: "allowance", label: "Loss allowance" },
-      { id: "gross", label: "Gross carrying amount" },
-      { id: "products", label: "By product" },
-      { id: "migration", label: "Migration" },
-      { id: "checks", label: "Invariants" },
-      { id: "runs", label: "Runs" },
+  return page(
+    {
+      title:
+        `Movement in loss allowance ${m.from.reporting_date} → ${m.to.reporting_date}`,
+      subtitle: `Runs ${m.from.run_id} → ${m.to.run_id} · amounts in ${cur}`,
+      toc: [
+        { id: "headline", label: "Headline" },
+        { id: "allowance", label: "Loss allowance" },
+        { id: "gross", label: "Gross carrying amount" },
+        { id: "products", label: "By product" },
+        { id: "migration", label: "Migration" },
+        { id: "checks", label: "Invariants" },
+        { id: "runs", label: "Runs" },
+      ],
+      footer: "Computed by lib/movement; method in docs/movement.md.",
+    },
+    [
+      headline,
+      allowance,
+      gross,
+      section("products", "By class of instrument", productSection(m)),
+      migration,
+      checks,
+      runs,
     ],
-    body: [STYLE, headline, allowance, gross, products, migration, checks, runs]
-      .join("\n"),
-    footer: "Computed by lib/movement; method in docs/movement.md.",
-  });
+  );
 }
 
-/** Paths of the files {@link writeMovementOutputs} writes. */
-export interface MovementFiles {
-  json: string;
-  parquet: string;
-  facilities: string;
-  html: string;
-}
+/** Paths of the files {@link writeMovementOutputs} wrote. */
+export type MovementFiles = Record<keyof typeof MOVEMENT_FILES, string>;
 
 /**
  * Writes movement.json, movement.parquet, movement_facilities.parquet and
- * movement.html into `outDir` (created when missing).
+ * movement.html as the folder `outDir`, whole or not at all: they are
+ * written beside it and take its place at once, replacing an earlier
+ * movement there (a folder holding other files is refused, see
+ * `writeOutputFolder`).
  */
 export async function writeMovementOutputs(
   movement: Movement,
   facilities: pl.DataFrame,
   outDir: string,
 ): Promise<MovementFiles> {
-  await Deno.mkdir(outDir, { recursive: true });
-  const files: MovementFiles = {
-    json: joinPath(outDir, "movement.json"),
-    parquet: joinPath(outDir, "movement.parquet"),
-    facilities: joinPath(outDir, "movement_facilities.parquet"),
-    html: joinPath(outDir, "movement.html"),
+  const html = renderMovementHtml(movement);
+  const { folder } = await writeOutputFolder(
+    outDir,
+    Object.values(MOVEMENT_FILES),
+    async (dir) => {
+      const path = (file: keyof typeof MOVEMENT_FILES) =>
+        join(dir, MOVEMENT_FILES[file]);
+      await Deno.writeTextFile(
+        path("json"),
+        JSON.stringify(movement, null, 2),
+      );
+      movementLines(movement).writeParquet(path("parquet"));
+      facilities.writeParquet(path("facilities"));
+      await Deno.writeTextFile(path("html"), html);
+    },
+  );
+  const href = (file: keyof typeof MOVEMENT_FILES) =>
+    folder.child(MOVEMENT_FILES[file]).href;
+  return {
+    json: href("json"),
+    parquet: href("parquet"),
+    facilities: href("facilities"),
+    html: href("html"),
   };
-  await Deno.writeTextFile(files.json, JSON.stringify(movement, null, 2));
-  movementLines(movement).writeParquet(files.parquet);
-  facilities.writeParquet(files.facilities);
-  await Deno.writeTextFile(files.html, renderMovementHtml(movement));
-  return files;
 }

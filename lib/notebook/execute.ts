@@ -19,6 +19,7 @@ import {
   tail,
 } from "../setup/command.ts";
 import { type CellError, findCellErrors, readNotebook } from "./notebook.ts";
+import { markup, page, section, table } from "../page.ts";
 
 /** Options of {@link executeNotebook} and {@link runNotebooks}. */
 export interface ExecuteOptions {
@@ -217,63 +218,47 @@ export async function runNotebooks(
   return { results, index, ok: results.every((r) => r.status === "ok") };
 }
 
-/** Escapes text for HTML element content and attribute values. */
-function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) =>
-      ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[
-        c
-      ]!,
-  );
-}
-
 /**
  * The index page of a notebook run: one row per notebook with a link to
- * its page, its status, its time and, for a failure, the failing cell.
+ * its page, its status, its time and, for a failure, why (the failing cell
+ * or the command's output), in the page shell of the reports.
  */
 export function renderIndex(
   results: readonly NotebookResult[],
   at: Date,
 ): string {
-  const rows = results.map((r) => {
-    const link = r.html === null
-      ? escapeHtml(r.name)
-      : `<a href="${escapeHtml(r.html)}">${escapeHtml(r.name)}</a>`;
-    const detail = r.message === null ? "" : escapeHtml(r.message);
-    return `<tr class="${r.status}"><td>${link}</td><td>${r.status}</td>` +
-      `<td class="num">${
-        r.seconds.toFixed(1)
-      } s</td><td><pre>${detail}</pre></td></tr>`;
-  }).join("\n");
   const passed = results.filter((r) => r.status === "ok").length;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>IFRS 9 notebooks</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 2rem; }
-table { border-collapse: collapse; }
-td, th { border-bottom: 1px solid #ddd; padding: 0.3rem 0.8rem; text-align: left; vertical-align: top; }
-td.num { text-align: right; }
-tr.failed td:nth-child(2) { color: #b00020; font-weight: bold; }
-tr.ok td:nth-child(2) { color: #1b5e20; }
-pre { margin: 0; white-space: pre-wrap; }
-</style>
-</head>
-<body>
-<h1>IFRS 9 notebooks</h1>
-<p>Executed ${
-    escapeHtml(at.toISOString())
-  }: ${passed} of ${results.length} passed.</p>
-<table>
-<thead><tr><th>notebook</th><th>status</th><th>time</th><th>failure</th></tr></thead>
-<tbody>
-${rows}
-</tbody>
-</table>
-</body>
-</html>
-`;
+  return page(
+    {
+      title: "IFRS 9 notebooks",
+      subtitle:
+        `Executed ${at.toISOString()}: ${passed} of ${results.length} passed.`,
+    },
+    section(
+      "notebooks",
+      "Notebooks",
+      table<NotebookResult>(
+        [
+          {
+            label: "Notebook",
+            // The file name percent-encoded: a relative link, whatever
+            // characters the notebook's name holds.
+            value: (r) =>
+              r.html === null
+                ? r.name
+                : markup`<a href="${encodeURIComponent(r.html)}">${r.name}</a>`,
+          },
+          { label: "Status", value: (r) => r.status },
+          {
+            label: "Time",
+            value: (r) => `${r.seconds.toFixed(1)} s`,
+            numeric: true,
+          },
+          { label: "Failure", value: (r) => r.message, wrap: true },
+        ],
+        results,
+        { rowClass: (r) => (r.status === "failed" ? "bad" : undefined) },
+      ),
+    ),
+  );
 }

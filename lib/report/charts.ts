@@ -13,10 +13,14 @@
  * @module
  */
 import pl from "nodejs-polars";
+import { formatCompact, formatCount, formatPercent } from "../format.ts";
 import { Plot, type PlotFigure, renderPlot } from "../plot/mod.ts";
 import type { DataQualityReport } from "../validation/mod.ts";
-import type { RunFolder } from "./run_folder.ts";
-import { coverageRatio, type Summary } from "../run/summary.ts";
+import {
+  coverageRatio,
+  type RunFolder,
+  type Summary,
+} from "../run_folder/mod.ts";
 
 /** The loan results and the rates that convert them (summary.json fx.rates). */
 export interface ChartSource {
@@ -58,22 +62,6 @@ export const STAGE_COLORS: Record<string, string> = {
 const INK = "#1f2937";
 const ACCENT = "#2b5c8a";
 const WIDTH = 640;
-
-/** Compact amount for labels: 1.2M, 35k, 950. */
-export function formatAmount(v: number): string {
-  const a = Math.abs(v);
-  if (a >= 1e9) return `${(v / 1e9).toFixed(2)}bn`;
-  if (a >= 1e6) return `${(v / 1e6).toFixed(2)}m`;
-  if (a >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
-  return v.toFixed(a < 10 ? 2 : 0);
-}
-
-/** A share as a percentage with a precision that fits coverage ratios. */
-export function formatPercent(v: number): string {
-  if (!Number.isFinite(v)) return "–";
-  const p = v * 100;
-  return `${p.toFixed(Math.abs(p) < 1 ? 2 : 1)}%`;
-}
 
 /**
  * Pipeline step: adds `rate` and the reporting-currency amounts `ead_rc`,
@@ -120,8 +108,27 @@ async function records(lf: pl.LazyDataFrame): Promise<Row[]> {
  * two 100% bars labelled with stage and share (IFRS 9 §5.5.3 / §5.5.5).
  *
  * @example
- * ```ts ignore
- * const fig = await stageDistributionChart(chartSource(run));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import pl from "nodejs-polars";
+ * import { stageDistributionChart } from "./charts.ts";
+ *
+ * // Two EUR facilities in stage 1 and one USD facility in stage 2.
+ * const results = pl.DataFrame({
+ *   stage: [1, 1, 2],
+ *   currency: ["EUR", "EUR", "USD"],
+ *   ead: [1000, 800, 500],
+ *   ecl: [10, 5, 300],
+ *   ecl_model: [10, 5, 300],
+ * }).lazy();
+ * const fig = await stageDistributionChart({
+ *   results,
+ *   rates: { EUR: 1, USD: 0.9 },
+ *   currency: "EUR",
+ * });
+ * // Stage 1: 2 of 3 facilities, 1,800 of 2,250 EUR of EAD.
+ * assert.match(fig.html, />S1 66\.67% \(2\)</);
+ * assert.match(fig.html, />S1 80\.00% \(1\.8K\)</);
  * ```
  */
 export async function stageDistributionChart(
@@ -140,13 +147,13 @@ export async function stageDistributionChart(
       measure: "Facilities",
       stage: String(r.stage),
       share: totalCount > 0 ? (r.count as number) / totalCount : 0,
-      value: `${r.count}`,
+      value: formatCount(r.count as number),
     },
     {
       measure: `EAD (${src.currency})`,
       stage: String(r.stage),
       share: totalEad > 0 ? (r.ead_rc as number) / totalEad : 0,
-      value: formatAmount(r.ead_rc as number),
+      value: formatCompact(r.ead_rc as number),
     },
   ]);
   return renderPlot({
@@ -246,8 +253,8 @@ export async function eclByChart(
   const rows = await eclGroups(src, by);
   const label = (d: { coverage: number | null; ecl: number }) =>
     d.coverage === null
-      ? formatAmount(d.ecl)
-      : `${formatAmount(d.ecl)} · ${formatPercent(d.coverage)}`;
+      ? formatCompact(d.ecl)
+      : `${formatCompact(d.ecl)} · ${formatPercent(d.coverage)}`;
   if (by === "stage") {
     return renderPlot({
       width: WIDTH,
@@ -255,7 +262,11 @@ export async function eclByChart(
       marginTop: 24,
       marginLeft: 60,
       x: { label: "stage", domain: rows.map((r) => r.key) },
-      y: { label: `ECL (${src.currency})`, grid: true, tickFormat: "~s" },
+      y: {
+        label: `ECL (${src.currency})`,
+        grid: true,
+        tickFormat: formatCompact,
+      },
       marks: [
         Plot.barY(rows, {
           x: "key",
@@ -273,7 +284,11 @@ export async function eclByChart(
     height: 40 + 20 * Math.max(1, rows.length),
     marginLeft: 150,
     marginRight: 110,
-    x: { label: `ECL (${src.currency})`, grid: true, tickFormat: "~s" },
+    x: {
+      label: `ECL (${src.currency})`,
+      grid: true,
+      tickFormat: formatCompact,
+    },
     y: { label: null, domain: rows.map((r) => r.key) },
     marks: [
       Plot.barX(rows, { x: "ecl", y: "key", fill: ACCENT }),
@@ -327,7 +342,11 @@ export async function scenarioEclChart(src: ChartSource): Promise<PlotFigure> {
     marginTop: 24,
     marginLeft: 60,
     x: { label: null, domain: data.map((d) => d.name) },
-    y: { label: `ECL (${src.currency})`, grid: true, tickFormat: "~s" },
+    y: {
+      label: `ECL (${src.currency})`,
+      grid: true,
+      tickFormat: formatCompact,
+    },
     color: {
       domain: ["scenario", "weighted", "final"],
       range: ["#8aa9c7", ACCENT, INK],
@@ -338,7 +357,7 @@ export async function scenarioEclChart(src: ChartSource): Promise<PlotFigure> {
         x: "name",
         y: "ecl",
         dy: -8,
-        text: (d: { ecl: number }) => formatAmount(d.ecl),
+        text: (d: { ecl: number }) => formatCompact(d.ecl),
         fill: INK,
       }),
       Plot.ruleY([0]),
@@ -390,7 +409,7 @@ export async function parameterDistributionChart(
     x: isPd
       ? { type: "log", label: "12-month PD", tickFormat: "~%" }
       : { label: "LGD", tickFormat: "%", domain: [0, 1] },
-    y: { label: "facilities", grid: true, tickFormat: "~s" },
+    y: { label: "facilities", grid: true, tickFormat: formatCompact },
     color: {
       domain: Object.keys(STAGE_COLORS),
       range: Object.values(STAGE_COLORS),
@@ -436,7 +455,11 @@ export async function topExposuresChart(
     height: 40 + 22 * Math.max(1, data.length),
     marginLeft: 200,
     marginRight: 110,
-    x: { label: `ECL (${src.currency})`, grid: true, tickFormat: "~s" },
+    x: {
+      label: `ECL (${src.currency})`,
+      grid: true,
+      tickFormat: formatCompact,
+    },
     y: { label: null, domain: data.map((d) => d.label) },
     color: {
       domain: Object.keys(STAGE_COLORS),
@@ -450,7 +473,7 @@ export async function topExposuresChart(
         dx: 6,
         textAnchor: "start",
         text: (d: { ecl: number; ead: number }) =>
-          `${formatAmount(d.ecl)} of ${formatAmount(d.ead)}`,
+          `${formatCompact(d.ecl)} of ${formatCompact(d.ead)}`,
         fill: INK,
       }),
       Plot.ruleX([0]),
@@ -486,7 +509,7 @@ export function dataQualityChart(dq: DataQualityReport): PlotFigure {
     height: 40 + 22 * data.length,
     marginLeft: 230,
     marginRight: 50,
-    x: { label: "rows failed", grid: true, tickFormat: "~s" },
+    x: { label: "rows failed", grid: true, tickFormat: formatCompact },
     y: { label: null, domain: data.map((d) => d.code) },
     marks: [
       Plot.barX(data, { x: "failed", y: "code", fill: "#b8322a" }),
@@ -495,7 +518,7 @@ export function dataQualityChart(dq: DataQualityReport): PlotFigure {
         y: "code",
         dx: 6,
         textAnchor: "start",
-        text: (d: { failed: number }) => String(d.failed),
+        text: (d: { failed: number }) => formatCount(d.failed),
         fill: INK,
       }),
       Plot.ruleX([0]),
@@ -517,13 +540,9 @@ export interface RunCharts {
 }
 
 /**
- * All charts of one run folder, for the report and for a notebook.
- *
- * @example
- * ```ts ignore
- * const charts = await runCharts(await readRunFolder(dir));
- * charts.eclByStage; // displays inline in a notebook
- * ```
+ * All charts of one run folder, for the report and for a notebook (a cell
+ * whose value is one of them shows it inline, as notebook 07_reporting
+ * does).
  */
 export async function runCharts(run: RunFolder): Promise<RunCharts> {
   const src = chartSource(run);

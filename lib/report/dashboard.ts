@@ -7,24 +7,22 @@
  * @module
  */
 import { Plot, type PlotFigure, renderPlot } from "../plot/mod.ts";
-import { formatAmount, STAGE_COLORS } from "./charts.ts";
+import { STAGE_COLORS } from "./charts.ts";
 import {
-  cards,
-  chartPanel,
-  fmtAmount,
-  fmtCount,
-  fmtPct,
-  page,
-  section,
-  table,
-} from "./html.ts";
+  formatAmount,
+  formatCompact,
+  formatCount,
+  formatPercent,
+} from "../format.ts";
+import { cards, chart, grid, page, section, table } from "../page.ts";
 import {
-  joinPath,
-  RunFolderReadError,
+  locate,
+  type Location,
+  parentAndName,
+  readRunSummary,
   stageOfKey,
-  upgradeSummary,
-} from "./run_folder.ts";
-import type { Summary } from "../run/summary.ts";
+  type Summary,
+} from "../run_folder/mod.ts";
 
 /** One reporting date of the dashboard. */
 export interface TrendPoint {
@@ -35,31 +33,27 @@ export interface TrendPoint {
 }
 
 /**
- * Reads the `summary.json` of each run folder and orders them by reporting
- * date; refuses two runs of the same date (which would be averaged away)
- * or of different reporting currencies (which cannot share an axis).
+ * Reads the `summary.json` of each run folder (checked and upgraded by
+ * `readRunSummary`, so coverage is on the gross carrying amount for every
+ * date, including runs written before methodology v2) and orders them by
+ * reporting date; refuses two runs of the same date (which would be
+ * averaged away) or of different reporting currencies (which cannot share
+ * an axis).
  */
-export async function readTrend(runDirs: string[]): Promise<TrendPoint[]> {
+export async function readTrend(
+  runDirs: (string | Location)[],
+): Promise<TrendPoint[]> {
   if (runDirs.length === 0) {
     throw new RangeError("Cannot build dashboard: no run folder given");
   }
   const points: TrendPoint[] = [];
-  for (const dir of runDirs) {
-    let summary: Summary;
-    try {
-      summary = JSON.parse(
-        await Deno.readTextFile(joinPath(dir, "summary.json")),
-      );
-    } catch (e) {
-      throw new RunFolderReadError(dir, "summary.json", (e as Error).message);
-    }
+  for (const folder of runDirs.map(locate)) {
+    const summary = await readRunSummary(folder);
     points.push({
       run_id: summary.run_id,
-      dir,
+      dir: folder.href,
       reporting_date: summary.reporting_date,
-      // Coverage on the gross carrying amount for every date, including
-      // runs written before methodology v2.
-      summary: upgradeSummary(summary),
+      summary,
     });
   }
   points.sort((a, b) => a.reporting_date.localeCompare(b.reporting_date));
@@ -107,7 +101,11 @@ export function allowanceTrendChart(points: TrendPoint[]): PlotFigure {
     height: 280,
     marginLeft: 60,
     x: { label: "reporting date", domain: points.map((p) => p.reporting_date) },
-    y: { label: `loss allowance (${cur})`, grid: true, tickFormat: "~s" },
+    y: {
+      label: `loss allowance (${cur})`,
+      grid: true,
+      tickFormat: formatCompact,
+    },
     color: {
       domain: Object.keys(STAGE_COLORS),
       range: Object.values(STAGE_COLORS),
@@ -118,7 +116,7 @@ export function allowanceTrendChart(points: TrendPoint[]): PlotFigure {
         x: "reporting_date",
         y: (p: TrendPoint) => p.summary.totals.ecl,
         dy: -8,
-        text: (p: TrendPoint) => formatAmount(p.summary.totals.ecl),
+        text: (p: TrendPoint) => formatCompact(p.summary.totals.ecl),
       }),
       Plot.ruleY([0]),
     ],
@@ -229,115 +227,135 @@ export function renderDashboard(points: TrendPoint[]): string {
     "headline",
     `Latest: ${last.reporting_date}`,
     cards([
-      { label: `Loss allowance (${cur})`, value: fmtAmount(last.totals.ecl) },
+      {
+        label: `Loss allowance (${cur})`,
+        value: formatAmount(last.totals.ecl),
+      },
       {
         label: `Change since ${first.reporting_date}`,
-        value: fmtAmount(change),
-        note: first.totals.ecl > 0 ? fmtPct(change / first.totals.ecl) : "",
+        value: formatAmount(change),
+        note: first.totals.ecl > 0
+          ? formatPercent(change / first.totals.ecl)
+          : "",
       },
       {
         label: "Coverage",
-        value: fmtPct(last.totals.coverage),
+        value: formatPercent(last.totals.coverage),
         note: "ECL / gross carrying amount",
       },
-      { label: `EAD (${cur})`, value: fmtAmount(last.totals.ead) },
-      { label: "Facilities", value: fmtCount(last.totals.count) },
+      { label: `EAD (${cur})`, value: formatAmount(last.totals.ead) },
+      { label: "Facilities", value: formatCount(last.totals.count) },
     ]),
   );
-  const charts = section(
+  const trends = section(
     "trends",
     "Trends",
-    `<div class="grid2">${
-      chartPanel(
+    grid([
+      chart(
         "chart-allowance",
         `Loss allowance by stage (${cur})`,
-        allowanceTrendChart(points).html,
-      )
-    }${
-      chartPanel(
+        allowanceTrendChart(points),
+      ),
+      chart(
         "chart-coverage",
         "Coverage by stage (ECL / gross carrying amount)",
-        coverageTrendChart(points).html,
-      )
-    }${
-      chartPanel(
-        "chart-mix",
-        "Stage mix of EAD",
-        stageMixTrendChart(points).html,
-      )
-    }</div>`,
+        coverageTrendChart(points),
+      ),
+      chart("chart-mix", "Stage mix of EAD", stageMixTrendChart(points)),
+    ]),
   );
-  const rows = table(
+  const periods = table(
     [
       { label: "Reporting date", value: (p: TrendPoint) => p.reporting_date },
       { label: "Run", value: (p) => p.run_id },
       {
         label: "Facilities",
-        value: (p) => fmtCount(p.summary.totals.count),
+        value: (p) => formatCount(p.summary.totals.count),
         numeric: true,
       },
       {
         label: `Gross carrying amount (${cur})`,
-        value: (p) => fmtAmount(p.summary.totals.gross_carrying_amount),
+        value: (p) => formatAmount(p.summary.totals.gross_carrying_amount),
         numeric: true,
       },
       {
         label: `EAD (${cur})`,
-        value: (p) => fmtAmount(p.summary.totals.ead),
+        value: (p) => formatAmount(p.summary.totals.ead),
         numeric: true,
       },
       ...[1, 2, 3].map((k) => ({
         label: `ECL stage ${k}`,
-        value: (p: TrendPoint) => fmtAmount(stageValue(p.summary, k, "ecl")),
+        value: (p: TrendPoint) => formatAmount(stageValue(p.summary, k, "ecl")),
         numeric: true,
       })),
       {
         label: `ECL (${cur})`,
-        value: (p) => fmtAmount(p.summary.totals.ecl),
+        value: (p) => formatAmount(p.summary.totals.ecl),
         numeric: true,
       },
       {
         label: "Coverage",
-        value: (p) => fmtPct(p.summary.totals.coverage),
+        value: (p) => formatPercent(p.summary.totals.coverage),
         numeric: true,
       },
     ],
     points,
     { caption: "Per reporting date" },
   );
-  return page({
-    title: "IFRS 9 expected credit loss — trends",
-    subtitle:
-      `${points.length} reporting dates, ${first.reporting_date} to ${last.reporting_date} · amounts in ${cur}`,
-    toc: [
-      { id: "headline", label: "Latest" },
-      { id: "trends", label: "Trends" },
-      { id: "periods", label: "Per reporting date" },
-    ],
-    body: [headline, charts, section("periods", "Per reporting date", rows)]
-      .join("\n"),
-    footer: `Built from summary.json of: ${
-      points.map((p) => p.dir).join(", ")
-    }`,
-  });
+  return page(
+    {
+      title: "IFRS 9 expected credit loss — trends",
+      subtitle:
+        `${points.length} reporting dates, ${first.reporting_date} to ${last.reporting_date} · amounts in ${cur}`,
+      toc: [
+        { id: "headline", label: "Latest" },
+        { id: "trends", label: "Trends" },
+        { id: "periods", label: "Per reporting date" },
+      ],
+      footer: `Built from summary.json of: ${
+        points.map((p) => p.dir).join(", ")
+      }`,
+    },
+    [headline, trends, section("periods", "Per reporting date", periods)],
+  );
 }
 
 /**
- * Builds the dashboard of the given run folders and writes it to `outFile`;
- * returns the path.
+ * Builds the dashboard of the given run folders and writes it to `outFile`
+ * (whole or not at all; its folder is created when missing); returns the
+ * path.
  *
  * @example
- * ```ts ignore
- * await writeDashboard(["data/runs/q4", "data/runs/q1"], "data/reports/dashboard.html");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openRunFolder, type Summary } from "../run_folder/mod.ts";
+ * import { writeDashboard } from "./dashboard.ts";
+ *
+ * // Two quarter-ends: only each run's summary.json is read.
+ * const root = await Deno.makeTempDir();
+ * const runs = [];
+ * for (const [date, ecl] of [["2025-09-30", 40], ["2025-12-31", 50]] as const) {
+ *   const stage = { key: "1", count: 1, gross_carrying_amount: 1000, ead: 1000,
+ *     ecl, loss_allowance: ecl, provision: 0, coverage: ecl / 1000 };
+ *   const folder = await openRunFolder(`${root}/runs`, date);
+ *   await folder.writeJson("summary", {
+ *     run_id: date, reporting_date: date, reporting_currency: "EUR",
+ *     fx: { file: "fx.yaml", sha256: "", base: "EUR", as_of: date, rates: { EUR: 1 } },
+ *     scenarios: [], totals: { ...stage, ecl_model: ecl }, by_stage: [stage],
+ *   } as unknown as Summary);
+ *   runs.push(await folder.commit());
+ * }
+ * const file = await writeDashboard(runs, `${root}/reports/dashboard.html`);
+ * assert.equal(file, `${root}/reports/dashboard.html`);
+ * assert.match(await Deno.readTextFile(file), /2025-09-30 to 2025-12-31/);
  * ```
  */
 export async function writeDashboard(
-  runDirs: string[],
+  runDirs: (string | Location)[],
   outFile: string,
 ): Promise<string> {
   const html = renderDashboard(await readTrend(runDirs));
-  const slash = outFile.lastIndexOf("/");
-  if (slash > 0) await Deno.mkdir(outFile.slice(0, slash), { recursive: true });
-  await Deno.writeTextFile(outFile, html);
-  return outFile;
+  const { parent, name } = parentAndName(outFile);
+  await parent.writeText(name, html);
+  return parent.child(name).href;
 }

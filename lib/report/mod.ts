@@ -12,8 +12,6 @@ export {
   dataQualityChart,
   eclByChart,
   type EclDimension,
-  formatAmount,
-  formatPercent,
   inReportingCurrency,
   missingRateCurrencies,
   type ParameterColumn,
@@ -31,12 +29,6 @@ export {
   type RunReportOptions,
   writeRunReport,
 } from "./run_report.ts";
-export {
-  readRunFolder,
-  type RunFolder,
-  RunFolderReadError,
-  upgradeSummary,
-} from "./run_folder.ts";
 export {
   allowanceTrendChart,
   coverageTrendChart,

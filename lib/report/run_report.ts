@@ -6,34 +6,38 @@
  * @module
  */
 import { chartSource, missingRateCurrencies, runCharts } from "./charts.ts";
+import { formatAmount, formatCount, formatPercent } from "../format.ts";
 import {
+  badge,
   cards,
-  chartPanel,
+  chart,
   type Column,
-  escapeHtml,
-  fmtAmount,
-  fmtCount,
-  fmtPct,
+  details,
+  grid,
+  type Markup,
+  markup,
+  note,
   page,
   section,
   table,
   warningList,
-} from "./html.ts";
+} from "../page.ts";
+import type { PlotFigure } from "../plot/mod.ts";
 import { fxDateWarning } from "../fx.ts";
-import type { Manifest } from "../run/manifest.ts";
+import type { RuleReport } from "../validation/mod.ts";
 import {
   type CurrencyGroup,
   type Group,
+  locate,
+  type Location,
+  type Manifest,
   overlayWarnings,
-  type Summary,
-} from "../run/summary.ts";
-import type { RuleReport } from "../validation/mod.ts";
-import {
-  joinPath,
   readRunFolder,
+  RUN_FILES,
   type RunFolder,
   RunFolderReadError,
-} from "./run_folder.ts";
+  type Summary,
+} from "../run_folder/mod.ts";
 
 /** Options of {@link writeRunReport} and {@link renderRunReport}. */
 export interface RunReportOptions {
@@ -50,31 +54,35 @@ function groupTable(
   groups: Group[],
   totals: RunFolder["summary"]["totals"],
   keyLabel: string,
-): string {
+): Markup {
   const cols: Column<Group>[] = [
     { label: keyLabel, value: (g) => g.key },
-    { label: "Facilities", value: (g) => fmtCount(g.count), numeric: true },
+    { label: "Facilities", value: (g) => formatCount(g.count), numeric: true },
     {
       label: "Gross carrying amount",
-      value: (g) => fmtAmount(g.gross_carrying_amount),
+      value: (g) => formatAmount(g.gross_carrying_amount),
       numeric: true,
     },
-    { label: "EAD", value: (g) => fmtAmount(g.ead), numeric: true },
-    { label: "ECL", value: (g) => fmtAmount(g.ecl), numeric: true },
+    { label: "EAD", value: (g) => formatAmount(g.ead), numeric: true },
+    { label: "ECL", value: (g) => formatAmount(g.ecl), numeric: true },
     {
       label: "Loss allowance",
-      value: (g) => fmtAmount(g.loss_allowance),
+      value: (g) => formatAmount(g.loss_allowance),
       numeric: true,
     },
     {
       label: "Provision",
-      value: (g) => fmtAmount(g.provision),
+      value: (g) => formatAmount(g.provision),
       numeric: true,
     },
-    { label: "Coverage", value: (g) => fmtPct(g.coverage), numeric: true },
+    {
+      label: "Coverage",
+      value: (g) => formatPercent(g.coverage),
+      numeric: true,
+    },
     {
       label: "Share of ECL",
-      value: (g) => fmtPct(totals.ecl > 0 ? g.ecl / totals.ecl : NaN),
+      value: (g) => formatPercent(totals.ecl > 0 ? g.ecl / totals.ecl : NaN),
       numeric: true,
     },
   ];
@@ -107,9 +115,9 @@ interface OverlayLine {
  * adjustment, facilities and ECL impact (methodology §8), then the floor at
  * 0 and the total, which is the ECL after overlays less the model ECL.
  */
-function overlayTable(s: Summary): string {
+function overlayTable(s: Summary): Markup {
   if (s.overlays.length === 0) {
-    return `<p class="muted">No post-model adjustment applied.</p>`;
+    return note("No post-model adjustment applied.");
   }
   const cur = s.reporting_currency;
   const lines: OverlayLine[] = s.overlays.map((o) => ({
@@ -118,7 +126,7 @@ function overlayTable(s: Summary): string {
     adjustment: o.multiplier !== undefined
       ? `× ${o.multiplier}`
       : o.add !== undefined
-      ? `${o.add < 0 ? "−" : "+"} ${fmtAmount(Math.abs(o.add))} ${cur}`
+      ? `${o.add < 0 ? "−" : "+"} ${formatAmount(Math.abs(o.add))} ${cur}`
       : "",
     facilities: o.facilities,
     ecl_impact: o.ecl_impact,
@@ -144,12 +152,12 @@ function overlayTable(s: Summary): string {
       { label: "Adjustment", value: (o) => o.adjustment },
       {
         label: "Facilities",
-        value: (o) => o.facilities === null ? "" : fmtCount(o.facilities),
+        value: (o) => o.facilities === null ? "" : formatCount(o.facilities),
         numeric: true,
       },
       {
         label: `ECL impact (${cur})`,
-        value: (o) => fmtAmount(o.ecl_impact),
+        value: (o) => formatAmount(o.ecl_impact),
         numeric: true,
       },
     ],
@@ -161,58 +169,66 @@ function overlayTable(s: Summary): string {
   );
 }
 
-function currencyTable(groups: CurrencyGroup[], reporting: string): string {
+function currencyTable(groups: CurrencyGroup[], reporting: string): Markup {
   return table<CurrencyGroup>(
     [
       { label: "Currency", value: (g) => g.key },
-      { label: "Facilities", value: (g) => fmtCount(g.count), numeric: true },
+      {
+        label: "Facilities",
+        value: (g) => formatCount(g.count),
+        numeric: true,
+      },
       {
         label: "EAD (local)",
-        value: (g) => fmtAmount(g.ead_local),
+        value: (g) => formatAmount(g.ead_local),
         numeric: true,
       },
       {
         label: "ECL (local)",
-        value: (g) => fmtAmount(g.ecl_local),
+        value: (g) => formatAmount(g.ecl_local),
         numeric: true,
       },
       {
         label: `EAD (${reporting})`,
-        value: (g) => fmtAmount(g.ead),
+        value: (g) => formatAmount(g.ead),
         numeric: true,
       },
       {
         label: `ECL (${reporting})`,
-        value: (g) => fmtAmount(g.ecl),
+        value: (g) => formatAmount(g.ecl),
         numeric: true,
       },
-      { label: "Coverage", value: (g) => fmtPct(g.coverage), numeric: true },
+      {
+        label: "Coverage",
+        value: (g) => formatPercent(g.coverage),
+        numeric: true,
+      },
     ],
     groups,
     { caption: "By currency" },
   );
 }
 
-function dataQualitySection(run: RunFolder, dqSvg: string | null): string {
+function dataQualitySection(
+  run: RunFolder,
+  dqChart: PlotFigure | null,
+): Markup {
   const dq = run.dataQuality;
   if (!dq) {
     return section(
       "data-quality",
       "Data quality",
-      `<p class="muted">This run folder has no data_quality.json.</p>`,
+      note("This run folder has no data_quality.json."),
     );
   }
-  const badge = dq.passed
-    ? `<span class="badge ok">passed</span>`
-    : `<span class="badge bad">failed</span>`;
   const head = cards([
-    { label: "Rows read", value: fmtCount(dq.rows_read) },
-    { label: "Rows valid", value: fmtCount(dq.rows_valid) },
-    { label: "Rows rejected", value: fmtCount(dq.rows_rejected) },
+    { label: "Rows read", value: formatCount(dq.rows_read) },
+    { label: "Rows valid", value: formatCount(dq.rows_valid) },
+    { label: "Rows rejected", value: formatCount(dq.rows_rejected) },
     {
       label: "Reject rate",
-      value: fmtPct(dq.reject_rate),
-      note: `limit ${fmtPct(dq.max_reject_rate)}`,
+      value: formatPercent(dq.reject_rate),
+      note: `limit ${formatPercent(dq.max_reject_rate)}`,
     },
   ]);
   const ruleColumns: Column<RuleReport>[] = [
@@ -220,12 +236,12 @@ function dataQualitySection(run: RunFolder, dqSvg: string | null): string {
     { label: "Description", value: (r) => r.description, wrap: true },
     {
       label: "Rows checked",
-      value: (r) => fmtCount(r.rows_checked),
+      value: (r) => formatCount(r.rows_checked),
       numeric: true,
     },
     {
       label: "Rows failed",
-      value: (r) => fmtCount(r.rows_failed),
+      value: (r) => formatCount(r.rows_failed),
       numeric: true,
     },
     {
@@ -237,34 +253,33 @@ function dataQualitySection(run: RunFolder, dqSvg: string | null): string {
   const failing = dq.rules.filter((r) => r.rows_failed > 0)
     .sort((a, b) => b.rows_failed - a.rows_failed);
   const passing = dq.rules.filter((r) => r.rows_failed === 0);
-  // Every rule is listed (a reviewer sees what was checked), the passing
-  // ones folded away so the failures stay on screen.
-  const rules =
-    (failing.length > 0
-      ? table(ruleColumns, failing, { caption: "Rules with failures" })
-      : "") +
-    `<details><summary>${passing.length} rules without failures</summary>${
-      table(ruleColumns, passing)
-    }</details>`;
-  return section(
-    "data-quality",
-    "Data quality",
-    `<p>Validation of <code>${escapeHtml(dq.file)}</code>: ${badge}. ` +
-      `Rejected rows are not computed; they are listed with every rule they broke in <code>rejected.parquet</code>.</p>` +
-      head +
-      warningList(dq.warnings ?? []) +
-      (dqSvg ? chartPanel("chart-dq", "Rows failed by rule", dqSvg) : "") +
-      rules,
-  );
+  return section("data-quality", "Data quality", [
+    markup`<p>Validation of <code>${dq.file}</code>: ${
+      dq.passed ? badge("ok", "passed") : badge("bad", "failed")
+    }. Rejected rows are not computed; they are listed with every rule they broke in <code>rejected.parquet</code>.</p>`,
+    head,
+    warningList(dq.warnings ?? []),
+    dqChart && chart("chart-dq", "Rows failed by rule", dqChart),
+    // Every rule is listed (a reviewer sees what was checked), the passing
+    // ones folded away so the failures stay on screen.
+    failing.length > 0 &&
+    table(ruleColumns, failing, { caption: "Rules with failures" }),
+    details(
+      `${passing.length} rules without failures`,
+      table(ruleColumns, passing),
+    ),
+  ]);
 }
 
-function manifestSection(run: RunFolder, given?: Manifest): string {
+function manifestSection(run: RunFolder, given?: Manifest): Markup {
   const m = given ?? run.manifest;
   if (!m) {
     return section(
       "manifest",
       "Run manifest",
-      `<p class="muted">The manifest is written when the run completes; this report was produced before it.</p>`,
+      note(
+        "The manifest is written when the run completes; this report was produced before it.",
+      ),
     );
   }
   const inputs = table(
@@ -282,7 +297,11 @@ function manifestSection(run: RunFolder, given?: Manifest): string {
   const timings = table(
     [
       { label: "Step", value: (r: [string, number]) => r[0] },
-      { label: "Time (ms)", value: (r) => fmtCount(r[1]), numeric: true },
+      {
+        label: "Time (ms)",
+        value: (r) => formatCount(r[1]),
+        numeric: true,
+      },
     ],
     Object.entries(m.timings_ms),
     { caption: "Timings" },
@@ -290,8 +309,8 @@ function manifestSection(run: RunFolder, given?: Manifest): string {
   const facts = cards([
     { label: "Status", value: m.status },
     { label: "Run", value: m.run_id },
-    { label: "Rows read", value: fmtCount(m.rows.read) },
-    { label: "Rows computed", value: fmtCount(m.rows.computed) },
+    { label: "Rows read", value: formatCount(m.rows.read) },
+    { label: "Rows computed", value: formatCount(m.rows.computed) },
     { label: "Code version", value: m.code_version },
     {
       label: "Methodology",
@@ -300,18 +319,15 @@ function manifestSection(run: RunFolder, given?: Manifest): string {
         : `version ${m.methodology_version}`,
     },
   ]);
-  return section(
-    "manifest",
-    "Run manifest",
-    facts +
-      `<p class="muted">Started ${escapeHtml(m.started_at)}${
-        m.finished_at
-          ? `, finished ${escapeHtml(m.finished_at)}`
-          : "; the report was written while the run was finishing, so the last steps and the final status are in manifest.json"
-      }.</p>` +
-      warningList(m.warnings) +
-      `<div class="grid2">${inputs}${timings}</div>`,
-  );
+  const finished = m.finished_at
+    ? `, finished ${m.finished_at}`
+    : "; the report was written while the run was finishing, so the last steps and the final status are in manifest.json";
+  return section("manifest", "Run manifest", [
+    facts,
+    note(`Started ${m.started_at}${finished}.`),
+    warningList(m.warnings),
+    grid([inputs, timings]),
+  ]);
 }
 
 /**
@@ -334,212 +350,193 @@ export async function renderRunReport(
   if (missing.length > 0) {
     throw new RunFolderReadError(
       run.dir,
-      "summary.json",
+      RUN_FILES.summary,
       `fx.rates has no rate for ${
         missing.join(", ")
-      }, used by loan_results.parquet`,
+      }, used by ${RUN_FILES.loanResults}`,
     );
   }
   const charts = await runCharts(run);
   const fxWarning = fxDateWarning(s.fx, s.reporting_date);
-  const stage = (k: string) => s.by_stage.find((g) => g.key === k);
-  const stage3 = stage("3");
-  const overlayImpact = t.ecl - t.ecl_model;
+  const stage3 = s.by_stage.find((g) => g.key === "3");
   const warnings = [
     ...(fxWarning === null ? [] : [fxWarning]),
     ...overlayWarnings(s),
   ];
-  const headline = section(
-    "headline",
-    "Headline",
+  const headline = section("headline", "Headline", [
     cards([
       {
         label: `Expected credit loss (${cur})`,
-        value: fmtAmount(t.ecl),
-        note: `model ${fmtAmount(t.ecl_model)}; overlays ${
-          fmtAmount(overlayImpact)
+        value: formatAmount(t.ecl),
+        note: `model ${formatAmount(t.ecl_model)}; overlays ${
+          formatAmount(t.ecl - t.ecl_model)
         }`,
       },
       {
         label: `Loss allowance (${cur})`,
-        value: fmtAmount(t.loss_allowance),
+        value: formatAmount(t.loss_allowance),
         note: "deducted from the gross carrying amount",
       },
       {
         label: `Provision (${cur})`,
-        value: fmtAmount(t.provision),
+        value: formatAmount(t.provision),
         note: "ECL above the drawn amount: undrawn commitments",
       },
       {
         label: "Coverage",
-        value: fmtPct(t.coverage),
+        value: formatPercent(t.coverage),
         note: "ECL / gross carrying amount",
       },
       {
         label: `Gross carrying amount (${cur})`,
-        value: fmtAmount(t.gross_carrying_amount),
+        value: formatAmount(t.gross_carrying_amount),
       },
-      { label: `EAD (${cur})`, value: fmtAmount(t.ead) },
-      { label: "Facilities", value: fmtCount(t.count) },
+      { label: `EAD (${cur})`, value: formatAmount(t.ead) },
+      { label: "Facilities", value: formatCount(t.count) },
       {
         label: "Stage 3 share of EAD",
-        value: fmtPct(stage3 && t.ead > 0 ? stage3.ead / t.ead : 0),
-        note: `${fmtCount(stage3?.count ?? 0)} credit-impaired facilities`,
+        value: formatPercent(stage3 && t.ead > 0 ? stage3.ead / t.ead : 0),
+        note: `${formatCount(stage3?.count ?? 0)} credit-impaired facilities`,
       },
-    ]) +
-      `<p class="note">Amounts in ${
-        escapeHtml(cur)
-      }, converted from each facility's currency with the FX table ${
-        escapeHtml(s.fx.file)
-      } (as of ${escapeHtml(s.fx.as_of)}; rate = ${
-        escapeHtml(cur)
-      } per unit of the facility currency). Where a facility's ECL exceeds its gross carrying amount, the part up to it is loss allowance and the excess a provision (IFRS 7 B8E); coverage is ECL over the gross carrying amount.</p>` +
-      warningList(warnings),
-  );
-  const scenarioRows = s.scenarios.map((x) => ({ ...x }));
-  const scenarios = section(
-    "scenarios",
-    "Scenarios and overlays",
-    `<div class="grid2">${
-      chartPanel(
+    ]),
+    note(
+      `Amounts in ${cur}, converted from each facility's currency with the FX table ${s.fx.file} (as of ${s.fx.as_of}; rate = ${cur} per unit of the facility currency). Where a facility's ECL exceeds its gross carrying amount, the part up to it is loss allowance and the excess a provision (IFRS 7 B8E); coverage is ECL over the gross carrying amount.`,
+    ),
+    warningList(warnings),
+  ]);
+  const scenarios = section("scenarios", "Scenarios and overlays", [
+    grid([
+      chart(
         "chart-scenarios",
         `ECL per scenario, weighted and after overlays (${cur})`,
-        charts.scenarios.html,
+        charts.scenarios,
         "Each scenario's ECL is computed on its own PD path; the weighted figure is the probability-weighted ECL of IFRS 9 §5.5.17(a).",
-      )
-    }<div>${
-      table(
-        [
-          { label: "Scenario", value: (r: typeof scenarioRows[0]) => r.name },
-          { label: "Weight", value: (r) => fmtPct(r.weight), numeric: true },
-          {
-            label: `ECL (${cur})`,
-            value: (r) => fmtAmount(r.ecl),
-            numeric: true,
-          },
-          {
-            label: "Weighted contribution",
-            value: (r) => fmtAmount(r.weight * r.ecl),
-            numeric: true,
-          },
-        ],
-        scenarioRows,
-        { caption: "Scenarios" },
-      )
-    }</div></div>${overlayTable(s)}`,
-  );
-  const stagesSection = section(
-    "stages",
-    "Staging",
-    `<div class="grid2">${
-      chartPanel(
+      ),
+      markup`<div>${
+        table(
+          [
+            {
+              label: "Scenario",
+              value: (r: Summary["scenarios"][0]) => r.name,
+            },
+            {
+              label: "Weight",
+              value: (r) => formatPercent(r.weight),
+              numeric: true,
+            },
+            {
+              label: `ECL (${cur})`,
+              value: (r) => formatAmount(r.ecl),
+              numeric: true,
+            },
+            {
+              label: "Weighted contribution",
+              value: (r) => formatAmount(r.weight * r.ecl),
+              numeric: true,
+            },
+          ],
+          s.scenarios,
+          { caption: "Scenarios" },
+        )
+      }</div>`,
+    ]),
+    overlayTable(s),
+  ]);
+  const stages = section("stages", "Staging", [
+    grid([
+      chart(
         "chart-stages",
         "Stage distribution: facilities and EAD",
-        charts.stages.html,
+        charts.stages,
         "Stage 1: 12-month ECL; stage 2: significant increase in credit risk, lifetime ECL; stage 3: credit-impaired (IFRS 9 §5.5.3, §5.5.5).",
-      )
-    }${
-      chartPanel(
+      ),
+      chart(
         "chart-ecl-stage",
         `ECL and coverage by stage (${cur})`,
-        charts.eclByStage.html,
-      )
-    }</div>${groupTable("By stage", s.by_stage, t, "Stage")}`,
-  );
-  const portfolio = section(
-    "portfolio",
-    "Products, regions and segments",
-    `<div class="grid2">${
-      chartPanel(
+        charts.eclByStage,
+      ),
+    ]),
+    groupTable("By stage", s.by_stage, t, "Stage"),
+  ]);
+  const portfolio = section("portfolio", "Products, regions and segments", [
+    grid([
+      chart(
         "chart-ecl-product",
         `ECL and coverage by product (${cur})`,
-        charts.eclByProduct.html,
-      )
-    }${
-      chartPanel(
+        charts.eclByProduct,
+      ),
+      chart(
         "chart-ecl-region",
         `ECL and coverage by region (${cur})`,
-        charts.eclByRegion.html,
-      )
-    }</div>${groupTable("By product", s.by_product, t, "Product")}${
-      currencyTable(s.by_currency, cur)
-    }<details><summary>By region (${s.by_region.length})</summary>${
-      groupTable("By region", s.by_region, t, "Region")
-    }</details><details><summary>By segment (${s.by_segment.length})</summary>${
-      groupTable("By segment", s.by_segment, t, "Segment")
-    }</details>`,
-  );
-  const risk = section(
-    "parameters",
-    "Risk parameters and concentrations",
-    `<div class="grid2">${
-      chartPanel(
+        charts.eclByRegion,
+      ),
+    ]),
+    groupTable("By product", s.by_product, t, "Product"),
+    currencyTable(s.by_currency, cur),
+    details(
+      `By region (${s.by_region.length})`,
+      groupTable("By region", s.by_region, t, "Region"),
+    ),
+    details(
+      `By segment (${s.by_segment.length})`,
+      groupTable("By segment", s.by_segment, t, "Segment"),
+    ),
+  ]);
+  const risk = section("parameters", "Risk parameters and concentrations", [
+    grid([
+      chart(
         "chart-pd",
         "12-month PD distribution (facilities, by stage)",
-        charts.pd.html,
-      )
-    }${
-      chartPanel(
-        "chart-lgd",
-        "LGD distribution (facilities, by stage)",
-        charts.lgd.html,
-      )
-    }</div>${
-      chartPanel(
-        "chart-top",
-        `Top 10 facilities by ECL (${cur})`,
-        charts.top.html,
-      )
-    }`,
-  );
-  const body = [
-    headline,
-    stagesSection,
-    portfolio,
-    scenarios,
-    risk,
-    dataQualitySection(run, charts.dataQuality?.html ?? null),
-    manifestSection(run, opts.manifest),
-  ].join("\n");
-  return page({
-    title: `IFRS 9 expected credit loss — ${s.reporting_date}`,
-    subtitle: `Run ${s.run_id} · reporting date ${s.reporting_date} · ${
-      fmtCount(t.count)
-    } facilities · amounts in ${cur}`,
-    toc: [
-      { id: "headline", label: "Headline" },
-      { id: "stages", label: "Staging" },
-      { id: "portfolio", label: "Portfolio" },
-      { id: "scenarios", label: "Scenarios" },
-      { id: "parameters", label: "Risk parameters" },
-      { id: "data-quality", label: "Data quality" },
-      { id: "manifest", label: "Manifest" },
+        charts.pd,
+      ),
+      chart("chart-lgd", "LGD distribution (facilities, by stage)", charts.lgd),
+    ]),
+    chart("chart-top", `Top 10 facilities by ECL (${cur})`, charts.top),
+  ]);
+  return page(
+    {
+      title: `IFRS 9 expected credit loss — ${s.reporting_date}`,
+      subtitle: `Run ${s.run_id} · reporting date ${s.reporting_date} · ${
+        formatCount(t.count)
+      } facilities · amounts in ${cur}`,
+      toc: [
+        { id: "headline", label: "Headline" },
+        { id: "stages", label: "Staging" },
+        { id: "portfolio", label: "Portfolio" },
+        { id: "scenarios", label: "Scenarios" },
+        { id: "parameters", label: "Risk parameters" },
+        { id: "data-quality", label: "Data quality" },
+        { id: "manifest", label: "Manifest" },
+      ],
+      footer:
+        "Generated from run folder files summary.json, loan_results.parquet, data_quality.json and manifest.json.",
+    },
+    [
+      headline,
+      stages,
+      portfolio,
+      scenarios,
+      risk,
+      dataQualitySection(run, charts.dataQuality),
+      manifestSection(run, opts.manifest),
     ],
-    body,
-    footer:
-      `Generated from run folder files summary.json, loan_results.parquet, data_quality.json and manifest.json.`,
-  });
+  );
 }
 
 /**
  * Writes `report.html` into a run folder and returns its path. Reads the
  * files from the directory given (the run may still have its temporary
- * `.<run_id>.partial-*` name).
- *
- * @example
- * ```ts ignore
- * const path = await writeRunReport("data/runs/2025-12-31_ab12");
- * ```
+ * `.<run_id>.partial-*` name). `runPortfolio` writes the page of a new
+ * run itself; this redraws the page of an existing run folder.
  *
  * @throws {RunFolderReadError} When a required file of the folder is missing.
  */
 export async function writeRunReport(
-  runDir: string,
+  runDir: string | Location,
   opts: RunReportOptions = {},
 ): Promise<string> {
-  const run = await readRunFolder(runDir);
-  const html = await renderRunReport(run, opts);
-  const path = joinPath(runDir, "report.html");
-  await Deno.writeTextFile(path, html);
-  return path;
+  const folder = locate(runDir);
+  const html = await renderRunReport(await readRunFolder(folder), opts);
+  await folder.writeText(RUN_FILES.report, html);
+  return folder.child(RUN_FILES.report).href;
 }

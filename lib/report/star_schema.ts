@@ -13,9 +13,15 @@
  *
  * @module
  */
+import { join } from "node:path";
 import pl from "nodejs-polars";
 import { allowanceSplit } from "../allowance.ts";
-import { joinPath, readRunFolder, type RunFolder } from "./run_folder.ts";
+import {
+  type Location,
+  readRunFolder,
+  type RunFolder,
+  writeOutputFolder,
+} from "../run_folder/mod.ts";
 
 /** Stage descriptions for the stage dimension (IFRS 9 §5.5.3, §5.5.5). */
 const STAGE_ROWS = [
@@ -48,6 +54,15 @@ export const STAR_TABLES = [
   "dim_region",
   "dim_date",
 ] as const;
+
+/** The README beside the tables, saying how to load them. */
+const README = "README.md";
+
+/** The files of an export: each table as Parquet and CSV, and the README. */
+const STAR_FILES = [
+  ...STAR_TABLES.flatMap((t) => [`${t}.parquet`, `${t}.csv`]),
+  README,
+];
 
 /** What {@link exportStarSchema} wrote. */
 export interface StarSchemaExport {
@@ -128,21 +143,53 @@ function keyed(values: string[], name: string): pl.DataFrame {
 }
 
 /**
- * Exports the star schema of the given run folders into `outDir`:
+ * Exports the star schema of the given run folders as the folder `outDir`:
  * `fact_facility`, `dim_stage`, `dim_product`, `dim_region` and
- * `dim_date`, each as `.parquet` and `.csv`, plus `README.md`.
+ * `dim_date`, each as `.parquet` and `.csv`, plus `README.md`. The folder
+ * is written whole or not at all, replacing an earlier export there (a
+ * folder holding other files is refused).
  *
  * @example
- * ```ts ignore
- * await exportStarSchema(["data/runs/2025-12-31", "data/runs/2026-03-31"], "data/bi");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import pl from "nodejs-polars";
+ * import { openRunFolder, type Summary } from "../run_folder/mod.ts";
+ * import { exportStarSchema } from "./star_schema.ts";
+ *
+ * // A run of one facility in MXN, reported in EUR at 0.05.
+ * const root = await Deno.makeTempDir();
+ * const folder = await openRunFolder(root, "q4");
+ * folder.writeParquet("loanResults", pl.DataFrame([{
+ *   loan_id: "L1", reporting_date: new Date("2025-12-31"), product: "sme",
+ *   segment: "sme", region: "north", currency: "MXN", stage: 2,
+ *   stage_reason: "DPD_30", stage_triggers: ["DPD_30"],
+ *   remaining_term_months: 24, ead: 1000, pd_12m: 0.05, pd_lifetime: 0.1,
+ *   lgd: 0.4, ecl_12m: 20, ecl_lifetime: 40, ecl_model: 40, ecl: 40,
+ * }]));
+ * folder.writeParquet("carryingAmounts", pl.DataFrame([{
+ *   loan_id: "L1", currency: "MXN", gross_carrying_amount: 1000, write_off_amount: 0,
+ * }]));
+ * await folder.writeJson("summary", {
+ *   run_id: "q4", reporting_date: "2025-12-31", reporting_currency: "EUR",
+ *   fx: { file: "fx.yaml", sha256: "", base: "EUR", as_of: "2025-12-31",
+ *     rates: { MXN: 0.05 } },
+ *   scenarios: [], totals: {}, by_stage: [],
+ * } as unknown as Summary);
+ *
+ * const star = await exportStarSchema([await folder.commit()], `${root}/bi`);
+ * assert.equal(star.rows.fact_facility, 1);
+ * const fact = pl.readParquet(`${root}/bi/fact_facility.parquet`);
+ * assert.equal(fact.getColumn("ecl_rc").get(0), 2); // 40 MXN at 0.05
+ * assert.equal(fact.getColumn("date_key").get(0), 20251231);
  * ```
  *
  * @throws {RunFolderReadError} When a run folder lacks a required file.
- * @throws {RangeError} When two runs share a reporting date or a currency
- *   has no rate (it would vanish from reporting-currency sums).
+ * @throws {RangeError} When two runs share a reporting date, a currency
+ *   has no rate (it would vanish from reporting-currency sums), or
+ *   `outDir` holds other files.
  */
 export async function exportStarSchema(
-  runDirs: string[],
+  runDirs: (string | Location)[],
   outDir: string,
 ): Promise<StarSchemaExport> {
   if (runDirs.length === 0) {
@@ -233,7 +280,6 @@ export async function exportStarSchema(
     )
     .sort(["date_key", "loan_id"]);
 
-  await Deno.mkdir(outDir, { recursive: true });
   const tables: Record<(typeof STAR_TABLES)[number], pl.DataFrame> = {
     fact_facility: fact,
     dim_stage: dimStage,
@@ -241,21 +287,25 @@ export async function exportStarSchema(
     dim_region: dimRegion,
     dim_date: dimDate,
   };
-  const files: string[] = [];
-  const rows = {} as StarSchemaExport["rows"];
-  for (const name of STAR_TABLES) {
-    const df = tables[name];
-    const parquet = joinPath(outDir, `${name}.parquet`);
-    const csv = joinPath(outDir, `${name}.csv`);
-    df.writeParquet(parquet);
-    df.writeCSV(csv);
-    files.push(parquet, csv);
-    rows[name] = df.height;
-  }
-  const readme = joinPath(outDir, "README.md");
-  await Deno.writeTextFile(readme, starSchemaReadme(runs, rows));
-  files.push(readme);
-  return { outDir, rows, files };
+  const rows = Object.fromEntries(
+    STAR_TABLES.map((name) => [name, tables[name].height]),
+  ) as StarSchemaExport["rows"];
+  const { folder } = await writeOutputFolder(
+    outDir,
+    STAR_FILES,
+    async (dir) => {
+      for (const name of STAR_TABLES) {
+        tables[name].writeParquet(join(dir, `${name}.parquet`));
+        tables[name].writeCSV(join(dir, `${name}.csv`));
+      }
+      await Deno.writeTextFile(join(dir, README), starSchemaReadme(runs, rows));
+    },
+  );
+  return {
+    outDir: folder.href,
+    rows,
+    files: STAR_FILES.map((f) => folder.child(f).href),
+  };
 }
 
 function starSchemaReadme(

@@ -7,15 +7,9 @@
  * @module
  */
 import type { RunProgress } from "./run.ts";
-import type { Group, Summary } from "./summary.ts";
+import type { Group, Summary } from "../run_folder/mod.ts";
 import type { DataQualityReport } from "../validation/mod.ts";
-
-const int = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
-const amount = new Intl.NumberFormat("en-US", {
-  minimumFractionDigits: 2,
-  maximumFractionDigits: 2,
-});
-const pct = (x: number | null) => x === null ? "–" : `${(x * 100).toFixed(2)}%`;
+import { formatAmount, formatCount, formatPercent } from "../format.ts";
 
 /** A one-line progress display; see {@link progressLine}. */
 export interface ProgressLine {
@@ -55,9 +49,9 @@ export function progressLine(
       shown = true;
       const rate = p.elapsedMs > 0 ? p.loansDone / (p.elapsedMs / 1000) : 0;
       stream.writeSync(enc.encode(
-        `\r\x1b[2Kcomputing ECL: ${int.format(p.loansDone)} / ${
-          int.format(p.loansTotal)
-        } loans, ${int.format(rate)} loans/s`,
+        `\r\x1b[2Kcomputing ECL: ${formatCount(p.loansDone)} / ${
+          formatCount(p.loansTotal)
+        } loans, ${formatCount(rate)} loans/s`,
       ));
     },
     done() {
@@ -91,13 +85,13 @@ export function table(header: string[], rows: string[][]): string {
 export function stageTable(summary: Summary): string {
   const row = (label: string, g: Omit<Group, "key">) => [
     label,
-    int.format(g.count),
-    amount.format(g.gross_carrying_amount),
-    amount.format(g.ead),
-    amount.format(g.ecl),
-    amount.format(g.loss_allowance),
-    amount.format(g.provision),
-    pct(g.coverage),
+    formatCount(g.count),
+    formatAmount(g.gross_carrying_amount),
+    formatAmount(g.ead),
+    formatAmount(g.ecl),
+    formatAmount(g.loss_allowance),
+    formatAmount(g.provision),
+    formatPercent(g.coverage),
   ];
   const rows = summary.by_stage.map((g) => row(`stage ${g.key}`, g));
   rows.push(row("total", summary.totals));
@@ -125,11 +119,11 @@ export function warningLine(warning: string): string {
 /** The data-quality summary: rows read, valid, rejected, and failing rules. */
 export function dataQualityTable(report: DataQualityReport): string {
   const head = `Data quality of ${report.file}: ${
-    int.format(report.rows_read)
-  } rows read, ${int.format(report.rows_valid)} valid, ${
-    int.format(report.rows_rejected)
-  } rejected (${pct(report.reject_rate)}, limit ${
-    pct(report.max_reject_rate)
+    formatCount(report.rows_read)
+  } rows read, ${formatCount(report.rows_valid)} valid, ${
+    formatCount(report.rows_rejected)
+  } rejected (${formatPercent(report.reject_rate)}, limit ${
+    formatPercent(report.max_reject_rate)
   }): ${report.passed ? "passed" : "FAILED"}`;
   const warnings = report.warnings.map((w) => `\n${warningLine(w)}`).join("");
   const failing = report.rules.filter((r) => r.rows_failed > 0);
@@ -138,7 +132,7 @@ export function dataQualityTable(report: DataQualityReport): string {
     ["rule", "rows failed", "examples"],
     failing.map((r) => [
       r.code,
-      int.format(r.rows_failed),
+      formatCount(r.rows_failed),
       r.examples.slice(0, 3).join(", "),
     ]),
   );

@@ -1,9 +1,7 @@
 /**
- * The run manifest (`manifest.json`): what a run read (paths and SHA-256 of
- * the portfolio, rules and FX files), which code computed it, how many rows
- * went in and out, how long each step took, and whether it completed. It is
- * the audit trail that lets a reviewer tie a loss allowance back to exact
- * inputs and code.
+ * What a run measures for its manifest (`manifest.json`, whose contents are
+ * defined in `lib/run_folder/manifest.ts`): the SHA-256 of the files it
+ * read, the version of the code, and the wall-clock time of each step.
  *
  * @module
  */
@@ -11,54 +9,21 @@ import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** A hashed input file. */
-export interface InputRef {
-  path: string;
-  /** SHA-256 of the file's bytes, lower-case hex. */
-  sha256: string;
-}
-
-/** The manifest of a run folder. */
-export interface Manifest {
-  run_id: string;
-  /**
-   * `complete` under the final name; `failed` under `<run_id>.failed`;
-   * `running` only in the copy the report sees before the run finishes.
-   */
-  status: "running" | "complete" | "failed";
-  /** Reporting date `YYYY-MM-DD`; null when the run failed before it was known. */
-  reporting_date: string | null;
-  /** ISO 8601 timestamps (UTC). */
-  started_at: string;
-  /** Null while the run is still writing its folder. */
-  finished_at: string | null;
-  /** `git` commit of the code (`+dirty` with uncommitted changes). */
-  code_version: string;
-  /**
-   * Version of the methodology contract (docs/methodology.md) the engine
-   * computed by; absent in manifests written before version 2.
-   */
-  methodology_version?: number;
-  inputs: { portfolio: InputRef; rules: InputRef; fx: InputRef };
-  rows: { read: number; valid: number; rejected: number; computed: number };
-  /** Wall-clock milliseconds per step, in the order the steps ran. */
-  timings_ms: Record<string, number>;
-  /**
-   * Run-level warnings that did not stop the run (an FX table of another
-   * date). Data warnings of the validator are in `data_quality.json`.
-   */
-  warnings: string[];
-  /** Why the run failed (only when `status` is `failed`). */
-  error?: string;
-}
-
 /**
  * SHA-256 of a file, read in chunks so a multi-gigabyte portfolio is hashed
  * in constant memory.
  *
  * @example
  * ```ts
- * await sha256File("config/ifrs9_rules.yaml"); // "3f0c…"
+ * import assert from "node:assert/strict";
+ * import { sha256File } from "./manifest.ts";
+ *
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "abc");
+ * assert.equal(
+ *   await sha256File(path),
+ *   "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+ * );
  * ```
  */
 export async function sha256File(path: string): Promise<string> {
@@ -111,8 +76,21 @@ export async function codeVersion(): Promise<string> {
 /**
  * Measures named steps, in order, for the manifest's `timings_ms`. A step
  * run several times (once per chunk of a large portfolio) adds up.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { StepTimer } from "./manifest.ts";
+ *
+ * const timer = new StepTimer();
+ * assert.equal(await timer.time("validate", () => 42), 42);
+ * await timer.time("compute_ecl", () => {});
+ * await timer.time("validate", () => {});
+ * assert.deepEqual(Object.keys(timer.timings), ["validate", "compute_ecl"]);
+ * ```
  */
 export class StepTimer {
+  /** Milliseconds per step name, in the order the steps first started. */
   readonly timings: Record<string, number> = {};
 
   /** Runs `fn`, adds its wall-clock time to `step`, returns its value. */

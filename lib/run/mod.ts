@@ -1,6 +1,7 @@
 /**
  * Runs: one portfolio from files to a run folder (architecture.md, "A run's
- * outputs"), and the pieces a notebook or another door can use alone.
+ * outputs"), and the pieces a notebook or another door can use alone. The
+ * folder itself (layout, reading, atomic writing) is `lib/run_folder`'s.
  *
  * ```
  * rules + FX table (checked before any data is read)
@@ -8,36 +9,37 @@
  *   -> stage, compute ECL (lib/engine)           loan_results.parquet, carrying_amounts.parquet
  *   -> summarize (FX to reporting currency)      summary.json
  *   -> report (lib/report)                       report.html
- *   -> manifest, rename                          manifest.json, <out>/<run_id>/
+ *   -> manifest, publish (lib/run_folder)        manifest.json, <out>/<run_id>/
  * ```
  *
  * | what | file |
  * |---|---|
- * | `runPortfolio`, run-folder contents | `run.ts` |
- * | the partial / final / failed folder life cycle | `folder.ts` |
- * | `summary.json`: totals by stage, product, segment, region, currency | `summary.ts` |
- * | `manifest.json`: hashes, code version, rows, timings | `manifest.ts` |
+ * | `runPortfolio`: the steps, in chunks of the portfolio | `run.ts` |
+ * | computing `summary.json`: totals by stage, product, segment, region, currency | `summary.ts` |
+ * | what the manifest measures: hashes, code version, timings | `manifest.ts` |
  * | progress line and tables the tasks print | `console.ts` |
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runPortfolio } from "./mod.ts";
+ *
  * const run = await runPortfolio({
  *   portfolio: "data/sample/portfolio_2025-12-31.parquet",
  *   out: await Deno.makeTempDir(),
  *   runId: "2025-12-31",
  * });
- * run.summary.by_stage;
+ * assert.equal(run.manifest.status, "complete");
+ * assert.deepEqual(run.summary.by_stage.map((g) => g.key), ["1", "2", "3"]);
+ * assert.equal(run.summary.totals.count, run.manifest.rows.computed);
  * ```
  *
  * @module
  */
 export {
-  carryingAmounts,
   DEFAULT_CHUNK_SIZE,
   DEFAULT_FX,
   DEFAULT_RULES,
-  RUN_FILES,
   RunFailedError,
   type RunOptions,
   runPortfolio,
@@ -45,36 +47,14 @@ export {
   type RunResult,
 } from "./run.ts";
 export {
-  defaultRunId,
-  openRunFolder,
-  type OpenRunFolderOptions,
-  type PendingRunFolder,
-  runFolderPath,
-  RunIdError,
-} from "./folder.ts";
-export {
-  attachCarryingAmounts,
-  coverageRatio,
-  type CurrencyGroup,
-  GROSS_CARRYING_AMOUNT,
-  type Group,
   mergeSummaryCells,
-  NULL_KEY,
-  overlayWarnings,
   summarize,
   type SummarizeOptions,
-  type Summary,
   type SummaryCells,
   summaryCells,
   summaryFromCells,
 } from "./summary.ts";
-export {
-  codeVersion,
-  type InputRef,
-  type Manifest,
-  sha256File,
-  StepTimer,
-} from "./manifest.ts";
+export { codeVersion, sha256File, StepTimer } from "./manifest.ts";
 export {
   dataQualityTable,
   errorMessage,

@@ -4,8 +4,8 @@
  * portfolio, stage, compute ECL, and write `loan_results.parquet`,
  * `carrying_amounts.parquet`, `rejected.parquet`, `data_quality.json`,
  * `summary.json`, `report.html` and `manifest.json` into a partial folder
- * that is renamed to `<out>/<run_id>/` only once everything is written (see
- * `folder.ts`).
+ * that is published as `<out>/<run_id>/` only once everything is written
+ * (`lib/run_folder`, which owns the folder's layout, reading and writing).
  *
  * Configuration is checked before any data is read (methodology §10: a
  * broken rules file "is refused before any data is read"), so such an error
@@ -40,6 +40,7 @@ import { join } from "node:path";
 import pl from "nodejs-polars";
 import { loadRules, type Rules, RulesError } from "../rules.ts";
 import { COL } from "../schema.ts";
+import { projectPath } from "../project.ts";
 import {
   fxDateWarning,
   FxError,
@@ -49,11 +50,11 @@ import {
 } from "../fx.ts";
 import { PortfolioReadError, scanPortfolio } from "../io/mod.ts";
 import {
+  assertRejectRate,
   type DataQualityReport,
   RejectRateError,
   requireColumns,
   validatePortfolio,
-  writeValidationOutputs,
 } from "../validation/mod.ts";
 import {
   applyOverlayPlan,
@@ -65,34 +66,34 @@ import {
   overlaysAllocate,
   stageFacilities,
 } from "../engine/mod.ts";
-import { writeRunReport } from "../report/mod.ts";
-import {
-  defaultRunId,
-  openRunFolder,
-  type PendingRunFolder,
-  RunIdError,
-} from "./folder.ts";
-import {
-  codeVersion,
-  type Manifest,
-  sha256File,
-  StepTimer,
-} from "./manifest.ts";
 import {
   attachCarryingAmounts,
-  GROSS_CARRYING_AMOUNT,
-  mergeSummaryCells,
+  carryingAmounts,
+  defaultRunId,
+  type Manifest,
+  openRunFolder,
   overlayWarnings,
+  type PendingRunFolder,
+  RUN_FILES,
+  RunIdError,
   type Summary,
+} from "../run_folder/mod.ts";
+import { renderRunReport } from "../report/mod.ts";
+import { codeVersion, sha256File, StepTimer } from "./manifest.ts";
+import {
+  mergeSummaryCells,
   type SummaryCells,
   summaryCells,
   summaryFromCells,
 } from "./summary.ts";
 
-/** The rules file used when none is given. */
-export const DEFAULT_RULES = "config/ifrs9_rules.yaml";
-/** The FX table used when none is given. */
-export const DEFAULT_FX = "config/fx_rates.yaml";
+/**
+ * The rules file used when none is given: the reference rules of the
+ * project (methodology §10), wherever the caller's working directory is.
+ */
+export const DEFAULT_RULES: string = projectPath("config/ifrs9_rules.yaml");
+/** The FX table used when none is given: the project's closing rates. */
+export const DEFAULT_FX: string = projectPath("config/fx_rates.yaml");
 
 /**
  * Loans staged, computed and written per chunk when none is given: bounds
@@ -100,20 +101,11 @@ export const DEFAULT_FX = "config/fx_rates.yaml";
  */
 export const DEFAULT_CHUNK_SIZE = 1_000_000;
 
-/** File names inside a run folder. */
-export const RUN_FILES = {
-  loanResults: "loan_results.parquet",
-  carryingAmounts: "carrying_amounts.parquet",
-  rejected: "rejected.parquet",
-  dataQuality: "data_quality.json",
-  summary: "summary.json",
-  manifest: "manifest.json",
-  report: "report.html",
-} as const;
-
 /** Progress of the ECL computation, for a progress line. */
 export interface RunProgress {
+  /** Loans computed so far. */
   loansDone: number;
+  /** Loans to compute in the run. */
   loansTotal: number;
   /** Milliseconds since the computation started. */
   elapsedMs: number;
@@ -123,9 +115,9 @@ export interface RunProgress {
 export interface RunOptions {
   /** Portfolio file: CSV, Parquet or Arrow IPC. */
   portfolio: string;
-  /** Rules file. @default "config/ifrs9_rules.yaml" */
+  /** Rules file. @default {@link DEFAULT_RULES} */
   rules?: string;
-  /** FX table. @default "config/fx_rates.yaml" */
+  /** FX table. @default {@link DEFAULT_FX} */
   fx?: string;
   /** Directory the run folder is created in. */
   out: string;
@@ -153,11 +145,15 @@ export interface RunOptions {
 
 /** What a completed run produced. */
 export interface RunResult {
+  /** The run's id, the name of its folder. */
   runId: string;
   /** The complete run folder. */
   dir: string;
+  /** What was written to `manifest.json`. */
   manifest: Manifest;
+  /** What was written to `summary.json`. */
   summary: Summary;
+  /** What was written to `data_quality.json`. */
   dataQuality: DataQualityReport;
 }
 
@@ -167,18 +163,36 @@ export interface RunResult {
  * original error.
  */
 export class RunFailedError extends Error {
+  /** The run that failed. */
+  readonly runId: string;
+  /** Where its folder was moved (`<run_id>.failed`). */
+  readonly failedDir: string;
+  /** The step it failed in, when known. */
+  readonly step?: string;
+
+  /**
+   * The cause's message, then where the failed folder went.
+   *
+   * @param runId The run that failed.
+   * @param failedDir Where its folder was moved (`<run_id>.failed`).
+   * @param cause The original error.
+   * @param step The step it failed in, when known.
+   */
   constructor(
-    readonly runId: string,
-    readonly failedDir: string,
+    runId: string,
+    failedDir: string,
     cause: unknown,
-    readonly step?: string,
+    step?: string,
   ) {
     super(
       `${describeFailure(cause, step)}\n` +
-        `Run ${runId} failed; what it wrote is in ${failedDir} (manifest.json has status "failed")`,
+        `Run ${runId} failed; what it wrote is in ${failedDir} (${RUN_FILES.manifest} has status "failed")`,
       { cause },
     );
     this.name = "RunFailedError";
+    this.runId = runId;
+    this.failedDir = failedDir;
+    this.step = step;
   }
 }
 
@@ -202,27 +216,6 @@ function describeFailure(cause: unknown, step?: string): string {
   return `Run step ${step} failed: ${message}`;
 }
 
-const writeJson = (path: string, value: unknown) =>
-  Deno.writeTextFile(path, JSON.stringify(value, null, 2) + "\n");
-
-/**
- * The carrying amounts of the computed facilities: `loan_id`, `currency`,
- * `gross_carrying_amount` (the balance at the reporting date) and
- * `write_off_amount` (0 when absent). Movement analysis (IFRS 7 §35H, §35I)
- * reads them to reconcile gross carrying amounts and write-offs between two
- * runs.
- */
-export function carryingAmounts(valid: pl.LazyDataFrame): pl.LazyDataFrame {
-  return valid.select(
-    pl.col(COL.loanId),
-    pl.col(COL.currency),
-    pl.col(COL.balance).cast(pl.Float64).alias(GROSS_CARRYING_AMOUNT),
-    pl.col(COL.writeOffAmount).cast(pl.Float64).fillNull(0).alias(
-      COL.writeOffAmount,
-    ),
-  );
-}
-
 /**
  * Runs a portfolio end to end and returns the complete run folder.
  *
@@ -236,19 +229,27 @@ export function carryingAmounts(valid: pl.LazyDataFrame): pl.LazyDataFrame {
  *   the table lacks, …).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { runPortfolio } from "./run.ts";
+ *
+ * const out = await Deno.makeTempDir();
  * const run = await runPortfolio({
  *   portfolio: "data/sample/portfolio_2025-12-31.parquet",
- *   out: await Deno.makeTempDir(),
+ *   out,
  *   runId: "2025-12-31",
  * });
- * run.summary.totals.ecl;
+ * assert.equal(run.dir, `${out}/2025-12-31`);
+ * assert.equal(run.manifest.rows.computed, run.summary.totals.count);
+ * // Loss allowance and provision make up the ECL (IFRS 7 B8E).
+ * const { ecl, loss_allowance, provision } = run.summary.totals;
+ * assert.ok(Math.abs(loss_allowance + provision - ecl) < 1e-6);
  * ```
  */
 export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
   const startedAt = new Date();
   const timer = new StepTimer();
   let current: string | undefined;
-  const step = <T>(name: string, fn: () => Promise<T> | T) => {
+  const step: Step = (name, fn) => {
     current = name;
     opts.onStep?.(name);
     return timer.time(name, fn);
@@ -292,40 +293,55 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
     timings_ms: timer.timings,
     warnings: [],
   };
+  const run: RunContext = { opts, rules, fx, folder, manifest, step };
   try {
-    const out = await runSteps(opts, raw, rules, fx, folder, manifest, step);
+    const out = await runSteps(run, raw);
     manifest.status = "complete";
     manifest.finished_at = new Date().toISOString();
     if (opts.report ?? true) {
-      // Written into the partial folder, so the report is part of what the
-      // final rename publishes; it shows the manifest as complete (a
+      // Written into the staged folder, so the report is part of what
+      // publishing makes visible; it shows the manifest as complete (a
       // failing report fails the run, and no report is published).
-      await step("report", () => writeRunReport(folder.dir, { manifest }));
+      await step("report", async () => {
+        const html = await renderRunReport(await folder.read(), { manifest });
+        await folder.writeText("report", html);
+      });
     }
-    await writeJson(join(folder.dir, RUN_FILES.manifest), manifest);
+    await folder.writeJson("manifest", manifest);
     const dir = await folder.commit();
     return { runId, dir, manifest, ...out };
   } catch (e) {
     manifest.status = "failed";
     manifest.error = describeFailure(e, current);
     manifest.finished_at = new Date().toISOString();
-    await writeJson(join(folder.dir, RUN_FILES.manifest), manifest);
+    await folder.writeJson("manifest", manifest);
     const failedDir = await folder.fail();
     throw new RunFailedError(runId, failedDir, e, current);
   }
 }
 
-/** The steps that write into the open folder; fills `manifest` as it goes. */
+/** Runs `fn` as the named step of a run: timed, and named if it fails. */
+type Step = <T>(name: string, fn: () => Promise<T> | T) => Promise<T>;
+
+/** What the steps of one run share. */
+interface RunContext {
+  opts: RunOptions;
+  /** The rules and FX table, checked before any data was read. */
+  rules: Rules;
+  fx: FxTable;
+  /** The run folder being written. */
+  folder: PendingRunFolder;
+  /** The manifest, filled in as the steps go. */
+  manifest: Manifest;
+  step: Step;
+}
+
+/** The steps that write into the open folder; fills the manifest as it goes. */
 async function runSteps(
-  opts: RunOptions,
+  run: RunContext,
   raw: pl.LazyDataFrame,
-  rules: Rules,
-  fx: FxTable,
-  folder: PendingRunFolder,
-  manifest: Manifest,
-  step: <T>(name: string, fn: () => Promise<T> | T) => Promise<T>,
 ): Promise<{ summary: Summary; dataQuality: DataQualityReport }> {
-  const dir = folder.dir;
+  const { opts, rules, fx, folder, manifest, step } = run;
   // Hashing reads the files from disk while Polars validates on its own
   // threads, so the two overlap; each step's time is its own wall clock.
   const hashing = step("hash_inputs", async () => {
@@ -353,23 +369,19 @@ async function runSteps(
   manifest.rows.valid = report.rows_valid;
   manifest.rows.rejected = report.rows_rejected;
 
-  // Writes rejected.parquet and data_quality.json, then throws
-  // RejectRateError above validation.max_reject_rate: the failed folder
-  // keeps both for the data owner. valid.parquet is not kept: the loan
-  // results carry every computed facility.
-  await step(
-    "write_validation",
-    () => writeValidationOutputs(validation, dir, { valid: false }),
-  );
+  // The rejected rows and the data-quality report are written before the
+  // reject rate is enforced, so a failed folder keeps both for the data
+  // owner. The valid rows are not kept: the loan results carry every
+  // computed facility.
+  await step("write_validation", async () => {
+    folder.writeParquet("rejected", validation.rejected);
+    await folder.writeJson("dataQuality", report);
+    assertRejectRate(report);
+  });
 
   const summary = await computeAndWrite(
+    run,
     validation.valid,
-    opts,
-    rules,
-    fx,
-    folder,
-    manifest,
-    step,
     report.reporting_date ?? "",
   );
   // Methodology §8: the run warns, naming the overlays, when the floor at 0
@@ -379,25 +391,37 @@ async function runSteps(
   return { summary, dataQuality: report };
 }
 
+/** A facility chunk's loan results and carrying amounts. */
+interface ChunkOutputs {
+  results: pl.DataFrame;
+  carrying: pl.DataFrame;
+}
+
+/** The chunks of a run of several, and what is done to each. */
+interface Chunks {
+  count: number;
+  /** Chunk `c` computed, with its overlays or leaving them to a plan. */
+  compute(c: number, overlays: boolean): Promise<ChunkOutputs>;
+  /** The summary cells of a chunk. */
+  summarize(outputs: ChunkOutputs): Promise<SummaryCells>;
+  /** Where the chunks' files are written until they are concatenated. */
+  parts: ChunkParts;
+}
+
 /**
  * Stages, computes and writes the loan results, carrying amounts and
- * summary of the valid rows, one chunk of `opts.chunkSize` loans at a time,
- * so the outputs in memory are bounded by the chunk, not the portfolio.
- * A portfolio of one chunk is written directly; several chunks are written
+ * summary of the valid rows, one chunk of `chunkSize` loans at a time, so
+ * the outputs in memory are bounded by the chunk, not the portfolio. A
+ * portfolio of one chunk is written directly; several chunks are written
  * as part files, then stream-concatenated (in chunk order, so the output is
  * the same as in one pass) into the final Parquet files.
  */
 async function computeAndWrite(
+  run: RunContext,
   valid: pl.DataFrame,
-  opts: RunOptions,
-  rules: Rules,
-  fx: FxTable,
-  folder: PendingRunFolder,
-  manifest: Manifest,
-  step: <T>(name: string, fn: () => Promise<T> | T) => Promise<T>,
   reportingDate: string,
 ): Promise<Summary> {
-  const dir = folder.dir;
+  const { opts, rules, fx, folder, step } = run;
   // Every currency must convert before hours of computing, not after.
   await step("check_fx", async () => {
     const currencies = (await valid.lazy().select(pl.col(COL.currency).unique())
@@ -405,124 +429,38 @@ async function computeAndWrite(
     reportingRates(fx, rules.reporting_currency, currencies);
   });
 
-  const total = valid.height;
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  const chunks = Math.max(1, Math.ceil(total / chunkSize));
-  const partsDir = join(dir, ".parts");
-  if (chunks > 1) await Deno.mkdir(partsDir);
-  const partName = (kind: string, c: number) =>
-    join(partsDir, `${kind}_${String(c).padStart(6, "0")}.parquet`);
-  const cells: SummaryCells[] = [];
-  // An `add` overlay is shared over everything it selects in the book
-  // (methodology §8), not chunk by chunk: in several chunks, the model ECL
-  // of every chunk comes first, then one overlay plan applies to each.
-  const twoPass = chunks > 1 && overlaysAllocate(rules.overlays);
-  const overlayParts: pl.DataFrame[] = [];
+  const count = Math.ceil(valid.height / chunkSize);
   const t0 = performance.now();
-  for (let c = 0; c < chunks; c++) {
-    const offset = c * chunkSize;
-    const part = chunks === 1 ? valid : valid.slice(offset, chunkSize);
-    const carrying = await step(
-      "carrying_amounts",
-      () => carryingAmounts(part.lazy()).collect(),
-    );
-    const results = await step(
-      "compute_ecl",
-      () =>
-        computeEcl(stageFacilities(part.lazy(), rules), rules, {
-          batchSize: opts.batchSize,
-          fx,
-          overlays: !twoPass,
-          onProgress: (loansDone) =>
-            opts.onProgress?.({
-              loansDone: offset + loansDone,
-              loansTotal: total,
-              elapsedMs: performance.now() - t0,
-            }),
-        }),
-    );
-    manifest.rows.computed += results.height;
-    if (twoPass) {
-      await step("write_results", () => {
-        results.writeParquet(partName("model", c));
-        carrying.writeParquet(partName("carrying_amounts", c));
-      });
-      overlayParts.push(
-        await step(
-          "overlays",
-          () => overlayCells(results.lazy(), rules.overlays).collect(),
-        ),
-      );
-      continue;
-    }
-    await step("write_results", () => {
-      results.writeParquet(
-        chunks === 1
-          ? join(dir, RUN_FILES.loanResults)
-          : partName("loan_results", c),
-      );
-      carrying.writeParquet(
-        chunks === 1
-          ? join(dir, RUN_FILES.carryingAmounts)
-          : partName("carrying_amounts", c),
-      );
-    });
-    cells.push(
-      await step(
+  const chunk = {
+    count,
+    compute: (c: number, overlays: boolean) =>
+      computeChunk(run, valid, c, overlays, t0),
+    summarize: ({ results, carrying }: ChunkOutputs) =>
+      step(
         "summarize",
         () =>
           summaryCells(attachCarryingAmounts(results, carrying).lazy(), rules),
       ),
-    );
-  }
-  if (twoPass) {
-    const plan = await step(
-      "overlays",
-      () =>
-        overlayPlan(rules.overlays, mergeOverlayCells(overlayParts), {
-          fx,
-          reportingCurrency: rules.reporting_currency,
-        }),
-    );
-    for (let c = 0; c < chunks; c++) {
-      const results = await step(
-        "overlays",
-        () =>
-          applyOverlayPlan(pl.scanParquet(partName("model", c)), plan)
-            .collect(),
-      );
-      await step("write_results", async () => {
-        results.writeParquet(partName("loan_results", c));
-        await Deno.remove(partName("model", c));
-      });
-      const carrying = pl.readParquet(partName("carrying_amounts", c));
-      cells.push(
-        await step(
-          "summarize",
-          () =>
-            summaryCells(
-              attachCarryingAmounts(results, carrying).lazy(),
-              rules,
-            ),
-        ),
-      );
-    }
-  }
-  if (chunks > 1) {
-    // A sink streams the parts through in morsels (docs/toolchain.md: it
-    // writes on collect()); zero-padded names keep the glob in chunk order.
-    await step("write_results", async () => {
-      for (
-        const [kind, file] of [
-          ["loan_results", RUN_FILES.loanResults],
-          ["carrying_amounts", RUN_FILES.carryingAmounts],
-        ]
-      ) {
-        await pl.scanParquet(join(partsDir, `${kind}_*.parquet`))
-          .sinkParquet(join(dir, file)).collect();
-      }
-      await Deno.remove(partsDir, { recursive: true });
+  };
+
+  let cells: SummaryCells[];
+  if (count <= 1) {
+    const outputs = await chunk.compute(0, true);
+    await step("write_results", () => {
+      folder.writeParquet("loanResults", outputs.results);
+      folder.writeParquet("carryingAmounts", outputs.carrying);
     });
+    cells = [await chunk.summarize(outputs)];
+  } else {
+    const chunks = { ...chunk, parts: await ChunkParts.open(folder) };
+    // An `add` overlay is shared over everything it selects in the book
+    // (methodology §8), not chunk by chunk: the model ECL of every chunk
+    // comes first, then one overlay plan applies to each.
+    cells = overlaysAllocate(rules.overlays)
+      ? await computeTwoPass(run, chunks)
+      : await computeOnePass(run, chunks);
+    await step("write_results", () => chunks.parts.concatenate());
   }
   return await step("summarize", async () => {
     const summary = summaryFromCells(mergeSummaryCells(cells), {
@@ -531,7 +469,150 @@ async function computeAndWrite(
       rules,
       fx,
     });
-    await writeJson(join(dir, RUN_FILES.summary), summary);
+    await folder.writeJson("summary", summary);
     return summary;
   });
+}
+
+/**
+ * Stages and computes chunk `c` of the valid rows, with the overlays or
+ * (`overlays` false) leaving them to a plan over the whole book.
+ */
+async function computeChunk(
+  { opts, rules, fx, manifest, step }: RunContext,
+  valid: pl.DataFrame,
+  c: number,
+  overlays: boolean,
+  t0: number,
+): Promise<ChunkOutputs> {
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const offset = c * chunkSize;
+  const part = valid.height <= chunkSize
+    ? valid
+    : valid.slice(offset, chunkSize);
+  const carrying = await step(
+    "carrying_amounts",
+    () => carryingAmounts(part.lazy()).collect(),
+  );
+  const results = await step(
+    "compute_ecl",
+    () =>
+      computeEcl(stageFacilities(part.lazy(), rules), rules, {
+        batchSize: opts.batchSize,
+        fx,
+        overlays,
+        onProgress: (loansDone) =>
+          opts.onProgress?.({
+            loansDone: offset + loansDone,
+            loansTotal: valid.height,
+            elapsedMs: performance.now() - t0,
+          }),
+      }),
+  );
+  manifest.rows.computed += results.height;
+  return { results, carrying };
+}
+
+/** Each chunk computed with its overlays, written as part files. */
+async function computeOnePass(
+  { step }: RunContext,
+  { count, compute, summarize, parts }: Chunks,
+): Promise<SummaryCells[]> {
+  const cells: SummaryCells[] = [];
+  for (let c = 0; c < count; c++) {
+    const outputs = await compute(c, true);
+    await step("write_results", () => {
+      outputs.results.writeParquet(parts.path("loan_results", c));
+      outputs.carrying.writeParquet(parts.path("carrying_amounts", c));
+    });
+    cells.push(await summarize(outputs));
+  }
+  return cells;
+}
+
+/**
+ * The model ECL of every chunk first (written as part files, with the
+ * overlay cells of each), then one overlay plan over the whole book
+ * applied to each chunk: the same figures as one pass, to rounding.
+ */
+async function computeTwoPass(
+  { rules, fx, step }: RunContext,
+  { count, compute, summarize, parts }: Chunks,
+): Promise<SummaryCells[]> {
+  const overlayParts: pl.DataFrame[] = [];
+  for (let c = 0; c < count; c++) {
+    const { results, carrying } = await compute(c, false);
+    await step("write_results", () => {
+      results.writeParquet(parts.path("model", c));
+      carrying.writeParquet(parts.path("carrying_amounts", c));
+    });
+    overlayParts.push(
+      await step(
+        "overlays",
+        () => overlayCells(results.lazy(), rules.overlays).collect(),
+      ),
+    );
+  }
+  const plan = await step(
+    "overlays",
+    () =>
+      overlayPlan(rules.overlays, mergeOverlayCells(overlayParts), {
+        fx,
+        reportingCurrency: rules.reporting_currency,
+      }),
+  );
+  const cells: SummaryCells[] = [];
+  for (let c = 0; c < count; c++) {
+    const results = await step(
+      "overlays",
+      () =>
+        applyOverlayPlan(pl.scanParquet(parts.path("model", c)), plan)
+          .collect(),
+    );
+    await step("write_results", async () => {
+      results.writeParquet(parts.path("loan_results", c));
+      await Deno.remove(parts.path("model", c));
+    });
+    const carrying = pl.readParquet(parts.path("carrying_amounts", c));
+    cells.push(await summarize({ results, carrying }));
+  }
+  return cells;
+}
+
+/**
+ * Part files of a run computed in chunks, in a scratch folder inside the
+ * staged run folder; zero-padded chunk numbers keep a glob in chunk order.
+ */
+class ChunkParts {
+  private constructor(
+    private readonly folder: PendingRunFolder,
+    private readonly dir: string,
+  ) {}
+
+  static async open(folder: PendingRunFolder): Promise<ChunkParts> {
+    const dir = join(folder.dir, ".parts");
+    await Deno.mkdir(dir);
+    return new ChunkParts(folder, dir);
+  }
+
+  path(kind: string, c: number): string {
+    return join(this.dir, `${kind}_${String(c).padStart(6, "0")}.parquet`);
+  }
+
+  /**
+   * Streams the parts into the run's loan results and carrying amounts
+   * (a sink writes in morsels, docs/toolchain.md: on collect()), then
+   * removes the scratch folder.
+   */
+  async concatenate(): Promise<void> {
+    const outputs = [
+      ["loan_results", "loanResults"],
+      ["carrying_amounts", "carryingAmounts"],
+    ] as const;
+    for (const [kind, file] of outputs) {
+      await pl.scanParquet(join(this.dir, `${kind}_*.parquet`))
+        .sinkParquet(this.folder.path(file)).collect();
+    }
+    await Deno.remove(this.dir, { recursive: true });
+  }
 }

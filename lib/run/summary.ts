@@ -1,5 +1,6 @@
 /**
- * The run summary (`summary.json`): portfolio totals of the loan results by
+ * Computing the run summary (`summary.json`, whose contents are defined in
+ * `lib/run_folder/summary.ts`): portfolio totals of the loan results by
  * stage, product, segment, region and currency, each with count, gross
  * carrying amount, EAD, ECL, its split into loss allowance and provision
  * (IFRS 7 B8E) and the coverage ratio (ECL / gross carrying amount,
@@ -21,8 +22,8 @@
  * The data is read once: a single lazy `groupBy` over every combination of
  * stage, product, segment, region and currency yields a frame of at most a
  * few hundred rows (the "cells", additive across slices of a portfolio),
- * which is converted and rolled up to each dimension in TypeScript. Conversion after summation is exact up to floating-point
- * rounding, because a currency's rate is a constant within a group.
+ * which is converted and rolled up to each dimension in TypeScript.
+ * Conversion after summation is exact up to floating-point rounding, because a currency's rate is a constant within a group.
  *
  * @module
  */
@@ -37,115 +38,25 @@ import {
   OVERLAYS_APPLIED,
 } from "../engine/mod.ts";
 import { allowanceSplit, LOSS_ALLOWANCE, PROVISION } from "../allowance.ts";
-
-/** Column of the carrying-amounts table: the balance at the reporting date. */
-export const GROSS_CARRYING_AMOUNT = "gross_carrying_amount";
-
-/** Totals of one group of facilities, in the reporting currency. */
-export interface Group {
-  key: string;
-  count: number;
-  gross_carrying_amount: number;
-  ead: number;
-  ecl: number;
-  /**
-   * The part of `ecl` up to each facility's gross carrying amount: the
-   * loss allowance deducted from the assets (IFRS 7 B8E, `allowanceSplit`).
-   */
-  loss_allowance: number;
-  /**
-   * The part of `ecl` beyond each facility's gross carrying amount: the
-   * provision for undrawn commitments (IFRS 7 B8E).
-   */
-  provision: number;
-  /**
-   * `ecl / gross_carrying_amount` (methodology §9; see {@link coverageRatio}):
-   * 0 when both are 0, null when only the gross carrying amount is (an
-   * undrawn book has no ratio).
-   */
-  coverage: number | null;
-}
-
-/** A currency group also carries its amounts in the currency itself. */
-export interface CurrencyGroup extends Group {
-  ead_local: number;
-  ecl_local: number;
-}
-
-/** The portfolio totals of a run (`summary.json`). */
-export interface Summary {
-  run_id: string;
-  reporting_date: string;
-  reporting_currency: string;
-  /**
-   * Products on the simplified approach (IFRS 9 §5.5.15): their facilities
-   * form a column of their own in the IFRS 7 §35H movement (§35H(b)(iii)).
-   */
-  simplified_products: string[];
-  fx: {
-    file: string;
-    sha256: string;
-    base: string;
-    as_of: string;
-    /** Reporting-currency units per one unit of each currency in the run. */
-    rates: Record<string, number>;
-  };
-  /** Model ECL under each scenario alone, before overlays (methodology §8). */
-  scenarios: { name: string; weight: number; ecl: number }[];
-  totals: {
-    count: number;
-    gross_carrying_amount: number;
-    ead: number;
-    /** Probability-weighted ECL before overlays. */
-    ecl_model: number;
-    /** ECL after overlays and the floor: loss allowance plus provision. */
-    ecl: number;
-    /** See {@link Group}. */
-    loss_allowance: number;
-    provision: number;
-    coverage: number | null;
-  };
-  by_stage: Group[];
-  by_product: Group[];
-  by_segment: Group[];
-  by_region: Group[];
-  by_currency: CurrencyGroup[];
-  /**
-   * Each configured overlay, in the order applied: its adjustment, how many
-   * facilities it applied to, the ECL it added (negative when it released
-   * allowance) in the reporting currency, and how many of its facilities it
-   * helped take below 0 (its impact on them was negative and the floor
-   * applied). Read from the engine's per-facility `overlay_impacts`.
-   */
-  overlays: {
-    name: string;
-    reason: string;
-    multiplier?: number;
-    /** In the reporting currency, for the selected facilities as a whole. */
-    add?: number;
-    facilities: number;
-    ecl_impact: number;
-    floored_facilities: number;
-  }[];
-  /**
-   * What the floor at 0 after the overlays added back (methodology §8), in
-   * the reporting currency, and on how many facilities: with the overlays'
-   * impacts it makes up `totals.ecl - totals.ecl_model`.
-   */
-  overlay_floor: { facilities: number; ecl_impact: number };
-}
+import {
+  coverageRatio,
+  GROSS_CARRYING_AMOUNT,
+  type Group,
+  NULL_KEY,
+  type Summary,
+} from "../run_folder/mod.ts";
 
 /** Options of {@link summarize}. */
 export interface SummarizeOptions {
+  /** The run id the summary records. */
   runId: string;
   /** Reporting date `YYYY-MM-DD`. */
   reportingDate: string;
+  /** The rules: reporting currency, scenarios, overlays, products. */
   rules: Rules;
+  /** The FX table converting into the reporting currency. */
   fx: FxTable;
 }
-
-/** Key under which facilities with a null grouping value are reported. */
-export const NULL_KEY = "(none)";
 
 type Row = Record<string, unknown>;
 
@@ -178,28 +89,6 @@ const newAcc = (): Acc => ({
   eclLocal: 0,
 });
 
-/**
- * The coverage ratio of methodology §9: ECL over the gross carrying
- * amount, as banks disclose it. 0 when both are 0 (nothing lent, nothing
- * provided); null when there is ECL but no gross carrying amount (undrawn
- * commitments only), which has no ratio.
- *
- * @example
- * ```ts
- * import { coverageRatio } from "./summary.ts";
- * coverageRatio(25, 1000); // 0.025
- * coverageRatio(0, 0); // 0
- * coverageRatio(30, 0); // null
- * ```
- */
-export function coverageRatio(
-  ecl: number,
-  grossCarryingAmount: number,
-): number | null {
-  if (grossCarryingAmount > 0) return ecl / grossCarryingAmount;
-  return ecl === 0 ? 0 : null;
-}
-
 const toGroup = (key: string, a: Acc): Group => ({
   key,
   count: a.count,
@@ -222,31 +111,6 @@ const byKey = (a: Group, b: Group) => {
 };
 
 /**
- * The loan results with each facility's `gross_carrying_amount` (or the
- * carrying-amount columns named) attached. A run writes both files in the
- * same facility order, so the columns are usually attached side by side
- * after checking the `loan_id`s line up (milliseconds for a million loans,
- * where a join on string keys takes a quarter of a second); otherwise they
- * are joined on `loan_id`.
- *
- * @param carrying `loan_id` and the columns per facility.
- */
-export function attachCarryingAmounts(
-  results: pl.DataFrame,
-  carrying: pl.DataFrame,
-  columns: string[] = [GROSS_CARRYING_AMOUNT],
-): pl.DataFrame {
-  const aligned = results.height === carrying.height &&
-    results.getColumn(COL.loanId).seriesEqual(carrying.getColumn(COL.loanId));
-  return aligned
-    ? results.withColumns(...columns.map((c) => carrying.getColumn(c)))
-    : results.join(carrying.select(COL.loanId, ...columns), {
-      on: COL.loanId,
-      how: "left",
-    });
-}
-
-/**
  * Sums of loan results in each facility's own currency, by stage, product,
  * segment, region and currency (and, per overlay, by currency). Sums add
  * up, so the cells of slices of a portfolio merge into the cells of the
@@ -254,6 +118,7 @@ export function attachCarryingAmounts(
  * partitions on several machines, summarises exactly like one pass.
  */
 export interface SummaryCells {
+  /** By stage, product, segment, region and currency: count and sums. */
   groups: pl.DataFrame;
   /**
    * By currency and overlay name: `count`, `impact` (the recorded
@@ -386,10 +251,13 @@ export function mergeSummaryCells(parts: SummaryCells[]): SummaryCells {
  *   table, naming the currency and the FX file.
  * @example
  * ```ts
- * import pl from "nodejs-polars";
+ * import assert from "node:assert/strict";
+ * import { attachCarryingAmounts, readRunFolder } from "../run_folder/mod.ts";
  * import { loadFx } from "../fx.ts";
  * import { loadRules } from "../rules.ts";
- * import { runPortfolio } from "./run.ts";
+ * import { DEFAULT_FX, DEFAULT_RULES, runPortfolio } from "./run.ts";
+ * import { summarize } from "./summary.ts";
+ *
  * // A run folder of the built-in sample book, re-summarised from its files:
  * const run = await runPortfolio({
  *   portfolio: "data/sample/portfolio_2025-12-31.parquet",
@@ -397,19 +265,21 @@ export function mergeSummaryCells(parts: SummaryCells[]): SummaryCells {
  *   runId: "sample-2025-12-31",
  *   report: false,
  * });
- * const results = pl.readParquet(`${run.dir}/loan_results.parquet`);
- * const carrying = pl.readParquet(`${run.dir}/carrying_amounts.parquet`);
+ * const folder = await readRunFolder(run.dir);
  * const summary = await summarize(
- *   attachCarryingAmounts(results, carrying).lazy(),
+ *   attachCarryingAmounts(
+ *     await folder.results.collect(),
+ *     await folder.carrying.collect(),
+ *   ).lazy(),
  *   {
  *     runId: "sample-2025-12-31",
  *     reportingDate: "2025-12-31",
- *     rules: await loadRules("config/ifrs9_rules.yaml"),
- *     fx: await loadFx("config/fx_rates.yaml"),
+ *     rules: await loadRules(DEFAULT_RULES),
+ *     fx: await loadFx(DEFAULT_FX),
  *   },
  * );
  * // The same totals the run wrote into its summary.json:
- * if (summary.totals.ecl !== run.summary.totals.ecl) throw new Error("differs");
+ * assert.deepEqual(summary, run.summary);
  * ```
  */
 export async function summarize(
@@ -575,53 +445,4 @@ function overlaySummary(
     e.floored_facilities += Number(r[FLOORED]);
   }
   return [...entries.values()];
-}
-
-/**
- * The warnings a run records about its overlays (methodology §8): the
- * floor at 0 changed an ECL (naming the overlays that took ECL below 0),
- * or an `add` selected no facility, so its amount is not in the allowance.
- * Summaries written before the floor was recorded give none.
- *
- * @example
- * ```ts ignore
- * manifest.warnings.push(...overlayWarnings(summary));
- * ```
- */
-export function overlayWarnings(summary: Summary): string[] {
-  const cur = summary.reporting_currency;
-  const amount = (v: number) =>
-    v.toLocaleString("en-US", {
-      minimumFractionDigits: 2,
-      maximumFractionDigits: 2,
-    });
-  const warnings: string[] = [];
-  for (const o of summary.overlays) {
-    if (o.add !== undefined && o.add !== 0 && o.facilities === 0) {
-      warnings.push(
-        `Overlay ${o.name} selects no facility: its add of ${
-          amount(o.add)
-        } ${cur} is not in the allowance`,
-      );
-    }
-  }
-  const floor = summary.overlay_floor;
-  if (floor !== undefined && floor.facilities > 0) {
-    const named = summary.overlays.filter((o) =>
-      (o.floored_facilities ?? 0) > 0
-    ).map((o) => o.name);
-    const n = floor.facilities;
-    warnings.push(
-      `${
-        named.length === 0
-          ? "The overlays"
-          : `Overlay${named.length > 1 ? "s" : ""} ${named.join(", ")}`
-      } took the ECL of ${n} ${
-        n === 1 ? "facility" : "facilities"
-      } below 0: the floor at 0 (methodology §8) added ${
-        amount(floor.ecl_impact)
-      } ${cur} back`,
-    );
-  }
-  return warnings;
 }

@@ -1,44 +1,101 @@
 /**
- * The real browser check: `report.html`, `movement.html` and the trend
- * dashboard, produced from a generated two-quarter book by the real run,
- * opened in headless Chromium (Debian's `/usr/bin/chromium` driven by
- * playwright-core, flags from docs/toolchain.md, a fresh profile). Each
- * page must log no console error and raise no page error, request nothing
- * but its own file, and show its charts as SVG elements with a size. A
- * full-page screenshot of each goes to tests/output/ (gitignored) for a
- * human look.
+ * The pages as a reader gets them: `report.html`, `movement.html`, the trend
+ * dashboard and the notebooks' index, produced by the real run, movement
+ * and dashboard from a generated two-quarter book in which one product, one
+ * region and the folder of the book are named like markup (an `<img
+ * onerror>`, a `<script>` that closes a table cell first, an `<svg onload>`
+ * after a quote).
+ *
+ * Each page is parsed with linkedom: no injected element exists and the
+ * names are there as text. Then each is opened in headless Chromium
+ * (Debian's `/usr/bin/chromium` driven by playwright-core, flags from
+ * docs/toolchain.md, a fresh profile, 1366 px wide): it must log no console
+ * error, raise no page error or dialog, request nothing but its own file,
+ * show its charts as SVG elements with a size and marks, show the names as
+ * text, and not scroll sideways. A full-page screenshot of each goes to
+ * tests/output/ (gitignored) for a human look.
+ *
+ * Two smaller checks: headline cards keep long figures on one line, and the
+ * pages' Content-Security-Policy stops a script and a request that got into
+ * a page, as a second line behind the escaping.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { generatePortfolio } from "../../lib/generate/mod.ts";
+import pl from "nodejs-polars";
+import { generateBook } from "../../lib/generate/mod.ts";
 import { runPortfolio } from "../../lib/run/mod.ts";
 import {
   computeMovement,
   writeMovementOutputs,
 } from "../../lib/movement/mod.ts";
-import { readRunFolder, writeDashboard } from "../../lib/report/mod.ts";
-import { cards, page, section } from "../../lib/report/html.ts";
+import { writeDashboard } from "../../lib/report/mod.ts";
+import { readRunFolder } from "../../lib/run_folder/mod.ts";
+import { renderIndex } from "../../lib/notebook/mod.ts";
+import { raw } from "hono/html";
+import { cards, page, section } from "../../lib/page.ts";
+import { parseMarkup } from "../report/_markup.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const OUTPUT = new URL("../output/", import.meta.url).pathname;
+const REFERENCE_RULES = new URL(
+  "../../config/ifrs9_rules.yaml",
+  import.meta.url,
+);
 
-/** Builds the three pages from a generated book; returns their paths. */
-async function buildPages(root: string) {
-  const gen = await generatePortfolio({
+/** A product name, a region name and a folder name made of markup. */
+const PRODUCT = "<img src=x onerror=alert(1)>";
+const REGION = "</td><script>alert(2)</script>";
+const FOLDER = 'book "><svg onload=alert(3)>';
+
+/** Elements the names would create if they reached a page as markup. */
+const INJECTED = "script, img, [onerror], [onload]";
+
+/** A built page, the charts it must show and the names it must show. */
+interface BuiltPage {
+  path: string;
+  charts: number;
+  names: string[];
+}
+
+/**
+ * Builds the four pages from a generated book whose `sme` product is
+ * renamed to {@link PRODUCT} (in the rules file too, so its loans are
+ * computed) and whose first region is renamed to {@link REGION}, all under
+ * a folder named {@link FOLDER}.
+ */
+async function buildPages(root: string): Promise<Record<string, BuiltPage>> {
+  const dir = `${root}/${FOLDER}`;
+  await Deno.mkdir(dir, { recursive: true });
+  const rules = (await Deno.readTextFile(REFERENCE_RULES)).replace(
+    /^ {2}sme:/m,
+    `  ${JSON.stringify(PRODUCT)}:`,
+  );
+  assert.ok(rules.includes(PRODUCT), "the reference rules have a product sme");
+  await Deno.writeTextFile(`${dir}/rules.yaml`, rules);
+  const runs: string[] = [];
+  const books = generateBook({
     loans: 300,
     seed: 11,
     reportingDate: "2025-12-31",
     periods: 2,
-    out: `${root}/book`,
   });
-  const runs: string[] = [];
-  for (const s of gen.snapshots) {
+  for (const [i, book] of books.entries()) {
+    const region = book.getColumn("region").get(0) as string;
+    const renamed = (column: string, from: string, to: string) =>
+      pl.when(pl.col(column).eq(pl.lit(from))).then(pl.lit(to))
+        .otherwise(pl.col(column)).alias(column);
+    const portfolio = `${dir}/portfolio_${i}.parquet`;
+    book.withColumns(
+      renamed("product", "sme", PRODUCT),
+      renamed("region", region, REGION),
+    ).writeParquet(portfolio);
     const run = await runPortfolio({
-      portfolio: s.path,
-      out: `${root}/runs`,
-      runId: s.reportingDate,
+      portfolio,
+      rules: `${dir}/rules.yaml`,
+      out: `${dir}/runs`,
+      runId: `q${i + 1}`,
     });
     runs.push(run.dir);
   }
@@ -49,89 +106,173 @@ async function buildPages(root: string) {
   const files = await writeMovementOutputs(
     movement,
     facilities,
-    `${root}/movement`,
+    `${dir}/movement`,
   );
-  const dashboard = await writeDashboard(runs, `${root}/dashboard.html`);
+  const index = `${dir}/index.html`;
+  await Deno.writeTextFile(
+    index,
+    renderIndex([
+      {
+        name: "01_data_generation",
+        path: "notebooks/01_data_generation.ipynb",
+        status: "ok",
+        seconds: 2.1,
+        html: "01_data_generation.html",
+        cellError: null,
+        message: null,
+      },
+      {
+        name: "02_eda",
+        path: "notebooks/02_eda.ipynb",
+        status: "failed",
+        seconds: 3.4,
+        html: "02_eda.html",
+        cellError: { cell: 3, firstLine: REGION, error: `Error: ${PRODUCT}` },
+        message:
+          `Notebook 02_eda failed at cell 3 ("${REGION}"): Error: ${PRODUCT}`,
+      },
+    ], new Date("2026-01-05T10:00:00Z")),
+  );
   return {
-    report: `${runs[1]}/report.html`,
-    movement: files.html,
-    dashboard,
+    report: {
+      path: `${runs[1]}/report.html`,
+      charts: 9,
+      names: [PRODUCT, REGION, FOLDER],
+    },
+    movement: { path: files.html, charts: 9, names: [PRODUCT, FOLDER] },
+    dashboard: {
+      path: await writeDashboard(runs, `${dir}/dashboard.html`),
+      charts: 3,
+      names: [FOLDER],
+    },
+    notebooks: { path: index, charts: 0, names: [PRODUCT, REGION] },
   };
+}
+
+/** Launches Chromium with the flags of docs/toolchain.md. */
+async function launch(profile: string) {
+  try {
+    await Deno.stat(CHROMIUM);
+  } catch {
+    throw new Error(
+      `Cannot run the browser check: ${CHROMIUM} is missing (deno task setup installs Debian's chromium)`,
+    );
+  }
+  return await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+    viewport: { width: 1366, height: 768 },
+  });
 }
 
 Deno.test({
   name:
-    "report, movement and dashboard pages render in Chromium with charts, no console error and no network request",
+    "report, movement, dashboard and notebook index show markup in product, region and folder names as text, and render in Chromium with charts, no error and no request",
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
-    try {
-      await Deno.stat(CHROMIUM);
-    } catch {
-      throw new Error(
-        `Cannot run the browser check: ${CHROMIUM} is missing (deno task setup installs Debian's chromium)`,
-      );
-    }
+  async fn(t) {
     const root = await Deno.makeTempDir({ prefix: "browser_test_" });
-    const pages = await buildPages(root);
-    await Deno.mkdir(OUTPUT, { recursive: true });
     const profile = await Deno.makeTempDir({ prefix: "chromium_profile_" });
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      viewport: { width: 1366, height: 768 },
-    });
     try {
-      const expected: Record<keyof typeof pages, number> = {
-        report: 9,
-        movement: 3,
-        dashboard: 3,
-      };
-      for (const [name, path] of Object.entries(pages)) {
-        const page = await context.newPage();
-        const errors: string[] = [];
-        const requests: string[] = [];
-        page.on("console", (m) => {
-          if (m.type() === "error") errors.push(m.text());
-        });
-        page.on("pageerror", (e) => errors.push(e.message));
-        page.on("request", (r) => requests.push(r.url()));
-        const url = new URL(`file://${await Deno.realPath(path)}`).href;
-        await page.goto(url, { waitUntil: "load" });
-        const svgs = page.locator("figure.chart svg");
-        const count = await svgs.count();
-        assert.ok(
-          count >= expected[name as keyof typeof pages],
-          `${name}: ${count} chart SVGs`,
-        );
-        for (let i = 0; i < count; i++) {
-          const box = await svgs.nth(i).boundingBox();
-          assert.ok(box && box.width > 100 && box.height > 40, `${name} #${i}`);
-        }
-        // Every chart draws marks, not just axes.
-        const marks = await page.locator(
-          'figure.chart svg g[aria-label="bar"] rect, figure.chart svg g[aria-label="cell"] rect, figure.chart svg g[aria-label="rect"] rect, figure.chart svg g[aria-label="line"] path',
-        ).count();
-        assert.ok(marks > count, `${name}: ${marks} marks`);
-        await page.screenshot({ path: `${OUTPUT}${name}.png`, fullPage: true });
-        assert.deepEqual(errors, [], `${name}: console errors`);
-        assert.deepEqual(
-          requests.filter((r) => !r.startsWith("data:")),
-          [url],
-          `${name}: requests beyond its own file`,
-        );
-        await page.close();
-      }
+      const pages = await buildPages(root);
+      await t.step(
+        "parsed, each page holds the names as text only",
+        async () => {
+          for (const [name, built] of Object.entries(pages)) {
+            const parsed = parseMarkup(await Deno.readTextFile(built.path));
+            assert.equal(
+              parsed.count(INJECTED),
+              0,
+              `${name}: injected elements`,
+            );
+            assert.equal(parsed.count("svg"), built.charts, `${name}: SVGs`);
+            const text = parsed.texts("body")[0];
+            for (const shown of built.names) {
+              assert.ok(text.includes(shown), `${name} shows ${shown}`);
+            }
+          }
+        },
+      );
+      await t.step(
+        "in Chromium, each page renders its charts and shows the names",
+        async () => {
+          await Deno.mkdir(OUTPUT, { recursive: true });
+          const context = await launch(profile);
+          try {
+            for (const [name, built] of Object.entries(pages)) {
+              const tab = await context.newPage();
+              const errors: string[] = [];
+              const requests: string[] = [];
+              tab.on("console", (m) => {
+                if (m.type() === "error") errors.push(m.text());
+              });
+              tab.on("pageerror", (e) => errors.push(e.message));
+              tab.on("dialog", (d) => {
+                errors.push(`dialog: ${d.message()}`);
+                d.dismiss();
+              });
+              tab.on("request", (r) => requests.push(r.url()));
+              const url = new URL(`file://${await Deno.realPath(built.path)}`)
+                .href;
+              await tab.goto(url, { waitUntil: "load" });
+              const svgs = tab.locator("figure.chart svg");
+              const count = await svgs.count();
+              assert.equal(count, built.charts, `${name}: chart SVGs`);
+              for (let i = 0; i < count; i++) {
+                const box = await svgs.nth(i).boundingBox();
+                assert.ok(
+                  box && box.width > 100 && box.height > 40,
+                  `${name} #${i}`,
+                );
+              }
+              // Every chart draws marks, not just axes.
+              const marks = await tab.locator(
+                'figure.chart svg g[aria-label="bar"] rect, figure.chart svg g[aria-label="cell"] rect, figure.chart svg g[aria-label="rect"] rect, figure.chart svg g[aria-label="line"] path',
+              ).count();
+              assert.ok(marks >= count, `${name}: ${marks} marks`);
+              // What the browser built and shows (strings: the test is
+              // type-checked without the DOM library).
+              const injected = await tab.evaluate(
+                `document.querySelectorAll(${JSON.stringify(INJECTED)}).length`,
+              );
+              assert.equal(injected, 0, `${name}: injected elements`);
+              const shown = await tab.evaluate(`document.body.innerText`);
+              for (const text of built.names) {
+                assert.ok(
+                  (shown as string).includes(text),
+                  `${name} shows ${text}`,
+                );
+              }
+              const overflow = await tab.evaluate(
+                `document.documentElement.scrollWidth - document.documentElement.clientWidth`,
+              );
+              assert.equal(overflow, 0, `${name}: scrolls sideways`);
+              await tab.screenshot({
+                path: `${OUTPUT}${name}.png`,
+                fullPage: true,
+              });
+              assert.deepEqual(errors, [], `${name}: console errors`);
+              assert.deepEqual(
+                requests.filter((r) => !r.startsWith("data:")),
+                [url],
+                `${name}: requests beyond its own file`,
+              );
+              await tab.close();
+            }
+          } finally {
+            await context.close();
+          }
+        },
+      );
     } finally {
-      await context.close();
       await Deno.remove(profile, { recursive: true });
       await Deno.remove(root, { recursive: true });
     }
@@ -144,11 +285,9 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const html = page({
-      title: "cards",
-      subtitle: "",
-      toc: [],
-      body: section(
+    const html = page(
+      { title: "cards" },
+      section(
         "headline",
         "Headline",
         cards([
@@ -160,15 +299,9 @@ Deno.test({
           { label: "Stage 3 share of EAD", value: "1.68%" },
         ]),
       ),
-      footer: "",
-    });
+    );
     const profile = await Deno.makeTempDir({ prefix: "chromium_profile_" });
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu"],
-      viewport: { width: 1366, height: 768 },
-    });
+    const context = await launch(profile);
     try {
       const tab = await context.newPage();
       await tab.setContent(html, { waitUntil: "load" });
@@ -180,6 +313,40 @@ Deno.test({
           return r.getClientRects().length; })`,
       );
       assert.deepEqual(lines, [1, 1, 1, 1, 1, 1]);
+    } finally {
+      await context.close();
+      await Deno.remove(profile, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "the page's policy stops a script and a request that got into a page by any other way",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const html = page(
+      { title: "policy" },
+      raw(
+        `<script>document.title = "ran"</script><img src="http://127.0.0.1:9/x.png">`,
+      ),
+    );
+    const profile = await Deno.makeTempDir({ prefix: "chromium_profile_" });
+    const context = await launch(profile);
+    try {
+      const tab = await context.newPage();
+      const violations: string[] = [];
+      tab.on("console", (m) => {
+        if (/Content Security Policy/.test(m.text())) violations.push(m.text());
+      });
+      await tab.setContent(html, { waitUntil: "load" });
+      assert.equal(await tab.title(), "policy");
+      const loaded = await tab.evaluate(
+        `document.querySelector("img").complete && document.querySelector("img").naturalWidth > 0`,
+      );
+      assert.equal(loaded, false);
+      assert.equal(violations.length, 2, violations.join("\n"));
     } finally {
       await context.close();
       await Deno.remove(profile, { recursive: true });

@@ -36,10 +36,9 @@ import {
   type Reconciliation,
   renderMovementHtml,
 } from "../../lib/movement/mod.ts";
-import { readRunFolder } from "../../lib/report/run_folder.ts";
-import type { Summary } from "../../lib/run/summary.ts";
-import type { FixtureLoan } from "../report/_run_fixture.ts";
-import { writeMovementRun } from "./_fixture.ts";
+import { readRunFolder } from "../../lib/run_folder/mod.ts";
+import type { Summary } from "../../lib/run_folder/mod.ts";
+import { type FixtureLoan, writeFixtureRun } from "../report/_run_fixture.ts";
 
 const EARLIER: FixtureLoan[] = [
   {
@@ -163,14 +162,14 @@ async function runs(opts: { simplified?: [string[], string[]] } = {}) {
   const [a, b] = opts.simplified ??
     [["trade_receivable"], ["trade_receivable"]];
   const root = await Deno.makeTempDir({ prefix: "movement_disclosure_" });
-  const from = await writeMovementRun(`${root}/from`, {
+  const from = await writeFixtureRun(`${root}/from`, {
     runId: "r1",
     reportingDate: "2025-12-31",
     rates: { EUR: 1, USD: 0.9 },
     loans: EARLIER,
     simplifiedProducts: a,
   });
-  const to = await writeMovementRun(`${root}/to`, {
+  const to = await writeFixtureRun(`${root}/to`, {
     runId: "r2",
     reportingDate: "2026-03-31",
     rates: { EUR: 1, USD: 0.8 },

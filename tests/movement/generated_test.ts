@@ -12,7 +12,7 @@ import pl from "nodejs-polars";
 import { generatePortfolio } from "../../lib/generate/mod.ts";
 import { runPortfolio } from "../../lib/run/mod.ts";
 import { computeMovement, type Movement } from "../../lib/movement/mod.ts";
-import { readRunFolder } from "../../lib/report/run_folder.ts";
+import { readRunFolder } from "../../lib/run_folder/mod.ts";
 
 const root = await Deno.makeTempDir({ prefix: "movement_generated_" });
 

@@ -20,8 +20,9 @@ import {
   type Movement,
   MovementError,
   type Reconciliation,
+  writeMovementOutputs,
 } from "../../lib/movement/mod.ts";
-import { readRunFolder } from "../../lib/report/run_folder.ts";
+import { MOVEMENT_FILES, readRunFolder } from "../../lib/run_folder/mod.ts";
 import { type FixtureLoan, writeFixtureRun } from "../report/_run_fixture.ts";
 
 async function handBuiltRuns() {
@@ -268,4 +269,40 @@ Deno.test("computeMovement() names each step as it starts", async () => {
     "check_invariants",
   ]);
   await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("writeMovementOutputs() replaces an earlier movement whole and refuses a folder of other files", async () => {
+  const { root, from, to } = await handBuiltRuns();
+  try {
+    const { movement, facilities } = await computeMovement(from, to);
+    const out = `${root}/movement`;
+    await Deno.mkdir(out);
+    await Deno.writeTextFile(`${out}/movement.html`, "an earlier movement");
+    const files = await writeMovementOutputs(movement, facilities, out);
+    assert.deepEqual(files, {
+      json: `${out}/movement.json`,
+      parquet: `${out}/movement.parquet`,
+      facilities: `${out}/movement_facilities.parquet`,
+      html: `${out}/movement.html`,
+    });
+    assert.deepEqual(
+      [...Deno.readDirSync(out)].map((e) => e.name).sort(),
+      Object.values(MOVEMENT_FILES).sort(),
+    );
+    assert.deepEqual(
+      JSON.parse(await Deno.readTextFile(files.json)).to.run_id,
+      "r2",
+    );
+    // Nothing is left beside it but the runs and the movement.
+    assert.deepEqual(
+      [...Deno.readDirSync(root)].map((e) => e.name).sort(),
+      ["from", "movement", "to"],
+    );
+    await assert.rejects(
+      () => writeMovementOutputs(movement, facilities, root),
+      /Cannot write .*: it holds from, movement, to, which this output would replace/,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

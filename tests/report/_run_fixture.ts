@@ -1,15 +1,22 @@
 /**
  * Hand-made run folders for the reporting, movement and browser tests: a
- * few facilities written exactly in the run-folder contract
- * (loan_results.parquet, carrying_amounts.parquet, summary.json,
- * manifest.json, data_quality.json), with the summary summed here
- * (correctly rounded, `Math.sumPrecise`) so the tests do not depend on the
- * run module.
+ * few facilities written in the run-folder contract (the files of
+ * `RUN_FILES` but the report and the rejected rows, published whole by
+ * `writeOutputFolder`), with the summary summed here (correctly rounded,
+ * `Math.sumPrecise`) so the tests do not depend on the run module.
  *
  * @module
  */
+import { join } from "node:path";
 import pl from "nodejs-polars";
-import type { Manifest } from "../../lib/run/manifest.ts";
+import {
+  type Manifest,
+  RUN_FILES,
+  type RunFile,
+  type Summary,
+  writeOutputFolder,
+} from "../../lib/run_folder/mod.ts";
+import type { DataQualityReport } from "../../lib/validation/mod.ts";
 
 /** One facility of a hand-made run. Amounts in the facility currency. */
 export interface FixtureLoan {
@@ -36,6 +43,8 @@ export interface FixtureRun {
   loans: FixtureLoan[];
   /** Scenario names and weights; each scenario's ECL is `ecl * factor`. */
   scenarios?: { name: string; weight: number; factor: number }[];
+  /** Written as summary.json `simplified_products`. @default [] */
+  simplifiedProducts?: string[];
 }
 
 const DEFAULT_SCENARIOS = [
@@ -92,13 +101,25 @@ function group(
 }
 
 /**
- * Writes a run folder into `dir` (created) and returns `dir`.
+ * Writes a run folder as `dir` (replacing a run folder there) and returns
+ * `dir`.
  */
 export async function writeFixtureRun(
   dir: string,
   run: FixtureRun,
 ): Promise<string> {
-  await Deno.mkdir(dir, { recursive: true });
+  await writeOutputFolder(dir, Object.values(RUN_FILES), (staging) => {
+    const path = (file: RunFile) => join(staging, RUN_FILES[file]);
+    return writeFiles(run, path);
+  });
+  return dir;
+}
+
+/** Writes the files of the fixture run to the paths given. */
+async function writeFiles(
+  run: FixtureRun,
+  path: (file: RunFile) => string,
+): Promise<void> {
   const scenarios = run.scenarios ?? DEFAULT_SCENARIOS;
   const ls = run.loans;
   const n = ls.length;
@@ -170,13 +191,13 @@ export async function writeFixtureRun(
     ls.map(() => 0),
     pl.Float64,
   );
-  pl.DataFrame(Object.values(cols)).writeParquet(`${dir}/loan_results.parquet`);
+  pl.DataFrame(Object.values(cols)).writeParquet(path("loanResults"));
   pl.DataFrame({
     loan_id: ls.map((l) => l.loan_id),
     currency: ls.map((l) => l.currency),
     gross_carrying_amount: ls.map((l) => l.gross),
     write_off_amount: ls.map((l) => l.write_off ?? 0),
-  }).writeParquet(`${dir}/carrying_amounts.parquet`);
+  }).writeParquet(path("carryingAmounts"));
 
   const r = run.rates;
   const total = (f: (l: FixtureLoan) => number) =>
@@ -188,6 +209,7 @@ export async function writeFixtureRun(
     run_id: run.runId,
     reporting_date: run.reportingDate,
     reporting_currency: "EUR",
+    simplified_products: run.simplifiedProducts ?? [],
     fx: {
       file: "config/fx_rates.yaml",
       sha256: "0".repeat(64),
@@ -215,15 +237,15 @@ export async function writeFixtureRun(
     by_segment: group(ls, (l) => l.product ?? "sme", r).map(strip),
     by_region: group(ls, (l) => l.region ?? "north", r).map(strip),
     by_currency: group(ls, (l) => l.currency, r),
-    overlays: [] as unknown[],
+    overlays: [],
     overlay_floor: { facilities: 0, ecl_impact: 0 },
-  };
+  } satisfies Summary;
   await Deno.writeTextFile(
-    `${dir}/summary.json`,
+    path("summary"),
     JSON.stringify(summary, null, 2),
   );
   await Deno.writeTextFile(
-    `${dir}/manifest.json`,
+    path("manifest"),
     JSON.stringify(
       {
         run_id: run.runId,
@@ -246,7 +268,7 @@ export async function writeFixtureRun(
     ),
   );
   await Deno.writeTextFile(
-    `${dir}/data_quality.json`,
+    path("dataQuality"),
     JSON.stringify(
       {
         file: "data/x.csv",
@@ -274,12 +296,11 @@ export async function writeFixtureRun(
             examples: [],
           },
         ],
-      },
+      } satisfies DataQualityReport,
       null,
       2,
     ),
   );
-  return dir;
 }
 
 function strip<T extends { ead_local: number; ecl_local: number }>(g: T) {

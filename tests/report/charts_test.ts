@@ -22,6 +22,7 @@ import {
   type ReconciliationLineKey,
   waterfallSteps,
 } from "../../lib/movement/mod.ts";
+import { parseMarkup } from "./_markup.ts";
 
 /**
  * Three facilities: L1 EUR stage 1 (EAD 1000, ECL 10, PD 1%, LGD 0.3),
@@ -79,10 +80,10 @@ Deno.test("stageDistributionChart() draws one bar per stage and measure with sha
   // 2 of 3 facilities and 1800 of 2250 EAD in stage 1; the 20% segment is
   // too narrow for the full label and shows its share alone.
   assert.deepEqual(texts(fig.html).sort(), [
-    "20.0%",
-    "S1 66.7% (2)",
-    "S1 80.0% (1.8k)",
-    "S2 33.3% (1)",
+    "20.00%",
+    "S1 66.67% (2)",
+    "S1 80.00% (1.8K)",
+    "S2 33.33% (1)",
   ]);
 });
 
@@ -91,9 +92,9 @@ Deno.test("eclByChart() draws one bar per group labelled with ECL and coverage o
   assert.equal(markElements(byStage.html, "bar", "rect").length, 2);
   // Stage 1: 15 / 1800 = 0.83%; stage 2: 270 / 360 = 75% (not 270 / 450
   // of EAD, methodology v2 §9).
-  assert.deepEqual(texts(byStage.html), ["15 · 0.83%", "270 · 75.0%"]);
+  assert.deepEqual(texts(byStage.html), ["15 · 0.83%", "270 · 75.00%"]);
   const byProduct = await eclByChart(source(), "product");
-  assert.deepEqual(texts(byProduct.html), ["270 · 75.0%", "15 · 0.83%"]);
+  assert.deepEqual(texts(byProduct.html), ["270 · 75.00%", "15 · 0.83%"]);
   const byRegion = await eclByChart(source(), "region");
   assert.equal(markElements(byRegion.html, "bar", "rect").length, 2);
   // Without gross carrying amounts there is no ratio to show.
@@ -123,7 +124,7 @@ Deno.test("eclByChart() takes its groups from the run's summary when the source 
     by_stage: [group("1", 40, 0.02), group("2", 120, null)],
   } as unknown as ChartSource["summary"];
   const fig = await eclByChart(src, "stage");
-  assert.deepEqual(texts(fig.html), ["40 · 2.0%", "120"]);
+  assert.deepEqual(texts(fig.html), ["40 · 2.00%", "120"]);
 });
 
 Deno.test("scenarioEclChart() shows each scenario, the weighted and the final ECL", async () => {
@@ -146,7 +147,7 @@ Deno.test("parameterDistributionChart() bins PDs on a log axis and LGDs by 0.05"
 Deno.test("topExposuresChart() lists the largest ECLs first, at most n", async () => {
   const fig = await topExposuresChart(source(), 2);
   assert.equal(markElements(fig.html, "bar", "rect").length, 2);
-  assert.deepEqual(texts(fig.html), ["270 of 450", "10 of 1.0k"]);
+  assert.deepEqual(texts(fig.html), ["270 of 450", "10 of 1K"]);
   assert.match(fig.html, /L2 · mortgage · S2/);
   assert.doesNotMatch(fig.html, /L3 ·/);
 });
@@ -249,4 +250,30 @@ Deno.test("migrationHeatmap() draws one cell per migration with count labels", (
   );
   assert.equal(fills.size, 3);
   assert.match(fig.html, /<tspan[^>]*>7<\/tspan>/);
+});
+
+Deno.test("charts draw a product or region named like markup as text: Plot escapes what it draws", async () => {
+  const src = source();
+  const script = "<script>alert(1)</script>";
+  const img = '"><img src=x onerror=alert(2)>';
+  src.results = src.results.withColumns(
+    pl.lit(script).alias("product"),
+    pl.lit(img).alias("region"),
+  );
+  const figures = [
+    await eclByChart(src, "product"),
+    await eclByChart(src, "region"),
+    await topExposuresChart(src),
+  ];
+  for (const fig of figures) {
+    const svg = fig.html;
+    assert.doesNotMatch(svg, /<script|<img/);
+    const parsed = parseMarkup(svg);
+    assert.equal(parsed.count("script, img"), 0);
+    // The names are there, as the text of the tick labels and bar labels.
+    const drawn = parsed.texts("svg text").join("\n");
+    assert.ok(drawn.includes(script) || drawn.includes(img), drawn);
+  }
+  assert.match(figures[0].html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+  assert.match(figures[1].html, /"&gt;&lt;img src=x onerror=alert\(2\)&gt;/);
 });

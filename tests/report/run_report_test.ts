@@ -7,11 +7,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import {
-  readRunFolder,
-  RunFolderReadError,
-  writeRunReport,
-} from "../../lib/report/mod.ts";
+import { writeRunReport } from "../../lib/report/mod.ts";
+import { readRunFolder, RunFolderReadError } from "../../lib/run_folder/mod.ts";
 import { writeFixtureRun } from "./_run_fixture.ts";
 
 const LOANS = [

@@ -11,9 +11,15 @@ import pl from "nodejs-polars";
 import { parseRules } from "../../lib/rules.ts";
 import { RESULT_COLUMNS } from "../../lib/schema.ts";
 import { FxError } from "../../lib/fx.ts";
-import { RunIdError } from "../../lib/run/folder.ts";
+import { RUN_FILES, RunIdError } from "../../lib/run_folder/mod.ts";
 import { RejectRateError } from "../../lib/validation/mod.ts";
-import { RUN_FILES, RunFailedError, runPortfolio } from "../../lib/run/run.ts";
+import {
+  DEFAULT_FX,
+  DEFAULT_RULES,
+  RunFailedError,
+  runPortfolio,
+} from "../../lib/run/mod.ts";
+import { projectPath } from "../../lib/project.ts";
 import { REPORTING_DATE, writePortfolio } from "./_portfolio.ts";
 
 const sha256 = async (path: string) =>
@@ -29,8 +35,8 @@ const names = async (dir: string) => {
   return out.sort();
 };
 
-const RULES = "config/ifrs9_rules.yaml";
-const FX = "config/fx_rates.yaml";
+const RULES = DEFAULT_RULES;
+const FX = DEFAULT_FX;
 
 Deno.test("runPortfolio() writes a complete run folder with a checked manifest", async () => {
   const tmp = await Deno.makeTempDir();
@@ -432,4 +438,34 @@ Deno.test("runPortfolio() warns in the manifest and the report when the FX table
   assert.equal(run.summary.fx.as_of, "2025-09-30");
   assert.equal(run.summary.fx.rates.USD, 0.95);
   await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("runPortfolio() finds its default rules and FX table from any working directory", async () => {
+  const tmp = await Deno.makeTempDir();
+  const cwd = Deno.cwd();
+  try {
+    const portfolio = writePortfolio(`${tmp}/book.parquet`, 50);
+    // A notebook runs in notebooks/, a scheduler anywhere: the defaults are
+    // the project's files, not paths relative to the working directory.
+    Deno.chdir(tmp);
+    const run = await runPortfolio({
+      portfolio,
+      out: "runs",
+      runId: "q4",
+      report: false,
+    });
+    assert.equal(run.dir, "runs/q4");
+    assert.equal(
+      run.manifest.inputs.rules.path,
+      projectPath("config/ifrs9_rules.yaml"),
+    );
+    assert.equal(
+      run.manifest.inputs.fx.path,
+      projectPath("config/fx_rates.yaml"),
+    );
+    assert.equal(run.summary.fx.file, projectPath("config/fx_rates.yaml"));
+  } finally {
+    Deno.chdir(cwd);
+    await Deno.remove(tmp, { recursive: true });
+  }
 });

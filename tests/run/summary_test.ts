@@ -13,13 +13,15 @@ import pl from "nodejs-polars";
 import { FxError, parseFx } from "../../lib/fx.ts";
 import { parseRules } from "../../lib/rules.ts";
 import {
-  attachCarryingAmounts,
   mergeSummaryCells,
-  overlayWarnings,
   summarize,
   summaryCells,
   summaryFromCells,
-} from "../../lib/run/summary.ts";
+} from "../../lib/run/mod.ts";
+import {
+  attachCarryingAmounts,
+  overlayWarnings,
+} from "../../lib/run_folder/mod.ts";
 import { computeEcl } from "../../lib/engine/ecl.ts";
 import { stageFacilities } from "../../lib/engine/staging.ts";
 import { portfolio } from "../engine/_helpers.ts";

@@ -13,7 +13,6 @@ import {
   validatePortfolio,
   writeValidationOutputs,
 } from "../../lib/validation/mod.ts";
-import { main } from "../../tasks/validate.ts";
 import {
   csv,
   GOOD_CARD,
@@ -129,28 +128,4 @@ Deno.test("writeValidationOutputs() can leave out valid.parquet and writes an em
     String(rejected.schema.rejection_codes).replace("Utf8", "String"),
     "DataType(List(DataType(String)))",
   );
-});
-
-Deno.test("tasks/validate.ts main() exits 0 on a clean file, 1 above the reject limit, 2 on an unreadable file", async () => {
-  const out = Deno.makeTempDirSync();
-  const args = (p: string) => [
-    "--portfolio",
-    p,
-    "--rules",
-    "config/ifrs9_rules.yaml",
-    "--out",
-    out,
-  ];
-  const quiet = { log: console.log, error: console.error };
-  console.log = console.error = () => {};
-  try {
-    assert.equal(await main(args(portfolio(0))), 0);
-    assert.equal(await main(args(portfolio(5))), 1);
-    assert.equal(await main(args(writeTemp(""))), 2);
-    assert.equal(await main(["--portfolio", "x.csv"]), 2);
-  } finally {
-    console.log = quiet.log;
-    console.error = quiet.error;
-  }
-  assert.ok(Deno.statSync(`${out}/data_quality.json`).isFile);
 });

@@ -1,0 +1,43 @@
+/**
+ * The file names of a run folder and of the movement folder derived from
+ * two runs: the one place they are written down. Readers and writers take
+ * the names from here.
+ *
+ * @module
+ */
+
+/** File names inside a run folder (README, "A run folder"). */
+export const RUN_FILES = {
+  /** One row per computed facility (methodology §9), facility currency. */
+  loanResults: "loan_results.parquet",
+  /** Gross carrying amount and write-off per facility. */
+  carryingAmounts: "carrying_amounts.parquet",
+  /** Input rows that failed validation, with `rejection_codes`. */
+  rejected: "rejected.parquet",
+  /** Every validation rule: rows checked, rows failed, examples. */
+  dataQuality: "data_quality.json",
+  /** Totals in the reporting currency (`Summary`). */
+  summary: "summary.json",
+  /** Inputs, code version, rows, timings, status (`Manifest`). */
+  manifest: "manifest.json",
+  /** The run's self-contained page. */
+  report: "report.html",
+} as const;
+
+/** A file of a run folder, by its key in {@link RUN_FILES}. */
+export type RunFile = keyof typeof RUN_FILES;
+
+/** File names inside a movement folder (docs/movement.md). */
+export const MOVEMENT_FILES = {
+  /** The whole movement result. */
+  json: "movement.json",
+  /** The reconciliation lines in long form, for BI tools. */
+  parquet: "movement.parquet",
+  /** The facility-level attribution the lines sum. */
+  facilities: "movement_facilities.parquet",
+  /** The movement's page. */
+  html: "movement.html",
+} as const;
+
+/** Suffix of the folder a failed run is moved to: `<run_id>.failed`. */
+export const FAILED_SUFFIX = ".failed";

@@ -1,0 +1,104 @@
+/**
+ * Run folders: the one module that knows their layout, reads them with
+ * checks and writes them whole or not at all (architecture.md, "A run's
+ * outputs"), behind a small {@link Location} interface so that a local
+ * folder and an object-storage prefix are the same to the run, the report,
+ * the movement, the dashboard and the BI export.
+ *
+ * | what | file |
+ * |---|---|
+ * | file names of a run folder and of a movement folder | `layout.ts` |
+ * | where folders live: local directories, staging and publishing | `location.ts` |
+ * | `summary.json`: its type, checks, upgrade from earlier versions | `summary.ts` |
+ * | `manifest.json`: its type, checks, upgrade | `manifest.ts` |
+ * | `carrying_amounts.parquet`: its columns, attaching it to loan results | `carrying_amounts.ts` |
+ * | reading a run folder with its checks | `read.ts` |
+ * | writing a run folder, or a folder derived from runs, atomically | `write.ts` |
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   openRunFolder,
+ *   readRunFolder,
+ *   readRunSummary,
+ *   RunFolderReadError,
+ *   type Summary,
+ * } from "./mod.ts";
+ *
+ * const out = await Deno.makeTempDir();
+ * const folder = await openRunFolder(out, "2025-12-31");
+ * await folder.writeJson("summary", {
+ *   run_id: "2025-12-31",
+ *   reporting_date: "2025-12-31",
+ *   reporting_currency: "EUR",
+ *   fx: { file: "fx.yaml", sha256: "", base: "EUR", as_of: "2025-12-31", rates: { EUR: 1 } },
+ *   scenarios: [],
+ *   totals: { count: 0, gross_carrying_amount: 0, ead: 0, ecl_model: 0, ecl: 0,
+ *     loss_allowance: 0, provision: 0, coverage: 0 },
+ *   by_stage: [],
+ * } as unknown as Summary);
+ * const dir = await folder.commit();
+ * assert.equal((await readRunSummary(dir)).reporting_currency, "EUR");
+ * // A folder without its loan results is refused, naming what is missing:
+ * await assert.rejects(() => readRunFolder(dir), (e: Error) =>
+ *   e instanceof RunFolderReadError &&
+ *   e.message === `Cannot read run folder ${dir}: loan_results.parquet: file is missing`);
+ * ```
+ *
+ * @module
+ */
+export {
+  FAILED_SUFFIX,
+  MOVEMENT_FILES,
+  RUN_FILES,
+  type RunFile,
+} from "./layout.ts";
+export {
+  FolderBusyError,
+  localFolder,
+  locate,
+  type Location,
+  parentAndName,
+  type PublishOptions,
+  type Staging,
+} from "./location.ts";
+export {
+  coverageRatio,
+  type CurrencyGroup,
+  type Group,
+  NULL_KEY,
+  overlayWarnings,
+  stageOfKey,
+  type Summary,
+  summaryProblems,
+  upgradeSummary,
+} from "./summary.ts";
+export {
+  type InputRef,
+  type Manifest,
+  manifestProblems,
+  RUN_STATUS,
+  upgradeManifest,
+} from "./manifest.ts";
+export {
+  attachCarryingAmounts,
+  CARRYING_AMOUNT_COLUMNS,
+  carryingAmounts,
+  GROSS_CARRYING_AMOUNT,
+} from "./carrying_amounts.ts";
+export {
+  readRunFolder,
+  readRunSummary,
+  type RunFolder,
+  RunFolderReadError,
+} from "./read.ts";
+export {
+  defaultRunId,
+  openRunFolder,
+  type OpenRunFolderOptions,
+  type PendingRunFolder,
+  RunIdError,
+  type RunJson,
+  writeOutputFolder,
+} from "./write.ts";

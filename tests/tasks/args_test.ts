@@ -1,0 +1,154 @@
+/**
+ * Tests of the tasks' command-line parser (tasks/_args.ts): `--help`, the
+ * one-line usage errors naming the flag (exit code 2), failed runs (exit
+ * code 1), and the value helpers.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import {
+  isoDate,
+  number,
+  oneOf,
+  required,
+  TaskCommand,
+  UsageError,
+  wholeNumber,
+} from "../../tasks/_args.ts";
+import { callMain } from "./_main.ts";
+
+const command = new TaskCommand({
+  command: "deno task example",
+  synopsis: "--in PATH [--loans N] [--dry]",
+  flags: "  --in PATH  input\n  --loans N  loans\n  --dry      dry run",
+  options: {
+    in: { type: "string" },
+    loans: { type: "string" },
+    dry: { type: "boolean", default: false },
+  },
+});
+
+/** The example task: prints its flags; fails when --in is `fail`. */
+const example = (args: string[]) =>
+  command.run(args, async ({ values }) => {
+    const { in: input } = required(values, "in");
+    const loans = wholeNumber("loans", values.loans);
+    if (input === "fail") throw new Error("Cannot read fail: no such file");
+    console.log(JSON.stringify({ input, loans, dry: values.dry }));
+    return await Promise.resolve(0);
+  });
+
+Deno.test("TaskCommand.run() gives the parsed flags to the task and returns its exit code", async () => {
+  const r = await callMain(
+    example,
+    "--in",
+    "a.csv",
+    "--loans",
+    "1_000",
+    "--dry",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), {
+    input: "a.csv",
+    loans: 1000,
+    dry: true,
+  });
+});
+
+Deno.test("TaskCommand.run() prints the usage on --help or -h and returns 0", async () => {
+  for (const flag of ["--help", "-h"]) {
+    // Even beside a flag it does not know: help is what was asked for.
+    const r = await callMain(example, "--bogus", flag);
+    assert.equal(r.code, 0);
+    assert.equal(
+      r.stdout,
+      "Usage: deno task example --in PATH [--loans N] [--dry]\n\n" +
+        "  --in PATH  input\n  --loans N  loans\n  --dry      dry run\n",
+    );
+    assert.equal(r.stderr, "");
+  }
+});
+
+Deno.test("TaskCommand.run() answers each usage error with one line naming the flag and the usage, and 2", async () => {
+  const cases: [string[], string][] = [
+    [["--in", "a", "--bogus"], "unknown flag --bogus"],
+    [["--in", "a", "-x"], "unknown flag -x"],
+    [["--in"], "--in needs a value"],
+    [["--in", "--dry"], "--in needs a value"],
+    [["--in", "a", "--dry=yes"], "--dry takes no value"],
+    [["--in", "a", "extra"], "unexpected argument extra"],
+    [["--dry"], "--in is required"],
+    [
+      ["--in", "a", "--loans", "ten"],
+      "--loans must be a whole number, got ten",
+    ],
+    [
+      ["--in", "a", "--loans", "0"],
+      "--loans must be a whole number >= 1, got 0",
+    ],
+  ];
+  for (const [args, problem] of cases) {
+    const r = await callMain(example, ...args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.equal(
+      r.stderr,
+      `${problem}. Usage: deno task example --in PATH [--loans N] [--dry] (--help describes each flag)\n`,
+    );
+    assert.equal(r.stdout, "");
+  }
+});
+
+Deno.test("TaskCommand.run() prints a failed run's message without a stack, and returns 1", async () => {
+  const r = await callMain(example, "--in", "fail");
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, "Cannot read fail: no such file\n");
+});
+
+Deno.test("TaskCommand.parse() accepts bare arguments only when the task says so", () => {
+  const runs = new TaskCommand({
+    command: "deno run dashboards/build.ts",
+    synopsis: "--runs DIR...",
+    options: { runs: { type: "string", multiple: true } },
+    positionals: true,
+  });
+  const { values, positionals } = runs.parse(["--runs", "a", "b", "c"]);
+  assert.deepEqual([values.runs, positionals], [["a"], ["b", "c"]]);
+  assert.throws(() => command.parse(["b"]), UsageError);
+});
+
+Deno.test("required() names every missing flag at once", () => {
+  assert.deepEqual(required({ a: "1", b: "2" }, "a", "b"), { a: "1", b: "2" });
+  assert.throws(
+    () => required({ a: "1" }, "a", "b", "c"),
+    { name: "UsageError", message: "--b and --c are required" },
+  );
+  assert.throws(
+    () => required({}, "from", "to", "out"),
+    { message: "--from, --to and --out are required" },
+  );
+  assert.throws(() => required({ a: "" }, "a"), { message: "--a is required" });
+});
+
+Deno.test("number(), wholeNumber(), oneOf() and isoDate() read a flag's value or name it", () => {
+  assert.equal(number("x", undefined), undefined);
+  assert.equal(number("tolerance", "0.005", { min: 0 }), 0.005);
+  assert.equal(number("seed", "-3", { whole: true }), -3);
+  assert.throws(() => number("seed", "1.5", { whole: true }), {
+    message: "--seed must be a whole number, got 1.5",
+  });
+  assert.throws(() => number("tolerance", "-1", { min: 0 }), {
+    message: "--tolerance must be a number >= 0, got -1",
+  });
+  assert.throws(() => number("tolerance", " "), UsageError);
+  assert.equal(wholeNumber("loans", "1_000_000"), 1_000_000);
+  assert.equal(oneOf("format", "csv", ["parquet", "csv"]), "csv");
+  assert.throws(() => oneOf("format", "xlsx", ["parquet", "csv"]), {
+    message: "--format must be one of parquet, csv, got xlsx",
+  });
+  assert.equal(isoDate("reporting-date", "2024-02-29"), "2024-02-29");
+  for (const bad of ["2025-02-29", "2025-13-01", "31/12/2025", "2025-1-1"]) {
+    assert.throws(() => isoDate("reporting-date", bad), {
+      message: `--reporting-date must be a date YYYY-MM-DD, got ${bad}`,
+    });
+  }
+});
