@@ -12,8 +12,12 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { generatePortfolio, snapshotFiles } from "../lib/generate/mod.ts";
-import { type RunOptions, runPortfolio } from "../lib/run/mod.ts";
+import {
+  generatePortfolio,
+  type RunOptions,
+  runPortfolio,
+  snapshotFiles,
+} from "../lib/mod.ts";
 
 /** Peak resident set size of this process in bytes (`VmHWM`), or null off Linux. */
 export function peakMemoryBytes(): number | null {
@@ -110,28 +114,21 @@ export async function benchSnapshots(
   );
   const cached = await snapshotFiles(dir);
   if (cached.length === periods) return cached;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      fileURLToPath(new URL("../tasks/generate.ts", import.meta.url)),
-      "--loans",
-      String(opts.loans),
-      "--seed",
-      String(seed),
-      "--reporting-date",
-      date,
-      "--periods",
-      String(periods),
-      "--out",
-      dir,
-    ],
-    stdout: "inherit",
-    stderr: "inherit",
-  }).output();
-  if (!out.success) {
+  const code = await runTask("generate.ts", [
+    "--loans",
+    String(opts.loans),
+    "--seed",
+    String(seed),
+    "--reporting-date",
+    date,
+    "--periods",
+    String(periods),
+    "--out",
+    dir,
+  ], "inherit");
+  if (code !== 0) {
     throw new Error(
-      `Cannot generate the bench portfolio in ${dir}: tasks/generate.ts exited with code ${out.code}`,
+      `Cannot generate the bench portfolio in ${dir}: tasks/generate.ts exited with code ${code}`,
     );
   }
   const made = await snapshotFiles(dir);
@@ -199,4 +196,27 @@ export async function benchGenerate(opts: {
   } finally {
     await Deno.remove(out, { recursive: true });
   }
+}
+
+/**
+ * Runs a task of this project (`tasks/<script>`) in a child process, so
+ * that its memory never counts toward the measured process's peak, and
+ * returns its exit code.
+ */
+export async function runTask(
+  script: string,
+  args: string[],
+  stdout: "inherit" | "null",
+): Promise<number> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      fileURLToPath(new URL(`../tasks/${script}`, import.meta.url)),
+      ...args,
+    ],
+    stdout,
+    stderr: "inherit",
+  }).output();
+  return out.code;
 }

@@ -10,10 +10,12 @@
  * @module
  */
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { benchSnapshots, peakMemoryBytes } from "./end_to_end.ts";
-import { readRunFolder } from "../lib/run_folder/mod.ts";
-import { computeMovement, writeMovementOutputs } from "../lib/movement/mod.ts";
+import { benchSnapshots, peakMemoryBytes, runTask } from "./end_to_end.ts";
+import {
+  computeMovement,
+  readRunFolder,
+  writeMovementOutputs,
+} from "../lib/mod.ts";
 
 /** What {@link benchMovement} measured. */
 export interface MovementBenchResult {
@@ -53,27 +55,20 @@ async function cachedRun(portfolio: string, out: string): Promise<string> {
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  const run = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      fileURLToPath(new URL("../tasks/run.ts", import.meta.url)),
-      "--portfolio",
-      portfolio,
-      "--out",
-      out,
-      "--run-id",
-      runId,
-      "--replace",
-      "--no-report",
-      "--quiet",
-    ],
-    stdout: "null",
-    stderr: "inherit",
-  }).output();
-  if (!run.success) {
+  const code = await runTask("run.ts", [
+    "--portfolio",
+    portfolio,
+    "--out",
+    out,
+    "--run-id",
+    runId,
+    "--replace",
+    "--no-report",
+    "--quiet",
+  ], "null");
+  if (code !== 0) {
     throw new Error(
-      `Cannot compute the bench run of ${portfolio}: tasks/run.ts exited with code ${run.code}`,
+      `Cannot compute the bench run of ${portfolio}: tasks/run.ts exited with code ${code}`,
     );
   }
   return dir;

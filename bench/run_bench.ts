@@ -8,11 +8,15 @@
  * @module
  */
 import pl from "nodejs-polars";
-import { generateBook } from "../lib/generate/mod.ts";
-import { loadFx } from "../lib/fx.ts";
-import { loadRules } from "../lib/rules.ts";
-import { attachCarryingAmounts, openRunFolder } from "../lib/run_folder/mod.ts";
-import { runPortfolio, summarize } from "../lib/run/mod.ts";
+import {
+  attachCarryingAmounts,
+  generateBook,
+  loadFx,
+  loadRules,
+  runPortfolio,
+  summarize,
+} from "../lib/mod.ts";
+import { openRunFolder } from "../lib/run_folder/mod.ts";
 
 const tmp = await Deno.makeTempDir({ prefix: "bench-run-" });
 const portfolio = `${tmp}/portfolio.parquet`;

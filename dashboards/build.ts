@@ -14,7 +14,7 @@
  * @module
  */
 import { required, TaskCommand, UsageError } from "../tasks/_args.ts";
-import { exportStarSchema, writeDashboard } from "../lib/report/mod.ts";
+import { exportStarSchema, writeDashboard } from "../lib/mod.ts";
 
 export const command = new TaskCommand({
   command: "deno run -A dashboards/build.ts",

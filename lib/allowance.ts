@@ -9,6 +9,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { Expr } from "./frame.ts";
 
 /** Output column of the loss-allowance part of ECL. */
 export const LOSS_ALLOWANCE = "loss_allowance";
@@ -38,9 +39,9 @@ export const PROVISION = "provision";
  * ```
  */
 export function allowanceSplit(
-  ecl: pl.Expr,
-  grossCarryingAmount: pl.Expr,
-): [pl.Expr, pl.Expr] {
+  ecl: Expr,
+  grossCarryingAmount: Expr,
+): [Expr, Expr] {
   const gca = pl.when(grossCarryingAmount.gt(0)).then(grossCarryingAmount)
     .otherwise(pl.lit(0));
   const allowance = pl.when(ecl.lt(gca)).then(ecl).otherwise(gca)

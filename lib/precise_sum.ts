@@ -18,6 +18,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { Expr, LazyFrame } from "./frame.ts";
 
 /** The two part columns {@link preciseSum} aggregates into. */
 export function preciseSumParts(name: string): [string, string] {
@@ -28,7 +29,7 @@ export function preciseSumParts(name: string): [string, string] {
  * The two aggregations of an exact-to-the-cent sum of `value`, named after
  * `name`; {@link withPreciseSums} combines them.
  */
-export function preciseSum(value: pl.Expr, name: string): pl.Expr[] {
+export function preciseSum(value: Expr, name: string): Expr[] {
   const [cents, subcent] = preciseSumParts(name);
   const whole = value.mul(100).round(0);
   return [
@@ -41,9 +42,9 @@ export function preciseSum(value: pl.Expr, name: string): pl.Expr[] {
 
 /** Replaces the parts of each named precise sum by the sum itself. */
 export function withPreciseSums(
-  frame: pl.LazyDataFrame,
+  frame: LazyFrame,
   names: string[],
-): pl.LazyDataFrame {
+): LazyFrame {
   if (names.length === 0) return frame;
   return frame.withColumns(
     ...names.map((n) => {

@@ -7,6 +7,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { DataType } from "./frame.ts";
 
 /** Input column names (methodology §1). */
 export const COL = {
@@ -46,7 +47,12 @@ export type ColumnKind = "string" | "date" | "float" | "int" | "bool";
 
 /** One column of the portfolio contract. */
 export interface ColumnSpec {
+  /** The column's name in the portfolio file, as in {@link COL}. */
   name: PortfolioColumn;
+  /**
+   * The type its values must parse as (methodology §1), held in Polars as
+   * {@link POLARS_TYPE}.
+   */
   kind: ColumnKind;
   /** Whether a portfolio without this column is refused. */
   required: boolean;
@@ -106,7 +112,7 @@ export const PORTFOLIO_COLUMNS: readonly ColumnSpec[] = [
 ];
 
 /** The Polars type each kind is held in once typed. */
-export const POLARS_TYPE: Record<ColumnKind, pl.DataType> = {
+export const POLARS_TYPE: Record<ColumnKind, DataType> = {
   string: pl.Utf8,
   date: pl.Date,
   float: pl.Float64,
@@ -115,10 +121,10 @@ export const POLARS_TYPE: Record<ColumnKind, pl.DataType> = {
 };
 
 /** The typed portfolio schema: column name to Polars type. */
-export const PORTFOLIO_SCHEMA: Record<PortfolioColumn, pl.DataType> = Object
+export const PORTFOLIO_SCHEMA: Record<PortfolioColumn, DataType> = Object
   .fromEntries(
     PORTFOLIO_COLUMNS.map((c) => [c.name, POLARS_TYPE[c.kind]]),
-  ) as Record<PortfolioColumn, pl.DataType>;
+  ) as Record<PortfolioColumn, DataType>;
 
 /** Loan-level output columns (methodology §9), before the per-scenario ones. */
 export const RESULT_COLUMNS = [

@@ -14,7 +14,7 @@
  * @module
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
-import { errorMessage } from "../lib/run/console.ts";
+import { errorMessage } from "../lib/run/mod.ts";
 
 /** A command line the task cannot run with; exit code 2. */
 export class UsageError extends Error {

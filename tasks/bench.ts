@@ -25,9 +25,13 @@ import {
   benchPortfolio,
   benchRun,
 } from "../bench/end_to_end.ts";
-import { DEFAULT_FX, DEFAULT_RULES } from "../lib/run/run.ts";
+import {
+  DEFAULT_FX,
+  DEFAULT_RULES,
+  progressLine,
+  table,
+} from "../lib/run/mod.ts";
 import { benchMovement } from "../bench/movement.ts";
-import { progressLine, table } from "../lib/run/console.ts";
 import { defaultRunId } from "../lib/run_folder/mod.ts";
 
 export const command = new TaskCommand({

@@ -31,22 +31,23 @@
  */
 import { join } from "node:path";
 import { TaskCommand } from "./_args.ts";
-import { fxFileFor } from "../lib/fx.ts";
-import { generatePortfolio, snapshotFiles } from "../lib/generate/mod.ts";
-import { runPortfolio } from "../lib/run/run.ts";
 import {
-  allowanceTable,
   computeMovement,
+  fxFileFor,
+  generatePortfolio,
+  projectPath,
+  readRunFolder,
+  runPortfolio,
+  snapshotFiles,
   writeMovementOutputs,
-} from "../lib/movement/mod.ts";
-import { readRunFolder } from "../lib/run_folder/mod.ts";
-import { projectPath } from "../lib/project.ts";
+} from "../lib/mod.ts";
+import { allowanceTable } from "../lib/movement/mod.ts";
 import {
   dataQualityTable,
   progressLine,
   stageTable,
   warningLine,
-} from "../lib/run/console.ts";
+} from "../lib/run/mod.ts";
 
 /** The sample book: 5,000 loans, two quarter-ends, fixed seed. */
 const SAMPLE = {

@@ -23,10 +23,7 @@ import {
   UsageError,
   wholeNumber,
 } from "./_args.ts";
-import {
-  generatePortfolio,
-  type GenerateProgress,
-} from "../lib/generate/mod.ts";
+import { generatePortfolio, type GenerateProgress } from "../lib/mod.ts";
 
 export const command = new TaskCommand({
   command: "deno task generate",

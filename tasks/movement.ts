@@ -10,13 +10,13 @@
  * @module
  */
 import { number, required, TaskCommand } from "./_args.ts";
+import { allowanceTable } from "../lib/movement/mod.ts";
+import { progressLine, warningLine } from "../lib/run/mod.ts";
 import {
-  allowanceTable,
   computeMovement,
+  readRunFolder,
   writeMovementOutputs,
-} from "../lib/movement/mod.ts";
-import { readRunFolder } from "../lib/run_folder/mod.ts";
-import { progressLine, warningLine } from "../lib/run/console.ts";
+} from "../lib/mod.ts";
 
 export const command = new TaskCommand({
   command: "deno task movement",

@@ -12,7 +12,7 @@
 import { join } from "node:path";
 import { TaskCommand, wholeNumber } from "./_args.ts";
 import { runNotebooks } from "../lib/notebook/mod.ts";
-import { projectPath } from "../lib/project.ts";
+import { projectPath } from "../lib/mod.ts";
 
 export const command = new TaskCommand({
   command: "deno task notebooks",

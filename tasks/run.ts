@@ -13,13 +13,13 @@
  * @module
  */
 import { required, TaskCommand, wholeNumber } from "./_args.ts";
-import { runPortfolio } from "../lib/run/run.ts";
+import { runPortfolio } from "../lib/mod.ts";
 import {
   dataQualityTable,
   progressLine,
   stageTable,
   warningLine,
-} from "../lib/run/console.ts";
+} from "../lib/run/mod.ts";
 
 export const command = new TaskCommand({
   command: "deno task run",

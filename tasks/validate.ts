@@ -12,13 +12,13 @@
  */
 import { join } from "node:path";
 import { isoDate, required, TaskCommand } from "./_args.ts";
-import { scanPortfolio } from "../lib/io/mod.ts";
-import { loadRules } from "../lib/rules.ts";
 import {
+  loadRules,
   RejectRateError,
+  scanPortfolio,
   validatePortfolio,
   writeValidationOutputs,
-} from "../lib/validation/mod.ts";
+} from "../lib/mod.ts";
 
 export const command = new TaskCommand({
   command: "deno task validate",

@@ -125,6 +125,21 @@ Deno.test("lib/ starts no task: no string in lib/ code names a tasks/ file", asy
   assert.deepEqual(found, []);
 });
 
+Deno.test("the doors (tasks, benchmarks, dashboards) use lib/mod.ts or an area's mod.ts, never a private file", async () => {
+  const found: string[] = [];
+  for (const door of ["tasks", "bench", "dashboards"]) {
+    for (const file of await sources(resolve(door))) {
+      for (const spec of relativeImports(await Deno.readTextFile(file))) {
+        const target = relative(LIB, resolve(dirname(file), spec));
+        if (target.startsWith("..")) continue; // not in lib/
+        if (target === "mod.ts" || /^[a-z_]+\/mod\.ts$/.test(target)) continue;
+        found.push(`${relative(".", file)} imports lib/${target}`);
+      }
+    }
+  }
+  assert.deepEqual(found, []);
+});
+
 Deno.test("findCycle() finds a cycle and accepts a tree", () => {
   const graph = (pairs: [string, string][]) => {
     const g = new Map<string, Map<string, string>>();

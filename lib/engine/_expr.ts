@@ -4,6 +4,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { Expr } from "../frame.ts";
 
 /**
  * `when(c1).then(v1).when(c2).then(v2)… .otherwise(fallback)`: the first
@@ -11,9 +12,9 @@ import pl from "nodejs-polars";
  * rule that holds". With no branches it is `fallback`.
  */
 export function firstMatch(
-  branches: readonly (readonly [pl.Expr, pl.Expr])[],
-  fallback: pl.Expr,
-): pl.Expr {
+  branches: readonly (readonly [Expr, Expr])[],
+  fallback: Expr,
+): Expr {
   if (branches.length === 0) return fallback;
   let chain: pl.Then | pl.ChainedThen = pl.when(branches[0][0]).then(
     branches[0][1],
@@ -30,7 +31,7 @@ export function isInList(column: string, values: readonly (string | number)[]) {
 }
 
 /** A boolean flag column where null means false (methodology §1). */
-export function flag(column: string): pl.Expr {
+export function flag(column: string): Expr {
   return pl.col(column).fillNull(pl.lit(false));
 }
 
@@ -46,8 +47,8 @@ const SEP = "\u001f";
  * million rows, and the staging step runs on every facility.
  */
 export function labelsWhere(
-  items: readonly (readonly [pl.Expr, string])[],
-): pl.Expr {
+  items: readonly (readonly [Expr, string])[],
+): Expr {
   const empty = pl.lit("").str.split(SEP).lst.head(0);
   if (items.length === 0) return empty;
   const joined = pl.concatString(

@@ -10,6 +10,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { DataFrame, Expr, LazyFrame, Series } from "../frame.ts";
 import { COL, RESULT_COLUMNS, scenarioEclColumn } from "../schema.ts";
 import type { Rules } from "../rules.ts";
 import { firstMatch } from "./_expr.ts";
@@ -187,9 +188,9 @@ export function kernelConfig(rules: Rules): KernelConfig {
  * null = 0, `credit_limit` null = `balance`), the provision-matrix rate.
  */
 export function kernelInputs(
-  staged: pl.LazyDataFrame,
+  staged: LazyFrame,
   rules: Rules,
-): pl.LazyDataFrame {
+): LazyFrame {
   const products = Object.keys(rules.products);
   const segs = segmentNames(rules);
   const simplified = products.filter((p) =>
@@ -232,8 +233,8 @@ export function kernelInputs(
  * loan: an unconfigured product, or a null in a column the computation
  * needs (the PD only where the general approach uses it).
  */
-function checkInputs(df: pl.DataFrame, rules: Rules): void {
-  const firstRow = (cond: pl.Expr) => df.filter(cond).head(1).toRecords()[0];
+function checkInputs(df: DataFrame, rules: Rules): void {
+  const firstRow = (cond: Expr) => df.filter(cond).head(1).toRecords()[0];
   // Cheap column statistics first; a filter runs only to name the culprit.
   if (df.height > 0 && (df.getColumn(K.product).min() as number) < 0) {
     const row = firstRow(pl.col(K.product).eq(pl.lit(-1)));
@@ -275,7 +276,7 @@ function checkInputs(df: pl.DataFrame, rules: Rules): void {
  * collected {@link kernelInputs} frame.
  */
 export function kernelColumns(
-  df: pl.DataFrame,
+  df: DataFrame,
   offset: number,
   n: number,
 ): LoanColumns {
@@ -304,7 +305,7 @@ export function kernelColumns(
  */
 async function projectInWorkers(
   cfg: KernelConfig,
-  df: pl.DataFrame,
+  df: DataFrame,
   n: number,
   batchSize: number,
   workers: number,
@@ -365,12 +366,12 @@ async function projectInWorkers(
 
 /** The kernel's results as output columns, in §9 order. */
 function resultFrame(
-  base: pl.DataFrame,
+  base: DataFrame,
   out: KernelOutput,
   cfg: KernelConfig,
-): pl.DataFrame {
+): DataFrame {
   const simplified = pl.col(K.simplified);
-  const series: pl.Series[] = [
+  const series: Series[] = [
     pl.Series("ead", out.ead),
     pl.Series("pd_lifetime", out.pdLifetime),
     pl.Series("lgd", out.lgd),
@@ -441,10 +442,10 @@ function resultFrame(
  * ```
  */
 export async function computeEcl(
-  staged: pl.LazyDataFrame,
+  staged: LazyFrame,
   rules: Rules,
   opts: ComputeEclOptions = {},
-): Promise<pl.DataFrame> {
+): Promise<DataFrame> {
   const batchSize = opts.batchSize ?? 200_000;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new RangeError(

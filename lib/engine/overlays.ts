@@ -53,6 +53,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { DataFrame, Expr, LazyFrame } from "../frame.ts";
 import { COL } from "../schema.ts";
 import type { Overlay, OverlayFilter } from "../rules.ts";
 import { FxError, type FxTable } from "../fx.ts";
@@ -70,8 +71,8 @@ export const OVERLAY_IMPACTS = "overlay_impacts";
 export const OVERLAY_FLOOR = "overlay_floor";
 
 /** The condition of an overlay filter (every key given must match). */
-export function overlayFilterExpr(filter: OverlayFilter): pl.Expr {
-  const parts: pl.Expr[] = [];
+export function overlayFilterExpr(filter: OverlayFilter): Expr {
+  const parts: Expr[] = [];
   if (filter.segment) parts.push(isInList(COL.segment, filter.segment));
   if (filter.product) parts.push(isInList(COL.product, filter.product));
   if (filter.region) parts.push(isInList(COL.region, filter.region));
@@ -146,9 +147,9 @@ export function checkOverlayNames(overlays: readonly Overlay[]): void {
  * `currency` and the filter columns.
  */
 export function overlayCells(
-  results: pl.LazyDataFrame,
+  results: LazyFrame,
   overlays: readonly Overlay[],
-): pl.LazyDataFrame {
+): LazyFrame {
   const flags = overlays.map((o, i) =>
     overlayFilterExpr(o.filter).alias(flagColumn(i))
   );
@@ -172,7 +173,7 @@ export function overlayCells(
 }
 
 /** Adds up the {@link overlayCells} of slices of one portfolio. */
-export function mergeOverlayCells(parts: pl.DataFrame[]): pl.DataFrame {
+export function mergeOverlayCells(parts: DataFrame[]): DataFrame {
   if (parts.length === 1) return parts[0];
   const keys = parts[0].columns.filter((c) =>
     !["count", "ecl_model", "ead"].includes(c)
@@ -201,7 +202,7 @@ export function mergeOverlayCells(parts: pl.DataFrame[]): pl.DataFrame {
  */
 export function overlayPlan(
   overlays: readonly Overlay[],
-  cells: pl.DataFrame | null,
+  cells: DataFrame | null,
   opts: OverlayOptions = {},
 ): OverlayPlan {
   checkOverlayNames(overlays);
@@ -318,7 +319,7 @@ const SEP = "\u001f";
  * million rows, and exact, because Polars writes a Float64 as the shortest
  * decimal that reads back to the same number.
  */
-function valuesWhere(values: readonly pl.Expr[]): pl.Expr {
+function valuesWhere(values: readonly Expr[]): Expr {
   const empty = pl.lit("").str.split(SEP).lst.head(0).cast(
     pl.List(pl.Float64),
   );
@@ -336,9 +337,9 @@ function valuesWhere(values: readonly pl.Expr[]): pl.Expr {
  * module documentation).
  */
 export function applyOverlayPlan(
-  results: pl.LazyDataFrame,
+  results: LazyFrame,
   plan: OverlayPlan,
-): pl.LazyDataFrame {
+): LazyFrame {
   const conds = plan.steps.map((s) => overlayFilterExpr(s.overlay.filter));
   const impactColumn = (i: number) => `__overlay_impact_${i}`;
   let lf = results.withColumns(
@@ -412,10 +413,10 @@ export function applyOverlayPlan(
  * ```
  */
 export async function applyOverlays(
-  results: pl.LazyDataFrame,
+  results: LazyFrame,
   overlays: readonly Overlay[],
   opts: OverlayOptions = {},
-): Promise<pl.LazyDataFrame> {
+): Promise<LazyFrame> {
   const cells = overlays.some(allocates)
     ? await overlayCells(results, overlays).collect()
     : null;

@@ -6,6 +6,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { DataFrame, Series } from "../frame.ts";
 import { COL } from "../schema.ts";
 import type { Rules } from "../rules.ts";
 import { allocateOutput, projectBatch, type Trace } from "./_kernel.ts";
@@ -62,9 +63,9 @@ import { STAGE_COLUMNS, stageFacilities } from "./staging.ts";
  * ```
  */
 export async function projectFacility(
-  row: pl.DataFrame,
+  row: DataFrame,
   rules: Rules,
-): Promise<pl.DataFrame> {
+): Promise<DataFrame> {
   if (row.height !== 1) {
     throw new RangeError(
       `Cannot project facility: expected a frame with one row, got ${row.height}`,
@@ -105,7 +106,7 @@ export async function projectFacility(
     lgd: perScenario(),
   };
   projectBatch(cfg, kernelColumns(df, 0, 1), 1, allocateOutput(1, S), 0, trace);
-  const columns: pl.Series[] = [
+  const columns: Series[] = [
     pl.Series("t", Int32Array.from({ length: m }, (_, i) => i + 1)),
     pl.Series("ead", trace.ead),
     pl.Series("df", trace.df),

@@ -13,6 +13,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { Expr } from "../frame.ts";
 import { COL } from "../schema.ts";
 import type { ProvisionBucket, ProvisionRates, Rules } from "../rules.ts";
 import { firstMatch } from "./_expr.ts";
@@ -83,13 +84,13 @@ export function receivableLossRate(
  * other the first bucket whose `max_dpd` is at or above `days_past_due`
  * (B5.5.35).
  */
-export function provisionLossRateExpr(rules: Rules): pl.Expr {
-  const branches: (readonly [pl.Expr, pl.Expr])[] = [];
+export function provisionLossRateExpr(rules: Rules): Expr {
+  const branches: (readonly [Expr, Expr])[] = [];
   const dpd = pl.col(COL.daysPastDue);
   const stage3 = pl.col(STAGE_COLUMNS.stage).eq(pl.lit(3)).fillNull(
     pl.lit(false),
   );
-  const addMatrix = (scope: pl.Expr, matrix: ProvisionRates) => {
+  const addMatrix = (scope: Expr, matrix: ProvisionRates) => {
     branches.push([
       scope.and(stage3),
       pl.lit(matrix.credit_impaired_loss_rate),

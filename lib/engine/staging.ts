@@ -32,6 +32,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { Expr, LazyFrame } from "../frame.ts";
 import {
   COL,
   POLARS_TYPE,
@@ -57,9 +58,20 @@ export const PD_ABSOLUTE_TOLERANCE = 1e-12;
 
 /** One staging rule: its reason code, the stage it gives and its condition. */
 export interface StagingRule {
+  /**
+   * The reason code it gives, a value of {@link STAGE_REASON} (`DPD_90`,
+   * `PD_SICR`, ...), written to `stage_reason` when it is the first rule
+   * that holds and listed in `stage_triggers` whenever it holds.
+   */
   reason: string;
+  /** The IFRS 9 stage it gives: 3 credit-impaired, 2 SICR (methodology §3). */
   stage: 1 | 2 | 3;
-  when: pl.Expr;
+  /**
+   * The condition on the portfolio columns, with the rules file's
+   * thresholds: true on the facilities where the rule holds, false (never
+   * null) elsewhere, a missing value counting as false.
+   */
+  when: Expr;
 }
 
 /** Products configured with `approach: simplified`. */
@@ -128,7 +140,7 @@ export function stagingRules(rules: Rules): StagingRule[] {
  * hand-made frame with only the required columns stages like a validated
  * one (validation already delivers all of them).
  */
-export function withOptionalColumns(lf: pl.LazyDataFrame): pl.LazyDataFrame {
+export function withOptionalColumns(lf: LazyFrame): LazyFrame {
   const present = new Set(lf.columns);
   const missing = PORTFOLIO_COLUMNS.filter((c) =>
     !c.required && !present.has(c.name)
@@ -189,9 +201,9 @@ export function withOptionalColumns(lf: pl.LazyDataFrame): pl.LazyDataFrame {
  * ```
  */
 export function stageFacilities(
-  valid: pl.LazyDataFrame,
+  valid: LazyFrame,
   rules: Rules,
-): pl.LazyDataFrame {
+): LazyFrame {
   const ruleList = stagingRules(rules);
   const simplified = simplifiedProducts(rules);
   const isSimplified = simplified.length === 0

@@ -15,6 +15,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { Expr } from "../frame.ts";
 import { COL } from "../schema.ts";
 import type { Rules } from "../rules.ts";
 import { firstMatch } from "./_expr.ts";
@@ -50,10 +51,10 @@ export const REMAINING_TERM = "remaining_term_months";
  * assert.deepEqual(out.getColumn("remaining_term_months").toArray(), [1, 2, 2]);
  * ```
  */
-export function remainingTermExpr(rules: Rules): pl.Expr {
+export function remainingTermExpr(rules: Rules): Expr {
   const m = pl.col(COL.maturityDate);
   const r = pl.col(COL.reportingDate);
-  const day = (d: pl.Expr) => d.dt.day().cast(pl.Int32);
+  const day = (d: Expr) => d.dt.day().cast(pl.Int32);
   // §2: addMonths(R, d) lands in M's month on day(R) (or on its last day
   // when R is a month-end); one month more is needed only when that day is
   // before M's.
@@ -78,7 +79,7 @@ export function remainingTermExpr(rules: Rules): pl.Expr {
 }
 
 /** Number of days of the month of a date expression (Int32). */
-function daysInMonth(date: pl.Expr): pl.Expr {
+function daysInMonth(date: Expr): Expr {
   const year = date.dt.year().cast(pl.Int32);
   const month = date.dt.month().cast(pl.Int32);
   const divisible = (n: number) => year.modulo(n).eq(pl.lit(0));

@@ -13,6 +13,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { DataFrame } from "../frame.ts";
 import { isoDay, parseIsoDay, quarterlyDates } from "./calendar.ts";
 import { DYNAMICS } from "./catalogue.ts";
 import { BatchBook, ID_PERIOD_FACTOR } from "./book.ts";
@@ -49,7 +50,9 @@ export interface GenerateOptions {
 
 /** Progress of a generation, in batch-periods. */
 export interface GenerateProgress {
+  /** Batch-periods simulated and written so far (one batch for one period). */
   done: number;
+  /** Batch-periods in the whole generation: batches times periods. */
   total: number;
   /** Rows written so far, over all snapshots. */
   rows: number;
@@ -57,29 +60,56 @@ export interface GenerateProgress {
 
 /** One written snapshot. */
 export interface GeneratedSnapshot {
+  /** The snapshot's reporting date, `YYYY-MM-DD`. */
   reportingDate: string;
+  /** The file written, `<out>/portfolio_<YYYY-MM-DD>.parquet` (or `.csv`). */
   path: string;
+  /** Data rows in the file (header not counted), broken rows included. */
   rows: number;
   /** Sidecar listing the injected rows, when injection was asked for. */
   injectedPath?: string;
+  /**
+   * Entries of the sidecar's `rows` (0 without injection): one per
+   * injected code, plus for each `LOAN_ID_DUPLICATE` the row whose loan_id
+   * was copied, since the validator rejects both. Each row is listed
+   * once.
+   */
   injectedRows: number;
 }
 
 /** What {@link generatePortfolio} wrote. */
 export interface GenerateResult {
+  /** Every snapshot written, oldest reporting date first. */
   snapshots: GeneratedSnapshot[];
+  /**
+   * Batches the book was simulated in: `loans` divided by the batch size,
+   * rounded up (each batch also takes its share of new business).
+   */
   batches: number;
 }
 
 /** Sidecar content: every broken row of one snapshot and its code. */
 export interface InjectedSidecar {
+  /** The snapshot's file name, without its folder. */
   file: string;
+  /** The snapshot's reporting date, `YYYY-MM-DD`. */
   reporting_date: string;
+  /** The share of broken rows asked for (`--inject-broken`, 0 to 0.5). */
   share: number;
+  /** Data rows in the snapshot file, broken rows included. */
   rows_total: number;
+  /**
+   * Entries of `rows`: one per injected code, plus for each
+   * `LOAN_ID_DUPLICATE` the row whose loan_id was copied, so it can
+   * exceed `share * rows_total`. Each row is listed once.
+   */
   rows_injected: number;
   /** Codes the format can carry, each injected once the share allows. */
   codes: Record<string, number>;
+  /**
+   * Every row the validator must reject, with the code it must get, in the
+   * order the codes were injected (batch by batch, not strictly by row).
+   */
   rows: InjectedRow[];
 }
 
@@ -201,9 +231,9 @@ export function generateBook(opts: {
   injectBroken?: number;
   /** @default 250_000 */
   batchSize?: number;
-}): pl.DataFrame[] {
+}): DataFrame[] {
   const p = plan({ ...opts, format: "parquet" });
-  const parts: pl.DataFrame[][] = p.days.map(() => []);
+  const parts: DataFrame[][] = p.days.map(() => []);
   const counters = p.days.map(() => 0);
   const offsets = p.days.map(() => 0);
   for (const { period: t, batch: b, snap } of simulate(p)) {

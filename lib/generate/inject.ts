@@ -34,6 +34,10 @@ export interface InjectedRow {
   row: number;
   /** The row's loan_id as written; null where the id itself is broken. */
   loan_id: string | null;
+  /**
+   * The rule code of `lib/validation/codes.ts` the validator must reject
+   * it with.
+   */
   code: string;
 }
 
@@ -208,7 +212,12 @@ export function injectBreakage(
   const out: InjectedRow[] = [];
   let counter = opts.counter;
   for (let j = 0; j < k; j++) {
-    const m = Math.floor((j + rng.uniform()) * pairs / k);
+    // Stratum j holds the pairs [floor(j * pairs / k), floor((j + 1) *
+    // pairs / k)): disjoint and never empty (k <= pairs), so no row is
+    // broken twice.
+    const lo = Math.floor(j * pairs / k);
+    const hi = Math.floor((j + 1) * pairs / k);
+    const m = lo + Math.floor(rng.uniform() * (hi - lo));
     const i = 2 * m + 1;
     const code = codes[counter++ % codes.length];
     const { rows, idBroken } = breakRow(s, i, code, format, rng);

@@ -10,6 +10,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { DataFrame, Expr, Series } from "../frame.ts";
 import { PORTFOLIO_COLUMNS, PORTFOLIO_SCHEMA } from "../schema.ts";
 import type { PortfolioColumn } from "../schema.ts";
 import { COUNTRIES, CURRENCIES, PRODUCTS, REGIONS } from "./catalogue.ts";
@@ -79,8 +80,8 @@ export const UNPARSEABLE_TEXT: Record<string, string> = {
 const KIND = new Map(PORTFOLIO_COLUMNS.map((c) => [c.name, c.kind]));
 
 /** Raw series of the snapshot's arrays, named `__<column>`. */
-function rawFrame(s: Snapshot): pl.DataFrame {
-  const series: pl.Series[] = [
+function rawFrame(s: Snapshot): DataFrame {
+  const series: Series[] = [
     pl.Series("__id", s.id),
     pl.Series("__cust", s.cust),
     pl.Series("__reporting", s.reporting),
@@ -127,7 +128,7 @@ const paddedId = (raw: string, prefix: string) =>
   ], "");
 
 /** The value expression of each output column, before nulls and text. */
-function valueExprs(): Record<PortfolioColumn, pl.Expr> {
+function valueExprs(): Record<PortfolioColumn, Expr> {
   const product = codeToName("__product", PRODUCT_NAMES);
   return {
     loan_id: paddedId("__id", "L"),
@@ -164,7 +165,7 @@ function valueExprs(): Record<PortfolioColumn, pl.Expr> {
  * `write_off_amount`), each cast to its `PORTFOLIO_SCHEMA` type. Columns
  * with injected unparseable text (CSV only) are Utf8 instead.
  */
-export function snapshotFrame(s: Snapshot): pl.DataFrame {
+export function snapshotFrame(s: Snapshot): DataFrame {
   const raw = rawFrame(s);
   const names = new Set(raw.columns);
   const values = valueExprs();

@@ -23,6 +23,8 @@
  */
 export class PortfolioReadError extends Error {
   /**
+   * The error for `file`, its message built from `problem` and `line`.
+   *
    * @param file the path as the caller gave it
    * @param problem what is wrong, without the file name
    * @param line the 1-based line of the file, when known

@@ -13,6 +13,7 @@
  */
 import { Buffer } from "node:buffer";
 import pl from "nodejs-polars";
+import type { LazyFrame } from "../frame.ts";
 import { diagnoseCsv, readCsvHeader } from "./_csv.ts";
 import { PortfolioReadError } from "./errors.ts";
 
@@ -176,11 +177,11 @@ export function portfolioReadError(
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export function scanPortfolio(path: string): pl.LazyDataFrame {
+export function scanPortfolio(path: string): LazyFrame {
   const format = detectPortfolioFormat(path);
   if (format === "csv") readCsvHeader(path);
   try {
-    let lf: pl.LazyDataFrame;
+    let lf: LazyFrame;
     switch (format) {
       case "csv":
         // inferSchemaLength 0: every column is read as text; typing is

@@ -19,6 +19,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { Expr, LazyFrame } from "../frame.ts";
 import { allowanceSplit } from "../allowance.ts";
 import { attachCarryingAmounts } from "../run_folder/mod.ts";
 
@@ -45,9 +46,9 @@ export const SIMPLIFIED = "simplified";
 /** One run's tables as the attribution reads them. */
 export interface MovementSide {
   /** `loan_results.parquet`: loan_id, currency, product, stage, ecl (local). */
-  results: pl.LazyDataFrame;
+  results: LazyFrame;
   /** `carrying_amounts.parquet`: loan_id, gross_carrying_amount, write_off_amount. */
-  carrying: pl.LazyDataFrame;
+  carrying: LazyFrame;
   /** Reporting-currency units per unit of each currency (summary fx.rates). */
   rates: Record<string, number>;
   /**
@@ -129,7 +130,7 @@ function ratesFrame(rates: Record<string, number>, name: string) {
 async function side(
   s: MovementSide,
   suffix: "from" | "to",
-): Promise<pl.LazyDataFrame> {
+): Promise<LazyFrame> {
   const simplified = s.simplifiedProducts ?? [];
   const onSimplified = simplified.length === 0
     ? pl.lit(false)
@@ -241,7 +242,7 @@ async function side(
 export async function facilityMovements(
   from: MovementSide,
   to: MovementSide,
-): Promise<pl.LazyDataFrame> {
+): Promise<LazyFrame> {
   const [f, t] = await Promise.all([side(from, "from"), side(to, "to")]);
   const inFrom = pl.col("stage_from").isNotNull();
   const inTo = pl.col("stage_to").isNotNull();
@@ -304,7 +305,7 @@ export async function facilityMovements(
 
   // IFRS 7 B8E: each date's ECL split by lib/allowance.ts in the facility
   // currency (ECL and balance in the same unit), then converted.
-  const split = (suffix: "from" | "to", present: pl.Expr, rate: pl.Expr) => {
+  const split = (suffix: "from" | "to", present: Expr, rate: Expr) => {
     const date = suffix === "from" ? "opening" : "closing";
     return allowanceSplit(
       pl.col(`ecl_${suffix}`).fillNull(0),

@@ -10,6 +10,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { DataFrame } from "../frame.ts";
 import { fxDateWarning } from "../fx.ts";
 import { preciseSum, withPreciseSums } from "../precise_sum.ts";
 import {
@@ -121,19 +122,37 @@ export type ReconciliationLineKey =
 
 /** One line of a reconciliation: amount per column and in total. */
 export interface ReconciliationLine {
+  /**
+   * The line's key in `movement.json` and `movement.parquet` (`opening`,
+   * `transfer_to_stage_2`, `fx`, ...; docs/movement.md §3).
+   */
   key: ReconciliationLineKey;
+  /** The line's caption in the tables, from {@link RECONCILIATION_LINES}. */
   label: string;
   /**
    * Amounts in the reporting currency, keyed by column: stage `"1"`, `"2"`,
    * `"3"` and `"simplified"` (0 when no product is on that approach).
    */
   by_stage: ByColumn;
+  /**
+   * The sum of the four columns, in the reporting currency (0 on a transfer
+   * line, which moves amounts between columns).
+   */
   total: number;
 }
 
 /** A whole reconciliation table. */
 export interface Reconciliation {
+  /**
+   * Which table: `allowance`, the IFRS 7 §35H reconciliation of the whole
+   * ECL (loss allowance plus provision, the runs' `ecl`), or
+   * `gross_carrying_amount`, the §35I reconciliation of the balances.
+   */
   measure: "allowance" | "gross_carrying_amount";
+  /**
+   * Every line of the table, opening to closing, in the order of
+   * {@link RECONCILIATION_LINES}, zero lines included.
+   */
   lines: ReconciliationLine[];
 }
 
@@ -141,13 +160,20 @@ export interface Reconciliation {
 export interface ProductMovement {
   /** The product; `(none)` for facilities without one. */
   product: string;
+  /** The allowance (ECL) reconciliation of this product's facilities. */
   allowance: Reconciliation;
+  /** The gross-carrying-amount reconciliation of this product's facilities. */
   gross_carrying_amount: Reconciliation;
 }
 
 /** Amounts per column and in total. */
 export interface ColumnAmounts {
+  /**
+   * Amounts in the reporting currency, keyed by column: stage `"1"`, `"2"`,
+   * `"3"` and `"simplified"`.
+   */
   by_stage: ByColumn;
+  /** The sum of the four columns, in the reporting currency. */
   total: number;
 }
 
@@ -157,7 +183,13 @@ export interface ColumnAmounts {
  * provision (the excess, for undrawn commitments, a liability).
  */
 export interface AllowanceSplitAt {
+  /**
+   * The loss allowance, `min(ecl, max(gross carrying amount, 0))` per
+   * facility, at the date's rate in the reporting currency, per column
+   * the facilities are in at that date.
+   */
   loss_allowance: ColumnAmounts;
+  /** The provision, `ecl` minus the loss allowance, likewise. */
   provision: ColumnAmounts;
 }
 
@@ -170,10 +202,17 @@ export type StageKey = "1" | "2" | "3";
  * there, so the tie of the columns to the runs uses these.
  */
 export interface SimplifiedByStageAt {
+  /**
+   * The ECL (loss allowance plus provision) of the simplified column's
+   * facilities in each stage, in the reporting currency at the date's rate;
+   * 0 in stage 1, which the simplified approach never gives.
+   */
   allowance: Record<StageKey, number>;
+  /** Their gross carrying amount in each stage, likewise. */
   gross_carrying_amount: Record<StageKey, number>;
   /** The B8E parts of `allowance`. */
   loss_allowance: Record<StageKey, number>;
+  /** The provision part of `allowance` (IFRS 7 B8E), per stage. */
   provision: Record<StageKey, number>;
 }
 
@@ -193,6 +232,7 @@ export interface MigrationCell {
   from: MigrationState;
   /** `"1"`, `"2"`, `"3"`, `"simplified"`, `"derecognised"` or `"written_off"`. */
   to: MigrationState;
+  /** Facilities that went from `from` to `to`. */
   count: number;
   /** At the opening date (0 for new facilities). */
   gross_opening: number;
@@ -202,32 +242,61 @@ export interface MigrationCell {
 
 /** The outcome of one invariant. */
 export interface MovementCheck {
+  /**
+   * The invariant of docs/movement.md §4, prefixed by the table it is
+   * checked on, e.g. `allowance: transfers net to zero across stages`.
+   */
   name: string;
+  /** Whether every comparison agreed within the tolerance. */
   passed: boolean;
   /** Largest absolute difference found, in the reporting currency. */
   difference: number;
+  /**
+   * `holds` when it passed; otherwise each failing comparison, the figure
+   * found, the one expected and the difference, separated by `; `.
+   */
   detail: string;
 }
 
 /** Where a run of the comparison came from. */
 export interface MovementRunRef {
+  /** The run's id, from its `summary.json`. */
   run_id: string;
+  /** The run folder's path (or URL) as it was read. */
   dir: string;
+  /** The run's reporting date, `YYYY-MM-DD`. */
   reporting_date: string;
+  /**
+   * The date of the run's FX table (`fx.as_of`), `YYYY-MM-DD`; when it is
+   * not `reporting_date`, `warnings` says so (IAS 21 §23).
+   */
   fx_as_of: string;
+  /**
+   * The run's FX rates (`fx.rates` of its `summary.json`): units of the
+   * reporting currency per one unit of each facility currency.
+   */
   rates: Record<string, number>;
 }
 
 /** The movement between two runs, as written to `movement.json`. */
 export interface Movement {
+  /** The ISO 4217 code of every amount, the same in both runs. */
   reporting_currency: string;
+  /** The earlier run: the opening balances. */
   from: MovementRunRef;
+  /** The later run: the closing balances. */
   to: MovementRunRef;
   /**
    * Products on the simplified approach in either run: the `simplified`
    * column holds their facilities (empty: the column is all zero).
    */
   simplified_products: string[];
+  /**
+   * Facilities of either run by status (docs/movement.md §1): `stayed` is
+   * in both runs and not written off, whether or not it changed stage;
+   * `new`, `derecognised` and `written_off` as their names say. The four
+   * add up to the facilities of either run.
+   */
   facilities: {
     stayed: number;
     new: number;
@@ -238,8 +307,20 @@ export interface Movement {
     /** Of those, moved between the general and the simplified approach. */
     changed_approach: number;
   };
+  /**
+   * The stage migration matrix (docs/movement.md §2), its non-empty cells
+   * only, ordered by opening then closing state.
+   */
   migration: MigrationCell[];
+  /**
+   * The loss-allowance reconciliation of IFRS 7 §35H for the whole book,
+   * in the reporting currency: the whole ECL, provision included.
+   */
   allowance: Reconciliation;
+  /**
+   * The gross-carrying-amount reconciliation of IFRS 7 §35I for the whole
+   * book, in the reporting currency.
+   */
   gross_carrying_amount: Reconciliation;
   /** The B8E split of the opening and closing ECL, per column. */
   allowance_split: { opening: AllowanceSplitAt; closing: AllowanceSplitAt };
@@ -250,6 +331,10 @@ export interface Movement {
   };
   /** Both reconciliations per class of instrument, by product name. */
   by_product: ProductMovement[];
+  /**
+   * Every invariant of docs/movement.md §4 and its outcome. The B8E tie to
+   * a run is left out when its `summary.json` has no loss allowance.
+   */
   checks: MovementCheck[];
   /**
    * What makes a line less meaningful without breaking an invariant: a run
@@ -286,6 +371,7 @@ export function visibleLines(
 
 /** Thrown when the runs cannot be compared or an invariant breaks. */
 export class MovementError extends Error {
+  /** The error; `message` names the runs and what is wrong. */
   constructor(message: string) {
     super(message);
     this.name = "MovementError";
@@ -354,7 +440,7 @@ const SUM_COLUMNS = [
  * matrix, the counts) is a sum of these groups, so ten million facilities
  * are aggregated once, not once per line.
  */
-async function lineGroups(facilities: pl.DataFrame): Promise<LineGroup[]> {
+async function lineGroups(facilities: DataFrame): Promise<LineGroup[]> {
   const groups = await withPreciseSums(
     facilities.lazy()
       .groupBy([
@@ -817,7 +903,7 @@ export async function computeMovement(
   from: RunFolder,
   to: RunFolder,
   opts: MovementOptions = {},
-): Promise<{ movement: Movement; facilities: pl.DataFrame }> {
+): Promise<{ movement: Movement; facilities: DataFrame }> {
   const tolerance = opts.tolerance ?? 0.005;
   const a = from.summary;
   const b = to.summary;

@@ -10,6 +10,7 @@
  */
 import { join } from "node:path";
 import pl from "nodejs-polars";
+import type { DataFrame } from "../frame.ts";
 import { formatAmount, formatCount } from "../format.ts";
 import {
   cards,
@@ -50,7 +51,7 @@ import {
  * several periods stack into one table. The total tables only: the
  * per-product tables are in movement.json.
  */
-export function movementLines(m: Movement): pl.DataFrame {
+export function movementLines(m: Movement): DataFrame {
   const rows: {
     measure: string;
     line_order: number;
@@ -427,7 +428,7 @@ export type MovementFiles = Record<keyof typeof MOVEMENT_FILES, string>;
  */
 export async function writeMovementOutputs(
   movement: Movement,
-  facilities: pl.DataFrame,
+  facilities: DataFrame,
   outDir: string,
 ): Promise<MovementFiles> {
   const html = renderMovementHtml(movement);

@@ -19,5 +19,6 @@ export {
   JUPYTER_DISPLAY,
   type JupyterMimeBundle,
   PlotFigure,
+  type PlotOptions,
   renderPlot,
 } from "./render.ts";

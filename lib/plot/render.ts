@@ -11,7 +11,11 @@
  * @module
  */
 import * as Plot from "@observablehq/plot";
+import type { PlotOptions as ObservablePlotOptions } from "@observablehq/plot";
 import { parseHTML } from "linkedom";
+
+/** The options of an Observable Plot chart (`Plot.plot(options)`). */
+export type PlotOptions = ObservablePlotOptions;
 
 /** The SVG namespace, which a standalone `.svg` document must declare. */
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -42,6 +46,8 @@ export class PlotFigure {
   readonly svg: string | null;
 
   /**
+   * A figure from markup already rendered; {@link renderPlot} builds it.
+   *
    * @param html Markup of the rendered element.
    * @param svg The same chart as a standalone SVG, when it is one.
    */
@@ -116,7 +122,7 @@ function getDocument(): PlotDocument {
  * @returns The rendered chart.
  * @throws {Error} When Plot cannot render the specification server-side.
  */
-export function renderPlot(options: Plot.PlotOptions): PlotFigure {
+export function renderPlot(options: PlotOptions): PlotFigure {
   let element: RenderedElement;
   try {
     element = Plot.plot({

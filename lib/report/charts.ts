@@ -13,6 +13,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { Expr, LazyFrame } from "../frame.ts";
 import { formatCompact, formatCount, formatPercent } from "../format.ts";
 import { Plot, type PlotFigure, renderPlot } from "../plot/mod.ts";
 import type { DataQualityReport } from "../validation/mod.ts";
@@ -29,7 +30,7 @@ export interface ChartSource {
    * `gross_carrying_amount` attached (`attachCarryingAmounts`) the ECL
    * charts show coverage ratios without a summary.
    */
-  results: pl.LazyDataFrame;
+  results: LazyFrame;
   /** Reporting-currency units per unit of each facility currency. */
   rates: Record<string, number>;
   /** The reporting currency, for axis labels. */
@@ -70,13 +71,13 @@ const WIDTH = 640;
  * skip; {@link missingRateCurrencies} finds them first.
  */
 export function inReportingCurrency(
-  results: pl.LazyDataFrame,
+  results: LazyFrame,
   rates: Record<string, number>,
   extra: string[] = [],
-): pl.LazyDataFrame {
+): LazyFrame {
   // A when/then chain over the few currencies of a run: several times
   // cheaper than joining a rate table on a string key for every chart.
-  let rate: pl.Expr = pl.lit(null).cast(pl.Float64);
+  let rate: Expr = pl.lit(null).cast(pl.Float64);
   for (const [currency, r] of Object.entries(rates).reverse()) {
     rate = pl.when(pl.col("currency").eq(pl.lit(currency))).then(pl.lit(r))
       .otherwise(rate);
@@ -99,7 +100,7 @@ export async function missingRateCurrencies(
 
 type Row = Record<string, unknown>;
 
-async function records(lf: pl.LazyDataFrame): Promise<Row[]> {
+async function records(lf: LazyFrame): Promise<Row[]> {
   return (await lf.collect()).toRecords() as Row[];
 }
 
@@ -306,7 +307,7 @@ export async function eclByChart(
 }
 
 /** ECL columns of the loan results that hold one scenario each (§9). */
-export function scenarioColumns(results: pl.LazyDataFrame): string[] {
+export function scenarioColumns(results: LazyFrame): string[] {
   const fixed = new Set(["ecl_12m", "ecl_lifetime", "ecl_model", "ecl"]);
   return results.columns.filter((c) =>
     c.startsWith("ecl_") && !fixed.has(c) && !c.endsWith("_rc")
@@ -528,14 +529,42 @@ export function dataQualityChart(dq: DataQualityReport): PlotFigure {
 
 /** Every chart of a run, keyed by a stable id (the report's anchors). */
 export interface RunCharts {
+  /**
+   * Share of facilities and of EAD in each stage
+   * ({@link stageDistributionChart}).
+   */
   stages: PlotFigure;
+  /**
+   * ECL and coverage (ECL over gross carrying amount) per stage, in the
+   * reporting currency ({@link eclByChart}).
+   */
   eclByStage: PlotFigure;
+  /** ECL and coverage per product, in the reporting currency. */
   eclByProduct: PlotFigure;
+  /** ECL and coverage per region, in the reporting currency. */
   eclByRegion: PlotFigure;
+  /**
+   * Each scenario's model ECL, the probability-weighted ECL before overlays
+   * and the ECL after them, in the reporting currency (methodology §8;
+   * {@link scenarioEclChart}).
+   */
   scenarios: PlotFigure;
+  /**
+   * Facilities by 12-month PD, stacked by stage
+   * ({@link parameterDistributionChart}).
+   */
   pd: PlotFigure;
+  /** Facilities by LGD, stacked by stage. */
   lgd: PlotFigure;
+  /**
+   * The 10 facilities with the largest ECL, in the reporting currency
+   * ({@link topExposuresChart}).
+   */
   top: PlotFigure;
+  /**
+   * Rows failed per validation rule ({@link dataQualityChart}); null when
+   * the run folder has no `data_quality.json`.
+   */
   dataQuality: PlotFigure | null;
 }
 

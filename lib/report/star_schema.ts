@@ -15,6 +15,7 @@
  */
 import { join } from "node:path";
 import pl from "nodejs-polars";
+import type { DataFrame, LazyFrame } from "../frame.ts";
 import { allowanceSplit } from "../allowance.ts";
 import {
   type Location,
@@ -66,6 +67,7 @@ const STAR_FILES = [
 
 /** What {@link exportStarSchema} wrote. */
 export interface StarSchemaExport {
+  /** The export folder as published: its path (or URL), as messages name it. */
   outDir: string;
   /** Rows per table. */
   rows: Record<(typeof STAR_TABLES)[number], number>;
@@ -79,7 +81,7 @@ export function dateKey(date: string): number {
 }
 
 /** One run's facilities with the fact columns, lazily. */
-function runFacts(run: RunFolder): pl.LazyDataFrame {
+function runFacts(run: RunFolder): LazyFrame {
   const rates = run.summary.fx.rates;
   const currencies = Object.keys(rates);
   const rateFrame = pl.DataFrame({
@@ -134,7 +136,7 @@ function runFacts(run: RunFolder): pl.LazyDataFrame {
     );
 }
 
-function keyed(values: string[], name: string): pl.DataFrame {
+function keyed(values: string[], name: string): DataFrame {
   const sorted = [...new Set(values)].sort();
   return pl.DataFrame({
     [`${name}_key`]: sorted.map((_, i) => i + 1),
@@ -280,7 +282,7 @@ export async function exportStarSchema(
     )
     .sort(["date_key", "loan_id"]);
 
-  const tables: Record<(typeof STAR_TABLES)[number], pl.DataFrame> = {
+  const tables: Record<(typeof STAR_TABLES)[number], DataFrame> = {
     fact_facility: fact,
     dim_stage: dimStage,
     dim_product: dimProduct,

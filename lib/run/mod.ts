@@ -61,4 +61,6 @@ export {
   type ProgressLine,
   progressLine,
   stageTable,
+  table,
+  warningLine,
 } from "./console.ts";

@@ -38,6 +38,7 @@
  */
 import { join } from "node:path";
 import pl from "nodejs-polars";
+import type { DataFrame, LazyFrame } from "../frame.ts";
 import { loadRules, type Rules, RulesError } from "../rules.ts";
 import { COL } from "../schema.ts";
 import { projectPath } from "../project.ts";
@@ -339,7 +340,7 @@ interface RunContext {
 /** The steps that write into the open folder; fills the manifest as it goes. */
 async function runSteps(
   run: RunContext,
-  raw: pl.LazyDataFrame,
+  raw: LazyFrame,
 ): Promise<{ summary: Summary; dataQuality: DataQualityReport }> {
   const { opts, rules, fx, folder, manifest, step } = run;
   // Hashing reads the files from disk while Polars validates on its own
@@ -393,8 +394,8 @@ async function runSteps(
 
 /** A facility chunk's loan results and carrying amounts. */
 interface ChunkOutputs {
-  results: pl.DataFrame;
-  carrying: pl.DataFrame;
+  results: DataFrame;
+  carrying: DataFrame;
 }
 
 /** The chunks of a run of several, and what is done to each. */
@@ -418,7 +419,7 @@ interface Chunks {
  */
 async function computeAndWrite(
   run: RunContext,
-  valid: pl.DataFrame,
+  valid: DataFrame,
   reportingDate: string,
 ): Promise<Summary> {
   const { opts, rules, fx, folder, step } = run;
@@ -480,7 +481,7 @@ async function computeAndWrite(
  */
 async function computeChunk(
   { opts, rules, fx, manifest, step }: RunContext,
-  valid: pl.DataFrame,
+  valid: DataFrame,
   c: number,
   overlays: boolean,
   t0: number,
@@ -539,7 +540,7 @@ async function computeTwoPass(
   { rules, fx, step }: RunContext,
   { count, compute, summarize, parts }: Chunks,
 ): Promise<SummaryCells[]> {
-  const overlayParts: pl.DataFrame[] = [];
+  const overlayParts: DataFrame[] = [];
   for (let c = 0; c < count; c++) {
     const { results, carrying } = await compute(c, false);
     await step("write_results", () => {

@@ -28,6 +28,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { DataFrame, LazyFrame } from "../frame.ts";
 import type { Rules } from "../rules.ts";
 import { COL, scenarioEclColumn } from "../schema.ts";
 import { type FxTable, reportingRates } from "../fx.ts";
@@ -119,13 +120,13 @@ const byKey = (a: Group, b: Group) => {
  */
 export interface SummaryCells {
   /** By stage, product, segment, region and currency: count and sums. */
-  groups: pl.DataFrame;
+  groups: DataFrame;
   /**
    * By currency and overlay name: `count`, `impact` (the recorded
    * `overlay_impacts`) and `floored`. Null when the rules configure no
    * overlay or no facility has one applied.
    */
-  overlays: pl.DataFrame | null;
+  overlays: DataFrame | null;
 }
 
 const GROUP_KEYS = [
@@ -163,7 +164,7 @@ const FLOORED = "floored";
  *   `gross_carrying_amount` attached ({@link attachCarryingAmounts}).
  */
 export async function summaryCells(
-  results: pl.LazyDataFrame,
+  results: LazyFrame,
   rules: Rules,
 ): Promise<SummaryCells> {
   const columns = results.columns;
@@ -283,7 +284,7 @@ export function mergeSummaryCells(parts: SummaryCells[]): SummaryCells {
  * ```
  */
 export async function summarize(
-  results: pl.LazyDataFrame,
+  results: LazyFrame,
   opts: SummarizeOptions,
 ): Promise<Summary> {
   return summaryFromCells(await summaryCells(results, opts.rules), opts);
@@ -409,7 +410,7 @@ export function summaryFromCells(
  * with other rules), so the impacts still add up.
  */
 function overlaySummary(
-  cells: pl.DataFrame | null,
+  cells: DataFrame | null,
   rules: Rules,
   rates: Record<string, number>,
 ): Summary["overlays"] {

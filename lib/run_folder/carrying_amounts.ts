@@ -8,6 +8,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { DataFrame, LazyFrame } from "../frame.ts";
 import { COL } from "../schema.ts";
 
 /** Column of the carrying-amounts table: the balance at the reporting date. */
@@ -43,7 +44,7 @@ export const CARRYING_AMOUNT_COLUMNS = [
  * ]);
  * ```
  */
-export function carryingAmounts(valid: pl.LazyDataFrame): pl.LazyDataFrame {
+export function carryingAmounts(valid: LazyFrame): LazyFrame {
   return valid.select(
     pl.col(COL.loanId),
     pl.col(COL.currency),
@@ -78,10 +79,10 @@ export function carryingAmounts(valid: pl.LazyDataFrame): pl.LazyDataFrame {
  * ```
  */
 export function attachCarryingAmounts(
-  results: pl.DataFrame,
-  carrying: pl.DataFrame,
+  results: DataFrame,
+  carrying: DataFrame,
   columns: string[] = [GROSS_CARRYING_AMOUNT],
-): pl.DataFrame {
+): DataFrame {
   const aligned = results.height === carrying.height &&
     results.getColumn(COL.loanId).seriesEqual(carrying.getColumn(COL.loanId));
   return aligned

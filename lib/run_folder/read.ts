@@ -11,6 +11,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { LazyFrame } from "../frame.ts";
 import { RESULT_COLUMNS } from "../schema.ts";
 import type { DataQualityReport } from "../validation/mod.ts";
 import { CARRYING_AMOUNT_COLUMNS } from "./carrying_amounts.ts";
@@ -36,9 +37,9 @@ export interface RunFolder {
   /** Absent when the folder has no `data_quality.json`. */
   dataQuality: DataQualityReport | null;
   /** `loan_results.parquet`: methodology §9, amounts in facility currency. */
-  results: pl.LazyDataFrame;
+  results: LazyFrame;
   /** `carrying_amounts.parquet`: loan_id, currency, gross, write-off. */
-  carrying: pl.LazyDataFrame;
+  carrying: LazyFrame;
 }
 
 /** Thrown when a run folder is missing a file or a file breaks the contract. */
@@ -126,7 +127,7 @@ class Reader {
    * or one without the contract's columns fails here, naming the file,
    * not later inside a computation.
    */
-  parquet(file: RunFile): pl.LazyDataFrame {
+  parquet(file: RunFile): LazyFrame {
     this.require(file);
     const scan = pl.scanParquet(this.location.scanSource(RUN_FILES[file]));
     let columns: string[];

@@ -31,6 +31,7 @@ import {
 import type { Manifest } from "./manifest.ts";
 import { readRunFolder, type RunFolder } from "./read.ts";
 import type { Summary } from "./summary.ts";
+import type { DataFrame } from "../frame.ts";
 
 /** Thrown when a run id cannot be used: taken, in use, or malformed. */
 export class RunIdError extends Error {
@@ -106,7 +107,7 @@ export interface PendingRunFolder {
   /** Writes a text file of the run. */
   writeText(file: RunFile, text: string): Promise<void>;
   /** Writes a Parquet file of the run. */
-  writeParquet(file: RunFile, frame: pl.DataFrame): void;
+  writeParquet(file: RunFile, frame: DataFrame): void;
   /** Reads what has been written so far, with the reader's checks. */
   read(): Promise<RunFolder>;
   /** Publishes the run under its final name; returns that path or URL. */

@@ -12,6 +12,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { Expr } from "../frame.ts";
 import type { Rules } from "../rules.ts";
 import { COL } from "../schema.ts";
 import {
@@ -30,9 +31,9 @@ export interface RowRule {
   code: string;
   description: string;
   /** True on the rows the rule is checked on. */
-  applies: pl.Expr;
+  applies: Expr;
   /** True on the rows that break it; never null, never outside `applies`. */
-  fails: pl.Expr;
+  fails: Expr;
 }
 
 /** Names of the working columns validation adds for one portfolio column. */
@@ -58,7 +59,7 @@ const has = (...cs: string[]) =>
  */
 export function rowRules(
   rules: Rules,
-  expectedReportingDate: pl.Expr,
+  expectedReportingDate: Expr,
 ): RowRule[] {
   const products = Object.keys(rules.products);
   const simplified = products.filter((p) =>
@@ -75,7 +76,7 @@ export function rowRules(
     rules.products[p].repayment !== "revolving" &&
     rules.products[p].approach !== "simplified"
   );
-  const value: Record<ValueRuleCode, { applies: pl.Expr; breaks: pl.Expr }> = {
+  const value: Record<ValueRuleCode, { applies: Expr; breaks: Expr }> = {
     LOAN_ID_DUPLICATE: {
       applies: has(COL.loanId),
       // Every row carrying a repeated id is rejected, not only the later
@@ -152,7 +153,7 @@ export function rowRules(
     },
   };
 
-  const byCode = new Map<string, { applies: pl.Expr; breaks: pl.Expr }>();
+  const byCode = new Map<string, { applies: Expr; breaks: Expr }>();
   for (const c of REQUIRED_VALUE_COLUMNS) {
     byCode.set(nullCode(c), {
       applies: GENERAL_APPROACH_ONLY.has(c) ? onGeneralApproach : pl.lit(true),

@@ -25,14 +25,15 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { DataType, Expr } from "../frame.ts";
 import { type ColumnKind, POLARS_TYPE } from "../schema.ts";
 
 /** The expressions validation needs for one column. */
 export interface ParsedColumn {
   /** The typed value; null where missing or unparseable. */
-  value: pl.Expr;
+  value: Expr;
   /** True where the raw value is null or an empty string. */
-  missing: pl.Expr;
+  missing: Expr;
 }
 
 const INT32_MAX = 2_147_483_647;
@@ -51,8 +52,8 @@ const NUMERIC = new Set([
 ]);
 const TEXT = new Set(["Utf8", "String", "Categorical"]);
 
-const isText = (dtype: pl.DataType) => TEXT.has(dtype.variant);
-const isNumeric = (dtype: pl.DataType) => NUMERIC.has(dtype.variant);
+const isText = (dtype: DataType) => TEXT.has(dtype.variant);
+const isNumeric = (dtype: DataType) => NUMERIC.has(dtype.variant);
 
 const nullOf = (kind: ColumnKind) => pl.lit(null).cast(POLARS_TYPE[kind]);
 
@@ -82,21 +83,21 @@ const FALSE_TEXT = [...caseVariants("false"), "0"];
  * dates; the native `strToDate(format, strict, exact, cache)` is what it
  * wraps, so it is called directly here.
  */
-function textToDate(text: pl.Expr): pl.Expr {
-  const wrap = pl.Expr as unknown as (native: unknown) => pl.Expr;
+function textToDate(text: Expr): Expr {
+  const wrap = pl.Expr as unknown as (native: unknown) => Expr;
   return wrap(text._expr.strToDate("%Y-%m-%d", false, true, true));
 }
 
 /** Keeps finite numbers only: NaN and ±infinity become null. */
-function finiteOnly(x: pl.Expr): pl.Expr {
+function finiteOnly(x: Expr): Expr {
   return pl.when(x.isFinite()).then(x).otherwise(nullOf("float"));
 }
 
 function parseValue(
-  raw: pl.Expr,
+  raw: Expr,
   kind: ColumnKind,
-  source: pl.DataType,
-): pl.Expr {
+  source: DataType,
+): Expr {
   if (!isText(source) && !isNumeric(source) && kind !== "string") {
     const sameType = source.variant === POLARS_TYPE[kind].variant;
     if (sameType) return kind === "float" ? finiteOnly(raw) : raw;
@@ -160,7 +161,7 @@ function parseValue(
 export function parseColumn(
   name: string,
   kind: ColumnKind,
-  source: pl.DataType,
+  source: DataType,
 ): ParsedColumn {
   const raw = pl.col(name);
   return {

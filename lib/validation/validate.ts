@@ -12,6 +12,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import type { DataFrame, DataType, LazyFrame } from "../frame.ts";
 import { PortfolioReadError } from "../io/errors.ts";
 import { portfolioReadError } from "../io/scan_portfolio.ts";
 import { checkProductsCovered, type Rules } from "../rules.ts";
@@ -34,10 +35,20 @@ export interface ValidateOptions {
 
 /** One rule's line in the data-quality report. */
 export interface RuleReport {
+  /**
+   * The rule's code from `lib/validation/codes.ts`: `NULL_<COLUMN>`,
+   * `UNPARSEABLE_<COLUMN>` or a value rule such as `BALANCE_NEGATIVE`.
+   */
   code: string;
+  /** What the rule checks, in words (`allRuleCodes()`). */
   description: string;
   /** Rows the rule applies to (e.g. only rows with a credit_limit). */
   rows_checked: number;
+  /**
+   * Rows that break the rule, always among `rows_checked`. A row breaking
+   * several rules counts under each, so these do not add up to
+   * `rows_rejected`.
+   */
   rows_failed: number;
   /**
    * Up to 5 failing rows, first in file order: the loan_id, or `row N`
@@ -48,14 +59,25 @@ export interface RuleReport {
 
 /** The content of `data_quality.json`. */
 export interface DataQualityReport {
+  /** The portfolio's path or name, as given in {@link ValidateOptions.file}. */
   file: string;
   /** The portfolio's reporting date, `YYYY-MM-DD`; null if none is readable. */
   reporting_date: string | null;
+  /** Data rows read from the file (header not counted). */
   rows_read: number;
+  /** Rows that broke no rule: the rows the engine computes. */
   rows_valid: number;
+  /**
+   * Rows that broke at least one rule, each counted once; with
+   * `rows_valid` it makes up `rows_read`.
+   */
   rows_rejected: number;
   /** rows_rejected / rows_read (0 for an empty file). */
   reject_rate: number;
+  /**
+   * The limit on `reject_rate` from the rules file
+   * (`validation.max_reject_rate`, default 0.05), as a share.
+   */
   max_reject_rate: number;
   /** reject_rate <= max_reject_rate. */
   passed: boolean;
@@ -72,9 +94,10 @@ export interface ValidationResult {
    * `PORTFOLIO_COLUMNS` order (null where the file lacks an optional
    * column), then unknown extra columns as read.
    */
-  valid: pl.DataFrame;
+  valid: DataFrame;
   /** Rows that broke a rule, exactly as read, plus `rejection_codes`. */
-  rejected: pl.DataFrame;
+  rejected: DataFrame;
+  /** The counts per rule and in total, as `data_quality.json` holds them. */
   report: DataQualityReport;
 }
 
@@ -95,9 +118,9 @@ const failedCol = (code: string) => `__fail:${code}`;
  * distinct combinations, not of rows.
  */
 function withRejectionCodes(
-  flagged: pl.DataFrame,
+  flagged: DataFrame,
   codes: string[],
-): pl.DataFrame {
+): DataFrame {
   const PER_MASK = 50;
   const groups: string[][] = [];
   for (let i = 0; i < codes.length; i += PER_MASK) {
@@ -133,11 +156,11 @@ function withRejectionCodes(
 
 /** The input's column types, read without reading its rows. */
 function rawSchema(
-  raw: pl.LazyDataFrame,
+  raw: LazyFrame,
   file: string,
-): Record<string, pl.DataType> {
+): Record<string, DataType> {
   try {
-    return raw.head(0).collectSync().schema as Record<string, pl.DataType>;
+    return raw.head(0).collectSync().schema as Record<string, DataType>;
   } catch (e) {
     throw portfolioReadError(file, e);
   }
@@ -178,10 +201,10 @@ export function requiredColumns(rules?: Rules): string[] {
  * @throws {PortfolioReadError} naming the missing columns and those found.
  */
 export function requireColumns(
-  raw: pl.LazyDataFrame,
+  raw: LazyFrame,
   file: string,
   rules?: Rules,
-): Record<string, pl.DataType> {
+): Record<string, DataType> {
   const schema = rawSchema(raw, file);
   const rawColumns = Object.keys(schema);
   const present = new Set(rawColumns);
@@ -236,7 +259,7 @@ export function requireColumns(
  * ```
  */
 export async function validatePortfolio(
-  raw: pl.LazyDataFrame,
+  raw: LazyFrame,
   rules: Rules,
   opts: ValidateOptions,
 ): Promise<ValidationResult> {
@@ -287,7 +310,7 @@ export async function validatePortfolio(
         .alias(REJECTED),
     );
 
-  let df: pl.DataFrame;
+  let df: DataFrame;
   try {
     df = await flagged.collect();
   } catch (e) {
@@ -404,7 +427,7 @@ function absentPdColumns(
  * (methodology §10, "a missing product"): the rows are rejected with
  * PRODUCT_UNKNOWN one by one, and this says once what to add to the file.
  */
-function unconfiguredProducts(failing: pl.DataFrame, rules: Rules): string[] {
+function unconfiguredProducts(failing: DataFrame, rules: Rules): string[] {
   const flag = failedCol("PRODUCT_UNKNOWN");
   if (failing.height === 0 || !failing.columns.includes(flag)) return [];
   const counts = failing.lazy()

@@ -13,6 +13,10 @@ import type { DataQualityReport, ValidationResult } from "./validate.ts";
  * `validation.max_reject_rate`; the message gives the figure.
  */
 export class RejectRateError extends Error {
+  /**
+   * The error for a report that did not pass: the message names the file,
+   * its reject rate, the rows rejected and read, and the limit.
+   */
   constructor(readonly report: DataQualityReport) {
     const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
     super(
@@ -53,8 +57,14 @@ export interface WriteValidationOptions {
 
 /** Paths of the files written. */
 export interface ValidationOutputs {
+  /**
+   * `<dir>/valid.parquet`, the rows that broke no rule; absent when
+   * {@link WriteValidationOptions.valid} is false.
+   */
   valid?: string;
+  /** `<dir>/rejected.parquet`, the rejected rows with `rejection_codes`. */
   rejected: string;
+  /** `<dir>/data_quality.json`, the {@link DataQualityReport}. */
   dataQuality: string;
 }
 

@@ -27,8 +27,11 @@ Deno.test("benchRun() reports loans, step times and peak memory", async () => {
   assert.ok(Math.abs(r.loansPerSecond - 200 / (r.totalMs / 1000)) < 1e-9);
   assert.ok(r.stepsMs.compute_ecl >= 0);
   assert.deepEqual(Object.keys(r.peakMemoryByStep), Object.keys(r.stepsMs));
-  const peaks = Object.values(r.peakMemoryByStep);
-  for (let i = 1; i < peaks.length; i++) assert.ok(peaks[i] >= peaks[i - 1]);
-  assert.ok(r.peakMemoryBytes! >= peaks.at(-1)!);
+  // The process's peak only grows, so every step's reading is at most the
+  // final one. (Steps overlap and repeat, hashing beside validation and
+  // one write per chunk, so the readings need not grow in key order.)
+  for (const peak of Object.values(r.peakMemoryByStep)) {
+    assert.ok(peak > 0 && peak <= r.peakMemoryBytes!);
+  }
   await Deno.remove(tmp, { recursive: true });
 });
