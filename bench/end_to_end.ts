@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   generatePortfolio,
+  projectPath,
   type RunOptions,
   runPortfolio,
   snapshotFiles,
@@ -90,7 +91,7 @@ export interface BenchPortfolioOptions {
   reportingDate?: string;
   /** Quarterly snapshots of the book. @default 1 */
   periods?: number;
-  /** Cache directory. @default "data/tmp/bench" */
+  /** Cache directory. @default the project's data/tmp/bench */
   dir?: string;
 }
 
@@ -107,7 +108,7 @@ export async function benchSnapshots(
   const date = opts.reportingDate ?? "2025-12-31";
   const periods = opts.periods ?? 1;
   const dir = join(
-    opts.dir ?? "data/tmp/bench",
+    opts.dir ?? projectPath("data/tmp/bench"),
     `loans_${opts.loans}_seed_${seed}${
       periods > 1 ? `_periods_${periods}` : ""
     }`,

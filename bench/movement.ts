@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { benchSnapshots, peakMemoryBytes, runTask } from "./end_to_end.ts";
 import {
   computeMovement,
+  projectPath,
   readRunFolder,
   writeMovementOutputs,
 } from "../lib/mod.ts";
@@ -39,7 +40,7 @@ export interface MovementBenchOptions {
   loans: number;
   /** @default 42 */
   seed?: number;
-  /** Cache directory for the book and its runs. @default "data/tmp/bench" */
+  /** Cache directory for the book and its runs. @default the project's data/tmp/bench */
   dir?: string;
 }
 
@@ -81,7 +82,7 @@ async function cachedRun(portfolio: string, out: string): Promise<string> {
 export async function benchMovement(
   opts: MovementBenchOptions,
 ): Promise<MovementBenchResult> {
-  const dir = opts.dir ?? "data/tmp/bench";
+  const dir = opts.dir ?? projectPath("data/tmp/bench");
   const seed = opts.seed ?? 42;
   const snapshots = await benchSnapshots({
     loans: opts.loans,

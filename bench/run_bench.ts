@@ -13,6 +13,7 @@ import {
   generateBook,
   loadFx,
   loadRules,
+  projectPath,
   runPortfolio,
   summarize,
 } from "../lib/mod.ts";
@@ -22,8 +23,8 @@ const tmp = await Deno.makeTempDir({ prefix: "bench-run-" });
 const portfolio = `${tmp}/portfolio.parquet`;
 generateBook({ loans: 20_000, seed: 7, reportingDate: "2025-12-31" })[0]
   .writeParquet(portfolio);
-const rules = await loadRules("config/ifrs9_rules.yaml");
-const fx = await loadFx("config/fx_rates.yaml");
+const rules = await loadRules(projectPath("config/ifrs9_rules.yaml"));
+const fx = await loadFx(projectPath("config/fx_rates.yaml"));
 
 /** `n` loan results over the generator's currencies, with carrying amounts. */
 function loanResults(n: number): pl.DataFrame {

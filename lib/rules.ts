@@ -653,7 +653,13 @@ const RESERVED_SUFFIXES = ["_rc", "_from", "_to", "_local"];
 /** A scenario's name: it names the loan-level column `ecl_<name>`. */
 const scenarioName = text.regex(/^[a-z][a-z0-9_]*$/, {
   error: (issue) =>
-    `must be lower-case letters, digits and _ (it names the column ecl_${issue.input})`,
+    `must start with a lower-case letter and hold only lower-case letters, digits and _ (it names the column ecl_${issue.input}${
+      reservedScenarioName(String(issue.input)) === undefined
+        ? ""
+        : `, which would collide with ${
+          reservedScenarioName(String(issue.input))
+        }`
+    })`,
   abort: true,
 }).superRefine((name, ctx) => {
   const collision = reservedScenarioName(name);

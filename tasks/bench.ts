@@ -33,6 +33,7 @@ import {
 } from "../lib/run/mod.ts";
 import { benchMovement } from "../bench/movement.ts";
 import { defaultRunId } from "../lib/run_folder/mod.ts";
+import { projectPath } from "../lib/mod.ts";
 
 export const command = new TaskCommand({
   command: "deno task bench",
@@ -124,7 +125,7 @@ export function main(args: string[]): Promise<number> {
         portfolio,
         rules: values.rules,
         fx: values.fx,
-        out: "data/tmp/bench/runs",
+        out: projectPath("data/tmp/bench/runs"),
         runId: `bench-${defaultRunId().slice(4)}`,
         report: !values["no-report"],
         batchSize,

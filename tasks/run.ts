@@ -13,7 +13,7 @@
  * @module
  */
 import { required, TaskCommand, wholeNumber } from "./_args.ts";
-import { runPortfolio } from "../lib/mod.ts";
+import { projectPath, runPortfolio } from "../lib/mod.ts";
 import {
   dataQualityTable,
   progressLine,
@@ -28,7 +28,7 @@ export const command = new TaskCommand({
   flags: `  --portfolio PATH  portfolio file (.csv, .parquet, .arrow/.ipc)
   --rules PATH      rules file (default: the project's config/ifrs9_rules.yaml)
   --fx PATH         FX table (default: the project's config/fx_rates.yaml)
-  --out DIR         where the run folder is created (default data/runs)
+  --out DIR         where the run folder is created (default the project's data/runs)
   --run-id ID       run folder name (default run-<UTC timestamp>)
   --replace         replace a complete run of the same id once this one completes
   --no-report       skip report.html
@@ -39,7 +39,7 @@ export const command = new TaskCommand({
     portfolio: { type: "string" },
     rules: { type: "string" },
     fx: { type: "string" },
-    out: { type: "string", default: "data/runs" },
+    out: { type: "string", default: projectPath("data/runs") },
     "run-id": { type: "string" },
     replace: { type: "boolean", default: false },
     "no-report": { type: "boolean", default: false },

@@ -140,6 +140,23 @@ Deno.test("the doors (tasks, benchmarks, dashboards) use lib/mod.ts or an area's
   assert.deepEqual(found, []);
 });
 
+Deno.test("the notebooks use the public face, lib/mod.ts, only", async () => {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir("notebooks")) {
+    if (!entry.name.endsWith(".ipynb")) continue;
+    const nb = JSON.parse(await Deno.readTextFile(`notebooks/${entry.name}`));
+    for (const cell of nb.cells) {
+      if (cell.cell_type !== "code") continue;
+      for (const spec of relativeImports(cell.source.join(""))) {
+        if (spec !== "../lib/mod.ts") {
+          found.push(`${entry.name} imports ${spec}`);
+        }
+      }
+    }
+  }
+  assert.deepEqual(found, []);
+});
+
 Deno.test("findCycle() finds a cycle and accepts a tree", () => {
   const graph = (pairs: [string, string][]) => {
     const g = new Map<string, Map<string, string>>();

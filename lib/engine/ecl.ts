@@ -65,6 +65,11 @@ export interface ComputeEclOptions {
    */
   fx?: FxTable;
   /**
+   * Called with each warning of the overlays (an `add` shared over ECL an
+   * earlier overlay made negative); a run records them in its manifest.
+   */
+  onWarning?: (warning: string) => void;
+  /**
    * Apply the rules' overlays. `false` returns `ecl` = `ecl_model` and no
    * overlay columns, for a caller that applies them over a wider
    * population than this frame with `applyOverlayPlan` (a run in chunks
@@ -490,6 +495,7 @@ export async function computeEcl(
   const adjusted = await applyOverlays(results, rules.overlays, {
     fx: opts.fx,
     reportingCurrency: rules.reporting_currency,
+    onWarning: opts.onWarning,
   });
   return await adjusted.select(
     ...columns,

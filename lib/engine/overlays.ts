@@ -93,6 +93,8 @@ export interface OverlayOptions {
    * Required with `fx`.
    */
   reportingCurrency?: string;
+  /** Called with each warning of the plan ({@link OverlayPlan.warnings}). */
+  onWarning?: (warning: string) => void;
 }
 
 /** How one overlay changes each facility it selects. */
@@ -110,7 +112,15 @@ export interface OverlayStep {
 
 /** The overlays of a population, ready to apply to any slice of it. */
 export interface OverlayPlan {
+  /** One step per overlay, in the rules file's order. */
   steps: OverlayStep[];
+  /**
+   * An `add` shared pro rata over facilities whose ECL an earlier overlay
+   * made negative (a release larger than their ECL): methodology §8 shares
+   * it by the ECL at that point, so those facilities take a negative part
+   * of a positive add until the floor at 0. Named so the run can say so.
+   */
+  warnings: string[];
 }
 
 /** Whether an overlay needs the whole selected population (an `add`). */
@@ -214,6 +224,7 @@ export function overlayPlan(
         eadRate: 0,
         basis: o.multiplier === undefined ? "none" : "multiplier",
       })),
+      warnings: [],
     };
   }
   if (cells === null) {
@@ -234,8 +245,23 @@ export function overlayPlan(
       alpha: 1,
       beta: 0,
     }));
+  const warnings: string[] = [];
+  // The overlay that last left a cell's ECL able to be negative.
+  const negativeBy = new Map<(typeof rows)[number], string>();
   const steps = overlays.map((o, k): OverlayStep => {
     const sel = rows.filter((r) => r.selected[k]);
+    if (allocates(o)) {
+      const culprits = [
+        ...new Set(sel.flatMap((r) => negativeBy.get(r) ?? [])),
+      ];
+      if (culprits.length > 0) {
+        warnings.push(
+          `Overlay ${o.name} is shared pro rata to ECL that overlay ${
+            culprits.join(", ")
+          } made negative (a release larger than the ECL it selects): those facilities take a negative part of it until the floor at 0 (methodology §8); apply the release after ${o.name} or reduce it`,
+        );
+      }
+    }
     let eclRate = 0, eadRate = 0;
     let basis: OverlayStep["basis"];
     if (o.multiplier !== undefined) {
@@ -268,10 +294,16 @@ export function overlayPlan(
     for (const r of sel) {
       r.alpha = r.alpha * (1 + eclRate);
       r.beta = r.beta * (1 + eclRate) + eadRate;
+      // A facility's ECL is alpha * ecl_model + beta * ead, both >= 0.
+      const negative = (r.alpha < 0 && r.eclModel > 0) ||
+        (r.beta < 0 && r.ead > 0);
+      if (negative) negativeBy.set(r, o.name);
+      else negativeBy.delete(r);
     }
     return { overlay: o, eclRate, eadRate, basis };
   });
-  return { steps };
+  for (const w of warnings) opts.onWarning?.(w);
+  return { steps, warnings };
 }
 
 /** Reporting-currency rates of the currencies an `add` selects. */
@@ -281,6 +313,10 @@ function rateOf(
   opts: OverlayOptions,
 ): Record<string, number> {
   const { fx, reportingCurrency: cur } = opts;
+  // A selection entirely in the reporting currency needs no FX table.
+  if (cur !== undefined && currencies.every((c) => c === cur)) {
+    return { [cur]: 1 };
+  }
   if (fx === undefined || cur === undefined) {
     throw new RangeError(
       `Cannot apply overlay ${o.name}: its ${

@@ -14,6 +14,18 @@ import {
 } from "./reconciliation.ts";
 
 /**
+ * The lines' labels cut to the table's first column; the page and
+ * `movement.json` carry the full IFRS 7 wording.
+ */
+const SHORT_LABELS: Record<string, string> = {
+  new_originated: "New assets originated",
+  derecognised: "Derecognised",
+  transfer_to_simplified: "Transfer to simplified",
+  remeasurement_transferred: "Remeasurement, transferred",
+  remeasurement: "Remeasurement, stayed",
+};
+
+/**
  * One line per reconciliation line, a column per stage (and one for the
  * simplified approach when a run has products on it) and the total, in the
  * reporting currency, then the closing balance split into loss allowance
@@ -33,7 +45,9 @@ export function allowanceTable(movement: Movement): string {
     `${"".padEnd(28)}${columns.map((c) => pad(head(c))).join("")}${
       pad("total")
     }`,
-    ...visibleLines(movement, movement.allowance).map((l) => row(l.key, l)),
+    ...visibleLines(movement, movement.allowance).map((l) =>
+      row(SHORT_LABELS[l.key] ?? l.label, l)
+    ),
     row("  of which loss allowance", split.loss_allowance),
     row("  of which provision (B8E)", split.provision),
     `${movement.checks.length} invariants hold`,

@@ -825,6 +825,23 @@ export function checkMovement(
 }
 
 /**
+ * A comparison across a change of methodology (docs/methodology.md, the
+ * version each manifest records; a manifest without one was written under
+ * version 1): the effect of the change itself lands in remeasurement and
+ * derecognition, where IAS 8 §39 wants a change in estimate shown and
+ * explained, so the page says so.
+ */
+export function methodologyWarnings(from: RunFolder, to: RunFolder): string[] {
+  const version = (run: RunFolder) =>
+    run.manifest === null ? null : run.manifest.methodology_version ?? 1;
+  const [v0, v1] = [version(from), version(to)];
+  if (v0 === null || v1 === null || v0 === v1) return [];
+  return [
+    `Run ${from.summary.run_id} follows methodology version ${v0} and run ${to.summary.run_id} version ${v1}: the effect of the change of method is part of remeasurement and derecognition; rerun ${from.summary.run_id} under version ${v1} to separate it`,
+  ];
+}
+
+/**
  * The FX caveats of a comparison: the foreign-exchange line revalues at the
  * later run's rates what the earlier run converted at its own (docs/movement.md
  * §3, step 4), so it is a closing-rate-to-closing-rate movement only when
@@ -892,6 +909,7 @@ function ref(run: RunFolder): MovementRunRef {
  * assert.ok(Math.abs(lines.at(-1)!.total - q4.summary.totals.ecl) < 0.005);
  * assert.ok(movement.checks.every((c) => c.passed));
  * assert.ok(facilities.height >= q4.summary.totals.count);
+ * await Deno.remove(out, { recursive: true });
  * ```
  *
  * @returns The movement and the facility-level attribution it sums.
@@ -969,7 +987,11 @@ export async function computeMovement(
   };
   opts.onStep?.("check_invariants");
   const checks = checkMovement(partial, a, b, tolerance);
-  const movement: Movement = { ...partial, checks, warnings: fxWarnings(a, b) };
+  const movement: Movement = {
+    ...partial,
+    checks,
+    warnings: [...methodologyWarnings(from, to), ...fxWarnings(a, b)],
+  };
   const failed = checks.filter((c) => !c.passed);
   if (failed.length > 0 && (opts.throwOnFailure ?? true)) {
     throw new MovementError(

@@ -334,7 +334,13 @@ export async function scenarioEclChart(src: ChartSource): Promise<PlotFigure> {
       ecl: s[c] as number,
       kind: "scenario",
     })),
-    { name: "weighted", ecl: s.ecl_model as number, kind: "weighted" },
+    // Labels no scenario can take (names are letters, digits and _ only),
+    // so a scenario called "weighted" keeps a bar of its own.
+    {
+      name: "probability-weighted",
+      ecl: s.ecl_model as number,
+      kind: "weighted",
+    },
     { name: "after overlays", ecl: s.ecl as number, kind: "final" },
   ];
   return renderPlot({
@@ -372,18 +378,20 @@ export type ParameterColumn = "pd_12m" | "lgd";
 /**
  * Distribution of the 12-month PD (bins of a fifth of a decade on a log
  * axis, PDs span orders of magnitude) or of the LGD (bins of 0.05), as
- * facility counts, bars coloured by stage and stacked.
+ * facility counts, bars coloured by stage and stacked. Facilities under
+ * the simplified approach have no PD or LGD model (their `lgd` is null)
+ * and are left out; `null` when no facility is left.
  */
 export async function parameterDistributionChart(
   src: ChartSource,
   column: ParameterColumn,
-): Promise<PlotFigure> {
+): Promise<PlotFigure | null> {
   const isPd = column === "pd_12m";
   const width = isPd ? 0.2 : 0.05;
   const x = isPd ? pl.col(column).log(10) : pl.col(column);
   const rows = await records(
     src.results
-      .filter(pl.col(column).gt(isPd ? 0 : -1))
+      .filter(pl.col(column).gt(isPd ? 0 : -1).and(pl.col("lgd").isNotNull()))
       .select(
         pl.col("stage").cast(pl.Utf8).alias("stage"),
         // Clip so that an LGD or PD of exactly 1 falls in the last bin.
@@ -394,6 +402,7 @@ export async function parameterDistributionChart(
       .agg(pl.len().cast(pl.Float64).alias("count"))
       .sort(["bin", "stage"]),
   );
+  if (rows.length === 0) return null;
   const data = rows.map((r) => {
     const lo = (r.bin as number) * width;
     return {
@@ -553,9 +562,9 @@ export interface RunCharts {
    * Facilities by 12-month PD, stacked by stage
    * ({@link parameterDistributionChart}).
    */
-  pd: PlotFigure;
+  pd: PlotFigure | null;
   /** Facilities by LGD, stacked by stage. */
-  lgd: PlotFigure;
+  lgd: PlotFigure | null;
   /**
    * The 10 facilities with the largest ECL, in the reporting currency
    * ({@link topExposuresChart}).

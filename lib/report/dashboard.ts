@@ -348,6 +348,7 @@ export function renderDashboard(points: TrendPoint[]): string {
  * const file = await writeDashboard(runs, `${root}/reports/dashboard.html`);
  * assert.equal(file, `${root}/reports/dashboard.html`);
  * assert.match(await Deno.readTextFile(file), /2025-09-30 to 2025-12-31/);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function writeDashboard(

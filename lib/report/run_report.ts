@@ -448,7 +448,7 @@ export async function renderRunReport(
         "chart-stages",
         "Stage distribution: facilities and EAD",
         charts.stages,
-        "Stage 1: 12-month ECL; stage 2: significant increase in credit risk, lifetime ECL; stage 3: credit-impaired (IFRS 9 §5.5.3, §5.5.5).",
+        stageNote(s.simplified_products),
       ),
       chart(
         "chart-ecl-stage",
@@ -484,12 +484,16 @@ export async function renderRunReport(
   ]);
   const risk = section("parameters", "Risk parameters and concentrations", [
     grid([
-      chart(
+      charts.pd === null ? noModelNote("12-month PD") : chart(
         "chart-pd",
         "12-month PD distribution (facilities, by stage)",
         charts.pd,
       ),
-      chart("chart-lgd", "LGD distribution (facilities, by stage)", charts.lgd),
+      charts.lgd === null ? noModelNote("LGD") : chart(
+        "chart-lgd",
+        "LGD distribution (facilities, by stage)",
+        charts.lgd,
+      ),
     ]),
     chart("chart-top", `Top 10 facilities by ECL (${cur})`, charts.top),
   ]);
@@ -539,4 +543,27 @@ export async function writeRunReport(
   const html = await renderRunReport(await readRunFolder(folder), opts);
   await folder.writeText(RUN_FILES.report, html);
   return folder.child(RUN_FILES.report).href;
+}
+
+/**
+ * What the stages mean, and for products on the simplified approach what
+ * they mean there: lifetime ECL from a provision matrix without any SICR
+ * assessment (IFRS 9 §5.5.15), so their stage 2 says "not credit-impaired"
+ * rather than "significant increase in credit risk".
+ */
+function stageNote(simplified: readonly string[]): string {
+  const general =
+    "Stage 1: 12-month ECL; stage 2: significant increase in credit risk, lifetime ECL; stage 3: credit-impaired (IFRS 9 §5.5.3, §5.5.5).";
+  return simplified.length === 0
+    ? general
+    : `${general} ${
+      simplified.join(", ")
+    }: simplified approach (IFRS 9 §5.5.15), lifetime ECL from a provision matrix without a SICR assessment; stage 2 there means not credit-impaired.`;
+}
+
+/** In place of a PD or LGD chart when no facility has that model. */
+function noModelNote(parameter: string) {
+  return note(
+    `No ${parameter} distribution: every facility is on the simplified approach (provision matrix), which has no ${parameter} model.`,
+  );
 }

@@ -183,6 +183,7 @@ function keyed(values: string[], name: string): DataFrame {
  * const fact = pl.readParquet(`${root}/bi/fact_facility.parquet`);
  * assert.equal(fact.getColumn("ecl_rc").get(0), 2); // 40 MXN at 0.05
  * assert.equal(fact.getColumn("date_key").get(0), 20251231);
+ * await Deno.remove(root, { recursive: true });
  * ```
  *
  * @throws {RunFolderReadError} When a run folder lacks a required file.

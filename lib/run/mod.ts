@@ -23,15 +23,17 @@
  * ```ts
  * import assert from "node:assert/strict";
  * import { runPortfolio } from "./mod.ts";
+ * const tmp = await Deno.makeTempDir();
  *
  * const run = await runPortfolio({
  *   portfolio: "data/sample/portfolio_2025-12-31.parquet",
- *   out: await Deno.makeTempDir(),
+ *   out: tmp,
  *   runId: "2025-12-31",
  * });
  * assert.equal(run.manifest.status, "complete");
  * assert.deepEqual(run.summary.by_stage.map((g) => g.key), ["1", "2", "3"]);
  * assert.equal(run.summary.totals.count, run.manifest.rows.computed);
+ * await Deno.remove(tmp, { recursive: true });
  * ```
  *
  * @module

@@ -244,6 +244,7 @@ function describeFailure(cause: unknown, step?: string): string {
  * // Loss allowance and provision make up the ECL (IFRS 7 B8E).
  * const { ecl, loss_allowance, provision } = run.summary.totals;
  * assert.ok(Math.abs(loss_allowance + provision - ecl) < 1e-6);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
@@ -502,6 +503,7 @@ async function computeChunk(
         batchSize: opts.batchSize,
         fx,
         overlays,
+        onWarning: (w) => manifest.warnings.push(w),
         onProgress: (loansDone) =>
           opts.onProgress?.({
             loansDone: offset + loansDone,
@@ -537,7 +539,7 @@ async function computeOnePass(
  * applied to each chunk: the same figures as one pass, to rounding.
  */
 async function computeTwoPass(
-  { rules, fx, step }: RunContext,
+  { rules, fx, manifest, step }: RunContext,
   { count, compute, summarize, parts }: Chunks,
 ): Promise<SummaryCells[]> {
   const overlayParts: DataFrame[] = [];
@@ -560,6 +562,7 @@ async function computeTwoPass(
       overlayPlan(rules.overlays, mergeOverlayCells(overlayParts), {
         fx,
         reportingCurrency: rules.reporting_currency,
+        onWarning: (w) => manifest.warnings.push(w),
       }),
   );
   const cells: SummaryCells[] = [];
@@ -602,7 +605,7 @@ class ChunkParts {
 
   /**
    * Streams the parts into the run's loan results and carrying amounts
-   * (a sink writes in morsels, docs/toolchain.md: on collect()), then
+   * (a nodejs-polars sink writes in morsels, and only on collect()), then
    * removes the scratch folder.
    */
   async concatenate(): Promise<void> {

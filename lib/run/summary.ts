@@ -258,11 +258,12 @@ export function mergeSummaryCells(parts: SummaryCells[]): SummaryCells {
  * import { loadRules } from "../rules.ts";
  * import { DEFAULT_FX, DEFAULT_RULES, runPortfolio } from "./run.ts";
  * import { summarize } from "./summary.ts";
+ * const tmp = await Deno.makeTempDir();
  *
  * // A run folder of the built-in sample book, re-summarised from its files:
  * const run = await runPortfolio({
  *   portfolio: "data/sample/portfolio_2025-12-31.parquet",
- *   out: await Deno.makeTempDir(),
+ *   out: tmp,
  *   runId: "sample-2025-12-31",
  *   report: false,
  * });
@@ -281,6 +282,7 @@ export function mergeSummaryCells(parts: SummaryCells[]): SummaryCells {
  * );
  * // The same totals the run wrote into its summary.json:
  * assert.deepEqual(summary, run.summary);
+ * await Deno.remove(tmp, { recursive: true });
  * ```
  */
 export async function summarize(

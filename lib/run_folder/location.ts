@@ -202,8 +202,9 @@ class LocalFolder implements Location {
       publish: async ({ as = name, replace = false } = {}) => {
         const target = join(this.href, checkName(as));
         if (replace && await exists(target)) {
-          // Swapped out, not removed first: the name always holds a
-          // complete folder, the old one until the new one is in place.
+          // Swapped out, not removed first: the old folder stays whole
+          // (under a hidden name) until the new one is in place, and the
+          // name is empty only between the two renames.
           const old = join(this.href, `.${as}.replaced-${randomSuffix()}`);
           await Deno.rename(target, old);
           await Deno.rename(dir, target);
@@ -228,14 +229,16 @@ class LocalFolder implements Location {
  * ```ts
  * import assert from "node:assert/strict";
  * import { localFolder } from "./location.ts";
+ * const tmp = await Deno.makeTempDir();
  *
- * const runs = localFolder(await Deno.makeTempDir());
+ * const runs = localFolder(tmp);
  * const staging = await runs.stage("q4");
  * await Deno.writeTextFile(`${staging.dir}/summary.json`, "{}");
  * assert.deepEqual(await runs.list(), [staging.dir.split("/").pop()]);
  * const q4 = await staging.publish();
  * assert.deepEqual(await runs.list(), ["q4"]);
  * assert.equal(await q4.readText("summary.json"), "{}");
+ * await Deno.remove(tmp, { recursive: true });
  * ```
  */
 export function localFolder(path: string): Location {

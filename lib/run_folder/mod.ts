@@ -44,6 +44,7 @@
  * await assert.rejects(() => readRunFolder(dir), (e: Error) =>
  *   e instanceof RunFolderReadError &&
  *   e.message === `Cannot read run folder ${dir}: loan_results.parquet: file is missing`);
+ * await Deno.remove(out, { recursive: true });
  * ```
  *
  * @module

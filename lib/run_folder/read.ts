@@ -165,9 +165,10 @@ const noProblems = () => [];
  * import assert from "node:assert/strict";
  * import pl from "nodejs-polars";
  * import { openRunFolder, readRunFolder, type Summary } from "./mod.ts";
+ * const tmp = await Deno.makeTempDir();
  *
  * // One facility, written in the contract's columns (methodology §9).
- * const folder = await openRunFolder(await Deno.makeTempDir(), "q4");
+ * const folder = await openRunFolder(tmp, "q4");
  * folder.writeParquet("loanResults", pl.DataFrame([{
  *   loan_id: "L1", reporting_date: new Date("2025-12-31"), product: "mortgage",
  *   segment: "retail", region: "north", currency: "EUR", stage: 1,
@@ -191,6 +192,7 @@ const noProblems = () => [];
  * assert.equal(run.summary.totals.ecl, 2);
  * assert.equal(run.manifest, null); // written last by a run; absent here
  * assert.deepEqual((await run.results.select("ecl").collect()).toRecords(), [{ ecl: 2 }]);
+ * await Deno.remove(tmp, { recursive: true });
  * ```
  */
 export async function readRunFolder(
@@ -237,6 +239,7 @@ export async function readRunFolder(
  *   message: `Cannot read run folder ${empty}: summary.json: missing keys ` +
  *     "run_id, reporting_date, reporting_currency, fx, scenarios, totals, by_stage",
  * });
+ * await Deno.remove(empty, { recursive: true });
  * ```
  */
 export async function readRunSummary(

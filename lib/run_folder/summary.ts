@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { formatAmount } from "../format.ts";
 
 /** Totals of one group of facilities, in the reporting currency. */
 export interface Group {
@@ -311,11 +312,7 @@ export function stageOfKey(key: string | number): number {
  */
 export function overlayWarnings(summary: Summary): string[] {
   const cur = summary.reporting_currency;
-  const amount = (v: number) =>
-    v.toLocaleString("en-US", {
-      minimumFractionDigits: 2,
-      maximumFractionDigits: 2,
-    });
+  const amount = formatAmount;
   const warnings: string[] = [];
   for (const o of summary.overlays) {
     if (o.add !== undefined && o.add !== 0 && o.facilities === 0) {

@@ -134,6 +134,7 @@ export interface PendingRunFolder {
  * assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name.startsWith(".")), [true]);
  * assert.equal(await folder.commit(), `${out}/2025-12-31`);
  * assert.equal(await Deno.readTextFile(`${out}/2025-12-31/report.html`), "<!doctype html>");
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function openRunFolder(
@@ -227,6 +228,7 @@ export async function openRunFolder(
  *   () => writeOutputFolder(`${root}/out`, ["a.txt"], () => {}),
  *   RangeError,
  * );
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function writeOutputFolder<T>(

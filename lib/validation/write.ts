@@ -7,6 +7,7 @@
  * @module
  */
 import type { DataQualityReport, ValidationResult } from "./validate.ts";
+import { formatPercent } from "../format.ts";
 
 /**
  * Thrown when the share of rejected rows is above

@@ -8,8 +8,8 @@
  *
  * Each page is parsed with linkedom: no injected element exists and the
  * names are there as text. Then each is opened in headless Chromium
- * (Debian's `/usr/bin/chromium` driven by playwright-core, flags from
- * docs/toolchain.md, a fresh profile, 1366 px wide): it must log no console
+ * (Debian's `/usr/bin/chromium` driven by playwright-core, without
+ * background networking, a fresh profile, 1366 px wide): it must log no console
  * error, raise no page error or dialog, request nothing but its own file,
  * show its charts as SVG elements with a size and marks, show the names as
  * text, and not scroll sideways. A full-page screenshot of each goes to
@@ -149,7 +149,10 @@ async function buildPages(root: string): Promise<Record<string, BuiltPage>> {
   };
 }
 
-/** Launches Chromium with the flags of docs/toolchain.md. */
+/**
+ * Launches Chromium headless with background networking, updates and sync
+ * off: this machine's closed network refuses those connections.
+ */
 async function launch(profile: string) {
   try {
     await Deno.stat(CHROMIUM);

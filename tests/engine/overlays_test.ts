@@ -463,13 +463,54 @@ Deno.test("computeEcl() applies the rules file's overlays after weighting with t
   ]);
   assert.equal((card.overlay_impacts as unknown as number[]).length, 2);
   assert.equal(card.overlay_floor, 0);
-  await assert.rejects(
-    () => computeEcl(staged, rules),
-    /overlay defaulted_add.*FX table/,
+  // Both facilities are in EUR, the reporting currency: the add needs no
+  // FX table to be shared, so a notebook's plain call gives the same.
+  const noFx = await computeEcl(staged, rules);
+  assert.deepEqual(
+    noFx.getColumn("ecl").toArray(),
+    df.getColumn("ecl").toArray(),
   );
   // Without overlays the model ECL comes back alone, for a caller that
   // applies them over a wider population.
   const model = await computeEcl(staged, rules, { overlays: false });
   assert.deepEqual(model.getColumn("ecl").toArray(), [450, 450]);
   assert.ok(!model.columns.includes("overlays_applied"));
+});
+
+Deno.test("overlayPlan() warns when an add is shared over ECL an earlier release made negative", async () => {
+  // A (stage 1) 100 and B (stage 2) 200. A release of 150 on stage 1
+  // leaves A at -50; a top-up of 30 on stages 1-2 is then shared by the
+  // ECL at that point, -50 : 200, so A takes 30 * -50 / 150 = -10 and B
+  // +40, before the floor brings A back to 0 (methodology §8).
+  const overlays: Overlay[] = [
+    {
+      name: "release",
+      filter: { stage: [1] },
+      add: -150,
+      reason: "test",
+    },
+    { name: "topup", filter: { stage: [1, 2] }, add: 30, reason: "test" },
+  ];
+  const input = results().filter(pl.col("loan_id").isIn(["A", "B"]));
+  const warnings: string[] = [];
+  const out = await apply(overlays, input, {
+    ...OPTS,
+    onWarning: (w) => warnings.push(w),
+  });
+  assert.deepEqual(out.impacts, [[-150, -10], [40]]);
+  assert.deepEqual(out.floor, [60, 0]);
+  assert.deepEqual(out.ecl, [0, 240]);
+  assert.equal(warnings.length, 1);
+  assert.match(
+    warnings[0],
+    /^Overlay topup is shared pro rata to ECL that overlay release made negative/,
+  );
+  // The same overlays the other way round: nothing is negative when the
+  // top-up is shared, so no warning.
+  const quiet: string[] = [];
+  await apply([overlays[1], overlays[0]], input, {
+    ...OPTS,
+    onWarning: (w) => quiet.push(w),
+  });
+  assert.deepEqual(quiet, []);
 });

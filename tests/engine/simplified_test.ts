@@ -474,6 +474,16 @@ Deno.test("deno task run on the committed Example 12 receivables gives 580,000.0
       assert.equal(balance.get(bucket)!.toFixed(2), gross.toFixed(2), bucket);
       assert.equal(ecl.get(bucket)!.toFixed(2), allowance.toFixed(2), bucket);
     }
+    // The report says what stage 2 means for receivables and shows no
+    // empty PD or LGD chart (the provision matrix has neither model).
+    const page = await Deno.readTextFile(`${dir}/report.html`);
+    assert.match(
+      page,
+      /trade_receivable: simplified approach \(IFRS 9 §5\.5\.15\)/,
+    );
+    assert.match(page, /No 12-month PD distribution/);
+    assert.match(page, /No LGD distribution/);
+    assert.doesNotMatch(page, /id="chart-pd"/);
   } finally {
     await Deno.remove(out, { recursive: true });
   }

@@ -439,7 +439,7 @@ Deno.test("a product that moves to the simplified approach between the runs is a
   assert.equal(m.facilities.changed_approach, 1);
   assert.equal(m.facilities.transferred, 4);
   for (const c of m.checks) assert.ok(c.passed, `${c.name}: ${c.detail}`);
-  assert.match(allowanceTable(m), /\ntransfer_to_simplified +0\.00 +-6\.00/);
+  assert.match(allowanceTable(m), /\nTransfer to simplified +0\.00 +-6\.00/);
   await Deno.remove(root, { recursive: true });
 });
 
@@ -526,10 +526,10 @@ Deno.test("the console table and movement.html show the simplified column, the n
   );
   assert.match(
     text,
-    /\nremeasurement_transferred +-298\.00 +20\.00 +1,120\.00 +0\.00 +842\.00\n/,
+    /\nRemeasurement, transferred +-298\.00 +20\.00 +1,120\.00 +0\.00 +842\.00\n/,
   );
   // No product changed approach: the always-zero line is not printed.
-  assert.doesNotMatch(text, /transfer_to_simplified/);
+  assert.doesNotMatch(text, /Transfer to simplified/);
   assert.match(
     text,
     /\n {2}of which loss allowance +11\.00 +45\.00 +0\.00 +54\.00 +110\.00\n/,

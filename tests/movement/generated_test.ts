@@ -18,7 +18,7 @@ const root = await Deno.makeTempDir({ prefix: "movement_generated_" });
 
 async function generatedRuns(): Promise<string[]> {
   const gen = await generatePortfolio({
-    loans: 400,
+    loans: 1_500,
     seed: 3,
     reportingDate: "2025-12-31",
     periods: 3,
@@ -54,6 +54,7 @@ Deno.test("computeMovement() reconciles every quarter of a generated book", asyn
   const dirs = await generatedRuns();
   assert.equal(dirs.length, 3);
   const movements: Movement[] = [];
+  let zeroBalanceLeavers = 0, zeroBalanceCards = 0;
   for (let i = 1; i < dirs.length; i++) {
     const from = await readRunFolder(dirs[i - 1]);
     const to = await readRunFolder(dirs[i]);
@@ -130,6 +131,23 @@ Deno.test("computeMovement() reconciles every quarter of a generated book", asyn
     for (const c of misplaced.columns) {
       assert.equal(Number(misplaced.getColumn(c).get(0)), 0, c);
     }
+    // Methodology v2 §5: a facility written off to a zero balance in one
+    // quarter carries no allowance, so when it leaves the book in the next
+    // nothing is released as "derecognised" (version 1 released the ECL a
+    // written-off card kept on its undrawn limit).
+    const writtenOffBefore = facilities.filter(
+      pl.col("status").eq(pl.lit("derecognised"))
+        .and(pl.col("gross_opening").eq(0)),
+    );
+    zeroBalanceLeavers += writtenOffBefore.height;
+    zeroBalanceCards += writtenOffBefore.filter(
+      pl.col("product").eq(pl.lit("credit_card")),
+    ).height;
+    assert.deepEqual(
+      writtenOffBefore.getColumn("allowance_derecognised").toArray()
+        .filter((v) => v !== 0),
+      [],
+    );
     // Per product, every line adds up to the total (an invariant too).
     for (const measure of ["allowance", "gross_carrying_amount"] as const) {
       movement[measure].lines.forEach((l, i) => {
@@ -152,5 +170,7 @@ Deno.test("computeMovement() reconciles every quarter of a generated book", asyn
   assert.ok(movements.some((m) => m.facilities.written_off > 0), "write-offs");
   assert.ok(movements.some((m) => m.facilities.derecognised > 0), "repaid");
   assert.ok(movements.some((m) => m.facilities.new > 0), "originated");
+  assert.ok(zeroBalanceCards > 0, "a written-off card leaves the book");
+  assert.ok(zeroBalanceLeavers >= zeroBalanceCards);
   await Deno.remove(root, { recursive: true });
 });

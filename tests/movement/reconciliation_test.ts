@@ -306,3 +306,21 @@ Deno.test("writeMovementOutputs() replaces an earlier movement whole and refuses
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("computeMovement() warns when the two runs follow different methodology versions", async () => {
+  const { root, from, to } = await handBuiltRuns();
+  try {
+    // The fixture's manifests carry no version: written under version 1.
+    const same = (await computeMovement(from, to)).movement;
+    assert.ok(!same.warnings.some((w) => /methodology/.test(w)));
+    const v2 = { ...to, manifest: { ...to.manifest!, methodology_version: 2 } };
+    const mixed = (await computeMovement(from, v2)).movement;
+    const warning = mixed.warnings.find((w) => /methodology/.test(w));
+    assert.match(
+      warning ?? "",
+      /Run r1 follows methodology version 1 and run r2 version 2/,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

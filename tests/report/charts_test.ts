@@ -138,10 +138,23 @@ Deno.test("scenarioEclChart() shows each scenario, the weighted and the final EC
 Deno.test("parameterDistributionChart() bins PDs on a log axis and LGDs by 0.05", async () => {
   const pd = await parameterDistributionChart(source(), "pd_12m");
   // 1% and 1.1% share the bin [10^-2, 10^-1.8); 20% is alone.
-  assert.equal(markElements(pd.html, "rect", "rect").length, 2);
+  assert.equal(markElements(pd!.html, "rect", "rect").length, 2);
   const lgd = await parameterDistributionChart(source(), "lgd");
   // 0.3, 0.45 and 1.0 (clipped into the last bin [0.95, 1]).
-  assert.equal(markElements(lgd.html, "rect", "rect").length, 3);
+  assert.equal(markElements(lgd!.html, "rect", "rect").length, 3);
+  // Receivables on the simplified approach have no PD or LGD model (their
+  // lgd is null): left out, and no chart at all when nothing is left.
+  const onlySimplified = {
+    ...source(),
+    results: source().results.withColumns(
+      pl.lit(null).cast(pl.Float64).alias("lgd"),
+    ),
+  };
+  assert.equal(
+    await parameterDistributionChart(onlySimplified, "pd_12m"),
+    null,
+  );
+  assert.equal(await parameterDistributionChart(onlySimplified, "lgd"), null);
 });
 
 Deno.test("topExposuresChart() lists the largest ECLs first, at most n", async () => {
