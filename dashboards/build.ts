@@ -28,6 +28,7 @@ export const command = new TaskCommand({
     star: { type: "string" },
   },
   positionals: true,
+  required: ["out"],
 });
 
 /** Builds the dashboard for `args`; returns the exit code. */

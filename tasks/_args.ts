@@ -5,15 +5,17 @@
  * same way and a test calls it in-process:
  *
  * - `--help` / `-h` prints the usage; exit code 0;
- * - an unknown flag, a flag without its value, a bad number or date, a
- *   missing required flag: one line naming the flag, with the task's usage;
- *   exit code 2;
+ * - unknown flags (with the nearest known name), flags without their
+ *   value, missing required flags: every one of them on one line, with the
+ *   task's usage; a bad number or date: one line naming the flag; exit
+ *   code 2;
  * - a run that fails (an unreadable input, a failed invariant, a reject
  *   rate above the limit): its message; exit code 1.
  *
  * @module
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { closest, distance } from "fastest-levenshtein";
 import { errorMessage } from "../lib/run/mod.ts";
 
 /** A command line the task cannot run with; exit code 2. */
@@ -33,6 +35,11 @@ export interface TaskSpec<O extends ParseArgsOptionsConfig> {
   options: O;
   /** Whether arguments that are not flags are accepted. @default false */
   positionals?: boolean;
+  /**
+   * Flags the task cannot run without: a command line that lacks any is
+   * refused together with every other problem it has.
+   */
+  required?: readonly (keyof O & string)[];
 }
 
 const parse = <O extends ParseArgsOptionsConfig>(
@@ -62,14 +69,15 @@ export class TaskCommand<const O extends ParseArgsOptionsConfig> {
     return synopsis ? `${command} ${synopsis}` : command;
   }
 
-  /** Parses `args`, or throws a {@link UsageError} naming the flag. */
+  /**
+   * Parses `args`, or throws a {@link UsageError} naming every unknown,
+   * valueless or missing flag at once.
+   */
   parse(args: string[]): Parsed<O> {
-    const { options, positionals = false } = this.spec;
-    try {
-      return parse(args, options, positionals);
-    } catch {
-      throw new UsageError(problemWith(args, options, positionals));
-    }
+    const { options, positionals = false, required = [] } = this.spec;
+    const problems = problemsWith(args, options, positionals, required);
+    if (problems.length > 0) throw new UsageError(problems.join("; "));
+    return parse(args, options, positionals);
   }
 
   /**
@@ -101,32 +109,73 @@ export class TaskCommand<const O extends ParseArgsOptionsConfig> {
   }
 }
 
-/** Why `parseArgs` refused `args`, naming the flag or argument. */
-function problemWith(
+/**
+ * Everything wrong with `args`: arguments that are not flags, unknown flags
+ * (with the nearest known name when one is close), flags without their
+ * value or with one they do not take, and required flags not given.
+ */
+export function problemsWith(
   args: string[],
   options: ParseArgsOptionsConfig,
   allowPositionals: boolean,
-): string {
+  requiredFlags: readonly string[] = [],
+): string[] {
   const { tokens } = parseArgs({ args, options, strict: false, tokens: true });
+  const problems: string[] = [];
+  const given = new Set<string>();
+  // The argument after an unknown flag is taken as its value, not reported
+  // again as a stray argument (`--loan 5` is one mistake).
+  let unknownAt = -1;
   for (const token of tokens) {
     if (token.kind === "positional" && !allowPositionals) {
-      return `unexpected argument ${token.value}`;
+      if (unknownAt < 0 || token.index !== unknownAt + 1) {
+        problems.push(`unexpected argument ${token.value}`);
+      }
     }
     if (token.kind !== "option") continue;
+    given.add(token.name);
     const option = options[token.name];
-    if (option === undefined) return `unknown flag ${token.rawName}`;
-    if (option.type === "boolean" && token.value !== undefined) {
-      return `${token.rawName} takes no value`;
-    }
-    if (
+    if (option === undefined) {
+      if (token.inlineValue !== true) unknownAt = token.index;
+      problems.push(
+        `unknown flag ${token.rawName}${suggestion(token.name, options)}`,
+      );
+    } else if (option.type === "boolean" && token.value !== undefined) {
+      problems.push(`${token.rawName} takes no value`);
+    } else if (
       option.type === "string" &&
       (token.value === undefined ||
         (!token.inlineValue && token.value.startsWith("-")))
     ) {
-      return `${token.rawName} needs a value`;
+      problems.push(`${token.rawName} needs a value`);
     }
   }
-  return "cannot read the command line";
+  const missing = requiredFlags.filter((f) => !given.has(f));
+  if (missing.length > 0) problems.push(missingText(missing));
+  return problems;
+}
+
+/**
+ * `(did you mean --loans?)` when a known flag is within an edit per three
+ * letters of the name typed (at least one), so `-x` suggests nothing.
+ */
+function suggestion(name: string, options: ParseArgsOptionsConfig): string {
+  const known = Object.keys(options);
+  if (known.length === 0) return "";
+  const nearest = closest(name, known);
+  const allowed = Math.max(1, Math.floor(name.length / 3));
+  return distance(name, nearest) <= allowed
+    ? ` (did you mean --${nearest}?)`
+    : "";
+}
+
+/** `--to and --out are required`. */
+function missingText(flags: readonly string[]): string {
+  const named = flags.map((f) => `--${f}`);
+  const list = named.length === 1
+    ? named[0]
+    : `${named.slice(0, -1).join(", ")} and ${named.at(-1)}`;
+  return `${list} ${named.length === 1 ? "is" : "are"} required`;
 }
 
 /**
@@ -137,15 +186,8 @@ export function required<const K extends string>(
   values: { readonly [P in K]?: string },
   ...flags: K[]
 ): Record<K, string> {
-  const missing = flags.filter((f) => !values[f]).map((f) => `--${f}`);
-  if (missing.length > 0) {
-    const list = missing.length === 1
-      ? missing[0]
-      : `${missing.slice(0, -1).join(", ")} and ${missing.at(-1)}`;
-    throw new UsageError(
-      `${list} ${missing.length === 1 ? "is" : "are"} required`,
-    );
-  }
+  const missing = flags.filter((f) => !values[f]);
+  if (missing.length > 0) throw new UsageError(missingText(missing));
   return values as Record<K, string>;
 }
 

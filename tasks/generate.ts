@@ -23,14 +23,15 @@ import {
   UsageError,
   wholeNumber,
 } from "./_args.ts";
-import { generatePortfolio, type GenerateProgress } from "../lib/mod.ts";
+import { generatePortfolio } from "../lib/mod.ts";
+import { progressLine } from "../lib/run/mod.ts";
 
 export const command = new TaskCommand({
   command: "deno task generate",
   synopsis:
-    "--loans N --seed S --reporting-date YYYY-MM-DD [--periods P] --out DIR [--format parquet|csv] [--inject-broken SHARE] [--batch-size N]",
+    "--loans N [--seed S] --reporting-date YYYY-MM-DD [--periods P] --out DIR [--format parquet|csv] [--inject-broken SHARE] [--batch-size N]",
   flags: `  --loans N                    facilities in the first snapshot
-  --seed S                     random seed; the same seed gives the same files
+  --seed S                     random seed; the same seed gives the same files (default 42)
   --reporting-date YYYY-MM-DD  the first quarter-end
   --periods P                  quarterly snapshots (default 1)
   --out DIR                    where the snapshots are written
@@ -39,7 +40,7 @@ export const command = new TaskCommand({
   --batch-size N               loans generated per batch (default 250000)`,
   options: {
     loans: { type: "string" },
-    seed: { type: "string" },
+    seed: { type: "string", default: "42" },
     "reporting-date": { type: "string" },
     periods: { type: "string" },
     out: { type: "string" },
@@ -47,46 +48,13 @@ export const command = new TaskCommand({
     "inject-broken": { type: "string" },
     "batch-size": { type: "string" },
   },
+  required: ["loans", "reporting-date", "out"],
 });
-
-/** A progress reporter: redraws a bar on a TTY, else prints every ~10%. */
-function progressReporter(): (p: GenerateProgress) => void {
-  const tty = Deno.stderr.isTerminal();
-  const enc = new TextEncoder();
-  const start = performance.now();
-  let lastDecile = -1;
-  return ({ done, total, rows }) => {
-    const frac = done / total;
-    const secs = ((performance.now() - start) / 1000).toFixed(1);
-    if (tty) {
-      const width = 30;
-      const filled = Math.round(frac * width);
-      const bar = "#".repeat(filled) + "-".repeat(width - filled);
-      Deno.stderr.writeSync(
-        enc.encode(
-          `\r[${bar}] ${(100 * frac).toFixed(0).padStart(3)}% ` +
-            `${rows.toLocaleString("en")} rows ${secs}s${
-              done === total ? "\n" : ""
-            }`,
-        ),
-      );
-    } else {
-      const decile = Math.floor(frac * 10);
-      if (decile !== lastDecile) {
-        lastDecile = decile;
-        console.error(
-          `generate: ${
-            (100 * frac).toFixed(0)
-          }% (${done}/${total} batch-periods, ${rows} rows, ${secs}s)`,
-        );
-      }
-    }
-  };
-}
 
 /** Runs `deno task generate` with `args`; returns the exit code. */
 export function main(args: string[]): Promise<number> {
   return command.run(args, async ({ values }) => {
+    // The parser has refused a missing flag already; this names the types.
     const flags = required(values, "loans", "seed", "reporting-date", "out");
     const options = {
       loans: wholeNumber("loans", flags.loans)!,
@@ -100,18 +68,31 @@ export function main(args: string[]): Promise<number> {
       }),
       batchSize: wholeNumber("batch-size", values["batch-size"]),
     };
+    // The same progress line as a run: batch-periods done of the total.
+    const progress = progressLine(Deno.stderr, {
+      activity: "generating",
+      unit: "batch-periods",
+    });
+    const start = performance.now();
     let result;
     try {
       result = await generatePortfolio({
         ...options,
-        onProgress: progressReporter(),
+        onProgress: ({ done, total }) =>
+          progress.update({
+            loansDone: done,
+            loansTotal: total,
+            elapsedMs: performance.now() - start,
+          }),
       });
     } catch (e) {
+      progress.done();
       // The generator checks its options' ranges before writing anything
       // and names the flag (`--periods 120 must be ...`).
       if (e instanceof RangeError) throw new UsageError(e.message);
       throw e;
     }
+    progress.done();
     for (const s of result.snapshots) {
       console.log(
         `${s.path}: ${s.rows} rows` +

@@ -31,6 +31,7 @@ export const command = new TaskCommand({
     out: { type: "string" },
     tolerance: { type: "string" },
   },
+  required: ["from", "to", "out"],
 });
 
 /** Runs `deno task movement` with `args`; returns the exit code. */

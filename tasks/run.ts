@@ -47,6 +47,7 @@ export const command = new TaskCommand({
     "chunk-size": { type: "string" },
     quiet: { type: "boolean", default: false },
   },
+  required: ["portfolio"],
 });
 
 /** Runs `deno task run` with `args`; returns the exit code. */

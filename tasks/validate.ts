@@ -35,6 +35,7 @@ export const command = new TaskCommand({
     out: { type: "string" },
     "reporting-date": { type: "string" },
   },
+  required: ["portfolio", "rules", "out"],
 });
 
 /** Runs `deno task validate` with `args`; returns the exit code. */

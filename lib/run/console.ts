@@ -23,13 +23,15 @@ export interface ProgressLine {
 
 /**
  * A progress display that rewrites one line on `stream` with the running
- * step, then loans done, total and rate (at most every 100 ms), when
- * `stream` is a terminal; a no-op otherwise, so logs of scheduled runs stay
- * clean.
+ * step, then what is done, the total and the rate (at most every 100 ms),
+ * when `stream` is a terminal; a no-op otherwise, so logs of scheduled runs
+ * stay clean. `activity` and `unit` name the work: "computing ECL" over
+ * "loans" for a run, "generating" over "rows" for the generator.
  */
 export function progressLine(
   stream: { isTerminal(): boolean; writeSync(p: Uint8Array): number } =
     Deno.stderr,
+  { activity = "computing ECL", unit = "loans" } = {},
 ): ProgressLine {
   if (!stream.isTerminal()) {
     return { step: () => {}, update: () => {}, done: () => {} };
@@ -49,9 +51,9 @@ export function progressLine(
       shown = true;
       const rate = p.elapsedMs > 0 ? p.loansDone / (p.elapsedMs / 1000) : 0;
       stream.writeSync(enc.encode(
-        `\r\x1b[2Kcomputing ECL: ${formatCount(p.loansDone)} / ${
+        `\r\x1b[2K${activity}: ${formatCount(p.loansDone)} / ${
           formatCount(p.loansTotal)
-        } loans, ${formatCount(rate)} loans/s`,
+        } ${unit}, ${formatCount(rate)} ${unit}/s`,
       ));
     },
     done() {

@@ -159,7 +159,7 @@ export async function openRunFolder(
   const finalDir = runs.child(runId).href;
   if (!opts.replace && (await runs.list()).includes(runId)) {
     throw new RunIdError(
-      `Run folder ${finalDir} already exists: choose another --run-id, or remove that folder to recompute it`,
+      `Run folder ${finalDir} already exists: pass --replace (option replace: true) to recompute it, replacing the old folder once the new run is complete, or choose another --run-id`,
     );
   }
   let staging;

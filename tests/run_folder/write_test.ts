@@ -41,7 +41,7 @@ Deno.test("openRunFolder() refuses an id whose complete folder exists", () =>
       (e: Error) =>
         e instanceof RunIdError &&
         e.message ===
-          `Run folder ${out}/q4 already exists: choose another --run-id, or remove that folder to recompute it`,
+          `Run folder ${out}/q4 already exists: pass --replace (option replace: true) to recompute it, replacing the old folder once the new run is complete, or choose another --run-id`,
     );
   }));
 

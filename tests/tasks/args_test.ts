@@ -152,3 +152,33 @@ Deno.test("number(), wholeNumber(), oneOf() and isoDate() read a flag's value or
     });
   }
 });
+
+Deno.test("TaskCommand.parse() reports every unknown, valueless and missing flag at once, with the nearest name", () => {
+  const strict = new TaskCommand({
+    command: "deno task example",
+    synopsis: "--in PATH --out DIR [--loans N]",
+    options: {
+      in: { type: "string" },
+      out: { type: "string" },
+      loans: { type: "string" },
+    },
+    required: ["in", "out"],
+  });
+  // One attempt tells everything: before, only the first problem was named.
+  assert.throws(
+    () => strict.parse(["--loan", "5", "--bogus", "--in"]),
+    (e: Error) =>
+      e instanceof UsageError &&
+      e.message ===
+        "unknown flag --loan (did you mean --loans?); unknown flag --bogus; --in needs a value; --out is required",
+  );
+  // A flag far from every known name gets no suggestion; a typo does.
+  assert.throws(
+    () => strict.parse(["--in", "a", "--ot", "b"]),
+    /unknown flag --ot \(did you mean --out\?\); --out is required/,
+  );
+  assert.deepEqual({ ...strict.parse(["--in", "a", "--out", "b"]).values }, {
+    in: "a",
+    out: "b",
+  });
+});
