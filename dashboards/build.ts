@@ -4,12 +4,14 @@
  *
  * ```sh
  * deno run -A dashboards/build.ts --runs data/runs/2025-12-31 data/runs/2026-03-31 \
- *   --out data/reports/dashboard.html [--star DIR]
+ *   --out data/reports/dashboard.html [--movement DIR]... [--star DIR]
  * ```
  *
  * The run folders are the arguments after `--runs` (and any other argument
- * that is not a flag). Exit codes: 0 built; 1 a run folder cannot be read
- * or the dashboard written; 2 a usage error.
+ * that is not a flag); movement folders between consecutive runs are found
+ * beside them or named with `--movement` (see dashboards/README.md). Exit
+ * codes: 0 built; 1 a run folder cannot be read or the dashboard written;
+ * 2 a usage error.
  *
  * @module
  */
@@ -18,13 +20,17 @@ import { exportStarSchema, writeDashboard } from "../lib/mod.ts";
 
 export const command = new TaskCommand({
   command: "deno run -A dashboards/build.ts",
-  synopsis: "--runs RUN_DIR... --out FILE [--star DIR]",
+  synopsis: "--runs RUN_DIR... --out FILE [--movement DIR]... [--star DIR]",
   flags: `  --runs RUN_DIR...  run folders, oldest first
   --out FILE         the dashboard's HTML file
+  --movement DIR     a movement folder (deno task movement --out) between two
+                     consecutive runs, for the allowance walk; repeat for more
+                     (default: those found beside the run folders)
   --star DIR         also write the star schema (Power BI / BigQuery) here`,
   options: {
     runs: { type: "string", multiple: true },
     out: { type: "string" },
+    movement: { type: "string", multiple: true },
     star: { type: "string" },
   },
   positionals: true,
@@ -39,7 +45,9 @@ export function main(args: string[]): Promise<number> {
       throw new UsageError("--runs needs at least one run folder");
     }
     const { out } = required(values, "out");
-    console.log(await writeDashboard(runs, out));
+    console.log(
+      await writeDashboard(runs, out, { movements: values.movement }),
+    );
     if (values.star) {
       const result = await exportStarSchema(runs, values.star);
       console.log(

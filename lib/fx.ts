@@ -1,8 +1,11 @@
 /**
- * The run's FX table (`config/fx_rates.yaml` by default): the rates that
- * convert facility-currency amounts into the reporting currency for
- * portfolio totals (methodology §9: "portfolio totals across currencies are
- * converted with the run's FX table to the reporting currency, and say so").
+ * The run's FX table: the rates that convert facility-currency amounts
+ * into the reporting currency for portfolio totals (methodology §9:
+ * "portfolio totals across currencies are converted with the run's FX table
+ * to the reporting currency, and say so"), and for the `fx_rate` and `_rc`
+ * columns of the loan results (methodology §12). A run takes the table of
+ * its reporting date ({@link fxFileFor}; `config/fx_rates.yaml` when there
+ * is none) unless it is given one.
  *
  * The table is a file of its own, not part of the rules file, so the
  * methodology parameters and the treasury's closing rates change on their own
@@ -178,11 +181,18 @@ export function fxDateWarning(
   return `FX table ${fx.file} is as of ${fx.as_of}, not the reporting date ${reportingDate}: totals in the reporting currency use that date's rates (pass --fx with the closing rates of ${reportingDate})`;
 }
 
+/** The file name of the FX table of a reporting date. */
+export function datedFxFileName(reportingDate: string): string {
+  return `fx_rates_${reportingDate}.yaml`;
+}
+
 /**
- * The FX table file for a reporting date: `<dir>/fx_rates_<date>.yaml` when
- * the treasury's closing rates of that date are there, else the default
- * `<dir>/fx_rates.yaml`; `dir` is the project's `config/` unless given,
- * whatever the working directory. Check the result with
+ * The FX table file for a reporting date: `fx_rates_<date>.yaml` (the
+ * treasury's closing rates of that date, IAS 21 §23) from the first of
+ * `dirs` that has one, else `fx_rates.yaml` of the last of `dirs`. `dirs`
+ * is the project's `config/` unless given, whatever the working directory;
+ * a run without `--fx` looks beside its portfolio first, then there
+ * (`fxDirs` of `lib/run/run.ts`). Check the result with
  * {@link fxDateWarning}.
  *
  * @example
@@ -194,20 +204,31 @@ export function fxDateWarning(
  *   projectPath("config/fx_rates_2025-09-30.yaml"),
  * );
  * assert.equal(await fxFileFor("2026-06-30"), projectPath("config/fx_rates.yaml"));
+ * // A folder without that date's table: config/'s, then the default.
+ * assert.equal(
+ *   await fxFileFor("2025-09-30", ["data/sample", projectPath("config")]),
+ *   projectPath("config/fx_rates_2025-09-30.yaml"),
+ * );
  * ```
  */
 export async function fxFileFor(
   reportingDate: string,
-  dir: string = projectPath("config"),
+  dirs: string | readonly string[] = projectPath("config"),
 ): Promise<string> {
-  const dated = join(dir, `fx_rates_${reportingDate}.yaml`);
-  try {
-    await Deno.stat(dated);
-    return dated;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return join(dir, "fx_rates.yaml");
-    throw e;
+  const list = typeof dirs === "string" ? [dirs] : dirs;
+  if (list.length === 0) {
+    throw new RangeError("Cannot choose an FX table: no folder to look in");
   }
+  for (const dir of list) {
+    const dated = join(dir, datedFxFileName(reportingDate));
+    try {
+      await Deno.stat(dated);
+      return dated;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  return join(list[list.length - 1], "fx_rates.yaml");
 }
 
 /**

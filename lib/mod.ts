@@ -11,23 +11,39 @@
  * import assert from "node:assert/strict";
  * import {
  *   computeEcl,
+ *   loadFx,
  *   loadRules,
  *   projectPath,
  *   scanPortfolio,
  *   stageFacilities,
  *   validatePortfolio,
+ *   withRules,
  * } from "./mod.ts";
  *
  * const rules = await loadRules(projectPath("config/sample_rules.yaml"));
+ * // The closing rates of the reporting date (IAS 21 §23).
+ * const fx = await loadFx(projectPath("config/fx_rates.yaml"));
  * const file = projectPath("data/sample/portfolio_2025-12-31.parquet");
  * const { valid, report } = await validatePortfolio(scanPortfolio(file), rules, { file });
  * const staged = stageFacilities(valid.lazy(), rules); // methodology §2-§3
- * const results = await computeEcl(staged, rules); // methodology §4-§9
+ * const results = await computeEcl(staged, rules, { fx }); // methodology §4-§9
  * // Every row read is computed (the sample is clean), one result row each.
  * assert.equal(report.rows_rejected, 0);
  * assert.equal(results.height, report.rows_read);
  * // Methodology §8: the allowance is never negative.
  * assert.equal(results.getColumn("ecl").min(), 0);
+ * // `ecl` is in each facility's currency (EUR, MXN, COP, ...) and does not
+ * // add up across them; `ecl_rc` is the same in the reporting currency.
+ * // Its sum is the run's total (summary.json, the demo's EUR figure), and
+ * // a sub-portfolio's total is the sum over its rows.
+ * const total = results.getColumn("ecl_rc").sum() as number;
+ * assert.equal(Math.round(total * 100) / 100, 1_028_449.75);
+ * // Rules changed in code are checked like a rules file (methodology §10).
+ * const heavier = rules.scenarios.map((s) => ({ ...s, weight: 0.5 }));
+ * assert.throws(
+ *   () => withRules(rules, { scenarios: heavier }),
+ *   /key scenarios: weights must sum to 1 \(methodology §8\), got 1\.5/,
+ * );
  * ```
  *
  * `runPortfolio` does all of it and writes a run folder; `readRunFolder`
@@ -67,6 +83,7 @@ export {
   type Rules,
   RulesError,
   type RulesIssue,
+  type RulesPatch,
   type Scenario,
   type ScenarioAdjustment,
   type SegmentRules,
@@ -74,6 +91,7 @@ export {
   type StagingRules,
   type UpperBound,
   type ValidationRules,
+  withRules,
 } from "./rules.ts";
 export { FxError, fxFileFor, type FxTable, loadFx } from "./fx.ts";
 export { projectPath } from "./project.ts";
@@ -114,9 +132,11 @@ export {
   METHODOLOGY_VERSION,
   type OverlayOptions,
   projectFacility,
+  REPORTING_CURRENCY_COLUMNS,
   stageFacilities,
   type StagingRule,
   stagingRules,
+  withReportingCurrency,
 } from "./engine/mod.ts";
 export { allowanceSplit, LOSS_ALLOWANCE, PROVISION } from "./allowance.ts";
 
@@ -150,6 +170,7 @@ export {
 
 // Reports, the movement between two dates and charts.
 export {
+  type DashboardOptions,
   type RunCharts,
   runCharts,
   type RunReportOptions,
@@ -187,6 +208,7 @@ export {
   type StageKey,
   waterfallChart,
   type WaterfallColumn,
+  type WaterfallOptions,
   writeMovementOutputs,
 } from "./movement/mod.ts";
 export {
@@ -195,5 +217,11 @@ export {
   type PlotOptions,
   renderPlot,
 } from "./plot/mod.ts";
-export { formatAmount, formatCount, formatPercent } from "./format.ts";
+export {
+  type AmountUnit,
+  formatAmount,
+  formatCount,
+  formatPercent,
+  type SignOptions,
+} from "./format.ts";
 export type { DataFrame, DataType, Expr, LazyFrame, Series } from "./frame.ts";

@@ -73,8 +73,8 @@ function classAttribute(name: string | undefined): Markup | "" {
 
 /** One column of a {@link table}. */
 export interface Column<T> {
-  /** The heading. */
-  label: string;
+  /** The heading (text is escaped). */
+  label: Content;
   /** What the cell of a row shows (text is escaped). */
   value: (row: T) => Content;
   /** Right-aligned, tabular figures. @default false */
@@ -209,6 +209,14 @@ export function note(text: Content): Markup {
   return markup`<p class="note">${text}</p>`;
 }
 
+/**
+ * Text that never breaks across lines (a date in a column heading, which
+ * would otherwise wrap at its hyphens).
+ */
+export function noBreak(text: Content): Markup {
+  return markup`<span class="nobr">${text}</span>`;
+}
+
 /** A coloured label: `ok` green, `bad` red. */
 export function badge(kind: "ok" | "bad", text: string): Markup {
   return markup`<span class="badge ${kind}">${text}</span>`;
@@ -272,12 +280,15 @@ h2 { font-size:16px; margin:0 0 12px; }
 figure.chart { margin:0; min-width:0; }
 figure.chart figcaption { font-weight:600; margin-bottom:6px; }
 figure.chart svg { max-width:100%; height:auto; }
+figure.chart figure { margin:0; }
+figure.chart [class*="-swatches"] { font-size:12px; }
+.nobr { white-space:nowrap; }
 p.note { color:var(--muted); font-size:12px; }
 .table-wrap { overflow-x:auto; }
 table { border-collapse:collapse; width:100%; font-size:13px; }
 caption { text-align:left; font-weight:600; padding:4px 0 6px; }
 th, td { padding:5px 10px; border-bottom:1px solid var(--line); text-align:left; white-space:nowrap; }
-thead th { background:#f1f4f8; font-weight:600; position:sticky; top:0; }
+thead th { background:#f1f4f8; font-weight:600; position:sticky; top:0; white-space:normal; vertical-align:bottom; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 td.wrap { white-space:pre-wrap; overflow-wrap:anywhere; min-width:12em; }
 tfoot td { font-weight:600; border-top:2px solid var(--ink); }

@@ -242,12 +242,27 @@ export interface RulesIssue {
   message: string;
 }
 
-/** Thrown when a rules file breaks one or more rules; lists all of them. */
+/**
+ * Thrown when a rules file, or rules changed in code, break one or more
+ * rules; lists all of them.
+ */
 export class RulesError extends Error {
-  /** The file `file` with every problem found in it. */
-  constructor(readonly file: string, readonly issues: RulesIssue[]) {
+  /**
+   * The file `file` with every problem found in it.
+   *
+   * @param file The rules file, or {@link RULES_IN_CODE} for rules built in
+   *   code.
+   * @param issues Every problem, each at its key path.
+   * @param context What was refused, opening the message.
+   *   @default `Cannot load rules file <file>`
+   */
+  constructor(
+    readonly file: string,
+    readonly issues: RulesIssue[],
+    context = `Cannot load rules file ${file}`,
+  ) {
     super(
-      `Cannot load rules file ${file}: ${issues.length} problem${
+      `${context}: ${issues.length} problem${
         issues.length === 1 ? "" : "s"
       }\n` + issues.map((i) => `  - key ${i.path}: ${i.message}`).join("\n"),
     );
@@ -277,7 +292,9 @@ const stagingSchema = mapping({
   dpd_default: dpdDefaultSchema,
   dpd_sicr: wholeNumber().min(0).default(30),
   low_credit_risk_pd: rate.default(0.003),
-  pd_relative_threshold: z.number().min(0).default(2.0),
+  // A ratio below 1 would call a PD that fell an increase in credit risk
+  // (IFRS 9 §5.5.9 compares with the risk at initial recognition).
+  pd_relative_threshold: z.number().min(1).default(2.0),
   pd_absolute_threshold: rate.default(0.005),
   probation_exit_via_stage2: z.boolean().default(false),
 }).superRefine(
@@ -839,10 +856,24 @@ export function checkRules(
 ):
   | { rules: Rules; issues: [] }
   | { rules: undefined; issues: RulesIssue[] } {
+  return checkedAs(doc, RULES_IN_CODE);
+}
+
+/** {@link checkRules}, recording where valid rules came from. */
+function checkedAs(
+  doc: unknown,
+  file: string,
+):
+  | { rules: Rules; issues: [] }
+  | { rules: undefined; issues: RulesIssue[] } {
   const { value, issues } = checkDocument(rulesSchema(doc), doc);
-  return value === undefined
-    ? { rules: undefined, issues }
-    : { rules: value, issues: [] };
+  if (value === undefined) return { rules: undefined, issues };
+  CHECKED.set(value, {
+    file,
+    doc: copied(doc),
+    fingerprint: fingerprint(value),
+  });
+  return { rules: value, issues: [] };
 }
 
 /**
@@ -871,7 +902,7 @@ export function parseRules(text: string, file: string): Rules {
       message: read.syntaxError,
     }]);
   }
-  const { rules, issues } = checkRules(read.doc);
+  const { rules, issues } = checkedAs(read.doc, file);
   if (rules === undefined) throw new RulesError(file, issues);
   return rules;
 }
@@ -888,6 +919,259 @@ export async function loadRules(path: string): Promise<Rules> {
     }]);
   }
   return parseRules(text, path);
+}
+
+/**
+ * The file name {@link RulesError} gives rules that were built in code
+ * rather than read from a file.
+ */
+export const RULES_IN_CODE = "(rules built in code)";
+
+/**
+ * Rules that passed the checks, with the document they were read from and
+ * what they held then: entry points skip the checks for these while they
+ * are unchanged, and {@link withRules} patches their document.
+ */
+const CHECKED = new WeakMap<
+  object,
+  { file: string; doc: unknown; fingerprint: string }
+>();
+
+/** The content of a rules object, to tell whether it changed since checked. */
+const fingerprint = (rules: unknown) => JSON.stringify(rules) ?? "";
+
+/** A copy of a document, so that later changes to the caller's object do not reach it. */
+function copied(doc: unknown): unknown {
+  try {
+    return structuredClone(doc);
+  } catch {
+    return doc;
+  }
+}
+
+/** How a checked rules object was obtained, while it is unchanged. */
+function checkedSource(
+  rules: unknown,
+): { file: string; doc: unknown } | undefined {
+  if (typeof rules !== "object" || rules === null) return undefined;
+  const known = CHECKED.get(rules);
+  return known !== undefined && known.fingerprint === fingerprint(rules)
+    ? known
+    : undefined;
+}
+
+/**
+ * A provision matrix's bucket as a rules file writes it under
+ * `upper_bound: exclusive` (`below_dpd`, the inverse of the loader's
+ * `inclusiveBuckets`).
+ */
+const exclusiveBucket = (b: ProvisionBucket) =>
+  b.max_dpd === undefined
+    ? { loss_rate: b.loss_rate }
+    : { below_dpd: b.max_dpd + 1, loss_rate: b.loss_rate };
+
+/**
+ * Rules as a rules file would write them, so that the file's checks apply
+ * to rules built or changed in code: the typed rules are the file's keys
+ * already, except the buckets of an exclusive provision matrix, which the
+ * loader turned into inclusive `max_dpd` bounds. Segments stay merged over
+ * `default` (re-merging them changes nothing).
+ */
+function rulesDocument(rules: unknown): unknown {
+  if (!isMapping(rules) || !isMapping(rules.products)) return rules;
+  const products = Object.fromEntries(
+    Object.entries(rules.products).map(([name, product]) => {
+      if (!isMapping(product)) return [name, product];
+      const matrix = product.provision_matrix;
+      if (!isMapping(matrix) || matrix.upper_bound !== "exclusive") {
+        return [name, product];
+      }
+      const written = (list: unknown) =>
+        Array.isArray(list) ? list.map(exclusiveBucket) : list;
+      const segments = isMapping(matrix.segments)
+        ? Object.fromEntries(
+          Object.entries(matrix.segments).map(([segment, rates]) => [
+            segment,
+            isMapping(rates)
+              ? { ...rates, buckets: written(rates.buckets) }
+              : rates,
+          ]),
+        )
+        : matrix.segments;
+      return [name, {
+        ...product,
+        provision_matrix: {
+          ...matrix,
+          buckets: written(matrix.buckets),
+          ...(segments === undefined ? {} : { segments }),
+        },
+      }];
+    }),
+  );
+  return { ...rules, products };
+}
+
+/**
+ * The rules an entry point (`computeEcl`, `stageFacilities`,
+ * `validatePortfolio`, ...) works with: `rules` itself when it is what
+ * {@link loadRules}, {@link parseRules}, {@link checkRules} or
+ * {@link withRules} returned and has not been changed since; otherwise
+ * `rules` checked again like a rules file (under a millisecond), so rules
+ * built or changed in code cannot reach the engine unchecked (scenario
+ * weights summing to 1.5 are refused, not computed).
+ *
+ * @param caller The entry point, named in the error.
+ * @throws {RulesError} listing every problem with its key path.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const rules = parseRules(
+ *   "reporting_currency: EUR\nproducts: {sme: {repayment: bullet}}\nscenarios:\n  - {name: base, weight: 0.5, pd_multiplier: [1]}\n  - {name: downside, weight: 0.5, pd_multiplier: [1.5]}",
+ *   "inline.yaml",
+ * );
+ * assert.equal(requireValidRules(rules, "computeEcl()"), rules);
+ * // The downside's weight raised in code, the base's left as it was.
+ * rules.scenarios[1].weight = 1;
+ * assert.throws(
+ *   () => requireValidRules(rules, "computeEcl()"),
+ *   /^RulesError: computeEcl\(\) refuses the rules it was given \(read from inline\.yaml, changed since\): 1 problem\n  - key scenarios: weights must sum to 1 \(methodology §8\), got 1\.5$/,
+ * );
+ * ```
+ */
+export function requireValidRules(rules: Rules, caller: string): Rules {
+  if (checkedSource(rules) !== undefined) return rules;
+  const file =
+    (typeof rules === "object" && rules !== null
+      ? CHECKED.get(rules)?.file
+      : undefined) ?? RULES_IN_CODE;
+  const { rules: checked, issues } = checkedAs(rulesDocument(rules), file);
+  if (checked === undefined) {
+    throw new RulesError(
+      file,
+      issues,
+      `${caller} refuses the rules it was given${
+        file === RULES_IN_CODE ? "" : ` (read from ${file}, changed since)`
+      }`,
+    );
+  }
+  return checked;
+}
+
+/**
+ * A change to rules for {@link withRules}: the keys to change, at any
+ * depth. A mapping is merged key by key; a list (`scenarios`, `overlays`,
+ * a PD shape) or a value replaces what was there; a key given as
+ * `undefined` is removed (it takes its default again).
+ */
+export interface RulesPatch {
+  /** The reporting currency. */
+  reporting_currency?: string;
+  /** Staging thresholds to change. */
+  staging?: Partial<StagingRules>;
+  /** Products to change or add, key by key. */
+  products?: Record<string, Partial<ProductRules> | undefined>;
+  /** Segments to change or add, key by key (`default` as in the file). */
+  segments?: Record<string, Partial<SegmentRules> | undefined>;
+  /** How scenarios move the PDs. */
+  scenario_adjustment?: ScenarioAdjustment;
+  /** Reversion years; `undefined` removes them. */
+  scenario_reversion_years?: number;
+  /** The whole list of scenarios. */
+  scenarios?: Scenario[];
+  /** The whole list of overlays. */
+  overlays?: Overlay[];
+  /** Data-quality limits to change. */
+  validation?: Partial<ValidationRules>;
+}
+
+/** `patch` merged into `base`: mappings key by key, anything else replaced. */
+function patched(base: unknown, patch: unknown): unknown {
+  if (!isMapping(patch) || !isMapping(base)) return patch;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) delete out[key];
+    else out[key] = patched(base[key], value);
+  }
+  return out;
+}
+
+/**
+ * Rules derived from `rules` by a change made in code, checked like a
+ * rules file: the way a notebook tries another threshold, scenario weights
+ * or an overlay. The patch applies to the file as it was read (when
+ * `rules` came from {@link loadRules} or `withRules` and is unchanged), so
+ * a change to `segments.default` reaches every segment that does not set
+ * the key itself, exactly as editing the file would (methodology §10);
+ * rules built otherwise have their segments already merged, and a patch of
+ * `segments.default` changes the default segment only.
+ *
+ * @throws {RulesError} listing every problem of the changed rules, each
+ *   with its key path.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const rules = parseRules(
+ *   "reporting_currency: EUR\nproducts: {sme: {repayment: bullet}}\nscenarios:\n  - {name: base, weight: 0.7, pd_multiplier: [1]}\n  - {name: downside, weight: 0.3, pd_multiplier: [1.5]}",
+ *   "inline.yaml",
+ * );
+ * // A later SICR backstop: only the key given changes.
+ * const later = withRules(rules, { staging: { dpd_sicr: 60 } });
+ * assert.equal(later.staging.dpd_sicr, 60);
+ * assert.equal(later.staging.dpd_default, 90);
+ * // More weight on the downside without taking it from the base is refused.
+ * assert.throws(
+ *   () =>
+ *     withRules(rules, {
+ *       scenarios: rules.scenarios.map((s) =>
+ *         s.name === "downside" ? { ...s, weight: 0.8 } : s
+ *       ),
+ *     }),
+ *   /key scenarios: weights must sum to 1 \(methodology §8\), got 1\.5/,
+ * );
+ * ```
+ */
+export function withRules(rules: Rules, patch: RulesPatch): Rules {
+  const source = checkedSource(rules);
+  const file = source?.file ?? RULES_IN_CODE;
+  const doc = patched(source?.doc ?? rulesDocument(rules), patch);
+  const { rules: derived, issues } = checkedAs(doc, file);
+  if (derived === undefined) {
+    throw new RulesError(
+      file,
+      issues,
+      `Cannot change the rules${
+        file === RULES_IN_CODE ? "" : ` of ${file}`
+      } with withRules()`,
+    );
+  }
+  return derived;
+}
+
+/**
+ * Checks overlays given to an entry point on their own (`applyOverlays`)
+ * like the `overlays` of a rules file: names, one of `multiplier` and
+ * `add`, filters, names unique.
+ *
+ * @param caller The entry point, named in the error.
+ * @throws {RulesError} listing every problem with its key path
+ *   (`overlays[0].reason`).
+ */
+export function requireValidOverlays(
+  overlays: readonly Overlay[],
+  caller: string,
+): Overlay[] {
+  const { value, issues } = checkDocument(
+    mapping({ overlays: overlaysSchema }),
+    { overlays },
+  );
+  if (value === undefined) {
+    throw new RulesError(
+      RULES_IN_CODE,
+      issues,
+      `${caller} refuses the overlays it was given`,
+    );
+  }
+  return value.overlays;
 }
 
 /**

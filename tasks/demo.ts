@@ -14,9 +14,9 @@
  * The runs use `config/sample_rules.yaml`, the reference rules with the
  * choices a practitioner makes for this book (see that file).
  *
- * Each date converts its totals with `config/fx_rates_<date>.yaml` when that
- * file exists (the sample's 2025-09-30 closing rates), else with the default
- * `config/fx_rates.yaml` (2025-12-31).
+ * Each date converts its totals at that date's closing rates: the run
+ * picks `fx_rates_<date>.yaml` (beside the portfolio, then in `config/`)
+ * when there is one, as every run does, else `config/fx_rates.yaml`.
  *
  * Runs go to `data/runs/sample-<reporting date>/`, replacing the previous
  * demo run of the same date only once the new one is complete, so the demo
@@ -33,7 +33,6 @@ import { join } from "node:path";
 import { TaskCommand } from "./_args.ts";
 import {
   computeMovement,
-  fxFileFor,
   generatePortfolio,
   projectPath,
   readRunFolder,
@@ -99,7 +98,6 @@ export function main(args: string[]): Promise<number> {
       const run = await runPortfolio({
         portfolio,
         rules: SAMPLE_RULES,
-        fx: await fxFileFor(date),
         out: OUT,
         runId: `sample-${date}`,
         replace: true,

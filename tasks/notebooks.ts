@@ -1,11 +1,12 @@
 /**
  * `deno task notebooks [--only NAME]... [--loans N] [--out DIR]`: executes
- * the notebooks of `notebooks/` headless with the Deno kernel and renders
- * them to HTML with an index page under `data/reports/<date>/` (see
- * lib/notebook).
+ * the notebooks of `notebooks/` headless with the Deno kernel, renders
+ * them to HTML with an index page under `data/reports/<date>/` and checks
+ * each page in Chromium (see lib/notebook).
  *
- * Exit codes: 0 every notebook ran; 1 a cell failed (the message names the
- * notebook and the cell); 2 a usage error.
+ * Exit codes: 0 every notebook ran and its page shows every output and
+ * chart; 1 a cell failed, or a page lost an output or shows a blank chart
+ * (the message names the notebook and the cell); 2 a usage error.
  *
  * @module
  */
@@ -42,8 +43,11 @@ export function main(args: string[]): Promise<number> {
       onStart: (name) => console.log(`notebooks: running ${name}`),
     });
     for (const r of report.results) {
+      const shown = r.page === undefined
+        ? ""
+        : `; outputs shown ${r.page.outputsPresent} of ${r.page.outputsExpected}, charts drawn ${r.page.chartsDrawn} of ${r.page.chartsExpected}`;
       console.log(
-        `notebooks: ${r.name} ${r.status} (${r.seconds.toFixed(1)} s)`,
+        `notebooks: ${r.name} ${r.status} (${r.seconds.toFixed(1)} s${shown})`,
       );
     }
     console.log(`notebooks: index ${report.index}`);

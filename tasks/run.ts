@@ -24,14 +24,19 @@ import {
 export const command = new TaskCommand({
   command: "deno task run",
   synopsis:
-    "--portfolio PATH [--rules PATH] [--fx PATH] [--out DIR] [--run-id ID] [--replace] [--no-report] [--batch-size N] [--chunk-size N] [--quiet]",
+    "--portfolio PATH [--rules PATH] [--fx PATH] [--out DIR] [--run-id ID] [--replace] [--no-report] [--compare RUN_DIR] [--batch-size N] [--chunk-size N] [--quiet]",
   flags: `  --portfolio PATH  portfolio file (.csv, .parquet, .arrow/.ipc)
   --rules PATH      rules file (default: the project's config/ifrs9_rules.yaml)
-  --fx PATH         FX table (default: the project's config/fx_rates.yaml)
+  --fx PATH         FX table (default: fx_rates_<reporting date>.yaml beside the
+                    portfolio, else in the project's config/, else
+                    config/fx_rates.yaml)
   --out DIR         where the run folder is created (default the project's data/runs)
-  --run-id ID       run folder name (default run-<UTC timestamp>)
+  --run-id ID       run folder name (default <file stem>-<reporting date>; the stem alone when it holds the date)
   --replace         replace a complete run of the same id once this one completes
   --no-report       skip report.html
+  --compare RUN_DIR the run the report compares with (default: the latest
+                    complete run of the same book in --out, see
+                    lib/report/compare.ts)
   --batch-size N    loans per engine batch
   --chunk-size N    loans staged, computed and written per chunk (default 1000000)
   --quiet           print only the run folder path`,
@@ -43,6 +48,7 @@ export const command = new TaskCommand({
     "run-id": { type: "string" },
     replace: { type: "boolean", default: false },
     "no-report": { type: "boolean", default: false },
+    compare: { type: "string" },
     "batch-size": { type: "string" },
     "chunk-size": { type: "string" },
     quiet: { type: "boolean", default: false },
@@ -66,6 +72,7 @@ export function main(args: string[]): Promise<number> {
         runId: values["run-id"],
         replace: values.replace,
         report: !values["no-report"],
+        compare: values.compare,
         batchSize,
         chunkSize,
         onStep: progress.step,

@@ -6,10 +6,16 @@
  */
 import assert from "node:assert/strict";
 import {
+  amountUnit,
   formatAmount,
-  formatCompact,
   formatCount,
+  formatInUnit,
   formatPercent,
+  formatPointChange,
+  formatTick,
+  MILLIONS,
+  THOUSANDS,
+  unitLabel,
 } from "../lib/format.ts";
 
 Deno.test("every format shows a missing or non-finite value as a dash", () => {
@@ -18,7 +24,9 @@ Deno.test("every format shows a missing or non-finite value as a dash", () => {
       formatAmount,
       formatCount,
       formatPercent,
-      formatCompact,
+      formatPointChange,
+      formatTick,
+      (v: number | null | undefined) => formatInUnit(v, THOUSANDS),
     ]
   ) {
     for (const v of [null, undefined, NaN, Infinity, -Infinity]) {
@@ -35,13 +43,42 @@ Deno.test("formatAmount() rounds to cents with thousands separators and never sh
   assert.equal(formatAmount(203_456_789_012.34), "203,456,789,012.34");
 });
 
-Deno.test("formatCount(), formatPercent() and formatCompact() read like the tables and labels of the pages", () => {
+Deno.test("formatCount() and formatPercent() read like the tables and labels of the pages", () => {
   assert.equal(formatCount(1_234_567.4), "1,234,567");
   assert.equal(formatPercent(0.0083), "0.83%");
   assert.equal(formatPercent(0.75), "75.00%");
   assert.equal(formatPercent(-0.00001), "0.00%");
-  assert.equal(formatCompact(1_234_567), "1.23M");
-  assert.equal(formatCompact(1_500_000_000), "1.5B");
-  assert.equal(formatCompact(-1234), "-1.23K");
-  assert.equal(formatCompact(950), "950");
+  // Changes carry their sign; one that rounds to zero has none.
+  assert.equal(formatPercent(0.0123, { signed: true }), "+1.23%");
+  assert.equal(formatPercent(-0.0123, { signed: true }), "-1.23%");
+  assert.equal(formatPercent(0.00001, { signed: true }), "0.00%");
+  assert.equal(formatCount(12, { signed: true }), "+12");
+});
+
+Deno.test("amountUnit() shows thousands below a billion and millions from a billion up", () => {
+  assert.equal(amountUnit([999_999_999.99]), THOUSANDS);
+  assert.equal(amountUnit([12, -1_000_000_000]), MILLIONS);
+  assert.equal(amountUnit([]), THOUSANDS);
+  assert.equal(amountUnit([null, NaN, 5]), THOUSANDS);
+  assert.equal(unitLabel("EUR", MILLIONS), "EUR millions");
+});
+
+Deno.test("formatInUnit() shows an amount in the page's unit with one decimal", () => {
+  // 99,544,147.88 in thousands: 99,544.1; 203,456,789,012.34 in millions:
+  // 203,456.8.
+  assert.equal(formatInUnit(99_544_147.88, THOUSANDS), "99,544.1");
+  assert.equal(formatInUnit(203_456_789_012.34, MILLIONS), "203,456.8");
+  assert.equal(formatInUnit(-25_349.99, THOUSANDS), "-25.3");
+  assert.equal(formatInUnit(-49.99, THOUSANDS), "0.0");
+  assert.equal(formatInUnit(155_000, THOUSANDS, { signed: true }), "+155.0");
+  assert.equal(formatInUnit(40, THOUSANDS, { signed: true }), "0.0");
+});
+
+Deno.test("formatPointChange() and formatTick() read like changes of ratios and axis ticks", () => {
+  // Coverage 4.00% -> 10.75%: +6.75 percentage points.
+  assert.equal(formatPointChange(0.1075 - 0.04), "+6.75 pp");
+  assert.equal(formatPointChange(-0.5), "-50.00 pp");
+  assert.equal(formatPointChange(1e-17), "0.00 pp");
+  assert.equal(formatTick(1500), "1,500");
+  assert.equal(formatTick(0.5), "0.5");
 });

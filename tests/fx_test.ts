@@ -16,6 +16,11 @@ import {
   reportingRates,
 } from "../lib/fx.ts";
 import { projectPath } from "../lib/project.ts";
+import { parse as parseYaml } from "yaml";
+import pl from "nodejs-polars";
+import { runPortfolio } from "../lib/run/mod.ts";
+import { main as runTask } from "../tasks/run.ts";
+import { portfolioFrame } from "./run/_portfolio.ts";
 
 const TABLE = `base: EUR
 as_of: 2025-12-31
@@ -79,6 +84,20 @@ Deno.test("fxFileFor() picks the dated table when there is one, else the default
       `${dir}/fx_rates_2026-03-31.yaml`,
     );
     assert.equal(await fxFileFor("2026-06-30", dir), `${dir}/fx_rates.yaml`);
+    // Several folders: the first dated table, else the last folder's default.
+    const config = projectPath("config");
+    assert.equal(
+      await fxFileFor("2026-03-31", [dir, config]),
+      `${dir}/fx_rates_2026-03-31.yaml`,
+    );
+    assert.equal(
+      await fxFileFor("2025-09-30", [dir, config]),
+      `${config}/fx_rates_2025-09-30.yaml`,
+    );
+    assert.equal(
+      await fxFileFor("2026-06-30", [dir, config]),
+      `${config}/fx_rates.yaml`,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -203,4 +222,179 @@ Deno.test("reportingRates() crosses through the base when it differs", () => {
 Deno.test("reportingRates() refuses a reporting currency the table lacks", () => {
   const fx = parseFx(TABLE, "fx.yaml");
   assert.throws(() => reportingRates(fx, "GBP", ["EUR"]), /no rate for GBP/);
+});
+
+const SAMPLE_Q3 = projectPath("data/sample/portfolio_2025-09-30.parquet");
+const SAMPLE_RULES = projectPath("config/sample_rules.yaml");
+const DATED = projectPath("config/fx_rates_2025-09-30.yaml");
+
+/**
+ * A run's total ECL by a plain loop over its loan results, at the rates of
+ * an FX file read here as YAML (its base is the reporting currency, EUR).
+ */
+async function totalAt(dir: string, fxFile: string): Promise<number> {
+  const rates = parseYaml(await Deno.readTextFile(fxFile)).rates;
+  const df = pl.readParquet(`${dir}/loan_results.parquet`);
+  const cur = df.getColumn("currency").toArray() as string[];
+  const ecl = df.getColumn("ecl").toArray() as number[];
+  let total = 0;
+  for (let i = 0; i < ecl.length; i++) total += ecl[i] * rates[cur[i]];
+  return total;
+}
+
+Deno.test("runPortfolio() without fx converts the sample's 2025-09-30 book at that date's closing rates, as the demo does", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const run = await runPortfolio({
+      portfolio: SAMPLE_Q3,
+      rules: SAMPLE_RULES,
+      out,
+      runId: "q3",
+      report: false,
+    });
+    assert.equal(run.manifest.inputs.fx.path, DATED);
+    assert.equal(run.summary.fx.as_of, "2025-09-30");
+    assert.deepEqual(run.manifest.warnings, []);
+    const total = run.summary.totals.ecl;
+    assert.ok(Math.abs(total - await totalAt(run.dir, DATED)) < 0.005);
+    // The demo's figure (it names the dated table itself).
+    const demo = await runPortfolio({
+      portfolio: SAMPLE_Q3,
+      rules: SAMPLE_RULES,
+      fx: DATED,
+      out,
+      runId: "demo",
+      report: false,
+    });
+    assert.equal(total, demo.summary.totals.ecl);
+    // Not what the project's default table (2025-12-31) gives.
+    const atDefault = await totalAt(
+      run.dir,
+      projectPath("config/fx_rates.yaml"),
+    );
+    assert.ok(Math.abs(total - atDefault) > 1_000, `${total} ${atDefault}`);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("deno task run without --fx converts the sample's 2025-09-30 book at that date's closing rates", async () => {
+  const out = await Deno.makeTempDir();
+  const log = console.log, error = console.error;
+  console.log = console.error = () => {};
+  try {
+    const code = await runTask([
+      "--portfolio",
+      SAMPLE_Q3,
+      "--rules",
+      SAMPLE_RULES,
+      "--out",
+      out,
+      "--run-id",
+      "q3",
+      "--no-report",
+      "--quiet",
+    ]);
+    assert.equal(code, 0);
+    const manifest = JSON.parse(
+      await Deno.readTextFile(`${out}/q3/manifest.json`),
+    );
+    assert.equal(manifest.inputs.fx.path, DATED);
+    assert.deepEqual(manifest.warnings, []);
+    const summary = JSON.parse(
+      await Deno.readTextFile(`${out}/q3/summary.json`),
+    );
+    assert.equal(summary.fx.as_of, "2025-09-30");
+  } finally {
+    console.log = log;
+    console.error = error;
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+/** Writes an FX table with every currency of the run fixtures. */
+async function writeTable(path: string, asOf: string, usd: number) {
+  await Deno.writeTextFile(
+    path,
+    `base: EUR\nas_of: ${asOf}\nrates: {EUR: 1, USD: ${usd}, MXN: 0.05}\n`,
+  );
+}
+
+Deno.test("runPortfolio() without fx takes the dated table beside the portfolio before config/'s, and refuses a broken one before opening a folder", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const portfolio = `${dir}/book.parquet`;
+    portfolioFrame(200).writeParquet(portfolio);
+    const table = `${dir}/fx_rates_2025-12-31.yaml`;
+    await writeTable(table, "2025-12-31", 0.9);
+    const run = await runPortfolio({
+      portfolio,
+      out: `${dir}/runs`,
+      runId: "beside",
+      report: false,
+    });
+    assert.equal(run.manifest.inputs.fx.path, table);
+    assert.equal(run.summary.fx.rates.USD, 0.9);
+
+    await Deno.writeTextFile(
+      table,
+      "base: EUR\nas_of: 2025-12-31\nrates: {USD: -1}\n",
+    );
+    await assert.rejects(
+      () =>
+        runPortfolio({
+          portfolio,
+          out: `${dir}/runs`,
+          runId: "broken",
+          report: false,
+        }),
+      (e: unknown) =>
+        e instanceof FxError &&
+        e.message.startsWith(`Cannot read FX table ${table}: `),
+    );
+    const folders = [...Deno.readDirSync(`${dir}/runs`)].map((e) => e.name);
+    assert.deepEqual(folders, ["beside"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runPortfolio() without fx follows the validated reporting date when the first rows carry another", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // 600 rows dated a quarter earlier first, then 1,400 at 2025-12-31:
+    // the first 1,000 rows say 2025-09-30, the file says 2025-12-31.
+    const book = portfolioFrame(2000).withColumns(
+      pl.when(pl.col("loan_id").lt(pl.lit("L0000600")))
+        .then(pl.lit("2025-09-30").str.strptime(pl.Date, "%Y-%m-%d"))
+        .otherwise(pl.col("reporting_date")).alias("reporting_date"),
+    );
+    const portfolio = `${dir}/book.parquet`;
+    book.writeParquet(portfolio);
+    await writeTable(`${dir}/fx_rates_2025-09-30.yaml`, "2025-09-30", 0.95);
+    await writeTable(`${dir}/fx_rates_2025-12-31.yaml`, "2025-12-31", 0.9);
+    const rules = `${dir}/rules.yaml`;
+    await Deno.writeTextFile(
+      rules,
+      (await Deno.readTextFile(projectPath("config/ifrs9_rules.yaml")))
+        .replace("max_reject_rate: 0.05", "max_reject_rate: 0.5"),
+    );
+    const run = await runPortfolio({
+      portfolio,
+      rules,
+      out: dir,
+      runId: "mixed",
+      report: false,
+    });
+    assert.equal(run.manifest.reporting_date, "2025-12-31");
+    assert.equal(run.manifest.rows.rejected, 600);
+    assert.equal(
+      run.manifest.inputs.fx.path,
+      `${dir}/fx_rates_2025-12-31.yaml`,
+    );
+    assert.equal(run.summary.fx.as_of, "2025-12-31");
+    assert.deepEqual(run.manifest.warnings, []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

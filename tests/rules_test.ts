@@ -3,8 +3,10 @@ import {
   checkProductsCovered,
   loadRules,
   parseRules,
+  requireValidRules,
   RulesError,
   segmentRules,
+  withRules,
 } from "../lib/rules.ts";
 
 const REFERENCE = "config/ifrs9_rules.yaml";
@@ -440,4 +442,116 @@ Deno.test("parseRules() refuses a file that is not a mapping in one problem, say
     e.issues[0].message,
     /^must be a mapping \(keys: reporting_currency, staging, products, .*\), got \[\{"reporting_currency":"EUR"\}\]$/,
   );
+});
+
+/** A simplified product whose matrix is written with exclusive bounds. */
+const EXCLUSIVE = `reporting_currency: EUR
+products:
+  receivable:
+    repayment: bullet
+    approach: simplified
+    provision_matrix:
+      upper_bound: exclusive
+      buckets:
+        - { below_dpd: 1, loss_rate: 0.003 }
+        - { below_dpd: 31, loss_rate: 0.016 }
+        - { loss_rate: 0.106 }
+      segments:
+        large: [{ below_dpd: 61, loss_rate: 0.01 }, { loss_rate: 0.05 }]
+scenarios: [{name: base, weight: 1, pd_multiplier: [1]}]
+`;
+
+Deno.test("requireValidRules() passes every committed rules file's rules unchanged, and a copy checks to the same rules", async () => {
+  const files = ["config/ifrs9_rules.yaml", "config/sample_rules.yaml"];
+  files.push("config/example12_rules.yaml");
+  const loaded = await Promise.all(files.map((f) => loadRules(f)));
+  loaded.push(parseRules(EXCLUSIVE, "exclusive.yaml"));
+  for (const rules of loaded) {
+    assert.equal(requireValidRules(rules, "test"), rules);
+    // A copy is not known to the loader: checked again as a rules file
+    // (an exclusive matrix read back with its below_dpd bounds).
+    const copy = structuredClone(rules);
+    const checked = requireValidRules(copy, "test");
+    assert.notEqual(checked, copy);
+    assert.deepEqual(checked, rules);
+  }
+  assert.deepEqual(
+    loaded.at(-1)!.products.receivable.provision_matrix!.buckets,
+    [
+      { max_dpd: 0, loss_rate: 0.003 },
+      { max_dpd: 30, loss_rate: 0.016 },
+      { max_dpd: undefined, loss_rate: 0.106 },
+    ],
+  );
+});
+
+Deno.test("withRules() changes the keys given and checks the result like a file", async () => {
+  const rules = await loadRules(REFERENCE);
+  const later = withRules(rules, {
+    staging: { dpd_sicr: 60 },
+    scenario_reversion_years: 2,
+  });
+  assert.equal(later.staging.dpd_sicr, 60);
+  assert.equal(later.staging.dpd_default, 90);
+  assert.equal(later.scenario_reversion_years, 2);
+  assert.deepEqual(later.products, rules.products);
+  // The original is untouched, and a key given as undefined goes back to
+  // its default.
+  assert.equal(rules.staging.dpd_sicr, 30);
+  const back = withRules(later, { scenario_reversion_years: undefined });
+  assert.equal(back.scenario_reversion_years, undefined);
+  assert.deepEqual(back.staging, later.staging);
+
+  assert.throws(
+    () =>
+      withRules(rules, {
+        staging: { dpd_sicr: 95 },
+        scenarios: rules.scenarios.map((s) => ({ ...s, weight: 0.5 })),
+      }),
+    (e: unknown) => {
+      assert.ok(e instanceof RulesError);
+      assert.equal(e.file, REFERENCE);
+      assert.equal(
+        e.message,
+        `Cannot change the rules of ${REFERENCE} with withRules(): 2 problems
+  - key staging.dpd_sicr: must be below staging.dpd_default (90), got 95
+  - key scenarios: weights must sum to 1 (methodology §8), got 1.5`,
+      );
+      return true;
+    },
+  );
+});
+
+Deno.test("withRules() applies a change of segments.default as the file would: to every segment without its own value", async () => {
+  const rules = await loadRules("config/sample_rules.yaml");
+  assert.ok(Object.keys(rules.segments).length > 2);
+  const lgd = withRules(rules, {
+    segments: { default: { lgd_unsecured: 0.6 } },
+  });
+  for (const [name, segment] of Object.entries(lgd.segments)) {
+    assert.equal(segment.lgd_unsecured, 0.6, name);
+    assert.deepEqual(
+      { ...segment, lgd_unsecured: rules.segments[name].lgd_unsecured },
+      rules.segments[name],
+    );
+  }
+  // Rules built by hand have their segments merged already: the default
+  // segment alone changes.
+  const copy = { ...rules, segments: { ...rules.segments } };
+  const byHand = withRules(copy, { segments: { default: { rho: 0.2 } } });
+  assert.equal(byHand.segments.default.rho, 0.2);
+  assert.equal(byHand.segments.mortgage_es.rho, rules.segments.mortgage_es.rho);
+});
+
+Deno.test("parseRules() refuses a relative PD threshold below 1", () => {
+  // p1 / p0 >= 0.5 would stage a facility whose PD halved (§3, §5.5.9).
+  const e = refused(`reporting_currency: EUR
+staging: { pd_relative_threshold: 0.5 }
+products: {sme: {repayment: bullet}}
+scenarios: [{name: base, weight: 1, pd_multiplier: [1]}]
+`);
+  assert.deepEqual(e.issues.map((i) => i.path), [
+    "staging.pd_relative_threshold",
+  ]);
+  assert.match(e.issues[0].message, />= 1/);
 });

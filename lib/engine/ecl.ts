@@ -12,7 +12,7 @@
 import pl from "nodejs-polars";
 import type { DataFrame, Expr, LazyFrame, Series } from "../frame.ts";
 import { COL, RESULT_COLUMNS, scenarioEclColumn } from "../schema.ts";
-import type { Rules } from "../rules.ts";
+import { requireValidRules, type Rules } from "../rules.ts";
 import { firstMatch } from "./_expr.ts";
 import {
   allocateOutput,
@@ -23,7 +23,7 @@ import {
   REPAY,
 } from "./_kernel.ts";
 import type { KernelJob, KernelReply } from "./_kernel_worker.ts";
-import type { FxTable } from "../fx.ts";
+import { type FxTable, reportingRates } from "../fx.ts";
 import {
   applyOverlays,
   OVERLAY_FLOOR,
@@ -57,11 +57,14 @@ export interface ComputeEclOptions {
    */
   workerThreshold?: number;
   /**
-   * The run's FX table. An `add` overlay is an amount in the reporting
-   * currency shared over the facilities it selects, each in its own
-   * currency (methodology §8), so it is required when an overlay of the
-   * rules has an `add`; the error names the overlay otherwise, or the
-   * currency the table lacks.
+   * The run's FX table. With it the results end with the reporting-currency
+   * columns `fx_rate`, `ead_rc` and `ecl_rc` ({@link withReportingCurrency}),
+   * and every currency of the frame must have a rate (the error names the
+   * ones missing and the file). An `add` overlay is an amount in the
+   * reporting currency shared over the facilities it selects, each in its
+   * own currency (methodology §8), so the table is required when an
+   * overlay of the rules has an `add`; the error names the overlay
+   * otherwise.
    */
   fx?: FxTable;
   /**
@@ -84,6 +87,66 @@ export interface ComputeEclOptions {
  * computes; every run records it in its manifest.
  */
 export const METHODOLOGY_VERSION = 2;
+
+/**
+ * The reporting-currency columns that follow the loan-level output when an
+ * FX table is given (methodology §12): `fx_rate`, units of the reporting
+ * currency per unit of the facility's currency; `ead_rc` and `ecl_rc`, the
+ * facility's `ead` and `ecl` times that rate. Unlike `ead` and `ecl`, they
+ * add up across currencies.
+ */
+export const REPORTING_CURRENCY_COLUMNS = {
+  fxRate: "fx_rate",
+  ead: "ead_rc",
+  ecl: "ecl_rc",
+} as const;
+
+/**
+ * Pipeline step: `fx_rate`, `ead_rc` and `ecl_rc`
+ * ({@link REPORTING_CURRENCY_COLUMNS}) as the last columns of loan results,
+ * replacing them where present (after overlays change `ecl`). The rate is
+ * `reportingRates` of `lib/fx.ts`, the rate the run's summary converts
+ * with; a facility whose currency the table lacks gets nulls, so check the
+ * currencies first (`computeEcl` and a run do).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import pl from "nodejs-polars";
+ * import { parseFx } from "../fx.ts";
+ * import { withReportingCurrency } from "./ecl.ts";
+ *
+ * const fx = parseFx("base: EUR\nas_of: 2025-12-31\nrates: {EUR: 1, MXN: 0.05}", "fx.yaml");
+ * const results = pl.DataFrame({
+ *   currency: ["EUR", "MXN"], ead: [1000, 20000], ecl: [30, 1400],
+ * }).lazy();
+ * const rc = await withReportingCurrency(results, fx, "EUR").collect();
+ * assert.deepEqual(rc.getColumn("fx_rate").toArray(), [1, 0.05]);
+ * // 30 EUR and 1,400 MXN at 0.05: 30 + 70 EUR.
+ * assert.deepEqual(rc.getColumn("ecl_rc").toArray(), [30, 70]);
+ * ```
+ */
+export function withReportingCurrency(
+  results: LazyFrame,
+  fx: FxTable,
+  reportingCurrency: string,
+): LazyFrame {
+  const rates = reportingRates(fx, reportingCurrency);
+  const rc = REPORTING_CURRENCY_COLUMNS;
+  const present = Object.values(rc).filter((c) => results.columns.includes(c));
+  const rate = firstMatch(
+    Object.entries(rates).map(([currency, r]) =>
+      [pl.col(COL.currency).eq(pl.lit(currency)), pl.lit(r)] as const
+    ),
+    pl.lit(null),
+  ).cast(pl.Float64);
+  return (present.length > 0 ? results.drop(present) : results)
+    .withColumns(rate.alias(rc.fxRate))
+    .withColumns(
+      pl.col("ead").cast(pl.Float64).mul(pl.col(rc.fxRate)).alias(rc.ead),
+      pl.col("ecl").cast(pl.Float64).mul(pl.col(rc.fxRate)).alias(rc.ecl),
+    );
+}
 
 /** Loans below which the kernel runs on the calling thread by default. */
 export const WORKER_THRESHOLD = 100_000;
@@ -406,9 +469,17 @@ function resultFrame(
  * `ECL[s]`, before overlays), then `overlays_applied` (List(Utf8)),
  * `overlay_impacts` (List(Float64), each applied overlay's change to the
  * ECL) and `overlay_floor` (what the floor at 0 added), see `overlays.ts`;
- * rows in input order. `ecl_12m` and `ecl_lifetime` are reported for every
- * stage (§8); `ecl_model` is the probability-weighted stage-driven ECL,
- * `ecl` the same after overlays and the floor.
+ * with the option `fx`, `fx_rate`, `ead_rc` and `ecl_rc` in the reporting
+ * currency ({@link REPORTING_CURRENCY_COLUMNS}); rows in input order.
+ * `ecl_12m` and `ecl_lifetime` are reported for every stage (§8);
+ * `ecl_model` is the probability-weighted stage-driven ECL, `ecl` the same
+ * after overlays and the floor. Amounts other than the `_rc` columns are
+ * in each facility's currency: add up `ecl_rc`, not `ecl`, across
+ * currencies.
+ *
+ * Rules built or changed in code are checked like a rules file first
+ * (`requireValidRules` of `lib/rules.ts`): scenario weights that do not sum
+ * to 1 are refused with their key path, not computed.
  *
  * @example
  * ```ts
@@ -451,6 +522,8 @@ export async function computeEcl(
   rules: Rules,
   opts: ComputeEclOptions = {},
 ): Promise<DataFrame> {
+  // Rules built or changed in code are checked like a rules file (§10).
+  rules = requireValidRules(rules, "computeEcl()");
   const batchSize = opts.batchSize ?? 200_000;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new RangeError(
@@ -461,6 +534,19 @@ export async function computeEcl(
   const df = await kernelInputs(staged, rules).collect();
   checkInputs(df, rules);
   const n = df.height;
+  const fx = opts.fx;
+  if (fx !== undefined && n > 0) {
+    // Every currency must convert before the projection runs, not after.
+    reportingRates(
+      fx,
+      rules.reporting_currency,
+      df.getColumn(COL.currency).unique().toArray() as string[],
+    );
+  }
+  const inReportingCurrency = (lf: LazyFrame) =>
+    fx === undefined
+      ? lf
+      : withReportingCurrency(lf, fx, rules.reporting_currency);
   const out = allocateOutput(n, cfg.scenarioNames.length);
   const workers = Math.max(1, opts.workers ?? navigator.hardwareConcurrency);
   if (workers > 1 && n >= (opts.workerThreshold ?? WORKER_THRESHOLD)) {
@@ -489,18 +575,19 @@ export async function computeEcl(
     ...cfg.scenarioNames.map((s) => pl.col(scenarioEclColumn(s))),
   ];
   if (opts.overlays === false) {
-    return await results.withColumns(pl.col("ecl_model").alias("ecl"))
-      .select(...columns).collect();
+    return await inReportingCurrency(
+      results.withColumns(pl.col("ecl_model").alias("ecl")).select(...columns),
+    ).collect();
   }
   const adjusted = await applyOverlays(results, rules.overlays, {
-    fx: opts.fx,
+    fx,
     reportingCurrency: rules.reporting_currency,
     onWarning: opts.onWarning,
   });
-  return await adjusted.select(
+  return await inReportingCurrency(adjusted.select(
     ...columns,
     pl.col(OVERLAYS_APPLIED),
     pl.col(OVERLAY_IMPACTS),
     pl.col(OVERLAY_FLOOR),
-  ).collect();
+  )).collect();
 }

@@ -64,7 +64,7 @@
  * | §7 | discount factor at the EIR | `_kernel.ts` |
  * | §8 | ECL12, ECLLT, stage-driven ECL, weighting | `_kernel.ts`, driven by `ecl.ts` (`computeEcl`) |
  * | §8 | overlays (post-model adjustments) in file order, `add` shared pro rata in the reporting currency, floor at 0 | `overlays.ts` (`applyOverlays`) |
- * | §9 | loan-level output columns | `ecl.ts` |
+ * | §9 | loan-level output columns; `fx_rate`, `ead_rc`, `ecl_rc` in the reporting currency after them (§12) | `ecl.ts` (`withReportingCurrency`) |
  * | IFRS 9 §5.5.15 | simplified approach, provision matrix | `simplified.ts` |
  *
  * The relational work (term, staging, parameter codes, provision-matrix
@@ -87,7 +87,13 @@ export {
 } from "./staging.ts";
 export type { StagingRule } from "./staging.ts";
 export { REMAINING_TERM, remainingTermExpr } from "./term.ts";
-export { computeEcl, METHODOLOGY_VERSION, withReversion } from "./ecl.ts";
+export {
+  computeEcl,
+  METHODOLOGY_VERSION,
+  REPORTING_CURRENCY_COLUMNS,
+  withReportingCurrency,
+  withReversion,
+} from "./ecl.ts";
 export type { ComputeEclOptions } from "./ecl.ts";
 export { projectFacility } from "./project.ts";
 export {

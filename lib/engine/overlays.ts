@@ -55,7 +55,11 @@
 import pl from "nodejs-polars";
 import type { DataFrame, Expr, LazyFrame } from "../frame.ts";
 import { COL } from "../schema.ts";
-import type { Overlay, OverlayFilter } from "../rules.ts";
+import {
+  type Overlay,
+  type OverlayFilter,
+  requireValidOverlays,
+} from "../rules.ts";
 import { FxError, type FxTable } from "../fx.ts";
 import { preciseSum, withPreciseSums } from "../precise_sum.ts";
 import { isInList, labelsWhere } from "./_expr.ts";
@@ -416,6 +420,13 @@ export function applyOverlayPlan(
         .alias(OVERLAY_IMPACTS),
       pl.col(floor).alias(OVERLAY_FLOOR),
     );
+  // Results that already carry reporting-currency amounts keep them true:
+  // `ecl_rc` follows the `ecl` the overlays left, at the row's own rate.
+  if (lf.columns.includes("fx_rate") && lf.columns.includes("ecl_rc")) {
+    lf = lf.withColumns(
+      pl.col("ecl").mul(pl.col("fx_rate")).alias("ecl_rc"),
+    );
+  }
   return lf.drop([floor, ...plan.steps.map((_, i) => impactColumn(i))]);
 }
 
@@ -453,6 +464,8 @@ export async function applyOverlays(
   overlays: readonly Overlay[],
   opts: OverlayOptions = {},
 ): Promise<LazyFrame> {
+  // Overlays built in code are checked like those of a rules file (§10).
+  overlays = requireValidOverlays(overlays, "applyOverlays()");
   const cells = overlays.some(allocates)
     ? await overlayCells(results, overlays).collect()
     : null;

@@ -8,7 +8,7 @@
 import pl from "nodejs-polars";
 import type { DataFrame, Series } from "../frame.ts";
 import { COL } from "../schema.ts";
-import type { Rules } from "../rules.ts";
+import { requireValidRules, type Rules } from "../rules.ts";
 import { allocateOutput, projectBatch, type Trace } from "./_kernel.ts";
 import { kernelColumns, kernelConfig, kernelInputs } from "./ecl.ts";
 import { STAGE_COLUMNS, stageFacilities } from "./staging.ts";
@@ -66,6 +66,8 @@ export async function projectFacility(
   row: DataFrame,
   rules: Rules,
 ): Promise<DataFrame> {
+  // Rules built or changed in code are checked like a rules file (§10).
+  rules = requireValidRules(rules, "projectFacility()");
   if (row.height !== 1) {
     throw new RangeError(
       `Cannot project facility: expected a frame with one row, got ${row.height}`,

@@ -39,7 +39,7 @@ import {
   PORTFOLIO_COLUMNS,
   STAGE_REASON,
 } from "../schema.ts";
-import type { Rules } from "../rules.ts";
+import { requireValidRules, type Rules } from "../rules.ts";
 import { firstMatch, flag, isInList, labelsWhere } from "./_expr.ts";
 import { remainingTermExpr } from "./term.ts";
 
@@ -87,7 +87,7 @@ export function simplifiedProducts(rules: Rules): string[] {
  * see what it tests.
  */
 export function stagingRules(rules: Rules): StagingRule[] {
-  const st = rules.staging;
+  const st = requireValidRules(rules, "stagingRules()").staging;
   const dpd = pl.col(COL.daysPastDue);
   const p0 = pl.col(COL.pd12mOrigination);
   const p1 = pl.col(COL.pd12mCurrent);
@@ -204,6 +204,8 @@ export function stageFacilities(
   valid: LazyFrame,
   rules: Rules,
 ): LazyFrame {
+  // Rules built or changed in code are checked like a rules file (§10).
+  rules = requireValidRules(rules, "stageFacilities()");
   const ruleList = stagingRules(rules);
   const simplified = simplifiedProducts(rules);
   const isSimplified = simplified.length === 0

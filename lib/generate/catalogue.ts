@@ -263,6 +263,26 @@ export const REFERENCE_FX: Record<(typeof CURRENCIES)[number], number> = {
   PEN: 0.245,
 };
 
+/**
+ * Quarterly volatility of each currency against the EUR (standard
+ * deviation of the log change over a quarter) for the FX tables the
+ * generator writes beside later snapshots: about 5-11% a year, the order of
+ * the historical volatility of these currencies against the euro, the
+ * Andean and dollar-linked ones calmer than the Brazilian real.
+ */
+export const FX_QUARTERLY_VOLATILITY: Record<
+  (typeof CURRENCIES)[number],
+  number
+> = {
+  EUR: 0,
+  USD: 0.03,
+  MXN: 0.045,
+  BRL: 0.055,
+  COP: 0.045,
+  CLP: 0.04,
+  PEN: 0.025,
+};
+
 /** Currencies without minor units in practice: amounts are whole numbers. */
 export const WHOLE_UNIT_CURRENCIES: ReadonlySet<string> = new Set(["CLP"]);
 

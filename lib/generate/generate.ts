@@ -24,6 +24,8 @@ import {
   type InjectionFormat,
 } from "./inject.ts";
 import { Rng } from "./random.ts";
+import { fxTableText, generateFxTables } from "./fx_tables.ts";
+import { datedFxFileName } from "../fx.ts";
 import { type Snapshot, snapshotFrame } from "./snapshot.ts";
 
 /** Options of {@link generatePortfolio}; the CLI flags map one to one. */
@@ -66,6 +68,12 @@ export interface GeneratedSnapshot {
   path: string;
   /** Data rows in the file (header not counted), broken rows included. */
   rows: number;
+  /**
+   * The FX table of the snapshot's date written beside it,
+   * `<out>/fx_rates_<YYYY-MM-DD>.yaml`, which a run of the snapshot without
+   * `--fx` uses (`lib/generate/fx_tables.ts`).
+   */
+  fxPath: string;
   /** Sidecar listing the injected rows, when injection was asked for. */
   injectedPath?: string;
   /**
@@ -276,7 +284,8 @@ export async function snapshotFiles(dir: string): Promise<string[]> {
 
 /**
  * Writes `periods` quarterly snapshots `out/portfolio_<date>.<format>` of one
- * rolled-forward book, and with `injectBroken` a sidecar
+ * rolled-forward book, the FX table of each date `out/fx_rates_<date>.yaml`
+ * (`lib/generate/fx_tables.ts`), and with `injectBroken` a sidecar
  * `out/injected_<date>.json` per snapshot ({@link InjectedSidecar}).
  *
  * Memory is bounded by the batch size: each batch of each period is written
@@ -350,6 +359,7 @@ export async function generatePortfolio(
     for (const f of csvFiles) f.close();
     csvFiles.length = 0;
     const snapshots: GeneratedSnapshot[] = [];
+    const fxTables = generateFxTables(p.seed, p.days.map(isoDay));
     for (let t = 0; t < periods; t++) {
       const tmp = `${partsDir}/final_${t}.${ext}`;
       if (p.format === "csv") {
@@ -364,10 +374,15 @@ export async function generatePortfolio(
         ).sinkParquet(tmp).collect();
       }
       await Deno.rename(tmp, finals[t]);
+      const fxPath = `${opts.out}/${datedFxFileName(isoDay(p.days[t]))}`;
+      const fxTmp = `${partsDir}/fx_${t}.yaml`;
+      await Deno.writeTextFile(fxTmp, fxTableText(fxTables[t], p.seed));
+      await Deno.rename(fxTmp, fxPath);
       const snap: GeneratedSnapshot = {
         reportingDate: isoDay(p.days[t]),
         path: finals[t],
         rows: rows[t],
+        fxPath,
         injectedRows: injected[t].length,
       };
       if (p.share > 0) {

@@ -23,9 +23,15 @@ export {
 } from "./inject.ts";
 export { Rng } from "./random.ts";
 export {
+  fxTableText,
+  type GeneratedFxTable,
+  generateFxTables,
+} from "./fx_tables.ts";
+export {
   BAND_PD,
   COUNTRIES,
   CURRENCIES,
+  FX_QUARTERLY_VOLATILITY,
   PRODUCTS,
   REFERENCE_FX,
   REGIONS,

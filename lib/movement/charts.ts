@@ -1,14 +1,24 @@
 /**
  * Charts of the movement analysis: a per-stage waterfall of a
  * reconciliation (IFRS 7 §35H / §35I) and the stage migration heat map.
- * Both render server-side through `lib/plot/`; the heat map uses a
- * quantized colour scale because a continuous one cannot be drawn without
- * a canvas.
+ * Both render server-side through `lib/plot/`, with a legend of their
+ * colours; the heat map uses a threshold colour scale because a
+ * continuous one cannot be drawn without a canvas. Amounts are drawn in
+ * thousands or millions of the reporting currency (`AmountUnit`), named on
+ * the axis, like the tables of the movement page.
  *
  * @module
  */
 import { Plot, type PlotFigure, renderPlot } from "../plot/mod.ts";
-import { formatCompact, formatCount } from "../format.ts";
+import {
+  type AmountUnit,
+  amountUnit,
+  formatCount,
+  formatInUnit,
+  formatPercent,
+  formatTick,
+  unitLabel,
+} from "../format.ts";
 import type {
   MigrationCell,
   MigrationState,
@@ -95,23 +105,84 @@ export function waterfallSteps(
   return steps;
 }
 
+/** The kinds of waterfall bars, in the order of the legend. */
+const KINDS: WaterfallStep["kind"][] = [
+  "balance",
+  "transfer",
+  "increase",
+  "decrease",
+];
+/** Allowance: an increase is a charge (red), a decrease a release (green). */
+const ALLOWANCE_COLORS: Record<WaterfallStep["kind"], string> = {
+  balance: "#2b5c8a",
+  transfer: "#9aa5b5",
+  increase: "#b8322a",
+  decrease: "#2e7d5b",
+};
+/** Gross carrying amount: no charge or release, neutral colours. */
+const GROSS_COLORS: Record<WaterfallStep["kind"], string> = {
+  balance: "#2b5c8a",
+  transfer: "#9aa5b5",
+  increase: "#5b8fc7",
+  decrease: "#d0a35a",
+};
+
+/** Options of {@link waterfallChart}. */
+export interface WaterfallOptions {
+  /** The stage column, or the total. @default "total" */
+  column?: WaterfallColumn;
+  /** Lines left out (see {@link waterfallSteps}). @default [] */
+  skip?: readonly string[];
+  /**
+   * Thousands or millions: the unit of the page. @default the unit of the
+   * reconciliation's largest line
+   */
+  unit?: AmountUnit;
+}
+
+/** The unit of a reconciliation's amounts, from its largest line. */
+export function reconciliationUnit(r: Reconciliation): AmountUnit {
+  return amountUnit(r.lines.map((l) => l.total));
+}
+
 /**
  * The waterfall of one stage (or the total) of a reconciliation: opening
  * balance, each movement, closing balance, each stage on its own scale so
  * that a small stage 3 stays readable beside a large stage 1. Increases
  * of the allowance are red (a charge), decreases green (a release or use),
- * transfers between stages grey.
+ * transfers between stages grey; the legend says so.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { waterfallChart } from "./charts.ts";
+ *
+ * const line = (key: "opening" | "new_originated" | "closing", total: number) =>
+ *   ({ key, label: key, by_stage: { "1": total, "2": 0, "3": 0, simplified: 0 }, total });
+ * const fig = waterfallChart({
+ *   measure: "allowance",
+ *   lines: [line("opening", 1_250_000), line("new_originated", 30_000), line("closing", 1_280_000)],
+ * }, "EUR");
+ * assert.match(fig.html, /loss allowance \(EUR thousands\)/);
+ * assert.match(fig.html, />1,280\.0</);
+ * assert.match(fig.html, />Increase: charge</);
+ * ```
  */
 export function waterfallChart(
   r: Reconciliation,
   currency: string,
-  column: WaterfallColumn = "total",
-  skip: readonly string[] = [],
+  opts: WaterfallOptions = {},
 ): PlotFigure {
-  const steps = waterfallSteps(r, column, skip);
-  const what = r.measure === "allowance"
-    ? "loss allowance"
-    : "gross carrying amount";
+  const unit = opts.unit ?? reconciliationUnit(r);
+  const steps = waterfallSteps(r, opts.column ?? "total", opts.skip ?? [])
+    .map((d) => ({
+      ...d,
+      top: Math.max(d.y1, d.y2) / unit.divisor,
+      y1: d.y1 / unit.divisor,
+      y2: d.y2 / unit.divisor,
+    }));
+  const allowance = r.measure === "allowance";
+  const what = allowance ? "loss allowance" : "gross carrying amount";
   return renderPlot({
     width: 600,
     height: 280,
@@ -120,15 +191,24 @@ export function waterfallChart(
     marginBottom: 58,
     x: { label: null, domain: steps.map((d) => d.label), tickRotate: -30 },
     y: {
-      label: `${what} (${currency})`,
+      label: `${what} (${unitLabel(currency, unit)})`,
       grid: true,
-      tickFormat: formatCompact,
+      tickFormat: formatTick,
     },
     color: {
-      domain: ["balance", "transfer", "increase", "decrease"],
-      range: r.measure === "allowance"
-        ? ["#2b5c8a", "#9aa5b5", "#b8322a", "#2e7d5b"]
-        : ["#2b5c8a", "#9aa5b5", "#5b8fc7", "#d0a35a"],
+      legend: true,
+      // The kinds this waterfall draws (the total has no transfers), each
+      // in its colour.
+      domain: KINDS.filter((k) => steps.some((d) => d.kind === k)),
+      range: KINDS.filter((k) => steps.some((d) => d.kind === k))
+        .map((k) => (allowance ? ALLOWANCE_COLORS : GROSS_COLORS)[k]),
+      tickFormat: (kind: WaterfallStep["kind"]) =>
+        ({
+          balance: "Opening / closing",
+          transfer: "Transfer between stages",
+          increase: allowance ? "Increase: charge" : "Increase",
+          decrease: allowance ? "Decrease: release or use" : "Decrease",
+        })[kind],
     },
     marks: [
       Plot.barY(steps, {
@@ -141,11 +221,11 @@ export function waterfallChart(
       }),
       Plot.text(steps, {
         x: "label",
-        y: (d: WaterfallStep) => Math.max(d.y1, d.y2),
+        y: "top",
         dy: -6,
         fontSize: 9,
         text: (d: WaterfallStep) =>
-          Math.abs(d.amount) < 0.005 ? "" : formatCompact(d.amount),
+          Math.abs(d.amount) < 0.005 ? "" : formatInUnit(d.amount, unit),
       }),
       Plot.ruleY([0]),
     ],
@@ -194,22 +274,34 @@ export function migrationStateLabel(s: MigrationState): string {
 /**
  * The stage migration matrix as a heat map: rows the opening state, columns
  * the closing state, each cell's shade its share of the row's facilities
- * (quantized in five classes), labelled with the count and the gross
- * carrying amount (at opening; at closing for new facilities).
+ * (in five classes, with their legend), labelled with the count, that
+ * share and the gross carrying amount (at opening; at closing for new
+ * facilities) in `unit` (by default the unit of the largest row).
  */
-export function migrationHeatmap(cells: MigrationCell[]): PlotFigure {
+export function migrationHeatmap(
+  cells: MigrationCell[],
+  unit?: AmountUnit,
+): PlotFigure {
   const rowTotal = new Map<string, number>();
+  const rowGross = new Map<string, number>();
+  const gross = (c: MigrationCell) =>
+    c.from === "new" ? c.gross_closing : c.gross_opening;
   for (const c of cells) {
     rowTotal.set(c.from, (rowTotal.get(c.from) ?? 0) + c.count);
+    rowGross.set(c.from, (rowGross.get(c.from) ?? 0) + gross(c));
   }
-  const data = cells.map((c) => ({
-    from: STATE_LABEL[c.from],
-    to: STATE_LABEL[c.to],
-    share: c.count / (rowTotal.get(c.from) || 1),
-    label: `${formatCount(c.count)}\n${
-      formatCompact(c.from === "new" ? c.gross_closing : c.gross_opening)
-    }`,
-  }));
+  const shown = unit ?? amountUnit(rowGross.values());
+  const data = cells.map((c) => {
+    const share = c.count / (rowTotal.get(c.from) || 1);
+    return {
+      from: STATE_LABEL[c.from],
+      to: STATE_LABEL[c.to],
+      share,
+      label: `${formatCount(c.count)} · ${formatPercent(share)}\n${
+        formatInUnit(gross(c), shown)
+      }`,
+    };
+  });
   const states = migrationStates(cells);
   return renderPlot({
     width: 640 + (states.to.length - 5) * 110,
@@ -227,6 +319,9 @@ export function migrationHeatmap(cells: MigrationCell[]): PlotFigure {
     },
     color: {
       type: "threshold",
+      legend: true,
+      label: "share of the opening state's facilities",
+      tickFormat: "~%",
       domain: [0.05, 0.2, 0.5, 0.8],
       range: ["#eef3f8", "#c6d9ec", "#8fb3d9", "#4f86bf", "#23568f"],
     },

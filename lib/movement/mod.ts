@@ -59,8 +59,10 @@ export {
   migrationHeatmap,
   migrationStateLabel,
   migrationStates,
+  reconciliationUnit,
   waterfallChart,
   type WaterfallColumn,
+  type WaterfallOptions,
   type WaterfallStep,
   waterfallSteps,
 } from "./charts.ts";

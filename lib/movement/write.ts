@@ -4,14 +4,23 @@
  * measure, line and stage, for BI tools), `movement_facilities.parquet`
  * (the facility-level attribution the lines sum) and `movement.html`
  * (a self-contained page with the waterfalls, the migration heat map and
- * the tables).
+ * the tables). The page shows amounts in thousands or millions of the
+ * reporting currency, the unit in every heading ({@link movementUnit});
+ * movement.json and the Parquet files keep them to the cent.
  *
  * @module
  */
 import { join } from "node:path";
 import pl from "nodejs-polars";
 import type { DataFrame } from "../frame.ts";
-import { formatAmount, formatCount } from "../format.ts";
+import {
+  type AmountUnit,
+  amountUnit,
+  formatCount,
+  formatInUnit,
+  formatPercent,
+  unitLabel,
+} from "../format.ts";
 import {
   cards,
   chart,
@@ -91,6 +100,16 @@ export function movementLines(m: Movement): DataFrame {
   );
 }
 
+/**
+ * The unit of the movement page: from its largest balance, the gross
+ * carrying amount at either date.
+ */
+export function movementUnit(m: Movement): AmountUnit {
+  return amountUnit(
+    m.gross_carrying_amount.lines.concat(m.allowance.lines).map((l) => l.total),
+  );
+}
+
 /** A column heading: `Stage 1` ... or `Simplified`. */
 const columnLabel = (c: StageColumn) =>
   c === "simplified" ? "Simplified" : `Stage ${c}`;
@@ -106,14 +125,19 @@ function amountsTable<T extends ColumnAmounts & { label: string }>(
   rows: T[],
   opts: { caption: string; footer?: T[] },
 ): Markup {
+  const unit = movementUnit(m);
   const cols: Column<T>[] = [
     { label: "", value: (l) => l.label, wrap: true },
     ...visibleColumns(m).map((c): Column<T> => ({
       label: columnLabel(c),
-      value: (l) => formatAmount(l.by_stage[c]),
+      value: (l) => formatInUnit(l.by_stage[c], unit),
       numeric: true,
     })),
-    { label: "Total", value: (l) => formatAmount(l.total), numeric: true },
+    {
+      label: "Total",
+      value: (l) => formatInUnit(l.total, unit),
+      numeric: true,
+    },
   ];
   return table(cols, rows, { ...opts, className: "recon" });
 }
@@ -123,7 +147,7 @@ function reconciliationTable(
   r: Reconciliation,
   caption?: string,
 ): Markup {
-  const cur = m.reporting_currency;
+  const cur = unitLabel(m.reporting_currency, movementUnit(m));
   const lines = visibleLines(m, r);
   return amountsTable(m, lines.filter((l) => l.key !== "closing"), {
     caption: caption ??
@@ -155,36 +179,48 @@ function splitTable(m: Movement): Markup {
     ];
   });
   return amountsTable(m, rows, {
-    caption:
-      `Loss allowance and provision (${m.reporting_currency}), IFRS 7 B8E`,
+    caption: `Loss allowance and provision (${
+      unitLabel(m.reporting_currency, movementUnit(m))
+    }), IFRS 7 B8E`,
   });
 }
 
+/**
+ * The migration matrix as a table: each cell the number of facilities and
+ * its share of the row (of the facilities in that opening state), the
+ * totals of each row and, in the footer, of each closing state.
+ */
 function migrationTable(cells: MigrationCell[]): Markup {
   const { from, to } = migrationStates(cells);
-  const get = (f: string, t: string) =>
-    cells.find((c) => c.from === f && c.to === t);
-  const cols: Column<MigrationState>[] = [
-    { label: "Opening \\ closing", value: (f) => migrationStateLabel(f) },
-    ...to.map((t): Column<MigrationState> => ({
+  const count = (f: string | null, t: string | null) =>
+    cells.filter((c) =>
+      (f === null || c.from === f) && (t === null || c.to === t)
+    )
+      .reduce((a, c) => a + c.count, 0);
+  /** A row of the table: an opening state, or the total of all of them. */
+  type Row = MigrationState | null;
+  const cell = (n: number, of: number) =>
+    n === 0 ? "" : `${formatCount(n)} (${formatPercent(n / of)})`;
+  const cols: Column<Row>[] = [
+    {
+      label: "Opening \\ closing",
+      value: (f) => (f === null ? "Total" : migrationStateLabel(f)),
+    },
+    ...to.map((t): Column<Row> => ({
       label: migrationStateLabel(t),
-      value: (f) => {
-        const c = get(f, t);
-        return c ? formatCount(c.count) : "";
-      },
+      value: (f) => cell(count(f, t), count(f, null)),
       numeric: true,
     })),
     {
       label: "Total",
-      value: (f) =>
-        formatCount(
-          cells.filter((c) => c.from === f).reduce((a, c) => a + c.count, 0),
-        ),
+      value: (f) => formatCount(count(f, null)),
       numeric: true,
     },
   ];
   return table(cols, from, {
-    caption: "Facilities by opening and closing state",
+    caption:
+      "Facilities by opening and closing state (share of the opening state's facilities)",
+    footer: [null],
   });
 }
 
@@ -194,7 +230,9 @@ function migrationTable(cells: MigrationCell[]): Markup {
  * two reconciliations in a collapsed block of its own.
  */
 function productSection(m: Movement): Markup[] {
-  const cur = m.reporting_currency;
+  const unit = movementUnit(m);
+  const amount = (v: number) => formatInUnit(v, unit);
+  const cur = unitLabel(m.reporting_currency, unit);
   const total = (r: Reconciliation, key: "opening" | "closing") =>
     r.lines.find((l) => l.key === key)!.total;
   const summary = table(
@@ -202,25 +240,27 @@ function productSection(m: Movement): Markup[] {
       { label: "Product", value: (p: Movement["by_product"][0]) => p.product },
       {
         label: `Opening allowance (${cur})`,
-        value: (p) => formatAmount(total(p.allowance, "opening")),
+        value: (p) => amount(total(p.allowance, "opening")),
         numeric: true,
       },
       {
         label: `Closing allowance (${cur})`,
-        value: (p) => formatAmount(total(p.allowance, "closing")),
+        value: (p) => amount(total(p.allowance, "closing")),
         numeric: true,
       },
       {
         label: `Change (${cur})`,
         value: (p) =>
-          formatAmount(
+          formatInUnit(
             total(p.allowance, "closing") - total(p.allowance, "opening"),
+            unit,
+            { signed: true },
           ),
         numeric: true,
       },
       {
         label: `Closing gross carrying amount (${cur})`,
-        value: (p) => formatAmount(total(p.gross_carrying_amount, "closing")),
+        value: (p) => amount(total(p.gross_carrying_amount, "closing")),
         numeric: true,
       },
       {
@@ -240,8 +280,8 @@ function productSection(m: Movement): Markup[] {
     ...m.by_product.map((p) =>
       details(
         `${p.product}: loss allowance ${
-          formatAmount(total(p.allowance, "opening"))
-        } → ${formatAmount(total(p.allowance, "closing"))} ${cur}`,
+          amount(total(p.allowance, "opening"))
+        } → ${amount(total(p.allowance, "closing"))} ${cur}`,
         [
           reconciliationTable(
             m,
@@ -261,7 +301,9 @@ function productSection(m: Movement): Markup[] {
 
 /** Renders `movement.html` (no file written). */
 export function renderMovementHtml(m: Movement): string {
-  const cur = m.reporting_currency;
+  const unit = movementUnit(m);
+  const amount = (v: number) => formatInUnit(v, unit);
+  const cur = unitLabel(m.reporting_currency, unit);
   const closing = m.allowance.lines.find((l) => l.key === "closing")!;
   const opening = m.allowance.lines.find((l) => l.key === "opening")!;
   const failed = m.checks.filter((c) => !c.passed);
@@ -269,20 +311,26 @@ export function renderMovementHtml(m: Movement): string {
     cards([
       {
         label: `Opening allowance (${cur})`,
-        value: formatAmount(opening.total),
+        value: amount(opening.total),
       },
       {
         label: `Closing allowance (${cur})`,
-        value: formatAmount(closing.total),
+        value: amount(closing.total),
         note: `loss allowance ${
-          formatAmount(m.allowance_split.closing.loss_allowance.total)
+          amount(m.allowance_split.closing.loss_allowance.total)
         } + provision ${
-          formatAmount(m.allowance_split.closing.provision.total)
+          amount(m.allowance_split.closing.provision.total)
         } (B8E)`,
       },
       {
         label: `Change (${cur})`,
-        value: formatAmount(closing.total - opening.total),
+        value: formatInUnit(closing.total - opening.total, unit, {
+          signed: true,
+        }),
+        note: formatPercent(
+          opening.total > 0 ? closing.total / opening.total - 1 : null,
+          { signed: true },
+        ),
       },
       {
         label: "Facilities that changed stage",
@@ -311,7 +359,11 @@ export function renderMovementHtml(m: Movement): string {
         chart(
           `${id}-${k}`,
           k === "total" ? `All stages (${cur})` : `${columnLabel(k)} (${cur})`,
-          waterfallChart(r, cur, k, skip),
+          waterfallChart(r, m.reporting_currency, {
+            column: k,
+            skip,
+            unit,
+          }),
         )
       ),
     );
@@ -330,9 +382,6 @@ export function renderMovementHtml(m: Movement): string {
       "Where a facility's ECL exceeds its gross carrying amount (an undrawn commitment), the part up to the gross carrying amount is the loss allowance and the excess a provision (IFRS 7 B8E), facility by facility; the two add up to the ECL.",
     ),
     waterfalls(m.allowance, "chart-waterfall"),
-    note(
-      "Red: charge to profit or loss; green: release or use; grey: transfers between stages.",
-    ),
   ]);
   const gross = section("gross", "Gross carrying amount reconciliation", [
     reconciliationTable(m, m.gross_carrying_amount),
@@ -345,8 +394,8 @@ export function renderMovementHtml(m: Movement): string {
     chart(
       "chart-migration",
       "Migration heat map: count and gross carrying amount",
-      migrationHeatmap(m.migration),
-      "Shade: share of the opening state's facilities. Amounts at the opening date, for new facilities at the closing date.",
+      migrationHeatmap(m.migration, unit),
+      `Each cell: facilities and their share of the opening state's facilities; below, their gross carrying amount (${cur}) at the opening date, for new facilities at the closing date.`,
     ),
     migrationTable(m.migration),
   ]);
@@ -358,7 +407,7 @@ export function renderMovementHtml(m: Movement): string {
         { label: "Check", value: (c: Movement["checks"][0]) => c.name },
         { label: "Result", value: (c) => (c.passed ? "holds" : "FAILS") },
         {
-          label: `Largest difference (${cur})`,
+          label: `Largest difference (${m.reporting_currency})`,
           value: (c) => c.difference.toExponential(2),
           numeric: true,
         },

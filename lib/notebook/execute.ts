@@ -1,6 +1,7 @@
 /**
  * Headless execution of notebooks with the Deno Jupyter kernel, rendered to
- * HTML, with an index page: the notebook door run as a batch job.
+ * HTML and checked in a browser, with an index page: the notebook door run
+ * as a batch job.
  *
  * Each notebook is executed in place (the kernel's working directory is the
  * notebook's folder, so `../lib/mod.ts` and the `deno.json` import map
@@ -9,17 +10,48 @@
  * broke; the executed copy is then searched for error outputs, and the
  * first one fails the notebook, named by notebook and cell.
  *
+ * Execution goes through nbconvert with `flush_execute.py` beside this
+ * file instead of nbconvert's own `--execute`: the Deno kernel can send a
+ * cell's output after the cell's idle status, where nbconvert stops
+ * listening, and the output is lost (that file says why and how it waits
+ * for them). The page is then opened in Chromium and compared with the
+ * executed notebook ({@link openPageChecker}): an output missing or empty
+ * on the page, or a chart without size or marks, fails the notebook.
+ *
  * @module
  */
-import { basename, join } from "node:path";
+import { basename, delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   type CommandRunner,
   formatCommand,
   runCommand,
   tail,
 } from "../setup/command.ts";
-import { type CellError, findCellErrors, readNotebook } from "./notebook.ts";
+import {
+  type CellError,
+  findCellErrors,
+  type Notebook,
+  readNotebook,
+} from "./notebook.ts";
+import {
+  openPageChecker,
+  type PageCheck,
+  type PageChecker,
+} from "./page_check.ts";
 import { markup, page, section, table } from "../page.ts";
+
+/** This folder, where `flush_execute.py` lives, for Python's import path. */
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+
+/** The nbconvert preprocessor that executes a notebook without losing output. */
+const EXECUTOR = "flush_execute.FlushingExecutePreprocessor";
+
+/**
+ * Seconds nbconvert waits, once a cell has replied, for its outputs up to
+ * the flush marker; past it the run fails instead of dropping them.
+ */
+const IOPUB_TIMEOUT_SECONDS = 60;
 
 /** Options of {@link executeNotebook} and {@link runNotebooks}. */
 export interface ExecuteOptions {
@@ -33,6 +65,11 @@ export interface ExecuteOptions {
   kernel?: string;
   /** Runs `jupyter-nbconvert`. @default runCommand */
   run?: CommandRunner;
+  /**
+   * An open browser to check the rendered page with.
+   * @default one opened (and closed) for this notebook
+   */
+  pages?: PageChecker;
 }
 
 /** How one notebook went. */
@@ -41,6 +78,7 @@ export interface NotebookResult {
   name: string;
   /** The notebook file that was executed. */
   path: string;
+  /** `failed` when a cell raised or the page lost what the notebook shows. */
   status: "ok" | "failed";
   /** Wall-clock seconds of execution and rendering. */
   seconds: number;
@@ -48,6 +86,11 @@ export interface NotebookResult {
   html: string | null;
   /** The first failing cell, when a cell raised. */
   cellError: CellError | null;
+  /**
+   * The rendered page compared in Chromium with the executed notebook;
+   * absent when no page was rendered.
+   */
+  page?: PageCheck;
   /** Why it failed, naming notebook and cell; null when it passed. */
   message: string | null;
 }
@@ -74,17 +117,23 @@ export async function executeNotebook(
       "jupyter-nbconvert",
       "--to",
       "notebook",
-      "--execute",
+      `--NotebookExporter.preprocessors=${JSON.stringify([EXECUTOR])}`,
       "--allow-errors",
       `--ExecutePreprocessor.kernel_name=${options.kernel ?? "deno"}`,
       `--ExecutePreprocessor.timeout=${options.cellTimeoutSeconds ?? 900}`,
+      `--ExecutePreprocessor.iopub_timeout=${IOPUB_TIMEOUT_SECONDS}`,
+      "--ExecutePreprocessor.raise_on_iopub_timeout=True",
       "--output-dir",
       tmp,
       "--output",
       `${name}.ipynb`,
       path,
     ];
-    const executed = await run(execute, { env: options.env });
+    const pythonPath = [HERE, Deno.env.get("PYTHONPATH")].filter((p) => p)
+      .join(delimiter);
+    const executed = await run(execute, {
+      env: { ...options.env, PYTHONPATH: pythonPath },
+    });
     const copy = join(tmp, `${name}.ipynb`);
     if (executed.code !== 0) {
       // With --allow-errors a raising cell does not end here; this is a
@@ -101,7 +150,8 @@ export async function executeNotebook(
         }\` exited ${executed.code}:\n${tail(executed.stderr, 15)}`,
       };
     }
-    const errors = findCellErrors(await readNotebook(copy));
+    const notebook = await readNotebook(copy);
+    const errors = findCellErrors(notebook);
     const render = [
       "jupyter-nbconvert",
       "--to",
@@ -114,6 +164,9 @@ export async function executeNotebook(
     ];
     const rendered = await run(render);
     const html = rendered.code === 0 ? `${name}.html` : null;
+    const pageCheck = html === null
+      ? undefined
+      : await checkPage(join(options.outDir, html), notebook, name, options);
     let message: string | null = null;
     if (errors.length > 0) {
       const e = errors[0];
@@ -123,6 +176,11 @@ export async function executeNotebook(
       message = `Notebook ${name} ran but could not be rendered: \`${
         formatCommand(render)
       }\` exited ${rendered.code}:\n${tail(rendered.stderr, 15)}`;
+    } else if (pageCheck !== undefined && pageCheck.problems.length > 0) {
+      message =
+        `Notebook ${name}: its page ${html} does not show what the notebook holds:\n${
+          pageCheck.problems.map((p) => `  ${p}`).join("\n")
+        }`;
     }
     return {
       name,
@@ -131,10 +189,29 @@ export async function executeNotebook(
       seconds: seconds(),
       html,
       cellError: errors[0] ?? null,
+      page: pageCheck,
       message,
     };
   } finally {
     await Deno.remove(tmp, { recursive: true });
+  }
+}
+
+/** Checks a page with the browser given, or one opened for it. */
+async function checkPage(
+  htmlPath: string,
+  notebook: Notebook,
+  name: string,
+  options: ExecuteOptions,
+): Promise<PageCheck> {
+  if (options.pages !== undefined) {
+    return await options.pages.check(htmlPath, notebook, name);
+  }
+  const pages = await openPageChecker();
+  try {
+    return await pages.check(htmlPath, notebook, name);
+  } finally {
+    await pages.close();
   }
 }
 
@@ -151,9 +228,11 @@ export interface RunNotebooksOptions extends ExecuteOptions {
 
 /** What {@link runNotebooks} did. */
 export interface NotebookRunReport {
+  /** One per notebook, in reading order. */
   results: NotebookResult[];
   /** The index page written into `outDir`. */
   index: string;
+  /** Whether every notebook passed. */
   ok: boolean;
 }
 
@@ -209,9 +288,15 @@ export async function runNotebooks(
 ): Promise<NotebookRunReport> {
   const paths = await listNotebooks(dir, options.only);
   const results: NotebookResult[] = [];
-  for (const path of paths) {
-    options.onStart?.(basename(path));
-    results.push(await executeNotebook(path, options));
+  // One browser for every page: starting Chromium costs about a second.
+  const pages = options.pages ?? await openPageChecker();
+  try {
+    for (const path of paths) {
+      options.onStart?.(basename(path));
+      results.push(await executeNotebook(path, { ...options, pages }));
+    }
+  } finally {
+    if (options.pages === undefined) await pages.close();
   }
   const index = join(options.outDir, "index.html");
   await Deno.writeTextFile(index, renderIndex(results, new Date()));
@@ -249,6 +334,18 @@ export function renderIndex(
                 : markup`<a href="${encodeURIComponent(r.html)}">${r.name}</a>`,
           },
           { label: "Status", value: (r) => r.status },
+          {
+            label: "Outputs shown",
+            value: (r) =>
+              r.page && `${r.page.outputsPresent} of ${r.page.outputsExpected}`,
+            numeric: true,
+          },
+          {
+            label: "Charts drawn",
+            value: (r) =>
+              r.page && `${r.page.chartsDrawn} of ${r.page.chartsExpected}`,
+            numeric: true,
+          },
           {
             label: "Time",
             value: (r) => `${r.seconds.toFixed(1)} s`,

@@ -1,7 +1,9 @@
 /**
  * The notebook door run headless: execute the numbered notebooks with the
- * Deno Jupyter kernel, render each to HTML with an index page, and check
- * that committed notebooks carry no outputs or absolute paths.
+ * Deno Jupyter kernel, render each to HTML with an index page, check each
+ * page in Chromium against its executed notebook (every output shown,
+ * every chart drawn), and check that committed notebooks carry no outputs
+ * or absolute paths.
  *
  * @module
  */
@@ -26,3 +28,19 @@ export {
   runNotebooks,
   type RunNotebooksOptions,
 } from "./execute.ts";
+export {
+  CHROMIUM,
+  type ExpectedCell,
+  expectedCells,
+  type ExpectedOutput,
+  HTML_DISPLAY_PRIORITY,
+  openPageChecker,
+  type PageCheck,
+  type PageChecker,
+  type PageCheckerOptions,
+} from "./page_check.ts";
+export type {
+  CommandOptions,
+  CommandResult,
+  CommandRunner,
+} from "../setup/command.ts";

@@ -9,28 +9,43 @@
 
 /** One output of a code cell; `error` outputs carry the exception. */
 export interface NotebookOutput {
+  /** `stream`, `display_data`, `execute_result` or `error`. */
   output_type: string;
+  /** The exception's class name, for an `error` output. */
   ename?: string;
+  /** The exception's message, for an `error` output. */
   evalue?: string;
+  /** The stack as the kernel formatted it, for an `error` output. */
   traceback?: string[];
+  /** The other fields of nbformat (`name`, `text`, `data`, `metadata`). */
   [key: string]: unknown;
 }
 
 /** One cell. nbformat stores `source` as a string or a list of lines. */
 export interface NotebookCell {
+  /** What the cell holds. */
   cell_type: "code" | "markdown" | "raw";
+  /** A stable id (required from nbformat 4.5). */
   id?: string;
+  /** The cell's text, whole or as lines. */
   source: string | string[];
+  /** What a code cell printed or displayed when it ran. */
   outputs?: NotebookOutput[];
+  /** The kernel's counter when the cell ran; null before. */
   execution_count?: number | null;
+  /** Front-end settings (tags, collapsed state). */
   metadata?: Record<string, unknown>;
 }
 
 /** A notebook document. */
 export interface Notebook {
+  /** The cells in reading order. */
   cells: NotebookCell[];
+  /** Kernel spec, language info and front-end settings. */
   metadata: Record<string, unknown>;
+  /** The format's major version (4). */
   nbformat: number;
+  /** The format's minor version. */
   nbformat_minor: number;
 }
 

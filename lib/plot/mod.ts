@@ -22,3 +22,10 @@ export {
   type PlotOptions,
   renderPlot,
 } from "./render.ts";
+export {
+  bandAxisMargin,
+  countTicks,
+  endLabelMargin,
+  labelWidth,
+  logTicks,
+} from "./layout.ts";

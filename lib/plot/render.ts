@@ -26,10 +26,19 @@ const SVG_NS = "http://www.w3.org/2000/svg";
  */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display");
 
-/** The MIME bundle a Jupyter front end renders for a figure. */
-export type JupyterMimeBundle =
-  | { "image/svg+xml": string }
-  | { "text/html": string };
+/**
+ * The MIME bundle a Jupyter front end renders for a figure: `text/html`
+ * always, the standalone SVG too when the chart is a bare `<svg>`, and a
+ * `text/plain` line for front ends that show only text.
+ */
+export interface JupyterMimeBundle {
+  /** The `<svg>` or `<figure>` markup, shown inline. */
+  "text/html": string;
+  /** The standalone SVG document, for a bare chart only. */
+  "image/svg+xml"?: string;
+  /** One line naming what the chart is. */
+  "text/plain": string;
+}
 
 /**
  * A rendered chart.
@@ -67,13 +76,28 @@ export class PlotFigure {
   }
 
   /**
-   * The MIME bundle for the Deno Jupyter kernel: SVG when the chart is one,
-   * HTML for a figure with legend or title.
+   * The MIME bundle for the Deno Jupyter kernel.
+   *
+   * The chart travels as `text/html` (the inline `<svg>` or the
+   * `<figure>`), which is what JupyterLab, the classic notebook and
+   * nbconvert's HTML exporter each pick first from a bundle, so a rendered
+   * page shows what live Jupyter shows. An `image/svg+xml` output alone
+   * would not survive `jupyter nbconvert --to html` (6.5): its templates
+   * pass SVG outputs through lxml's `clean_html`, which keeps the `<svg>`
+   * box and strips every mark. The standalone SVG stays in the bundle for
+   * consumers without HTML (LaTeX/PDF export).
    */
   [JUPYTER_DISPLAY](): JupyterMimeBundle {
+    const text = this.svg !== null
+      ? "Observable Plot chart (SVG)"
+      : "Observable Plot figure (HTML)";
     return this.svg !== null
-      ? { "image/svg+xml": this.svg }
-      : { "text/html": this.html };
+      ? {
+        "text/html": this.html,
+        "image/svg+xml": this.svg,
+        "text/plain": text,
+      }
+      : { "text/html": this.html, "text/plain": text };
   }
 }
 

@@ -6,16 +6,33 @@
  * lazy frame and the FX rates that bring their amounts (held in the
  * facility's currency, methodology §9) into the reporting currency. The
  * aggregation runs in Polars, so only a few rows reach the chart, whatever
- * the size of the book. Charts are bare SVGs (no Plot title or legend, which
- * would wrap them in an HTML figure): titles live in the page or notebook
- * around them, and series are labelled in the chart itself.
+ * the size of the book. Titles live in the page or notebook around the
+ * charts; a chart coloured by stage carries the stage legend (Plot then
+ * wraps it in an HTML figure). Amounts are drawn in thousands or millions
+ * of the reporting currency ({@link ChartSource.unit}), the unit named on
+ * the axis, like the tables of the pages.
  *
  * @module
  */
 import pl from "nodejs-polars";
 import type { Expr, LazyFrame } from "../frame.ts";
-import { formatCompact, formatCount, formatPercent } from "../format.ts";
-import { Plot, type PlotFigure, renderPlot } from "../plot/mod.ts";
+import {
+  type AmountUnit,
+  amountUnit,
+  formatCount,
+  formatInUnit,
+  formatPercent,
+  formatTick,
+  unitLabel,
+} from "../format.ts";
+import {
+  bandAxisMargin,
+  countTicks,
+  endLabelMargin,
+  Plot,
+  type PlotFigure,
+  renderPlot,
+} from "../plot/mod.ts";
 import type { DataQualityReport } from "../validation/mod.ts";
 import {
   coverageRatio,
@@ -41,16 +58,38 @@ export interface ChartSource {
    * amount) instead of scanning the results.
    */
   summary?: Summary;
+  /**
+   * Thousands or millions of the reporting currency: the unit of the page
+   * the chart is on. Without one, the unit of the summary's totals
+   * ({@link summaryUnit}), or of the figures the chart draws.
+   */
+  unit?: AmountUnit;
 }
 
-/** The chart source of a run folder. */
+/**
+ * The unit of a run's pages and charts: from its largest total (gross
+ * carrying amount or EAD), so every amount of the run is in one unit.
+ */
+export function summaryUnit(summary: Summary): AmountUnit {
+  const t = summary.totals;
+  return amountUnit([t.gross_carrying_amount, t.ead, t.ecl]);
+}
+
+/** The chart source of a run folder, in the unit of its totals. */
 export function chartSource(run: RunFolder): ChartSource {
   return {
     results: run.results,
     rates: run.summary.fx.rates,
     currency: run.summary.reporting_currency,
     summary: run.summary,
+    unit: summaryUnit(run.summary),
   };
+}
+
+/** The unit a chart of `src` draws its amounts in (see `ChartSource.unit`). */
+function unitOf(src: ChartSource, amounts: number[]): AmountUnit {
+  return src.unit ??
+    (src.summary ? summaryUnit(src.summary) : amountUnit(amounts));
 }
 
 /** Stage colours shared by every chart and table of the reports. */
@@ -59,6 +98,20 @@ export const STAGE_COLORS: Record<string, string> = {
   "2": "#d99a1e",
   "3": "#b8322a",
 };
+
+/**
+ * The colour scale of the stages with its legend (`Stage 1` …), for every
+ * chart whose marks are coloured by stage, so no reader has to guess what
+ * green, amber and red stand for.
+ */
+export function stageColorScale(): Plot.ScaleOptions {
+  return {
+    legend: true,
+    domain: Object.keys(STAGE_COLORS),
+    range: Object.values(STAGE_COLORS),
+    tickFormat: (stage: string) => `Stage ${stage}`,
+  };
+}
 
 const INK = "#1f2937";
 const ACCENT = "#2b5c8a";
@@ -127,9 +180,10 @@ async function records(lf: LazyFrame): Promise<Row[]> {
  *   rates: { EUR: 1, USD: 0.9 },
  *   currency: "EUR",
  * });
- * // Stage 1: 2 of 3 facilities, 1,800 of 2,250 EUR of EAD.
+ * // Stage 1: 2 of 3 facilities, 1,800 of 2,250 EUR of EAD (in thousands).
  * assert.match(fig.html, />S1 66\.67% \(2\)</);
- * assert.match(fig.html, />S1 80\.00% \(1\.8K\)</);
+ * assert.match(fig.html, />S1 80\.00% \(1\.8\)</);
+ * assert.match(fig.html, />Stage 2</); // the legend
  * ```
  */
 export async function stageDistributionChart(
@@ -143,6 +197,8 @@ export async function stageDistributionChart(
   );
   const totalCount = rows.reduce((a, r) => a + (r.count as number), 0);
   const totalEad = rows.reduce((a, r) => a + (r.ead_rc as number), 0);
+  const unit = unitOf(src, [totalEad]);
+  const eadLabel = `EAD (${unitLabel(src.currency, unit)})`;
   const data = rows.flatMap((r) => [
     {
       measure: "Facilities",
@@ -151,22 +207,20 @@ export async function stageDistributionChart(
       value: formatCount(r.count as number),
     },
     {
-      measure: `EAD (${src.currency})`,
+      measure: eadLabel,
       stage: String(r.stage),
       share: totalEad > 0 ? (r.ead_rc as number) / totalEad : 0,
-      value: formatCompact(r.ead_rc as number),
+      value: formatInUnit(r.ead_rc as number, unit),
     },
   ]);
+  const measures = ["Facilities", eadLabel];
   return renderPlot({
     width: WIDTH,
     height: 150,
-    marginLeft: 90,
+    marginLeft: bandAxisMargin(measures),
     x: { label: "share", tickFormat: "%", domain: [0, 1] },
-    y: { label: null, domain: ["Facilities", `EAD (${src.currency})`] },
-    color: {
-      domain: Object.keys(STAGE_COLORS),
-      range: Object.values(STAGE_COLORS),
-    },
+    y: { label: null, domain: measures },
+    color: stageColorScale(),
     marks: [
       Plot.barX(data, {
         x: "share",
@@ -251,54 +305,63 @@ export async function eclByChart(
   src: ChartSource,
   by: EclDimension,
 ): Promise<PlotFigure> {
-  const rows = await eclGroups(src, by);
-  const label = (d: { coverage: number | null; ecl: number }) =>
-    d.coverage === null
-      ? formatCompact(d.ecl)
-      : `${formatCompact(d.ecl)} · ${formatPercent(d.coverage)}`;
+  const groups = await eclGroups(src, by);
+  const unit = unitOf(src, groups.map((g) => g.ecl));
+  const rows = groups.map((g) => ({
+    ...g,
+    shown: g.ecl / unit.divisor,
+    label: g.coverage === null
+      ? formatInUnit(g.ecl, unit)
+      : `${formatInUnit(g.ecl, unit)} · ${formatPercent(g.coverage)}`,
+  }));
+  const axis = `ECL (${unitLabel(src.currency, unit)})`;
   if (by === "stage") {
     return renderPlot({
       width: WIDTH,
       height: 260,
       marginTop: 24,
       marginLeft: 60,
-      x: { label: "stage", domain: rows.map((r) => r.key) },
-      y: {
-        label: `ECL (${src.currency})`,
-        grid: true,
-        tickFormat: formatCompact,
+      x: {
+        label: null,
+        domain: rows.map((r) => r.key),
+        tickFormat: (k: string) => `Stage ${k}`,
       },
+      y: { label: axis, grid: true, tickFormat: formatTick },
+      color: stageColorScale(),
       marks: [
-        Plot.barY(rows, {
+        Plot.barY(rows, { x: "key", y: "shown", fill: "key" }),
+        Plot.text(rows, {
           x: "key",
-          y: "ecl",
-          fill: (d: { key: string }) => STAGE_COLORS[d.key],
+          y: "shown",
+          dy: -8,
+          text: "label",
+          fill: INK,
         }),
-        Plot.text(rows, { x: "key", y: "ecl", dy: -8, text: label, fill: INK }),
         Plot.ruleY([0]),
       ],
     });
   }
   rows.sort((a, b) => b.ecl - a.ecl);
+  // Room for the longest name on the left and the longest label on the
+  // right; the chart widens rather than cut a name, and the page scales
+  // it to the panel.
+  const marginLeft = bandAxisMargin(rows.map((r) => r.key));
+  const marginRight = endLabelMargin(rows.map((r) => r.label));
   return renderPlot({
-    width: WIDTH,
+    width: Math.max(WIDTH, marginLeft + marginRight + 320),
     height: 40 + 20 * Math.max(1, rows.length),
-    marginLeft: 150,
-    marginRight: 110,
-    x: {
-      label: `ECL (${src.currency})`,
-      grid: true,
-      tickFormat: formatCompact,
-    },
+    marginLeft,
+    marginRight,
+    x: { label: axis, grid: true, tickFormat: formatTick },
     y: { label: null, domain: rows.map((r) => r.key) },
     marks: [
-      Plot.barX(rows, { x: "ecl", y: "key", fill: ACCENT }),
+      Plot.barX(rows, { x: "shown", y: "key", fill: ACCENT }),
       Plot.text(rows, {
-        x: "ecl",
+        x: "shown",
         y: "key",
         dx: 6,
         textAnchor: "start",
-        text: label,
+        text: "label",
         fill: INK,
       }),
       Plot.ruleX([0]),
@@ -328,6 +391,7 @@ export async function scenarioEclChart(src: ChartSource): Promise<PlotFigure> {
     ),
   );
   const s = sums[0] ?? {};
+  const unit = unitOf(src, [s.ecl as number, s.ecl_model as number]);
   const data = [
     ...cols.map((c) => ({
       name: c.slice(4),
@@ -342,7 +406,7 @@ export async function scenarioEclChart(src: ChartSource): Promise<PlotFigure> {
       kind: "weighted",
     },
     { name: "after overlays", ecl: s.ecl as number, kind: "final" },
-  ];
+  ].map((d) => ({ ...d, shown: d.ecl / unit.divisor }));
   return renderPlot({
     width: WIDTH,
     height: 260,
@@ -350,21 +414,21 @@ export async function scenarioEclChart(src: ChartSource): Promise<PlotFigure> {
     marginLeft: 60,
     x: { label: null, domain: data.map((d) => d.name) },
     y: {
-      label: `ECL (${src.currency})`,
+      label: `ECL (${unitLabel(src.currency, unit)})`,
       grid: true,
-      tickFormat: formatCompact,
+      tickFormat: formatTick,
     },
     color: {
       domain: ["scenario", "weighted", "final"],
       range: ["#8aa9c7", ACCENT, INK],
     },
     marks: [
-      Plot.barY(data, { x: "name", y: "ecl", fill: "kind" }),
+      Plot.barY(data, { x: "name", y: "shown", fill: "kind" }),
       Plot.text(data, {
         x: "name",
-        y: "ecl",
+        y: "shown",
         dy: -8,
-        text: (d: { ecl: number }) => formatCompact(d.ecl),
+        text: (d: { ecl: number }) => formatInUnit(d.ecl, unit),
         fill: INK,
       }),
       Plot.ruleY([0]),
@@ -378,7 +442,8 @@ export type ParameterColumn = "pd_12m" | "lgd";
 /**
  * Distribution of the 12-month PD (bins of a fifth of a decade on a log
  * axis, PDs span orders of magnitude) or of the LGD (bins of 0.05), as
- * facility counts, bars coloured by stage and stacked. Facilities under
+ * facility counts, bars coloured by stage and stacked, with the stage
+ * legend and whole-number count ticks. Facilities under
  * the simplified approach have no PD or LGD model (their `lgd` is null)
  * and are left out; `null` when no facility is left.
  */
@@ -403,6 +468,15 @@ export async function parameterDistributionChart(
       .sort(["bin", "stage"]),
   );
   if (rows.length === 0) return null;
+  // The highest stack, for count ticks that end on a label.
+  const perBin = new Map<number, number>();
+  for (const r of rows) {
+    perBin.set(
+      r.bin as number,
+      (perBin.get(r.bin as number) ?? 0) + (r.count as number),
+    );
+  }
+  const yTicks = countTicks(Math.max(...perBin.values()));
   const data = rows.map((r) => {
     const lo = (r.bin as number) * width;
     return {
@@ -419,11 +493,14 @@ export async function parameterDistributionChart(
     x: isPd
       ? { type: "log", label: "12-month PD", tickFormat: "~%" }
       : { label: "LGD", tickFormat: "%", domain: [0, 1] },
-    y: { label: "facilities", grid: true, tickFormat: formatCompact },
-    color: {
-      domain: Object.keys(STAGE_COLORS),
-      range: Object.values(STAGE_COLORS),
+    y: {
+      label: "facilities",
+      grid: true,
+      domain: [0, yTicks.at(-1)!],
+      ticks: yTicks,
+      tickFormat: formatTick,
     },
+    color: stageColorScale(),
     marks: [
       Plot.rectY(
         data,
@@ -442,7 +519,8 @@ export async function parameterDistributionChart(
 
 /**
  * The `n` facilities with the largest ECL in the reporting currency,
- * labelled with product and stage.
+ * labelled with loan id, product and stage (colour, with the legend), each
+ * bar with its ECL and EAD.
  */
 export async function topExposuresChart(
   src: ChartSource,
@@ -454,36 +532,39 @@ export async function topExposuresChart(
       .head(n)
       .select("loan_id", "product", "stage", "ecl_rc", "ead_rc"),
   );
+  const unit = unitOf(src, rows.map((r) => r.ead_rc as number));
   const data = rows.map((r) => ({
     label: `${r.loan_id} · ${r.product} · S${r.stage}`,
     stage: String(r.stage),
-    ecl: r.ecl_rc as number,
-    ead: r.ead_rc as number,
+    shown: (r.ecl_rc as number) / unit.divisor,
+    text: `${formatInUnit(r.ecl_rc as number, unit)} of EAD ${
+      formatInUnit(r.ead_rc as number, unit)
+    }`,
   }));
+  // Room for the longest id on the left and label on the right: a bank's
+  // loan ids run to twenty characters and more.
+  const marginLeft = bandAxisMargin(data.map((d) => d.label));
+  const marginRight = endLabelMargin(data.map((d) => d.text));
   return renderPlot({
-    width: WIDTH,
+    width: Math.max(WIDTH, marginLeft + marginRight + 280),
     height: 40 + 22 * Math.max(1, data.length),
-    marginLeft: 200,
-    marginRight: 110,
+    marginLeft,
+    marginRight,
     x: {
-      label: `ECL (${src.currency})`,
+      label: `ECL (${unitLabel(src.currency, unit)})`,
       grid: true,
-      tickFormat: formatCompact,
+      tickFormat: formatTick,
     },
     y: { label: null, domain: data.map((d) => d.label) },
-    color: {
-      domain: Object.keys(STAGE_COLORS),
-      range: Object.values(STAGE_COLORS),
-    },
+    color: stageColorScale(),
     marks: [
-      Plot.barX(data, { x: "ecl", y: "label", fill: "stage" }),
+      Plot.barX(data, { x: "shown", y: "label", fill: "stage" }),
       Plot.text(data, {
-        x: "ecl",
+        x: "shown",
         y: "label",
         dx: 6,
         textAnchor: "start",
-        text: (d: { ecl: number; ead: number }) =>
-          `${formatCompact(d.ecl)} of ${formatCompact(d.ead)}`,
+        text: "text",
         fill: INK,
       }),
       Plot.ruleX([0]),
@@ -493,33 +574,30 @@ export async function topExposuresChart(
 
 /**
  * Rows failed per validation rule (the validator's data_quality.json),
- * rules without failures left out; an explicit "no failures" note when
- * every rule passed, so an empty chart is never ambiguous.
+ * rules without failures left out, on an axis of whole rows; `null` when
+ * no rule failed, since a chart of nothing says less than the sentence a
+ * page writes instead.
  */
-export function dataQualityChart(dq: DataQualityReport): PlotFigure {
+export function dataQualityChart(dq: DataQualityReport): PlotFigure | null {
   const data = dq.rules.filter((r) => r.rows_failed > 0)
     .sort((a, b) => b.rows_failed - a.rows_failed)
     .map((r) => ({ code: r.code, failed: r.rows_failed }));
-  if (data.length === 0) {
-    return renderPlot({
-      width: WIDTH,
-      height: 60,
-      axis: null,
-      marks: [
-        Plot.text(["No validation rule failed"], {
-          frameAnchor: "middle",
-          fill: INK,
-          fontSize: 14,
-        }),
-      ],
-    });
-  }
+  if (data.length === 0) return null;
+  const ticks = countTicks(data[0].failed);
+  const marginLeft = bandAxisMargin(data.map((d) => d.code));
+  const marginRight = endLabelMargin(data.map((d) => formatCount(d.failed)));
   return renderPlot({
-    width: WIDTH,
+    width: Math.max(WIDTH, marginLeft + marginRight + 320),
     height: 40 + 22 * data.length,
-    marginLeft: 230,
-    marginRight: 50,
-    x: { label: "rows failed", grid: true, tickFormat: formatCompact },
+    marginLeft,
+    marginRight,
+    x: {
+      label: "rows failed",
+      grid: true,
+      domain: [0, ticks.at(-1)!],
+      ticks,
+      tickFormat: formatTick,
+    },
     y: { label: null, domain: data.map((d) => d.code) },
     marks: [
       Plot.barX(data, { x: "failed", y: "code", fill: "#b8322a" }),
@@ -560,7 +638,8 @@ export interface RunCharts {
   scenarios: PlotFigure;
   /**
    * Facilities by 12-month PD, stacked by stage
-   * ({@link parameterDistributionChart}).
+   * ({@link parameterDistributionChart}); null when every facility is on
+   * the simplified approach.
    */
   pd: PlotFigure | null;
   /** Facilities by LGD, stacked by stage. */
@@ -572,7 +651,7 @@ export interface RunCharts {
   top: PlotFigure;
   /**
    * Rows failed per validation rule ({@link dataQualityChart}); null when
-   * the run folder has no `data_quality.json`.
+   * no rule failed or the run folder has no `data_quality.json`.
    */
   dataQuality: PlotFigure | null;
 }

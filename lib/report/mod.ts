@@ -1,8 +1,8 @@
 /**
  * Reporting: the run's charts (Observable Plot rendered server-side through
- * `lib/plot/`), the self-contained `report.html` of a run folder, the
- * trend dashboard across run folders and the star-schema export for BI
- * tools.
+ * `lib/plot/`), the self-contained `report.html` of a run folder (with the
+ * comparison with the previous run of the same book), the trend dashboard
+ * across run folders and the star-schema export for BI tools.
  *
  * @module
  */
@@ -21,7 +21,9 @@ export {
   scenarioColumns,
   scenarioEclChart,
   STAGE_COLORS,
+  stageColorScale,
   stageDistributionChart,
+  summaryUnit,
   topExposuresChart,
 } from "./charts.ts";
 export {
@@ -30,12 +32,27 @@ export {
   writeRunReport,
 } from "./run_report.ts";
 export {
+  bookName,
+  ComparisonError,
+  findPreviousRun,
+  type PreviousRun,
+} from "./compare.ts";
+export {
   allowanceTrendChart,
+  allowanceWalkChart,
+  allowanceWalkSteps,
+  coverageByProductChart,
   coverageTrendChart,
+  type DashboardOptions,
+  dataQualityTrendChart,
+  type MovementWalk,
+  readMovements,
   readTrend,
   renderDashboard,
+  type StageMixMeasure,
   stageMixTrendChart,
   type TrendPoint,
+  trendUnit,
   writeDashboard,
 } from "./dashboard.ts";
 export {

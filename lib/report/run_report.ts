@@ -1,12 +1,34 @@
 /**
  * `report.html` of a run folder: one self-contained page with the headline
- * numbers, the charts, the summary tables, the data-quality section and the
- * run manifest (architecture.md, "A run's outputs").
+ * numbers, the change since the previous run of the same book
+ * (`compare.ts`), the charts, the summary tables, the data-quality section
+ * and the run manifest (architecture.md, "A run's outputs"). Amounts are
+ * in thousands or millions of the reporting currency, the unit named in
+ * each heading; the run folder's files keep them to the cent.
  *
  * @module
  */
-import { chartSource, missingRateCurrencies, runCharts } from "./charts.ts";
-import { formatAmount, formatCount, formatPercent } from "../format.ts";
+import {
+  chartSource,
+  missingRateCurrencies,
+  runCharts,
+  summaryUnit,
+} from "./charts.ts";
+import {
+  bookName,
+  comparisonSection,
+  findPreviousRun,
+  noComparisonSection,
+  type PreviousRun,
+  readGivenRun,
+} from "./compare.ts";
+import {
+  type AmountUnit,
+  formatCount,
+  formatInUnit,
+  formatPercent,
+  unitLabel,
+} from "../format.ts";
 import {
   badge,
   cards,
@@ -47,32 +69,42 @@ export interface RunReportOptions {
    * folder's manifest.json is used, if there is one.
    */
   manifest?: Manifest;
+  /**
+   * The run folder to compare with (an earlier reporting date, the same
+   * reporting currency); `false` for no comparison. When absent, the
+   * latest complete run of the same book beside this one, if any
+   * (`compare.ts` says what "the same book" is).
+   */
+  compare?: string | Location | false;
 }
 
 function groupTable(
   title: string,
   groups: Group[],
-  totals: RunFolder["summary"]["totals"],
+  s: Summary,
   keyLabel: string,
+  unit: AmountUnit,
 ): Markup {
+  const totals = s.totals;
+  const amount = (v: number) => formatInUnit(v, unit);
   const cols: Column<Group>[] = [
     { label: keyLabel, value: (g) => g.key },
     { label: "Facilities", value: (g) => formatCount(g.count), numeric: true },
     {
       label: "Gross carrying amount",
-      value: (g) => formatAmount(g.gross_carrying_amount),
+      value: (g) => amount(g.gross_carrying_amount),
       numeric: true,
     },
-    { label: "EAD", value: (g) => formatAmount(g.ead), numeric: true },
-    { label: "ECL", value: (g) => formatAmount(g.ecl), numeric: true },
+    { label: "EAD", value: (g) => amount(g.ead), numeric: true },
+    { label: "ECL", value: (g) => amount(g.ecl), numeric: true },
     {
       label: "Loss allowance",
-      value: (g) => formatAmount(g.loss_allowance),
+      value: (g) => amount(g.loss_allowance),
       numeric: true,
     },
     {
       label: "Provision",
-      value: (g) => formatAmount(g.provision),
+      value: (g) => amount(g.provision),
       numeric: true,
     },
     {
@@ -87,7 +119,7 @@ function groupTable(
     },
   ];
   return table(cols, groups, {
-    caption: title,
+    caption: `${title} (${unitLabel(s.reporting_currency, unit)})`,
     footer: [{
       key: "Total",
       count: totals.count,
@@ -115,18 +147,18 @@ interface OverlayLine {
  * adjustment, facilities and ECL impact (methodology §8), then the floor at
  * 0 and the total, which is the ECL after overlays less the model ECL.
  */
-function overlayTable(s: Summary): Markup {
+function overlayTable(s: Summary, unit: AmountUnit): Markup {
   if (s.overlays.length === 0) {
     return note("No post-model adjustment applied.");
   }
-  const cur = s.reporting_currency;
+  const cur = unitLabel(s.reporting_currency, unit);
   const lines: OverlayLine[] = s.overlays.map((o) => ({
     name: o.name,
     reason: o.reason,
     adjustment: o.multiplier !== undefined
       ? `× ${o.multiplier}`
       : o.add !== undefined
-      ? `${o.add < 0 ? "−" : "+"} ${formatAmount(Math.abs(o.add))} ${cur}`
+      ? `${o.add < 0 ? "−" : "+"} ${formatInUnit(Math.abs(o.add), unit)}`
       : "",
     facilities: o.facilities,
     ecl_impact: o.ecl_impact,
@@ -147,9 +179,11 @@ function overlayTable(s: Summary): Markup {
   };
   return table<OverlayLine>(
     [
+      // The reason wraps, so the figures on the right stay on screen
+      // whatever a bank writes there.
       { label: "Overlay", value: (o) => o.name },
       { label: "Reason", value: (o) => o.reason, wrap: true },
-      { label: "Adjustment", value: (o) => o.adjustment },
+      { label: `Adjustment (× or ${cur})`, value: (o) => o.adjustment },
       {
         label: "Facilities",
         value: (o) => o.facilities === null ? "" : formatCount(o.facilities),
@@ -157,7 +191,7 @@ function overlayTable(s: Summary): Markup {
       },
       {
         label: `ECL impact (${cur})`,
-        value: (o) => formatAmount(o.ecl_impact),
+        value: (o) => formatInUnit(o.ecl_impact, unit, { signed: true }),
         numeric: true,
       },
     ],
@@ -169,7 +203,12 @@ function overlayTable(s: Summary): Markup {
   );
 }
 
-function currencyTable(groups: CurrencyGroup[], reporting: string): Markup {
+function currencyTable(
+  groups: CurrencyGroup[],
+  reporting: string,
+  unit: AmountUnit,
+): Markup {
+  const amount = (v: number) => formatInUnit(v, unit);
   return table<CurrencyGroup>(
     [
       { label: "Currency", value: (g) => g.key },
@@ -179,23 +218,23 @@ function currencyTable(groups: CurrencyGroup[], reporting: string): Markup {
         numeric: true,
       },
       {
-        label: "EAD (local)",
-        value: (g) => formatAmount(g.ead_local),
+        label: `EAD (local, ${unit.name})`,
+        value: (g) => amount(g.ead_local),
         numeric: true,
       },
       {
-        label: "ECL (local)",
-        value: (g) => formatAmount(g.ecl_local),
+        label: `ECL (local, ${unit.name})`,
+        value: (g) => amount(g.ecl_local),
         numeric: true,
       },
       {
-        label: `EAD (${reporting})`,
-        value: (g) => formatAmount(g.ead),
+        label: `EAD (${unitLabel(reporting, unit)})`,
+        value: (g) => amount(g.ead),
         numeric: true,
       },
       {
-        label: `ECL (${reporting})`,
-        value: (g) => formatAmount(g.ecl),
+        label: `ECL (${unitLabel(reporting, unit)})`,
+        value: (g) => amount(g.ecl),
         numeric: true,
       },
       {
@@ -259,7 +298,11 @@ function dataQualitySection(
     }. Rejected rows are not computed; they are listed with every rule they broke in <code>rejected.parquet</code>.</p>`,
     head,
     warningList(dq.warnings ?? []),
-    dqChart && chart("chart-dq", "Rows failed by rule", dqChart),
+    dqChart ? chart("chart-dq", "Rows failed by rule", dqChart) : note(
+      `No validation rule failed: each of the ${
+        formatCount(dq.rows_read)
+      } rows read passed all ${dq.rules.length} rules.`,
+    ),
     // Every rule is listed (a reviewer sees what was checked), the passing
     // ones folded away so the failures stay on screen.
     failing.length > 0 &&
@@ -334,8 +377,11 @@ function manifestSection(run: RunFolder, given?: Manifest): Markup {
  * Renders the report page of a run folder (no file written).
  *
  * @param run A run folder as read by `readRunFolder`.
- * @param opts The in-progress manifest, when the run has not written it.
+ * @param opts The in-progress manifest, when the run has not written it;
+ *   the run to compare with.
  * @returns The HTML text.
+ * @throws {ComparisonError} When the run given to compare with reports in
+ *   another currency or not at an earlier date.
  */
 export async function renderRunReport(
   run: RunFolder,
@@ -343,7 +389,10 @@ export async function renderRunReport(
 ): Promise<string> {
   const s = run.summary;
   const t = s.totals;
-  const cur = s.reporting_currency;
+  const unit = summaryUnit(s);
+  const cur = unitLabel(s.reporting_currency, unit);
+  const amount = (v: number) => formatInUnit(v, unit);
+  const comparison = await previousPeriod(run, opts);
   // A facility whose currency has no rate would drop out of every chart's
   // sums without a trace; refuse instead, naming the currency.
   const missing = await missingRateCurrencies(chartSource(run));
@@ -367,19 +416,19 @@ export async function renderRunReport(
     cards([
       {
         label: `Expected credit loss (${cur})`,
-        value: formatAmount(t.ecl),
-        note: `model ${formatAmount(t.ecl_model)}; overlays ${
-          formatAmount(t.ecl - t.ecl_model)
+        value: amount(t.ecl),
+        note: `model ${amount(t.ecl_model)}; overlays ${
+          formatInUnit(t.ecl - t.ecl_model, unit, { signed: true })
         }`,
       },
       {
         label: `Loss allowance (${cur})`,
-        value: formatAmount(t.loss_allowance),
+        value: amount(t.loss_allowance),
         note: "deducted from the gross carrying amount",
       },
       {
         label: `Provision (${cur})`,
-        value: formatAmount(t.provision),
+        value: amount(t.provision),
         note: "ECL above the drawn amount: undrawn commitments",
       },
       {
@@ -389,9 +438,9 @@ export async function renderRunReport(
       },
       {
         label: `Gross carrying amount (${cur})`,
-        value: formatAmount(t.gross_carrying_amount),
+        value: amount(t.gross_carrying_amount),
       },
-      { label: `EAD (${cur})`, value: formatAmount(t.ead) },
+      { label: `EAD (${cur})`, value: amount(t.ead) },
       { label: "Facilities", value: formatCount(t.count) },
       {
         label: "Stage 3 share of EAD",
@@ -400,7 +449,7 @@ export async function renderRunReport(
       },
     ]),
     note(
-      `Amounts in ${cur}, converted from each facility's currency with the FX table ${s.fx.file} (as of ${s.fx.as_of}; rate = ${cur} per unit of the facility currency). Where a facility's ECL exceeds its gross carrying amount, the part up to it is loss allowance and the excess a provision (IFRS 7 B8E); coverage is ECL over the gross carrying amount.`,
+      `Amounts in ${cur} (thousands or millions of the reporting currency, one decimal; the run folder's summary.json and loan_results.parquet hold them to the cent), converted from each facility's currency with the FX table ${s.fx.file} (as of ${s.fx.as_of}; rate = ${s.reporting_currency} per unit of the facility currency). Where a facility's ECL exceeds its gross carrying amount, the part up to it is loss allowance and the excess a provision (IFRS 7 B8E); coverage is ECL over the gross carrying amount.`,
     ),
     warningList(warnings),
   ]);
@@ -426,12 +475,12 @@ export async function renderRunReport(
             },
             {
               label: `ECL (${cur})`,
-              value: (r) => formatAmount(r.ecl),
+              value: (r) => amount(r.ecl),
               numeric: true,
             },
             {
-              label: "Weighted contribution",
-              value: (r) => formatAmount(r.weight * r.ecl),
+              label: `Weighted contribution (${cur})`,
+              value: (r) => amount(r.weight * r.ecl),
               numeric: true,
             },
           ],
@@ -440,7 +489,7 @@ export async function renderRunReport(
         )
       }</div>`,
     ]),
-    overlayTable(s),
+    overlayTable(s, unit),
   ]);
   const stages = section("stages", "Staging", [
     grid([
@@ -456,7 +505,7 @@ export async function renderRunReport(
         charts.eclByStage,
       ),
     ]),
-    groupTable("By stage", s.by_stage, t, "Stage"),
+    groupTable("By stage", s.by_stage, s, "Stage", unit),
   ]);
   const portfolio = section("portfolio", "Products, regions and segments", [
     grid([
@@ -471,15 +520,15 @@ export async function renderRunReport(
         charts.eclByRegion,
       ),
     ]),
-    groupTable("By product", s.by_product, t, "Product"),
-    currencyTable(s.by_currency, cur),
+    groupTable("By product", s.by_product, s, "Product", unit),
+    currencyTable(s.by_currency, s.reporting_currency, unit),
     details(
       `By region (${s.by_region.length})`,
-      groupTable("By region", s.by_region, t, "Region"),
+      groupTable("By region", s.by_region, s, "Region", unit),
     ),
     details(
       `By segment (${s.by_segment.length})`,
-      groupTable("By segment", s.by_segment, t, "Segment"),
+      groupTable("By segment", s.by_segment, s, "Segment", unit),
     ),
   ]);
   const risk = section("parameters", "Risk parameters and concentrations", [
@@ -505,6 +554,12 @@ export async function renderRunReport(
       } facilities · amounts in ${cur}`,
       toc: [
         { id: "headline", label: "Headline" },
+        ...(comparison.found
+          ? [{
+            id: "comparison",
+            label: `Since ${comparison.found.summary.reporting_date}`,
+          }]
+          : []),
         { id: "stages", label: "Staging" },
         { id: "portfolio", label: "Portfolio" },
         { id: "scenarios", label: "Scenarios" },
@@ -517,6 +572,9 @@ export async function renderRunReport(
     },
     [
       headline,
+      comparison.found
+        ? comparisonSection(s, comparison.found, unit)
+        : comparison.reason && noComparisonSection(comparison.reason),
       stages,
       portfolio,
       scenarios,
@@ -528,12 +586,46 @@ export async function renderRunReport(
 }
 
 /**
+ * The run to compare with (given, or found beside the run), or why there
+ * is none: a sentence for the page, or nothing when the caller asked for
+ * no comparison.
+ */
+async function previousPeriod(
+  run: RunFolder,
+  opts: RunReportOptions,
+): Promise<{ found: PreviousRun | null; reason?: string }> {
+  if (opts.compare === false) return { found: null };
+  if (opts.compare !== undefined) {
+    return { found: await readGivenRun(opts.compare, run.summary) };
+  }
+  const portfolio = (opts.manifest ?? run.manifest)?.inputs.portfolio.path;
+  if (portfolio === undefined) {
+    return {
+      found: null,
+      reason:
+        "This run folder has no manifest.json naming its portfolio, so no earlier run of the same book can be found; give one to compare with (deno task run --compare RUN_DIR, or writeRunReport's compare option).",
+    };
+  }
+  const found = await findPreviousRun(run.dir, run.summary, portfolio);
+  return found ? { found } : {
+    found: null,
+    reason: `No complete run of the book ${
+      bookName(portfolio)
+    } with a reporting date before ${run.summary.reporting_date} beside this run folder, so there is nothing to compare with. Runs of one book share their portfolio file name once its date is taken out and their reporting currency; give another run to compare with by deno task run --compare RUN_DIR.`,
+  };
+}
+
+/**
  * Writes `report.html` into a run folder and returns its path. Reads the
  * files from the directory given (the run may still have its temporary
  * `.<run_id>.partial-*` name). `runPortfolio` writes the page of a new
- * run itself; this redraws the page of an existing run folder.
+ * run itself; this redraws the page of an existing run folder, compared
+ * with the run given as `compare` or found beside it (`compare.ts`).
  *
- * @throws {RunFolderReadError} When a required file of the folder is missing.
+ * @throws {RunFolderReadError} When a required file of the folder, or the
+ *   summary.json of the run to compare with, is missing.
+ * @throws {ComparisonError} When the run given to compare with reports in
+ *   another currency or not at an earlier date.
  */
 export async function writeRunReport(
   runDir: string | Location,

@@ -30,21 +30,33 @@
  * written first and one overlay plan (`lib/engine/overlays.ts`) is then
  * applied to each: the same figures as one pass, to rounding.
  *
- * The run warns (manifest `warnings`, console, report) when an overlay's
- * release took an ECL below 0 and the floor at 0 changed it, naming the
- * overlays, and when an `add` selects no facility (`overlayWarnings`).
+ * The FX table, when none is given, is the one of the portfolio's reporting
+ * date (IAS 21 §23, closing rates): `fx_rates_<date>.yaml` beside the
+ * portfolio, else in the project's `config/`, else `config/fx_rates.yaml`
+ * ({@link fxDirs}, `fxFileFor` of `lib/fx.ts`), whoever starts the run. The
+ * date is read from the first rows of the file ({@link reportingDateHint})
+ * so that the table is chosen and checked before the folder is opened,
+ * like the rules; validation then confirms it, and in the rare file whose
+ * first rows carry another date than most rows the table of the confirmed
+ * date replaces it.
+ *
+ * The run warns (manifest `warnings`, console, report) when its FX table is
+ * not as of the reporting date, when an overlay's release took an ECL below
+ * 0 and the floor at 0 changed it, naming the overlays, and when an `add`
+ * selects no facility (`overlayWarnings`).
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import pl from "nodejs-polars";
-import type { DataFrame, LazyFrame } from "../frame.ts";
+import type { DataFrame, DataType, LazyFrame } from "../frame.ts";
 import { loadRules, type Rules, RulesError } from "../rules.ts";
 import { COL } from "../schema.ts";
 import { projectPath } from "../project.ts";
 import {
   fxDateWarning,
   FxError,
+  fxFileFor,
   type FxTable,
   loadFx,
   reportingRates,
@@ -53,6 +65,7 @@ import { PortfolioReadError, scanPortfolio } from "../io/mod.ts";
 import {
   assertRejectRate,
   type DataQualityReport,
+  parseColumn,
   RejectRateError,
   requireColumns,
   validatePortfolio,
@@ -66,17 +79,18 @@ import {
   overlayPlan,
   overlaysAllocate,
   stageFacilities,
+  withReportingCurrency,
 } from "../engine/mod.ts";
 import {
   attachCarryingAmounts,
   carryingAmounts,
-  defaultRunId,
   type Manifest,
   openRunFolder,
   overlayWarnings,
   type PendingRunFolder,
   RUN_FILES,
   RunIdError,
+  runIdFor,
   type Summary,
 } from "../run_folder/mod.ts";
 import { renderRunReport } from "../report/mod.ts";
@@ -93,8 +107,59 @@ import {
  * project (methodology §10), wherever the caller's working directory is.
  */
 export const DEFAULT_RULES: string = projectPath("config/ifrs9_rules.yaml");
-/** The FX table used when none is given: the project's closing rates. */
+/**
+ * The FX table used when none is given and no table of the reporting date
+ * is found ({@link fxDirs}): the project's closing rates.
+ */
 export const DEFAULT_FX: string = projectPath("config/fx_rates.yaml");
+
+/**
+ * Where a run without an FX table looks for `fx_rates_<reporting date>.yaml`,
+ * in order: the portfolio's folder (where `deno task generate` writes one
+ * per snapshot), then the project's `config/` (whose `fx_rates.yaml`,
+ * {@link DEFAULT_FX}, is the last resort).
+ */
+export function fxDirs(portfolio: string): string[] {
+  return [dirname(portfolio), projectPath("config")];
+}
+
+/** Rows read from the start of a portfolio to tell its reporting date. */
+const DATE_HINT_ROWS = 1000;
+
+/**
+ * The reporting date of a portfolio as its first rows tell it, before
+ * validation reads the whole file: the most frequent readable date among
+ * the first {@link DATE_HINT_ROWS} rows, the latest on a tie (validation's
+ * rule over the whole file), or null when none is readable. Only the
+ * `reporting_date` column of those rows is read.
+ */
+export async function reportingDateHint(
+  raw: LazyFrame,
+  schema: Record<string, DataType>,
+): Promise<string | null> {
+  const { value } = parseColumn(
+    COL.reportingDate,
+    "date",
+    schema[COL.reportingDate],
+  );
+  let dates: (string | null)[];
+  try {
+    const df = await raw.head(DATE_HINT_ROWS)
+      .select(value.cast(pl.Utf8).alias(COL.reportingDate)).collect();
+    dates = df.getColumn(COL.reportingDate).toArray() as (string | null)[];
+  } catch {
+    // Rows Polars cannot read: validation reports them with the file.
+    return null;
+  }
+  const counts = new Map<string, number>();
+  for (const d of dates) if (d) counts.set(d, (counts.get(d) ?? 0) + 1);
+  let best: string | null = null;
+  for (const [date, n] of counts) {
+    const bestCount = best === null ? 0 : counts.get(best)!;
+    if (n > bestCount || (n === bestCount && date > best!)) best = date;
+  }
+  return best;
+}
 
 /**
  * Loans staged, computed and written per chunk when none is given: bounds
@@ -118,11 +183,18 @@ export interface RunOptions {
   portfolio: string;
   /** Rules file. @default {@link DEFAULT_RULES} */
   rules?: string;
-  /** FX table. @default {@link DEFAULT_FX} */
+  /**
+   * FX table.
+   * @default `fx_rates_<reporting date>.yaml` beside the portfolio, else in
+   *   the project's `config/`, else {@link DEFAULT_FX}
+   */
   fx?: string;
   /** Directory the run folder is created in. */
   out: string;
-  /** Name of the run folder. @default a timestamp id, see `defaultRunId` */
+  /**
+   * Name of the run folder. @default `<file stem>-<reporting date>`
+   * (`runIdFor`), the date read from the file's first rows
+   */
   runId?: string;
   /**
    * Replace a complete run of the same id (on success only).
@@ -131,6 +203,11 @@ export interface RunOptions {
   replace?: boolean;
   /** Write `report.html`. @default true */
   report?: boolean;
+  /**
+   * The run folder the report compares with; by default the latest
+   * complete run of the same book beside the new one (`renderRunReport`).
+   */
+  compare?: string;
   /** Loans per engine batch; the engine's default when absent. */
   batchSize?: number;
   /**
@@ -222,7 +299,8 @@ function describeFailure(cause: unknown, step?: string): string {
  *
  * @throws {RulesError | FxError | PortfolioReadError} when the rules file
  *   or FX table is invalid or the portfolio file cannot be opened, before
- *   any data is read and without creating a folder.
+ *   more than its header and first rows are read and without creating a
+ *   folder.
  * @throws {RunIdError} when the run id is taken or malformed.
  * @throws {RunFailedError} when the run fails after its folder was opened;
  *   its `cause` is the original error (a `PortfolioReadError` for rows
@@ -257,23 +335,38 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
     return timer.time(name, fn);
   };
   const rulesPath = opts.rules ?? DEFAULT_RULES;
-  const fxPath = opts.fx ?? DEFAULT_FX;
-  const runId = opts.runId ?? defaultRunId(startedAt);
 
-  const { rules, fx } = await step("load_config", async () => ({
+  const config = await step("load_config", async () => ({
     rules: await loadRules(rulesPath),
-    fx: await loadFx(fxPath),
+    fx: opts.fx === undefined ? undefined : await loadFx(opts.fx),
   }));
-  // The reporting currency itself must be convertible before data is read.
-  reportingRates(fx, rules.reporting_currency, []);
+  const rules = config.rules;
   // Opening the file checks that it exists and has a readable header with
   // every required column (cheap, nothing is collected), so a wrong path or
-  // a wrong file leaves no folder behind.
-  const raw = await step("scan", () => {
+  // a wrong file leaves no folder behind; without an FX table, its first
+  // rows tell the reporting date whose table to load.
+  const { raw, dateHint } = await step("scan", async () => {
     const lf = scanPortfolio(opts.portfolio);
-    requireColumns(lf, opts.portfolio, rules);
-    return lf;
+    const schema = requireColumns(lf, opts.portfolio, rules);
+    return {
+      raw: lf,
+      dateHint: config.fx === undefined || opts.runId === undefined
+        ? await reportingDateHint(lf, schema)
+        : null,
+    };
   });
+  const runId = opts.runId ?? runIdFor(opts.portfolio, dateHint, startedAt);
+  const fx = config.fx ?? await step(
+    "load_config",
+    async () =>
+      loadFx(
+        dateHint === null
+          ? DEFAULT_FX
+          : await fxFileFor(dateHint, fxDirs(opts.portfolio)),
+      ),
+  );
+  // The reporting currency itself must be convertible before data is read.
+  reportingRates(fx, rules.reporting_currency, []);
 
   const folder = await openRunFolder(opts.out, runId, {
     replace: opts.replace,
@@ -289,13 +382,21 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
     inputs: {
       portfolio: { path: opts.portfolio, sha256: "" },
       rules: { path: rulesPath, sha256: "" },
-      fx: { path: fxPath, sha256: fx.sha256 },
+      fx: { path: fx.file, sha256: fx.sha256 },
     },
     rows: { read: 0, valid: 0, rejected: 0, computed: 0 },
     timings_ms: timer.timings,
     warnings: [],
   };
-  const run: RunContext = { opts, rules, fx, folder, manifest, step };
+  const run: RunContext = {
+    opts,
+    rules,
+    fx,
+    fxChosen: opts.fx === undefined,
+    folder,
+    manifest,
+    step,
+  };
   try {
     const out = await runSteps(run, raw);
     manifest.status = "complete";
@@ -305,7 +406,10 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
       // publishing makes visible; it shows the manifest as complete (a
       // failing report fails the run, and no report is published).
       await step("report", async () => {
-        const html = await renderRunReport(await folder.read(), { manifest });
+        const html = await renderRunReport(await folder.read(), {
+          manifest,
+          compare: opts.compare,
+        });
         await folder.writeText("report", html);
       });
     }
@@ -331,6 +435,8 @@ interface RunContext {
   /** The rules and FX table, checked before any data was read. */
   rules: Rules;
   fx: FxTable;
+  /** Whether the run chose `fx` by the reporting date (no `fx` option). */
+  fxChosen: boolean;
   /** The run folder being written. */
   folder: PendingRunFolder;
   /** The manifest, filled in as the steps go. */
@@ -343,7 +449,7 @@ async function runSteps(
   run: RunContext,
   raw: LazyFrame,
 ): Promise<{ summary: Summary; dataQuality: DataQualityReport }> {
-  const { opts, rules, fx, folder, manifest, step } = run;
+  const { opts, rules, folder, manifest, step } = run;
   // Hashing reads the files from disk while Polars validates on its own
   // threads, so the two overlap; each step's time is its own wall clock.
   const hashing = step("hash_inputs", async () => {
@@ -363,9 +469,12 @@ async function runSteps(
   const [validation] = await Promise.all([validating, hashing]);
   const report = validation.report;
   manifest.reporting_date = report.reporting_date;
+  if (run.fxChosen && report.reporting_date !== null) {
+    await confirmFxTable(run, report.reporting_date);
+  }
   const fxWarning = report.reporting_date === null
     ? null
-    : fxDateWarning(fx, report.reporting_date);
+    : fxDateWarning(run.fx, report.reporting_date);
   if (fxWarning !== null) manifest.warnings.push(fxWarning);
   manifest.rows.read = report.rows_read;
   manifest.rows.valid = report.rows_valid;
@@ -391,6 +500,22 @@ async function runSteps(
   manifest.warnings.push(...overlayWarnings(summary));
 
   return { summary, dataQuality: report };
+}
+
+/**
+ * Replaces a run's chosen FX table by the one of its validated reporting
+ * date when the first rows suggested another date (a file whose first
+ * rows are mostly rejected for their date).
+ */
+async function confirmFxTable(
+  run: RunContext,
+  reportingDate: string,
+): Promise<void> {
+  const path = await fxFileFor(reportingDate, fxDirs(run.opts.portfolio));
+  if (path === run.fx.file) return;
+  run.fx = await run.step("load_config", () => loadFx(path));
+  reportingRates(run.fx, run.rules.reporting_currency, []);
+  run.manifest.inputs.fx = { path, sha256: run.fx.sha256 };
 }
 
 /** A facility chunk's loan results and carrying amounts. */
@@ -567,11 +692,16 @@ async function computeTwoPass(
   );
   const cells: SummaryCells[] = [];
   for (let c = 0; c < count; c++) {
+    // The overlays change `ecl`, so `ecl_rc` follows them, last as in
+    // one pass.
     const results = await step(
       "overlays",
       () =>
-        applyOverlayPlan(pl.scanParquet(parts.path("model", c)), plan)
-          .collect(),
+        withReportingCurrency(
+          applyOverlayPlan(pl.scanParquet(parts.path("model", c)), plan),
+          fx,
+          rules.reporting_currency,
+        ).collect(),
     );
     await step("write_results", async () => {
       results.writeParquet(parts.path("loan_results", c));

@@ -29,7 +29,7 @@
  */
 import pl from "nodejs-polars";
 import type { DataFrame, LazyFrame } from "../frame.ts";
-import type { Rules } from "../rules.ts";
+import { requireValidRules, type Rules } from "../rules.ts";
 import { COL, scenarioEclColumn } from "../schema.ts";
 import { type FxTable, reportingRates } from "../fx.ts";
 import { preciseSum, withPreciseSums } from "../precise_sum.ts";
@@ -289,7 +289,11 @@ export async function summarize(
   results: LazyFrame,
   opts: SummarizeOptions,
 ): Promise<Summary> {
-  return summaryFromCells(await summaryCells(results, opts.rules), opts);
+  const rules = requireValidRules(opts.rules, "summarize()");
+  return summaryFromCells(await summaryCells(results, rules), {
+    ...opts,
+    rules,
+  });
 }
 
 /**

@@ -100,6 +100,7 @@ export {
   type OpenRunFolderOptions,
   type PendingRunFolder,
   RunIdError,
+  runIdFor,
   type RunJson,
   writeOutputFolder,
 } from "./write.ts";

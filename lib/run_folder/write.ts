@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { basename, extname } from "node:path";
 import type pl from "nodejs-polars";
 import type { DataQualityReport } from "../validation/mod.ts";
 import { FAILED_SUFFIX, RUN_FILES, type RunFile } from "./layout.ts";
@@ -65,6 +66,38 @@ const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  */
 export function defaultRunId(now: Date = new Date()): string {
   return `run-${now.toISOString().replace(/[-:.]/g, "")}`;
+}
+
+/**
+ * The run id of a portfolio at a reporting date: `<file stem>-<date>`, or
+ * the stem alone when it already names the date
+ * (`portfolio_2025-12-31.parquet` gives `portfolio_2025-12-31`), so rerunning
+ * a file finds its earlier run under the same name. Characters a run id
+ * cannot hold become `_`; without a date it is {@link defaultRunId}'s.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runIdFor } from "./write.ts";
+ *
+ * assert.equal(runIdFor("data/book q4.csv", "2025-12-31"), "book_q4-2025-12-31");
+ * assert.equal(
+ *   runIdFor("data/sample/portfolio_2025-12-31.parquet", "2025-12-31"),
+ *   "portfolio_2025-12-31",
+ * );
+ * assert.match(runIdFor("book.csv", null), /^run-\d{8}T/);
+ * ```
+ */
+export function runIdFor(
+  portfolio: string,
+  reportingDate: string | null,
+  now: Date = new Date(),
+): string {
+  if (reportingDate === null) return defaultRunId(now);
+  const stem = basename(portfolio, extname(portfolio))
+    .replace(/[^A-Za-z0-9._-]/g, "_").replace(/^[._-]+/, "");
+  if (stem === "") return reportingDate;
+  return stem.includes(reportingDate) ? stem : `${stem}-${reportingDate}`;
 }
 
 /** Options of {@link openRunFolder}. */

@@ -10,7 +10,9 @@
 export interface CommandResult {
   /** Exit code; 127 when the program is not on `PATH` (as a shell says). */
   code: number;
+  /** What it printed on standard output. */
   stdout: string;
+  /** What it printed on standard error. */
   stderr: string;
 }
 

@@ -44,12 +44,13 @@ export const SYSTEM_PACKAGES: readonly SystemPackage[] = [
   },
   {
     package: "python3-nbclient",
-    purpose: "runs notebook cells for nbconvert --execute",
+    purpose: "runs notebook cells for nbconvert's executor",
     probe: ["jupyter-execute", "--version"],
   },
   {
     package: "chromium",
-    purpose: "headless browser for the report's browser test",
+    purpose:
+      "headless browser that checks the rendered notebooks (deno task notebooks) and the pages' browser test",
     probe: ["chromium", "--version"],
   },
 ];

@@ -15,7 +15,11 @@ import pl from "nodejs-polars";
 import type { DataFrame, DataType, LazyFrame } from "../frame.ts";
 import { PortfolioReadError } from "../io/errors.ts";
 import { portfolioReadError } from "../io/scan_portfolio.ts";
-import { checkProductsCovered, type Rules } from "../rules.ts";
+import {
+  checkProductsCovered,
+  requireValidRules,
+  type Rules,
+} from "../rules.ts";
 import { COL, PORTFOLIO_COLUMNS } from "../schema.ts";
 import { parsedColumnNames, rowRules } from "./checks.ts";
 import { GENERAL_APPROACH_ONLY, nullCode } from "./codes.ts";
@@ -263,6 +267,8 @@ export async function validatePortfolio(
   rules: Rules,
   opts: ValidateOptions,
 ): Promise<ValidationResult> {
+  // Rules built or changed in code are checked like a rules file (§10).
+  rules = requireValidRules(rules, "validatePortfolio()");
   const { file } = opts;
   if (opts.reportingDate !== undefined) {
     checkReportingDate(opts.reportingDate, file);

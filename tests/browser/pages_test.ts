@@ -1,19 +1,30 @@
 /**
  * The pages as a reader gets them: `report.html`, `movement.html`, the trend
  * dashboard and the notebooks' index, produced by the real run, movement
- * and dashboard from a generated two-quarter book in which one product, one
- * region and the folder of the book are named like markup (an `<img
- * onerror>`, a `<script>` that closes a table cell first, an `<svg onload>`
- * after a quote).
+ * and dashboard from the committed sample book (two quarter-ends, 5,000
+ * facilities, amounts of a bank's size: the widths of its figures are the
+ * widths a reader's tables have) in which one product, one region and the
+ * folder of the book are named like markup (an `<img onerror>`, a
+ * `<script>` that closes a table cell first, an `<svg onload>` after a
+ * quote).
+ *
+ * The book is also named the way a bank names things: a region and a
+ * product with long names, loan ids of thirty characters, and overlays
+ * with long names and reasons; its two quarters are snapshots of one book
+ * (`portfolio_<date>.parquet`), so the second run's report compares with
+ * the first, and the movement between them sits beside the runs, where
+ * the dashboard finds it.
  *
  * Each page is parsed with linkedom: no injected element exists and the
  * names are there as text. Then each is opened in headless Chromium
  * (Debian's `/usr/bin/chromium` driven by playwright-core, without
- * background networking, a fresh profile, 1366 px wide): it must log no console
- * error, raise no page error or dialog, request nothing but its own file,
- * show its charts as SVG elements with a size and marks, show the names as
- * text, and not scroll sideways. A full-page screenshot of each goes to
- * tests/output/ (gitignored) for a human look.
+ * background networking, a fresh profile) at 1366 and at 1920 px wide: it
+ * must log no console error, raise no page error or dialog, request
+ * nothing but its own file, show its charts as SVG elements with a size
+ * and marks, show the names as text, not scroll sideways, clip no table
+ * (no table scrolls inside its box) and draw no chart label outside its
+ * chart. A full-page screenshot of each goes to tests/output/ (gitignored)
+ * for a human look.
  *
  * Two smaller checks: headline cards keep long figures on one line, and the
  * pages' Content-Security-Policy stops a script and a request that got into
@@ -24,7 +35,7 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import pl from "nodejs-polars";
-import { generateBook } from "../../lib/generate/mod.ts";
+import type { Expr } from "../../lib/frame.ts";
 import { runPortfolio } from "../../lib/run/mod.ts";
 import {
   computeMovement,
@@ -39,6 +50,11 @@ import { parseMarkup } from "../report/_markup.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const OUTPUT = new URL("../output/", import.meta.url).pathname;
+/** The sample book's two quarter-end snapshots. */
+const SAMPLE = ["2025-09-30", "2025-12-31"].map((date) =>
+  new URL(`../../data/sample/portfolio_${date}.parquet`, import.meta.url)
+    .pathname
+);
 const REFERENCE_RULES = new URL(
   "../../config/ifrs9_rules.yaml",
   import.meta.url,
@@ -49,8 +65,33 @@ const PRODUCT = "<img src=x onerror=alert(1)>";
 const REGION = "</td><script>alert(2)</script>";
 const FOLDER = 'book "><svg onload=alert(3)>';
 
+/** Names as long as a bank's: a region, a product and a loan id prefix. */
+const LONG_REGION = "Comunidad Foral de Navarra y La Rioja (zona norte)";
+const LONG_PRODUCT = "sme_working_capital_lines_secured";
+const LOAN_PREFIX = "ES-MADRID-2025-";
+
+/** Two overlays a credit committee would write, long names and reasons. */
+const OVERLAYS = `overlays:
+  - name: hospitality_and_retail_sme_energy_cost_uplift_2025q4
+    filter: { stage: 2 }
+    multiplier: 1.15
+    reason: "Hospitality and retail SMEs in Spain: energy costs and a weak tourism season that the PD model does not capture (credit committee of 14 November 2025, minute 7.3)"
+  - name: restructured_facilities_model_gap
+    filter: { stage: 1 }
+    add: 25000
+    reason: "Known model gap on restructured facilities, see model validation report MV-2025-07"`;
+
 /** Elements the names would create if they reached a page as markup. */
 const INJECTED = "script, img, [onerror], [onload]";
+
+/**
+ * The drawing of each chart: Plot's own SVG, not the swatches of a legend
+ * or the colour ramp of a threshold legend.
+ */
+const CHART_SVG = 'figure.chart svg[class^="plot-"]:not([class$="-ramp"])';
+
+/** The widths the pages are checked at: a laptop and a desktop screen. */
+const WIDTHS = [1366, 1920];
 
 /** A built page, the charts it must show and the names it must show. */
 interface BuiltPage {
@@ -68,34 +109,48 @@ interface BuiltPage {
 async function buildPages(root: string): Promise<Record<string, BuiltPage>> {
   const dir = `${root}/${FOLDER}`;
   await Deno.mkdir(dir, { recursive: true });
-  const rules = (await Deno.readTextFile(REFERENCE_RULES)).replace(
+  const reference = await Deno.readTextFile(REFERENCE_RULES);
+  const rules = reference.replace(
     /^ {2}sme:/m,
     `  ${JSON.stringify(PRODUCT)}:`,
-  );
+  ).replace(/^ {2}consumer:/m, `  ${LONG_PRODUCT}:`)
+    .replace(/^overlays: \[\]$/m, OVERLAYS);
   assert.ok(rules.includes(PRODUCT), "the reference rules have a product sme");
+  assert.ok(
+    rules.includes(LONG_PRODUCT) && rules.includes(OVERLAYS),
+    "the reference rules have a product consumer and no overlay",
+  );
   await Deno.writeTextFile(`${dir}/rules.yaml`, rules);
   const runs: string[] = [];
-  const books = generateBook({
-    loans: 300,
-    seed: 11,
-    reportingDate: "2025-12-31",
-    periods: 2,
-  });
-  for (const [i, book] of books.entries()) {
-    const region = book.getColumn("region").get(0) as string;
-    const renamed = (column: string, from: string, to: string) =>
-      pl.when(pl.col(column).eq(pl.lit(from))).then(pl.lit(to))
-        .otherwise(pl.col(column)).alias(column);
-    const portfolio = `${dir}/portfolio_${i}.parquet`;
+  const books = SAMPLE.map((file) => pl.readParquet(file));
+  const [first, second] = books[0].getColumn("region").unique().sort()
+    .toArray() as string[];
+  for (const book of books) {
+    // Each name of `names` replaced by its new name.
+    const renamed = (column: string, names: Record<string, string>) => {
+      let renaming: Expr = pl.col(column);
+      for (const [from, to] of Object.entries(names)) {
+        renaming = pl.when(pl.col(column).eq(pl.lit(from))).then(pl.lit(to))
+          .otherwise(renaming);
+      }
+      return renaming.alias(column);
+    };
+    const date = book.select(pl.col("reporting_date").cast(pl.Utf8))
+      .getColumn("reporting_date").get(0) as string;
+    // One book at two dates: the second run finds the first beside it.
+    const portfolio = `${dir}/portfolio_${date}.parquet`;
     book.withColumns(
-      renamed("product", "sme", PRODUCT),
-      renamed("region", region, REGION),
+      renamed("product", { sme: PRODUCT, consumer: LONG_PRODUCT }),
+      renamed("region", { [first]: REGION, [second]: LONG_REGION }),
+      pl.concatString([pl.lit(LOAN_PREFIX), pl.col("loan_id")], "")
+        .alias("loan_id"),
     ).writeParquet(portfolio);
     const run = await runPortfolio({
       portfolio,
       rules: `${dir}/rules.yaml`,
       out: `${dir}/runs`,
-      runId: `q${i + 1}`,
+      // Run ids as long as the default ones (file stem and reporting date).
+      runId: `portfolio_${date}-${date}`,
     });
     runs.push(run.dir);
   }
@@ -103,10 +158,11 @@ async function buildPages(root: string): Promise<Record<string, BuiltPage>> {
     await readRunFolder(runs[0]),
     await readRunFolder(runs[1]),
   );
+  // Beside the runs, where the dashboard finds it for its allowance walk.
   const files = await writeMovementOutputs(
     movement,
     facilities,
-    `${dir}/movement`,
+    `${dir}/runs/movement`,
   );
   const index = `${dir}/index.html`;
   await Deno.writeTextFile(
@@ -136,14 +192,34 @@ async function buildPages(root: string): Promise<Record<string, BuiltPage>> {
   return {
     report: {
       path: `${runs[1]}/report.html`,
-      charts: 9,
-      names: [PRODUCT, REGION, FOLDER],
+      // No row of the generated book breaks a rule: the rows-failed chart
+      // is a sentence.
+      charts: 8,
+      names: [
+        PRODUCT,
+        REGION,
+        FOLDER,
+        LONG_REGION,
+        LONG_PRODUCT,
+        "Compared with run portfolio_2025-09-30-2025-09-30",
+        "No validation rule failed",
+      ],
     },
-    movement: { path: files.html, charts: 9, names: [PRODUCT, FOLDER] },
+    movement: {
+      path: files.html,
+      charts: 9,
+      names: [PRODUCT, FOLDER, LONG_PRODUCT],
+    },
     dashboard: {
       path: await writeDashboard(runs, `${dir}/dashboard.html`),
-      charts: 3,
-      names: [FOLDER],
+      // Every chart but the data-quality trend, a sentence here.
+      charts: 6,
+      names: [
+        FOLDER,
+        PRODUCT,
+        "Every period walked with the lines of its movement.json",
+        "No row was rejected at any of the 2 reporting dates",
+      ],
     },
     notebooks: { path: index, charts: 0, names: [PRODUCT, REGION] },
   };
@@ -196,7 +272,11 @@ Deno.test({
               0,
               `${name}: injected elements`,
             );
-            assert.equal(parsed.count("svg"), built.charts, `${name}: SVGs`);
+            assert.equal(
+              parsed.count(CHART_SVG),
+              built.charts,
+              `${name}: SVGs`,
+            );
             const text = parsed.texts("body")[0];
             for (const shown of built.names) {
               assert.ok(text.includes(shown), `${name} shows ${shown}`);
@@ -205,13 +285,18 @@ Deno.test({
         },
       );
       await t.step(
-        "in Chromium, each page renders its charts and shows the names",
+        "in Chromium at 1366 and 1920 px, each page renders its charts, shows the names and clips no table or label",
         async () => {
           await Deno.mkdir(OUTPUT, { recursive: true });
           const context = await launch(profile);
           try {
-            for (const [name, built] of Object.entries(pages)) {
+            for (
+              const [width, [name, built]] of WIDTHS.flatMap((w) =>
+                Object.entries(pages).map((p) => [w, p] as const)
+              )
+            ) {
               const tab = await context.newPage();
+              await tab.setViewportSize({ width, height: 900 });
               const errors: string[] = [];
               const requests: string[] = [];
               tab.on("console", (m) => {
@@ -226,7 +311,7 @@ Deno.test({
               const url = new URL(`file://${await Deno.realPath(built.path)}`)
                 .href;
               await tab.goto(url, { waitUntil: "load" });
-              const svgs = tab.locator("figure.chart svg");
+              const svgs = tab.locator(CHART_SVG);
               const count = await svgs.count();
               assert.equal(count, built.charts, `${name}: chart SVGs`);
               for (let i = 0; i < count; i++) {
@@ -258,8 +343,31 @@ Deno.test({
                 `document.documentElement.scrollWidth - document.documentElement.clientWidth`,
               );
               assert.equal(overflow, 0, `${name}: scrolls sideways`);
+              // A table wider than its box scrolls inside it, hiding its
+              // last columns (the ECL impact of the overlays, the
+              // coverage of the dashboard).
+              const clippedTables = await tab.evaluate(
+                `[...document.querySelectorAll(".table-wrap")]
+                  .filter((w) => w.scrollWidth > w.clientWidth)
+                  .map((w) => (w.querySelector("caption") ?? w.querySelector("th")).textContent)`,
+              );
+              assert.deepEqual(clippedTables, [], `${name} at ${width} px`);
+              // Every label of every chart lies inside its chart's box
+              // (1 px for rounding).
+              const clippedLabels = await tab.evaluate(
+                `[...document.querySelectorAll(${JSON.stringify(CHART_SVG)})]
+                  .flatMap((svg) => {
+                    const b = svg.getBoundingClientRect();
+                    return [...svg.querySelectorAll("text")].filter((t) => {
+                      const r = t.getBoundingClientRect();
+                      return r.width > 0 && (r.left < b.left - 1 || r.right > b.right + 1 ||
+                        r.top < b.top - 1 || r.bottom > b.bottom + 1);
+                    }).map((t) => svg.closest("figure.chart").id + ": " + t.textContent);
+                  })`,
+              );
+              assert.deepEqual(clippedLabels, [], `${name} at ${width} px`);
               await tab.screenshot({
-                path: `${OUTPUT}${name}.png`,
+                path: `${OUTPUT}${name}_${width}.png`,
                 fullPage: true,
               });
               assert.deepEqual(errors, [], `${name}: console errors`);

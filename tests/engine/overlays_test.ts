@@ -392,7 +392,8 @@ Deno.test("applyOverlays() refuses an add with nothing to share it by, and two o
   );
   await assert.rejects(
     () => apply([addAll(10, "x"), addAll(5, "x")], threeFacilities()),
-    /overlays\[1\]\.name x is used twice/,
+    // Checked on entry like the overlays of a rules file (§10).
+    /applyOverlays\(\) refuses the overlays it was given: 1 problem\n {2}- key overlays\[1\]\.name: duplicate overlay name x/,
   );
   // An add that selects nothing changes nothing.
   const none = await apply(
@@ -513,4 +514,27 @@ Deno.test("overlayPlan() warns when an add is shared over ECL an earlier release
     onWarning: (w) => quiet.push(w),
   });
   assert.deepEqual(quiet, []);
+});
+
+Deno.test("applyOverlays() keeps ecl_rc in step with ecl on results that carry it", async () => {
+  // Two facilities at 0.05 EUR per MXN: ECL 100 and 300 MXN, so ecl_rc 5
+  // and 15 EUR. Doubling the second gives 600 MXN, 30 EUR; left as it was,
+  // ecl_rc would still say 15.
+  const input = pl.DataFrame({
+    loan_id: ["A", "B"],
+    segment: ["s", "s"],
+    product: ["sme", "sme"],
+    stage: pl.Series("stage", [1, 2], pl.Int32),
+    region: ["north", "north"],
+    currency: ["MXN", "MXN"],
+    ead: [1000, 2000],
+    ecl_model: [100, 300],
+    fx_rate: [0.05, 0.05],
+    ecl_rc: [5, 15],
+  }).lazy();
+  const out = await (await applyOverlays(input, [
+    { name: "x2", filter: { stage: [2] }, multiplier: 2, reason: "test" },
+  ], OPTS)).collect();
+  assert.deepEqual(out.getColumn("ecl").toArray(), [100, 600]);
+  assert.deepEqual(out.getColumn("ecl_rc").toArray(), [5, 30]);
 });

@@ -310,6 +310,15 @@ Deno.test("generatePortfolio() gives byte-identical files for a seed, different 
       assert.equal(ha, hb);
       assert.notEqual(ha, hc);
     }
+    // The FX tables too, except the first date's: the reference rates
+    // whatever the seed.
+    const fxHashes = await Promise.all(
+      [a, b, c].map((r) =>
+        Promise.all(r.snapshots.map((s) => sha256(s.fxPath)))
+      ),
+    );
+    assert.deepEqual(fxHashes[0], fxHashes[1]);
+    assert.notEqual(fxHashes[0][1], fxHashes[2][1]);
     // The file holds what generateBook() returns for the same options.
     const inMemory = generateBook({
       loans: 3_000,
@@ -324,6 +333,8 @@ Deno.test("generatePortfolio() gives byte-identical files for a seed, different 
     assert.deepEqual(
       [...Deno.readDirSync(`${dir}/a`)].map((e) => e.name).sort(),
       [
+        "fx_rates_2025-12-31.yaml",
+        "fx_rates_2026-03-31.yaml",
         "portfolio_2025-12-31.parquet",
         "portfolio_2026-03-31.parquet",
       ],

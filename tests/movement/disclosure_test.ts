@@ -553,6 +553,9 @@ Deno.test("the console table and movement.html show the simplified column, the n
     assert.match(html, new RegExp(`<details><summary>${p}: loss allowance`));
   }
   // Total and four columns per table, and the heat map.
-  assert.equal((html.match(/<svg/g) ?? []).length, 11);
+  assert.equal(
+    (html.match(/<svg[^>]* class="plot-[0-9a-z]+">/g) ?? []).length,
+    11,
+  ); // the charts' own SVGs, not their legends' swatches
   assert.doesNotMatch(html, /Transfer to the simplified approach/);
 });

@@ -102,7 +102,10 @@ Deno.test("tasks/movement.ts writes movement.json, movement.parquet and movement
     );
     const html = await Deno.readTextFile(`${root}/out/movement.html`);
     // Total and three stage waterfalls per table, and the heat map.
-    assert.equal((html.match(/<svg/g) ?? []).length, 9);
+    assert.equal(
+      (html.match(/<svg[^>]* class="plot-[0-9a-z]+">/g) ?? []).length,
+      9,
+    ); // the charts' own SVGs, not their legends' swatches
     assert.doesNotMatch(html, /<script/i);
     assert.match(
       html,

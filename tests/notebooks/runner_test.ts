@@ -1,7 +1,8 @@
 /**
  * Tests of the headless notebook runner on tiny notebooks written to a temp
  * dir: a failing cell is reported with notebook name and cell, a passing
- * notebook renders to HTML, the index lists both; plus the pure helpers.
+ * notebook renders to HTML, the index lists both with what their pages
+ * show; plus the pure helpers.
  *
  * @module
  */
@@ -12,53 +13,21 @@ import {
   executeNotebook,
   findCellErrors,
   listNotebooks,
-  type Notebook,
-  type NotebookCell,
   runNotebooks,
 } from "../../lib/notebook/mod.ts";
-
-function code(source: string): NotebookCell {
-  return {
-    cell_type: "code",
-    execution_count: null,
-    metadata: {},
-    outputs: [],
-    source,
-  };
-}
-
-function notebook(cells: NotebookCell[]): Notebook {
-  return {
-    cells: cells.map((c, i) => ({ ...c, id: `cell-${i}` })),
-    metadata: {
-      kernelspec: {
-        display_name: "Deno",
-        language: "typescript",
-        name: "deno",
-      },
-    },
-    nbformat: 4,
-    nbformat_minor: 5,
-  };
-}
+import { code, markdown, notebook, writeNotebooks } from "./_notebook.ts";
 
 const PASSING = notebook([
-  { cell_type: "markdown", metadata: {}, source: "# Passing" },
+  markdown("# Passing"),
   code("const total = [1, 2, 3].reduce((a, b) => a + b, 0);\ntotal"),
 ]);
 
 const FAILING = notebook([
-  { cell_type: "markdown", metadata: {}, source: "# Failing" },
+  markdown("# Failing"),
   code("const ok = 1;"),
   code('\n// stage the book\nthrow new RangeError("stage 4 does not exist");'),
   code("console.log('after the failure');"),
 ]);
-
-async function writeNotebooks(dir: string, books: Record<string, Notebook>) {
-  for (const [name, nb] of Object.entries(books)) {
-    await Deno.writeTextFile(join(dir, `${name}.ipynb`), JSON.stringify(nb));
-  }
-}
 
 Deno.test("executeNotebook() reports a failing cell with notebook name, cell and error", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ifrs9-nb-test-" });
@@ -105,9 +74,10 @@ Deno.test("runNotebooks() renders each notebook and an index with status and tim
     const page = await Deno.readTextFile(join(out, "01_fine.html"));
     assert.match(page, /total/);
     const index = await Deno.readTextFile(report.index);
+    // Status, then outputs shown and charts drawn as checked in Chromium.
     assert.match(
       index,
-      /<a href="01_fine.html">01_fine<\/a><\/td><td>ok<\/td>/,
+      /<a href="01_fine.html">01_fine<\/a><\/td><td>ok<\/td><td class="num">1 of 1<\/td><td class="num">0 of 0<\/td>/,
     );
     assert.match(
       index,

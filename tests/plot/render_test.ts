@@ -61,14 +61,24 @@ Deno.test("renderPlot() returns an HTML <figure> for a chart with a legend and t
   assert.equal(parse(fig.html).querySelectorAll("svg rect").length >= 3, true);
 });
 
-Deno.test("renderPlot() result displays as SVG or HTML in a Jupyter kernel", () => {
+Deno.test("renderPlot() result displays as HTML in a Jupyter kernel, a bare chart with its SVG too", () => {
   assert.equal(JUPYTER_DISPLAY, Symbol.for("Jupyter.display"));
   const bare = renderPlot({
     marks: [Plot.barY(STAGES, { x: "stage", y: "facilities" })],
   });
-  assert.deepEqual(bare[JUPYTER_DISPLAY](), { "image/svg+xml": bare.svg });
+  // text/html is what JupyterLab and nbconvert's HTML export pick; an
+  // image/svg+xml output alone is stripped of its marks by nbconvert
+  // (tests/notebooks/page_check_test.ts renders one through it).
+  assert.deepEqual(bare[JUPYTER_DISPLAY](), {
+    "text/html": bare.svg,
+    "image/svg+xml": bare.svg,
+    "text/plain": "Observable Plot chart (SVG)",
+  });
   const figure = renderPlot({ caption: "c", marks: [Plot.dot([[0, 0]])] });
-  assert.deepEqual(figure[JUPYTER_DISPLAY](), { "text/html": figure.html });
+  assert.deepEqual(figure[JUPYTER_DISPLAY](), {
+    "text/html": figure.html,
+    "text/plain": "Observable Plot figure (HTML)",
+  });
 });
 
 Deno.test("renderPlot() refuses a continuous colour legend with a clear message", () => {

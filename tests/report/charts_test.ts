@@ -25,11 +25,12 @@ import {
 import { parseMarkup } from "./_markup.ts";
 
 /**
- * Three facilities: L1 EUR stage 1 (EAD 1000, ECL 10, PD 1%, LGD 0.3),
- * L2 USD stage 2 (EAD 500 USD = 450 EUR on a gross carrying amount of 400
- * USD = 360 EUR, ECL 300 USD = 270 EUR, PD 20%, LGD 1), L3 EUR stage 1
- * (EAD 800, ECL 5, PD 1.1%, LGD 0.45). Gross carrying amounts attached as
- * `attachCarryingAmounts` does.
+ * Three facilities: L1 EUR stage 1 (EAD 1,000,000, ECL 10,000, PD 1%, LGD
+ * 0.3), L2 USD stage 2 (EAD 500,000 USD = 450,000 EUR on a gross carrying
+ * amount of 400,000 USD = 360,000 EUR, ECL 300,000 USD = 270,000 EUR, PD
+ * 20%, LGD 1), L3 EUR stage 1 (EAD 800,000, ECL 5,000, PD 1.1%, LGD 0.45).
+ * Gross carrying amounts attached as `attachCarryingAmounts` does. Every
+ * amount is below a billion, so the charts draw them in EUR thousands.
  */
 function source(): ChartSource {
   const results = pl.DataFrame({
@@ -38,14 +39,14 @@ function source(): ChartSource {
     region: ["north", "south", "north"],
     currency: ["EUR", "USD", "EUR"],
     stage: pl.Series("stage", [1, 2, 1], pl.Int32),
-    ead: [1000, 500, 800],
-    gross_carrying_amount: [1000, 400, 800],
+    ead: [1_000_000, 500_000, 800_000],
+    gross_carrying_amount: [1_000_000, 400_000, 800_000],
     pd_12m: [0.01, 0.2, 0.011],
     lgd: [0.3, 1.0, 0.45],
-    ecl_model: [10, 300, 5],
-    ecl: [10, 300, 5],
-    ecl_base: [10, 300, 5],
-    ecl_downside: [20, 600, 10],
+    ecl_model: [10_000, 300_000, 5_000],
+    ecl: [10_000, 300_000, 5_000],
+    ecl_base: [10_000, 300_000, 5_000],
+    ecl_downside: [20_000, 600_000, 10_000],
   }).lazy();
   return { results, rates: { EUR: 1, USD: 0.9 }, currency: "EUR" };
 }
@@ -69,40 +70,48 @@ function texts(svg: string, name = "text"): string[] {
 Deno.test("inReportingCurrency() converts amounts with the run's rates", async () => {
   const df = await inReportingCurrency(source().results, { EUR: 1, USD: 0.9 })
     .select("loan_id", "ead_rc", "ecl_rc").collect();
-  assert.deepEqual(df.getColumn("ecl_rc").toArray(), [10, 270, 5]);
-  assert.deepEqual(df.getColumn("ead_rc").toArray(), [1000, 450, 800]);
+  assert.deepEqual(df.getColumn("ecl_rc").toArray(), [10_000, 270_000, 5_000]);
+  assert.deepEqual(df.getColumn("ead_rc").toArray(), [
+    1_000_000,
+    450_000,
+    800_000,
+  ]);
 });
 
 Deno.test("stageDistributionChart() draws one bar per stage and measure with shares", async () => {
   const fig = await stageDistributionChart(source());
-  assert.ok(fig.svg?.startsWith("<svg"));
+  // With its legend, a figure: the legend's swatches and the chart.
+  assert.ok(fig.html.startsWith("<figure"));
   assert.equal(markElements(fig.html, "bar", "rect").length, 4);
-  // 2 of 3 facilities and 1800 of 2250 EAD in stage 1; the 20% segment is
-  // too narrow for the full label and shows its share alone.
+  // 2 of 3 facilities and 1,800,000 of 2,250,000 EAD in stage 1 (EUR
+  // thousands); the 20% segment is too narrow for the full label and shows
+  // its share alone.
   assert.deepEqual(texts(fig.html).sort(), [
     "20.00%",
     "S1 66.67% (2)",
-    "S1 80.00% (1.8K)",
+    "S1 80.00% (1,800.0)",
     "S2 33.33% (1)",
   ]);
+  assert.match(fig.html, />EAD \(EUR thousands\)</);
 });
 
 Deno.test("eclByChart() draws one bar per group labelled with ECL and coverage on the gross carrying amount", async () => {
   const byStage = await eclByChart(source(), "stage");
   assert.equal(markElements(byStage.html, "bar", "rect").length, 2);
-  // Stage 1: 15 / 1800 = 0.83%; stage 2: 270 / 360 = 75% (not 270 / 450
-  // of EAD, methodology v2 §9).
-  assert.deepEqual(texts(byStage.html), ["15 · 0.83%", "270 · 75.00%"]);
+  // Stage 1: 15,000 / 1,800,000 = 0.83%; stage 2: 270,000 / 360,000 = 75%
+  // (not 270 / 450 of EAD, methodology v2 §9); ECL in EUR thousands.
+  assert.deepEqual(texts(byStage.html), ["15.0 · 0.83%", "270.0 · 75.00%"]);
+  assert.match(byStage.html, />↑ ECL \(EUR thousands\)</);
   const byProduct = await eclByChart(source(), "product");
-  assert.deepEqual(texts(byProduct.html), ["270 · 75.00%", "15 · 0.83%"]);
+  assert.deepEqual(texts(byProduct.html), ["270.0 · 75.00%", "15.0 · 0.83%"]);
   const byRegion = await eclByChart(source(), "region");
   assert.equal(markElements(byRegion.html, "bar", "rect").length, 2);
   // Without gross carrying amounts there is no ratio to show.
   const bare = source();
   bare.results = bare.results.drop("gross_carrying_amount");
   assert.deepEqual(texts((await eclByChart(bare, "stage")).html), [
-    "15",
-    "270",
+    "15.0",
+    "270.0",
   ]);
 });
 
@@ -121,17 +130,19 @@ Deno.test("eclByChart() takes its groups from the run's summary when the source 
   });
   const src = source();
   src.summary = {
-    by_stage: [group("1", 40, 0.02), group("2", 120, null)],
+    totals: { gross_carrying_amount: 2_000_000, ead: 2_000_000, ecl: 160_000 },
+    by_stage: [group("1", 40_000, 0.02), group("2", 120_000, null)],
   } as unknown as ChartSource["summary"];
   const fig = await eclByChart(src, "stage");
-  assert.deepEqual(texts(fig.html), ["40 · 2.00%", "120"]);
+  assert.deepEqual(texts(fig.html), ["40.0 · 2.00%", "120.0"]);
 });
 
 Deno.test("scenarioEclChart() shows each scenario, the weighted and the final ECL", async () => {
   const fig = await scenarioEclChart(source());
   assert.equal(markElements(fig.html, "bar", "rect").length, 4);
-  // base 10 + 270 + 5; downside twice that; weighted = ecl_model.
-  assert.deepEqual(texts(fig.html), ["285", "570", "285", "285"]);
+  // base 10,000 + 270,000 + 5,000; downside twice that; weighted =
+  // ecl_model; in EUR thousands.
+  assert.deepEqual(texts(fig.html), ["285.0", "570.0", "285.0", "285.0"]);
   assert.match(fig.html, />downside</);
 });
 
@@ -160,7 +171,10 @@ Deno.test("parameterDistributionChart() bins PDs on a log axis and LGDs by 0.05"
 Deno.test("topExposuresChart() lists the largest ECLs first, at most n", async () => {
   const fig = await topExposuresChart(source(), 2);
   assert.equal(markElements(fig.html, "bar", "rect").length, 2);
-  assert.deepEqual(texts(fig.html), ["270 of 450", "10 of 1K"]);
+  assert.deepEqual(texts(fig.html), [
+    "270.0 of EAD 450.0",
+    "10.0 of EAD 1,000.0",
+  ]);
   assert.match(fig.html, /L2 · mortgage · S2/);
   assert.doesNotMatch(fig.html, /L3 ·/);
 });
@@ -200,15 +214,73 @@ Deno.test("dataQualityChart() draws failed rules only, largest first", () => {
       },
     ],
   };
-  const fig = dataQualityChart(dq);
+  const fig = dataQualityChart(dq)!;
   assert.equal(markElements(fig.html, "bar", "rect").length, 2);
   assert.deepEqual(texts(fig.html), ["2", "1"]);
   assert.doesNotMatch(fig.html, /B_RULE/);
+  // Rows come whole: ticks at 0, 1 and 2 rows, none at half a row.
+  assert.deepEqual(texts(fig.html, "x-axis tick label"), ["0", "1", "2"]);
+  // Nothing failed: no chart, the page says so in a sentence.
   const clean = dataQualityChart({
     ...dq,
     rules: dq.rules.map((r) => ({ ...r, rows_failed: 0 })),
   });
-  assert.match(clean.html, /No validation rule failed/);
+  assert.equal(clean, null);
+});
+
+/** The labels of a Plot swatch legend, in order. */
+function legend(html: string): string[] {
+  return [
+    ...html.matchAll(
+      /<span class="plot-[0-9a-z]+-swatch"><svg[^>]*>.*?<\/svg>([^<]*)<\/span>/g,
+    ),
+  ].map((m) => m[1]);
+}
+
+Deno.test("every chart coloured by stage carries the stage legend", async () => {
+  const stages = ["Stage 1", "Stage 2", "Stage 3"];
+  const figures = {
+    stages: await stageDistributionChart(source()),
+    eclByStage: await eclByChart(source(), "stage"),
+    pd: (await parameterDistributionChart(source(), "pd_12m"))!,
+    lgd: (await parameterDistributionChart(source(), "lgd"))!,
+    top: await topExposuresChart(source()),
+  };
+  for (const [name, fig] of Object.entries(figures)) {
+    assert.deepEqual(legend(fig.html), stages, name);
+  }
+});
+
+Deno.test("the PD and LGD histograms count facilities in whole numbers", async () => {
+  // At most two facilities in a bin: ticks 0, 1, 2, never 0.5.
+  const pd = (await parameterDistributionChart(source(), "pd_12m"))!;
+  assert.deepEqual(texts(pd.html, "y-axis tick label"), ["0", "1", "2"]);
+});
+
+Deno.test("the band charts make room for long names and loan ids", async () => {
+  const src = source();
+  src.results = src.results.withColumns(
+    pl.lit("Comunidad Foral de Navarra y La Rioja").alias("region"),
+    pl.concatString([
+      pl.lit("ES-MADRID-2025-0000000001234567-"),
+      pl.col("loan_id"),
+    ], "")
+      .alias("loan_id"),
+  );
+  // The x of the tick labels is the left margin: Plot ends each label 9 px
+  // left of the axis. Chromium draws the region in 195.4 px and the
+  // longest bar's label, "ES-MADRID-2025-0000000001234567-L2 · mortgage ·
+  // S2", in 287.7 px (measured with DejaVu Sans at 10 px, the widest
+  // common sans-serif face).
+  const margin = (html: string) =>
+    Number(
+      /aria-label="y-axis tick label"><text transform="translate\(([\d.]+),/
+        .exec(html)![1],
+    );
+  const region = await eclByChart(src, "region");
+  assert.ok(margin(region.html) - 9 >= 195.4, `${margin(region.html)}`);
+  const top = await topExposuresChart(src);
+  assert.ok(margin(top.html) - 9 >= 287.7, `${margin(top.html)}`);
 });
 
 Deno.test("waterfallSteps() floats each movement from the running balance", () => {
@@ -253,7 +325,7 @@ Deno.test("migrationHeatmap() draws one cell per migration with count labels", (
     { from: "1", to: "2", count: 3, gross_opening: 300, gross_closing: 290 },
     { from: "new", to: "1", count: 1, gross_opening: 0, gross_closing: 50 },
   ]);
-  assert.ok(fig.svg?.startsWith("<svg"));
+  assert.ok(fig.html.startsWith("<figure")); // the shades have a legend
   assert.equal(markElements(fig.html, "cell", "rect").length, 3);
   // Shares 0.7, 0.3 and 1.0 fall in three different threshold classes.
   const fills = new Set(
@@ -262,7 +334,18 @@ Deno.test("migrationHeatmap() draws one cell per migration with count labels", (
     ),
   );
   assert.equal(fills.size, 3);
-  assert.match(fig.html, /<tspan[^>]*>7<\/tspan>/);
+  // Each cell: the count with its share of the row, and the amount
+  // (EUR thousands here: 0.7 of 700).
+  assert.match(
+    fig.html,
+    /<tspan[^>]*>7 · 70\.00%<\/tspan><tspan[^>]*>0\.7<\/tspan>/,
+  );
+  assert.match(fig.html, /<tspan[^>]*>3 · 30\.00%<\/tspan>/);
+  // The legend of the shades.
+  assert.match(
+    fig.html,
+    /share of the opening state&#39;s facilities|share of the opening state's facilities/,
+  );
 });
 
 Deno.test("charts draw a product or region named like markup as text: Plot escapes what it draws", async () => {

@@ -106,6 +106,10 @@ Deno.test("runPortfolio() writes a complete run folder with a checked manifest",
     "overlays_applied",
     "overlay_impacts",
     "overlay_floor",
+    // In the reporting currency, after the §9 columns (methodology §12).
+    "fx_rate",
+    "ead_rc",
+    "ecl_rc",
   ]);
   assert.equal(results.height, 300);
 
@@ -467,5 +471,29 @@ Deno.test("runPortfolio() finds its default rules and FX table from any working 
   } finally {
     Deno.chdir(cwd);
     await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("runPortfolio() names the run <file stem>-<reporting date> and refuses to overwrite it without replace", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const portfolio = writePortfolio(`${out}/book.parquet`, 20);
+    const run = await runPortfolio({ portfolio, out, report: false });
+    // Before, the default was a timestamp (run-20261130T...): a rerun of
+    // the same book made a second folder instead of finding the first.
+    assert.equal(run.runId, `book-${REPORTING_DATE}`);
+    await assert.rejects(
+      () => runPortfolio({ portfolio, out, report: false }),
+      (e: Error) => e instanceof RunIdError && /pass --replace/.test(e.message),
+    );
+    const again = await runPortfolio({
+      portfolio,
+      out,
+      report: false,
+      replace: true,
+    });
+    assert.equal(again.dir, run.dir);
+  } finally {
+    await Deno.remove(out, { recursive: true });
   }
 });
