@@ -9,7 +9,12 @@
  *
  * @module
  */
-import { Plot, type PlotFigure, renderPlot } from "../plot/mod.ts";
+import {
+  Plot,
+  type PlotFigure,
+  renderPlot,
+  waterfallMarks,
+} from "../plot/mod.ts";
 import {
   type AmountUnit,
   amountUnit,
@@ -174,13 +179,7 @@ export function waterfallChart(
   opts: WaterfallOptions = {},
 ): PlotFigure {
   const unit = opts.unit ?? reconciliationUnit(r);
-  const steps = waterfallSteps(r, opts.column ?? "total", opts.skip ?? [])
-    .map((d) => ({
-      ...d,
-      top: Math.max(d.y1, d.y2) / unit.divisor,
-      y1: d.y1 / unit.divisor,
-      y2: d.y2 / unit.divisor,
-    }));
+  const steps = waterfallSteps(r, opts.column ?? "total", opts.skip ?? []);
   const allowance = r.measure === "allowance";
   const what = allowance ? "loss allowance" : "gross carrying amount";
   return renderPlot({
@@ -210,25 +209,7 @@ export function waterfallChart(
           decrease: allowance ? "Decrease: release or use" : "Decrease",
         })[kind],
     },
-    marks: [
-      Plot.barY(steps, {
-        x: "label",
-        y1: "y1",
-        y2: "y2",
-        fill: "kind",
-        insetLeft: 2,
-        insetRight: 2,
-      }),
-      Plot.text(steps, {
-        x: "label",
-        y: "top",
-        dy: -6,
-        fontSize: 9,
-        text: (d: WaterfallStep) =>
-          Math.abs(d.amount) < 0.005 ? "" : formatInUnit(d.amount, unit),
-      }),
-      Plot.ruleY([0]),
-    ],
+    marks: waterfallMarks(steps, "label", unit),
   });
 }
 

@@ -22,6 +22,7 @@ export {
   type PlotOptions,
   renderPlot,
 } from "./render.ts";
+export { type WaterfallBar, waterfallMarks } from "./waterfall.ts";
 export {
   bandAxisMargin,
   countTicks,

@@ -13,7 +13,7 @@
  * @module
  */
 import { Plot, type PlotFigure, renderPlot } from "../plot/mod.ts";
-import { logTicks } from "../plot/mod.ts";
+import { logTicks, waterfallMarks } from "../plot/mod.ts";
 import { STAGE_COLORS, stageColorScale, summaryUnit } from "./charts.ts";
 import {
   type AmountUnit,
@@ -552,12 +552,7 @@ export function allowanceWalkChart(
   movements: MovementWalk[] = [],
   unit: AmountUnit = trendUnit(points),
 ): PlotFigure {
-  const steps = allowanceWalkSteps(points, movements).map((s) => ({
-    ...s,
-    top: Math.max(s.y1, s.y2) / unit.divisor,
-    y1: s.y1 / unit.divisor,
-    y2: s.y2 / unit.divisor,
-  }));
+  const steps = allowanceWalkSteps(points, movements);
   const labels = new Map(steps.map((s) => [s.key, s.label]));
   const cur = points[0].summary.reporting_currency;
   return renderPlot({
@@ -589,25 +584,7 @@ export function allowanceWalkChart(
           decrease: "Decrease: release or use",
         })[kind],
     },
-    marks: [
-      Plot.barY(steps, {
-        x: "key",
-        y1: "y1",
-        y2: "y2",
-        fill: "kind",
-        insetLeft: 2,
-        insetRight: 2,
-      }),
-      Plot.text(steps, {
-        x: "key",
-        y: "top",
-        dy: -6,
-        fontSize: 9,
-        text: (s: WalkStep) =>
-          Math.abs(s.amount) < 0.005 ? "" : formatInUnit(s.amount, unit),
-      }),
-      Plot.ruleY([0]),
-    ],
+    marks: waterfallMarks(steps, "key", unit),
   });
 }
 
