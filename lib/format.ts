@@ -201,3 +201,22 @@ export function formatInUnit(
 export function formatTick(v: number | null | undefined): string {
   return orMissing(TICK, v);
 }
+
+/**
+ * A ratio as a short percentage for a chart's tick: `0.005` is `0.5%`,
+ * `0.2` is `20%`. A function rather than a d3 format string, which on a
+ * log axis leaves the labels of some ticks empty.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatTickPercent } from "./format.ts";
+ * assert.deepEqual(
+ *   [0.002, 0.005, 0.05, 0.2, 0.5].map(formatTickPercent),
+ *   ["0.2%", "0.5%", "5%", "20%", "50%"],
+ * );
+ * ```
+ */
+export function formatTickPercent(v: number): string {
+  return `${Number((v * 100).toPrecision(3))}%`;
+}

@@ -835,10 +835,23 @@ export function methodologyWarnings(from: RunFolder, to: RunFolder): string[] {
   const version = (run: RunFolder) =>
     run.manifest === null ? null : run.manifest.methodology_version ?? 1;
   const [v0, v1] = [version(from), version(to)];
-  if (v0 === null || v1 === null || v0 === v1) return [];
-  return [
-    `Run ${from.summary.run_id} follows methodology version ${v0} and run ${to.summary.run_id} version ${v1}: the effect of the change of method is part of remeasurement and derecognition; rerun ${from.summary.run_id} under version ${v1} to separate it`,
-  ];
+  const warnings: string[] = [];
+  if (v0 !== null && v1 !== null && v0 !== v1) {
+    warnings.push(
+      `Run ${from.summary.run_id} follows methodology version ${v0} and run ${to.summary.run_id} version ${v1}: the effect of the change of method is part of remeasurement and derecognition; rerun ${from.summary.run_id} under version ${v1} to separate it`,
+    );
+  }
+  const [r0, r1] = [from.manifest?.inputs.rules, to.manifest?.inputs.rules];
+  if (r0 && r1 && r0.sha256 && r1.sha256 && r0.sha256 !== r1.sha256) {
+    warnings.push(
+      `Runs ${from.summary.run_id} and ${to.summary.run_id} used different rules files (${r0.path}, SHA-256 ${
+        r0.sha256.slice(0, 12)
+      }…; ${r1.path}, SHA-256 ${
+        r1.sha256.slice(0, 12)
+      }…): the effect of the change of parameters is part of remeasurement; rerun ${from.summary.run_id} with ${to.summary.run_id}'s rules to separate it`,
+    );
+  }
+  return warnings;
 }
 
 /**

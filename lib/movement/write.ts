@@ -152,7 +152,7 @@ function reconciliationTable(
   return amountsTable(m, lines.filter((l) => l.key !== "closing"), {
     caption: caption ??
       (r.measure === "allowance"
-        ? `Loss allowance (${cur}), IFRS 7 §35H`
+        ? `ECL: loss allowance and provision (${cur}), IFRS 7 §35H`
         : `Gross carrying amount (${cur}), IFRS 7 §35I`),
     footer: lines.filter((l) => l.key === "closing"),
   });
@@ -239,12 +239,12 @@ function productSection(m: Movement): Markup[] {
     [
       { label: "Product", value: (p: Movement["by_product"][0]) => p.product },
       {
-        label: `Opening allowance (${cur})`,
+        label: `Opening ECL (${cur})`,
         value: (p) => amount(total(p.allowance, "opening")),
         numeric: true,
       },
       {
-        label: `Closing allowance (${cur})`,
+        label: `Closing ECL (${cur})`,
         value: (p) => amount(total(p.allowance, "closing")),
         numeric: true,
       },
@@ -270,7 +270,10 @@ function productSection(m: Movement): Markup[] {
       },
     ],
     m.by_product,
-    { caption: `Loss allowance by class of instrument (${cur})` },
+    {
+      caption:
+        `ECL (loss allowance and provision) by class of instrument (${cur})`,
+    },
   );
   return [
     summary,
@@ -279,14 +282,14 @@ function productSection(m: Movement): Markup[] {
     ),
     ...m.by_product.map((p) =>
       details(
-        `${p.product}: loss allowance ${
-          amount(total(p.allowance, "opening"))
-        } → ${amount(total(p.allowance, "closing"))} ${cur}`,
+        `${p.product}: ECL ${amount(total(p.allowance, "opening"))} → ${
+          amount(total(p.allowance, "closing"))
+        } ${cur}`,
         [
           reconciliationTable(
             m,
             p.allowance,
-            `${p.product}: loss allowance (${cur}), IFRS 7 §35H`,
+            `${p.product}: ECL, loss allowance and provision (${cur}), IFRS 7 §35H`,
           ),
           reconciliationTable(
             m,
@@ -310,11 +313,11 @@ export function renderMovementHtml(m: Movement): string {
   const headline = section("headline", "Headline", [
     cards([
       {
-        label: `Opening allowance (${cur})`,
+        label: `Opening ECL (${cur})`,
         value: amount(opening.total),
       },
       {
-        label: `Closing allowance (${cur})`,
+        label: `Closing ECL (${cur})`,
         value: amount(closing.total),
         note: `loss allowance ${
           amount(m.allowance_split.closing.loss_allowance.total)

@@ -23,6 +23,7 @@ import {
   formatInUnit,
   formatPercent,
   formatTick,
+  formatTickPercent,
   unitLabel,
 } from "../format.ts";
 import {
@@ -491,7 +492,7 @@ export async function parameterDistributionChart(
     height: 240,
     marginLeft: 60,
     x: isPd
-      ? { type: "log", label: "12-month PD", tickFormat: "~%" }
+      ? { type: "log", label: "12-month PD", tickFormat: formatTickPercent }
       : { label: "LGD", tickFormat: "%", domain: [0, 1] },
     y: {
       label: "facilities",

@@ -13,11 +13,15 @@
  *   hidden staging folder `.…partial-…` or a `….failed` folder is not a
  *   run);
  * - complete: its `manifest.json` says `status: complete`;
- * - of the same book: its portfolio file has the same name as this run's
- *   once dates (`2025-12-31`, `20251231`), the extension and the
- *   separators around them are taken out ({@link bookName}:
- *   `portfolio_2025-09-30.parquet` and `portfolio_2025-12-31.parquet` are
- *   the book `portfolio`), and it reports in the same currency;
+ * - of the same book: its portfolio file is in the same folder as this
+ *   run's and has the same name once dates (`2025-12-31`, `20251231`), the
+ *   extension and the separators around them are taken out
+ *   ({@link bookName}: `data/sample/portfolio_2025-09-30.parquet` and
+ *   `data/sample/portfolio_2025-12-31.parquet` are the book `portfolio`
+ *   of `data/sample`), and it reports in the same currency;
+ * - under the same method: the same rules file (its SHA-256) and the same
+ *   methodology version, so that the change shown is the period's and not
+ *   a change of model (IAS 8 would want that shown on its own);
  * - latest: of those with a reporting date before this run's, the one
  *   with the latest reporting date (of two runs of that date, the one that
  *   finished last).
@@ -27,7 +31,7 @@
  *
  * @module
  */
-import { basename } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import {
   type AmountUnit,
   formatCount,
@@ -124,14 +128,21 @@ async function manifestOf(folder: Location): Promise<Manifest | null> {
  *
  * @param dir The run folder (it may still have its staging name).
  * @param summary Its summary.
- * @param portfolio The path of its portfolio file (manifest `inputs`).
+ * @param manifest Its manifest: the portfolio, rules and methodology.
  */
 export async function findPreviousRun(
   dir: string,
   summary: Summary,
-  portfolio: string,
+  manifest: Manifest,
 ): Promise<PreviousRun | null> {
+  const portfolio = manifest.inputs.portfolio.path;
   const book = bookName(portfolio);
+  const sameBook = (m: Manifest) =>
+    bookName(m.inputs.portfolio.path) === book &&
+    dirname(resolve(m.inputs.portfolio.path)) ===
+      dirname(resolve(portfolio)) &&
+    m.inputs.rules.sha256 === manifest.inputs.rules.sha256 &&
+    (m.methodology_version ?? 1) === (manifest.methodology_version ?? 1);
   const { parent, name } = parentAndName(dir);
   const candidates: { folder: Location; manifest: Manifest }[] = [];
   for (const entry of await parent.list()) {
@@ -139,13 +150,13 @@ export async function findPreviousRun(
       entry === name || entry.startsWith(".") || entry.endsWith(FAILED_SUFFIX)
     ) continue;
     const folder = parent.child(entry);
-    const manifest = await manifestOf(folder);
+    const candidate = await manifestOf(folder);
     if (
-      manifest?.status === "complete" &&
-      manifest.reporting_date !== null &&
-      manifest.reporting_date < summary.reporting_date &&
-      bookName(manifest.inputs.portfolio.path) === book
-    ) candidates.push({ folder, manifest });
+      candidate?.status === "complete" &&
+      candidate.reporting_date !== null &&
+      candidate.reporting_date < summary.reporting_date &&
+      sameBook(candidate)
+    ) candidates.push({ folder, manifest: candidate });
   }
   // Latest reporting date first; of one date, the run finished last.
   candidates.sort((a, b) =>

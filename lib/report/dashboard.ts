@@ -21,6 +21,7 @@ import {
   formatInUnit,
   formatPercent,
   formatTick,
+  formatTickPercent,
   unitLabel,
 } from "../format.ts";
 import {
@@ -287,7 +288,7 @@ export function allowanceTrendChart(
     marginTop: 24,
     x: { label: "reporting date", domain: points.map((p) => p.reporting_date) },
     y: {
-      label: `loss allowance (${unitLabel(cur, unit)})`,
+      label: `ECL: loss allowance + provision (${unitLabel(cur, unit)})`,
       grid: true,
       tickFormat: formatTick,
     },
@@ -328,7 +329,17 @@ function logLines(
     marginLeft: 60,
     marginRight: 70,
     x: dateAxis(points),
-    y: { type: "log", label, grid: true, domain, ticks, tickFormat: "~%" },
+    y: {
+      type: "log",
+      label,
+      grid: true,
+      domain,
+      ticks,
+      // Plot passes a log axis's labels through d3's log tick format,
+      // which blanks the 5s of a 1-2-5 sequence whatever format is given;
+      // the labels are drawn by the text mark below instead.
+      tickFormat: () => "",
+    },
     color: { ...color, legend: true },
     marks: [
       Plot.line(drawn, {
@@ -337,6 +348,14 @@ function logLines(
         stroke: "series",
         strokeWidth: 2,
         marker: "circle",
+      }),
+      Plot.text(ticks, {
+        y: (t: number) => t,
+        text: formatTickPercent,
+        frameAnchor: "left",
+        textAnchor: "end",
+        dx: -9,
+        className: "y-tick-value",
       }),
       Plot.text(
         drawn,
@@ -569,7 +588,7 @@ export function allowanceWalkChart(
       tickRotate: -35,
     },
     y: {
-      label: `loss allowance (${unitLabel(cur, unit)})`,
+      label: `ECL: loss allowance + provision (${unitLabel(cur, unit)})`,
       grid: true,
       tickFormat: formatTick,
     },
@@ -685,7 +704,7 @@ export function renderDashboard(
     `Latest: ${last.reporting_date}`,
     cards([
       {
-        label: `Loss allowance (${cur})`,
+        label: `ECL: loss allowance + provision (${cur})`,
         value: amount(last.totals.ecl),
       },
       {
@@ -723,7 +742,7 @@ export function renderDashboard(
     grid([
       chart(
         "chart-allowance",
-        `Loss allowance by stage (${cur})`,
+        `ECL by stage: loss allowance + provision (${cur})`,
         allowanceTrendChart(points, unit),
       ),
       chart(

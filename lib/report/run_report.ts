@@ -598,20 +598,20 @@ async function previousPeriod(
   if (opts.compare !== undefined) {
     return { found: await readGivenRun(opts.compare, run.summary) };
   }
-  const portfolio = (opts.manifest ?? run.manifest)?.inputs.portfolio.path;
-  if (portfolio === undefined) {
+  const manifest = opts.manifest ?? run.manifest;
+  if (manifest === null || manifest === undefined) {
     return {
       found: null,
       reason:
         "This run folder has no manifest.json naming its portfolio, so no earlier run of the same book can be found; give one to compare with (deno task run --compare RUN_DIR, or writeRunReport's compare option).",
     };
   }
-  const found = await findPreviousRun(run.dir, run.summary, portfolio);
+  const found = await findPreviousRun(run.dir, run.summary, manifest);
   return found ? { found } : {
     found: null,
     reason: `No complete run of the book ${
-      bookName(portfolio)
-    } with a reporting date before ${run.summary.reporting_date} beside this run folder, so there is nothing to compare with. Runs of one book share their portfolio file name once its date is taken out and their reporting currency; give another run to compare with by deno task run --compare RUN_DIR.`,
+      bookName(manifest.inputs.portfolio.path)
+    } under the same rules file and methodology with a reporting date before ${run.summary.reporting_date} beside this run folder, so there is nothing to compare with. Runs of one book have their portfolio files in one folder, with one name once its date is taken out, and one reporting currency; give another run to compare with by deno task run --compare RUN_DIR.`,
   };
 }
 

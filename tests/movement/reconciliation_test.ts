@@ -324,3 +324,33 @@ Deno.test("computeMovement() warns when the two runs follow different methodolog
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("computeMovement() warns when the two runs used different rules files", async () => {
+  const { root, from, to } = await handBuiltRuns();
+  try {
+    // The fixture's two runs share one rules file (same SHA-256).
+    const same = (await computeMovement(from, to)).movement;
+    assert.ok(!same.warnings.some((w) => /rules files/.test(w)));
+    const m = to.manifest!;
+    const other = {
+      ...to,
+      manifest: {
+        ...m,
+        inputs: {
+          ...m.inputs,
+          rules: { path: "config/sample_rules.yaml", sha256: "d".repeat(64) },
+        },
+      },
+    };
+    const mixed = (await computeMovement(from, other)).movement;
+    assert.ok(
+      mixed.warnings.some((w) =>
+        /Runs r1 and r2 used different rules files \(config\/ifrs9_rules\.yaml, SHA-256 bbbbbbbbbbbb…; config\/sample_rules\.yaml, SHA-256 dddddddddddd…\)/
+          .test(w)
+      ),
+      mixed.warnings.join("\n"),
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

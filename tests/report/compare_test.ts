@@ -87,6 +87,12 @@ Deno.test("bookName() takes dates, extension and the separators around them out 
   );
 });
 
+/** The manifest fields a comparison matches runs on. */
+interface ManifestFields {
+  inputs: { rules: { sha256: string }; portfolio: { path: string } };
+  methodology_version?: number;
+}
+
 Deno.test("renderRunReport() compares with the latest complete earlier run of the same book beside the run, by stage", async () => {
   const root = await Deno.makeTempDir({ prefix: "compare_test_" });
   const runs = `${root}/runs`;
@@ -104,6 +110,32 @@ Deno.test("renderRunReport() compares with the latest complete earlier run of th
     `${runs}/other/manifest.json`,
     JSON.stringify(other),
   );
+  // Nor are runs of the same file name under other rules, under another
+  // methodology version, or of a file in another folder: their change
+  // would be a change of model or of book, not the period's.
+  for (
+    const [name, date, change] of [
+      ["rules", "2025-11-01", (m: ManifestFields) => {
+        m.inputs.rules.sha256 = "f".repeat(64);
+      }],
+      ["method", "2025-11-02", (m: ManifestFields) => {
+        m.methodology_version = 3;
+      }],
+      ["folder", "2025-11-03", (m: ManifestFields) => {
+        m.inputs.portfolio.path = `elsewhere/${m.inputs.portfolio.path}`;
+      }],
+    ] as const
+  ) {
+    await run(`${runs}/${name}`, date, Q3);
+    const m = JSON.parse(
+      await Deno.readTextFile(`${runs}/${name}/manifest.json`),
+    );
+    change(m);
+    await Deno.writeTextFile(
+      `${runs}/${name}/manifest.json`,
+      JSON.stringify(m),
+    );
+  }
   await run(`${runs}/q1-2026`, "2026-03-31", Q3);
   await run(`${runs}/.q3b.partial-1-abc`, "2025-10-31", Q3);
   const dir = await run(`${runs}/q4`, "2025-12-31", Q4);
@@ -239,7 +271,7 @@ Deno.test("renderRunReport() says when there is no earlier run of the book, and 
   const html = await renderRunReport(await readRunFolder(dir));
   assert.match(
     html,
-    /No complete run of the book book with a reporting date before 2025-12-31 beside this run folder/,
+    /No complete run of the book book under the same rules file and methodology with a reporting date before 2025-12-31 beside this run folder/,
   );
   assert.doesNotMatch(html, /Compared with run/);
   await run(`${root}/q3`, "2025-09-30", Q3);

@@ -89,7 +89,10 @@ Deno.test("renderDashboard() shows amounts in thousands with the unit stated, ne
   const root = await Deno.makeTempDir({ prefix: "dashboard_test_" });
   const html = renderDashboard(await readTrend(await quarters(root)));
   // Latest ECL 42,000; change from 60,000 is -18,000 (-30.00%).
-  assert.match(html, /Loss allowance \(EUR thousands\)<\/div><div[^>]*>42\.0</);
+  assert.match(
+    html,
+    /ECL: loss allowance \+ provision \(EUR thousands\)<\/div><div[^>]*>42\.0</,
+  );
   assert.match(html, />-18\.0<\/div><div class="card-note">-30\.00%</);
   assert.match(
     html,
@@ -108,7 +111,8 @@ Deno.test("coverageTrendChart() labels ticks below the lowest and above the high
   const root = await Deno.makeTempDir({ prefix: "dashboard_test_" });
   const points = await readTrend(await quarters(root));
   const svg = coverageTrendChart(points).html;
-  const at = svg.indexOf('aria-label="y-axis tick label"');
+  // The tick values, drawn as a text mark (see logLines).
+  const at = svg.indexOf('class="y-tick-value"');
   const ticks = [
     ...svg.slice(at, svg.indexOf("</g>", at)).matchAll(/>([\d.]+)%</g),
   ].map((m) => Number(m[1]) / 100);
@@ -116,6 +120,22 @@ Deno.test("coverageTrendChart() labels ticks below the lowest and above the high
   // stage 3 at 2025-09-30, 200,000 / 500,000 = 40%.
   assert.ok(Math.min(...ticks) <= 0.005, `${ticks}`);
   assert.ok(Math.max(...ticks) >= 0.4, `${ticks}`);
+  // Every tick carries its label: with d3's "~%" format a log axis left
+  // the 0.5%, 5% and 50% ticks blank. From 0.5% to 50% in 1-2-5 steps.
+  const labels = [
+    ...svg.slice(at, svg.indexOf("</g>", at)).matchAll(
+      /<text[^>]*>([^<]*)<\/text>|<text[^>]*\/>/g,
+    ),
+  ].map((m) => m[1] ?? "");
+  assert.deepEqual(labels, [
+    "0.5%",
+    "1%",
+    "2%",
+    "5%",
+    "10%",
+    "20%",
+    "50%",
+  ]);
   // The time axis ticks exactly the three reporting dates.
   assert.deepEqual(
     [...svg.matchAll(/<text[^>]*>(\d{4}-\d{2}-\d{2})<\/text>/g)].map((m) =>

@@ -137,16 +137,16 @@ Deno.test("movement.html shows amounts in thousands with the unit stated, none t
   assert.equal(cents, null, `amounts to the cent: ${cents}`);
   assert.match(
     html,
-    /<caption>Loss allowance \(EUR thousands\), IFRS 7 §35H<\/caption>/,
+    /<caption>ECL: loss allowance and provision \(EUR thousands\), IFRS 7 §35H<\/caption>/,
   );
   // Opening 60,000.48, closing 32,000.22 (EUR thousands, one decimal).
   assert.match(
     html,
-    /Opening allowance \(EUR thousands\)<\/div><div[^>]*>60\.0</,
+    /Opening ECL \(EUR thousands\)<\/div><div[^>]*>60\.0</,
   );
   assert.match(
     html,
-    /Closing allowance \(EUR thousands\)<\/div><div[^>]*>32\.0</,
+    /Closing ECL \(EUR thousands\)<\/div><div[^>]*>32\.0</,
   );
   const total = html.slice(html.indexOf('id="chart-waterfall-total"'));
   const legend = [
