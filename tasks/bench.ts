@@ -44,8 +44,8 @@ export const command = new TaskCommand({
   --seed S          generator seed (default 42)
   --rules PATH      rules file (default: the project's config/ifrs9_rules.yaml)
   --fx PATH         FX table (default: the project's config/fx_rates.yaml)
-  --batch-size N    loans per engine batch
-  --chunk-size N    loans staged, computed and written per chunk
+  --batch-size N    loans per engine batch (default 200000)
+  --chunk-size N    loans staged, computed and written per chunk (default 1000000)
   --no-report       skip report.html
   --keep            keep the run folder (data/tmp/bench/runs/<id>)
   --json            print the measurements as JSON

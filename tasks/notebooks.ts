@@ -11,15 +11,16 @@
  * @module
  */
 import { join } from "node:path";
-import { TaskCommand, wholeNumber } from "./_args.ts";
-import { runNotebooks } from "../lib/notebook/mod.ts";
+import { TaskCommand, UsageError, wholeNumber } from "./_args.ts";
+import { NotebookNotFoundError, runNotebooks } from "../lib/notebook/mod.ts";
 import { projectPath } from "../lib/mod.ts";
 
 export const command = new TaskCommand({
   command: "deno task notebooks",
   synopsis: "[--only NAME]... [--loans N] [--out DIR]",
   flags: `  --only NAME  run only this notebook (repeat for several)
-  --loans N    loans in the notebooks' generated book
+  --loans N    loans in the notebooks' generated book (default 20000, or
+               IFRS9_NOTEBOOK_LOANS)
   --out DIR    where the rendered notebooks go (default data/reports/<today>)`,
   options: {
     only: { type: "string", multiple: true },
@@ -36,12 +37,20 @@ export function main(args: string[]): Promise<number> {
       ? {}
       : { IFRS9_NOTEBOOK_LOANS: String(loans) };
     const today = new Date().toISOString().slice(0, 10);
-    const report = await runNotebooks(projectPath("notebooks"), {
-      outDir: values.out ?? projectPath(join("data", "reports", today)),
-      env,
-      only: values.only,
-      onStart: (name) => console.log(`notebooks: running ${name}`),
-    });
+    let report;
+    try {
+      report = await runNotebooks(projectPath("notebooks"), {
+        outDir: values.out ?? projectPath(join("data", "reports", today)),
+        env,
+        only: values.only,
+        onStart: (name) => console.log(`notebooks: running ${name}`),
+      });
+    } catch (e) {
+      // A name --only does not know is a usage error (exit 2), not a
+      // failed notebook.
+      if (e instanceof NotebookNotFoundError) throw new UsageError(e.message);
+      throw e;
+    }
     for (const r of report.results) {
       const shown = r.page === undefined
         ? ""

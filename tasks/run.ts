@@ -37,7 +37,7 @@ export const command = new TaskCommand({
   --compare RUN_DIR the run the report compares with (default: the latest
                     complete run of the same book in --out, see
                     lib/report/compare.ts)
-  --batch-size N    loans per engine batch
+  --batch-size N    loans per engine batch (default 200000)
   --chunk-size N    loans staged, computed and written per chunk (default 1000000)
   --quiet           print only the run folder path`,
   options: {

@@ -41,6 +41,11 @@ import {
 } from "./page_check.ts";
 import { markup, page, section, table } from "../page.ts";
 
+/** Thrown when a notebook asked for by name is not in the folder. */
+export class NotebookNotFoundError extends Error {
+  override name = "NotebookNotFoundError";
+}
+
 /** This folder, where `flush_execute.py` lives, for Python's import path. */
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 
@@ -263,7 +268,7 @@ export async function listNotebooks(
         s.slice(s.indexOf("_") + 1) === stem;
     });
     if (hits.length === 0) {
-      throw new Error(
+      throw new NotebookNotFoundError(
         `No notebook ${want} in ${dir}; there are: ${
           names.map((n) => n.replace(/\.ipynb$/, "")).join(", ")
         }`,

@@ -22,6 +22,7 @@ export {
   executeNotebook,
   type ExecuteOptions,
   listNotebooks,
+  NotebookNotFoundError,
   type NotebookResult,
   type NotebookRunReport,
   renderIndex,

@@ -51,6 +51,8 @@ const ENTRIES: [string, Entry, [string[], string][]][] = [
   ["tasks/notebooks.ts", notebooks, [
     [["--only"], "--only needs a value"],
     [["--loans", "0"], "--loans must be a whole number >= 1, got 0"],
+    // A notebook name it does not know is a usage error, not a failure.
+    [["--only", "nope"], "No notebook nope in "],
   ]],
   ["tasks/bench.ts", bench, [
     [["--loans", "many"], "--loans must be a whole number, got many"],
