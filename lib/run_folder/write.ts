@@ -19,7 +19,6 @@
  * @module
  */
 import { basename, extname } from "node:path";
-import type pl from "nodejs-polars";
 import type { DataQualityReport } from "../validation/mod.ts";
 import { FAILED_SUFFIX, RUN_FILES, type RunFile } from "./layout.ts";
 import {

@@ -19,7 +19,7 @@ export class RejectRateError extends Error {
    * its reject rate, the rows rejected and read, and the limit.
    */
   constructor(readonly report: DataQualityReport) {
-    const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+    const pct = formatPercent;
     super(
       `Cannot accept portfolio ${report.file}: ${
         pct(report.reject_rate)
