@@ -93,7 +93,7 @@ Deno.test("executeNotebook() fails a page whose chart nbconvert strips to an emp
     });
     const result = await run(dir, "02_svg_only");
     assert.equal(result.status, "failed");
-    assert.equal(result.page?.chartsExpected, 1);
+    assert.equal(result.page?.chartsExpected, 1, result.message ?? "");
     assert.equal(result.page?.chartsDrawn, 0);
     assert.match(
       result.message ?? "",
