@@ -88,26 +88,39 @@ export interface TrendPoint {
   dataQuality: DataQualityReport | null;
 }
 
-/** The `data_quality.json` of a run folder, or null when it has none. */
-async function readDataQuality(
+/**
+ * A JSON file of a folder parsed, or null when the folder has none; a
+ * file that is not JSON is refused, naming the folder and the file.
+ */
+async function readOptionalJson(
   folder: Location,
-): Promise<DataQualityReport | null> {
+  file: string,
+): Promise<unknown | null> {
   let text: string;
   try {
-    text = await folder.readText(RUN_FILES.dataQuality);
+    text = await folder.readText(file);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
     throw e;
   }
   try {
-    return JSON.parse(text) as DataQualityReport;
+    return JSON.parse(text);
   } catch (e) {
     throw new RunFolderReadError(
       folder.href,
-      RUN_FILES.dataQuality,
+      file,
       `not valid JSON: ${(e as Error).message}`,
     );
   }
+}
+
+/** The `data_quality.json` of a run folder, or null when it has none. */
+async function readDataQuality(
+  folder: Location,
+): Promise<DataQualityReport | null> {
+  return await readOptionalJson(folder, RUN_FILES.dataQuality) as
+    | DataQualityReport
+    | null;
 }
 
 /**
@@ -163,23 +176,10 @@ function joins(m: MovementWalk, from: TrendPoint, to: TrendPoint): boolean {
 async function readMovementJson(
   folder: Location,
 ): Promise<MovementWalk | null> {
-  let text: string;
-  try {
-    text = await folder.readText(MOVEMENT_FILES.json);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-  let m: MovementWalk;
-  try {
-    m = JSON.parse(text) as MovementWalk;
-  } catch (e) {
-    throw new RangeError(
-      `Cannot read movement ${folder.href}: ${MOVEMENT_FILES.json}: not valid JSON: ${
-        (e as Error).message
-      }`,
-    );
-  }
+  const m = await readOptionalJson(folder, MOVEMENT_FILES.json) as
+    | MovementWalk
+    | null;
+  if (m === null) return null;
   if (
     typeof m?.from?.run_id !== "string" || typeof m?.to?.run_id !== "string" ||
     !Array.isArray(m?.allowance?.lines)
