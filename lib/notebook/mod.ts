@@ -31,6 +31,7 @@ export {
 } from "./execute.ts";
 export {
   CHROMIUM,
+  CHROMIUM_ARGS,
   type ExpectedCell,
   expectedCells,
   type ExpectedOutput,
@@ -39,6 +40,7 @@ export {
   type PageCheck,
   type PageChecker,
   type PageCheckerOptions,
+  requireChromium,
 } from "./page_check.ts";
 export type {
   CommandOptions,

@@ -31,6 +31,37 @@ import { firstLine, type Notebook } from "./notebook.ts";
 export const CHROMIUM = "/usr/bin/chromium";
 
 /**
+ * Chromium's flags on these machines: headless, with background
+ * networking, updates and sync off (the closed network refuses those
+ * connections), and no sandbox (the checks run as root).
+ */
+export const CHROMIUM_ARGS: readonly string[] = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/**
+ * Refuses to go on without Chromium at `path`, saying what needs it and
+ * how to install it.
+ */
+export async function requireChromium(
+  what: string,
+  path: string = CHROMIUM,
+): Promise<void> {
+  try {
+    await Deno.stat(path);
+  } catch {
+    throw new Error(
+      `Cannot ${what}: ${path} is missing (deno task setup installs Debian's chromium)`,
+    );
+  }
+}
+
+/**
  * The MIME types nbconvert's HTML export shows, in the order it prefers
  * them (nbconvert 6.5 `HTMLExporter.display_data_priority`).
  */
@@ -359,24 +390,11 @@ export async function openPageChecker(
   options: PageCheckerOptions = {},
 ): Promise<PageChecker> {
   const executablePath = options.executablePath ?? CHROMIUM;
-  try {
-    await Deno.stat(executablePath);
-  } catch {
-    throw new Error(
-      `Cannot check rendered notebooks: ${executablePath} is missing (deno task setup installs Debian's chromium)`,
-    );
-  }
+  await requireChromium("check rendered notebooks", executablePath);
   const browser = await chromium.launch({
     executablePath,
     headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    args: [...CHROMIUM_ARGS],
   });
   return {
     async check(htmlPath, executed, name) {

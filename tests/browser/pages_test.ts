@@ -43,12 +43,16 @@ import {
 } from "../../lib/movement/mod.ts";
 import { writeDashboard } from "../../lib/report/mod.ts";
 import { readRunFolder } from "../../lib/run_folder/mod.ts";
-import { renderIndex } from "../../lib/notebook/mod.ts";
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  renderIndex,
+  requireChromium,
+} from "../../lib/notebook/mod.ts";
 import { raw } from "hono/html";
 import { cards, page, section } from "../../lib/page.ts";
 import { parseMarkup } from "../report/_markup.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const OUTPUT = new URL("../output/", import.meta.url).pathname;
 /** The sample book's two quarter-end snapshots. */
 const SAMPLE = ["2025-09-30", "2025-12-31"].map((date) =>
@@ -230,24 +234,11 @@ async function buildPages(root: string): Promise<Record<string, BuiltPage>> {
  * off: this machine's closed network refuses those connections.
  */
 async function launch(profile: string) {
-  try {
-    await Deno.stat(CHROMIUM);
-  } catch {
-    throw new Error(
-      `Cannot run the browser check: ${CHROMIUM} is missing (deno task setup installs Debian's chromium)`,
-    );
-  }
+  await requireChromium("run the browser check");
   return await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    args: [...CHROMIUM_ARGS],
     viewport: { width: 1366, height: 768 },
   });
 }
