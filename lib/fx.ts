@@ -27,6 +27,7 @@
  *
  * @module
  */
+import { UserError } from "./errors.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { projectPath } from "./project.ts";
@@ -54,10 +55,10 @@ export interface FxTable {
 }
 
 /** Thrown when an FX file is unreadable or malformed, or lacks a currency. */
-export class FxError extends Error {
+export class FxError extends UserError {
   /** A problem with the FX table `file`; `message` names the file. */
   constructor(readonly file: string, message: string) {
-    super(message);
+    super("input", message);
     this.name = "FxError";
   }
 }

@@ -52,6 +52,17 @@
  * @module
  */
 
+// Failures a user can act on, and each kind's exit code.
+export {
+  debugRequested,
+  EXIT_CODES,
+  exitCodeFor,
+  type FailureKind,
+  failureKind,
+  failureMessage,
+  UserError,
+} from "./errors.ts";
+
 // The portfolio and its results (methodology §1, §9).
 export {
   COL,

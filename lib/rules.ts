@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { UserError } from "./errors.ts";
 import { z } from "zod";
 import {
   checkDocument,
@@ -246,7 +247,7 @@ export interface RulesIssue {
  * Thrown when a rules file, or rules changed in code, break one or more
  * rules; lists all of them.
  */
-export class RulesError extends Error {
+export class RulesError extends UserError {
   /**
    * The file `file` with every problem found in it.
    *
@@ -262,6 +263,7 @@ export class RulesError extends Error {
     context = `Cannot load rules file ${file}`,
   ) {
     super(
+      "input",
       `${context}: ${issues.length} problem${
         issues.length === 1 ? "" : "s"
       }\n` + issues.map((i) => `  - key ${i.path}: ${i.message}`).join("\n"),

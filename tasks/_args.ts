@@ -9,18 +9,34 @@
  *   value, missing required flags: every one of them on one line, with the
  *   task's usage; a bad number or date: one line naming the flag; exit
  *   code 2;
- * - a run that fails (an unreadable input, a failed invariant, a reject
- *   rate above the limit): its message; exit code 1.
+ * - any other failure: one message naming the file, row, key or folder,
+ *   and the exit code of its kind (`lib/errors.ts`: 2 a bad input, 1 a
+ *   failed check, 3 outputs that cannot be written, 4 an output another
+ *   process is writing, 70 a bug); `--debug` (every task takes it) or
+ *   `IFRS9_DEBUG=1` adds the stack.
  *
  * @module
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { closest, distance } from "fastest-levenshtein";
-import { errorMessage } from "../lib/run/mod.ts";
+import {
+  debugRequested,
+  exitCodeFor,
+  failureMessage,
+  UserError,
+} from "../lib/mod.ts";
 
 /** A command line the task cannot run with; exit code 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
+export class UsageError extends UserError {
+  /**
+   * The error.
+   *
+   * @param message What is wrong with the command line.
+   */
+  constructor(message: string) {
+    super("usage", message);
+    this.name = "UsageError";
+  }
 }
 
 /** What a task's command line looks like. */
@@ -60,7 +76,8 @@ export class TaskCommand<const O extends ParseArgsOptionsConfig> {
   /** What `--help` prints. */
   get usage(): string {
     const { flags } = this.spec;
-    return `Usage: ${this.line}${flags ? `\n\n${flags}` : ""}`;
+    const debug = "  --debug           on failure, print the stack trace too";
+    return `Usage: ${this.line}\n\n${flags ? `${flags}\n` : ""}${debug}`;
   }
 
   /** The command and its flags on one line. */
@@ -83,8 +100,8 @@ export class TaskCommand<const O extends ParseArgsOptionsConfig> {
   /**
    * Runs the task: `--help` prints the usage (0); otherwise `body` gets the
    * parsed flags and returns the exit code. A {@link UsageError} gives one
-   * line and 2; any other error its message and 1 (with `IFRS9_DEBUG` set,
-   * its stack).
+   * line and 2; any other error its message and the exit code of its kind
+   * (with `--debug` or `IFRS9_DEBUG` set, its stack).
    */
   async run(
     args: string[],
@@ -94,8 +111,9 @@ export class TaskCommand<const O extends ParseArgsOptionsConfig> {
       console.log(this.usage);
       return 0;
     }
+    const debug = args.includes("--debug") || debugRequested();
     try {
-      return await body(this.parse(args));
+      return await body(this.parse(args.filter((a) => a !== "--debug")));
     } catch (e) {
       if (e instanceof UsageError) {
         console.error(
@@ -103,8 +121,8 @@ export class TaskCommand<const O extends ParseArgsOptionsConfig> {
         );
         return 2;
       }
-      console.error(errorMessage(e));
-      return 1;
+      console.error(failureMessage(e, { debug }));
+      return exitCodeFor(e);
     }
   }
 }

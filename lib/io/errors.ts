@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { UserError } from "../errors.ts";
 
 /**
  * Thrown when a portfolio file cannot be read. The message reads
@@ -21,7 +22,7 @@
  * assert.equal(e.message, "Cannot read portfolio data/x.csv: line 1: the file is empty");
  * ```
  */
-export class PortfolioReadError extends Error {
+export class PortfolioReadError extends UserError {
   /**
    * The error for `file`, its message built from `problem` and `line`.
    *
@@ -37,6 +38,7 @@ export class PortfolioReadError extends Error {
     options?: { cause?: unknown },
   ) {
     super(
+      "input",
       `Cannot read portfolio ${file}: ${
         line === undefined ? "" : `line ${line}: `
       }${problem}`,

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { UserError } from "../errors.ts";
 import pl from "nodejs-polars";
 import type { DataFrame } from "../frame.ts";
 import { fxDateWarning } from "../fx.ts";
@@ -370,10 +371,15 @@ export function visibleLines(
 }
 
 /** Thrown when the runs cannot be compared or an invariant breaks. */
-export class MovementError extends Error {
-  /** The error; `message` names the runs and what is wrong. */
-  constructor(message: string) {
-    super(message);
+export class MovementError extends UserError {
+  /**
+   * The error; `message` names the runs and what is wrong.
+   *
+   * @param kind `input` when the runs cannot be compared, `check` when an
+   *   invariant fails.
+   */
+  constructor(message: string, kind: "input" | "check" = "check") {
+    super(kind, message);
     this.name = "MovementError";
   }
 }
@@ -941,11 +947,13 @@ export async function computeMovement(
   if (a.reporting_currency !== b.reporting_currency) {
     throw new MovementError(
       `Cannot compare runs ${from.dir} and ${to.dir}: reporting currencies differ (${a.reporting_currency} vs ${b.reporting_currency})`,
+      "input",
     );
   }
   if (!(a.reporting_date < b.reporting_date)) {
     throw new MovementError(
       `Cannot compare runs ${from.dir} and ${to.dir}: --from reporting date ${a.reporting_date} is not before --to reporting date ${b.reporting_date}`,
+      "input",
     );
   }
   opts.onStep?.("check_rates");
@@ -956,6 +964,7 @@ export async function computeMovement(
         `Cannot read run folder ${run.dir}: ${RUN_FILES.summary}: fx.rates has no rate for ${
           missing.join(", ")
         }, used by ${RUN_FILES.loanResults}`,
+        "input",
       );
     }
   }
@@ -976,6 +985,7 @@ export async function computeMovement(
       `Cannot compare runs ${from.dir} and ${to.dir}: loan ${
         nulls.getColumn("loan_id").get(0)
       } has no gross carrying amount in ${RUN_FILES.carryingAmounts} or no rate for its currency`,
+      "input",
     );
   }
   opts.onStep?.("aggregate");

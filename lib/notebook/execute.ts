@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { UserError } from "../errors.ts";
 import { basename, delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -42,8 +43,16 @@ import {
 import { markup, page, section, table } from "../page.ts";
 
 /** Thrown when a notebook asked for by name is not in the folder. */
-export class NotebookNotFoundError extends Error {
-  override name = "NotebookNotFoundError";
+export class NotebookNotFoundError extends UserError {
+  /**
+   * The error.
+   *
+   * @param message Which notebook, and which ones exist.
+   */
+  constructor(message: string) {
+    super("usage", message);
+    this.name = "NotebookNotFoundError";
+  }
 }
 
 /** This folder, where `flush_execute.py` lives, for Python's import path. */

@@ -31,6 +31,7 @@
  *
  * @module
  */
+import { UserError } from "../errors.ts";
 import { basename, dirname, resolve } from "node:path";
 import {
   type AmountUnit,
@@ -76,8 +77,16 @@ export interface PreviousRun {
 }
 
 /** Thrown when the run given to compare with cannot be compared. */
-export class ComparisonError extends Error {
-  override name = "ComparisonError";
+export class ComparisonError extends UserError {
+  /**
+   * The error.
+   *
+   * @param message Which run cannot be compared, and why.
+   */
+  constructor(message: string) {
+    super("input", message);
+    this.name = "ComparisonError";
+  }
 }
 
 /** A calendar date inside a file name: `2025-12-31`, `2025_12_31`, `20251231`. */

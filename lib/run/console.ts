@@ -139,15 +139,3 @@ export function dataQualityTable(report: DataQualityReport): string {
     ]),
   );
 }
-
-/**
- * The message a task prints for an error: the error's own message, which
- * the library writes to name the file, row or key and what is wrong. Set
- * `IFRS9_DEBUG=1` to get the stack as well.
- */
-export function errorMessage(e: unknown): string {
-  if (Deno.env.get("IFRS9_DEBUG")) {
-    return (e as Error)?.stack ?? String(e);
-  }
-  return (e as Error)?.message ?? String(e);
-}

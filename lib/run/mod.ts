@@ -59,7 +59,6 @@ export {
 export { codeVersion, sha256File, StepTimer } from "./manifest.ts";
 export {
   dataQualityTable,
-  errorMessage,
   type ProgressLine,
   progressLine,
   stageTable,

@@ -48,25 +48,24 @@
  * @module
  */
 import { dirname, join } from "node:path";
+import { failureKind, UserError } from "../errors.ts";
 import pl from "nodejs-polars";
 import type { DataFrame, DataType, LazyFrame } from "../frame.ts";
-import { loadRules, type Rules, RulesError } from "../rules.ts";
+import { loadRules, type Rules } from "../rules.ts";
 import { COL } from "../schema.ts";
 import { projectPath } from "../project.ts";
 import {
   fxDateWarning,
-  FxError,
   fxFileFor,
   type FxTable,
   loadFx,
   reportingRates,
 } from "../fx.ts";
-import { PortfolioReadError, scanPortfolio } from "../io/mod.ts";
+import { scanPortfolio } from "../io/mod.ts";
 import {
   assertRejectRate,
   type DataQualityReport,
   parseColumn,
-  RejectRateError,
   requireColumns,
   validatePortfolio,
 } from "../validation/mod.ts";
@@ -89,7 +88,6 @@ import {
   overlayWarnings,
   type PendingRunFolder,
   RUN_FILES,
-  RunIdError,
   runIdFor,
   type Summary,
 } from "../run_folder/mod.ts";
@@ -240,7 +238,7 @@ export interface RunResult {
  * cause's, followed by where the failed folder was moved; `cause` holds the
  * original error.
  */
-export class RunFailedError extends Error {
+export class RunFailedError extends UserError {
   /** The run that failed. */
   readonly runId: string;
   /** Where its folder was moved (`<run_id>.failed`). */
@@ -263,6 +261,7 @@ export class RunFailedError extends Error {
     step?: string,
   ) {
     super(
+      failureKind(cause),
       `${describeFailure(cause, step)}\n` +
         `Run ${runId} failed; what it wrote is in ${failedDir} (${RUN_FILES.manifest} has status "failed")`,
       { cause },
@@ -281,14 +280,7 @@ export class RunFailedError extends Error {
  */
 function describeFailure(cause: unknown, step?: string): string {
   const message = (cause as Error)?.message ?? String(cause);
-  const known = [
-    PortfolioReadError,
-    RejectRateError,
-    FxError,
-    RulesError,
-    RunIdError,
-  ];
-  if (step === undefined || known.some((k) => cause instanceof k)) {
+  if (step === undefined || cause instanceof UserError) {
     return message;
   }
   return `Run step ${step} failed: ${message}`;

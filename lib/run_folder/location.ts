@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { UserError } from "../errors.ts";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -69,7 +70,7 @@ export interface Staging {
 }
 
 /** Thrown by {@link Location.stage} when another live writer has the name. */
-export class FolderBusyError extends Error {
+export class FolderBusyError extends UserError {
   /** The other writer's staging folder. */
   readonly staging: string;
   /** The other writer's process id. */
@@ -82,7 +83,7 @@ export class FolderBusyError extends Error {
    * @param pid The other writer's process id.
    */
   constructor(staging: string, pid: number) {
-    super(`${staging} is being written by process ${pid}`);
+    super("busy", `${staging} is being written by process ${pid}`);
     this.name = "FolderBusyError";
     this.staging = staging;
     this.pid = pid;

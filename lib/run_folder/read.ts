@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { UserError } from "../errors.ts";
 import pl from "nodejs-polars";
 import type { LazyFrame } from "../frame.ts";
 import { RESULT_COLUMNS } from "../schema.ts";
@@ -43,7 +44,7 @@ export interface RunFolder {
 }
 
 /** Thrown when a run folder is missing a file or a file breaks the contract. */
-export class RunFolderReadError extends Error {
+export class RunFolderReadError extends UserError {
   /** The run folder's path or URL. */
   readonly dir: string;
   /** The file inside it, or `""` for the folder itself. */
@@ -58,6 +59,7 @@ export class RunFolderReadError extends Error {
    */
   constructor(dir: string, file: string, detail: string) {
     super(
+      "input",
       `Cannot read run folder ${dir}${file ? `: ${file}` : ""}: ${detail}`,
     );
     this.name = "RunFolderReadError";

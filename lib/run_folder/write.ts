@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { UserError } from "../errors.ts";
 import { basename, extname } from "node:path";
 import type { DataQualityReport } from "../validation/mod.ts";
 import { FAILED_SUFFIX, RUN_FILES, type RunFile } from "./layout.ts";
@@ -34,14 +35,15 @@ import type { Summary } from "./summary.ts";
 import type { DataFrame } from "../frame.ts";
 
 /** Thrown when a run id cannot be used: taken, in use, or malformed. */
-export class RunIdError extends Error {
+export class RunIdError extends UserError {
   /**
    * A refused run id.
    *
    * @param message What is wrong with the id, and what to do.
+   * @param kind `busy` when a live process writes the id, else `usage`.
    */
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, kind: "usage" | "busy" = "usage") {
+    super(kind, message);
     this.name = "RunIdError";
   }
 }
@@ -201,6 +203,7 @@ export async function openRunFolder(
     if (!(e instanceof FolderBusyError)) throw e;
     throw new RunIdError(
       `Run ${runId} is already being written to ${e.staging} by process ${e.pid}`,
+      "busy",
     );
   }
   const dir = staging.dir;

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { UserError } from "../errors.ts";
 import {
   type CommandOptions,
   type CommandResult,
@@ -28,8 +29,16 @@ import {
 } from "./requirements.ts";
 
 /** The setup step could not provide something the project needs. */
-export class SetupError extends Error {
-  override name = "SetupError";
+export class SetupError extends UserError {
+  /**
+   * The error.
+   *
+   * @param message What is missing, and how to provide it.
+   */
+  constructor(message: string) {
+    super("output", message);
+    this.name = "SetupError";
+  }
 }
 
 /** Options of {@link ensureEnvironment}. */

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { UserError } from "../errors.ts";
 import type { DataQualityReport, ValidationResult } from "./validate.ts";
 import { formatPercent } from "../format.ts";
 
@@ -13,7 +14,7 @@ import { formatPercent } from "../format.ts";
  * Thrown when the share of rejected rows is above
  * `validation.max_reject_rate`; the message gives the figure.
  */
-export class RejectRateError extends Error {
+export class RejectRateError extends UserError {
   /**
    * The error for a report that did not pass: the message names the file,
    * its reject rate, the rows rejected and read, and the limit.
@@ -21,6 +22,7 @@ export class RejectRateError extends Error {
   constructor(readonly report: DataQualityReport) {
     const pct = formatPercent;
     super(
+      "check",
       `Cannot accept portfolio ${report.file}: ${
         pct(report.reject_rate)
       } of rows rejected (${report.rows_rejected} of ${report.rows_read}), above validation.max_reject_rate ${

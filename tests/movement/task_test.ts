@@ -115,7 +115,7 @@ Deno.test("tasks/movement.ts writes movement.json, movement.parquet and movement
   }, "movement_task_");
 });
 
-Deno.test("tasks/movement.ts main() exits 1 naming the failed invariant or the unreadable run, 2 on missing arguments", async () => {
+Deno.test("tasks/movement.ts main() exits 1 naming the failed invariant, 2 naming the unreadable run or missing arguments", async () => {
   await withTempDir(async (root) => {
     const { from, to } = await runs(root);
     const summary = JSON.parse(await Deno.readTextFile(`${to}/summary.json`));
@@ -155,7 +155,7 @@ Deno.test("tasks/movement.ts main() exits 1 naming the failed invariant or the u
       "--out",
       root,
     );
-    assert.equal(missing.code, 1);
+    assert.equal(missing.code, 2);
     assert.match(
       missing.stderr,
       /Cannot read run folder .*nope: summary\.json/,

@@ -59,7 +59,7 @@ Deno.test("tasks/run.ts main() reports a bad rules file in one message", async (
       "--out",
       tmp,
     );
-    assert.equal(out.code, 1);
+    assert.equal(out.code, 2);
     assert.match(
       out.stderr,
       new RegExp(`^Cannot load rules file ${tmp}/rules\\.yaml: `),
@@ -78,7 +78,7 @@ Deno.test("tasks/run.ts main() reports an unreadable portfolio in one message", 
       "--out",
       tmp,
     );
-    assert.equal(out.code, 1);
+    assert.equal(out.code, 2);
     assert.equal(
       out.stderr.trim(),
       `Cannot read portfolio ${tmp}/missing.csv: no such file`,

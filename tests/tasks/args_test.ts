@@ -16,6 +16,7 @@ import {
   wholeNumber,
 } from "../../tasks/_args.ts";
 import { callMain } from "./_main.ts";
+import { UserError } from "../../lib/mod.ts";
 
 const command = new TaskCommand({
   command: "deno task example",
@@ -33,7 +34,13 @@ const example = (args: string[]) =>
   command.run(args, async ({ values }) => {
     const { in: input } = required(values, "in");
     const loans = wholeNumber("loans", values.loans);
-    if (input === "fail") throw new Error("Cannot read fail: no such file");
+    if (input === "fail") {
+      throw new UserError("input", "Cannot read fail: no such file");
+    }
+    if (input === "check") {
+      throw new UserError("check", "3 rows rejected, above the limit");
+    }
+    if (input === "bug") throw new TypeError("boom");
     console.log(JSON.stringify({ input, loans, dry: values.dry }));
     return await Promise.resolve(0);
   });
@@ -63,7 +70,8 @@ Deno.test("TaskCommand.run() prints the usage on --help or -h and returns 0", as
     assert.equal(
       r.stdout,
       "Usage: deno task example --in PATH [--loans N] [--dry]\n\n" +
-        "  --in PATH  input\n  --loans N  loans\n  --dry      dry run\n",
+        "  --in PATH  input\n  --loans N  loans\n  --dry      dry run\n" +
+        "  --debug           on failure, print the stack trace too\n",
     );
     assert.equal(r.stderr, "");
   }
@@ -98,10 +106,23 @@ Deno.test("TaskCommand.run() answers each usage error with one line naming the f
   }
 });
 
-Deno.test("TaskCommand.run() prints a failed run's message without a stack, and returns 1", async () => {
+Deno.test("TaskCommand.run() prints a user-facing failure's message without a stack, and its kind's exit code", async () => {
   const r = await callMain(example, "--in", "fail");
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
   assert.equal(r.stderr, "Cannot read fail: no such file\n");
+  const check = await callMain(example, "--in", "check");
+  assert.equal(check.code, 1);
+  assert.equal(check.stderr, "3 rows rejected, above the limit\n");
+});
+
+Deno.test("TaskCommand.run() calls an unexpected error a bug, and prints its stack only with --debug", async () => {
+  const r = await callMain(example, "--in", "bug");
+  assert.equal(r.code, 70);
+  assert.match(r.stderr, /^Internal error: boom\n\(this is a bug/);
+  assert.doesNotMatch(r.stderr, /\bat /);
+  const debug = await callMain(example, "--in", "bug", "--debug");
+  assert.equal(debug.code, 70);
+  assert.match(debug.stderr, /TypeError: boom\n\s+at /);
 });
 
 Deno.test("TaskCommand.parse() accepts bare arguments only when the task says so", () => {

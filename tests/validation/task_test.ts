@@ -61,12 +61,12 @@ Deno.test("tasks/validate.ts main() exits 1 above the reject limit, with the out
   });
 });
 
-Deno.test("tasks/validate.ts main() exits 1 on an unusable portfolio or rules file, naming it", async () => {
+Deno.test("tasks/validate.ts main() exits 2 on an unusable portfolio or rules file, naming it", async () => {
   await withTempDir(async (dir) => {
     const empty = join(dir, "empty.csv");
     await Deno.writeTextFile(empty, "");
     const unreadable = await callMain(main, ...args(empty, dir));
-    assert.equal(unreadable.code, 1);
+    assert.equal(unreadable.code, 2);
     assert.match(
       unreadable.stderr,
       new RegExp(`^Cannot read portfolio ${empty}`),
@@ -80,7 +80,7 @@ Deno.test("tasks/validate.ts main() exits 1 on an unusable portfolio or rules fi
       "--out",
       dir,
     );
-    assert.equal(rules.code, 1);
+    assert.equal(rules.code, 2);
     assert.match(rules.stderr, /^Cannot load rules file .*none\.yaml/);
   });
 });
