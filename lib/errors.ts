@@ -13,8 +13,15 @@
  * | `busy`     | 4    | another live process is writing the same output; retry later         |
  * | `internal` | 70   | a bug: the message says so; `--debug` (or `IFRS9_DEBUG=1`) prints the stack |
  *
+ * In a notebook, the kernel shows an uncaught error's `stack` as its
+ * traceback: a {@link UserError}'s is the one line `RulesError: <message>`
+ * unless `IFRS9_DEBUG=1` is set, so the notebook door needs no wrapper.
+ *
  * @module
  */
+
+/** The stacks of user-facing errors, for `--debug` (their `stack` is short). */
+const fullStacks = new WeakMap<Error, string | undefined>();
 
 /** Exit code of each kind of failure (and 0 for success). */
 export const EXIT_CODES = {
@@ -60,6 +67,18 @@ export class UserError extends Error {
     super(message, options);
     this.name = "UserError";
     this.kind = kind;
+    // A notebook kernel shows an uncaught error's `stack` as its traceback:
+    // for a failure the user can act on, that is one line with the message
+    // (the notebook door), unless debugging was asked for. Read lazily, so
+    // a subclass's `name` set after this constructor is the one shown.
+    if (!debugRequested()) {
+      const stack = this.stack;
+      fullStacks.set(this, stack);
+      Object.defineProperty(this, "stack", {
+        configurable: true,
+        get: () => debugRequested() ? stack : `${this.name}: ${this.message}`,
+      });
+    }
   }
 }
 
@@ -119,7 +138,7 @@ export function failureMessage(
     c instanceof Error && stacks.length < 5;
     c = c.cause
   ) {
-    stacks.push(c.stack ?? String(c));
+    stacks.push((fullStacks.has(c) ? fullStacks.get(c) : c.stack) ?? String(c));
   }
   return `${text}\n\n${stacks.join("\n\nCaused by: ")}`;
 }
