@@ -15,7 +15,9 @@
  * under `data/tmp/bench/runs/` (part of the time measured) and removed
  * afterwards unless `--keep`.
  *
- * Exit codes: 0 measured; 1 the measured run failed; 2 a usage error.
+ * Exit codes: 0 measured; otherwise those of the run measured
+ * (`lib/errors.ts`: 1 a failed check, 2 a usage or input error, 3 outputs
+ * that cannot be written, 70 a bug).
  *
  * @module
  */

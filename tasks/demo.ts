@@ -24,8 +24,9 @@
  * `deno task movement` compares. Every path is the project's, whatever the
  * working directory.
  *
- * Exit codes: 0 done; 1 a run or the movement failed; 2 a usage error (the
- * demo takes no flags but `--help`).
+ * Exit codes: 0 done; otherwise those of the step that failed
+ * (`lib/errors.ts`: 1 a failed check, 2 a usage or input error, 3 outputs
+ * that cannot be written, 70 a bug); the demo takes no flags but `--help`.
  *
  * @module
  */

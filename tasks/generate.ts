@@ -8,9 +8,9 @@
  * ```
  *
  * Progress goes to stderr: a bar on a terminal, occasional plain lines
- * otherwise (logs of a batch scheduler). Exit codes: 0 written; 1 the book
- * could not be written; 2 a usage error (a flag the generator cannot take,
- * named in the message).
+ * otherwise (logs of a batch scheduler). Exit codes (`lib/errors.ts`): 0
+ * written; 2 a usage error (a flag the generator cannot take, named in the
+ * message); 3 the book could not be written; 70 a bug.
  *
  * @module
  */
