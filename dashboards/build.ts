@@ -9,14 +9,26 @@
  *
  * The run folders are the arguments after `--runs` (and any other argument
  * that is not a flag); movement folders between consecutive runs are found
- * beside them or named with `--movement` (see dashboards/README.md). Exit
- * codes: 0 built; 1 a run folder cannot be read or the dashboard written;
- * 2 a usage error.
+ * beside them or named with `--movement` (see dashboards/README.md). Only
+ * complete runs are read: a `.failed` or hidden staging folder, a folder
+ * without `manifest.json` or whose manifest is not `complete`, a run
+ * without facilities or reporting date is refused, naming the folder.
+ * `--out` and `--star` are checked before any run is read (`--out` not a
+ * folder, `--star` a new folder or an earlier export; neither inside a
+ * run folder); both are written whole or not at all.
+ *
+ * Exit codes (lib/errors.ts): 0 built; 2 a usage error, an output path
+ * refused, or a run folder that cannot be read or is not a complete run;
+ * 3 the outputs cannot be written (disk full, no permission), nothing
+ * half-written left under their names; 4 another live process is writing
+ * the --star folder.
  *
  * @module
  */
 import { required, TaskCommand, UsageError } from "../tasks/_args.ts";
 import { exportStarSchema, writeDashboard } from "../lib/mod.ts";
+import { STAR_FILES } from "../lib/report/mod.ts";
+import { checkOutputFile, checkOutputFolder } from "../lib/run_folder/mod.ts";
 
 export const command = new TaskCommand({
   command: "deno run -A dashboards/build.ts",
@@ -45,6 +57,11 @@ export function main(args: string[]): Promise<number> {
       throw new UsageError("--runs needs at least one run folder");
     }
     const { out } = required(values, "out");
+    const inputs = [...runs, ...values.movement ?? []];
+    await checkOutputFile(out, { inputs });
+    if (values.star) {
+      await checkOutputFolder(values.star, STAR_FILES, { inputs });
+    }
     console.log(
       await writeDashboard(runs, out, { movements: values.movement }),
     );

@@ -12,6 +12,63 @@
  */
 import { z } from "zod";
 import { parse as parseYaml } from "yaml";
+import { bytesText, inspectPath, readBoundedAsync } from "./io/_input.ts";
+
+/**
+ * The largest rules file or FX table read: 1 MiB. A real one is a few KB
+ * (the sample rules file, with its comments, is under 4 KB; an FX table of
+ * every ISO 4217 currency under 5 KB), so a larger file is not a
+ * configuration, and a cap keeps a wrong path (a data file, a device) from
+ * being parsed as YAML. YAML alias bombs ("billion laughs") are stopped by
+ * the parser itself, which refuses a document that expands its aliases
+ * more than it holds (the `yaml` package's `maxAliasCount`, 100).
+ */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * The bytes of a configuration file, or what is wrong with it: missing,
+ * unreadable, not a regular file (a directory, a device, a pipe: read a
+ * device or a pipe only with `stream`), or larger than
+ * {@link MAX_CONFIG_BYTES}. The caller words the problem in its own error
+ * (`RulesError`, `FxError`), after the file's name.
+ *
+ * @param stream read a device or a pipe as a stream on purpose (still at
+ *   most {@link MAX_CONFIG_BYTES})
+ */
+export async function readConfigFile(
+  path: string,
+  { stream = false }: { stream?: boolean } = {},
+): Promise<{ bytes: Uint8Array } | { problem: string }> {
+  const tooLarge = (what: string) =>
+    `it ${what} more than ${
+      bytesText(MAX_CONFIG_BYTES)
+    }, the most a configuration file may hold (a real one is a few KB): is this the right file?`;
+  try {
+    const found = inspectPath(path);
+    if (found.kind === "refused" || (found.kind === "stream" && !stream)) {
+      return {
+        problem: `it is ${found.what}, not a file${
+          found.kind === "stream"
+            ? " (a device or a pipe has no end known in advance: copy it to a file, or pass { stream: true } to read it on purpose)"
+            : ""
+        }`,
+      };
+    }
+    if (found.kind === "file" && found.size > MAX_CONFIG_BYTES) {
+      return { problem: tooLarge(`holds ${bytesText(found.size)},`) };
+    }
+    const bytes = await readBoundedAsync(path, MAX_CONFIG_BYTES);
+    return bytes === undefined ? { problem: tooLarge("sends") } : { bytes };
+  } catch (e) {
+    return {
+      problem: `cannot be read: ${
+        e instanceof Deno.errors.NotFound
+          ? "no such file"
+          : (e as Error).message
+      }`,
+    };
+  }
+}
 
 /** One problem in a configuration file. */
 export interface ConfigIssue {
@@ -79,6 +136,49 @@ export const wholeNumber = () =>
   z.number().refine(Number.isInteger, {
     error: (issue) => `must be a whole number, got ${shown(issue.input)}`,
   });
+
+/**
+ * Error options for a bound of a number or of a list's length, so that the
+ * message gives the bound and why it is there: `must be <= 600 (50 years,
+ * ...), got 100000000`. Bounds keep every parameter finite and plausible
+ * (issue 10: a behavioural life of 1e8 months made a 20-loan run take four
+ * minutes and 2.5 GB; an overlay multiplier of 1e308 gave NaN totals).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { bound } from "./_config_file.ts";
+ * const months = z.number().max(600, bound("50 years"));
+ * assert.equal(
+ *   months.safeParse(1e8).error?.issues[0].message,
+ *   "must be <= 600 (50 years), got 100000000",
+ * );
+ * ```
+ */
+export function bound(reason: string): {
+  error: (issue: z.core.$ZodRawIssue) => string | undefined;
+} {
+  return {
+    error: (issue) => {
+      if (issue.code !== "too_big" && issue.code !== "too_small") {
+        return undefined;
+      }
+      const big = issue.code === "too_big";
+      const limit = big ? issue.maximum : issue.minimum;
+      if (issue.origin === "array") {
+        const n = Array.isArray(issue.input) ? issue.input.length : "?";
+        return `must hold at ${big ? "most" : "least"} ${limit} value${
+          limit === 1 ? "" : "s"
+        } (${reason}), got ${n}`;
+      }
+      const op = big
+        ? (issue.inclusive ? "<=" : "<")
+        : (issue.inclusive ? ">=" : ">");
+      return `must be ${op} ${limit} (${reason}), got ${shown(issue.input)}`;
+    },
+  };
+}
 
 /**
  * Options for a cross-field refinement: run it whenever the values it

@@ -13,7 +13,12 @@
  *   `1,028.4` with `364.5`, not `1,028,449.75` with `364,451.01`. Full
  *   precision stays in the run folder's Parquet and JSON files.
  *
- * A missing or non-finite value shows as an en dash, never as `NaN`.
+ * A missing value (null or undefined) shows as an en dash. A number that is
+ * not finite (NaN, Infinity) shows as `n/a`, never as `NaN` or `∞`, and
+ * never as the dash, which would pass it off as a figure that is simply
+ * not there: no complete run holds one (a run fails before it is published
+ * when a figure is not finite, `lib/run/finite.ts`), so `n/a` on a page
+ * means a computation went wrong and says so.
  *
  * @example
  * ```ts
@@ -33,6 +38,7 @@
  * assert.equal(formatCount(10_000_000), "10,000,000");
  * assert.equal(formatPercent(0.0083), "0.83%");
  * assert.equal(formatPercent(null), "–");
+ * assert.equal(formatAmount(NaN), "n/a");
  * // A page whose largest amount is 99.5 million shows thousands.
  * const unit = amountUnit([99_544_147.88, 1_028_449.75]);
  * assert.equal(unitLabel("EUR", unit), "EUR thousands");
@@ -76,20 +82,30 @@ const TICK = new Intl.NumberFormat("en-US", {
   signDisplay: "negative",
 });
 
-/** What every format shows for a missing or non-finite value. */
+/** What every format shows for a missing value (null or undefined). */
 const MISSING = "–";
+
+/**
+ * What every format shows for a number that is not finite (NaN, Infinity):
+ * not the dash of a missing value, and not `NaN` or `∞`.
+ */
+export const NOT_FINITE = "n/a";
 
 /** Whether `v` is a number that can be shown. */
 function isShown(v: number | null | undefined): v is number {
   return v !== null && v !== undefined && Number.isFinite(v);
 }
 
-/** Formats `v` with `format`, or {@link MISSING} when there is no number. */
+/**
+ * Formats `v` with `format`; {@link MISSING} when there is no number,
+ * {@link NOT_FINITE} when it is not finite.
+ */
 function orMissing(
   format: Intl.NumberFormat,
   v: number | null | undefined,
 ): string {
-  return isShown(v) ? format.format(v) : MISSING;
+  if (isShown(v)) return format.format(v);
+  return typeof v === "number" ? NOT_FINITE : MISSING;
 }
 
 /**
@@ -138,7 +154,7 @@ export function formatPercent(
  * from 1.00% to 1.23% is `+0.23 pp` (a relative change would be 23%).
  */
 export function formatPointChange(delta: number | null | undefined): string {
-  if (!isShown(delta)) return MISSING;
+  if (!isShown(delta)) return orMissing(POINTS, delta);
   return `${withSign(orMissing(POINTS, delta * 100), true)} pp`;
 }
 
@@ -218,5 +234,6 @@ export function formatTick(v: number | null | undefined): string {
  * ```
  */
 export function formatTickPercent(v: number): string {
+  if (!Number.isFinite(v)) return NOT_FINITE;
   return `${Number((v * 100).toPrecision(3))}%`;
 }

@@ -25,6 +25,13 @@
  * `C` into the reporting currency `P` is the cross rate
  * `rates[C] / rates[P]`.
  *
+ * Checks: `as_of` is a real day of the calendar (2025-02-30 is refused);
+ * every rate is a finite number in [{@link MIN_FX_RATE},
+ * {@link MAX_FX_RATE}]; the file is a regular file of at most 1 MiB
+ * (`MAX_CONFIG_BYTES` of `_config_file.ts`). A table built or changed in
+ * code is checked again where it is used ({@link requireValidFx}, called by
+ * {@link reportingRates}), so it cannot reach a total unchecked.
+ *
  * @module
  */
 import { UserError } from "./errors.ts";
@@ -33,8 +40,10 @@ import { join } from "node:path";
 import { projectPath } from "./project.ts";
 import { z } from "zod";
 import {
+  bound,
   checkDocument,
   mapping,
+  readConfigFile,
   readYaml,
   shown,
   whenValid,
@@ -50,9 +59,26 @@ export interface FxTable {
   base: string;
   /** Date the rates are valid for, `YYYY-MM-DD`. */
   as_of: string;
-  /** Units of `base` per one unit of each currency; `rates[base]` is 1. */
+  /**
+   * Units of `base` per one unit of each currency; `rates[base]` is 1, and
+   * every rate is in [{@link MIN_FX_RATE}, {@link MAX_FX_RATE}].
+   */
   rates: Record<string, number>;
 }
+
+/**
+ * Smallest rate an FX table may give: 1e-9 units of the base per unit of a
+ * currency. The widest spread between two currencies quoted today is
+ * under 1e7 (the Kuwaiti dinar against the Iranian rial at its market
+ * rate, about 4e6), so 1e-9 and {@link MAX_FX_RATE} leave two orders of
+ * magnitude of room whatever the base, and still refuse a rate that is no
+ * rate (a zero typed as 1e-300, a rate inverted twice) before it turns
+ * amounts into infinities or zeros.
+ */
+export const MIN_FX_RATE = 1e-9;
+
+/** Largest rate an FX table may give: 1e9; see {@link MIN_FX_RATE}. */
+export const MAX_FX_RATE = 1e9;
 
 /** Thrown when an FX file is unreadable or malformed, or lacks a currency. */
 export class FxError extends UserError {
@@ -73,6 +99,20 @@ const ISO_4217 = /^[A-Z]{3}$/;
 const positiveRate = (issue: { input?: unknown }) =>
   `must be a positive number, got ${shown(issue.input)}`;
 
+const RATE_RANGE =
+  "units of the base per unit; the widest spread between currencies is under 1e7";
+
+/** Whether `text` is `YYYY-MM-DD` naming a real day of the calendar. */
+export function isRealDate(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!m) return false;
+  const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+  // Date.UTC reads years 0-99 as 1900-1999: set the year itself.
+  d.setUTCFullYear(+m[1]);
+  return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 &&
+    d.getUTCDate() === +m[3];
+}
+
 const fxSchema = mapping({
   base: z.string().regex(ISO_4217, {
     error: (issue) => `must be an ISO 4217 code, got ${shown(issue.input)}`,
@@ -83,11 +123,22 @@ const fxSchema = mapping({
     (v) => v instanceof Date ? v.toISOString().slice(0, 10) : v,
     z.string().regex(/^\d{4}-\d{2}-\d{2}$/, {
       error: (issue) => `must be a date YYYY-MM-DD, got ${shown(issue.input)}`,
+      abort: true,
+    }).refine(isRealDate, {
+      error: (issue) =>
+        `must be a real day of the calendar, got ${
+          shown(issue.input)
+        } (that month has no such day)`,
     }),
   ),
   rates: z.record(
     z.string().regex(ISO_4217),
-    z.number({ error: positiveRate }).positive({ error: positiveRate }),
+    z.number({ error: positiveRate })
+      .positive({ error: positiveRate, abort: true })
+      .min(MIN_FX_RATE, bound(RATE_RANGE)).max(
+        MAX_FX_RATE,
+        bound(RATE_RANGE),
+      ),
     {
       error: (issue) =>
         issue.code === "invalid_key"
@@ -143,17 +194,67 @@ export function parseFx(text: string, file: string, sha256 = ""): FxTable {
   }
   const { value, issues } = checkDocument(fxSchema, read.doc);
   if (value === undefined) {
-    const problems = issues.map((i) =>
-      i.path === "(root)"
-        ? `the file ${i.message}`
-        : `key ${i.path}: ${i.message}`
-    );
     throw new FxError(
       file,
-      `Cannot read FX table ${file}: ${problems.join("; ")}`,
+      `Cannot read FX table ${file}: ${problemsText(issues)}`,
     );
   }
   return { file, sha256, ...value };
+}
+
+/** Every problem of a table, each at its key, on one line. */
+const problemsText = (issues: readonly { path: string; message: string }[]) =>
+  issues.map((i) =>
+    i.path === "(root)"
+      ? `the file ${i.message}`
+      : `key ${i.path}: ${i.message}`
+  ).join("; ");
+
+/**
+ * The FX table an entry point works with, checked again like a file: a
+ * table built or changed in code (`fx.rates.USD = 1e308`, `as_of:
+ * "2025-02-30"`) is refused with the key, as {@link parseFx} would refuse
+ * the file. {@link reportingRates} calls it, so every conversion to the
+ * reporting currency (the run, `computeEcl`, the summary) goes through it.
+ * The check is a few microseconds for a table of tens of currencies.
+ *
+ * @param caller what refuses the table, opening the message
+ * @throws {FxError} naming the table's file and every problem with its key
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const fx = parseFx("base: EUR\nas_of: 2025-12-31\nrates: {EUR: 1, USD: 0.92}", "fx.yaml");
+ * assert.equal(requireValidFx(fx, "computeEcl()"), fx);
+ * fx.rates.USD = 1e308;
+ * assert.throws(
+ *   () => requireValidFx(fx, "computeEcl()"),
+ *   /^FxError: computeEcl\(\) refuses the FX table fx\.yaml it was given: key rates\.USD: must be <= 1000000000/,
+ * );
+ * ```
+ */
+export function requireValidFx(table: FxTable, caller: string): FxTable {
+  return checkedTable(
+    table,
+    (file) => `${caller} refuses the FX table ${file} it was given`,
+  );
+}
+
+/** `table` when it passes the file's checks; else an error opened by `context`. */
+function checkedTable(
+  table: FxTable,
+  context: (file: string) => string,
+): FxTable {
+  const file = typeof table?.file === "string" && table.file !== ""
+    ? table.file
+    : "(built in code)";
+  const doc = typeof table === "object" && table !== null
+    ? { base: table.base, as_of: table.as_of, rates: table.rates }
+    : table;
+  const { issues } = checkDocument(fxSchema, doc);
+  if (issues.length > 0) {
+    throw new FxError(file, `${context(file)}: ${problemsText(issues)}`);
+  }
+  return table;
 }
 
 /**
@@ -233,7 +334,14 @@ export async function fxFileFor(
 }
 
 /**
- * Reads, hashes and checks an FX table file.
+ * Reads, hashes and checks an FX table file. The file must be a regular
+ * file of at most 1 MiB (`MAX_CONFIG_BYTES`; a real table is a few hundred
+ * bytes); a directory, a device or a pipe is refused unless `stream` asks
+ * for it on purpose.
+ *
+ * @param options.stream read a device or a pipe as a stream (still at most
+ *   1 MiB). @default false
+ * @throws {FxError} naming the file, and each problem's key
  *
  * @example
  * ```ts
@@ -243,23 +351,24 @@ export async function fxFileFor(
  * assert.match(fx.sha256, /^[0-9a-f]{64}$/);
  * ```
  */
-export async function loadFx(path: string): Promise<FxTable> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    throw new FxError(
-      path,
-      `Cannot read FX table ${path}: ${(e as Error).message}`,
-    );
+export async function loadFx(
+  path: string,
+  options: { stream?: boolean } = {},
+): Promise<FxTable> {
+  const read = await readConfigFile(path, options);
+  if ("problem" in read) {
+    throw new FxError(path, `Cannot read FX table ${path}: ${read.problem}`);
   }
+  const { bytes } = read;
   return parseFx(new TextDecoder().decode(bytes), path, sha256Hex(bytes));
 }
 
 /**
  * Reporting-currency units per one unit of each given currency. Throws
  * {@link FxError} naming every missing currency and the FX file, so a run
- * never reports a total that silently leaves a currency out.
+ * never reports a total that silently leaves a currency out. The table is
+ * checked first ({@link requireValidFx}), so a table changed in code with
+ * an impossible date or an implausible rate is refused, naming the key.
  *
  * @param currencies the currencies to convert; defaults to every currency
  *   of the table.
@@ -275,6 +384,11 @@ export function reportingRates(
   reportingCurrency: string,
   currencies: Iterable<string> = Object.keys(table.rates),
 ): Record<string, number> {
+  checkedTable(
+    table,
+    (file) =>
+      `Cannot convert to the reporting currency ${reportingCurrency} with FX table ${file}`,
+  );
   const wanted = [...new Set(currencies)].sort();
   const missing = [reportingCurrency, ...wanted].filter((c) =>
     !(c in table.rates)

@@ -108,19 +108,27 @@ export { FxError, fxFileFor, type FxTable, loadFx } from "./fx.ts";
 export { projectPath } from "./project.ts";
 
 // Reading and validating a portfolio (methodology §1).
-export { PortfolioReadError, scanPortfolio } from "./io/mod.ts";
+export {
+  PortfolioReadError,
+  scanPortfolio,
+  type ScanPortfolioOptions,
+} from "./io/mod.ts";
 export {
   type DataQualityReport,
+  PLAUSIBILITY_LIMITS,
+  PLAUSIBILITY_RULES,
   RejectRateError,
   type RuleReport,
   type ValidateOptions,
   validatePortfolio,
-  type ValidationOutputs,
   type ValidationResult,
   VALUE_RULES,
+} from "./validation/mod.ts";
+export {
+  type ValidationOutputs,
   type WriteValidationOptions,
   writeValidationOutputs,
-} from "./validation/mod.ts";
+} from "./run_folder/mod.ts";
 
 // A synthetic book to try things on (docs/generator.md).
 export {
@@ -164,13 +172,18 @@ export {
 export {
   attachCarryingAmounts,
   type CurrencyGroup,
+  type FileWriter,
   type Group,
   type InputRef,
   type Location,
   type Manifest,
   MOVEMENT_FILES,
+  OutputLocationError,
   type PublishOptions,
   readRunFolder,
+  type ReadRunOptions,
+  type RulesParameter,
+  type RulesRef,
   RUN_FILES,
   RUN_STATUS,
   type RunFolder,
@@ -192,6 +205,7 @@ export {
   exportStarSchema,
   STAR_TABLES,
   type StarSchemaExport,
+  type StarSchemaOptions,
 } from "./report/mod.ts";
 export {
   type AllowanceSplitAt,
@@ -220,6 +234,7 @@ export {
   waterfallChart,
   type WaterfallColumn,
   type WaterfallOptions,
+  type WriteMovementOptions,
   writeMovementOutputs,
 } from "./movement/mod.ts";
 export {

@@ -1,42 +1,112 @@
 /**
- * Sums of money amounts that stay exact to the cent over millions of rows.
+ * Sums of money amounts that stay exact to the cent over millions of rows,
+ * and say so when they cannot.
  *
  * Polars' group-by sum adds a group's values one after another, so its
  * rounding error grows with the number of rows: over two 10-million-loan
  * runs (gross carrying amount about 2e11) it reached 0.5 to 1.6 cents, and the
  * movement reconciliation, which must tie to the run totals to the cent
- * (docs/movement.md §4), failed. Here each value is split into whole cents,
- * summed exactly as 64-bit integers, and the sub-cent remainder
+ * (docs/movement.md §4), failed. Here each value `v` is split into whole
+ * cents `c = round(100 v)` and the sub-cent remainder `v - c / 100`
  * (`|rest| <= 0.005`), whose float sum is tiny and so accurate to about
- * 1e-9 at that size. The result is within a unit in the last place of the
- * true sum while the total stays below 2^53 cents (90 trillion units of a
- * currency); beyond, the cents lose less than one part in 1e15.
+ * 1e-9 at that size. The cents are summed exactly as integers, in two
+ * parts so that no part can overflow: `c = hi * 2^32 + lo` with
+ * `hi = floor(c / 2^32)` and `0 <= lo < 2^32`. The low parts are summed as
+ * 64-bit integers (no overflow below 2^31 rows in a group); the high parts
+ * as Float64, exact while the sum of `|hi|` stays below 2^53, that is while
+ * the group's amounts add up to less than 2^85 cents in absolute value
+ * ({@link PRECISE_SUM_MAX_ABS_TOTAL}, 3.9e23 units: 387 million rows at the
+ * validation limit of 1e15 each). The carry of the low sum moves into the
+ * high sum, and only then are the parts combined in Float64, once.
+ *
+ * An earlier version summed the whole cents as one 64-bit integer: an
+ * amount of 9.2e16 or more (9.22e18 cents) did not convert and dropped out
+ * of every total, and 100 amounts of 1e15 overflowed the sum, silently.
+ * Now no value drops out: a NaN or infinite value makes the sum NaN or
+ * infinite, for the final check of a run to refuse (`lib/run/finite.ts`).
+ *
+ * How exact: the result is the exact sum, rounded once to Float64 (then
+ * divided by 100 and given its sub-cent part), while the total stays below
+ * 2^53 cents ({@link PRECISE_SUM_EXACT_LIMIT}, 90,071,992,547,409.92
+ * units): that is exact to the cent. A larger total cannot be represented
+ * to the cent in Float64 at all (its unit in the last place is 2 cents or
+ * more); it is still within one part in 1e15 of the true sum, and
+ * {@link isExactSum} says it is not exact, so the run and the movement can
+ * warn ({@link inexactSumWarning}) instead of presenting it as exact.
  *
  * Use in an aggregation: `agg(...preciseSum(pl.col("ecl"), "ecl"))`, then
  * `withPreciseSums(frame, ["ecl"])` to turn the parts into the `ecl` column.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import pl from "nodejs-polars";
+ * import { isExactSum, preciseSum, withPreciseSums } from "./precise_sum.ts";
+ *
+ * // 100 amounts of 1e15 (1e17 cents each): 1e17 in total, none dropped.
+ * const frame = pl.DataFrame({ x: Array<number>(100).fill(1e15) }).lazy();
+ * const sum = (await withPreciseSums(
+ *   frame.select(...preciseSum(pl.col("x"), "x")),
+ *   ["x"],
+ * ).collect()).getColumn("x").get(0) as number;
+ * assert.equal(sum, 1e17);
+ * // 1e17 is above 2^53 cents: not exact to the cent in Float64.
+ * assert.equal(isExactSum(sum), false);
+ * assert.equal(isExactSum(99_544_147.88), true);
+ * ```
  *
  * @module
  */
 import pl from "nodejs-polars";
 import type { Expr, LazyFrame } from "./frame.ts";
 
-/** The two part columns {@link preciseSum} aggregates into. */
-export function preciseSumParts(name: string): [string, string] {
-  return [`${name}__cents`, `${name}__subcent`];
+/** 2^32: the cents of a value split into a high and a low part. */
+const SPLIT = 2 ** 32;
+
+/**
+ * The largest total, in units of the currency, that a precise sum gives
+ * exact to the cent: 2^53 cents (90,071,992,547,409.92). Float64 holds
+ * every whole number of cents up to 2^53; above it, the gap between two
+ * neighbouring Float64 numbers is 2 cents or more, so no sum (nor any other
+ * figure) that large can be exact to the cent. {@link isExactSum} compares
+ * with it.
+ */
+export const PRECISE_SUM_EXACT_LIMIT: number = 2 ** 53 / 100;
+
+/**
+ * The largest sum of absolute values, in units of the currency, over which
+ * one precise sum is computed without rounding of its parts: 2^85 cents
+ * (about 3.9e23), the sum of `|hi|` staying below 2^53. With amounts
+ * bounded by validation to 1e15, that is 387 million rows in one group.
+ * Beyond, the Float64 sum of the high parts rounds like any Float64 sum;
+ * the total is then far above {@link PRECISE_SUM_EXACT_LIMIT}, and
+ * {@link isExactSum} says it is not exact, unless amounts that large cancel
+ * out, the one case it cannot tell.
+ */
+export const PRECISE_SUM_MAX_ABS_TOTAL: number = 2 ** 85 / 100;
+
+/** The three part columns {@link preciseSum} aggregates into. */
+export function preciseSumParts(name: string): [string, string, string] {
+  return [`${name}__cents_hi`, `${name}__cents_lo`, `${name}__subcent`];
 }
 
 /**
- * The two aggregations of an exact-to-the-cent sum of `value`, named after
+ * The aggregations of an exact-to-the-cent sum of `value`, named after
  * `name`; {@link withPreciseSums} combines them.
  */
 export function preciseSum(value: Expr, name: string): Expr[] {
-  const [cents, subcent] = preciseSumParts(name);
-  const whole = value.mul(100).round(0);
+  const [hiName, loName, subcent] = preciseSumParts(name);
+  const cents = value.mul(100).round(0);
   return [
-    // Read back as Float64: nodejs-polars returns Int64 values to
-    // JavaScript cut to 32 bits, and every integer below 2^53 is exact.
-    whole.cast(pl.Int64).sum().cast(pl.Float64).alias(cents),
-    value.sub(whole.div(100)).sum().alias(subcent),
+    // Exact: a division by a power of two, then floor. A NaN or infinite
+    // value gives a NaN or infinite high part, which the Float64 sum keeps.
+    cents.div(SPLIT).floor().sum().alias(hiName),
+    // cents - hi * 2^32, in [0, 2^32): Polars' modulo of a float is the
+    // floored one, and exact by a power of two. The Int64 sum of 2^31 of
+    // them cannot overflow; it stays Int64 until withPreciseSums has taken
+    // its carry out.
+    cents.modulo(SPLIT).cast(pl.Int64).sum().alias(loName),
+    value.sub(cents.div(100)).sum().alias(subcent),
   ];
 }
 
@@ -48,8 +118,94 @@ export function withPreciseSums(
   if (names.length === 0) return frame;
   return frame.withColumns(
     ...names.map((n) => {
-      const [cents, subcent] = preciseSumParts(n);
-      return pl.col(cents).div(100).add(pl.col(subcent)).alias(n);
+      const [hiName, loName, subcent] = preciseSumParts(n);
+      const lo = pl.col(loName).cast(pl.Int64);
+      // The low sum below 2^32 and its carry, a multiple of 2^32 below
+      // 2^63 with at most 31 significant bits above them: both exact in
+      // Float64, as is the high sum with the carry moved in (a multiple of
+      // 2^32 below 2^85). One rounding when the parts are added.
+      const rest = lo.modulo(pl.lit(SPLIT).cast(pl.Int64));
+      const carry = lo.sub(rest).cast(pl.Float64);
+      const cents = pl.col(hiName).mul(SPLIT).add(carry)
+        .add(rest.cast(pl.Float64));
+      return cents.div(100).add(pl.col(subcent)).alias(n);
     }),
   ).drop(names.flatMap(preciseSumParts));
+}
+
+/**
+ * Whether a precise sum (or any amount) is exact to the cent: finite and
+ * below {@link PRECISE_SUM_EXACT_LIMIT} in absolute value.
+ */
+export function isExactSum(total: number): boolean {
+  return Number.isFinite(total) && Math.abs(total) < PRECISE_SUM_EXACT_LIMIT;
+}
+
+/**
+ * Every number of a value with its key path (`totals.ecl`,
+ * `by_stage[1].coverage`), depth first in key order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { figuresOf } from "./precise_sum.ts";
+ *
+ * assert.deepEqual(
+ *   [...figuresOf({ totals: { ecl: 5, coverage: null }, by_stage: [{ ecl: 2 }] })],
+ *   [["totals.ecl", 5], ["by_stage[0].ecl", 2]],
+ * );
+ * ```
+ */
+export function* figuresOf(
+  value: unknown,
+  path = "",
+): Generator<[key: string, value: number]> {
+  if (typeof value === "number") {
+    yield [path, value];
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      yield* figuresOf(value[i], `${path}[${i}]`);
+    }
+  } else if (typeof value === "object" && value !== null) {
+    for (const [k, v] of Object.entries(value)) {
+      yield* figuresOf(v, path === "" ? k : `${path}.${k}`);
+    }
+  }
+}
+
+/**
+ * The warning for figures too large to be exact to the cent, or null when
+ * every one is exact: `where` names the file or table, `figures` the key
+ * and value of each figure (the first three are named).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { inexactSumWarning } from "./precise_sum.ts";
+ *
+ * assert.equal(inexactSumWarning("summary.json", [["totals.ecl", 1028449.75]]), null);
+ * assert.match(
+ *   inexactSumWarning("summary.json", [["totals.ead", 1.5e17]])!,
+ *   /^summary\.json: totals\.ead \(150000000000000000\) is above 2\^53 cents/,
+ * );
+ * ```
+ */
+export function inexactSumWarning(
+  where: string,
+  figures: Iterable<[key: string, value: number]>,
+): string | null {
+  const inexact: string[] = [];
+  for (const [key, value] of figures) {
+    if (Number.isFinite(value) && !isExactSum(value)) {
+      inexact.push(`${key} (${value})`);
+    }
+  }
+  if (inexact.length === 0) return null;
+  const named = inexact.slice(0, 3).join(", ") +
+    (inexact.length > 3 ? ` and ${inexact.length - 3} more` : "");
+  return `${where}: ${named} ${
+    inexact.length === 1 ? "is" : "are"
+  } above 2^53 cents (${
+    PRECISE_SUM_EXACT_LIMIT.toFixed(2)
+  } in absolute value): figures that large cannot be exact to the cent in Float64 and are rounded to about 16 significant digits (lib/precise_sum.ts); check the amounts, or report in a currency with larger units`;
 }

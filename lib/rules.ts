@@ -12,14 +12,26 @@
  * Field names are the YAML keys, so an options object maps one to one onto
  * the file a risk team edits.
  *
+ * Every number of the file is finite and bounded, each bound a named
+ * constant below with its reason ({@link MAX_BEHAVIOURAL_LIFE_MONTHS},
+ * {@link MAX_PD_FACTOR}, {@link MAX_Z_SHIFT}, {@link MAX_OVERLAY_AMOUNT},
+ * ...), and shares and probabilities are in [0, 1]: a parameter beyond is
+ * refused with its key path and the bound, never clamped. Rules built or
+ * changed in code ({@link withRules}, {@link requireValidRules}) go through
+ * the same schema. The file itself is at most `MAX_CONFIG_BYTES` (1 MiB) of
+ * a regular file (`_config_file.ts`).
+ *
  * @module
  */
 import { UserError } from "./errors.ts";
 import { z } from "zod";
 import {
+  bound,
   checkDocument,
   isMapping,
   mapping,
+  MAX_CONFIG_BYTES,
+  readConfigFile,
   readYaml,
   shown,
   whenValid,
@@ -100,7 +112,10 @@ export interface ProductRules {
   repayment: Repayment;
   /** Credit conversion factor of the undrawn limit (revolving only). */
   ccf?: number;
-  /** Remaining term used for revolving products (methodology §2). */
+  /**
+   * Remaining term used for revolving products (methodology §2): 1 to
+   * {@link MAX_BEHAVIOURAL_LIFE_MONTHS} (600) months.
+   */
   behavioural_life_months?: number;
   /** General (staged) or simplified approach. @default "general" */
   approach: Approach;
@@ -118,7 +133,10 @@ export type PdCurve = "flat" | "shape";
 export interface SegmentRules {
   /** The PD term structure. @default "flat" */
   pd_curve: PdCurve;
-  /** Annual PD shape `g` with `g[1] = 1` (methodology §4), for `shape`. */
+  /**
+   * Annual PD shape `g` with `g[1] = 1` (methodology §4), for `shape`: 1 to
+   * {@link MAX_VECTOR_YEARS} values, each in [0, {@link MAX_PD_FACTOR}].
+   */
   pd_shape?: number[];
   /** LGD of the part not covered by collateral (methodology §6). @default 0.45 */
   lgd_unsecured: number;
@@ -128,7 +146,8 @@ export interface SegmentRules {
   rho: number;
   /**
    * Months from default to the realisation of the collateral: the recovery
-   * is discounted by `(1 + r)^-lag` (methodology §6).
+   * is discounted by `(1 + r)^-lag` (methodology §6); at most
+   * {@link MAX_RECOVERY_LAG_MONTHS}.
    * @default 0
    */
   recovery_lag_months: number;
@@ -146,9 +165,15 @@ export interface Scenario {
   name: string;
   /** Probability weight; the weights sum to 1 (methodology §8). */
   weight: number;
-  /** Annual PD multipliers `k[s]` for `multiplier`. */
+  /**
+   * Annual PD multipliers `k[s]` for `multiplier`: 1 to
+   * {@link MAX_VECTOR_YEARS} values, each in [0, {@link MAX_PD_FACTOR}].
+   */
   pd_multiplier?: number[];
-  /** Annual systematic factor values `z[s]` for `z_shift`. */
+  /**
+   * Annual systematic factor values `z[s]` for `z_shift`: 1 to
+   * {@link MAX_VECTOR_YEARS} values, each within ±{@link MAX_Z_SHIFT}.
+   */
   z?: number[];
   /** Share taken off the collateral value in this scenario (methodology §6). @default 0 */
   collateral_haircut: number;
@@ -156,13 +181,22 @@ export interface Scenario {
 
 /** The staging thresholds (methodology §3). */
 export interface StagingRules {
-  /** Days past due from which a facility is stage 3 (rule 2). @default 90 */
+  /**
+   * Days past due from which a facility is stage 3 (rule 2), 1 to
+   * {@link MAX_DPD_THRESHOLD}. @default 90
+   */
   dpd_default: number;
-  /** Days past due above which a facility is stage 2 (rule 3). @default 30 */
+  /**
+   * Days past due above which a facility is stage 2 (rule 3), below
+   * `dpd_default`. @default 30
+   */
   dpd_sicr: number;
   /** Current 12-month PD up to which the PD test does not hold. @default 0.003 */
   low_credit_risk_pd: number;
-  /** Smallest ratio of current to origination PD for the PD test. @default 2.0 */
+  /**
+   * Smallest ratio of current to origination PD for the PD test, 1 to
+   * {@link MAX_PD_RELATIVE_THRESHOLD}. @default 2.0
+   */
   pd_relative_threshold: number;
   /** Smallest rise from origination PD for the PD test. @default 0.005 */
   pd_absolute_threshold: number;
@@ -192,11 +226,15 @@ export interface Overlay {
   name: string;
   /** The facilities it applies to. */
   filter: OverlayFilter;
-  /** ECL is multiplied by this. Exactly one of `multiplier` and `add`. */
+  /**
+   * ECL is multiplied by this, in [0, {@link MAX_OVERLAY_MULTIPLIER}].
+   * Exactly one of `multiplier` and `add`.
+   */
   multiplier?: number;
   /**
    * An amount in the reporting currency for the matching facilities as a
-   * whole, shared pro rata to their ECL (methodology §8, `overlays.ts`).
+   * whole, shared pro rata to their ECL (methodology §8, `overlays.ts`);
+   * within ±{@link MAX_OVERLAY_AMOUNT}.
    */
   add?: number;
   /** Why the adjustment is made, for the report and the auditor. */
@@ -223,8 +261,9 @@ export interface Rules {
   scenario_adjustment: ScenarioAdjustment;
   /**
    * Years over which each scenario's adjustment reverts linearly to
-   * neutral after the end of its vector (methodology §4); absent: the last
-   * value repeats for the whole term.
+   * neutral after the end of its vector (methodology §4), 0 to
+   * {@link MAX_REVERSION_YEARS}; absent: the last value repeats for the
+   * whole term.
    */
   scenario_reversion_years?: number;
   /** The weighted macro scenarios, in the file's order. */
@@ -275,6 +314,75 @@ export class RulesError extends UserError {
 /** A share or a probability: a number in [0, 1]. */
 const rate = z.number().min(0).max(1);
 
+/**
+ * Upper bound of a days-past-due threshold (`staging.dpd_default`,
+ * `staging.dpd_sicr`, a provision-matrix bucket's `max_dpd` /
+ * `below_dpd`): 3650 days, ten years. The presumptions are 30 and 90 days
+ * (IFRS 9 §5.5.11, B5.5.37) and prudential backstops stop at 180 days; a
+ * facility is written off long before ten years past due, so a larger
+ * threshold could never be met and is a typo.
+ */
+export const MAX_DPD_THRESHOLD = 3650;
+
+/**
+ * Upper bound of `staging.pd_relative_threshold`: 1000. The PD test asks
+ * `p1 / p0 >= threshold` (methodology §3) with `p1 <= 1`, so above 1000 it
+ * cannot hold for any origination PD of 0.1% or more: the test would be
+ * switched off by a typo rather than by choice.
+ */
+export const MAX_PD_RELATIVE_THRESHOLD = 1000;
+
+/**
+ * Upper bound of a revolving product's `behavioural_life_months`: 600
+ * months, 50 years. Card and overdraft behavioural lives are a few years
+ * (IFRS 9 B5.5.40); the engine projects every month of the life, so the
+ * cost of a run grows with it (1e8 months made a 20-loan run take four
+ * minutes and 2.5 GB).
+ */
+export const MAX_BEHAVIOURAL_LIFE_MONTHS = 600;
+
+/**
+ * Most values of a yearly vector (a segment's `pd_shape`, a scenario's
+ * `pd_multiplier` or `z`): 100, one per year of the longest remaining term
+ * validation accepts (maturities at most 100 years after the reporting
+ * date); values past a facility's life are never read.
+ */
+export const MAX_VECTOR_YEARS = 100;
+
+/**
+ * Upper bound of a factor applied to a PD: a `pd_shape` value and a
+ * scenario's `pd_multiplier` values, in [0, 100]. The PD is capped at 1
+ * after scaling (methodology §4), so 100 already takes any PD of 1% or more
+ * to certain default; a larger factor is a typo (a percentage written as a
+ * number, 150 for 1.5).
+ */
+export const MAX_PD_FACTOR = 100;
+
+/**
+ * Bound of a scenario's `z` values under `scenario_adjustment: z_shift`:
+ * `|z| <= 10`, in standard deviations of the systematic factor, a
+ * standard normal (methodology §4). Severe stress scenarios sit two to
+ * three standard deviations out; a 10-sigma economy has probability
+ * Phi(-10) = 7.6e-24, so a larger shift is a typo (a percentage, a level
+ * instead of a shift).
+ */
+export const MAX_Z_SHIFT = 10;
+
+/**
+ * Upper bound of an overlay's `multiplier`: 100. A post-model adjustment
+ * scales the model's ECL by a judgement factor, typically within a few
+ * tens of percent; a hundredfold is beyond any judgement a committee signs,
+ * and 1e308 made totals NaN.
+ */
+export const MAX_OVERLAY_MULTIPLIER = 100;
+
+/**
+ * Bound of an overlay's `add`: `|add| <= 1e15` in the reporting currency,
+ * the bound validation puts on every row amount (a balance, a limit):
+ * above, sums in cents no longer fit exactly in 64 bits.
+ */
+export const MAX_OVERLAY_AMOUNT = 1e15;
+
 /** A name or a reason: a non-empty string. */
 const text = z.string().min(1);
 
@@ -287,16 +395,28 @@ function problem(
   ctx.addIssue({ code: "custom", path, message });
 }
 
+/** Days past due: a whole number up to {@link MAX_DPD_THRESHOLD}. */
+const dpd = (min: number) =>
+  wholeNumber().min(min).max(
+    MAX_DPD_THRESHOLD,
+    bound("ten years past due; a facility is written off long before"),
+  );
+
 /** `staging.dpd_default`: days past due from which a facility is in default. */
-const dpdDefaultSchema = wholeNumber().min(1).default(90);
+const dpdDefaultSchema = dpd(1).default(90);
 
 const stagingSchema = mapping({
   dpd_default: dpdDefaultSchema,
-  dpd_sicr: wholeNumber().min(0).default(30),
+  dpd_sicr: dpd(0).default(30),
   low_credit_risk_pd: rate.default(0.003),
   // A ratio below 1 would call a PD that fell an increase in credit risk
   // (IFRS 9 §5.5.9 compares with the risk at initial recognition).
-  pd_relative_threshold: z.number().min(1).default(2.0),
+  pd_relative_threshold: z.number().min(1).max(
+    MAX_PD_RELATIVE_THRESHOLD,
+    bound(
+      "above it the PD test cannot hold for an origination PD of 0.1% or more",
+    ),
+  ).default(2.0),
   pd_absolute_threshold: rate.default(0.005),
   probation_exit_via_stage2: z.boolean().default(false),
 }).superRefine(
@@ -330,8 +450,8 @@ const lastDayOf = (b: WrittenBound) =>
 
 const bucketSchema = mapping({
   loss_rate: rate,
-  max_dpd: wholeNumber().min(0).optional(),
-  below_dpd: wholeNumber().min(1).optional(),
+  max_dpd: dpd(0).optional(),
+  below_dpd: dpd(1).optional(),
 });
 type WrittenBucket = z.output<typeof bucketSchema>;
 
@@ -546,7 +666,10 @@ function productSchema(dpdDefault: number) {
   return mapping({
     repayment: z.enum(REPAYMENTS),
     ccf: rate.optional(),
-    behavioural_life_months: wholeNumber().min(1).optional(),
+    behavioural_life_months: wholeNumber().min(1).max(
+      MAX_BEHAVIOURAL_LIFE_MONTHS,
+      bound("50 years; every month of the life is projected"),
+    ).optional(),
     approach: z.enum(["general", "simplified"]).default("general"),
     provision_matrix: provisionMatrixSchema(dpdDefault).optional(),
   }).superRefine(
@@ -579,10 +702,23 @@ function productSchema(dpdDefault: number) {
 }
 
 /** Upper bound of `scenario_reversion_years`: longer than any loan's life. */
-const MAX_REVERSION_YEARS = 50;
+export const MAX_REVERSION_YEARS = 50;
 
 /** Upper bound of `recovery_lag_months`: ten years to realise collateral. */
-const MAX_RECOVERY_LAG_MONTHS = 120;
+export const MAX_RECOVERY_LAG_MONTHS = 120;
+
+/** A yearly vector: 1 to {@link MAX_VECTOR_YEARS} values of `value`. */
+const yearly = (value: z.ZodNumber) =>
+  z.array(value).min(1).max(
+    MAX_VECTOR_YEARS,
+    bound("one per year of the longest remaining term, 100 years"),
+  );
+
+/** A factor applied to a PD, in [0, {@link MAX_PD_FACTOR}]. */
+const pdFactor = z.number().min(0).max(
+  MAX_PD_FACTOR,
+  bound("the PD is capped at 1, so 100 takes any PD of 1% to certain default"),
+);
 
 const SEGMENT_DEFAULTS: SegmentRules = {
   pd_curve: "flat",
@@ -595,7 +731,7 @@ const SEGMENT_DEFAULTS: SegmentRules = {
 /** A segment entry: the keys it gives, the rest coming from `default`. */
 const segmentSchema = mapping({
   pd_curve: z.enum(["flat", "shape"]).optional(),
-  pd_shape: z.array(z.number().min(0)).min(1).superRefine((g, ctx) => {
+  pd_shape: yearly(pdFactor).superRefine((g, ctx) => {
     if (g.length > 0 && g[0] !== 1) {
       problem(ctx, [0], `must be 1 (g[1] = 1), got ${g[0]}`);
     }
@@ -603,8 +739,10 @@ const segmentSchema = mapping({
   lgd_unsecured: rate.optional(),
   lgd_floor: rate.optional(),
   rho: z.number().gt(0).lt(1).optional(),
-  recovery_lag_months: wholeNumber().min(0).max(MAX_RECOVERY_LAG_MONTHS)
-    .optional(),
+  recovery_lag_months: wholeNumber().min(0).max(
+    MAX_RECOVERY_LAG_MONTHS,
+    bound("ten years to realise collateral"),
+  ).optional(),
 });
 
 /** `default` over the built-in defaults, then each entry over `default` (§10). */
@@ -694,8 +832,20 @@ const scenarioName = text.regex(/^[a-z][a-z0-9_]*$/, {
 const scenarioSchema = mapping({
   name: scenarioName,
   weight: rate,
-  pd_multiplier: z.array(z.number().min(0)).min(1).optional(),
-  z: z.array(z.number()).min(1).optional(),
+  pd_multiplier: yearly(pdFactor).optional(),
+  z: yearly(
+    z.number().min(
+      -MAX_Z_SHIFT,
+      bound(
+        "standard deviations of a standard normal factor; a severe stress is 2 to 3",
+      ),
+    ).max(
+      MAX_Z_SHIFT,
+      bound(
+        "standard deviations of a standard normal factor; a severe stress is 2 to 3",
+      ),
+    ),
+  ).optional(),
   collateral_haircut: rate.default(0),
 });
 
@@ -783,8 +933,17 @@ const overlaySchema = mapping({
     }).transform((v) => Array.isArray(v) ? v : [v]).optional(),
     region: names.optional(),
   }).prefault({}),
-  multiplier: z.number().min(0).optional(),
-  add: z.number().optional(),
+  multiplier: z.number().min(0).max(
+    MAX_OVERLAY_MULTIPLIER,
+    bound("a hundredfold is beyond any judgement overlay; use add for amounts"),
+  ).optional(),
+  add: z.number().min(
+    -MAX_OVERLAY_AMOUNT,
+    bound("the bound of every amount, 1e15; sums in cents stay exact"),
+  ).max(
+    MAX_OVERLAY_AMOUNT,
+    bound("the bound of every amount, 1e15; sums in cents stay exact"),
+  ).optional(),
   reason: text,
 }).superRefine(
   (overlay, ctx) => {
@@ -834,8 +993,10 @@ function rulesSchema(doc: unknown): z.ZodType<Rules> {
       }),
     segments: segmentsSchema,
     scenario_adjustment: adjustmentSchema,
-    scenario_reversion_years: wholeNumber().min(0).max(MAX_REVERSION_YEARS)
-      .optional(),
+    scenario_reversion_years: wholeNumber().min(0).max(
+      MAX_REVERSION_YEARS,
+      bound("longer than any loan's remaining life"),
+    ).optional(),
     scenarios: scenariosSchema(adjustment),
     overlays: overlaysSchema,
     validation: mapping({ max_reject_rate: rate.default(0.05) }).prefault({}),
@@ -909,19 +1070,29 @@ export function parseRules(text: string, file: string): Rules {
   return rules;
 }
 
-/** Reads and checks a rules file; see {@link parseRules}. */
-export async function loadRules(path: string): Promise<Rules> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    throw new RulesError(path, [{
-      path: "(file)",
-      message: `cannot be read: ${(e as Error).message}`,
-    }]);
+/**
+ * Reads and checks a rules file; see {@link parseRules}. The file must be
+ * a regular file of at most 1 MiB (`MAX_CONFIG_BYTES`; a real one is a few
+ * KB); a directory, a device or a pipe is refused unless `stream` asks for
+ * it on purpose.
+ *
+ * @param options.stream read a device or a pipe as a stream (still at most
+ *   1 MiB). @default false
+ * @throws {RulesError} naming the file, and each problem's key path
+ */
+export async function loadRules(
+  path: string,
+  options: { stream?: boolean } = {},
+): Promise<Rules> {
+  const read = await readConfigFile(path, options);
+  if ("problem" in read) {
+    throw new RulesError(path, [{ path: "(file)", message: read.problem }]);
   }
-  return parseRules(text, path);
+  return parseRules(new TextDecoder().decode(read.bytes), path);
 }
+
+/** The largest rules file read, in bytes (1 MiB); see `_config_file.ts`. */
+export const MAX_RULES_BYTES = MAX_CONFIG_BYTES;
 
 /**
  * The file name {@link RulesError} gives rules that were built in code

@@ -39,6 +39,18 @@ export const COL = {
   writeOffAmount: "write_off_amount",
 } as const;
 
+/**
+ * The prefix of the library's working columns, which an input portfolio may
+ * not use: validation adds `__row`, `__rejected`, `__reporting_date`,
+ * `__v:<column>`, `__m:<column>`, `__chk:<code>`, `__fail:<code>` and
+ * `__mask<n>` to the rows it reads (`lib/validation/`), and the engine adds
+ * `__product_code`, `__balance`, `__overlay_<n>` and the like
+ * (`lib/engine/`). An input column of such a name would collide with one of
+ * them or be silently replaced, so `requireColumns` refuses a portfolio
+ * with any column that starts with it, naming the column.
+ */
+export const RESERVED_COLUMN_PREFIX = "__";
+
 /** A column name of the input portfolio. */
 export type PortfolioColumn = (typeof COL)[keyof typeof COL];
 

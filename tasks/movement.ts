@@ -1,17 +1,32 @@
 /**
  * `deno task movement --from RUN_DIR --to RUN_DIR --out DIR`: the movement
  * between two reporting dates (docs/movement.md). Writes movement.json,
- * movement.parquet, movement_facilities.parquet and movement.html into DIR
- * and prints the loss-allowance reconciliation and any FX warnings.
+ * movement.parquet, movement_facilities.parquet and movement.html as the
+ * folder DIR, whole or not at all, and prints the loss-allowance
+ * reconciliation and its warnings (FX, a change of methodology or of the
+ * rules, naming the parameters that differ).
  *
- * Exit codes: 0 done; 1 the runs cannot be read or compared, or an
- * invariant fails (the message names them); 2 a usage error.
+ * DIR is checked before any run is read: a file, a folder holding other
+ * files (a run folder among them), either run's folder or a place inside
+ * a run folder is refused. Only complete runs are read: a `.failed` or
+ * hidden staging folder, a folder without `manifest.json` or whose
+ * manifest is not `complete`, a run without facilities or reporting date
+ * is refused, naming the folder. `--tolerance` is at most
+ * `MAX_MOVEMENT_TOLERANCE` (1,000,000 in the reporting currency).
+ *
+ * Exit codes (lib/errors.ts): 0 done; 1 an invariant fails (the message
+ * names it); 2 a usage error (a flag, --tolerance out of range, --out
+ * refused) or runs that cannot be read or compared (the message names the
+ * folder); 3 the outputs cannot be written (disk full, no permission),
+ * nothing half-written left under DIR; 4 another live process is writing
+ * DIR.
  *
  * @module
  */
-import { number, required, TaskCommand } from "./_args.ts";
-import { allowanceTable } from "../lib/movement/mod.ts";
+import { number, required, TaskCommand, UsageError } from "./_args.ts";
+import { allowanceTable, MAX_MOVEMENT_TOLERANCE } from "../lib/movement/mod.ts";
 import { progressLine, warningLine } from "../lib/run/mod.ts";
+import { checkOutputFolder, MOVEMENT_FILES } from "../lib/run_folder/mod.ts";
 import {
   computeMovement,
   readRunFolder,
@@ -24,7 +39,8 @@ export const command = new TaskCommand({
   flags: `  --from RUN_DIR   run folder of the earlier reporting date
   --to RUN_DIR     run folder of the later reporting date
   --out DIR        folder for movement.json, movement.parquet, movement.html
-  --tolerance X    largest difference accepted by the invariants (default 0.005)`,
+  --tolerance X    largest difference accepted by the invariants, in the
+                   reporting currency (default 0.005, at most 1000000)`,
   options: {
     from: { type: "string" },
     to: { type: "string" },
@@ -39,11 +55,20 @@ export function main(args: string[]): Promise<number> {
   return command.run(args, async ({ values }) => {
     const { from, to, out } = required(values, "from", "to", "out");
     const tolerance = number("tolerance", values.tolerance, { min: 0 });
+    if (tolerance !== undefined && tolerance > MAX_MOVEMENT_TOLERANCE) {
+      throw new UsageError(
+        `--tolerance must be at most ${MAX_MOVEMENT_TOLERANCE} (in the reporting currency; the default is 0.005), got ${values.tolerance}`,
+      );
+    }
+    // Where the outputs go is checked before any run is read.
+    await checkOutputFolder(out, Object.values(MOVEMENT_FILES), {
+      inputs: [from, to],
+    });
     const progress = progressLine();
     try {
       progress.step("read_runs");
-      const earlier = await readRunFolder(from);
-      const later = await readRunFolder(to);
+      const earlier = await readRunFolder(from, { trusted: true });
+      const later = await readRunFolder(to, { trusted: true });
       const { movement, facilities } = await computeMovement(earlier, later, {
         tolerance,
         onStep: progress.step,

@@ -6,9 +6,12 @@
  *   --rules config/ifrs9_rules.yaml --out data/runs [--run-id ID] [--fx PATH]
  * ```
  *
- * Prints the run folder's path on success. Exit codes: 0 done; 1 the run
- * failed (one message; see `lib/run/run.ts` for which errors leave a
- * `<run_id>.failed` folder); 2 a usage error.
+ * Prints the run folder's path on success. Exit codes (`lib/errors.ts`):
+ * 0 done; 1 the book failed a check (reject rate, a non-finite figure);
+ * 2 a usage error or an input that cannot be used (portfolio, rules, FX
+ * table, run id); 3 the run folder cannot be written; 4 another process
+ * writes the same run id; 70 a bug. One message each; see `lib/run/run.ts`
+ * for which failures leave a `<run_id>.failed` folder.
  *
  * @module
  */
@@ -24,7 +27,7 @@ import {
 export const command = new TaskCommand({
   command: "deno task run",
   synopsis:
-    "--portfolio PATH [--rules PATH] [--fx PATH] [--out DIR] [--run-id ID] [--replace] [--no-report] [--compare RUN_DIR] [--batch-size N] [--chunk-size N] [--quiet]",
+    "--portfolio PATH [--rules PATH] [--fx PATH] [--out DIR] [--run-id ID] [--replace] [--no-report] [--compare RUN_DIR] [--batch-size N] [--chunk-size N] [--max-rows N] [--max-bytes N] [--quiet]",
   flags: `  --portfolio PATH  portfolio file (.csv, .parquet, .arrow/.ipc)
   --rules PATH      rules file (default: the project's config/ifrs9_rules.yaml)
   --fx PATH         FX table (default: fx_rates_<reporting date>.yaml beside the
@@ -39,6 +42,8 @@ export const command = new TaskCommand({
                     lib/report/compare.ts)
   --batch-size N    loans per engine batch (default 200000)
   --chunk-size N    loans staged, computed and written per chunk (default 1000000)
+  --max-rows N      refuse a portfolio of more than N rows (untrusted input; default no limit)
+  --max-bytes N     refuse a portfolio file larger than N bytes (default no limit)
   --quiet           print only the run folder path`,
   options: {
     portfolio: { type: "string" },
@@ -51,6 +56,8 @@ export const command = new TaskCommand({
     compare: { type: "string" },
     "batch-size": { type: "string" },
     "chunk-size": { type: "string" },
+    "max-rows": { type: "string" },
+    "max-bytes": { type: "string" },
     quiet: { type: "boolean", default: false },
   },
   required: ["portfolio"],
@@ -62,6 +69,8 @@ export function main(args: string[]): Promise<number> {
     const { portfolio } = required(values, "portfolio");
     const batchSize = wholeNumber("batch-size", values["batch-size"]);
     const chunkSize = wholeNumber("chunk-size", values["chunk-size"]);
+    const maxRows = wholeNumber("max-rows", values["max-rows"]);
+    const maxBytes = wholeNumber("max-bytes", values["max-bytes"]);
     const progress = progressLine();
     try {
       const run = await runPortfolio({
@@ -75,6 +84,8 @@ export function main(args: string[]): Promise<number> {
         compare: values.compare,
         batchSize,
         chunkSize,
+        maxRows,
+        maxBytes,
         onStep: progress.step,
         onProgress: progress.update,
       });

@@ -13,12 +13,14 @@ import {
   formatPercent,
   formatPointChange,
   formatTick,
+  formatTickPercent,
   MILLIONS,
+  NOT_FINITE,
   THOUSANDS,
   unitLabel,
 } from "../lib/format.ts";
 
-Deno.test("every format shows a missing or non-finite value as a dash", () => {
+Deno.test("every format shows a missing value as a dash and a non-finite number as n/a, never NaN or ∞", () => {
   for (
     const format of [
       formatAmount,
@@ -27,11 +29,23 @@ Deno.test("every format shows a missing or non-finite value as a dash", () => {
       formatPointChange,
       formatTick,
       (v: number | null | undefined) => formatInUnit(v, THOUSANDS),
+      (v: number | null | undefined) => formatPercent(v, { signed: true }),
+      (v: number | null | undefined) =>
+        formatInUnit(v, MILLIONS, { signed: true }),
     ]
   ) {
-    for (const v of [null, undefined, NaN, Infinity, -Infinity]) {
+    for (const v of [null, undefined]) {
       assert.equal(format(v), "–", `${format.name}(${v})`);
     }
+    // Not the dash: a figure that went wrong is not a figure that is not
+    // there (lib/format.ts).
+    for (const v of [NaN, Infinity, -Infinity]) {
+      assert.equal(format(v), NOT_FINITE, `${format.name}(${v})`);
+    }
+  }
+  assert.equal(NOT_FINITE, "n/a");
+  for (const v of [NaN, Infinity, -Infinity]) {
+    assert.equal(formatTickPercent(v), "n/a");
   }
 });
 

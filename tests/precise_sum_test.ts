@@ -7,7 +7,12 @@
  */
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
-import { preciseSum, withPreciseSums } from "../lib/precise_sum.ts";
+import {
+  isExactSum,
+  PRECISE_SUM_EXACT_LIMIT,
+  preciseSum,
+  withPreciseSums,
+} from "../lib/precise_sum.ts";
 
 /** Group "a": 1e11 then a million cents; "b": the same negated, with nulls. */
 function adversarial() {
@@ -52,4 +57,39 @@ Deno.test("withPreciseSums() leaves a frame without precise sums unchanged", asy
   const lf = pl.DataFrame({ g: ["a"], x: [1.5] }).lazy();
   const out = await withPreciseSums(lf, []).collect();
   assert.deepEqual(out.toRecords(), [{ g: "a", x: 1.5 }]);
+});
+
+Deno.test("preciseSum() carries the low parts of 2.5 million negative cents exactly", async () => {
+  // -0.01 is -1 cent: a high part of -1 and a low part of 2^32 - 1 each,
+  // whose sum (an odd 1.07e16) is beyond 2^53, where Float64 holds only
+  // even numbers; the carry must leave -25,000.01.
+  const n = 2_500_001;
+  const frame = pl.DataFrame({
+    x: pl.Series("x", new Float64Array(n).fill(-0.01)),
+  });
+  const sum = (await withPreciseSums(
+    frame.lazy().select(...preciseSum(pl.col("x"), "x")),
+    ["x"],
+  ).collect()).getColumn("x").get(0) as number;
+  assert.ok(Math.abs(sum - -25_000.01) < 1e-9, `sum ${sum}`);
+});
+
+Deno.test("preciseSum() makes a sum holding a NaN or an infinite value non-finite, never drops the value", async () => {
+  for (const bad of [NaN, Infinity, -Infinity, 1e308]) {
+    const frame = pl.DataFrame({ x: pl.Series("x", [1, bad, 2], pl.Float64) });
+    const sum = (await withPreciseSums(
+      frame.lazy().select(...preciseSum(pl.col("x"), "x")),
+      ["x"],
+    ).collect()).getColumn("x").get(0) as number;
+    // 1e308 * 100 cents is beyond Float64: not finite either.
+    assert.ok(!Number.isFinite(sum), `${bad}: sum ${sum}`);
+  }
+});
+
+Deno.test("isExactSum() holds below 2^53 cents and not from there on", () => {
+  assert.equal(isExactSum(90_071_992_547_409.91), true);
+  assert.equal(isExactSum(-90_071_992_547_409.91), true);
+  assert.equal(isExactSum(PRECISE_SUM_EXACT_LIMIT), false);
+  assert.equal(isExactSum(NaN), false);
+  assert.equal(isExactSum(Infinity), false);
 });

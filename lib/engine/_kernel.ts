@@ -21,6 +21,21 @@
  */
 import { normCdf, normInv } from "./normal.ts";
 
+/**
+ * The growth factor `(1+r)^n` from which the annuity EAD of §5 is computed
+ * in its discounted form, `B * (1 - v^(n-t+1)) / (1 - v^n)` with
+ * `v = 1/(1+r)`, instead of the growth form the methodology writes. The
+ * two are the same formula divided through by `(1+r)^n`; the growth form
+ * overflows to Infinity (and the EAD to NaN) once `(1+r)^n` passes 1.8e308:
+ * a 20% annuity maturing 9999-12-31, or a rate of 1000% a year (possible
+ * from code; validation stops at 100%) over the 100 years validation
+ * allows. From 2^53 on, `v^n` is below the Float64 epsilon and the two
+ * forms agree to rounding; below it (every ordinary loan: 25% a year over
+ * 40 years is 2e4) the growth form runs unchanged, so results are the same
+ * to the bit.
+ */
+export const ANNUITY_GROWTH_LIMIT: number = 2 ** 53;
+
 /** Repayment types as small integers for the month loop (§5). */
 export const REPAY = {
   annuity: 0,
@@ -403,15 +418,32 @@ function fillExposure(
   const v = 1 / g;
   let d = 1;
   if (repayment === REPAY.annuity && g > 1) {
-    // EAD[t] = B * ((1+r)^n - (1+r)^(t-1)) / ((1+r)^n - 1).
     const an = Math.pow(g, m);
-    const scale = B / (an - 1);
-    let a = 1;
-    for (let t = 0; t < m; t++) {
-      ead[t] = scale * (an - a);
-      a *= g;
-      d *= v;
-      df[t] = d;
+    if (an < ANNUITY_GROWTH_LIMIT) {
+      // EAD[t] = B * ((1+r)^n - (1+r)^(t-1)) / ((1+r)^n - 1).
+      const scale = B / (an - 1);
+      let a = 1;
+      for (let t = 0; t < m; t++) {
+        ead[t] = scale * (an - a);
+        a *= g;
+        d *= v;
+        df[t] = d;
+      }
+    } else {
+      // The same formula divided through by (1+r)^n, which would overflow
+      // (a 20% annuity over 95,000 months, 1000% over 1,200): EAD[t] =
+      // B * (1 - v^(n-t+1)) / (1 - v^n) with v = 1/(1+r) <= 1, so every
+      // power only shrinks (to 0 at worst, never to Infinity or NaN).
+      const scale = B / (1 - Math.pow(v, m));
+      let w = v;
+      for (let t = m - 1; t >= 0; t--) {
+        ead[t] = scale * (1 - w);
+        w *= v;
+      }
+      for (let t = 0; t < m; t++) {
+        d *= v;
+        df[t] = d;
+      }
     }
   } else if (repayment <= REPAY.linear) {
     // Linear, and annuity at r = 0 (the limit of the annuity formula):

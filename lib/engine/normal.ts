@@ -215,6 +215,10 @@ export function normInv(p: number): number {
     const e = normCdf(x) - p;
     const u = e * SQRT_2PI * Math.exp(x * x / 2);
     const step = u / (1 + x * u / 2);
+    // Below p ~ 5e-311 (a subnormal PD) phi(x) underflows: e * exp(x^2/2)
+    // is 0 * Infinity, NaN. Acklam's start (relative error < 1.15e-9)
+    // stands there rather than a NaN probit.
+    if (!Number.isFinite(step)) break;
     x -= step;
     // Cubic convergence: after a step below 1e-6 relative, the error left
     // is of order step^3, far below the rounding of normCdf.

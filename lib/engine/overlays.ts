@@ -61,6 +61,7 @@ import {
   requireValidOverlays,
 } from "../rules.ts";
 import { FxError, type FxTable } from "../fx.ts";
+import { UserError } from "../errors.ts";
 import { preciseSum, withPreciseSums } from "../precise_sum.ts";
 import { isInList, labelsWhere } from "./_expr.ts";
 
@@ -282,10 +283,10 @@ export function overlayPlan(
         count += r.count;
       }
       if (ecl !== 0) {
-        eclRate = o.add / ecl;
+        eclRate = finiteShare(o, o.add / ecl, "ECL", ecl, opts);
         basis = "ecl";
       } else if (ead !== 0) {
-        eadRate = o.add / ead;
+        eadRate = finiteShare(o, o.add / ead, "EAD", ead, opts);
         basis = "ead";
       } else {
         throw new RangeError(
@@ -308,6 +309,32 @@ export function overlayPlan(
   });
   for (const w of warnings) opts.onWarning?.(w);
   return { steps, warnings };
+}
+
+/**
+ * The share of an `add` per unit of the ECL (or EAD) it is shared by,
+ * refused when it is not a finite number: an add over a selection whose
+ * ECL is a few units of 1e-300 (PDs of that order, which validation
+ * accepts as above 0) gives a share of Infinity, and every selected
+ * facility an ECL of Infinity or NaN. Shares pro rata to such an ECL are
+ * meaningless, so the overlay is named rather than computed.
+ *
+ * @throws {UserError} of kind `check`.
+ */
+function finiteShare(
+  o: Overlay,
+  share: number,
+  basis: "ECL" | "EAD",
+  total: number,
+  opts: OverlayOptions,
+): number {
+  if (Number.isFinite(share)) return share;
+  throw new UserError(
+    "check",
+    `Cannot apply overlay ${o.name}: its ${
+      amountText(o, opts.reportingCurrency)
+    } cannot be shared pro rata to the ${basis} of the facilities it selects, ${total} in total: the share per unit, ${o.add} / ${total}, is not a finite number (methodology §8); check the PDs of those facilities or the overlay's filter`,
+  );
 }
 
 /** Reporting-currency rates of the currencies an `add` selects. */

@@ -11,7 +11,11 @@
  * which the book's amounts were drawn with); each later quarter moves each
  * rate by a seeded lognormal step of {@link FX_QUARTERLY_VOLATILITY}, on a
  * random stream of its own, so the book itself is the same with or without
- * the tables, and the same seed gives the same tables.
+ * the tables, and the same seed gives the same tables. Quarterly steps of a
+ * few percent keep every rate far inside the bounds `loadFx` enforces
+ * (`MIN_FX_RATE` 1e-9 to `MAX_FX_RATE` 1e9 of `lib/fx.ts`) over the at
+ * most 99 periods of a generated book: ten standard deviations of 98 steps
+ * move a rate less than 250-fold.
  *
  * @module
  */
@@ -43,7 +47,7 @@ export type GeneratedFxTable = Pick<FxTable, "base" | "as_of" | "rates">;
  * ```ts
  * import assert from "node:assert/strict";
  * import { REFERENCE_FX } from "./catalogue.ts";
- * import { generateFxTables } from "./fx_tables.ts";
+ * import { fxTableText, generateFxTables } from "./fx_tables.ts";
  *
  * const [q4, q1] = generateFxTables(42, ["2025-12-31", "2026-03-31"]);
  * assert.deepEqual(q4.rates, REFERENCE_FX);
@@ -55,6 +59,9 @@ export type GeneratedFxTable = Pick<FxTable, "base" | "as_of" | "rates">;
  *   assert.ok(Math.abs(Math.log(q1.rates[c] / q4.rates[c])) < 0.25);
  * }
  * assert.deepEqual(generateFxTables(42, ["2025-12-31", "2026-03-31"])[1], q1);
+ * // What the generator writes, loadFx reads back (dates and rate bounds).
+ * import { parseFx } from "../fx.ts";
+ * assert.deepEqual(parseFx(fxTableText(q1, 42), "q1.yaml").rates, q1.rates);
  * ```
  */
 export function generateFxTables(

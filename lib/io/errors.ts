@@ -1,9 +1,12 @@
 /**
  * The one error a portfolio file gives when it cannot be read as a table at
- * all: a missing file, bytes that are not text, a broken header, a record
- * the CSV parser cannot split, a missing required column. Row-level problems
- * (a bad value in one cell) are not errors: validation rejects that row and
- * keeps reading (methodology §1, "no row is dropped silently").
+ * all: a missing file, a path that is not a file (a directory, a device, a
+ * pipe), a file above the caller's size or row limit, bytes that are not
+ * text, a broken header or mixed line endings, a record the CSV parser
+ * cannot split, a missing required column, a column of a nested type.
+ * Row-level problems (a bad value in one cell) are not errors: validation
+ * rejects that row and keeps reading (methodology §1, "no row is dropped
+ * silently").
  *
  * @module
  */

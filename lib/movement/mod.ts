@@ -27,6 +27,7 @@ export {
   type ColumnAmounts,
   COLUMNS,
   computeMovement,
+  MAX_MOVEMENT_TOLERANCE,
   type MigrationCell,
   type MigrationState,
   type Movement,
@@ -52,6 +53,7 @@ export {
   type MovementFiles,
   movementLines,
   renderMovementHtml,
+  type WriteMovementOptions,
   writeMovementOutputs,
 } from "./write.ts";
 export { allowanceTable } from "./console.ts";

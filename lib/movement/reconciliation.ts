@@ -13,9 +13,15 @@ import { UserError } from "../errors.ts";
 import pl from "nodejs-polars";
 import type { DataFrame } from "../frame.ts";
 import { fxDateWarning } from "../fx.ts";
-import { preciseSum, withPreciseSums } from "../precise_sum.ts";
+import {
+  figuresOf,
+  inexactSumWarning,
+  preciseSum,
+  withPreciseSums,
+} from "../precise_sum.ts";
 import {
   NULL_KEY,
+  rulesChangeWarning,
   RUN_FILES,
   type RunFolder,
   stageOfKey,
@@ -384,11 +390,21 @@ export class MovementError extends UserError {
   }
 }
 
+/**
+ * Largest `tolerance` accepted (`--tolerance` of `deno task movement`), in
+ * the reporting currency: 1,000,000. The tolerance allows for rounding
+ * (half a cent by default); a larger one would let a reconciliation off by
+ * millions pass as holding, and 1e308 would make every invariant hold
+ * whatever the figures.
+ */
+export const MAX_MOVEMENT_TOLERANCE = 1_000_000;
+
 /** Tolerances of the invariants (docs/movement.md §4). */
 export interface MovementOptions {
   /**
    * Largest difference accepted between figures that must agree, in the
-   * reporting currency: half a cent, so that they agree to the cent.
+   * reporting currency: half a cent, so that they agree to the cent. At
+   * most {@link MAX_MOVEMENT_TOLERANCE}.
    * @default 0.005
    */
   tolerance?: number;
@@ -484,6 +500,65 @@ async function lineGroups(facilities: DataFrame): Promise<LineGroup[]> {
     count: Number(g.count),
     sums: Object.fromEntries(SUM_COLUMNS.map((c) => [c, Number(g[c])])),
   }));
+}
+
+/**
+ * The warning for a movement whose figures are too large to be exact to
+ * the cent (`inexactSumWarning` of `lib/precise_sum.ts`), the
+ * reconciliations' figures named first, or null. Its invariants compare
+ * figures within `tolerance`, which such figures may miss by rounding
+ * alone, so it gives the spacing of Float64 numbers at the largest.
+ */
+function inexactMovementWarning(
+  m: Omit<Movement, "checks" | "warnings">,
+  tolerance: number,
+): string | null {
+  const { gross_carrying_amount, allowance, ...rest } = m;
+  const figures = [
+    ...figuresOf(gross_carrying_amount, "gross_carrying_amount"),
+    ...figuresOf(allowance, "allowance"),
+    ...figuresOf(rest),
+  ];
+  const warning = inexactSumWarning(
+    `Movement from ${m.from.run_id} to ${m.to.run_id}`,
+    figures,
+  );
+  if (warning === null) return null;
+  const largest = Math.max(
+    ...figures.map(([, v]) => Number.isFinite(v) ? Math.abs(v) : 0),
+  );
+  const spacing = 2 ** (Math.floor(Math.log2(largest)) - 52);
+  return `${warning}. The invariants compare figures to within the tolerance (${tolerance}); at ${largest} Float64 numbers are ${spacing} apart, so figures that agree may differ by rounding alone: a tolerance of a few times ${spacing} allows for it`;
+}
+
+/**
+ * Refuses facilities with a NaN or infinite line (a run folder written
+ * before runs checked their figures, or changed by hand), naming the first
+ * facility and line: it would make every sum it enters NaN, and the
+ * invariants would fail without saying why.
+ */
+async function refuseNonFinite(
+  groups: LineGroup[],
+  facilities: DataFrame,
+  from: RunFolder,
+  to: RunFolder,
+): Promise<void> {
+  const column = SUM_COLUMNS.find((c) =>
+    groups.some((g) => !Number.isFinite(g.sums[c]))
+  );
+  if (column === undefined) return;
+  const row = (await facilities.lazy()
+    .filter(pl.col(column).isFinite().not())
+    .select(pl.col("loan_id"), pl.col(column))
+    .head(1)
+    .collect()).toRecords()[0] ?? {};
+  throw new MovementError(
+    `Cannot compare runs ${from.dir} and ${to.dir}: loan ${
+      row.loan_id ?? "(unknown)"
+    }: its ${column} is ${
+      row[column] ?? "not finite"
+    }, from a NaN or infinite figure in ${RUN_FILES.loanResults} or ${RUN_FILES.carryingAmounts} of one of the runs; recompute that run (a run checks its figures before it is published)`,
+  );
 }
 
 const zeros = (): ByColumn => ({ "1": 0, "2": 0, "3": 0, simplified: 0 });
@@ -847,16 +922,13 @@ export function methodologyWarnings(from: RunFolder, to: RunFolder): string[] {
       `Run ${from.summary.run_id} follows methodology version ${v0} and run ${to.summary.run_id} version ${v1}: the effect of the change of method is part of remeasurement and derecognition; rerun ${from.summary.run_id} under version ${v1} to separate it`,
     );
   }
-  const [r0, r1] = [from.manifest?.inputs.rules, to.manifest?.inputs.rules];
-  if (r0 && r1 && r0.sha256 && r1.sha256 && r0.sha256 !== r1.sha256) {
-    warnings.push(
-      `Runs ${from.summary.run_id} and ${to.summary.run_id} used different rules files (${r0.path}, SHA-256 ${
-        r0.sha256.slice(0, 12)
-      }…; ${r1.path}, SHA-256 ${
-        r1.sha256.slice(0, 12)
-      }…): the effect of the change of parameters is part of remeasurement; rerun ${from.summary.run_id} with ${to.summary.run_id}'s rules to separate it`,
-    );
-  }
+  // What differs, key by key, when both manifests recorded the rules'
+  // parameters (lib/run_folder/manifest.ts).
+  const rules = rulesChangeWarning(
+    [from.summary.run_id, from.manifest],
+    [to.summary.run_id, to.manifest],
+  );
+  if (rules !== null) warnings.push(rules);
   return warnings;
 }
 
@@ -942,6 +1014,12 @@ export async function computeMovement(
   opts: MovementOptions = {},
 ): Promise<{ movement: Movement; facilities: DataFrame }> {
   const tolerance = opts.tolerance ?? 0.005;
+  if (!(tolerance >= 0 && tolerance <= MAX_MOVEMENT_TOLERANCE)) {
+    throw new UserError(
+      "usage",
+      `Cannot compute the movement with tolerance ${tolerance}: give a number from 0 to ${MAX_MOVEMENT_TOLERANCE} (MAX_MOVEMENT_TOLERANCE, in the reporting currency)`,
+    );
+  }
   const a = from.summary;
   const b = to.summary;
   if (a.reporting_currency !== b.reporting_currency) {
@@ -990,6 +1068,10 @@ export async function computeMovement(
   }
   opts.onStep?.("aggregate");
   const groups = await lineGroups(facilities);
+  // A precise sum keeps a NaN or infinite line (it does not drop it), so
+  // the groups tell whether any facility has one; only then is it looked
+  // for, to name it.
+  await refuseNonFinite(groups, facilities, from, to);
   const partial = {
     reporting_currency: a.reporting_currency,
     from: ref(from),
@@ -1010,16 +1092,24 @@ export async function computeMovement(
   };
   opts.onStep?.("check_invariants");
   const checks = checkMovement(partial, a, b, tolerance);
+  // Figures above 2^53 cents cannot be exact to the cent (precise_sum.ts):
+  // the movement says so rather than presenting them as tied to the cent.
+  const inexact = inexactMovementWarning(partial, tolerance);
   const movement: Movement = {
     ...partial,
     checks,
-    warnings: [...methodologyWarnings(from, to), ...fxWarnings(a, b)],
+    warnings: [
+      ...methodologyWarnings(from, to),
+      ...fxWarnings(a, b),
+      ...(inexact === null ? [] : [inexact]),
+    ],
   };
   const failed = checks.filter((c) => !c.passed);
   if (failed.length > 0 && (opts.throwOnFailure ?? true)) {
     throw new MovementError(
       `Movement from ${from.dir} to ${to.dir} does not reconcile:\n` +
-        failed.map((c) => `  - ${c.name}: ${c.detail}`).join("\n"),
+        failed.map((c) => `  - ${c.name}: ${c.detail}`).join("\n") +
+        (inexact === null ? "" : `\n(${inexact})`),
     );
   }
   return { movement, facilities };

@@ -10,7 +10,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import pl from "nodejs-polars";
 import type { DataFrame } from "../frame.ts";
 import {
@@ -34,7 +33,11 @@ import {
   table,
   warningList,
 } from "../page.ts";
-import { MOVEMENT_FILES, writeOutputFolder } from "../run_folder/mod.ts";
+import {
+  type FileWriter,
+  MOVEMENT_FILES,
+  writeOutputFolder,
+} from "../run_folder/mod.ts";
 import {
   migrationHeatmap,
   migrationStateLabel,
@@ -471,33 +474,46 @@ export function renderMovementHtml(m: Movement): string {
 /** Paths of the files {@link writeMovementOutputs} wrote. */
 export type MovementFiles = Record<keyof typeof MOVEMENT_FILES, string>;
 
+/** Options of {@link writeMovementOutputs}. */
+export interface WriteMovementOptions {
+  /**
+   * How the files are written (a test passes one that fails part-way, as
+   * a full disk does). @default the file system
+   */
+  writer?: FileWriter;
+}
+
 /**
  * Writes movement.json, movement.parquet, movement_facilities.parquet and
  * movement.html as the folder `outDir`, whole or not at all: they are
  * written beside it and take its place at once, replacing an earlier
- * movement there (a folder holding other files is refused, see
- * `writeOutputFolder`).
+ * movement there; a failure (a full disk) leaves nothing under `outDir`
+ * but what was there. A file, a folder holding other files (a run folder
+ * among them), either run's folder or a place inside a run folder is
+ * refused (`writeOutputFolder`); `checkOutputFolder` with
+ * `MOVEMENT_FILES` checks the same before the movement is computed.
+ *
+ * @throws {OutputLocationError} when `outDir` cannot take the movement.
+ * @throws {UserError} of kind `output` when a file cannot be written,
+ *   naming `outDir`.
  */
 export async function writeMovementOutputs(
   movement: Movement,
   facilities: DataFrame,
   outDir: string,
+  opts: WriteMovementOptions = {},
 ): Promise<MovementFiles> {
   const html = renderMovementHtml(movement);
   const { folder } = await writeOutputFolder(
     outDir,
     Object.values(MOVEMENT_FILES),
-    async (dir) => {
-      const path = (file: keyof typeof MOVEMENT_FILES) =>
-        join(dir, MOVEMENT_FILES[file]);
-      await Deno.writeTextFile(
-        path("json"),
-        JSON.stringify(movement, null, 2),
-      );
-      movementLines(movement).writeParquet(path("parquet"));
-      facilities.writeParquet(path("facilities"));
-      await Deno.writeTextFile(path("html"), html);
+    async (_, out) => {
+      await out.text(MOVEMENT_FILES.json, JSON.stringify(movement, null, 2));
+      await out.parquet(MOVEMENT_FILES.parquet, movementLines(movement));
+      await out.parquet(MOVEMENT_FILES.facilities, facilities);
+      await out.text(MOVEMENT_FILES.html, html);
     },
+    { writer: opts.writer, inputs: [movement.from.dir, movement.to.dir] },
   );
   const href = (file: keyof typeof MOVEMENT_FILES) =>
     folder.child(MOVEMENT_FILES[file]).href;

@@ -12,7 +12,8 @@
  * - beside: a folder in the same parent folder as this run folder (a
  *   hidden staging folder `.…partial-…` or a `….failed` folder is not a
  *   run);
- * - complete: its `manifest.json` says `status: complete`;
+ * - complete: its `manifest.json` says `status: complete`, and it has
+ *   facilities (a run with none would show the whole book as new);
  * - of the same book: its portfolio file is in the same folder as this
  *   run's and has the same name once dates (`2025-12-31`, `20251231`), the
  *   extension and the separators around them are taken out
@@ -26,8 +27,10 @@
  *   with the latest reporting date (of two runs of that date, the one that
  *   finished last).
  *
- * A run given is used whatever its portfolio's name, but it must report
- * in the same currency and at an earlier date.
+ * A run given is used whatever its portfolio's name, but it must be a
+ * complete run (`readRunSummary` with `trusted`: not a failed or hidden
+ * staging folder, with a manifest saying `complete`, facilities and a
+ * reporting date), report in the same currency and at an earlier date.
  *
  * @module
  */
@@ -174,7 +177,10 @@ export async function findPreviousRun(
   );
   for (const { folder } of candidates) {
     const previous = await readRunSummary(folder);
-    if (previous.reporting_currency === summary.reporting_currency) {
+    if (
+      previous.reporting_currency === summary.reporting_currency &&
+      previous.totals.count > 0
+    ) {
       return { dir: folder.href, summary: previous, how: "found" };
     }
   }
@@ -186,14 +192,15 @@ export async function findPreviousRun(
  *
  * @throws {ComparisonError} When it reports in another currency or not
  *   before `summary`'s reporting date.
- * @throws {RunFolderReadError} When its summary.json cannot be read.
+ * @throws {RunFolderReadError} When its summary.json cannot be read, or
+ *   it is not a complete run with facilities and a reporting date.
  */
 export async function readGivenRun(
   compare: string | Location,
   summary: Summary,
 ): Promise<PreviousRun> {
   const folder = locate(compare);
-  const previous = await readRunSummary(folder);
+  const previous = await readRunSummary(folder, { trusted: true });
   const why = previous.reporting_currency !== summary.reporting_currency
     ? `it reports in ${previous.reporting_currency}, this run in ${summary.reporting_currency}`
     : previous.reporting_date >= summary.reporting_date

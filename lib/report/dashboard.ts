@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { UserError } from "../errors.ts";
 import { Plot, type PlotFigure, renderPlot } from "../plot/mod.ts";
 import { logTicks, waterfallMarks } from "../plot/mod.ts";
 import { STAGE_COLORS, stageColorScale, summaryUnit } from "./charts.ts";
@@ -37,6 +38,8 @@ import {
   table,
 } from "../page.ts";
 import {
+  checkOutputFile,
+  type FileWriter,
   locate,
   type Location,
   MOVEMENT_FILES,
@@ -46,6 +49,7 @@ import {
   RunFolderReadError,
   stageOfKey,
   type Summary,
+  writeOutputFile,
 } from "../run_folder/mod.ts";
 import type { DataQualityReport } from "../validation/mod.ts";
 
@@ -130,16 +134,24 @@ async function readDataQuality(
  * `data_quality.json` when there is one, and orders them by reporting
  * date; refuses two runs of the same date (which would be averaged away)
  * or of different reporting currencies (which cannot share an axis).
+ *
+ * Only complete runs are read (`readRunSummary` with `trusted`): a folder
+ * whose manifest is missing or not `complete` (a `.failed` one), a hidden
+ * staging folder, a run without facilities or without a reporting date,
+ * and a summary with a figure that is not a finite number are refused,
+ * naming the folder.
+ *
+ * @throws {RunFolderReadError} Naming the folder, the file and the problem.
  */
 export async function readTrend(
   runDirs: (string | Location)[],
 ): Promise<TrendPoint[]> {
   if (runDirs.length === 0) {
-    throw new RangeError("Cannot build dashboard: no run folder given");
+    throw new UserError("usage", "Cannot build dashboard: no run folder given");
   }
   const points: TrendPoint[] = [];
   for (const folder of runDirs.map(locate)) {
-    const summary = await readRunSummary(folder);
+    const summary = await readRunSummary(folder, { trusted: true });
     points.push({
       run_id: summary.run_id,
       dir: folder.href,
@@ -152,12 +164,14 @@ export async function readTrend(
   for (let i = 1; i < points.length; i++) {
     const [a, b] = [points[i - 1], points[i]];
     if (a.reporting_date === b.reporting_date) {
-      throw new RangeError(
+      throw new UserError(
+        "input",
         `Cannot build dashboard: runs ${a.dir} and ${b.dir} share reporting date ${a.reporting_date}`,
       );
     }
     if (a.summary.reporting_currency !== b.summary.reporting_currency) {
-      throw new RangeError(
+      throw new UserError(
+        "input",
         `Cannot build dashboard: runs ${a.dir} and ${b.dir} report in ${a.summary.reporting_currency} and ${b.summary.reporting_currency}`,
       );
     }
@@ -184,7 +198,8 @@ async function readMovementJson(
     typeof m?.from?.run_id !== "string" || typeof m?.to?.run_id !== "string" ||
     !Array.isArray(m?.allowance?.lines)
   ) {
-    throw new RangeError(
+    throw new UserError(
+      "input",
       `Cannot read movement ${folder.href}: ${MOVEMENT_FILES.json}: keys from, to or allowance.lines are missing`,
     );
   }
@@ -198,7 +213,7 @@ async function readMovementJson(
  * consecutive points (the demo writes `data/runs/movement-sample/` beside
  * its runs). A period without one is walked from the summaries.
  *
- * @throws {RangeError} When a movement given does not join two
+ * @throws {UserError} When a movement given does not join two
  *   consecutive reporting dates of the dashboard, or cannot be read.
  */
 export async function readMovements(
@@ -211,13 +226,15 @@ export async function readMovements(
   for (const folder of given.map(locate)) {
     const m = await readMovementJson(folder);
     if (m === null) {
-      throw new RangeError(
+      throw new UserError(
+        "input",
         `Cannot read movement ${folder.href}: ${MOVEMENT_FILES.json} is missing`,
       );
     }
     const i = period(m);
     if (i < 0) {
-      throw new RangeError(
+      throw new UserError(
+        "input",
         `Cannot use movement ${folder.href}: it goes from run ${m.from.run_id} (${m.from.reporting_date}) to ${m.to.run_id} (${m.to.reporting_date}), not between two consecutive runs of the dashboard`,
       );
     }
@@ -671,6 +688,11 @@ export interface DashboardOptions {
    * are found without being named.
    */
   movements?: (string | Location)[];
+  /**
+   * How the page is written (a test passes one that fails, as a full disk
+   * does). @default the file system
+   */
+  writer?: FileWriter;
 }
 
 /** A chart, or in its place the sentence saying why there is none. */
@@ -876,13 +898,18 @@ export function renderDashboard(
 
 /**
  * Builds the dashboard of the given run folders and writes it to `outFile`
- * (whole or not at all; its folder is created when missing); returns the
- * path.
+ * (whole or not at all: under a temporary name renamed last, so a failure
+ * leaves the earlier page or nothing; its folder is created when missing);
+ * returns the path. `outFile` is checked before any run is read: a
+ * folder, a place inside a run folder or an input is refused.
  *
+ * @throws {OutputLocationError} when `outFile` cannot take the page.
+ * @throws {RunFolderReadError} when a run folder is not a complete run or
+ *   cannot be read (see {@link readTrend}).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { openRunFolder, type Summary } from "../run_folder/mod.ts";
+ * import { type Manifest, openRunFolder, type Summary } from "../run_folder/mod.ts";
  * import { writeDashboard } from "./dashboard.ts";
  *
  * // Two quarter-ends: only each run's summary.json is read.
@@ -897,6 +924,10 @@ export function renderDashboard(
  *     fx: { file: "fx.yaml", sha256: "", base: "EUR", as_of: date, rates: { EUR: 1 } },
  *     scenarios: [], totals: { ...stage, ecl_model: ecl }, by_stage: [stage],
  *   } as unknown as Summary);
+ *   // Only a complete run is read: its manifest says so.
+ *   await folder.writeJson("manifest", {
+ *     run_id: date, status: "complete", reporting_date: date,
+ *   } as unknown as Manifest);
  *   runs.push(await folder.commit());
  * }
  * const file = await writeDashboard(runs, `${root}/reports/dashboard.html`);
@@ -910,12 +941,17 @@ export async function writeDashboard(
   outFile: string,
   opts: DashboardOptions = {},
 ): Promise<string> {
+  const inputs = [...runDirs, ...opts.movements ?? []].map((d) =>
+    locate(d).href
+  );
+  await checkOutputFile(outFile, { inputs });
   const points = await readTrend(runDirs);
   const html = renderDashboard(
     points,
     await readMovements(points, opts.movements),
   );
-  const { parent, name } = parentAndName(outFile);
-  await parent.writeText(name, html);
-  return parent.child(name).href;
+  return await writeOutputFile(outFile, html, {
+    inputs,
+    writer: opts.writer,
+  });
 }

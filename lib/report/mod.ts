@@ -58,6 +58,8 @@ export {
 export {
   dateKey,
   exportStarSchema,
+  STAR_FILES,
   STAR_TABLES,
   type StarSchemaExport,
+  type StarSchemaOptions,
 } from "./star_schema.ts";

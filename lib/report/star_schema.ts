@@ -13,11 +13,14 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { UserError } from "../errors.ts";
 import pl from "nodejs-polars";
 import type { DataFrame, LazyFrame } from "../frame.ts";
 import { allowanceSplit } from "../allowance.ts";
 import {
+  checkOutputFolder,
+  type FileWriter,
+  locate,
   type Location,
   readRunFolder,
   type RunFolder,
@@ -60,10 +63,19 @@ export const STAR_TABLES = [
 const README = "README.md";
 
 /** The files of an export: each table as Parquet and CSV, and the README. */
-const STAR_FILES = [
+export const STAR_FILES: readonly string[] = [
   ...STAR_TABLES.flatMap((t) => [`${t}.parquet`, `${t}.csv`]),
   README,
 ];
+
+/** Options of {@link exportStarSchema}. */
+export interface StarSchemaOptions {
+  /**
+   * How the files are written (a test passes one that fails part-way, as
+   * a full disk does). @default the file system
+   */
+  writer?: FileWriter;
+}
 
 /** What {@link exportStarSchema} wrote. */
 export interface StarSchemaExport {
@@ -148,14 +160,18 @@ function keyed(values: string[], name: string): DataFrame {
  * Exports the star schema of the given run folders as the folder `outDir`:
  * `fact_facility`, `dim_stage`, `dim_product`, `dim_region` and
  * `dim_date`, each as `.parquet` and `.csv`, plus `README.md`. The folder
- * is written whole or not at all, replacing an earlier export there (a
- * folder holding other files is refused).
+ * is written whole or not at all, replacing an earlier export there; a
+ * failure (a full disk) leaves nothing under `outDir` but what was there.
+ * `outDir` is checked before any run is read: a file, a folder holding
+ * other files (a run folder among them), a run folder's inside or an
+ * input is refused. Only complete runs are exported (`readRunFolder` with
+ * `trusted`).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import pl from "nodejs-polars";
- * import { openRunFolder, type Summary } from "../run_folder/mod.ts";
+ * import { type Manifest, openRunFolder, type Summary } from "../run_folder/mod.ts";
  * import { exportStarSchema } from "./star_schema.ts";
  *
  * // A run of one facility in MXN, reported in EUR at 0.05.
@@ -175,8 +191,13 @@ function keyed(values: string[], name: string): DataFrame {
  *   run_id: "q4", reporting_date: "2025-12-31", reporting_currency: "EUR",
  *   fx: { file: "fx.yaml", sha256: "", base: "EUR", as_of: "2025-12-31",
  *     rates: { MXN: 0.05 } },
- *   scenarios: [], totals: {}, by_stage: [],
+ *   scenarios: [], by_stage: [],
+ *   totals: { count: 1, gross_carrying_amount: 50, ead: 50, ecl: 2 },
  * } as unknown as Summary);
+ * // Only a complete run is exported: its manifest says so.
+ * await folder.writeJson("manifest", {
+ *   run_id: "q4", status: "complete", reporting_date: "2025-12-31",
+ * } as unknown as Manifest);
  *
  * const star = await exportStarSchema([await folder.commit()], `${root}/bi`);
  * assert.equal(star.rows.fact_facility, 1);
@@ -186,19 +207,29 @@ function keyed(values: string[], name: string): DataFrame {
  * await Deno.remove(root, { recursive: true });
  * ```
  *
- * @throws {RunFolderReadError} When a run folder lacks a required file.
- * @throws {RangeError} When two runs share a reporting date, a currency
- *   has no rate (it would vanish from reporting-currency sums), or
- *   `outDir` holds other files.
+ * @throws {RunFolderReadError} When a run folder lacks a required file
+ *   or is not a complete run.
+ * @throws {OutputLocationError} When `outDir` cannot take the export.
+ * @throws {UserError} When two runs share a reporting date or a currency
+ *   has no rate (it would vanish from reporting-currency sums), naming
+ *   them; of kind `output` when a file cannot be written.
  */
 export async function exportStarSchema(
   runDirs: (string | Location)[],
   outDir: string,
+  opts: StarSchemaOptions = {},
 ): Promise<StarSchemaExport> {
   if (runDirs.length === 0) {
-    throw new RangeError("Cannot export star schema: no run folder given");
+    throw new UserError(
+      "usage",
+      "Cannot export star schema: no run folder given",
+    );
   }
-  const runs = await Promise.all(runDirs.map(readRunFolder));
+  const inputs = runDirs.map((d) => locate(d).href);
+  await checkOutputFolder(outDir, STAR_FILES, { inputs });
+  const runs = await Promise.all(
+    runDirs.map((d) => readRunFolder(d, { trusted: true })),
+  );
   runs.sort((a, b) =>
     a.summary.reporting_date.localeCompare(b.summary.reporting_date)
   );
@@ -206,8 +237,9 @@ export async function exportStarSchema(
   for (const r of runs) {
     const prev = seen.get(r.summary.reporting_date);
     if (prev) {
-      throw new RangeError(
-        `Cannot export star schema: runs ${prev} and ${r.dir} share reporting date ${r.summary.reporting_date}`,
+      throw new UserError(
+        "input",
+        `Cannot export star schema: runs ${prev} and ${r.dir} share reporting date ${r.summary.reporting_date}; give one run per reporting date`,
       );
     }
     seen.set(r.summary.reporting_date, r.dir);
@@ -215,7 +247,8 @@ export async function exportStarSchema(
   const facts = await pl.concat(runs.map(runFacts)).collect();
   const noRate = facts.filter(pl.col("fx_rate").isNull());
   if (noRate.height > 0) {
-    throw new RangeError(
+    throw new UserError(
+      "input",
       `Cannot export star schema: currency ${
         noRate.getColumn("currency").get(0)
       } of loan ${
@@ -296,13 +329,14 @@ export async function exportStarSchema(
   const { folder } = await writeOutputFolder(
     outDir,
     STAR_FILES,
-    async (dir) => {
+    async (_, out) => {
       for (const name of STAR_TABLES) {
-        tables[name].writeParquet(join(dir, `${name}.parquet`));
-        tables[name].writeCSV(join(dir, `${name}.csv`));
+        await out.parquet(`${name}.parquet`, tables[name]);
+        await out.csv(`${name}.csv`, tables[name]);
       }
-      await Deno.writeTextFile(join(dir, README), starSchemaReadme(runs, rows));
+      await out.text(README, starSchemaReadme(runs, rows));
     },
+    { inputs, writer: opts.writer },
   );
   return {
     outDir: folder.href,

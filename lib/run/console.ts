@@ -10,6 +10,7 @@ import type { RunProgress } from "./run.ts";
 import type { Group, Summary } from "../run_folder/mod.ts";
 import type { DataQualityReport } from "../validation/mod.ts";
 import { formatAmount, formatCount, formatPercent } from "../format.ts";
+import { UserError } from "../errors.ts";
 
 /** A one-line progress display; see {@link progressLine}. */
 export interface ProgressLine {
@@ -79,13 +80,49 @@ export function table(header: string[], rows: string[][]): string {
   ].join("\n");
 }
 
+/** The figures of a row of {@link stageTable} that must be numbers. */
+const STAGE_TABLE_FIGURES = [
+  "count",
+  "gross_carrying_amount",
+  "ead",
+  "ecl",
+  "loss_allowance",
+  "provision",
+] as const;
+
 /**
  * The headline ECL table by stage, in the reporting currency: ECL split
  * into loss allowance and provision (IFRS 7 B8E), coverage on the gross
  * carrying amount (methodology §9).
+ *
+ * An analyst ties these figures to the run's files, so a figure that is
+ * not a finite number (NaN, Infinity, or null where `summary.json` wrote a
+ * non-finite total) is not printed as a dash: the table is refused, naming
+ * the key. A run never publishes such a summary (`lib/run/finite.ts`); a
+ * coverage of null (an undrawn book has no ratio) shows as a dash.
+ *
+ * @throws {UserError} of kind `check`, naming the summary key and value.
  */
 export function stageTable(summary: Summary): string {
-  const row = (label: string, g: Omit<Group, "key">) => [
+  const row = (label: string, g: Omit<Group, "key">, key: string) => {
+    for (const f of STAGE_TABLE_FIGURES) {
+      const v = g[f] as unknown;
+      if (typeof v !== "number" || !Number.isFinite(v)) {
+        throw new UserError(
+          "check",
+          `Cannot print the ECL by stage of run ${summary.run_id}: summary.json ${key}.${f} is ${v}, not a finite number (a run publishes no such figure: recompute the run)`,
+        );
+      }
+    }
+    if (typeof g.coverage === "number" && !Number.isFinite(g.coverage)) {
+      throw new UserError(
+        "check",
+        `Cannot print the ECL by stage of run ${summary.run_id}: summary.json ${key}.coverage is ${g.coverage}, not a finite number (a run publishes no such figure: recompute the run)`,
+      );
+    }
+    return tableRow(label, g);
+  };
+  const tableRow = (label: string, g: Omit<Group, "key">) => [
     label,
     formatCount(g.count),
     formatAmount(g.gross_carrying_amount),
@@ -95,8 +132,10 @@ export function stageTable(summary: Summary): string {
     formatAmount(g.provision),
     formatPercent(g.coverage),
   ];
-  const rows = summary.by_stage.map((g) => row(`stage ${g.key}`, g));
-  rows.push(row("total", summary.totals));
+  const rows = summary.by_stage.map((g, i) =>
+    row(`stage ${g.key}`, g, `by_stage[${i}]`)
+  );
+  rows.push(row("total", summary.totals, "totals"));
   return `ECL by stage (${summary.reporting_currency}, reporting date ${summary.reporting_date}; FX ${summary.fx.file} as of ${summary.fx.as_of}; coverage = ECL / gross carrying amount)\n` +
     table(
       [

@@ -18,6 +18,7 @@
  * | computing `summary.json`: totals by stage, product, segment, region, currency | `summary.ts` |
  * | what the manifest measures: hashes, code version, timings | `manifest.ts` |
  * | progress line and tables the tasks print | `console.ts` |
+ * | the final check before publishing: no NaN or infinite figure | `finite.ts` |
  *
  * @example
  * ```ts
@@ -65,3 +66,8 @@ export {
   table,
   warningLine,
 } from "./console.ts";
+export {
+  checkFiniteColumns,
+  checkFiniteSummary,
+  checkRunFigures,
+} from "./finite.ts";

@@ -84,9 +84,11 @@ import {
   attachCarryingAmounts,
   carryingAmounts,
   type Manifest,
+  MANIFEST_VERSION,
   openRunFolder,
   overlayWarnings,
   type PendingRunFolder,
+  rulesParameters,
   RUN_FILES,
   runIdFor,
   type Summary,
@@ -99,6 +101,7 @@ import {
   summaryCells,
   summaryFromCells,
 } from "./summary.ts";
+import { checkRunFigures } from "./finite.ts";
 
 /**
  * The rules file used when none is given: the reference rules of the
@@ -217,6 +220,14 @@ export interface RunOptions {
   onProgress?: (p: RunProgress) => void;
   /** Called when a step starts, with the step's name. */
   onStep?: (step: string) => void;
+  /**
+   * Limits for an untrusted portfolio (`--max-bytes`, `--max-rows`): a
+   * larger file is refused before the run starts (`scanPortfolio`).
+   * @default no limit
+   */
+  maxBytes?: number;
+  /** See `maxBytes`. @default no limit */
+  maxRows?: number;
 }
 
 /** What a completed run produced. */
@@ -253,17 +264,25 @@ export class RunFailedError extends UserError {
    * @param failedDir Where its folder was moved (`<run_id>.failed`).
    * @param cause The original error.
    * @param step The step it failed in, when known.
+   * @param problems What went wrong while recording the failure (the
+   *   manifest could not be written, the folder not moved), appended to
+   *   the message after the original error.
    */
   constructor(
     runId: string,
     failedDir: string,
     cause: unknown,
     step?: string,
+    problems: readonly string[] = [],
   ) {
     super(
       failureKind(cause),
       `${describeFailure(cause, step)}\n` +
-        `Run ${runId} failed; what it wrote is in ${failedDir} (${RUN_FILES.manifest} has status "failed")`,
+        (problems.length === 0
+          ? `Run ${runId} failed; what it wrote is in ${failedDir} (${RUN_FILES.manifest} has status "failed")`
+          : `Run ${runId} failed; what it wrote is in ${failedDir}\nWhile recording the failure, also: ${
+            problems.join("; ")
+          }`),
       { cause },
     );
     this.name = "RunFailedError";
@@ -338,7 +357,10 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
   // a wrong file leaves no folder behind; without an FX table, its first
   // rows tell the reporting date whose table to load.
   const { raw, dateHint } = await step("scan", async () => {
-    const lf = scanPortfolio(opts.portfolio);
+    const lf = scanPortfolio(opts.portfolio, {
+      maxBytes: opts.maxBytes,
+      maxRows: opts.maxRows,
+    });
     const schema = requireColumns(lf, opts.portfolio, rules);
     return {
       raw: lf,
@@ -365,6 +387,7 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
   });
   const manifest: Manifest = {
     run_id: runId,
+    manifest_version: MANIFEST_VERSION,
     status: "running",
     reporting_date: null,
     started_at: startedAt.toISOString(),
@@ -373,12 +396,18 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
     methodology_version: METHODOLOGY_VERSION,
     inputs: {
       portfolio: { path: opts.portfolio, sha256: "" },
-      rules: { path: rulesPath, sha256: "" },
+      // Its parameters too, so a movement can name what changed.
+      rules: {
+        path: rulesPath,
+        sha256: "",
+        parameters: rulesParameters(rules),
+      },
       fx: { path: fx.file, sha256: fx.sha256 },
     },
     rows: { read: 0, valid: 0, rejected: 0, computed: 0 },
     timings_ms: timer.timings,
-    warnings: [],
+    // Stale staging folders of killed runs removed from `out` (stale.ts).
+    warnings: [...folder.staleWarnings],
   };
   const run: RunContext = {
     opts,
@@ -391,6 +420,14 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
   };
   try {
     const out = await runSteps(run, raw);
+    // No NaN or infinite figure is published; totals too large to be exact
+    // to the cent are said (lib/run/finite.ts).
+    manifest.warnings.push(
+      ...await step(
+        "check_figures",
+        () => checkRunFigures(folder, out.summary),
+      ),
+    );
     manifest.status = "complete";
     manifest.finished_at = new Date().toISOString();
     if (opts.report ?? true) {
@@ -409,13 +446,58 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
     const dir = await folder.commit();
     return { runId, dir, manifest, ...out };
   } catch (e) {
-    manifest.status = "failed";
-    manifest.error = describeFailure(e, current);
-    manifest.finished_at = new Date().toISOString();
-    await folder.writeJson("manifest", manifest);
-    const failedDir = await folder.fail();
-    throw new RunFailedError(runId, failedDir, e, current);
+    throw await failRun(run, e, current);
   }
+}
+
+/**
+ * Records a run that failed after its folder was opened and sets the
+ * folder aside as `<run_id>.failed`. The error reported is the original
+ * one: whatever goes wrong while failing (a full disk refusing the
+ * manifest too) is appended to its message, never put in its place, and
+ * the folder is moved whenever the rename can be done (a rename needs no
+ * space). A report rendered before a failed publish says "complete", so
+ * it is removed: a failed run has no report.html.
+ */
+async function failRun(
+  { folder, manifest }: RunContext,
+  cause: unknown,
+  step: string | undefined,
+): Promise<RunFailedError> {
+  manifest.status = "failed";
+  manifest.error = describeFailure(cause, step);
+  manifest.finished_at = new Date().toISOString();
+  const problems: string[] = [];
+  const attempt = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (e) {
+      problems.push(`${what}: ${(e as Error)?.message ?? String(e)}`);
+    }
+  };
+  await attempt(
+    `${RUN_FILES.report}, rendered as complete, could not be removed`,
+    async () => {
+      try {
+        await Deno.remove(folder.path("report"));
+      } catch (e) {
+        // No report was written: nothing to remove.
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+    },
+  );
+  await attempt(
+    `${RUN_FILES.manifest} could not be written`,
+    () => folder.writeJson("manifest", manifest),
+  );
+  let failedDir = folder.dir;
+  await attempt(
+    `the folder could not be moved to ${folder.failedDir}, so it stays in ${folder.dir}`,
+    async () => {
+      failedDir = await folder.fail();
+    },
+  );
+  return new RunFailedError(folder.runId, failedDir, cause, step, problems);
 }
 
 /** Runs `fn` as the named step of a run: timed, and named if it fails. */

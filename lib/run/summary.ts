@@ -25,6 +25,13 @@
  * which is converted and rolled up to each dimension in TypeScript.
  * Conversion after summation is exact up to floating-point rounding, because a currency's rate is a constant within a group.
  *
+ * The cells' sums are precise sums (`lib/precise_sum.ts`): exact to the
+ * cent below 2^53 cents, and no amount ever drops out of them, however
+ * large; a NaN or infinite figure of a facility makes the totals it enters
+ * NaN or infinite rather than vanish. A run refuses such a summary, and
+ * warns about totals too large to be exact to the cent, in its final check
+ * before publishing (`finite.ts`).
+ *
  * @module
  */
 import pl from "nodejs-polars";

@@ -1,6 +1,7 @@
 /**
- * The file names of a run folder and of the movement folder derived from
- * two runs: the one place they are written down. Readers and writers take
+ * The file names of a run folder, of the movement folder derived from two
+ * runs and of a validation output folder: the one place they are written
+ * down. Readers and writers take
  * the names from here.
  *
  * @module
@@ -37,6 +38,16 @@ export const MOVEMENT_FILES = {
   facilities: "movement_facilities.parquet",
   /** The movement's page. */
   html: "movement.html",
+} as const;
+
+/** File names inside a validation output folder (`deno task validate --out`). */
+export const VALIDATION_FILES = {
+  /** The rows that broke no rule. */
+  valid: "valid.parquet",
+  /** The rejected rows with `rejection_codes`. */
+  rejected: "rejected.parquet",
+  /** The data-quality report. */
+  dataQuality: "data_quality.json",
 } as const;
 
 /** Suffix of the folder a failed run is moved to: `<run_id>.failed`. */

@@ -11,7 +11,10 @@
  * and publishing is a rename, which is atomic within one directory on
  * POSIX file systems; a writer killed at any moment (even by SIGKILL)
  * leaves at most a hidden partial folder, removed by the next writer of the
- * same name once its process is gone.
+ * same name once its process is gone, and by the next run in the same
+ * folder (any name) once it is also a day old (`stale.ts`). A publish with
+ * `replace` that cannot rename the new folder onto the name puts the old
+ * one back.
  *
  * @module
  */
@@ -116,15 +119,59 @@ const exists = async (path: string) => {
   }
 };
 
+/** What the name of a hidden staging entry says. */
+export interface StagingName {
+  /** The name the entry was being written for (a run id, `movement`, …). */
+  name: string;
+  /**
+   * `partial`: written by a writer (a run, an output folder, a file
+   * written whole); `replaced`: an earlier folder swapped out by a publish
+   * with `replace`, removed right after the swap.
+   */
+  kind: "partial" | "replaced";
+  /** The writer's process id, when the name carries one. */
+  pid?: number;
+}
+
+/**
+ * The staging entry a name in a folder is, or undefined for any other
+ * name: `.<name>.partial-<pid>-<random>` (a folder being staged, or a file
+ * being written whole by {@link Location.writeText}) or
+ * `.<name>.replaced-<pid>-<random>` (an earlier folder swapped out by a
+ * publish; written `.<name>.replaced-<random>` before the pid was added).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stagingName } from "./location.ts";
+ *
+ * assert.deepEqual(stagingName(".q4.partial-4242-0a1b2c"), { name: "q4", kind: "partial", pid: 4242 });
+ * assert.deepEqual(stagingName(".q4.replaced-4242-0a1b2c"), { name: "q4", kind: "replaced", pid: 4242 });
+ * assert.deepEqual(stagingName(".q4.replaced-0a1b2c"), { name: "q4", kind: "replaced" });
+ * assert.equal(stagingName("q4"), undefined);
+ * ```
+ */
+export function stagingName(entry: string): StagingName | undefined {
+  const m = entry.match(/^\.(.+)\.(partial|replaced)-(.*)$/);
+  if (m === null) return undefined;
+  const kind = m[2] as StagingName["kind"];
+  const pid = Number(m[3].match(/^(\d+)-[0-9a-f]+$/)?.[1]);
+  return Number.isInteger(pid) && pid > 0
+    ? { name: m[1], kind, pid }
+    : { name: m[1], kind };
+}
+
 /**
  * The writer of a partial folder `.<name>.partial-<pid>-<random>` if that
  * process still runs (Linux `/proc`); undefined when it is gone, so the
  * folder is stale. The pid is in the name, not in a file inside, so there
  * is no moment at which a fresh partial folder looks abandoned.
  */
-async function liveWriter(partial: string): Promise<number | undefined> {
-  const pid = Number(partial.match(/\.partial-(\d+)-[0-9a-f]+$/)?.[1]);
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+export async function liveWriter(
+  partial: string,
+): Promise<number | undefined> {
+  const pid = stagingName(partial)?.pid;
+  if (pid === undefined) return undefined;
   // Another writer of this very process (a server running runs in-process).
   if (pid === Deno.pid) return pid;
   try {
@@ -206,10 +253,24 @@ class LocalFolder implements Location {
           // Swapped out, not removed first: the old folder stays whole
           // (under a hidden name) until the new one is in place, and the
           // name is empty only between the two renames.
-          const old = join(this.href, `.${as}.replaced-${randomSuffix()}`);
+          // The writer's pid in the name, as for a partial folder: a sweep
+          // of stale folders leaves it alone while this process runs.
+          const old = join(
+            this.href,
+            `.${as}.replaced-${Deno.pid}-${randomSuffix()}`,
+          );
           await Deno.rename(target, old);
-          await Deno.rename(dir, target);
-          await Deno.remove(old, { recursive: true });
+          try {
+            await Deno.rename(dir, target);
+          } catch (e) {
+            // The new folder did not take the name: the old one gets it
+            // back, so a failed publish changes nothing under the name.
+            await Deno.rename(old, target);
+            throw e;
+          }
+          // Published. A replaced copy that cannot be removed now is a
+          // stale staging entry, swept later (`removeStaleStaging`).
+          await Deno.remove(old, { recursive: true }).catch(() => {});
         } else {
           // Renaming onto a non-empty directory fails (ENOTEMPTY), so a
           // writer that raced this one to the name is never overwritten.
@@ -217,7 +278,14 @@ class LocalFolder implements Location {
         }
         return this.child(as);
       },
-      discard: () => Deno.remove(dir, { recursive: true }),
+      discard: async () => {
+        try {
+          await Deno.remove(dir, { recursive: true });
+        } catch (e) {
+          // Published or discarded already: nothing left to discard.
+          if (!(e instanceof Deno.errors.NotFound)) throw e;
+        }
+      },
     };
   }
 }

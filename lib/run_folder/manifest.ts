@@ -16,6 +16,32 @@ export interface InputRef {
   sha256: string;
 }
 
+/** One parameter of a rules file: a scalar, or a list of scalars. */
+export type RulesParameter =
+  | string
+  | number
+  | boolean
+  | null
+  | (string | number | boolean | null)[];
+
+/** The rules file a run read: hashed, and its parameters as the run used them. */
+export interface RulesRef extends InputRef {
+  /**
+   * Every parameter of the rules as loaded (defaults filled in), by key
+   * path (`staging.dpd_sicr`, `scenarios[1].weight`), so that two runs'
+   * rules can be compared key by key ({@link rulesChangeWarning}). Absent
+   * in manifests before version 2.
+   */
+  parameters?: Record<string, RulesParameter>;
+}
+
+/**
+ * Version of the manifest's layout, recorded as `manifest_version`:
+ * 1 (absent) before the rules' parameters were recorded; 2 with
+ * `inputs.rules.parameters`.
+ */
+export const MANIFEST_VERSION = 2;
+
 /** The status of a run, as its manifest records it. */
 export const RUN_STATUS = ["running", "complete", "failed"] as const;
 
@@ -23,6 +49,11 @@ export const RUN_STATUS = ["running", "complete", "failed"] as const;
 export interface Manifest {
   /** The run's id, the name of its folder. */
   run_id: string;
+  /**
+   * The manifest's layout ({@link MANIFEST_VERSION}); 1 when absent, set
+   * by {@link upgradeManifest}.
+   */
+  manifest_version?: number;
   /**
    * `complete` under the final name; `failed` under `<run_id>.failed`;
    * `running` only in the copy the report sees before the run finishes.
@@ -42,7 +73,7 @@ export interface Manifest {
    */
   methodology_version?: number;
   /** The files the run read, hashed. */
-  inputs: { portfolio: InputRef; rules: InputRef; fx: InputRef };
+  inputs: { portfolio: InputRef; rules: RulesRef; fx: InputRef };
   /** Rows read, valid, rejected by validation, and computed. */
   rows: { read: number; valid: number; rejected: number; computed: number };
   /** Wall-clock milliseconds per step, in the order the steps ran. */
@@ -91,7 +122,9 @@ export function manifestProblems(value: unknown): string[] {
 
 /**
  * Brings a `manifest.json` written by an earlier version to the current
- * reading: a manifest from before run warnings existed has none.
+ * reading: a manifest from before run warnings existed has none; one from
+ * before `manifest_version` is version 1 (its rules have no recorded
+ * parameters, only their hash).
  *
  * @example
  * ```ts
@@ -100,9 +133,169 @@ export function manifestProblems(value: unknown): string[] {
  *
  * const old = { run_id: "q4", status: "complete" } as unknown as Manifest;
  * assert.deepEqual(upgradeManifest(old).warnings, []);
+ * assert.equal(old.manifest_version, 1);
  * ```
  */
 export function upgradeManifest(manifest: Manifest): Manifest {
   manifest.warnings ??= [];
+  manifest.manifest_version ??= 1;
   return manifest;
+}
+
+const isScalar = (v: unknown): v is string | number | boolean | null =>
+  v === null || ["string", "number", "boolean"].includes(typeof v);
+
+/**
+ * The parameters of rules (or of any JSON value) by key path, as a
+ * manifest records them: objects open into `key.sub`, lists of objects
+ * into `key[i].sub`; a list of scalars (a PD multiplier vector) is one
+ * parameter.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rulesParameters } from "./manifest.ts";
+ *
+ * assert.deepEqual(
+ *   rulesParameters({
+ *     staging: { dpd_sicr: 30 },
+ *     scenarios: [{ name: "base", weight: 1, pd_multiplier: [1, 1.1] }],
+ *   }),
+ *   {
+ *     "staging.dpd_sicr": 30,
+ *     "scenarios[0].name": "base",
+ *     "scenarios[0].weight": 1,
+ *     "scenarios[0].pd_multiplier": [1, 1.1],
+ *   },
+ * );
+ * ```
+ */
+export function rulesParameters(
+  rules: unknown,
+): Record<string, RulesParameter> {
+  const out: Record<string, RulesParameter> = {};
+  const walk = (v: unknown, path: string) => {
+    if (v === undefined || typeof v === "function") return;
+    if (isScalar(v)) {
+      out[path] = v;
+    } else if (Array.isArray(v)) {
+      if (v.every(isScalar)) out[path] = [...v];
+      else v.forEach((item, i) => walk(item, `${path}[${i}]`));
+    } else if (typeof v === "object") {
+      for (const [k, item] of Object.entries(v as Record<string, unknown>)) {
+        walk(item, path === "" ? k : `${path}.${k}`);
+      }
+    }
+  };
+  walk(rules, "");
+  return out;
+}
+
+/** One parameter that differs between two runs' rules. */
+export interface RulesDifference {
+  /** Its key path. */
+  key: string;
+  /** Its value in the earlier run; undefined when absent there. */
+  from?: RulesParameter;
+  /** Its value in the later run; undefined when absent there. */
+  to?: RulesParameter;
+}
+
+/**
+ * The parameters that differ between two recorded sets, in key order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rulesDifferences } from "./manifest.ts";
+ *
+ * assert.deepEqual(
+ *   rulesDifferences({ "a.x": 1, "a.y": [1, 2] }, { "a.x": 2, "a.y": [1, 2], "b": true }),
+ *   [{ key: "a.x", from: 1, to: 2 }, { key: "b", to: true }],
+ * );
+ * ```
+ */
+export function rulesDifferences(
+  from: Record<string, RulesParameter>,
+  to: Record<string, RulesParameter>,
+): RulesDifference[] {
+  const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort();
+  return keys.flatMap((key) =>
+    JSON.stringify(from[key]) === JSON.stringify(to[key]) ? [] : [{
+      key,
+      ...(key in from ? { from: from[key] } : {}),
+      ...(key in to ? { to: to[key] } : {}),
+    }]
+  );
+}
+
+/**
+ * Differences a rules-change warning lists; the others are counted
+ * (`and 12 more`), so that a warning stays one readable line; all of them
+ * can be had from {@link rulesDifferences}.
+ */
+export const RULES_DIFFERENCES_LISTED = 10;
+
+/**
+ * The warning for two runs whose rules files differ (by SHA-256), or null
+ * when they do not: names both files and what differs, key by key (`key
+ * old → new`), when both manifests recorded the parameters (version 2);
+ * otherwise says that only the hashes can be compared. A file that
+ * differs only in comments or layout has the same parameters, and the
+ * warning says so.
+ *
+ * @param from The earlier run's id and manifest.
+ * @param to The later run's id and manifest.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type Manifest, rulesChangeWarning } from "./manifest.ts";
+ *
+ * const run = (sha256: string, dpd: number) => ({
+ *   manifest_version: 2,
+ *   inputs: { rules: { path: `rules_${dpd}.yaml`, sha256,
+ *     parameters: { "staging.dpd_sicr": dpd } } },
+ * }) as unknown as Manifest;
+ * assert.equal(
+ *   rulesChangeWarning(["q3", run("a".repeat(64), 30)], ["q4", run("b".repeat(64), 60)]),
+ *   "Runs q3 and q4 used different rules files (rules_30.yaml, SHA-256 aaaaaaaaaaaa…; " +
+ *     "rules_60.yaml, SHA-256 bbbbbbbbbbbb…): staging.dpd_sicr 30 → 60; the effect of " +
+ *     "the change of parameters is part of remeasurement; rerun q3 with q4's rules to separate it",
+ * );
+ * assert.equal(rulesChangeWarning(["q3", run("a".repeat(64), 30)], ["q4", run("a".repeat(64), 30)]), null);
+ * ```
+ */
+export function rulesChangeWarning(
+  [fromId, a]: [string, Manifest | null],
+  [toId, b]: [string, Manifest | null],
+): string | null {
+  const [r0, r1] = [a?.inputs?.rules, b?.inputs?.rules];
+  if (!r0?.sha256 || !r1?.sha256 || r0.sha256 === r1.sha256) return null;
+  const files =
+    `Runs ${fromId} and ${toId} used different rules files (${r0.path}, SHA-256 ${
+      r0.sha256.slice(0, 12)
+    }…; ${r1.path}, SHA-256 ${r1.sha256.slice(0, 12)}…)`;
+  const effect =
+    `the effect of the change of parameters is part of remeasurement; rerun ${fromId} with ${toId}'s rules to separate it`;
+  if (r0.parameters === undefined || r1.parameters === undefined) {
+    const old = [[fromId, r0], [toId, r1]].filter(([, r]) =>
+      (r as RulesRef).parameters === undefined
+    ).map(([id]) => id);
+    return `${files}: what differs cannot be named, as the manifest${
+      old.length > 1 ? "s" : ""
+    } of run${old.length > 1 ? "s" : ""} ${old.join(" and ")} predate${
+      old.length > 1 ? "" : "s"
+    } manifest version 2, which records the rules' parameters; ${effect}`;
+  }
+  const diffs = rulesDifferences(r0.parameters, r1.parameters);
+  if (diffs.length === 0) {
+    return `${files} with the same parameters (they differ only in comments or layout): no effect on the figures`;
+  }
+  const value = (v: RulesParameter | undefined) =>
+    v === undefined ? "(absent)" : JSON.stringify(v);
+  const listed = diffs.slice(0, RULES_DIFFERENCES_LISTED).map((d) =>
+    `${d.key} ${value(d.from)} → ${value(d.to)}`
+  ).join(", ");
+  const more = diffs.length - RULES_DIFFERENCES_LISTED;
+  return `${files}: ${listed}${more > 0 ? ` and ${more} more` : ""}; ${effect}`;
 }

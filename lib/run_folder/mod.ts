@@ -12,8 +12,10 @@
  * | `summary.json`: its type, checks, upgrade from earlier versions | `summary.ts` |
  * | `manifest.json`: its type, checks, upgrade | `manifest.ts` |
  * | `carrying_amounts.parquet`: its columns, attaching it to loan results | `carrying_amounts.ts` |
- * | reading a run folder with its checks | `read.ts` |
- * | writing a run folder, or a folder derived from runs, atomically | `write.ts` |
+ * | reading a run folder with its checks; what makes a run trusted | `read.ts` |
+ * | writing a run folder, or an output derived from runs, atomically; where outputs may go | `write.ts` |
+ * | stale staging folders of killed writers, and removing them | `stale.ts` |
+ * | the validation output folder (`valid.parquet`, `rejected.parquet`, `data_quality.json`) | `validation_outputs.ts` |
  *
  * @example
  * ```ts
@@ -54,7 +56,13 @@ export {
   MOVEMENT_FILES,
   RUN_FILES,
   type RunFile,
+  VALIDATION_FILES,
 } from "./layout.ts";
+export {
+  type ValidationOutputs,
+  type WriteValidationOptions,
+  writeValidationOutputs,
+} from "./validation_outputs.ts";
 export {
   FolderBusyError,
   localFolder,
@@ -63,7 +71,18 @@ export {
   parentAndName,
   type PublishOptions,
   type Staging,
+  type StagingName,
+  stagingName,
 } from "./location.ts";
+export {
+  formatBytes,
+  removeStaleStaging,
+  type StagingEntry,
+  STALE_AFTER_HOURS,
+  type StaleOptions,
+  type StaleSweep,
+  staleWarning,
+} from "./stale.ts";
 export {
   coverageRatio,
   type CurrencyGroup,
@@ -78,7 +97,15 @@ export {
 export {
   type InputRef,
   type Manifest,
+  MANIFEST_VERSION,
   manifestProblems,
+  RULES_DIFFERENCES_LISTED,
+  rulesChangeWarning,
+  type RulesDifference,
+  rulesDifferences,
+  type RulesParameter,
+  rulesParameters,
+  type RulesRef,
   RUN_STATUS,
   upgradeManifest,
 } from "./manifest.ts";
@@ -90,17 +117,28 @@ export {
 } from "./carrying_amounts.ts";
 export {
   readRunFolder,
+  type ReadRunOptions,
   readRunSummary,
   type RunFolder,
   RunFolderReadError,
+  untrustedReasons,
 } from "./read.ts";
 export {
+  checkOutputFile,
+  checkOutputFolder,
   defaultRunId,
+  FILE_WRITER,
+  type FileWriter,
   openRunFolder,
   type OpenRunFolderOptions,
+  type OutputCheckOptions,
+  OutputLocationError,
+  type OutputStaging,
   type PendingRunFolder,
   RunIdError,
   runIdFor,
   type RunJson,
+  writeOutputFile,
   writeOutputFolder,
+  type WriteOutputOptions,
 } from "./write.ts";

@@ -7,6 +7,11 @@
  *
  * A run folder is read from the location given, never resolved from its
  * run id: the report is rendered while the folder is still being staged.
+ * Readers of other runs (the movement, the dashboard, the report's
+ * comparison, the BI export) read with `trusted`, which refuses anything
+ * but a complete run with facilities and a reporting date
+ * ({@link untrustedReasons}); a run reading its own staging folder reads
+ * without it.
  *
  * @module
  */
@@ -16,8 +21,9 @@ import type { LazyFrame } from "../frame.ts";
 import { RESULT_COLUMNS } from "../schema.ts";
 import type { DataQualityReport } from "../validation/mod.ts";
 import { CARRYING_AMOUNT_COLUMNS } from "./carrying_amounts.ts";
-import { RUN_FILES, type RunFile } from "./layout.ts";
-import { locate, type Location } from "./location.ts";
+import { basename } from "node:path";
+import { FAILED_SUFFIX, RUN_FILES, type RunFile } from "./layout.ts";
+import { locate, type Location, stagingName } from "./location.ts";
 import {
   type Manifest,
   manifestProblems,
@@ -153,6 +159,108 @@ class Reader {
 
 const noProblems = () => [];
 
+/** Options of {@link readRunFolder} and {@link readRunSummary}. */
+export interface ReadRunOptions {
+  /**
+   * Read the folder only if it is a run that can be relied on
+   * ({@link untrustedReasons}): what the movement, the dashboard, the
+   * report's comparison and the BI export read. Off for a run reading its
+   * own folder while it is being staged (its report).
+   * @default false
+   */
+  trusted?: boolean;
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Why a run folder cannot be relied on, one reason per problem, none for a
+ * run that can: a hidden staging folder (`.<id>.partial-…`,
+ * `.<id>.replaced-…`) or a `<id>.failed` folder, no `manifest.json`, a
+ * manifest whose status is not `complete`, a run without facilities
+ * (`totals.count` 0) or without a reporting date. Such a folder compared
+ * with another would book a whole book as new or derecognised, or show
+ * figures of a run that did not finish.
+ *
+ * @param dir The folder's path or URL.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type Manifest, type Summary, untrustedReasons } from "./mod.ts";
+ *
+ * const manifest = { status: "failed", reporting_date: "2025-12-31" } as Manifest;
+ * const summary = { reporting_date: "2025-12-31", totals: { count: 0 } } as Summary;
+ * assert.deepEqual(untrustedReasons("runs/q4.failed", manifest, summary), [
+ *   "the folder is a failed run's (its name ends with .failed)",
+ *   'manifest.json: status is "failed", not "complete"',
+ *   "summary.json: the run has no facilities (totals.count is 0)",
+ * ]);
+ * ```
+ */
+export function untrustedReasons(
+  dir: string,
+  manifest: Manifest | null,
+  summary: Summary,
+): string[] {
+  const reasons: string[] = [];
+  const name = basename(dir);
+  if (stagingName(name) !== undefined) {
+    reasons.push(
+      "the folder is a hidden staging folder of a run being written or killed, not a published run",
+    );
+  } else if (name.endsWith(FAILED_SUFFIX)) {
+    reasons.push(
+      `the folder is a failed run's (its name ends with ${FAILED_SUFFIX})`,
+    );
+  }
+  if (manifest === null) {
+    reasons.push(
+      `${RUN_FILES.manifest}: file is missing, so nothing says the run completed`,
+    );
+  } else {
+    if (manifest.status !== "complete") {
+      reasons.push(
+        `${RUN_FILES.manifest}: status is "${manifest.status}", not "complete"${
+          manifest.error ? ` (${manifest.error.split("\n")[0]})` : ""
+        }`,
+      );
+    }
+    if (manifest.reporting_date === null) {
+      reasons.push(`${RUN_FILES.manifest}: reporting_date is null`);
+    }
+  }
+  if (!ISO_DATE.test(summary.reporting_date ?? "")) {
+    reasons.push(
+      `${RUN_FILES.summary}: the run has no reporting date (reporting_date is ${
+        JSON.stringify(summary.reporting_date)
+      })`,
+    );
+  }
+  if (summary.totals?.count === 0) {
+    reasons.push(
+      `${RUN_FILES.summary}: the run has no facilities (totals.count is 0)`,
+    );
+  }
+  return reasons;
+}
+
+/** Throws when the run folder read cannot be relied on. */
+function requireTrusted(
+  dir: string,
+  manifest: Manifest | null,
+  summary: Summary,
+): void {
+  const reasons = untrustedReasons(dir, manifest, summary);
+  if (reasons.length === 0) return;
+  throw new RunFolderReadError(
+    dir,
+    "",
+    `not a complete run: ${
+      reasons.join("; ")
+    }. Only complete runs with facilities are read for movements, dashboards, comparisons and exports: give the folder <out>/<run_id> of a run that completed`,
+  );
+}
+
 /**
  * Reads a run folder: `summary.json` (required), `manifest.json` and
  * `data_quality.json` (optional), and lazy scans of `loan_results.parquet`
@@ -161,6 +269,8 @@ const noProblems = () => [];
  *
  * @param folder The run folder (a path or a location), possibly still
  *   being staged.
+ * @param opts.trusted Refuse a folder that is not a complete run
+ *   ({@link untrustedReasons}), for readers of other runs.
  * @throws {RunFolderReadError} Naming the folder, the file and the problem.
  * @example
  * ```ts
@@ -199,6 +309,7 @@ const noProblems = () => [];
  */
 export async function readRunFolder(
   folder: string | Location,
+  opts: ReadRunOptions = {},
 ): Promise<RunFolder> {
   const reader = await Reader.open(locate(folder));
   const summary = await reader.json<Summary>("summary", summaryProblems, true);
@@ -207,6 +318,7 @@ export async function readRunFolder(
     manifestProblems,
     false,
   );
+  if (opts.trusted) requireTrusted(reader.location.href, manifest, summary!);
   const dataQuality = await reader.json<DataQualityReport>(
     "dataQuality",
     noProblems,
@@ -226,7 +338,8 @@ export async function readRunFolder(
 /**
  * Reads only the `summary.json` of a run folder, checked and upgraded like
  * {@link readRunFolder} does: what a trend over many runs needs, in
- * milliseconds whatever the book size.
+ * milliseconds whatever the book size. With `trusted`, its manifest is read
+ * too and anything but a complete run is refused.
  *
  * @throws {RunFolderReadError} Naming the folder, the file and the problem.
  * @example
@@ -246,8 +359,17 @@ export async function readRunFolder(
  */
 export async function readRunSummary(
   folder: string | Location,
+  opts: ReadRunOptions = {},
 ): Promise<Summary> {
   const reader = await Reader.open(locate(folder));
   const summary = await reader.json<Summary>("summary", summaryProblems, true);
+  if (opts.trusted) {
+    const manifest = await reader.json<Manifest>(
+      "manifest",
+      manifestProblems,
+      false,
+    );
+    requireTrusted(reader.location.href, manifest, summary!);
+  }
   return upgradeSummary(summary!);
 }

@@ -213,6 +213,71 @@ export function summaryProblems(value: unknown): string[] {
       ? []
       : [`missing key${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`]),
     ...wrong,
+    ...notFinite(value as Record<string, unknown>),
+  ];
+}
+
+/**
+ * Amounts of a group a reader computes with: each must be a finite number
+ * (a run whose figure overflowed writes `null` in JSON, which readers
+ * would print as 0 or fail on). Later keys are checked when present.
+ */
+const GROUP_AMOUNTS = ["count", "gross_carrying_amount", "ead", "ecl"];
+const GROUP_AMOUNTS_LATER = ["ecl_model", "loss_allowance", "provision"];
+
+/** Keys listed by name in a not-finite problem; the rest are counted. */
+const NOT_FINITE_LISTED = 5;
+
+/**
+ * The amounts of `totals`, of every group and of every scenario that are
+ * not finite numbers, as one problem naming them.
+ */
+function notFinite(summary: Record<string, unknown>): string[] {
+  const bad: string[] = [];
+  const check = (
+    group: unknown,
+    path: string,
+    keys: string[],
+    later: string[] = [],
+  ) => {
+    if (typeOf(group) !== "object") return;
+    const g = group as Record<string, unknown>;
+    for (const k of keys) {
+      if (!Number.isFinite(g[k])) bad.push(`${path}.${k} (${typeOf(g[k])})`);
+    }
+    for (const k of later) {
+      if (g[k] !== undefined && !Number.isFinite(g[k])) {
+        bad.push(`${path}.${k} (${typeOf(g[k])})`);
+      }
+    }
+  };
+  check(summary.totals, "totals", GROUP_AMOUNTS, GROUP_AMOUNTS_LATER);
+  for (
+    const list of [
+      "by_stage",
+      "by_product",
+      "by_segment",
+      "by_region",
+      "by_currency",
+    ]
+  ) {
+    const groups = summary[list];
+    if (!Array.isArray(groups)) continue;
+    groups.forEach((g, i) =>
+      check(g, `${list}[${i}]`, GROUP_AMOUNTS, GROUP_AMOUNTS_LATER)
+    );
+  }
+  if (Array.isArray(summary.scenarios)) {
+    summary.scenarios.forEach((s, i) => check(s, `scenarios[${i}]`, ["ecl"]));
+  }
+  if (bad.length === 0) return [];
+  const more = bad.length - NOT_FINITE_LISTED;
+  return [
+    `key${bad.length > 1 ? "s" : ""} ${
+      bad.slice(0, NOT_FINITE_LISTED).join(", ")
+    }${more > 0 ? ` and ${more} more` : ""} ${
+      bad.length > 1 ? "are" : "is"
+    } not a finite number: the run that wrote it computed a non-finite figure; rerun it with the inputs corrected`,
   ];
 }
 

@@ -19,12 +19,15 @@ import {
   allRuleCodes,
   GENERAL_APPROACH_ONLY,
   nullCode,
+  PLAUSIBILITY_LIMITS,
+  type PlausibilityRuleCode,
   REQUIRED_VALUE_COLUMNS,
   TYPED_COLUMNS,
   unparseableCode,
   type ValueRuleCode,
 } from "./codes.ts";
 import { ISO_4217_CODES } from "./iso4217.ts";
+import { textToDate } from "./parse.ts";
 
 /** One row-level rule as expressions. */
 export interface RowRule {
@@ -48,6 +51,30 @@ const v = (c: string) => pl.col(parsedColumnNames(c).value);
 const missing = (c: string) => pl.col(parsedColumnNames(c).missing);
 const has = (...cs: string[]) =>
   cs.map((c) => v(c).isNotNull()).reduce((a, b) => a.and(b));
+
+/**
+ * The same day and month `years` later (or earlier, when negative) than a
+ * scalar Date expression; a 29 February in a year without one becomes the
+ * 28th (as the end-of-month convention of §2 would have it). Computed once
+ * on the scalar, so each row compares two dates.
+ */
+function yearsFrom(date: Expr, years: number): Expr {
+  // yyyymmdd as a number: adding years * 10000 moves the year only.
+  const key = date.dt.year().cast(pl.Int32).mul(10_000)
+    .add(date.dt.month().cast(pl.Int32).mul(100))
+    .add(date.dt.day().cast(pl.Int32))
+    .add(years * 10_000)
+    .cast(pl.Int32); // a number literal makes the sum a float
+  const asDate = (k: Expr) =>
+    textToDate(k.cast(pl.Utf8).str.zFill(8), "%Y%m%d");
+  return asDate(key).fillNull(asDate(key.sub(1)));
+}
+
+/** An amount beyond {@link PLAUSIBILITY_LIMITS}.maxAmount, either sign. */
+const implausibleAmount = (c: string) => ({
+  applies: has(c),
+  breaks: v(c).abs().gt(PLAUSIBILITY_LIMITS.maxAmount),
+});
 
 /**
  * The rules, in the order of `allRuleCodes()` (which is also the order of
@@ -76,7 +103,24 @@ export function rowRules(
     rules.products[p].repayment !== "revolving" &&
     rules.products[p].approach !== "simplified"
   );
-  const value: Record<ValueRuleCode, { applies: Expr; breaks: Expr }> = {
+  // Plausibility limits in time are counted from the portfolio's reporting
+  // date (a row carrying another one is REPORTING_DATE_MISMATCH anyway).
+  const latestMaturity = yearsFrom(
+    expectedReportingDate,
+    PLAUSIBILITY_LIMITS.maxMaturityYears,
+  );
+  const earliestOrigination = yearsFrom(
+    expectedReportingDate,
+    -PLAUSIBILITY_LIMITS.maxOriginationAgeYears,
+  );
+  // The rows whose maturity date sets the term (§2).
+  const onDatedProduct = dated.length === 0
+    ? pl.lit(false)
+    : v(COL.product).isIn(dated).fillNull(false);
+  const value: Record<
+    ValueRuleCode | PlausibilityRuleCode,
+    { applies: Expr; breaks: Expr }
+  > = {
     LOAN_ID_DUPLICATE: {
       applies: has(COL.loanId),
       // Every row carrying a repeated id is rejected, not only the later
@@ -101,9 +145,7 @@ export function rowRules(
       // §1: maturity_date is null only for revolving products (whose term
       // is the behavioural life, §2) and simplified-approach receivables;
       // unknown products fail PRODUCT_UNKNOWN.
-      applies: dated.length === 0
-        ? pl.lit(false)
-        : v(COL.product).isIn(dated).fillNull(false),
+      applies: onDatedProduct,
       breaks: missing(COL.maturityDate),
     },
     PRODUCT_UNKNOWN: {
@@ -150,6 +192,26 @@ export function rowRules(
     WRITE_OFF_NEGATIVE: {
       applies: has(COL.writeOffAmount),
       breaks: v(COL.writeOffAmount).lt(0),
+    },
+    // Plausibility limits: values no real facility has (PLAUSIBILITY_LIMITS
+    // in codes.ts says why each limit is where it is).
+    BALANCE_IMPLAUSIBLE: implausibleAmount(COL.balance),
+    CREDIT_LIMIT_IMPLAUSIBLE: implausibleAmount(COL.creditLimit),
+    COLLATERAL_IMPLAUSIBLE: implausibleAmount(COL.collateralValue),
+    WRITE_OFF_IMPLAUSIBLE: implausibleAmount(COL.writeOffAmount),
+    MATURITY_TOO_FAR: {
+      // Only where the maturity sets the term (§2): the products that
+      // MATURITY_MISSING applies to.
+      applies: has(COL.maturityDate, COL.reportingDate).and(onDatedProduct),
+      breaks: v(COL.maturityDate).gt(latestMaturity),
+    },
+    ORIGINATION_TOO_OLD: {
+      applies: has(COL.originationDate, COL.reportingDate),
+      breaks: v(COL.originationDate).lt(earliestOrigination),
+    },
+    DPD_IMPLAUSIBLE: {
+      applies: has(COL.daysPastDue),
+      breaks: v(COL.daysPastDue).gt(PLAUSIBILITY_LIMITS.maxDaysPastDue),
     },
   };
 

@@ -1,8 +1,11 @@
 /**
- * Codes of the row-level validation rules (methodology §1). The validator
- * reports every code a row breaks; the generator's breakage injection uses
- * the same list, so a new rule is one entry here and one check in the
- * validator.
+ * Codes of the row-level validation rules (methodology §1) and the
+ * plausibility limits behind some of them ({@link PLAUSIBILITY_LIMITS}, the
+ * one place they are set). The validator reports every code a row breaks;
+ * the generator's breakage injection uses the same lists (the NULL_,
+ * UNPARSEABLE_ and value rules), so a new rule is one entry here, one check
+ * in the validator (`checks.ts`) and, for a value rule, one breakage in the
+ * generator.
  *
  * @module
  */
@@ -53,7 +56,10 @@ export const TYPED_COLUMNS = [
   "write_off_amount",
 ] as const;
 
-/** `NULL_<COLUMN>`: a required value is missing (or an empty loan_id). */
+/**
+ * `NULL_<COLUMN>`: a required value is missing: null, empty, or (in a text
+ * column) only whitespace.
+ */
 export const nullCode = (column: string) => `NULL_${column.toUpperCase()}`;
 /** `UNPARSEABLE_<COLUMN>`: the value is not of the column's type, or NaN / infinite. */
 export const unparseableCode = (column: string) =>
@@ -83,7 +89,106 @@ export const VALUE_RULES = {
   WRITE_OFF_NEGATIVE: "write_off_amount is below 0",
 } as const;
 
+/** A code of {@link VALUE_RULES}. */
 export type ValueRuleCode = keyof typeof VALUE_RULES;
+
+/**
+ * Plausibility limits of the row-level rules (methodology §1, "Plausibility
+ * limits"): values beyond any real facility, which would otherwise pass the
+ * contract's ranges and then break a figure downstream. A row beyond a limit
+ * is rejected with the code of {@link PLAUSIBILITY_RULES}, like every other
+ * bad row; nothing is clamped. Each limit is inclusive: a value at the limit
+ * passes.
+ *
+ * The contract's own ranges (`0 <= interest_rate < 1`, `0 < pd_12m_origination
+ * < 1`, `0 < pd_12m_current <= 1`, `previous_stage` in 1..3) are value rules
+ * of {@link VALUE_RULES}. A facility at every limit at once computes
+ * finite figures (tests/hardening/validation_test.ts).
+ */
+export const PLAUSIBILITY_LIMITS = {
+  /**
+   * Largest money amount, in absolute value and in the facility's own
+   * currency, of `balance`, `credit_limit`, `collateral_value` and
+   * `write_off_amount`: 1e15 (a thousand trillion).
+   *
+   * Why: an amount beyond any real facility is a data error (a misplaced
+   * decimal point, a placeholder such as 9.99e18) that passed validation
+   * and then broke the totals: about 9.2e16 and more fell out of the
+   * exact-cent sums (then 64-bit integers of cents), and 1e308 made the
+   * figures infinite or NaN. 1e15 is above any real facility in any
+   * currency (1e15 Vietnamese dong or Iranian rials are tens of billions
+   * of US dollars), and a sum of up to 387 million amounts at the limit
+   * stays within what `lib/precise_sum.ts` sums without losing a value
+   * (`PRECISE_SUM_MAX_ABS_TOTAL`; above 9.0e13 a total is no longer exact
+   * to the cent in Float64, which that module reports).
+   */
+  maxAmount: 1e15,
+  /**
+   * Latest maturity_date, in years after the reporting date: 100 (the same
+   * day and month 100 years on).
+   *
+   * Why: the term reaches 1,200 months at most, so the annuity factor
+   * `(1 + r/12)^m` stays finite for every allowed interest rate (below 1:
+   * at most about 5e41); a 9999-12-31 maturity on a 20% annuity overflowed
+   * it and gave a NaN ECL. No lending product runs longer than 100 years
+   * (the longest mortgages run 50). Checked where the maturity sets the
+   * term: non-revolving products on the general approach. A revolving
+   * facility's term is its `behavioural_life_months` and a simplified-
+   * approach receivable's maturity is not read, so a placeholder date such
+   * as 9999-12-31 there changes nothing.
+   */
+  maxMaturityYears: 100,
+  /**
+   * Earliest origination_date, in years before the reporting date: 100
+   * (the same day and month 100 years earlier).
+   *
+   * Why: a facility still outstanding after more than 100 years does not
+   * exist (the longest terms are 50 years); such a date is a placeholder
+   * (`1900-01-01`, `0001-01-01`) or a typo, and a wrong origination date
+   * misstates the facility's age and vintage.
+   */
+  maxOriginationAgeYears: 100,
+  /**
+   * Largest days_past_due: 36,500 (100 years).
+   *
+   * Why: a payment cannot be overdue for longer than a facility can be
+   * outstanding (see `maxOriginationAgeYears`); a larger figure is a date
+   * difference taken from a placeholder date such as `0001-01-01`.
+   */
+  maxDaysPastDue: 36_500,
+} as const;
+
+const amountText = PLAUSIBILITY_LIMITS.maxAmount.toExponential().replace(
+  "+",
+  "",
+);
+
+/**
+ * The rules of {@link PLAUSIBILITY_LIMITS}, reported after
+ * {@link VALUE_RULES}. They are kept apart from the value rules because
+ * the generator's breakage injection (`lib/generate/inject.ts`) covers the
+ * value rules, whose breakages it knows how to make.
+ */
+export const PLAUSIBILITY_RULES = {
+  BALANCE_IMPLAUSIBLE:
+    `balance is above ${amountText} in absolute value (PLAUSIBILITY_LIMITS.maxAmount)`,
+  CREDIT_LIMIT_IMPLAUSIBLE:
+    `credit_limit is above ${amountText} in absolute value (PLAUSIBILITY_LIMITS.maxAmount)`,
+  COLLATERAL_IMPLAUSIBLE:
+    `collateral_value is above ${amountText} in absolute value (PLAUSIBILITY_LIMITS.maxAmount)`,
+  WRITE_OFF_IMPLAUSIBLE:
+    `write_off_amount is above ${amountText} in absolute value (PLAUSIBILITY_LIMITS.maxAmount)`,
+  MATURITY_TOO_FAR:
+    `maturity_date is more than ${PLAUSIBILITY_LIMITS.maxMaturityYears} years after reporting_date (PLAUSIBILITY_LIMITS.maxMaturityYears; non-revolving products of the general approach)`,
+  ORIGINATION_TOO_OLD:
+    `origination_date is more than ${PLAUSIBILITY_LIMITS.maxOriginationAgeYears} years before reporting_date (PLAUSIBILITY_LIMITS.maxOriginationAgeYears)`,
+  DPD_IMPLAUSIBLE: `days_past_due is above ${
+    PLAUSIBILITY_LIMITS.maxDaysPastDue.toLocaleString("en-US")
+  } (PLAUSIBILITY_LIMITS.maxDaysPastDue)`,
+} as const;
+
+/** A code of {@link PLAUSIBILITY_RULES}. */
+export type PlausibilityRuleCode = keyof typeof PLAUSIBILITY_RULES;
 
 /** Every row-level rule code with its description. */
 export function allRuleCodes(): RuleCode[] {
@@ -98,9 +203,8 @@ export function allRuleCodes(): RuleCode[] {
       code: unparseableCode(c),
       description: `${c} cannot be read as its type (or is NaN / infinite)`,
     })),
-    ...Object.entries(VALUE_RULES).map(([code, description]) => ({
-      code,
-      description,
-    })),
+    ...Object.entries({ ...VALUE_RULES, ...PLAUSIBILITY_RULES }).map((
+      [code, description],
+    ) => ({ code, description })),
   ];
 }

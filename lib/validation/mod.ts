@@ -8,18 +8,18 @@
  * import assert from "node:assert/strict";
  * import { scanPortfolio } from "../io/mod.ts";
  * import { loadRules } from "../rules.ts";
- * import { validatePortfolio, writeValidationOutputs } from "./mod.ts";
+ * import { validatePortfolio } from "./mod.ts";
  * const path = "data/sample/portfolio_2025-12-31.parquet";
  * const rules = await loadRules("config/ifrs9_rules.yaml");
  * const result = await validatePortfolio(scanPortfolio(path), rules, { file: path });
  * // The committed sample is clean: every row valid, the report says so.
  * assert.equal(result.report.rows_rejected, 0);
  * assert.equal(result.valid.height, result.report.rows_read);
- * const dir = await Deno.makeTempDir();
- * const written = await writeValidationOutputs(result, dir);
- * assert.ok((await Deno.stat(written.dataQuality)).isFile);
- * await Deno.remove(dir, { recursive: true });
  * ```
+ *
+ * The outputs (`valid.parquet`, `rejected.parquet`, `data_quality.json`)
+ * are written by `writeValidationOutputs` of `lib/run_folder`, which
+ * writes every output folder whole or not at all.
  *
  * @module
  */
@@ -27,6 +27,9 @@ export {
   allRuleCodes,
   GENERAL_APPROACH_ONLY,
   nullCode,
+  PLAUSIBILITY_LIMITS,
+  PLAUSIBILITY_RULES,
+  type PlausibilityRuleCode,
   REQUIRED_VALUE_COLUMNS,
   type RuleCode,
   TYPED_COLUMNS,
@@ -47,10 +50,4 @@ export {
   validatePortfolio,
   type ValidationResult,
 } from "./validate.ts";
-export {
-  assertRejectRate,
-  RejectRateError,
-  type ValidationOutputs,
-  type WriteValidationOptions,
-  writeValidationOutputs,
-} from "./write.ts";
+export { assertRejectRate, RejectRateError } from "./write.ts";

@@ -14,10 +14,15 @@
  *   bits (`30` and `30.0` are both 30; `30.5` is unparseable);
  * - dates: `YYYY-MM-DD` naming a real day, so `2025-02-30` and
  *   `2025-01-05x` are unparseable;
- * - booleans: `true`, `false`, `1`, `0`, in any letter case.
+ * - booleans: `true`, `false`, `1`, `0`, in any letter case;
+ * - text (ids, product, segment, region, currency): trimmed of surrounding
+ *   whitespace, so `L1 ` is the id `L1` and `EUR ` the currency `EUR`; the
+ *   trimmed value is what the valid rows (`valid.parquet`) and the results
+ *   carry, while rejected rows keep the text as read.
  *
- * A null, or an empty string, is missing, never unparseable: whether a value
- * may be missing is a separate rule (`NULL_<COLUMN>`).
+ * A null, or an empty string, is missing, never unparseable; so is text
+ * that is only whitespace (in a text column). Whether a value may be
+ * missing is a separate rule (`NULL_<COLUMN>`).
  *
  * Every builder is a plain vectorised expression, so a million rows parse
  * in one pass of the lazy query.
@@ -81,11 +86,14 @@ const FALSE_TEXT = [...caseVariants("false"), "0"];
  * `exact=false`, which reads `2025-01-05x` as 2025-01-05, and `cache=false`,
  * which makes it several times slower on a portfolio's few thousand distinct
  * dates; the native `strToDate(format, strict, exact, cache)` is what it
- * wraps, so it is called directly here.
+ * wraps, so it is called directly here. Text that does not name a real day
+ * in `format` becomes null.
+ *
+ * @param format a chrono pattern such as `%Y-%m-%d` (the default)
  */
-function textToDate(text: Expr): Expr {
+export function textToDate(text: Expr, format = "%Y-%m-%d"): Expr {
   const wrap = pl.Expr as unknown as (native: unknown) => Expr;
-  return wrap(text._expr.strToDate("%Y-%m-%d", false, true, true));
+  return wrap(text._expr.strToDate(format, false, true, true));
 }
 
 /** Keeps finite numbers only: NaN and ±infinity become null. */
@@ -108,10 +116,15 @@ function parseValue(
     return parseValue(raw.cast(pl.Utf8, false), kind, pl.Utf8);
   }
   switch (kind) {
-    case "string":
-      return pl.when(raw.cast(pl.Utf8).str.lengths().eq(0))
+    case "string": {
+      // Identifiers and keys are matched exactly (duplicates, products,
+      // currencies, segments), so surrounding whitespace is not part of
+      // them.
+      const text = raw.cast(pl.Utf8).str.strip();
+      return pl.when(text.str.lengths().eq(0))
         .then(nullOf("string"))
-        .otherwise(raw.cast(pl.Utf8));
+        .otherwise(text);
+    }
     case "float":
       return finiteOnly(raw.cast(pl.Float64, false));
     case "int": {
@@ -164,10 +177,13 @@ export function parseColumn(
   source: DataType,
 ): ParsedColumn {
   const raw = pl.col(name);
+  const text = kind === "string"
+    ? raw.cast(pl.Utf8).str.strip()
+    : raw.cast(pl.Utf8);
   return {
     value: parseValue(raw, kind, source).cast(POLARS_TYPE[kind]),
     missing: isText(source)
-      ? raw.isNull().or(raw.cast(pl.Utf8).str.lengths().eq(0))
+      ? raw.isNull().or(text.str.lengths().eq(0))
       : raw.isNull(),
   };
 }

@@ -20,7 +20,7 @@ import {
   requireValidRules,
   type Rules,
 } from "../rules.ts";
-import { COL, PORTFOLIO_COLUMNS } from "../schema.ts";
+import { COL, PORTFOLIO_COLUMNS, RESERVED_COLUMN_PREFIX } from "../schema.ts";
 import { parsedColumnNames, rowRules } from "./checks.ts";
 import { GENERAL_APPROACH_ONLY, nullCode } from "./codes.ts";
 import { absentColumn, parseColumn } from "./parse.ts";
@@ -65,7 +65,11 @@ export interface RuleReport {
 export interface DataQualityReport {
   /** The portfolio's path or name, as given in {@link ValidateOptions.file}. */
   file: string;
-  /** The portfolio's reporting date, `YYYY-MM-DD`; null if none is readable. */
+  /**
+   * The portfolio's reporting date, `YYYY-MM-DD`. `validatePortfolio`
+   * always sets it (a portfolio with no readable date is refused); null
+   * only in reports written before it did.
+   */
   reporting_date: string | null;
   /** Data rows read from the file (header not counted). */
   rows_read: number;
@@ -87,7 +91,12 @@ export interface DataQualityReport {
   passed: boolean;
   /** Every rule of `allRuleCodes()`, in that order. */
   rules: RuleReport[];
-  /** File-level remarks that do not reject rows, e.g. unknown columns. */
+  /**
+   * File-level remarks, one line each: unknown columns kept, products the
+   * rules file lacks (with the rows each cost), loan_ids that differ only
+   * by letter case, a stale `rejection_codes` column replaced, PD columns
+   * absent.
+   */
   warnings: string[];
 }
 
@@ -96,10 +105,18 @@ export interface ValidationResult {
   /**
    * Rows that broke no rule, typed as `PORTFOLIO_SCHEMA`: every §1 column in
    * `PORTFOLIO_COLUMNS` order (null where the file lacks an optional
-   * column), then unknown extra columns as read.
+   * column), then unknown extra columns as read. Text columns (loan_id,
+   * customer_id, product, segment, region, currency) hold their values
+   * trimmed of surrounding whitespace: the ids and keys the duplicate check
+   * and the rules matched, and the ones `valid.parquet` and the loan
+   * results carry.
    */
   valid: DataFrame;
-  /** Rows that broke a rule, exactly as read, plus `rejection_codes`. */
+  /**
+   * Rows that broke a rule, exactly as read (untrimmed), plus
+   * `rejection_codes`; an input's own `rejection_codes` column (an earlier
+   * `rejected.parquet` validated again) is replaced, with a warning.
+   */
   rejected: DataFrame;
   /** The counts per rule and in total, as `data_quality.json` holds them. */
   report: DataQualityReport;
@@ -196,13 +213,34 @@ export function requiredColumns(rules?: Rules): string[] {
 }
 
 /**
- * The schema of a scanned portfolio, refusing it when a required column of
- * methodology §1 is missing (a file-level error naming the file and the
- * columns; see {@link requiredColumns} for which are required under
- * `rules`, all of them when `rules` is not given). Reads only the header,
- * so a run checks it before it creates its folder.
+ * The schema of a scanned portfolio, refusing, with a file-level error
+ * naming the file, a portfolio that cannot be validated at all:
  *
- * @throws {PortfolioReadError} naming the missing columns and those found.
+ * - a column whose name starts with `__` ({@link RESERVED_COLUMN_PREFIX}):
+ *   such names are the library's working columns;
+ * - a required column of methodology §1 missing (see
+ *   {@link requiredColumns} for which are required under `rules`, all of
+ *   them when `rules` is not given);
+ * - a header with no rows: there is no facility, and no reporting date.
+ *
+ * Reads the header and at most the first row's loan_id, so a run checks it
+ * before it creates its folder.
+ *
+ * @throws {PortfolioReadError} naming the file and the columns concerned.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import pl from "nodejs-polars";
+ * import { requiredColumns, requireColumns } from "./validate.ts";
+ * const headerOnly = pl.DataFrame(
+ *   Object.fromEntries(requiredColumns().map((c) => [c, [] as string[]])),
+ * ).lazy();
+ * assert.throws(
+ *   () => requireColumns(headerOnly, "empty.csv"),
+ *   /^PortfolioReadError: Cannot read portfolio empty\.csv: it has a header but no rows/,
+ * );
+ * ```
  */
 export function requireColumns(
   raw: LazyFrame,
@@ -211,6 +249,22 @@ export function requireColumns(
 ): Record<string, DataType> {
   const schema = rawSchema(raw, file);
   const rawColumns = Object.keys(schema);
+  const reserved = rawColumns.filter((c) =>
+    c.startsWith(RESERVED_COLUMN_PREFIX)
+  );
+  if (reserved.length > 0) {
+    const one = reserved.length === 1;
+    throw new PortfolioReadError(
+      file,
+      `column${one ? "" : "s"} ${
+        reserved.join(", ")
+      }: names starting with "${RESERVED_COLUMN_PREFIX}" are reserved for the library's working columns; rename ${
+        one ? "the column" : "them"
+      } (e.g. ${
+        reserved[0].slice(RESERVED_COLUMN_PREFIX.length) || "x"
+      }) and run again`,
+    );
+  }
   const present = new Set(rawColumns);
   const missingRequired = requiredColumns(rules)
     .filter((c) => !present.has(c));
@@ -222,18 +276,53 @@ export function requireColumns(
       } (columns found: ${rawColumns.join(", ") || "none"})`,
     );
   }
+  requireRows(raw, file);
   return schema;
+}
+
+/**
+ * Refuses a portfolio with a header and no rows: "completing" it would
+ * report an empty book with no reporting date. Reads at most the first
+ * row's loan_id.
+ */
+function requireRows(raw: LazyFrame, file: string): void {
+  let rows: number;
+  try {
+    rows = raw.select(pl.col(COL.loanId)).head(1).collectSync().height;
+  } catch {
+    // A first row Polars cannot read is not this check's to judge:
+    // validation reads it again and reports it, naming the file and line.
+    return;
+  }
+  if (rows === 0) {
+    throw new PortfolioReadError(
+      file,
+      "it has a header but no rows: there is no facility to validate and no reporting date; check that the export wrote the rows",
+    );
+  }
 }
 
 /**
  * Checks a raw portfolio against the rules of methodology §1 and splits it.
  *
  * File-level problems throw; row-level problems reject rows:
- * - a missing required column ({@link requiredColumns}), or a file that
- *   cannot be parsed, throws {@link PortfolioReadError} naming the file
- *   (and the columns, or the line where known);
- * - a bad value (unparseable, out of range, inconsistent with another
- *   field, a duplicated loan_id) rejects its row with every code it broke.
+ * - a file {@link requireColumns} refuses (a reserved `__` column name, a
+ *   missing required column, a header with no rows),
+ *   a file that cannot be parsed, or one in which no row has a readable
+ *   reporting_date (without `opts.reportingDate`: the portfolio's date
+ *   cannot be determined), throws {@link PortfolioReadError} naming the
+ *   file (and the columns, or the line where known);
+ * - a bad value (unparseable, out of range, beyond a plausibility limit of
+ *   `PLAUSIBILITY_LIMITS`, inconsistent with another field, a duplicated
+ *   loan_id) rejects its row with every code it broke.
+ *
+ * Text values are trimmed of surrounding whitespace before any check, so
+ * `L1` and `L1 ` are the same loan_id (both rows LOAN_ID_DUPLICATE) and a
+ * loan_id of spaces only is missing (NULL_LOAN_ID); loan_ids that differ
+ * only by letter case (`L1`, `l1`) are different facilities, and the
+ * report warns about them. An input column `rejection_codes` (an earlier
+ * `rejected.parquet` validated again after fixing it) is dropped and
+ * replaced by this validation's codes, with a warning.
  *
  * Every row read ends up in exactly one of `valid` and `rejected`. The
  * reject-rate limit is only reported here (`report.passed`);
@@ -274,24 +363,45 @@ export async function validatePortfolio(
     checkReportingDate(opts.reportingDate, file);
   }
   const schema = requireColumns(raw, file, rules);
+  const warnings: string[] = [];
+  if (REJECTION_CODES in schema) {
+    // Re-validating an earlier rejected.parquet after fixing its rows is a
+    // normal workflow: the old codes describe the rows before the fix.
+    raw = raw.drop(REJECTION_CODES);
+    delete schema[REJECTION_CODES];
+    warnings.push(
+      `column ${REJECTION_CODES} (from an earlier validation) dropped: the rejected rows carry this validation's ${REJECTION_CODES} instead, the valid rows none`,
+    );
+  }
   const rawColumns = Object.keys(schema);
   const present = new Set(rawColumns);
 
   const known = new Set<string>(PORTFOLIO_COLUMNS.map((c) => c.name));
   const extras = rawColumns.filter((c) => !known.has(c));
-  const warnings = extras.length === 0 ? [] : [
-    `unknown column${extras.length === 1 ? "" : "s"} ${
-      extras.join(", ")
-    } kept as read and passed through to the valid rows`,
-  ];
+  if (extras.length > 0) {
+    warnings.push(
+      `unknown column${extras.length === 1 ? "" : "s"} ${
+        extras.join(", ")
+      } kept as read and passed through to the valid rows`,
+    );
+  }
 
-  const parsed = PORTFOLIO_COLUMNS.flatMap((c) => {
-    const p = present.has(c.name)
+  const parsed = PORTFOLIO_COLUMNS.map((c) => ({
+    text: c.kind === "string",
+    names: parsedColumnNames(c.name),
+    ...(present.has(c.name)
       ? parseColumn(c.name, c.kind, schema[c.name])
-      : absentColumn(c.kind);
-    const names = parsedColumnNames(c.name);
-    return [p.value.alias(names.value), p.missing.alias(names.missing)];
-  });
+      : absentColumn(c.kind)),
+  }));
+  // A text value is missing exactly when its trimmed value is null: read
+  // from the value column, the text is not trimmed a second time.
+  const values = parsed.flatMap((p) => [
+    p.value.alias(p.names.value),
+    ...(p.text ? [] : [p.missing.alias(p.names.missing)]),
+  ]);
+  const textMissing = parsed.filter((p) => p.text).map((p) =>
+    pl.col(p.names.value).isNull().alias(p.names.missing)
+  );
 
   const rdValue = pl.col(parsedColumnNames(COL.reportingDate).value);
   const expectedDate = opts.reportingDate !== undefined
@@ -300,12 +410,14 @@ export async function validatePortfolio(
     // as the portfolio's, so the few rows that differ are the ones rejected.
     : rdValue.dropNulls().mode().sort().last();
 
-  const checks = rowRules(rules, expectedDate);
+  // The portfolio's date is computed once, into a column; the rules read
+  // its first value as a scalar.
+  const checks = rowRules(rules, pl.col(REPORTING_DATE).first());
   const flagged = raw
     .withRowIndex(ROW, 1)
-    .withColumns(...parsed)
+    .withColumns(...values)
+    .withColumns(...textMissing, expectedDate.alias(REPORTING_DATE))
     .withColumns(
-      expectedDate.cast(pl.Utf8).alias(REPORTING_DATE),
       ...checks.flatMap((r) => [
         r.applies.alias(checkedCol(r.code)),
         r.fails.alias(failedCol(r.code)),
@@ -322,6 +434,12 @@ export async function validatePortfolio(
   } catch (e) {
     throw portfolioReadError(file, e);
   }
+  const reportingDate = opts.reportingDate ??
+    (df.height > 0
+      ? df.select(pl.col(REPORTING_DATE).first().cast(pl.Utf8))
+        .getColumn(REPORTING_DATE).get(0) as string | null
+      : null);
+  if (reportingDate === null) throw noReportingDate(df, file);
 
   const validDf = df.lazy()
     .filter(pl.col(REJECTED).not())
@@ -371,21 +489,18 @@ export async function validatePortfolio(
 
   warnings.push(...unconfiguredProducts(failing, rules));
   warnings.push(...absentPdColumns(ruleReports, present));
+  warnings.push(...caseOnlyIds(df));
 
   const rowsRead = df.height;
   const rowsRejected = rejectedDf.height;
   const rejectRate = rowsRead === 0 ? 0 : rowsRejected / rowsRead;
-  const reportingDate = opts.reportingDate ??
-    (rowsRead > 0
-      ? df.getColumn(REPORTING_DATE).get(0) as string | null
-      : null);
   const maxRejectRate = rules.validation.max_reject_rate;
   return {
     valid: validDf,
     rejected: rejectedDf,
     report: {
       file,
-      reporting_date: reportingDate ?? null,
+      reporting_date: reportingDate,
       rows_read: rowsRead,
       rows_valid: validDf.height,
       rows_rejected: rowsRejected,
@@ -396,6 +511,102 @@ export async function validatePortfolio(
       warnings,
     },
   };
+}
+
+/**
+ * The error for a portfolio in which no row has a readable reporting_date
+ * (and none was given): its date, which every row is checked against and
+ * the run is named and converted by, cannot be determined. Says how many
+ * values are empty and how many are not dates, with the first of those.
+ */
+function noReportingDate(df: DataFrame, file: string): PortfolioReadError {
+  const missingCol = parsedColumnNames(COL.reportingDate).missing;
+  const empty = Number(
+    df.select(pl.col(missingCol).cast(pl.Int32).sum()).getColumn(missingCol)
+      .get(0),
+  );
+  const unreadable = df.height - empty;
+  const parts = [
+    empty > 0 ? `${formatRows(empty)} empty` : "",
+    unreadable > 0 ? `${formatRows(unreadable)} not a YYYY-MM-DD date` : "",
+  ].filter((p) => p !== "");
+  let example = "";
+  if (unreadable > 0) {
+    const first = df.lazy()
+      .filter(pl.col(missingCol).not())
+      .select(
+        pl.col(COL.reportingDate).cast(pl.Utf8).alias("text"),
+        pl.col(parsedColumnNames(COL.loanId).value).alias("id"),
+        pl.col(ROW).alias("row"),
+      )
+      .head(1)
+      .collectSync()
+      .toRecords()[0] as {
+        text: string | null;
+        id: string | null;
+        row: number;
+      };
+    example = `, e.g. ${
+      first.id === null ? `row ${first.row}` : `loan_id ${first.id}`
+    }: ${JSON.stringify(first.text)}`;
+  }
+  return new PortfolioReadError(
+    file,
+    `no row has a readable reporting_date (${
+      parts.join(", ")
+    }${example}), so the portfolio's reporting date cannot be determined; write it as YYYY-MM-DD on every row`,
+  );
+}
+
+/** `1 row`, `1,234 rows`. */
+function formatRows(n: number): string {
+  return `${n.toLocaleString("en-US")} row${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * A warning when loan_ids differ only by letter case (`L1` and `l1`): they
+ * are different facilities to the duplicate check, which compares ids
+ * exactly, but often one facility spelt twice by two source systems. Names
+ * the first pair (in the order of the lower-cased ids) and the count.
+ */
+function caseOnlyIds(df: DataFrame): string[] {
+  const id = parsedColumnNames(COL.loanId).value;
+  // Two ids equal but for case differ in a letter that is lower case in
+  // one and upper case in the other; when no id has a lower-case letter,
+  // or none an upper-case one (`L000123`, `inv-2024-1`), there is no such
+  // pair, and one pattern search is much faster than grouping the ids.
+  const some = (letters: string) =>
+    df.select(
+      pl.col(id).str.contains(letters).cast(pl.Int32).max().alias("x"),
+    ).getColumn("x").get(0) === 1;
+  if (!some("[\\p{Ll}\\p{Lt}]") || !some("[\\p{Lu}\\p{Lt}]")) return [];
+  const ids = df.lazy()
+    .select(pl.col(id).alias("id"))
+    .dropNulls()
+    .withColumns(pl.col("id").str.toLowerCase().alias("key"));
+  const clashes = ids
+    .groupBy("key")
+    .agg(pl.col("id").nUnique().alias("n"))
+    .filter(pl.col("n").gt(1))
+    .sort("key")
+    .collectSync();
+  if (clashes.height === 0) return [];
+  const count = Number(clashes.getColumn("n").sum());
+  const firstKey = clashes.getColumn("key").get(0) as string;
+  const pair = ids
+    .filter(pl.col("key").eq(pl.lit(firstKey)))
+    .select(pl.col("id").unique().sort())
+    .head(2)
+    .collectSync()
+    .getColumn("id")
+    .toArray() as string[];
+  return [
+    `${
+      count.toLocaleString("en-US")
+    } loan_ids differ from another only by letter case (e.g. ${pair[0]} and ${
+      pair[1]
+    }); they are kept as different facilities: check that the source system's ids are case-sensitive, else correct them`,
+  ];
 }
 
 /**
@@ -431,7 +642,9 @@ function absentPdColumns(
 /**
  * One warning per product the portfolio uses but the rules file lacks
  * (methodology §10, "a missing product"): the rows are rejected with
- * PRODUCT_UNKNOWN one by one, and this says once what to add to the file.
+ * PRODUCT_UNKNOWN one by one, and this says once, with their count, what
+ * to add under the rules file's `products` (whose keys are the product
+ * names, matched exactly after trimming).
  */
 function unconfiguredProducts(failing: DataFrame, rules: Rules): string[] {
   const flag = failedCol("PRODUCT_UNKNOWN");
@@ -445,9 +658,9 @@ function unconfiguredProducts(failing: DataFrame, rules: Rules): string[] {
     .toRecords() as { product: string; rows: number }[];
   const rowsOf = new Map(counts.map((c) => [c.product, c.rows]));
   return checkProductsCovered(rules, rowsOf.keys()).map((issue) => {
-    const rows = Number(rowsOf.get(issue.path.slice("products.".length)));
-    return `${issue.message} (${rows.toLocaleString("en-US")} row${
-      rows === 1 ? "" : "s"
-    } rejected); add key ${issue.path} to the rules file`;
+    const product = issue.path.slice("products.".length);
+    return `product ${product} is not in the rules file: ${
+      formatRows(Number(rowsOf.get(product)))
+    } rejected (PRODUCT_UNKNOWN); add it under products in the rules file (key ${issue.path}, with its repayment) or correct the rows' product`;
   });
 }

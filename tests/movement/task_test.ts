@@ -153,7 +153,7 @@ Deno.test("tasks/movement.ts main() exits 1 naming the failed invariant, 2 namin
       "--to",
       to,
       "--out",
-      root,
+      out,
     );
     assert.equal(missing.code, 2);
     assert.match(

@@ -67,9 +67,15 @@ Deno.test("runPortfolio() writes a complete run folder with a checked manifest",
   assert.equal(m.reporting_date, REPORTING_DATE);
   assert.deepEqual(m.inputs, {
     portfolio: { path: portfolio, sha256: await sha256(portfolio) },
-    rules: { path: RULES, sha256: await sha256(RULES) },
+    rules: {
+      path: RULES,
+      sha256: await sha256(RULES),
+      parameters: m.inputs.rules.parameters,
+    },
     fx: { path: FX, sha256: await sha256(FX) },
   });
+  // The rules' parameters by key path, so a movement can name what changed.
+  assert.equal(m.inputs.rules.parameters?.["staging.dpd_sicr"], 30);
   assert.deepEqual(m.rows, {
     read: 300,
     valid: 300,
@@ -91,6 +97,7 @@ Deno.test("runPortfolio() writes a complete run folder with a checked manifest",
     "compute_ecl",
     "write_results",
     "summarize",
+    "check_figures",
   ]);
   for (const ms of Object.values(m.timings_ms)) assert.ok(Number(ms) >= 0);
   // The default table is as of the fixture's reporting date: no warning.

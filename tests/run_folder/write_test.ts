@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import {
   defaultRunId,
   openRunFolder,
+  OutputLocationError,
   readRunFolder,
   RunFolderReadError,
   RunIdError,
@@ -219,7 +220,7 @@ Deno.test("writeOutputFolder() replaces an earlier output whole, and refuses a f
     await assert.rejects(
       () => writeOutputFolder(target, files, () => {}),
       (e: Error) =>
-        e instanceof RangeError &&
+        e instanceof OutputLocationError &&
         e.message ===
           `Cannot write ${target}: it holds notes.md, which this output would replace; give a new or empty folder`,
     );

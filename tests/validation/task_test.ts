@@ -1,7 +1,8 @@
 /**
  * Tests of the `deno task validate` entry (tasks/validate.ts), its `main`
  * called in-process: what it prints and writes, and its exit codes (0
- * passed, 1 above the reject limit or an unusable input, 2 a usage error).
+ * passed, 1 above the reject limit, 2 an unusable input or a usage error;
+ * the refused --out paths and a full disk: tests/hardening/outputs_test.ts).
  * The process itself is checked once with every task's in
  * tests/tasks/cli_test.ts.
  *
@@ -65,7 +66,7 @@ Deno.test("tasks/validate.ts main() exits 2 on an unusable portfolio or rules fi
   await withTempDir(async (dir) => {
     const empty = join(dir, "empty.csv");
     await Deno.writeTextFile(empty, "");
-    const unreadable = await callMain(main, ...args(empty, dir));
+    const unreadable = await callMain(main, ...args(empty, join(dir, "out")));
     assert.equal(unreadable.code, 2);
     assert.match(
       unreadable.stderr,
@@ -78,7 +79,7 @@ Deno.test("tasks/validate.ts main() exits 2 on an unusable portfolio or rules fi
       "--rules",
       join(dir, "none.yaml"),
       "--out",
-      dir,
+      join(dir, "out"),
     );
     assert.equal(rules.code, 2);
     assert.match(rules.stderr, /^Cannot load rules file .*none\.yaml/);

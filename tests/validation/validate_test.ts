@@ -114,6 +114,14 @@ const BREAKING: { code: string; change: Row }[] = [
   { code: "COLLATERAL_NEGATIVE", change: { collateral_value: "-5" } },
   { code: "PREVIOUS_STAGE_INVALID", change: { previous_stage: "4" } },
   { code: "WRITE_OFF_NEGATIVE", change: { write_off_amount: "-1" } },
+  // Plausibility limits: 1e15 per amount, 100 years, 36,500 days.
+  { code: "BALANCE_IMPLAUSIBLE", change: { balance: "1000000000000001" } },
+  { code: "CREDIT_LIMIT_IMPLAUSIBLE", change: { credit_limit: "2e15" } },
+  { code: "COLLATERAL_IMPLAUSIBLE", change: { collateral_value: "1e16" } },
+  { code: "WRITE_OFF_IMPLAUSIBLE", change: { write_off_amount: "9.3e16" } },
+  { code: "MATURITY_TOO_FAR", change: { maturity_date: "2126-01-01" } },
+  { code: "ORIGINATION_TOO_OLD", change: { origination_date: "1925-12-30" } },
+  { code: "DPD_IMPLAUSIBLE", change: { days_past_due: "36501" } },
 ];
 
 Deno.test("validatePortfolio() has a breaking case in this file for every rule code", () => {
@@ -150,6 +158,11 @@ Deno.test("validatePortfolio() accepts the boundary values of each range", async
     { origination_date: "2025-12-31" }, // on the reporting date
     { days_past_due: "30.0", previous_stage: "3" },
     { watchlist: "TRUE", forborne: "1", default_flag: "fAlSe" },
+    // The plausibility limits themselves pass.
+    { balance: "1e15", collateral_value: "1e15", write_off_amount: "1e15" },
+    { credit_limit: "1000000000000000" },
+    { maturity_date: "2125-12-31", origination_date: "1925-12-31" },
+    { days_past_due: "36500" },
   ];
   const edges = changes.map((change, i) => ({
     ...GOOD_MORTGAGE,
@@ -459,7 +472,7 @@ Deno.test("validatePortfolio() warns once per product the rules file lacks, with
   ]);
   assert.equal(result.report.rows_rejected, 3);
   assert.deepEqual(result.report.warnings, [
-    "product boat is used by the portfolio but not configured (2 rows rejected); add key products.boat to the rules file",
-    "product leasing is used by the portfolio but not configured (1 row rejected); add key products.leasing to the rules file",
+    "product boat is not in the rules file: 2 rows rejected (PRODUCT_UNKNOWN); add it under products in the rules file (key products.boat, with its repayment) or correct the rows' product",
+    "product leasing is not in the rules file: 1 row rejected (PRODUCT_UNKNOWN); add it under products in the rules file (key products.leasing, with its repayment) or correct the rows' product",
   ]);
 });

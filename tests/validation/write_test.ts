@@ -1,6 +1,8 @@
 /**
- * Tests of `writeValidationOutputs`: the three files, their contents, and
- * the reject-rate limit enforced only after they are written.
+ * Tests of `writeValidationOutputs` (lib/run_folder): the three files,
+ * their contents, and the reject-rate limit enforced only after they are
+ * written. Its failure paths (a full disk, an --out that is refused) are
+ * in tests/hardening/outputs_test.ts.
  *
  * @module
  */
@@ -11,8 +13,8 @@ import {
   type DataQualityReport,
   RejectRateError,
   validatePortfolio,
-  writeValidationOutputs,
 } from "../../lib/validation/mod.ts";
+import { writeValidationOutputs } from "../../lib/run_folder/mod.ts";
 import {
   csv,
   GOOD_CARD,
