@@ -27,6 +27,7 @@
  */
 import { required, TaskCommand, UsageError } from "../tasks/_args.ts";
 import { exportStarSchema, writeDashboard } from "../lib/mod.ts";
+import { warningLine } from "../lib/run/mod.ts";
 import { STAR_FILES } from "../lib/report/mod.ts";
 import { checkOutputFile, checkOutputFolder } from "../lib/run_folder/mod.ts";
 
@@ -63,7 +64,10 @@ export function main(args: string[]): Promise<number> {
       await checkOutputFolder(values.star, STAR_FILES, { inputs });
     }
     console.log(
-      await writeDashboard(runs, out, { movements: values.movement }),
+      await writeDashboard(runs, out, {
+        movements: values.movement,
+        onWarning: (w) => console.error(warningLine(w)),
+      }),
     );
     if (values.star) {
       const result = await exportStarSchema(runs, values.star);

@@ -9,7 +9,7 @@
  * | `usage`    | 2    | the command line or the options are wrong, or an output would overwrite an input or another run |
  * | `input`    | 2    | an input file, folder, row or key is wrong; the message names it     |
  * | `check`    | 1    | the inputs were read but failed a check: reject rate above the limit, a movement invariant, a non-finite figure |
- * | `output`   | 3    | outputs cannot be written (disk full, no permission); nothing half-written is left under a final name |
+ * | `output`   | 3    | the machine: outputs cannot be written (disk full, no permission), nothing half-written is left under a final name; or a tool is missing (`deno task setup` installs it) |
  * | `busy`     | 4    | another live process is writing the same output; retry later         |
  * | `internal` | 70   | a bug: the message says so; `--debug` (or `IFRS9_DEBUG=1`) prints the stack |
  *

@@ -319,7 +319,10 @@ export async function fxFileFor(
 ): Promise<string> {
   const list = typeof dirs === "string" ? [dirs] : dirs;
   if (list.length === 0) {
-    throw new RangeError("Cannot choose an FX table: no folder to look in");
+    throw new UserError(
+      "usage",
+      "Cannot choose an FX table: no folder to look in",
+    );
   }
   for (const dir of list) {
     const dated = join(dir, datedFxFileName(reportingDate));

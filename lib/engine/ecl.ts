@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { UserError } from "../errors.ts";
 import pl from "nodejs-polars";
 import type { DataFrame, Expr, LazyFrame, Series } from "../frame.ts";
 import { COL, RESULT_COLUMNS, scenarioEclColumn } from "../schema.ts";
@@ -23,7 +24,7 @@ import {
   REPAY,
 } from "./_kernel.ts";
 import type { KernelJob, KernelReply } from "./_kernel_worker.ts";
-import { type FxTable, reportingRates } from "../fx.ts";
+import { type FxTable, reportingRates, requireValidFx } from "../fx.ts";
 import {
   applyOverlays,
   OVERLAY_FLOOR,
@@ -306,7 +307,8 @@ function checkInputs(df: DataFrame, rules: Rules): void {
   // Cheap column statistics first; a filter runs only to name the culprit.
   if (df.height > 0 && (df.getColumn(K.product).min() as number) < 0) {
     const row = firstRow(pl.col(K.product).eq(pl.lit(-1)));
-    throw new RangeError(
+    throw new UserError(
+      "input",
       `Cannot compute ECL: loan ${row[COL.loanId]}: product ${
         JSON.stringify(row[COL.product])
       } is not configured in the rules file (configured: ${
@@ -330,7 +332,8 @@ function checkInputs(df: DataFrame, rules: Rules): void {
     if (generalOnly) cond = cond.and(pl.col(K.simplified).not());
     const row = firstRow(cond);
     if (row !== undefined) {
-      throw new RangeError(
+      throw new UserError(
+        "input",
         `Cannot compute ECL: loan ${
           row[COL.loanId]
         }: ${col} is null (validate the portfolio and stage it with stageFacilities first)`,
@@ -524,9 +527,12 @@ export async function computeEcl(
 ): Promise<DataFrame> {
   // Rules built or changed in code are checked like a rules file (§10).
   rules = requireValidRules(rules, "computeEcl()");
+  // A table changed in code is checked like an FX file (lib/fx.ts).
+  if (opts.fx) requireValidFx(opts.fx, "computeEcl()");
   const batchSize = opts.batchSize ?? 200_000;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new RangeError(
+    throw new UserError(
+      "usage",
       `Cannot compute ECL: batchSize must be a whole number >= 1, got ${batchSize}`,
     );
   }

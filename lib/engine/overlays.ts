@@ -60,7 +60,7 @@ import {
   type OverlayFilter,
   requireValidOverlays,
 } from "../rules.ts";
-import { FxError, type FxTable } from "../fx.ts";
+import { FxError, type FxTable, requireValidFx } from "../fx.ts";
 import { UserError } from "../errors.ts";
 import { preciseSum, withPreciseSums } from "../precise_sum.ts";
 import { isInList, labelsWhere } from "./_expr.ts";
@@ -146,7 +146,8 @@ export function checkOverlayNames(overlays: readonly Overlay[]): void {
   const seen = new Set<string>();
   overlays.forEach((o, i) => {
     if (seen.has(o.name)) {
-      throw new RangeError(
+      throw new UserError(
+        "input",
         `Cannot apply overlays: overlays[${i}].name ${o.name} is used twice (overlay names label the per-facility impacts and the summary)`,
       );
     }
@@ -212,7 +213,7 @@ export function mergeOverlayCells(parts: DataFrame[]): DataFrame {
  *
  * @throws {FxError} when an `add` selects facilities in a currency the FX
  *   table has no rate for, naming the overlay, the currency and the file.
- * @throws {RangeError} when an `add` is given without an FX table, or its
+ * @throws {UserError} when an `add` is given without an FX table, or its
  *   facilities have neither ECL nor EAD to share it by.
  */
 export function overlayPlan(
@@ -233,7 +234,8 @@ export function overlayPlan(
     };
   }
   if (cells === null) {
-    throw new RangeError(
+    throw new UserError(
+      "usage",
       "Cannot apply overlays: an add overlay needs the overlay cells of the whole population (overlayCells)",
     );
   }
@@ -289,7 +291,8 @@ export function overlayPlan(
         eadRate = finiteShare(o, o.add / ead, "EAD", ead, opts);
         basis = "ead";
       } else {
-        throw new RangeError(
+        throw new UserError(
+          "input",
           `Cannot apply overlay ${o.name}: its ${
             amountText(o, opts.reportingCurrency)
           } has nothing to be shared by: the ${count} facilities it selects have an ECL and an EAD of 0 (methodology §8)`,
@@ -349,7 +352,8 @@ function rateOf(
     return { [cur]: 1 };
   }
   if (fx === undefined || cur === undefined) {
-    throw new RangeError(
+    throw new UserError(
+      "usage",
       `Cannot apply overlay ${o.name}: its ${
         amountText(o)
       } is in the reporting currency and is shared across currencies with the run's FX table; pass the options fx and reportingCurrency`,
@@ -463,7 +467,7 @@ export function applyOverlayPlan(
  * {@link overlayPlan}, then {@link applyOverlayPlan}. Reads `ecl_model`,
  * `ead`, `currency`, `segment`, `product`, `stage`, `region`.
  *
- * @throws {FxError | RangeError} see {@link overlayPlan}.
+ * @throws {FxError | UserError} see {@link overlayPlan}.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -493,6 +497,10 @@ export async function applyOverlays(
 ): Promise<LazyFrame> {
   // Overlays built in code are checked like those of a rules file (§10).
   overlays = requireValidOverlays(overlays, "applyOverlays()");
+  if (opts.fx) {
+    // A table changed in code is checked like an FX file (lib/fx.ts).
+    opts = { ...opts, fx: requireValidFx(opts.fx, "applyOverlays()") };
+  }
   const cells = overlays.some(allocates)
     ? await overlayCells(results, overlays).collect()
     : null;

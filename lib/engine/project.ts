@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { UserError } from "../errors.ts";
 import pl from "nodejs-polars";
 import type { DataFrame, Series } from "../frame.ts";
 import { COL } from "../schema.ts";
@@ -24,7 +25,7 @@ import { STAGE_COLUMNS, stageFacilities } from "./staging.ts";
  * `marginal_pd_<s> * lgd_<s> * ead * df` over the months gives that
  * scenario's lifetime ECL, over the first 12 its 12-month ECL (§8).
  *
- * Throws a `RangeError` for a product on the simplified approach, which has
+ * Throws a `UserError` for a product on the simplified approach, which has
  * no monthly projection (docs/simplified_approach.md).
  *
  * @example
@@ -69,7 +70,8 @@ export async function projectFacility(
   // Rules built or changed in code are checked like a rules file (§10).
   rules = requireValidRules(rules, "projectFacility()");
   if (row.height !== 1) {
-    throw new RangeError(
+    throw new UserError(
+      "usage",
       `Cannot project facility: expected a frame with one row, got ${row.height}`,
     );
   }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { UserError } from "../errors.ts";
 
 /** One output of a code cell; `error` outputs carry the exception. */
 export interface NotebookOutput {
@@ -65,7 +66,10 @@ export async function readNotebook(path: string): Promise<Notebook> {
   try {
     text = await Deno.readTextFile(path);
   } catch (err) {
-    throw new Error(`Cannot read notebook ${path}: ${(err as Error).message}`);
+    throw new UserError(
+      "input",
+      `Cannot read notebook ${path}: ${(err as Error).message}`,
+    );
   }
   try {
     const nb = JSON.parse(text) as Notebook;

@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { SetupError } from "../setup/mod.ts";
 import { chromium } from "playwright-core";
 import { pathToFileURL } from "node:url";
 import { firstLine, type Notebook } from "./notebook.ts";
@@ -55,7 +56,7 @@ export async function requireChromium(
   try {
     await Deno.stat(path);
   } catch {
-    throw new Error(
+    throw new SetupError(
       `Cannot ${what}: ${path} is missing (deno task setup installs Debian's chromium)`,
     );
   }

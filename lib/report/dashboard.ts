@@ -213,12 +213,16 @@ async function readMovementJson(
  * consecutive points (the demo writes `data/runs/movement-sample/` beside
  * its runs). A period without one is walked from the summaries.
  *
+ * A `movement.json` found beside the runs that cannot be read is skipped
+ * with a warning naming it (`onWarning`), not silently.
+ *
  * @throws {UserError} When a movement given does not join two
  *   consecutive reporting dates of the dashboard, or cannot be read.
  */
 export async function readMovements(
   points: TrendPoint[],
   given: (string | Location)[] = [],
+  onWarning: (warning: string) => void = () => {},
 ): Promise<MovementWalk[]> {
   const byPeriod = new Map<number, MovementWalk>();
   const period = (m: MovementWalk) =>
@@ -244,7 +248,17 @@ export async function readMovements(
   for (const parent of [...parents].map(locate)) {
     for (const entry of await parent.list()) {
       if (entry.startsWith(".")) continue;
-      const m = await readMovementJson(parent.child(entry)).catch(() => null);
+      let m: MovementWalk | null;
+      try {
+        m = await readMovementJson(parent.child(entry));
+      } catch (e) {
+        onWarning(
+          `skipped ${parent.child(entry).href}: ${
+            (e as Error).message
+          }; the dashboard walks that period from the run summaries`,
+        );
+        continue;
+      }
       if (m === null) continue;
       const i = period(m);
       if (i > 0 && !byPeriod.has(i)) byPeriod.set(i, m);
@@ -688,6 +702,8 @@ export interface DashboardOptions {
    * are found without being named.
    */
   movements?: (string | Location)[];
+  /** Told of each movement folder found beside the runs but skipped. */
+  onWarning?: (warning: string) => void;
   /**
    * How the page is written (a test passes one that fails, as a full disk
    * does). @default the file system
@@ -948,7 +964,7 @@ export async function writeDashboard(
   const points = await readTrend(runDirs);
   const html = renderDashboard(
     points,
-    await readMovements(points, opts.movements),
+    await readMovements(points, opts.movements, opts.onWarning),
   );
   return await writeOutputFile(outFile, html, {
     inputs,

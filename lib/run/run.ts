@@ -15,8 +15,14 @@
  * moves the folder to `<out>/<run_id>.failed/` with `manifest.json` saying
  * `status: "failed"` and why; a reject-rate failure keeps `rejected.parquet`
  * and `data_quality.json` there for the data owner. Nothing but a complete
- * run is ever found under `<out>/<run_id>/`, so a reader that lists run
- * folders (movement, dashboards) needs no status check.
+ * run is ever found under `<out>/<run_id>/`; the readers that compare or
+ * publish runs (movement, dashboard, BI export, the report's comparison)
+ * still read with `{ trusted: true }`, which refuses a folder whose
+ * manifest is not complete, a hidden partial, and a run with no facilities
+ * or no reporting date (`lib/run_folder/read.ts`). Before the manifest
+ * says complete, `check_figures` (`lib/run/finite.ts`) fails the run when
+ * any figure of the loan results or the summary is not finite, naming the
+ * facility and column or the summary key.
  *
  * Memory: validation needs the whole `loan_id` column (duplicates) and the
  * whole `reporting_date` column (the portfolio's date), so it sees the

@@ -34,6 +34,7 @@
  *
  * @module
  */
+import { UserError } from "../errors.ts";
 import pl from "nodejs-polars";
 import type { DataFrame, LazyFrame } from "../frame.ts";
 import { requireValidRules, type Rules } from "../rules.ts";
@@ -180,7 +181,8 @@ export async function summaryCells(
     rules.overlays.length > 0 &&
     !(has(OVERLAYS_APPLIED) && has(OVERLAY_IMPACTS) && has(OVERLAY_FLOOR))
   ) {
-    throw new RangeError(
+    throw new UserError(
+      "usage",
       `Cannot summarize: the rules configure overlays but the loan results lack ${
         [OVERLAYS_APPLIED, OVERLAY_IMPACTS, OVERLAY_FLOOR].filter((c) =>
           !has(c)

@@ -96,7 +96,8 @@ export class FolderBusyError extends UserError {
 /** An entry name: one path segment, so nothing escapes the folder. */
 function checkName(name: string): string {
   if (name === "" || name === "." || name === ".." || name.includes("/")) {
-    throw new RangeError(
+    throw new UserError(
+      "usage",
       `Cannot use ${
         JSON.stringify(name)
       } as a name in a folder: give one path segment`,

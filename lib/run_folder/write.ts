@@ -342,7 +342,8 @@ async function writeWhole(
     } catch (r) {
       // NotFound: never created, or already renamed; nothing to take back.
       if (!(r instanceof Deno.errors.NotFound)) {
-        throw new Error(
+        throw new UserError(
+          failureKind(e),
           `${
             (e as Error).message
           }; the temporary file ${temp} could not be removed either: ${

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { UserError } from "../errors.ts";
 import pl from "nodejs-polars";
 import type { DataFrame, DataType, LazyFrame } from "../frame.ts";
 import { PortfolioReadError } from "../io/errors.ts";
@@ -191,7 +192,8 @@ function checkReportingDate(date: string, file: string): void {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
   const d = m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])) : undefined;
   if (!m || !d || d.toISOString().slice(0, 10) !== date) {
-    throw new RangeError(
+    throw new UserError(
+      "usage",
       `Cannot validate portfolio ${file}: reportingDate must be a real date written YYYY-MM-DD, got "${date}"`,
     );
   }

@@ -835,3 +835,22 @@ Deno.test("an FX table changed in code is checked again where it converts, namin
         'computeEcl() refuses the FX table fx.yaml it was given: key as_of: must be a real day of the calendar, got "2025-02-30" (that month has no such day)',
   );
 });
+
+Deno.test("computeEcl() and applyOverlays() check an FX table changed in code on entry, naming themselves", async () => {
+  const { applyOverlays, projectPath } = await import("../../lib/mod.ts");
+  const rules = await loadRules(projectPath("config/sample_rules.yaml"));
+  const fx = parseFx(
+    "base: EUR\nas_of: 2025-12-31\nrates: {EUR: 1, USD: 0.92}",
+    "fx.yaml",
+  );
+  fx.rates.USD = Number.POSITIVE_INFINITY;
+  const empty = pl.DataFrame({ loan_id: [] as string[] }).lazy();
+  await assert.rejects(
+    () => computeEcl(empty, rules, { fx }),
+    /computeEcl\(\) refuses the FX table fx\.yaml it was given: key rates\.USD/,
+  );
+  await assert.rejects(
+    () => applyOverlays(empty, [], { fx }),
+    /applyOverlays\(\) refuses the FX table fx\.yaml it was given: key rates\.USD/,
+  );
+});

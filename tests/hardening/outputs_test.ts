@@ -947,3 +947,36 @@ Deno.test("the movement's tolerance is at most 1,000,000 in the reporting curren
     );
     assert.ok(movement.checks.every((c) => c.passed));
   }, "hardening_outputs_"));
+
+Deno.test("dashboards/build.ts warns, naming it, about an unreadable movement.json beside the runs instead of skipping it silently", async () => {
+  await withTempDir(async (root) => {
+    const loans = [
+      { loan_id: "A", currency: "EUR", stage: 1 as const, ecl: 4, gross: 400 },
+    ];
+    const r1 = await writeFixtureRun(join(root, "r1"), {
+      runId: "r1",
+      reportingDate: "2025-09-30",
+      rates: { EUR: 1 },
+      loans,
+    });
+    const r2 = await writeFixtureRun(join(root, "r2"), {
+      runId: "r2",
+      reportingDate: "2025-12-31",
+      rates: { EUR: 1 },
+      loans,
+    });
+    await Deno.mkdir(join(root, "movement-q4"));
+    await Deno.writeTextFile(
+      join(root, "movement-q4/movement.json"),
+      "{broken",
+    );
+    const out = join(root, "dashboard.html");
+    const r = await callMain(dashboardMain, "--runs", r1, r2, "--out", out);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(`^warning: skipped ${root}/movement-q4: .*movement\\.json`),
+    );
+    assert.ok((await Deno.stat(out)).isFile);
+  });
+});

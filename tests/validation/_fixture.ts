@@ -63,12 +63,26 @@ export function csv(rows: Row[], columns: string[] = ALL_COLUMNS): string {
   ].join("\n") + "\n";
 }
 
+/**
+ * One temporary folder per test process for {@link writeTemp}'s files,
+ * removed when the process ends, so thousands of calls leave nothing in
+ * the system's temporary folder.
+ */
+let tempRoot: string | undefined;
+
 /** Writes `text` to a new temporary directory and returns the file path. */
 export function writeTemp(
   text: string | Uint8Array,
   name = "portfolio.csv",
 ): string {
-  const dir = Deno.makeTempDirSync({ prefix: "validation_test_" });
+  if (tempRoot === undefined) {
+    const root = Deno.makeTempDirSync({ prefix: "validation_test_" });
+    globalThis.addEventListener("unload", () => {
+      Deno.removeSync(root, { recursive: true });
+    });
+    tempRoot = root;
+  }
+  const dir = Deno.makeTempDirSync({ dir: tempRoot });
   const path = `${dir}/${name}`;
   if (typeof text === "string") Deno.writeTextFileSync(path, text);
   else Deno.writeFileSync(path, text);
