@@ -160,6 +160,23 @@ export const RESULT_COLUMNS = [
   "ecl",
 ] as const;
 
+/**
+ * The columns a run computes and writes beside the portfolio's in
+ * `loan_results.parquet` (methodology §9 and the run folder's extras), and
+ * the prefix of the per-scenario ones. An input column of such a name
+ * would be overwritten, or collide inside the engine, so `requireColumns`
+ * refuses it, naming it.
+ */
+export const COMPUTED_COLUMNS: readonly string[] = [
+  ...RESULT_COLUMNS.filter((c) => !PORTFOLIO_COLUMNS.some((p) => p.name === c)),
+  "overlays_applied",
+  "overlay_impacts",
+  "overlay_floor",
+  "fx_rate",
+  "ead_rc",
+  "ecl_rc",
+];
+
 /** The output column holding one scenario's ECL: `ecl_<scenario name>` (§9). */
 export function scenarioEclColumn(scenario: string): string {
   return `ecl_${scenario}`;

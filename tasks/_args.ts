@@ -92,6 +92,7 @@ export class TaskCommand<const O extends ParseArgsOptionsConfig> {
    */
   parse(args: string[]): Parsed<O> {
     const { options, positionals = false, required = [] } = this.spec;
+    args = withNegativeValues(args, options);
     const problems = problemsWith(args, options, positionals, required);
     if (problems.length > 0) throw new UsageError(problems.join("; "));
     return parse(args, options, positionals);
@@ -125,6 +126,33 @@ export class TaskCommand<const O extends ParseArgsOptionsConfig> {
       return exitCodeFor(e);
     }
   }
+}
+
+/**
+ * `args` with a negative number after a flag that takes a value joined to
+ * it (`--tolerance -1` becomes `--tolerance=-1`): the parser would take
+ * `-1` for a flag and say the value is missing, where the helpful answer
+ * is the flag's own range check (`--tolerance must be a number >= 0`).
+ */
+function withNegativeValues(
+  args: string[],
+  options: ParseArgsOptionsConfig,
+): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = /^--([^=]+)$/.exec(args[i])?.[1];
+    const next = args[i + 1];
+    if (
+      name !== undefined && options[name]?.type === "string" &&
+      next !== undefined && /^-(\d|\.\d)/.test(next)
+    ) {
+      joined.push(`${args[i]}=${next}`);
+      i++;
+    } else {
+      joined.push(args[i]);
+    }
+  }
+  return joined;
 }
 
 /**

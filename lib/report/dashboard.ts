@@ -252,6 +252,9 @@ export async function readMovements(
       try {
         m = await readMovementJson(parent.child(entry));
       } catch (e) {
+        // A plain file beside the runs (a portfolio, a page) is no movement.
+        if (e instanceof Deno.errors.NotADirectory) continue;
+        if (!(e instanceof UserError)) throw e;
         onWarning(
           `skipped ${parent.child(entry).href}: ${
             (e as Error).message

@@ -94,6 +94,7 @@ import {
   openRunFolder,
   overlayWarnings,
   type PendingRunFolder,
+  readRunSummary,
   rulesParameters,
   RUN_FILES,
   runIdFor,
@@ -353,10 +354,23 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
   };
   const rulesPath = opts.rules ?? DEFAULT_RULES;
 
-  const config = await step("load_config", async () => ({
-    rules: await loadRules(rulesPath),
-    fx: opts.fx === undefined ? undefined : await loadFx(opts.fx),
-  }));
+  const config = await step("load_config", async () => {
+    if (opts.compare !== undefined) {
+      // Checked before any data is read, like the other inputs: a run
+      // should not compute for minutes and then fail on its report.
+      if (opts.report === false) {
+        throw new UserError(
+          "usage",
+          `--compare ${opts.compare} names the run the report compares with, but --no-report (report: false) skips the report; drop one of them`,
+        );
+      }
+      await readRunSummary(opts.compare, { trusted: true });
+    }
+    return {
+      rules: await loadRules(rulesPath),
+      fx: opts.fx === undefined ? undefined : await loadFx(opts.fx),
+    };
+  });
   const rules = config.rules;
   // Opening the file checks that it exists and has a readable header with
   // every required column (cheap, nothing is collected), so a wrong path or

@@ -21,7 +21,13 @@ import {
   requireValidRules,
   type Rules,
 } from "../rules.ts";
-import { COL, PORTFOLIO_COLUMNS, RESERVED_COLUMN_PREFIX } from "../schema.ts";
+import {
+  COL,
+  COMPUTED_COLUMNS,
+  PORTFOLIO_COLUMNS,
+  RESERVED_COLUMN_PREFIX,
+  scenarioEclColumn,
+} from "../schema.ts";
 import { parsedColumnNames, rowRules } from "./checks.ts";
 import { GENERAL_APPROACH_ONLY, nullCode } from "./codes.ts";
 import { absentColumn, parseColumn } from "./parse.ts";
@@ -220,6 +226,8 @@ export function requiredColumns(rules?: Rules): string[] {
  *
  * - a column whose name starts with `__` ({@link RESERVED_COLUMN_PREFIX}):
  *   such names are the library's working columns;
+ * - a column the run computes (`COMPUTED_COLUMNS`, `ecl_<scenario>` of
+ *   the rules' scenarios): it would be overwritten;
  * - a required column of methodology §1 missing (see
  *   {@link requiredColumns} for which are required under `rules`, all of
  *   them when `rules` is not given);
@@ -265,6 +273,23 @@ export function requireColumns(
       } (e.g. ${
         reserved[0].slice(RESERVED_COLUMN_PREFIX.length) || "x"
       }) and run again`,
+    );
+  }
+  const computed = rawColumns.filter((c) =>
+    COMPUTED_COLUMNS.includes(c) ||
+    (rules?.scenarios ?? []).some((s) => scenarioEclColumn(s.name) === c)
+  );
+  if (computed.length > 0) {
+    const one = computed.length === 1;
+    throw new PortfolioReadError(
+      file,
+      `column${one ? "" : "s"} ${computed.join(", ")}: ${
+        one ? "this name is" : "these names are"
+      } computed by the run (methodology §9, loan_results.parquet) and would overwrite ${
+        one ? "it" : "them"
+      }; rename or drop ${
+        one ? "the column" : "them"
+      } (a run's loan_results is not a portfolio)`,
     );
   }
   const present = new Set(rawColumns);

@@ -578,3 +578,99 @@ Deno.test("tasks/validate.ts and tasks/run.ts name a product missing from the ru
     assert.doesNotMatch(r.stderr, STACK);
   });
 });
+
+Deno.test("deno task run refuses a portfolio with a column the run computes (ead, ecl_<scenario>), naming it, before creating a folder", async () => {
+  const { portfolioFrame } = await import("../run/_portfolio.ts");
+  await withTempDir(async (dir) => {
+    for (
+      const [column, rules] of [
+        ["ead", "config/ifrs9_rules.yaml"],
+        ["ecl_downside", "config/sample_rules.yaml"],
+      ]
+    ) {
+      const path = join(dir, `with_${column}.parquet`);
+      portfolioFrame(10).withColumns(pl.lit(1.5).alias(column))
+        .writeParquet(path);
+      const out = join(dir, "runs");
+      const r = await callMain(
+        runMain,
+        "--portfolio",
+        path,
+        "--rules",
+        rules,
+        "--out",
+        out,
+        "--quiet",
+      );
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^Cannot read portfolio ${path}: column ${column}: this name is computed by the run`,
+        ),
+      );
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+      assert.deepEqual(
+        await Array.fromAsync(Deno.readDir(out)).catch(() => []),
+        [],
+      );
+    }
+  });
+});
+
+Deno.test("COMPUTED_COLUMNS lists every column a run adds to the portfolio's in loan_results.parquet", async () => {
+  const { portfolioFrame } = await import("../run/_portfolio.ts");
+  const { runPortfolio, loadRules } = await import("../../lib/mod.ts");
+  const { COMPUTED_COLUMNS, PORTFOLIO_COLUMNS, scenarioEclColumn } =
+    await import("../../lib/schema.ts");
+  await withTempDir(async (dir) => {
+    const path = join(dir, "book.parquet");
+    portfolioFrame(40).writeParquet(path);
+    const rules = "config/sample_rules.yaml";
+    const run = await runPortfolio({
+      portfolio: path,
+      rules,
+      out: dir,
+      runId: "q4",
+      report: false,
+    });
+    const scenarios = (await loadRules(rules)).scenarios.map((s) =>
+      scenarioEclColumn(s.name)
+    );
+    const inputs = PORTFOLIO_COLUMNS.map((c) => c.name as string);
+    const added = pl.readParquet(join(run.dir, "loan_results.parquet"))
+      .columns.filter((c) => !inputs.includes(c));
+    assert.deepEqual(
+      added.filter((c) =>
+        !COMPUTED_COLUMNS.includes(c) && !scenarios.includes(c)
+      ),
+      [],
+    );
+  });
+});
+
+Deno.test("deno task run checks --compare before reading the book: a missing run, or --compare with --no-report, is refused with no folder", async () => {
+  const { writePortfolio } = await import("../run/_portfolio.ts");
+  await withTempDir(async (dir) => {
+    const portfolio = writePortfolio(join(dir, "book.parquet"), 10);
+    const out = join(dir, "runs");
+    const missing = join(dir, "nope");
+    const base = ["--portfolio", portfolio, "--out", out, "--quiet"];
+    const r = await callMain(runMain, ...base, "--compare", missing);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^Cannot read run folder ${missing}`));
+    const both = await callMain(
+      runMain,
+      ...base,
+      "--compare",
+      missing,
+      "--no-report",
+    );
+    assert.equal(both.code, 2, both.stderr);
+    assert.match(both.stderr, /--no-report .*skips the report; drop one/);
+    assert.deepEqual(
+      await Array.fromAsync(Deno.readDir(out)).catch(() => []),
+      [],
+    );
+  });
+});

@@ -303,3 +303,38 @@ Deno.test("dashboards/build.ts --movement names a movement folder kept away from
   );
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("readMovements() passes over plain files beside the runs without a warning, and warns about an unreadable movement.json", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const loans: FixtureLoan[] = [
+      { loan_id: "A", currency: "EUR", stage: 1, ecl: 4, gross: 400 },
+    ];
+    for (const [id, date] of [["r1", "2025-09-30"], ["r2", "2025-12-31"]]) {
+      await writeFixtureRun(`${root}/${id}`, {
+        runId: id,
+        reportingDate: date,
+        rates: { EUR: 1 },
+        loans,
+      });
+    }
+    await Deno.writeTextFile(`${root}/book.csv`, "loan_id\n");
+    await Deno.mkdir(`${root}/movement-q4`);
+    await Deno.writeTextFile(`${root}/movement-q4/movement.json`, "{broken");
+    const warnings: string[] = [];
+    const points = await readTrend([`${root}/r1`, `${root}/r2`]);
+    assert.deepEqual(
+      await readMovements(points, [], (w) => warnings.push(w)),
+      [],
+    );
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(
+      warnings[0],
+      new RegExp(
+        `^skipped ${root}/movement-q4: .*movement\\.json: not valid JSON`,
+      ),
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

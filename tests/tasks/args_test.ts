@@ -203,3 +203,19 @@ Deno.test("TaskCommand.parse() reports every unknown, valueless and missing flag
     out: "b",
   });
 });
+
+Deno.test("TaskCommand.run() takes a negative number after a flag as its value, so the range check answers", async () => {
+  for (
+    const args of [["--in", "a", "--loans", "-3"], ["--in", "a", "--loans=-3"]]
+  ) {
+    const r = await callMain(example, ...args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.match(
+      r.stderr,
+      /^--loans must be a whole number >= 1, got -3\. Usage/,
+    );
+  }
+  // A flag after a flag is still a missing value.
+  const r = await callMain(example, "--in", "--dry");
+  assert.match(r.stderr, /^--in needs a value/);
+});
