@@ -126,6 +126,8 @@ export async function benchSnapshots(
     String(periods),
     "--out",
     dir,
+    // An incomplete cache (a snapshot or FX table of an earlier attempt).
+    "--replace",
   ], "inherit");
   if (code !== 0) {
     throw new Error(

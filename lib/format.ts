@@ -237,3 +237,55 @@ export function formatTickPercent(v: number): string {
   if (!Number.isFinite(v)) return NOT_FINITE;
   return `${Number((v * 100).toPrecision(3))}%`;
 }
+
+/** Longest name a message quotes whole; longer ones are cut with `…`. */
+const MESSAGE_NAME_CHARS = 64;
+
+/**
+ * A name as a message quotes it: cut to 64 characters with `…`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { messageName } from "./format.ts";
+ * assert.equal(messageName("L1"), "L1");
+ * assert.equal(messageName("x".repeat(100)).length, 64);
+ * ```
+ */
+export function messageName(name: string): string {
+  return name.length > MESSAGE_NAME_CHARS
+    ? `${name.slice(0, MESSAGE_NAME_CHARS - 1)}…`
+    : name;
+}
+
+/**
+ * A list of names for a one-line message, bounded whatever the input: at
+ * most `max` names, each cut to 64 characters, then how many more there
+ * are. A hostile header of a million columns must not become a message
+ * of hundreds of megabytes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { messageList } from "./format.ts";
+ * assert.equal(messageList(["a", "b"]), "a, b");
+ * assert.equal(messageList(["a", "b", "c", "d"], 2), "a, b and 2 more");
+ * assert.equal(messageList(["x".repeat(100)]), `${"x".repeat(63)}…`);
+ * ```
+ */
+export function messageList(
+  names: readonly string[],
+  max = 10,
+  separator = ", ",
+): string {
+  const cut = (n: string) =>
+    n.length > MESSAGE_NAME_CHARS
+      ? `${n.slice(0, MESSAGE_NAME_CHARS - 1)}…`
+      : n;
+  const shown = names.slice(0, max).map(cut).join(separator);
+  return names.length > max
+    ? `${shown}${separator === ", " ? " and" : separator + "and"} ${
+      formatCount(names.length - max)
+    } more`
+    : shown;
+}

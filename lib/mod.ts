@@ -251,3 +251,39 @@ export {
   type SignOptions,
 } from "./format.ts";
 export type { DataFrame, DataType, Expr, LazyFrame, Series } from "./frame.ts";
+
+// The run server (`deno task serve`, docs in README "Run server"): the HTTP
+// app and its MCP door, its configuration, logs, tokens, job registry,
+// queue and metrics.
+export {
+  createApp,
+  createJobQueue,
+  createJobRegistry,
+  createJsonLogger,
+  createServerMetrics,
+  type JobKind,
+  type JobQueue,
+  type JobQueueOptions,
+  type JobRecord,
+  JobRefusedError,
+  type JobRegistry,
+  type JobRegistryOptions,
+  type JobStatus,
+  type ListenConfig,
+  listenConfigFromEnv,
+  type LogFields,
+  type Logger,
+  MIN_JWT_SECRET_BYTES,
+  type MintOptions,
+  mintToken,
+  type MovementRequest,
+  type RunRequest,
+  type Scope,
+  SCOPES,
+  type ServerApp,
+  type ServerConfig,
+  serverConfigFromEnv,
+  type ServerDeps,
+  type ServerMetrics,
+  type ServerMetricsOptions,
+} from "./server/mod.ts";

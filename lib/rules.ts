@@ -350,6 +350,20 @@ export const MAX_BEHAVIOURAL_LIFE_MONTHS = 600;
 export const MAX_VECTOR_YEARS = 100;
 
 /**
+ * Most scenarios a rules file may weigh: 20. Banks weigh three to five;
+ * every scenario projects every facility's whole life again, so a
+ * thousand (a generated or pasted list) made a 200-loan run take 13 s and
+ * 1.5 GB.
+ */
+export const MAX_SCENARIOS = 20;
+
+/**
+ * Most overlays a rules file may list: 200. Each is applied to the whole
+ * book in turn; management overlays number in the tens.
+ */
+export const MAX_OVERLAYS = 200;
+
+/**
  * Upper bound of a factor applied to a PD: a `pd_shape` value and a
  * scenario's `pd_multiplier` values, in [0, 100]. The PD is capped at 1
  * after scaling (methodology §4), so 100 already takes any PD of 1% or more
@@ -879,6 +893,11 @@ function scenariosSchema(adjustment: ScenarioAdjustment) {
     : ["multiplier", VECTOR.multiplier] as const;
   return z.array(scenarioSchema).min(1, {
     error: "must be a non-empty list of scenarios",
+  }).max(MAX_SCENARIOS, {
+    error: (issue) =>
+      `must list at most ${MAX_SCENARIOS} scenarios (each projects every facility again), got ${
+        (issue.input as unknown[]).length
+      }`,
   }).superRefine(
     (scenarios, ctx) =>
       scenarios.forEach((s, i) => {
@@ -955,7 +974,12 @@ const overlaySchema = mapping({
 );
 
 /** The per-facility impacts and the summary name overlays: one each. */
-const overlaysSchema = z.array(overlaySchema).superRefine(
+const overlaysSchema = z.array(overlaySchema).max(MAX_OVERLAYS, {
+  error: (issue) =>
+    `must list at most ${MAX_OVERLAYS} overlays, got ${
+      (issue.input as unknown[]).length
+    }`,
+}).superRefine(
   (overlays, ctx) => duplicateNames("overlay", overlays, ctx),
   whenValid((path) => path.length === 1 || path[1] === "name"),
 ).default([]);

@@ -179,8 +179,12 @@ export function problemsWith(
       }
     }
     if (token.kind !== "option") continue;
-    given.add(token.name);
     const option = options[token.name];
+    if (given.has(token.name) && option !== undefined && !option.multiple) {
+      // The last one would win silently: which did the user mean?
+      problems.push(`${token.rawName} is given more than once`);
+    }
+    given.add(token.name);
     if (option === undefined) {
       if (token.inlineValue !== true) unknownAt = token.index;
       problems.push(
@@ -194,6 +198,9 @@ export function problemsWith(
         (!token.inlineValue && token.value.startsWith("-")))
     ) {
       problems.push(`${token.rawName} needs a value`);
+    } else if (option.type === "string" && token.value?.trim() === "") {
+      // `--out ""` would mean the working folder, silently.
+      problems.push(`${token.rawName} needs a value, got an empty one`);
     }
   }
   const missing = requiredFlags.filter((f) => !given.has(f));
@@ -247,7 +254,10 @@ export function number(
   { min, whole = false }: { min?: number; whole?: boolean } = {},
 ): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value.replaceAll("_", ""));
+  // Decimal notation only: Number() would also read `0x10` as 16.
+  const decimal = /^[+-]?(\d[\d_]*)?(\.\d+)?([eE][+-]?\d+)?$/.test(value) &&
+    /\d/.test(value);
+  const n = decimal ? Number(value.replaceAll("_", "")) : NaN;
   const what = whole ? "a whole number" : "a number";
   if (
     value.trim() === "" || !Number.isFinite(n) ||

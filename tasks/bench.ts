@@ -8,12 +8,16 @@
  * deno task bench --portfolio book.parquet # runs a given portfolio
  * deno task bench --generate --loans 1000000  # measures the generator instead
  * deno task bench --movement --loans 1000000  # measures the movement between two runs
+ * deno task bench --server --loans 1000000    # loads the run server while a run computes
  * ```
  *
  * A generated portfolio is cached under `data/tmp/bench/` and made in a
  * child process, so its memory is not counted. The run folder is written
  * under `data/tmp/bench/runs/` (part of the time measured) and removed
  * afterwards unless `--keep`.
+ *
+ * `--server` (bench/server.ts) exits 1 when any request failed, a run did
+ * not succeed or the server did not exit 0 on SIGTERM.
  *
  * Exit codes: 0 measured; otherwise those of the run measured
  * (`lib/errors.ts`: 1 a failed check, 2 a usage or input error, 3 outputs
@@ -34,14 +38,17 @@ import {
   table,
 } from "../lib/run/mod.ts";
 import { benchMovement } from "../bench/movement.ts";
+import { benchServer } from "../bench/server.ts";
 import { defaultRunId } from "../lib/run_folder/mod.ts";
 import { projectPath } from "../lib/mod.ts";
 
 export const command = new TaskCommand({
   command: "deno task bench",
   synopsis:
-    "[--loans N | --portfolio PATH] [--seed S] [--rules PATH] [--fx PATH] [--batch-size N] [--chunk-size N] [--no-report] [--keep] [--json] | --generate [--loans N] [--periods P] [--seed S] | --movement [--loans N] [--seed S] [--json]",
-  flags: `  --loans N         generate a portfolio of N loans (default 100000)
+    "[--loans N | --portfolio PATH] [--seed S] [--rules PATH] [--fx PATH] [--batch-size N] [--chunk-size N] [--no-report] [--keep] [--json] | --generate [--loans N] [--periods P] [--seed S] | --movement [--loans N] [--seed S] [--json] | --server [--loans N | --portfolio PATH] [--requests N] [--concurrency C] [--json]",
+  flags:
+    `  --loans N         generate a portfolio of N loans (default 100000; 200000
+                    with --server)
   --portfolio PATH  run this portfolio instead of generating one
   --seed S          generator seed (default 42)
   --rules PATH      rules file (default: the project's config/ifrs9_rules.yaml)
@@ -54,9 +61,15 @@ export const command = new TaskCommand({
   --generate        measure the generator (in this process) instead of a run
   --periods P       quarterly snapshots to generate with --generate (default 1)
   --movement        measure the movement between the two quarter-end runs of a
-                    generated book (book and runs made once, in child processes)`,
+                    generated book (book and runs made once, in child processes)
+  --server          start the run server (tasks/serve.ts) on a loopback port;
+                    while a run of the portfolio computes, probe /healthz one
+                    request at a time (p50/p99); while a second one computes,
+                    send --requests requests (default 3000) at --concurrency C
+                    (default 50) over /healthz, /metrics and GET /runs:
+                    requests/s, p50/p99 latency per route, errors`,
   options: {
-    loans: { type: "string", default: "100000" },
+    loans: { type: "string" },
     portfolio: { type: "string" },
     seed: { type: "string", default: "42" },
     rules: { type: "string", default: DEFAULT_RULES },
@@ -69,6 +82,9 @@ export const command = new TaskCommand({
     generate: { type: "boolean", default: false },
     periods: { type: "string", default: "1" },
     movement: { type: "boolean", default: false },
+    server: { type: "boolean", default: false },
+    requests: { type: "string", default: "3000" },
+    concurrency: { type: "string", default: "50" },
   },
 });
 
@@ -80,7 +96,10 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 /** Runs `deno task bench` with `args`; returns the exit code. */
 export function main(args: string[]): Promise<number> {
   return command.run(args, async ({ values }) => {
-    const loans = wholeNumber("loans", values.loans)!;
+    const loans = wholeNumber(
+      "loans",
+      values.loans ?? (values.server ? "200000" : "100000"),
+    )!;
     const seed = number("seed", values.seed, { whole: true })!;
     const batchSize = wholeNumber("batch-size", values["batch-size"]);
     const chunkSize = wholeNumber("chunk-size", values["chunk-size"]);
@@ -118,6 +137,60 @@ export function main(args: string[]): Promise<number> {
         console.log(m.out);
       }
       return 0;
+    }
+    if (values.server) {
+      const s = await benchServer({
+        portfolio: values.portfolio ?? await benchPortfolio({ loans, seed }),
+        requests: wholeNumber("requests", values.requests)!,
+        concurrency: wholeNumber("concurrency", values.concurrency)!,
+        log: values.json ? undefined : (line) => console.error(line),
+      });
+      const { probe, load } = s;
+      if (values.json) console.log(JSON.stringify(s, null, 2));
+      else {
+        const ms = (v: number) => v.toFixed(1);
+        const run = (r: typeof probe.run) =>
+          `run ${r.id} ${r.status}` +
+          (r.seconds === null ? "" : ` in ${seconds(r.seconds * 1000)}`) +
+          (r.loans === null
+            ? ""
+            : ` (${r.loans.toLocaleString("en-US")} loans)`);
+        console.log(`Server bench while running ${s.portfolio}`);
+        console.log(
+          `liveness probe (GET /healthz one at a time): ${probe.requests} requests, ` +
+            `${probe.errors} errors, p50 ${ms(probe.p50Ms)} ms, p99 ${
+              ms(probe.p99Ms)
+            } ms, max ${ms(probe.maxMs)} ms; ${run(probe.run)}`,
+        );
+        console.log(
+          `load: ${load.requests} requests at concurrency ${load.concurrency}`,
+        );
+        console.log(table(
+          ["route", "requests", "errors", "p50 ms", "p99 ms", "max ms"],
+          [...load.byRoute, { route: "all", ...load }].map((r) => [
+            r.route,
+            String(r.requests),
+            String(r.errors),
+            ms(r.p50Ms),
+            ms(r.p99Ms),
+            ms(r.maxMs),
+          ]),
+        ));
+        console.log(
+          `${
+            Math.round(load.requestsPerSecond).toLocaleString("en-US")
+          } requests/s over ${load.seconds.toFixed(2)} s, ${
+            (load.overlap * 100).toFixed(0)
+          }% of it while the run computed; ${
+            run(load.run)
+          }; server exit code ${s.serverExitCode}`,
+        );
+        for (const e of load.errorSamples) console.log(`error: ${e}`);
+      }
+      const ok = probe.errors === 0 && load.errors === 0 &&
+        probe.run.status === "succeeded" && load.run.status === "succeeded" &&
+        s.serverExitCode === 0;
+      return ok ? 0 : 1;
     }
     const portfolio = values.portfolio ?? await benchPortfolio({ loans, seed });
     const progress = progressLine();

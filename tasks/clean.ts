@@ -1,10 +1,15 @@
 /**
  * `deno task clean --out DIR [--older-than HOURS] [--dry-run]`: removes the
  * stale staging folders in DIR (a runs folder such as `data/runs`, or the
- * folder of a movement or export), the hidden `.<id>.partial-<pid>-…`
- * folders of killed runs (about 139 MB per million loans) and the
- * `.<id>.replaced-…` copies a publish could not remove, and lists each with
- * its size.
+ * folder of a movement or export, or a generator's --out), the hidden
+ * `.<id>.partial-<pid>-<12 hex>` folders of killed runs (about 139 MB per
+ * million loans) and of killed generations (`.generate.partial-…`, about
+ * 231 MB per million loans), the hidden files of killed whole-file
+ * writes, and the
+ * `.<id>.replaced-<pid>-<12 hex>` copies a publish could not remove, and
+ * lists each with its size. Hidden entries of any other form are someone
+ * else's and not touched; a replaced copy without a pid in its name (from
+ * an earlier version) is listed as kept, to be removed by hand.
  *
  * The rule is `removeStaleStaging`'s (lib/run_folder/stale.ts), the one a
  * run applies to its own output folder at its start: an entry whose
@@ -14,14 +19,17 @@
  * removed and removes nothing.
  *
  * Exit codes (lib/errors.ts): 0 done (also when there was nothing to
- * remove); 2 a usage error or DIR is not a folder; 3 an entry could not be
+ * remove); 2 a usage error, or DIR is not a folder (or a file stands among
+ * its folders); 3 an entry could not be
  * removed (each named, with the error).
  *
  * @module
  */
 import { number, required, TaskCommand } from "./_args.ts";
 import {
+  entryKind,
   formatBytes,
+  outputEntry,
   removeStaleStaging,
   STALE_AFTER_HOURS,
 } from "../lib/run_folder/mod.ts";
@@ -52,17 +60,17 @@ export function main(args: string[]): Promise<number> {
       min: 0,
     });
     const dryRun = values["dry-run"];
-    let info: Deno.FileInfo;
-    try {
-      info = await Deno.stat(out);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    // A path the file system refuses (a file among its folders) is named.
+    const info = await outputEntry(out, { verb: "clean" });
+    if (info === null) {
       throw new UserError("usage", `Cannot clean ${out}: no such folder`);
     }
     if (!info.isDirectory) {
       throw new UserError(
         "usage",
-        `Cannot clean ${out}: it is a file, not a folder; give the folder runs are written to (--out of deno task run)`,
+        `Cannot clean ${out}: it is ${
+          entryKind(info)
+        }, not a folder; give the folder runs are written to (--out of deno task run)`,
       );
     }
     const sweep = await removeStaleStaging(out, { olderThanHours, dryRun });

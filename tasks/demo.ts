@@ -86,6 +86,8 @@ export function main(args: string[]): Promise<number> {
         periods: SAMPLE.periods,
         out: SAMPLE.dir,
         format: "parquet",
+        // The sample's own files (an FX table left without its snapshot).
+        replace: true,
       });
       files = await snapshotFiles(SAMPLE.dir);
     }

@@ -4,13 +4,23 @@
  *
  * ```sh
  * deno task generate --loans 100000 --seed 42 --reporting-date 2025-12-31 \
- *   --periods 4 --out data/synthetic [--format parquet|csv] [--inject-broken 0.02]
+ *   --periods 4 --out data/synthetic [--format parquet|csv] [--inject-broken 0.02] [--replace]
  * ```
+ *
+ * The seed is a whole number from 0 to 4294967295 (`MAX_SEED`); the
+ * reporting dates, first and last, are within 1950-01-01..2199-12-31
+ * (`GENERATE_DATES`, `lib/generate/generate.ts`). A file the generation
+ * writes (`portfolio_<date>.*`, `fx_rates_<date>.yaml`,
+ * `injected_<date>.json`) that is already in DIR is refused, naming it,
+ * unless `--replace`; other files in DIR are left alone.
  *
  * Progress goes to stderr: a bar on a terminal, occasional plain lines
  * otherwise (logs of a batch scheduler). Exit codes (`lib/errors.ts`): 0
  * written; 2 a usage error (a flag the generator cannot take, named in the
- * message); 3 the book could not be written; 70 a bug.
+ * message; an --out that is a file, under a file, where no folder can be
+ * created, or inside a run folder; a file of the book already there
+ * without --replace: checked before anything is generated); 3 the book
+ * could not be written; 4 another generation writes into DIR; 70 a bug.
  *
  * @module
  */
@@ -24,20 +34,25 @@ import {
   wholeNumber,
 } from "./_args.ts";
 import { generatePortfolio } from "../lib/mod.ts";
+import { GENERATE_DATES, MAX_SEED } from "../lib/generate/mod.ts";
 import { progressLine } from "../lib/run/mod.ts";
 
 export const command = new TaskCommand({
   command: "deno task generate",
   synopsis:
-    "--loans N [--seed S] --reporting-date YYYY-MM-DD [--periods P] --out DIR [--format parquet|csv] [--inject-broken SHARE] [--batch-size N]",
+    "--loans N [--seed S] --reporting-date YYYY-MM-DD [--periods P] --out DIR [--format parquet|csv] [--inject-broken SHARE] [--batch-size N] [--replace]",
   flags: `  --loans N                    facilities in the first snapshot
-  --seed S                     random seed; the same seed gives the same files (default 42)
-  --reporting-date YYYY-MM-DD  the first quarter-end
+  --seed S                     random seed, 0 to ${MAX_SEED}; the same seed gives the
+                               same files (default 42)
+  --reporting-date YYYY-MM-DD  the first quarter-end; every snapshot's date within
+                               ${GENERATE_DATES.first}..${GENERATE_DATES.last}
   --periods P                  quarterly snapshots (default 1)
   --out DIR                    where the snapshots are written
   --format parquet|csv         file format (default parquet)
   --inject-broken SHARE        share of rows to break, for validation (default 0)
-  --batch-size N               loans generated per batch (default 250000)`,
+  --batch-size N               loans generated per batch (default 250000)
+  --replace                    replace files of the same names already in DIR
+                               (without it they are refused, named)`,
   options: {
     loans: { type: "string" },
     seed: { type: "string", default: "42" },
@@ -47,6 +62,7 @@ export const command = new TaskCommand({
     format: { type: "string" },
     "inject-broken": { type: "string" },
     "batch-size": { type: "string" },
+    replace: { type: "boolean", default: false },
   },
   required: ["loans", "reporting-date", "out"],
 });
@@ -67,6 +83,7 @@ export function main(args: string[]): Promise<number> {
         min: 0,
       }),
       batchSize: wholeNumber("batch-size", values["batch-size"]),
+      replace: values.replace,
     };
     // The same progress line as a run: batch-periods done of the total.
     const progress = progressLine(Deno.stderr, {

@@ -11,8 +11,10 @@
  * a run folder is refused. Only complete runs are read: a `.failed` or
  * hidden staging folder, a folder without `manifest.json` or whose
  * manifest is not `complete`, a run without facilities or reporting date
- * is refused, naming the folder. `--tolerance` is at most
- * `MAX_MOVEMENT_TOLERANCE` (1,000,000 in the reporting currency).
+ * is refused, naming the folder. `--tolerance` is at least
+ * `MIN_MOVEMENT_TOLERANCE` (1e-6: floating-point sums differ by rounding
+ * alone) and at most `MAX_MOVEMENT_TOLERANCE` (1,000,000 in the reporting
+ * currency).
  *
  * Exit codes (lib/errors.ts): 0 done; 1 an invariant fails (the message
  * names it); 2 a usage error (a flag, --tolerance out of range, --out
@@ -24,7 +26,11 @@
  * @module
  */
 import { number, required, TaskCommand, UsageError } from "./_args.ts";
-import { allowanceTable, MAX_MOVEMENT_TOLERANCE } from "../lib/movement/mod.ts";
+import {
+  allowanceTable,
+  MAX_MOVEMENT_TOLERANCE,
+  MIN_MOVEMENT_TOLERANCE,
+} from "../lib/movement/mod.ts";
 import { progressLine, warningLine } from "../lib/run/mod.ts";
 import { checkOutputFolder, MOVEMENT_FILES } from "../lib/run_folder/mod.ts";
 import {
@@ -54,7 +60,9 @@ export const command = new TaskCommand({
 export function main(args: string[]): Promise<number> {
   return command.run(args, async ({ values }) => {
     const { from, to, out } = required(values, "from", "to", "out");
-    const tolerance = number("tolerance", values.tolerance, { min: 0 });
+    const tolerance = number("tolerance", values.tolerance, {
+      min: MIN_MOVEMENT_TOLERANCE,
+    });
     if (tolerance !== undefined && tolerance > MAX_MOVEMENT_TOLERANCE) {
       throw new UsageError(
         `--tolerance must be at most ${MAX_MOVEMENT_TOLERANCE} (in the reporting currency; the default is 0.005), got ${values.tolerance}`,

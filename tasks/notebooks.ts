@@ -6,7 +6,8 @@
  *
  * Exit codes: 0 every notebook ran and its page shows every output and
  * chart; 1 a cell failed, or a page lost an output or shows a blank chart
- * (the message names the notebook and the cell); 2 a usage error.
+ * (the message names the notebook and the cell); 2 a usage error (an
+ * --out that is a file, or where no folder can be created, among them).
  *
  * @module
  */
@@ -14,6 +15,7 @@ import { join } from "node:path";
 import { TaskCommand, UsageError, wholeNumber } from "./_args.ts";
 import { NotebookNotFoundError, runNotebooks } from "../lib/notebook/mod.ts";
 import { projectPath } from "../lib/mod.ts";
+import { checkOutputDir } from "../lib/run_folder/mod.ts";
 
 export const command = new TaskCommand({
   command: "deno task notebooks",
@@ -37,10 +39,13 @@ export function main(args: string[]): Promise<number> {
       ? {}
       : { IFRS9_NOTEBOOK_LOANS: String(loans) };
     const today = new Date().toISOString().slice(0, 10);
+    const outDir = values.out ?? projectPath(join("data", "reports", today));
+    // Where the pages go is checked before any notebook runs.
+    await checkOutputDir(outDir);
     let report;
     try {
       report = await runNotebooks(projectPath("notebooks"), {
-        outDir: values.out ?? projectPath(join("data", "reports", today)),
+        outDir,
         env,
         only: values.only,
         onStart: (name) => console.log(`notebooks: running ${name}`),

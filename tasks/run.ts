@@ -9,14 +9,17 @@
  * Prints the run folder's path on success. Exit codes (`lib/errors.ts`):
  * 0 done; 1 the book failed a check (reject rate, a non-finite figure);
  * 2 a usage error or an input that cannot be used (portfolio, rules, FX
- * table, run id); 3 the run folder cannot be written; 4 another process
- * writes the same run id; 70 a bug. One message each; see `lib/run/run.ts`
- * for which failures leave a `<run_id>.failed` folder.
+ * table, run id, an --out that is not a folder the run can write in, or
+ * is a run folder or inside one); 3 the run folder cannot be written;
+ * 4 another process writes the same run id; 70 a bug. One message each;
+ * see `lib/run/run.ts` for which failures leave a `<run_id>.failed`
+ * folder.
  *
  * @module
  */
 import { required, TaskCommand, wholeNumber } from "./_args.ts";
 import { projectPath, runPortfolio } from "../lib/mod.ts";
+import { checkOutputDir } from "../lib/run_folder/mod.ts";
 import {
   dataQualityTable,
   progressLine,
@@ -71,6 +74,9 @@ export function main(args: string[]): Promise<number> {
     const chunkSize = wholeNumber("chunk-size", values["chunk-size"]);
     const maxRows = wholeNumber("max-rows", values["max-rows"]);
     const maxBytes = wholeNumber("max-bytes", values["max-bytes"]);
+    // Where the run folder goes is checked before anything is read (and
+    // again by openRunFolder, for callers of the library).
+    await checkOutputDir(values.out);
     const progress = progressLine();
     try {
       const run = await runPortfolio({

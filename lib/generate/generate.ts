@@ -27,19 +27,39 @@ import { Rng } from "./random.ts";
 import { fxTableText, generateFxTables } from "./fx_tables.ts";
 import { datedFxFileName } from "../fx.ts";
 import { type Snapshot, snapshotFrame } from "./snapshot.ts";
+import {
+  entryKind,
+  makeOutputDir,
+  OutputLocationError,
+} from "../run_folder/output_path.ts";
+import { localFolder } from "../run_folder/location.ts";
 
 /** Options of {@link generatePortfolio}; the CLI flags map one to one. */
 export interface GenerateOptions {
   /** Facilities in the first snapshot (`--loans`). */
   loans: number;
-  /** Random seed (`--seed`); the same seed gives byte-identical files. */
+  /**
+   * Random seed (`--seed`), a whole number from 0 to {@link MAX_SEED}; the
+   * same seed gives byte-identical files.
+   */
   seed: number;
-  /** First reporting date, `YYYY-MM-DD` (`--reporting-date`). */
+  /**
+   * First reporting date, `YYYY-MM-DD` (`--reporting-date`); it and the
+   * last snapshot's date within {@link GENERATE_DATES}.
+   */
   reportingDate: string;
   /** Quarterly snapshots to write (`--periods`). @default 1 */
   periods?: number;
   /** Output folder (`--out`), created when missing. */
   out: string;
+  /**
+   * Replace files of the names this generation writes that are already in
+   * `out` (`--replace`): snapshots, FX tables, sidecars. Without it, such a
+   * file is refused before anything is generated, naming it. An entry of
+   * such a name that is not a file (a folder, a link, a device) is refused
+   * either way. @default false
+   */
+  replace?: boolean;
   /** File format (`--format`). @default "parquet" */
   format?: "parquet" | "csv";
   /** Share of broken rows per snapshot, 0 to 0.5 (`--inject-broken`). @default 0 */
@@ -121,6 +141,33 @@ export interface InjectedSidecar {
   rows: InjectedRow[];
 }
 
+/**
+ * The largest seed (`--seed`): 2^32 - 1. The random streams are seeded
+ * from 32 bits (`Rng`), so a larger seed would give the files of a smaller
+ * one (4294967296 those of 0 folded with 1, the files of seed 1) instead of
+ * a book of its own; seeds from 0 to this bound each give their own book.
+ */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/**
+ * The reporting dates a generated book may have, first snapshot and last
+ * alike: 1950-01-01 to 2199-12-31.
+ *
+ * Why: the book derives dates decades from its reporting dates
+ * (originations up to 30 years earlier for a mortgage, maturities up to 30
+ * years later), and every one of them must stay a four-digit year, which
+ * file names, Polars dates and JavaScript dates write alike; JavaScript's
+ * `Date.UTC` also reads years 0-99 as 1900-1999, so `0001-01-01` wrote
+ * `portfolio_1901-01-01.parquet`, and year 10000 wrote
+ * `portfolio_+010000-03-31.parquet`. The range covers any book of today's
+ * products (the catalogue's amounts, rates and FX tables are 2025's) with
+ * room for what-if dates, and keeps every derived date within 1920-2230.
+ */
+export const GENERATE_DATES = {
+  first: "1950-01-01",
+  last: "2199-12-31",
+} as const;
+
 interface Plan {
   loans: number;
   seed: number;
@@ -149,7 +196,9 @@ function plan(opts: {
   if (!Number.isInteger(loans) || loans < 1) {
     throw bad("--loans", loans, "must be a whole number >= 1");
   }
-  if (!Number.isInteger(seed)) throw bad("--seed", seed, "must be an integer");
+  if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+    throw bad("--seed", seed, `must be a whole number from 0 to ${MAX_SEED}`);
+  }
   if (!Number.isInteger(periods) || periods < 1 || periods > 99) {
     throw bad("--periods", periods, "must be a whole number from 1 to 99");
   }
@@ -163,6 +212,27 @@ function plan(opts: {
     throw bad("--format", opts.format, "must be parquet or csv");
   }
   const first = parseIsoDay(opts.reportingDate, "--reporting-date");
+  const range = `${GENERATE_DATES.first} to ${GENERATE_DATES.last}`;
+  // ISO dates of four-digit years compare as text.
+  if (
+    opts.reportingDate < GENERATE_DATES.first ||
+    opts.reportingDate > GENERATE_DATES.last
+  ) {
+    throw bad(
+      "--reporting-date",
+      opts.reportingDate,
+      `must be from ${range} (GENERATE_DATES, docs/generator.md)`,
+    );
+  }
+  const days = quarterlyDates(first, periods);
+  const last = isoDay(days.at(-1)!);
+  if (last > GENERATE_DATES.last) {
+    throw bad(
+      "--periods",
+      periods,
+      `from ${opts.reportingDate} puts the last snapshot at ${last}, after the last date a book may have (dates from ${range}, GENERATE_DATES): give fewer --periods or an earlier --reporting-date`,
+    );
+  }
   // Loan numbers carry 10 digits of sequence (see ID_PERIOD_FACTOR).
   if (loans >= ID_PERIOD_FACTOR) {
     throw bad("--loans", loans, `must be below ${ID_PERIOD_FACTOR}`);
@@ -170,7 +240,7 @@ function plan(opts: {
   return {
     loans,
     seed,
-    days: quarterlyDates(first, periods),
+    days,
     batchSize,
     batches: Math.ceil(loans / batchSize),
     share,
@@ -288,10 +358,27 @@ export async function snapshotFiles(dir: string): Promise<string[]> {
  * (`lib/generate/fx_tables.ts`), and with `injectBroken` a sidecar
  * `out/injected_<date>.json` per snapshot ({@link InjectedSidecar}).
  *
+ * Before anything is generated, `out` is checked (`makeOutputDir`: a
+ * folder, not a run's) and so is every file the generation would write:
+ * one that exists already is refused, naming it, unless `replace`; an
+ * entry of such a name that is not a file is refused either way. Other
+ * files in `out` are left alone.
+ *
  * Memory is bounded by the batch size: each batch of each period is written
  * as a part file (Parquet) or appended (CSV), and the Parquet parts are
- * stream-concatenated at the end. Files appear under their final names only
- * when complete.
+ * stream-concatenated at the end. Everything is written in a staging folder
+ * in `out` named as a run's (`.generate.partial-<pid>-<12 hex>`,
+ * `lib/run_folder/location.ts`), so a second generation into `out` while
+ * this one runs is refused as busy, and the folder of a killed generation
+ * is removed by the next one and by `deno task clean`
+ * (`lib/run_folder/stale.ts`). Files appear under their final names only
+ * when complete (a rename, or a hard link that fails rather than replace a
+ * file that appeared meanwhile).
+ *
+ * @throws {RangeError} for an option out of its range, naming its flag.
+ * @throws {OutputLocationError} when `out`, or a file the generation
+ *   would write, cannot take it (kind `usage`).
+ * @throws {FolderBusyError} when another live process generates into `out`.
  */
 export async function generatePortfolio(
   opts: GenerateOptions,
@@ -299,27 +386,44 @@ export async function generatePortfolio(
   const p = plan(opts);
   const periods = p.days.length;
   const ext = p.format === "csv" ? "csv" : "parquet";
-  await Deno.mkdir(opts.out, { recursive: true });
-  const partsDir = await Deno.makeTempDir({ dir: opts.out, prefix: ".parts-" });
+  const replace = opts.replace ?? false;
+  // A file where the folder goes, or a place where no folder can be
+  // created, is a usage error naming --out (lib/run_folder/output_path.ts).
+  await makeOutputDir(opts.out);
   const finals = p.days.map((d) => `${opts.out}/portfolio_${isoDay(d)}.${ext}`);
+  const fxPaths = p.days.map((d) =>
+    `${opts.out}/${datedFxFileName(isoDay(d))}`
+  );
+  const sidecars = p.days.map((d) => `${opts.out}/injected_${isoDay(d)}.json`);
+  await checkGeneratedFiles(
+    opts.out,
+    [...finals, ...fxPaths, ...(p.share > 0 ? sidecars : [])],
+    replace,
+  );
+  // The staging folder: a busy error if another generation writes here.
+  const staging = await localFolder(opts.out).stage(STAGING_NAME);
+  const partsDir = staging.dir;
+  const publish = (temp: string, final: string) =>
+    publishFile(opts.out, temp, final, replace);
   const rows = p.days.map(() => 0);
   const injected: InjectedRow[][] = p.days.map(() => []);
   const counters = p.days.map(() => 0);
-  const csvFiles = p.format === "csv"
-    ? await Promise.all(
-      p.days.map((_, t) =>
-        Deno.open(`${partsDir}/snapshot_${t}.csv`, {
-          write: true,
-          create: true,
-          truncate: true,
-        })
-      ),
-    )
-    : [];
-  const total = p.batches * periods;
+  const csvFiles: Deno.FsFile[] = [];
   let done = 0;
   let written = 0;
   try {
+    if (p.format === "csv") {
+      for (let t = 0; t < periods; t++) {
+        csvFiles.push(
+          await Deno.open(`${partsDir}/snapshot_${t}.csv`, {
+            write: true,
+            create: true,
+            truncate: true,
+          }),
+        );
+      }
+    }
+    const total = p.batches * periods;
     for (const { period: t, batch: b, snap } of simulate(p)) {
       if (p.share > 0) {
         const r = injectBreakage(snap, {
@@ -373,20 +477,19 @@ export async function generatePortfolio(
           `${partsDir}/p${String(t).padStart(2, "0")}_b*.parquet`,
         ).sinkParquet(tmp).collect();
       }
-      await Deno.rename(tmp, finals[t]);
-      const fxPath = `${opts.out}/${datedFxFileName(isoDay(p.days[t]))}`;
+      await publish(tmp, finals[t]);
       const fxTmp = `${partsDir}/fx_${t}.yaml`;
       await Deno.writeTextFile(fxTmp, fxTableText(fxTables[t], p.seed));
-      await Deno.rename(fxTmp, fxPath);
+      await publish(fxTmp, fxPaths[t]);
       const snap: GeneratedSnapshot = {
         reportingDate: isoDay(p.days[t]),
         path: finals[t],
         rows: rows[t],
-        fxPath,
+        fxPath: fxPaths[t],
         injectedRows: injected[t].length,
       };
       if (p.share > 0) {
-        snap.injectedPath = `${opts.out}/injected_${isoDay(p.days[t])}.json`;
+        snap.injectedPath = sidecars[t];
         const codes: Record<string, number> = {};
         for (const c of injectableCodes(p.format)) codes[c] = 0;
         for (const r of injected[t]) codes[r.code]++;
@@ -399,16 +502,109 @@ export async function generatePortfolio(
           codes,
           rows: injected[t],
         };
+        const sidecarTmp = `${partsDir}/injected_${t}.json`;
         await Deno.writeTextFile(
-          snap.injectedPath,
+          sidecarTmp,
           JSON.stringify(sidecar, null, 1) + "\n",
         );
+        await publish(sidecarTmp, sidecars[t]);
       }
       snapshots.push(snap);
     }
+    await staging.discard();
     return { snapshots, batches: p.batches };
-  } finally {
+  } catch (e) {
     for (const f of csvFiles) f.close();
-    await Deno.remove(partsDir, { recursive: true }).catch(() => {});
+    // The error that stopped the generation is the one reported; a staging
+    // folder that cannot be removed now keeps its staging name, so the
+    // next generation here and `deno task clean` remove it.
+    await staging.discard().catch(() => {});
+    throw e;
   }
+}
+
+/**
+ * The name the generator stages its files under in `out`:
+ * `.generate.partial-<pid>-<12 hex>` (`partialName` of
+ * `lib/run_folder/location.ts`), a name the sweep of stale staging entries
+ * knows.
+ */
+export const STAGING_NAME = "generate";
+
+/**
+ * Refuses, before anything is generated, an entry at a path the
+ * generation writes: any that is not a file, and a file unless `replace`.
+ */
+async function checkGeneratedFiles(
+  out: string,
+  paths: readonly string[],
+  replace: boolean,
+): Promise<void> {
+  const existing: string[] = [];
+  for (const path of paths) {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.lstat(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) continue;
+      throw new OutputLocationError(
+        out,
+        `${path} cannot be looked at (${
+          (e as Error).message
+        }); give a folder you can write to`,
+        { verb: "generate into", cause: e },
+      );
+    }
+    if (!info.isFile) {
+      throw new OutputLocationError(
+        out,
+        `${path} is ${
+          entryKind(info)
+        }, not a file, where this generation writes a file; move it away or give another --out`,
+        { verb: "generate into" },
+      );
+    }
+    existing.push(path);
+  }
+  if (existing.length > 0 && !replace) {
+    throw new OutputLocationError(
+      out,
+      `it already holds ${
+        existing.join(", ")
+      }, which this generation writes; pass --replace (option replace: true) to replace ${
+        existing.length === 1 ? "it" : "them"
+      }, or give another --out`,
+      { verb: "generate into" },
+    );
+  }
+}
+
+/**
+ * Gives the complete file `temp` (in the staging folder) its final name.
+ * With `replace`, a rename (replacing a file there). Without, a hard link,
+ * which fails rather than replace a file that appeared at `final` since
+ * the check before generating; on a file system without hard links, a
+ * rename after that check.
+ */
+async function publishFile(
+  out: string,
+  temp: string,
+  final: string,
+  replace: boolean,
+): Promise<void> {
+  if (replace) return await Deno.rename(temp, final);
+  try {
+    await Deno.link(temp, final);
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) {
+      throw new OutputLocationError(
+        out,
+        `${final} appeared while the book was generated, and this generation does not replace it; pass --replace (option replace: true) or give another --out`,
+        { verb: "generate into", cause: e },
+      );
+    }
+    // No hard links here (some network and FAT file systems).
+    return await Deno.rename(temp, final);
+  }
+  await Deno.remove(temp);
 }

@@ -7,6 +7,7 @@
  * @module
  */
 export {
+  GENERATE_DATES,
   generateBook,
   type GeneratedSnapshot,
   type GenerateOptions,
@@ -14,7 +15,9 @@ export {
   type GenerateProgress,
   type GenerateResult,
   type InjectedSidecar,
+  MAX_SEED,
   snapshotFiles,
+  STAGING_NAME,
 } from "./generate.ts";
 export {
   injectableCodes,

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { formatCount, messageList } from "../format.ts";
 import { PortfolioReadError } from "./errors.ts";
 
 const QUOTE = 0x22;
@@ -159,6 +160,15 @@ export function readHead(path: string): Uint8Array {
  */
 export function checkCsvHeader(head: Uint8Array, file: string): CsvHeader {
   const at = firstBreak(head.subarray(0, MAX_HEADER_BYTES));
+  if (at < 0 && head.length >= MAX_HEADER_BYTES) {
+    throw new PortfolioReadError(
+      file,
+      `no line break in the first ${
+        formatCount(MAX_HEADER_BYTES)
+      } bytes: a portfolio's header is a few kilobytes (MAX_HEADER_BYTES), so this is not a CSV with one record per line`,
+      1,
+    );
+  }
   const lineEnding = lineEndingOf(head);
   const bytes = head.subarray(0, at < 0 ? MAX_HEADER_BYTES : at);
   if (bytes.length === 0) {
@@ -191,7 +201,7 @@ export function checkCsvHeader(head: Uint8Array, file: string): CsvHeader {
   if (problems.length > 0) {
     throw new PortfolioReadError(
       file,
-      `the header is not usable: ${problems.join("; ")}`,
+      `the header is not usable: ${messageList(problems, 5, "; ")}`,
       1,
     );
   }
@@ -208,7 +218,62 @@ export function checkCsvHeader(head: Uint8Array, file: string): CsvHeader {
 export function readCsvHeader(path: string): CsvHeader {
   const header = checkCsvHeader(readHead(path), path);
   if (header.lineEnding === "cr") checkCrOnly(chunksOf(path), path);
+  checkLastRecord(path, header);
   return header;
+}
+
+/** Bytes read from the end of a CSV file to find its last record. */
+const TAIL_BYTES = 64 * 1024;
+
+/**
+ * Refuses a CSV file whose last record has fewer fields than the header:
+ * the file was cut short (an interrupted copy or export). The CSV reader
+ * would fill the missing cells with nulls and the last facility would be
+ * computed from half its data; a record with too many fields fails the
+ * reader already. Reads only the file's last 64 KiB. A last line holding
+ * an odd number of `"` may be the end of a quoted line break, so it is not
+ * judged.
+ *
+ * @throws {PortfolioReadError} naming the file and both field counts
+ */
+export function checkLastRecord(path: string, header: CsvHeader): void {
+  const file = Deno.openSync(path, { read: true });
+  let tail: Uint8Array;
+  try {
+    const size = file.statSync().size;
+    const start = Math.max(0, size - TAIL_BYTES);
+    file.seekSync(start, Deno.SeekMode.Start);
+    const buf = new Uint8Array(size - start);
+    let at = 0;
+    while (at < buf.length) {
+      const n = file.readSync(buf.subarray(at));
+      if (n === null || n === 0) break;
+      at += n;
+    }
+    tail = buf.subarray(0, at);
+  } finally {
+    file.close();
+  }
+  const eol = eolByte(header.lineEnding);
+  let end = tail.length;
+  while (end > 0 && (tail[end - 1] === LF || tail[end - 1] === CR)) end--;
+  const lastBreak = tail.subarray(0, end).lastIndexOf(eol);
+  // One line only (the header), or a last line longer than the tail.
+  if (lastBreak < 0) return;
+  // An odd number of quotes in the tail or the last line: a quoted field
+  // spans lines (or never closes, which the reader reports with its line).
+  const quotes = (t: Uint8Array) =>
+    t.reduce((n, b) => n + (b === QUOTE ? 1 : 0), 0);
+  if (quotes(tail) % 2 === 1) return;
+  const text = new TextDecoder().decode(tail.subarray(lastBreak + 1, end));
+  if ((text.match(/"/g)?.length ?? 0) % 2 === 1) return;
+  const fields = splitCsvLine(text).length;
+  if (fields < header.names.length) {
+    throw new PortfolioReadError(
+      path,
+      `its last line has ${fields} fields but the header has ${header.names.length}: the file looks cut short (an interrupted copy or export); get the whole file again`,
+    );
+  }
 }
 
 /** The bytes of a file, a MiB at a time. */

@@ -30,6 +30,7 @@ export {
   MAX_MOVEMENT_TOLERANCE,
   type MigrationCell,
   type MigrationState,
+  MIN_MOVEMENT_TOLERANCE,
   type Movement,
   type MovementCheck,
   MovementError,

@@ -399,12 +399,22 @@ export class MovementError extends UserError {
  */
 export const MAX_MOVEMENT_TOLERANCE = 1_000_000;
 
+/**
+ * Smallest `tolerance` accepted: a millionth of a unit of the reporting
+ * currency. Figures that must agree are sums of floating-point amounts,
+ * which differ by rounding alone (about 1e-12 on a small book, more on a
+ * large one), so a tolerance of 0 fails every movement whatever its
+ * figures.
+ */
+export const MIN_MOVEMENT_TOLERANCE = 1e-6;
+
 /** Tolerances of the invariants (docs/movement.md §4). */
 export interface MovementOptions {
   /**
    * Largest difference accepted between figures that must agree, in the
    * reporting currency: half a cent, so that they agree to the cent. At
-   * most {@link MAX_MOVEMENT_TOLERANCE}.
+   * least {@link MIN_MOVEMENT_TOLERANCE} and at most
+   * {@link MAX_MOVEMENT_TOLERANCE}.
    * @default 0.005
    */
   tolerance?: number;
@@ -1014,10 +1024,13 @@ export async function computeMovement(
   opts: MovementOptions = {},
 ): Promise<{ movement: Movement; facilities: DataFrame }> {
   const tolerance = opts.tolerance ?? 0.005;
-  if (!(tolerance >= 0 && tolerance <= MAX_MOVEMENT_TOLERANCE)) {
+  if (
+    !(tolerance >= MIN_MOVEMENT_TOLERANCE &&
+      tolerance <= MAX_MOVEMENT_TOLERANCE)
+  ) {
     throw new UserError(
       "usage",
-      `Cannot compute the movement with tolerance ${tolerance}: give a number from 0 to ${MAX_MOVEMENT_TOLERANCE} (MAX_MOVEMENT_TOLERANCE, in the reporting currency)`,
+      `Cannot compute the movement with tolerance ${tolerance}: give a number from ${MIN_MOVEMENT_TOLERANCE} (MIN_MOVEMENT_TOLERANCE: floating-point sums differ by rounding alone) to ${MAX_MOVEMENT_TOLERANCE} (MAX_MOVEMENT_TOLERANCE, in the reporting currency)`,
     );
   }
   const a = from.summary;

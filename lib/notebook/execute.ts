@@ -41,6 +41,7 @@ import {
   type PageChecker,
 } from "./page_check.ts";
 import { markup, page, section, table } from "../page.ts";
+import { makeOutputDir } from "../run_folder/output_path.ts";
 
 /** Thrown when a notebook asked for by name is not in the folder. */
 export class NotebookNotFoundError extends UserError {
@@ -124,7 +125,8 @@ export async function executeNotebook(
   const name = basename(path).replace(/\.ipynb$/, "");
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
-  await Deno.mkdir(options.outDir, { recursive: true });
+  // A file where the folder goes is a usage error naming it.
+  await makeOutputDir(options.outDir);
   const tmp = await Deno.makeTempDir({ prefix: `ifrs9-nb-${name}-` });
   try {
     const execute = [

@@ -332,7 +332,7 @@ export async function exportStarSchema(
     async (_, out) => {
       for (const name of STAR_TABLES) {
         await out.parquet(`${name}.parquet`, tables[name]);
-        await out.csv(`${name}.csv`, tables[name]);
+        await out.csv(`${name}.csv`, spreadsheetSafe(tables[name]));
       }
       await out.text(README, starSchemaReadme(runs, rows));
     },
@@ -357,7 +357,7 @@ Exported from ${runs.length} run folder(s): ${
       ", ",
     )
   }.
-Every table is here as Parquet and as CSV (UTF-8, header row, \`.\` decimal point, ISO dates).
+Every table is here as Parquet and as CSV (UTF-8, header row, \`.\` decimal point, ISO dates). In the CSV copies a text cell starting with \`=\`, \`+\`, \`-\`, \`@\`, a tab or a carriage return has a leading \`'\`, so a spreadsheet opens it as text, not as a formula; the Parquet copies hold the text as it is.
 
 | table | rows | grain | key |
 |---|---|---|---|
@@ -395,4 +395,35 @@ Load each Parquet file into one dataset with the table name of the file
 (\`bq load --source_format=PARQUET DATASET.fact_facility fact_facility.parquet\`),
 then create the views in \`dashboards/bigquery/\` and point Looker Studio at them.
 `;
+}
+
+/**
+ * The frame with every text cell that a spreadsheet would run as a formula
+ * (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) prefixed
+ * with `'`, for the CSV copies only: a loan or region id such as
+ * `=HYPERLINK(...)` must open as text in Excel (OWASP, "CSV injection").
+ * Numbers are untouched; the Parquet copies keep the text as it is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import pl from "nodejs-polars";
+ * import { spreadsheetSafe } from "./star_schema.ts";
+ * const safe = spreadsheetSafe(pl.DataFrame({ id: ["=1+1", "L1"], x: [-1, 2] }));
+ * assert.deepEqual(safe.toRecords(), [{ id: "'=1+1", x: -1 }, { id: "L1", x: 2 }]);
+ * ```
+ */
+export function spreadsheetSafe(frame: DataFrame): DataFrame {
+  const text = frame.columns.filter((c) =>
+    frame.getColumn(c).dtype.equals(pl.String)
+  );
+  if (text.length === 0) return frame;
+  return frame.withColumns(
+    ...text.map((c) =>
+      pl.when(pl.col(c).str.contains("^[=+\\-@\\t\\r]"))
+        .then(pl.lit("'").add(pl.col(c)))
+        .otherwise(pl.col(c))
+        .alias(c)
+    ),
+  );
 }

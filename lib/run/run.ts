@@ -404,6 +404,8 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
 
   const folder = await openRunFolder(opts.out, runId, {
     replace: opts.replace,
+    // Never replaced: a folder holding one of them (run_folder/write.ts).
+    inputs: [opts.portfolio, rulesPath, fx.file],
   });
   const manifest: Manifest = {
     run_id: runId,

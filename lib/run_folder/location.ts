@@ -14,11 +14,15 @@
  * same name once its process is gone, and by the next run in the same
  * folder (any name) once it is also a day old (`stale.ts`). A publish with
  * `replace` that cannot rename the new folder onto the name puts the old
- * one back.
+ * one back. Writers of one name racing each other (concurrent movements
+ * into one `--out`) each end published or busy (`FolderBusyError`, kind
+ * `busy`, exit 4): a staging folder that vanishes while being swept was
+ * another writer's to remove or publish, and a publish that loses the
+ * name between its renames tries again ({@link PUBLISH_ROUNDS}).
  *
  * @module
  */
-import { UserError } from "../errors.ts";
+import { failureKind, UserError } from "../errors.ts";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -86,7 +90,10 @@ export class FolderBusyError extends UserError {
    * @param pid The other writer's process id.
    */
   constructor(staging: string, pid: number) {
-    super("busy", `${staging} is being written by process ${pid}`);
+    super(
+      "busy",
+      `${staging} is being written by process ${pid}: another process writes the same output; retry once it is done`,
+    );
     this.name = "FolderBusyError";
     this.staging = staging;
     this.pid = pid;
@@ -106,19 +113,67 @@ function checkName(name: string): string {
   return name;
 }
 
-const randomSuffix = () =>
-  Array.from(crypto.getRandomValues(new Uint8Array(6)))
+/**
+ * The random part of a staging name: 6 random bytes as 12 lower-case hex
+ * digits, so two writers of one name in one process never collide.
+ */
+export function randomSuffix(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(6)))
     .map((b) => b.toString(16).padStart(2, "0")).join("");
+}
 
-const exists = async (path: string) => {
+/**
+ * The hidden name a writer of `name` in this process stages it under:
+ * `.<name>.partial-<pid>-<12 hex digits>` (a folder being staged, or a file
+ * being written whole).
+ */
+export function partialName(name: string): string {
+  return `.${name}.partial-${Deno.pid}-${randomSuffix()}`;
+}
+
+/**
+ * The hidden name an earlier folder `name` is swapped out to by a publish
+ * with `replace`: `.<name>.replaced-<pid>-<12 hex digits>`.
+ */
+function replacedName(name: string): string {
+  return `.${name}.replaced-${Deno.pid}-${randomSuffix()}`;
+}
+
+/**
+ * Writes the file `path` whole or not at all: `write` fills a hidden
+ * temporary file beside it ({@link partialName}, a name the sweep of stale
+ * entries knows), renamed to `path` last. On failure the temporary file is
+ * removed, so a full disk leaves the earlier file, or nothing, under the
+ * name; when it cannot be removed either, the error says so, naming it.
+ */
+export async function writeWhole(
+  path: string,
+  write: (temp: string) => Promise<void>,
+): Promise<void> {
+  const temp = join(dirname(path), partialName(basename(path)));
   try {
-    await Deno.lstat(path);
-    return true;
+    await write(temp);
+    await Deno.rename(temp, path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
+    try {
+      await Deno.remove(temp);
+    } catch (r) {
+      // NotFound: never created, or already renamed; nothing to take back.
+      if (!(r instanceof Deno.errors.NotFound)) {
+        throw new UserError(
+          failureKind(e),
+          `${
+            (e as Error).message
+          }; the temporary file ${temp} could not be removed either: ${
+            (r as Error).message
+          }`,
+          { cause: e },
+        );
+      }
+    }
     throw e;
   }
-};
+}
 
 /** What the name of a hidden staging entry says. */
 export interface StagingName {
@@ -135,35 +190,50 @@ export interface StagingName {
 }
 
 /**
+ * The names this code gives staging entries, and only those:
+ * `.<name>.partial-<pid>-<12 hex>` ({@link partialName}) and
+ * `.<name>.replaced-<pid>-<12 hex>`, or `.<name>.replaced-<12 hex>` as
+ * versions before the pid was added wrote it. A hidden entry of any other
+ * form (`.mydata.partial-backup`) is someone else's and never touched.
+ */
+const STAGING_NAME =
+  /^\.(.+)\.(?:partial-([1-9]\d*)-|replaced-(?:([1-9]\d*)-)?)[0-9a-f]{12}$/;
+
+/**
  * The staging entry a name in a folder is, or undefined for any other
- * name: `.<name>.partial-<pid>-<random>` (a folder being staged, or a file
- * being written whole by {@link Location.writeText}) or
- * `.<name>.replaced-<pid>-<random>` (an earlier folder swapped out by a
- * publish; written `.<name>.replaced-<random>` before the pid was added).
+ * name. Only the names this code writes are staging entries:
+ * `.<name>.partial-<pid>-<12 hex>` (a folder being staged, or a file being
+ * written whole) and `.<name>.replaced-<pid>-<12 hex>` (an earlier folder
+ * swapped out by a publish; written `.<name>.replaced-<12 hex>`, without
+ * the pid, by earlier versions).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { stagingName } from "./location.ts";
  *
- * assert.deepEqual(stagingName(".q4.partial-4242-0a1b2c"), { name: "q4", kind: "partial", pid: 4242 });
- * assert.deepEqual(stagingName(".q4.replaced-4242-0a1b2c"), { name: "q4", kind: "replaced", pid: 4242 });
- * assert.deepEqual(stagingName(".q4.replaced-0a1b2c"), { name: "q4", kind: "replaced" });
+ * assert.deepEqual(stagingName(".q4.partial-4242-0a1b2c3d4e5f"), { name: "q4", kind: "partial", pid: 4242 });
+ * assert.deepEqual(stagingName(".q4.replaced-4242-0a1b2c3d4e5f"), { name: "q4", kind: "replaced", pid: 4242 });
+ * assert.deepEqual(stagingName(".q4.replaced-0a1b2c3d4e5f"), { name: "q4", kind: "replaced" });
+ * assert.equal(stagingName(".mydata.partial-backup"), undefined);
  * assert.equal(stagingName("q4"), undefined);
  * ```
  */
 export function stagingName(entry: string): StagingName | undefined {
-  const m = entry.match(/^\.(.+)\.(partial|replaced)-(.*)$/);
+  const m = entry.match(STAGING_NAME);
   if (m === null) return undefined;
-  const kind = m[2] as StagingName["kind"];
-  const pid = Number(m[3].match(/^(\d+)-[0-9a-f]+$/)?.[1]);
-  return Number.isInteger(pid) && pid > 0
-    ? { name: m[1], kind, pid }
-    : { name: m[1], kind };
+  const [, name, partialPid, replacedPid] = m;
+  if (partialPid !== undefined) {
+    return { name, kind: "partial", pid: Number(partialPid) };
+  }
+  return replacedPid === undefined
+    ? { name, kind: "replaced" }
+    : { name, kind: "replaced", pid: Number(replacedPid) };
 }
 
 /**
- * The writer of a partial folder `.<name>.partial-<pid>-<random>` if that
+ * The writer of a staging entry `.<name>.partial-<pid>-<random>` (or a
+ * replaced copy carrying a pid) if that
  * process still runs (Linux `/proc`); undefined when it is gone, so the
  * folder is stale. The pid is in the name, not in a file inside, so there
  * is no moment at which a fresh partial folder looks abandoned.
@@ -181,9 +251,109 @@ export async function liveWriter(
     return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")
       ? undefined
       : pid;
-  } catch {
-    return undefined;
+  } catch (e) {
+    // No such process: gone. A process whose state cannot be read (another
+    // user's, /proc mounted with hidepid) is taken to run: the safe side.
+    return e instanceof Deno.errors.NotFound ? undefined : pid;
   }
+}
+
+/**
+ * Rounds of {@link publishReplacing} before it gives up: each round is
+ * lost only to another writer publishing the same name in between its two
+ * renames (microseconds), so five rounds lost in a row means that the name
+ * is under constant contention; the writer then reports it busy.
+ */
+export const PUBLISH_ROUNDS = 5;
+
+/**
+ * Whether `e` says that the name is taken: a non-empty folder (ENOTEMPTY,
+ * Linux error 39) or an entry that cannot be replaced (EEXIST).
+ */
+function nameTaken(e: unknown): boolean {
+  return e instanceof Deno.errors.AlreadyExists ||
+    /Directory not empty|os error 39/.test((e as Error)?.message ?? "");
+}
+
+/**
+ * Publishes the staged folder `dir` as `target`, replacing the folder
+ * there. An earlier folder is swapped out to `old` (a hidden
+ * `.<name>.replaced-<pid>-<random>` name) rather than removed first, so it
+ * stays whole until the new one is in place and the name is empty only
+ * between the two renames; it is removed once the new folder holds the
+ * name. If the new folder cannot take the name, the old one gets it back,
+ * so a failed publish changes nothing under the name.
+ *
+ * Writers of the same name in other processes may publish at the same
+ * moment: the name may be emptied, or taken again, between this writer's
+ * renames. Each such round is retried, last writer winning, as a publish
+ * with replace asks (every writer has checked before computing that what it
+ * replaces may be replaced); after {@link PUBLISH_ROUNDS} rounds lost in a
+ * row the name is reported busy (kind `busy`, exit 4). What the old folder
+ * was swapped out for by another writer's output is superseded and removed.
+ */
+async function publishReplacing(
+  dir: string,
+  target: string,
+  old: string,
+): Promise<void> {
+  for (let round = 1;; round++) {
+    // Nothing under the name (or an empty folder): one rename.
+    try {
+      await Deno.rename(dir, target);
+      return;
+    } catch (e) {
+      if (!nameTaken(e)) throw e;
+    }
+    try {
+      await Deno.rename(target, old);
+    } catch (e) {
+      // Swapped out by another writer meanwhile: try again.
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      if (round < PUBLISH_ROUNDS) continue;
+      throw publishBusy(target, e);
+    }
+    try {
+      await Deno.rename(dir, target);
+    } catch (e) {
+      try {
+        await Deno.rename(old, target);
+      } catch (back) {
+        // Another writer's output took the name meanwhile: the old folder
+        // is superseded by it. Anything else: the old folder stays under
+        // its hidden name (swept once this process is gone), and both
+        // errors are said.
+        if (!nameTaken(back)) {
+          throw new UserError(
+            failureKind(e),
+            `${
+              (e as Error).message
+            }; the earlier ${target} could not be put back either and is kept as ${old}: ${
+              (back as Error).message
+            }`,
+            { cause: e },
+          );
+        }
+        await Deno.remove(old, { recursive: true }).catch(() => {});
+      }
+      if (!nameTaken(e)) throw e;
+      if (round < PUBLISH_ROUNDS) continue;
+      throw publishBusy(target, e);
+    }
+    // Published. A replaced copy that cannot be removed now is a stale
+    // staging entry, swept later (`removeStaleStaging`).
+    await Deno.remove(old, { recursive: true }).catch(() => {});
+    return;
+  }
+}
+
+/** The error of a publish that lost every round to other writers. */
+function publishBusy(target: string, cause: unknown): UserError {
+  return new UserError(
+    "busy",
+    `${target} was published by other processes ${PUBLISH_ROUNDS} times while this one tried to; retry once they are done`,
+    { cause },
+  );
 }
 
 /** A directory on this machine. */
@@ -220,58 +390,38 @@ class LocalFolder implements Location {
   async writeText(name: string, text: string): Promise<void> {
     const path = join(this.href, checkName(name));
     await Deno.mkdir(this.href, { recursive: true });
-    const partial = join(
-      this.href,
-      `.${name}.partial-${Deno.pid}-${randomSuffix()}`,
-    );
-    try {
-      await Deno.writeTextFile(partial, text);
-      await Deno.rename(partial, path);
-    } catch (e) {
-      await Deno.remove(partial).catch(() => {});
-      throw e;
-    }
+    await writeWhole(path, (temp) => Deno.writeTextFile(temp, text));
   }
 
   async stage(name: string): Promise<Staging> {
     checkName(name);
     await Deno.mkdir(this.href, { recursive: true });
-    const prefix = `.${name}.partial-`;
+    // Earlier writers' folders of this name (only names this code gives,
+    // so someone's `.<name>.partial-backup` stays): a live writer's makes
+    // the name busy, a gone writer's is removed whatever its age.
     for (const entry of await this.list()) {
-      if (!entry.startsWith(prefix)) continue;
+      const staging = stagingName(entry);
+      if (staging?.kind !== "partial" || staging.name !== name) continue;
       const stale = join(this.href, entry);
       const pid = await liveWriter(entry);
       if (pid !== undefined) throw new FolderBusyError(stale, pid);
-      await Deno.remove(stale, { recursive: true });
+      try {
+        await Deno.remove(stale, { recursive: true });
+      } catch (e) {
+        // Gone meanwhile: another writer of the name removed it first, or
+        // its own writer published it just before exiting. Either way,
+        // nothing is left to remove.
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
     }
-    const dir = join(this.href, `${prefix}${Deno.pid}-${randomSuffix()}`);
+    const dir = join(this.href, partialName(name));
     await Deno.mkdir(dir);
     return {
       dir,
       publish: async ({ as = name, replace = false } = {}) => {
         const target = join(this.href, checkName(as));
-        if (replace && await exists(target)) {
-          // Swapped out, not removed first: the old folder stays whole
-          // (under a hidden name) until the new one is in place, and the
-          // name is empty only between the two renames.
-          // The writer's pid in the name, as for a partial folder: a sweep
-          // of stale folders leaves it alone while this process runs.
-          const old = join(
-            this.href,
-            `.${as}.replaced-${Deno.pid}-${randomSuffix()}`,
-          );
-          await Deno.rename(target, old);
-          try {
-            await Deno.rename(dir, target);
-          } catch (e) {
-            // The new folder did not take the name: the old one gets it
-            // back, so a failed publish changes nothing under the name.
-            await Deno.rename(old, target);
-            throw e;
-          }
-          // Published. A replaced copy that cannot be removed now is a
-          // stale staging entry, swept later (`removeStaleStaging`).
-          await Deno.remove(old, { recursive: true }).catch(() => {});
+        if (replace) {
+          await publishReplacing(dir, target, replacedName(as));
         } else {
           // Renaming onto a non-empty directory fails (ENOTEMPTY), so a
           // writer that raced this one to the name is never overwritten.

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { isCount, isRealIsoDate, type Summary } from "./summary.ts";
 
 /** A hashed input file. */
 export interface InputRef {
@@ -116,6 +117,87 @@ export function manifestProblems(value: unknown): string[] {
           RUN_STATUS.join(", ")
         }`,
     );
+  }
+  return problems;
+}
+
+/** The row counts of a manifest, each a whole number >= 0 when present. */
+const ROW_COUNTS = ["read", "valid", "rejected", "computed"] as const;
+
+/**
+ * What a trusted reader finds wrong in a manifest beside its summary (both
+ * passed their shape checks), one message per problem, each naming its
+ * key: a `reporting_date` that is not a real date or is not the summary's,
+ * a `run_id` that is not the summary's (files of two runs mixed), row
+ * counts that are not whole numbers >= 0, and `rows.computed` other than
+ * the summary's `totals.count`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type Manifest, manifestTrustProblems, type Summary } from "./mod.ts";
+ *
+ * const summary = { run_id: "q4", reporting_date: "2025-12-31", totals: { count: 3 } } as Summary;
+ * const manifest = { run_id: "q4", reporting_date: "2025-09-30", rows: { computed: 3 } } as Manifest;
+ * assert.deepEqual(manifestTrustProblems(manifest, summary), [
+ *   'key reporting_date "2025-09-30" is not the reporting date of summary.json, "2025-12-31": the files are not of one run',
+ * ]);
+ * ```
+ */
+export function manifestTrustProblems(
+  manifest: Manifest,
+  summary: Summary,
+): string[] {
+  const problems: string[] = [];
+  const date = manifest.reporting_date;
+  if (date !== null && !isRealIsoDate(date)) {
+    problems.push(
+      `key reporting_date ${
+        JSON.stringify(date)
+      } is not a real date YYYY-MM-DD`,
+    );
+  } else if (date !== null && date !== summary.reporting_date) {
+    problems.push(
+      `key reporting_date ${
+        JSON.stringify(date)
+      } is not the reporting date of summary.json, ${
+        JSON.stringify(summary.reporting_date)
+      }: the files are not of one run`,
+    );
+  }
+  if (manifest.run_id !== summary.run_id) {
+    problems.push(
+      `key run_id ${
+        JSON.stringify(manifest.run_id)
+      } is not the run id of summary.json, ${
+        JSON.stringify(summary.run_id)
+      }: the files are not of one run`,
+    );
+  }
+  const rows = manifest.rows as unknown;
+  if (rows !== undefined) {
+    if (typeof rows !== "object" || rows === null || Array.isArray(rows)) {
+      problems.push("key rows is not an object");
+    } else {
+      const r = rows as Record<string, unknown>;
+      const bad = ROW_COUNTS.filter((k) =>
+        r[k] !== undefined && !isCount(r[k])
+      );
+      if (bad.length > 0) {
+        problems.push(
+          `key${bad.length > 1 ? "s" : ""} ${
+            bad.map((k) => `rows.${k} is ${JSON.stringify(r[k])}`).join(", ")
+          }, not a whole number >= 0`,
+        );
+      } else if (
+        isCount(r.computed) && isCount(summary.totals?.count) &&
+        r.computed !== summary.totals.count
+      ) {
+        problems.push(
+          `key rows.computed ${r.computed} is not totals.count of summary.json, ${summary.totals.count}: the files are not of one run`,
+        );
+      }
+    }
   }
   return problems;
 }

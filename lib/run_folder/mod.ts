@@ -11,9 +11,11 @@
  * | where folders live: local directories, staging and publishing | `location.ts` |
  * | `summary.json`: its type, checks, upgrade from earlier versions | `summary.ts` |
  * | `manifest.json`: its type, checks, upgrade | `manifest.ts` |
+ * | `data_quality.json`: what a trusted reader checks in it | `data_quality.ts` |
  * | `carrying_amounts.parquet`: its columns, attaching it to loan results | `carrying_amounts.ts` |
  * | reading a run folder with its checks; what makes a run trusted | `read.ts` |
- * | writing a run folder, or an output derived from runs, atomically; where outputs may go | `write.ts` |
+ * | writing a run folder, or an output derived from runs, atomically | `write.ts` |
+ * | where outputs may go, checked before anything is computed | `output_path.ts` |
  * | stale staging folders of killed writers, and removing them | `stale.ts` |
  * | the validation output folder (`valid.parquet`, `rejected.parquet`, `data_quality.json`) | `validation_outputs.ts` |
  *
@@ -69,6 +71,7 @@ export {
   locate,
   type Location,
   parentAndName,
+  PUBLISH_ROUNDS,
   type PublishOptions,
   type Staging,
   type StagingName,
@@ -87,18 +90,22 @@ export {
   coverageRatio,
   type CurrencyGroup,
   type Group,
+  MAX_AMOUNT_PER_FACILITY,
   NULL_KEY,
   overlayWarnings,
   stageOfKey,
   type Summary,
   summaryProblems,
+  summaryTrustProblems,
   upgradeSummary,
 } from "./summary.ts";
+export { dataQualityProblems } from "./data_quality.ts";
 export {
   type InputRef,
   type Manifest,
   MANIFEST_VERSION,
   manifestProblems,
+  manifestTrustProblems,
   RULES_DIFFERENCES_LISTED,
   rulesChangeWarning,
   type RulesDifference,
@@ -124,17 +131,26 @@ export {
   untrustedReasons,
 } from "./read.ts";
 export {
+  checkOutputDir,
   checkOutputFile,
   checkOutputFolder,
+  entryKind,
+  makeOutputDir,
+  type OutputCheckOptions,
+  outputEntry,
+  OutputLocationError,
+  PROBE_NAME,
+} from "./output_path.ts";
+export {
   defaultRunId,
   FILE_WRITER,
   type FileWriter,
   openRunFolder,
   type OpenRunFolderOptions,
-  type OutputCheckOptions,
-  OutputLocationError,
   type OutputStaging,
   type PendingRunFolder,
+  replaceRefusals,
+  RUN_ID,
   RunIdError,
   runIdFor,
   type RunJson,

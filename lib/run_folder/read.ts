@@ -10,8 +10,15 @@
  * Readers of other runs (the movement, the dashboard, the report's
  * comparison, the BI export) read with `trusted`, which refuses anything
  * but a complete run with facilities and a reporting date
- * ({@link untrustedReasons}); a run reading its own staging folder reads
- * without it.
+ * ({@link untrustedReasons}), and then what no run writes, naming the file
+ * and key: a date that is not one, a count that is not a whole number
+ * >= 0, a negative or implausibly large amount, a stage listed twice
+ * (`summaryTrustProblems`), a manifest of another date or run
+ * (`manifestTrustProblems`), a `data_quality.json` not shaped as the
+ * validator's report (`dataQualityProblems`), and Parquet files with
+ * another number of rows than `totals.count` (another run's file copied
+ * in; the count is read from the files' footers). A run reading its own
+ * staging folder reads without it.
  *
  * @module
  */
@@ -23,13 +30,20 @@ import type { DataQualityReport } from "../validation/mod.ts";
 import { CARRYING_AMOUNT_COLUMNS } from "./carrying_amounts.ts";
 import { basename } from "node:path";
 import { FAILED_SUFFIX, RUN_FILES, type RunFile } from "./layout.ts";
-import { locate, type Location, stagingName } from "./location.ts";
+import { locate, type Location } from "./location.ts";
 import {
   type Manifest,
   manifestProblems,
+  manifestTrustProblems,
   upgradeManifest,
 } from "./manifest.ts";
-import { type Summary, summaryProblems, upgradeSummary } from "./summary.ts";
+import {
+  type Summary,
+  summaryProblems,
+  summaryTrustProblems,
+  upgradeSummary,
+} from "./summary.ts";
+import { dataQualityProblems } from "./data_quality.ts";
 
 /** The files of one run folder, read. */
 export interface RunFolder {
@@ -88,7 +102,16 @@ class Reader {
   ) {}
 
   static async open(location: Location): Promise<Reader> {
-    return new Reader(location, new Set(await location.list()));
+    try {
+      return new Reader(location, new Set(await location.list()));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotADirectory)) throw e;
+      throw new RunFolderReadError(
+        location.href,
+        "",
+        "it is a file, not a run folder (give the folder deno task run printed)",
+      );
+    }
   }
 
   fail(file: RunFile, detail: string): never {
@@ -128,6 +151,34 @@ class Reader {
     const found = problems(value);
     if (found.length > 0) this.fail(file, found.join("; "));
     return value as T;
+  }
+
+  /** Fails naming `file` when `problems` lists any. */
+  check(file: RunFile, problems: string[]): void {
+    if (problems.length > 0) this.fail(file, problems.join("; "));
+  }
+
+  /**
+   * Fails when the Parquet file `scan` reads has other than `count` rows:
+   * the file of another run copied in. The count comes from the file's
+   * footer (Polars answers a row count of a Parquet scan from its
+   * metadata), so this takes milliseconds whatever the book size.
+   */
+  async rowCount(file: RunFile, scan: LazyFrame, count: number): Promise<void> {
+    let rows: number;
+    try {
+      rows = Number(
+        (await scan.select(pl.len().alias("rows")).collect()).getColumn("rows")
+          .get(0),
+      );
+    } catch (e) {
+      this.fail(file, `not a readable Parquet file (${(e as Error).message})`);
+    }
+    if (rows === count) return;
+    this.fail(
+      file,
+      `it holds ${rows} rows, but in ${RUN_FILES.summary} totals.count is ${count}: the file is not this run's (copied from another run?); rerun the run or restore its own file`,
+    );
   }
 
   /**
@@ -174,6 +225,15 @@ export interface ReadRunOptions {
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
+ * A hidden name of the staging pattern, `.<id>.partial-…` or
+ * `.<id>.replaced-…`, whoever wrote it. Wider than `stagingName` (the
+ * names this code writes, the only ones the stale sweep removes) on
+ * purpose: a reader refusing a folder that merely looks staged is on the
+ * safe side, a sweep removing it is not.
+ */
+const STAGING_LIKE = /^\..+\.(?:partial|replaced)-/;
+
+/**
  * Why a run folder cannot be relied on, one reason per problem, none for a
  * run that can: a hidden staging folder (`.<id>.partial-…`,
  * `.<id>.replaced-…`) or a `<id>.failed` folder, no `manifest.json`, a
@@ -204,7 +264,7 @@ export function untrustedReasons(
 ): string[] {
   const reasons: string[] = [];
   const name = basename(dir);
-  if (stagingName(name) !== undefined) {
+  if (STAGING_LIKE.test(name)) {
     reasons.push(
       "the folder is a hidden staging folder of a run being written or killed, not a published run",
     );
@@ -244,21 +304,35 @@ export function untrustedReasons(
   return reasons;
 }
 
-/** Throws when the run folder read cannot be relied on. */
-function requireTrusted(
-  dir: string,
+/**
+ * Throws when the run folder read cannot be relied on: not a complete run
+ * ({@link untrustedReasons}), or its JSON files say what no run writes
+ * (`summaryTrustProblems`, `manifestTrustProblems`, `dataQualityProblems`:
+ * a date that is not one, a count that is not whole, a negative or
+ * implausible amount, a stage listed twice, a manifest of another date or
+ * run, a data-quality file of another shape), naming the file and key.
+ */
+async function requireTrusted(
+  reader: Reader,
   manifest: Manifest | null,
   summary: Summary,
-): void {
+): Promise<void> {
+  const dir = reader.location.href;
   const reasons = untrustedReasons(dir, manifest, summary);
-  if (reasons.length === 0) return;
-  throw new RunFolderReadError(
-    dir,
-    "",
-    `not a complete run: ${
-      reasons.join("; ")
-    }. Only complete runs with facilities are read for movements, dashboards, comparisons and exports: give the folder <out>/<run_id> of a run that completed`,
-  );
+  if (reasons.length > 0) {
+    throw new RunFolderReadError(
+      dir,
+      "",
+      `not a complete run: ${
+        reasons.join("; ")
+      }. Only complete runs with facilities are read for movements, dashboards, comparisons and exports: give the folder <out>/<run_id> of a run that completed`,
+    );
+  }
+  reader.check("summary", summaryTrustProblems(summary));
+  if (manifest !== null) {
+    reader.check("manifest", manifestTrustProblems(manifest, summary));
+  }
+  await reader.json("dataQuality", dataQualityProblems, false);
 }
 
 /**
@@ -318,20 +392,27 @@ export async function readRunFolder(
     manifestProblems,
     false,
   );
-  if (opts.trusted) requireTrusted(reader.location.href, manifest, summary!);
+  if (opts.trusted) await requireTrusted(reader, manifest, summary!);
   const dataQuality = await reader.json<DataQualityReport>(
     "dataQuality",
-    noProblems,
+    opts.trusted ? dataQualityProblems : noProblems,
     false,
   );
+  const results = reader.parquet("loanResults");
+  const carrying = reader.parquet("carryingAmounts");
+  if (opts.trusted) {
+    // One row per computed facility in each (methodology §9).
+    await reader.rowCount("loanResults", results, summary!.totals.count);
+    await reader.rowCount("carryingAmounts", carrying, summary!.totals.count);
+  }
   return {
     dir: reader.location.href,
     location: reader.location,
     summary: upgradeSummary(summary!),
     manifest: manifest && upgradeManifest(manifest),
     dataQuality,
-    results: reader.parquet("loanResults"),
-    carrying: reader.parquet("carryingAmounts"),
+    results,
+    carrying,
   };
 }
 
@@ -369,7 +450,7 @@ export async function readRunSummary(
       manifestProblems,
       false,
     );
-    requireTrusted(reader.location.href, manifest, summary!);
+    await requireTrusted(reader, manifest, summary!);
   }
   return upgradeSummary(summary!);
 }

@@ -1,7 +1,9 @@
 /**
  * Stale staging entries: the hidden `.<name>.partial-<pid>-<random>`
- * folders (and files) of writers that were killed, and the
- * `.<name>.replaced-<pid>-<random>` copies a publish could not remove. A killed
+ * folders (and files) of writers that were killed (runs, output folders,
+ * files written whole, the generator's `.generate.partial-…`), and the
+ * `.<name>.replaced-<pid>-<random>` copies a publish could not remove
+ * (`<random>`: 12 hex digits). A killed
  * run of a million loans leaves about 139 MB behind; the next writer of
  * the same name removes it, but nothing else did.
  *
@@ -9,13 +11,17 @@
  * (`openRunFolder`) and on request by `deno task clean`: an entry is stale
  * when
  *
- * - its name is a staging name ({@link stagingName}), of any name or run id;
+ * - its name is one this code gives staging entries ({@link stagingName}:
+ *   `.<name>.partial-<pid>-<12 hex>`, `.<name>.replaced-<pid>-<12 hex>`),
+ *   of any name or run id; a hidden entry of another form
+ *   (`.mydata.partial-backup`, `.cache.replaced-old`) is someone else's;
+ * - the process whose id its name carries is not running (Linux `/proc`).
+ *   A name without a pid (`.<name>.replaced-<12 hex>`, written by versions
+ *   before the pid was added) is never stale: whether its writer is gone
+ *   cannot be told, so it is listed as kept, to be removed by hand; and
  * - it was last modified more than {@link STALE_AFTER_HOURS} hours ago (a
  *   run writes its files into it as it goes, so a live run's folder is
- *   fresh); and
- * - the process whose id its name carries is not running (Linux `/proc`),
- *   or it carries none (a replaced copy of an earlier version, whose
- *   publish took milliseconds).
+ *   fresh).
  *
  * The age is the second guard: a process id can be reused, and on a
  * shared or non-Linux file system the writer may run on another machine.
@@ -96,7 +102,7 @@ async function sizeOf(path: string): Promise<number> {
  *
  * const out = await Deno.makeTempDir();
  * // A killed run's folder (no process 999999999 runs), two days old.
- * const partial = `${out}/.q4.partial-999999999-0a1b2c`;
+ * const partial = `${out}/.q4.partial-999999999-0a1b2c3d4e5f`;
  * await Deno.mkdir(partial);
  * await Deno.writeTextFile(`${partial}/loan_results.parquet`, "x".repeat(1000));
  * const twoDaysAgo = new Date(Date.now() - 48 * 3600_000);
@@ -142,7 +148,13 @@ export async function removeStaleStaging(
     }
     const hours = (now - entry.modified.getTime()) / 3_600_000;
     const live = await liveWriter(name);
-    if (live !== undefined) {
+    if (staging.pid === undefined) {
+      sweep.kept.push({
+        ...entry,
+        reason:
+          "its name carries no writer process id (a copy an earlier version set aside), so whether it is still in use cannot be told; remove it by hand once no run publishes into this folder",
+      });
+    } else if (live !== undefined) {
       sweep.kept.push({ ...entry, reason: `process ${live} is writing it` });
     } else if (hours < olderThan) {
       sweep.kept.push({
@@ -198,9 +210,9 @@ export function formatBytes(bytes: number): string {
  * import { staleWarning } from "./stale.ts";
  *
  * assert.equal(
- *   staleWarning({ path: "runs/.q3.partial-7-ab", folder: true, bytes: 2_500_000,
+ *   staleWarning({ path: "runs/.q3.partial-7-0a1b2c3d4e5f", folder: true, bytes: 2_500_000,
  *     modified: new Date("2026-01-01T00:00:00Z"), pid: 7 }),
- *   "Removed stale staging folder runs/.q3.partial-7-ab (2.5 MB, last modified 2026-01-01T00:00:00.000Z, its writer process 7 is gone)",
+ *   "Removed stale staging folder runs/.q3.partial-7-0a1b2c3d4e5f (2.5 MB, last modified 2026-01-01T00:00:00.000Z, its writer process 7 is gone)",
  * );
  * ```
  */

@@ -287,6 +287,253 @@ const article = (type: string) =>
     : `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
 
 /**
+ * The largest amount a summary may hold per facility, in the reporting
+ * currency before the FX rates are applied: 1e18. A group's amounts
+ * (`gross_carrying_amount`, `ead`, `ecl`, `ecl_model`, `loss_allowance`,
+ * `provision`; a currency's `ead_local` and `ecl_local` in its own
+ * currency) are at most its `count` times this, times the largest rate of
+ * the summary's `fx.rates` when it is above 1; the scenarios' ECL and the
+ * overlays' impacts likewise with `totals.count`.
+ *
+ * Why: validation bounds every amount of a facility to 1e15 in its own
+ * currency (`PLAUSIBILITY_LIMITS.maxAmount`), and the EAD and gross
+ * carrying amount of a facility do not exceed its balance or limit
+ * (methodology §5); its ECL does not exceed its EAD but for overlays
+ * (methodology §8), which a rules file bounds (a multiplier up to 100,
+ * `MAX_OVERLAY_MULTIPLIER`; an amount up to 1e15, `MAX_OVERLAY_AMOUNT`).
+ * A thousand times the validation limit leaves room for any of them; a
+ * figure beyond is no run's (a hand edit, a placeholder such as 9.99e18
+ * pasted in), and a reader would show it as the allowance.
+ */
+export const MAX_AMOUNT_PER_FACILITY = 1e18;
+
+/** Amounts of a group that cannot be negative: sums of amounts >= 0. */
+const NON_NEGATIVE = [
+  "gross_carrying_amount",
+  "ead",
+  "ecl",
+  "ecl_model",
+  "loss_allowance",
+  "provision",
+];
+
+/** The group lists of a summary. */
+const GROUP_LISTS = [
+  "by_stage",
+  "by_product",
+  "by_segment",
+  "by_region",
+  "by_currency",
+] as const;
+
+/** Problems listed by name in a trust problem; the others are counted. */
+const TRUST_LISTED = 5;
+
+/** Whether `v` is a count: a whole number, 0 or more. */
+export const isCount = (v: unknown): v is number =>
+  typeof v === "number" && Number.isInteger(v) && v >= 0;
+
+/**
+ * Whether `text` is a real calendar date `YYYY-MM-DD` (`2025-02-30` and
+ * `2025-13-45` are not; years 0-99 are read as themselves).
+ */
+export function isRealIsoDate(text: unknown): boolean {
+  if (typeof text !== "string") return false;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!m) return false;
+  const d = new Date(0);
+  d.setUTCFullYear(+m[1], +m[2] - 1, +m[3]);
+  return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 &&
+    d.getUTCDate() === +m[3];
+}
+
+/**
+ * What a reader that relies on a run (the movement, the dashboard, the
+ * report's comparison, the BI export: a trusted read) finds wrong in a
+ * summary that has the keys and finite figures {@link summaryProblems}
+ * asks for, one message per kind of problem, each naming its key paths:
+ *
+ * - `reporting_date` and `fx.as_of` are not real dates (`2025-13-45`);
+ * - a count (`count` of the totals and of every group, the facilities of
+ *   the overlays and of the floor) is not a whole number >= 0;
+ * - an amount that is a sum of amounts >= 0 (gross carrying amount, EAD,
+ *   ECL, model ECL, loss allowance, provision, a scenario's ECL, what the
+ *   floor added) is negative;
+ * - an amount is beyond {@link MAX_AMOUNT_PER_FACILITY} per facility;
+ * - an FX rate is not a number above 0;
+ * - two groups of a list have the same key, or a `by_stage` key names no
+ *   stage 1, 2 or 3 (a duplicated stage would count its facilities twice).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type Summary, summaryTrustProblems } from "./summary.ts";
+ *
+ * const group = { key: "1", count: 2, gross_carrying_amount: 100, ead: 100, ecl: 1 };
+ * const summary = {
+ *   reporting_date: "2025-12-31", fx: { as_of: "2025-12-31", rates: { EUR: 1 } },
+ *   scenarios: [], totals: { ...group, count: 2.5 }, by_stage: [group, group],
+ * } as unknown as Summary;
+ * assert.deepEqual(summaryTrustProblems(summary), [
+ *   "key totals.count is 2.5, not a whole number >= 0",
+ *   'key by_stage lists key "1" (stage 1) twice',
+ * ]);
+ * ```
+ */
+export function summaryTrustProblems(summary: Summary): string[] {
+  const s = summary as unknown as Record<string, unknown>;
+  const problems: string[] = [];
+  for (
+    const [key, value] of [
+      ["reporting_date", summary.reporting_date],
+      ["fx.as_of", summary.fx?.as_of],
+    ] as const
+  ) {
+    if (!isRealIsoDate(value)) {
+      problems.push(
+        `key ${key} ${JSON.stringify(value)} is not a real date YYYY-MM-DD`,
+      );
+    }
+  }
+  const rates = Object.entries(summary.fx?.rates ?? {});
+  const badRates = rates.filter(([, r]) => !(typeof r === "number" && r > 0));
+  if (badRates.length > 0) {
+    problems.push(
+      `key fx.rates: ${
+        badRates.map(([c, r]) => `${c} is ${JSON.stringify(r)}`).join(", ")
+      }, not a rate above 0`,
+    );
+  }
+  const rate = Math.max(
+    1,
+    ...rates.map(([, r]) => r).filter((r) => Number.isFinite(r)),
+  );
+  const counts: string[] = [];
+  const negatives: string[] = [];
+  const beyond: string[] = [];
+  /** Checks `keys` of `obj` at `path`, bounded for `count` facilities. */
+  const amounts = (
+    obj: Record<string, unknown>,
+    path: string,
+    keys: readonly string[],
+    count: unknown,
+    { nonNegative = true, fx = true } = {},
+  ) => {
+    for (const k of keys) {
+      const v = obj[k];
+      if (typeof v !== "number") continue;
+      if (nonNegative && v < 0) negatives.push(`${path}.${k} is ${v}`);
+      else if (isCount(count)) {
+        const bound = count * MAX_AMOUNT_PER_FACILITY * (fx ? rate : 1);
+        if (Math.abs(v) > bound) {
+          beyond.push(
+            `${path}.${k} is ${v}, beyond ${bound} for ${count} ${
+              count === 1 ? "facility" : "facilities"
+            }`,
+          );
+        }
+      }
+    }
+  };
+  const countAt = (obj: Record<string, unknown>, path: string, key: string) => {
+    const v = obj[key];
+    if (v !== undefined && !isCount(v)) {
+      counts.push(`${path}.${key} is ${JSON.stringify(v)}`);
+    }
+  };
+  const totals = summary.totals as unknown as Record<string, unknown>;
+  countAt(totals, "totals", "count");
+  amounts(totals, "totals", NON_NEGATIVE, totals.count);
+  const duplicates: string[] = [];
+  for (const list of GROUP_LISTS) {
+    const groups = s[list];
+    if (!Array.isArray(groups)) continue;
+    const seen = new Map<string, number>();
+    groups.forEach((g, i) => {
+      if (typeOf(g) !== "object") return;
+      const group = g as Record<string, unknown>;
+      const path = `${list}[${i}]`;
+      countAt(group, path, "count");
+      amounts(group, path, NON_NEGATIVE, group.count);
+      amounts(group, path, ["ead_local", "ecl_local"], group.count, {
+        fx: false,
+      });
+      const key = list === "by_stage"
+        ? stageOfKey(group.key as string)
+        : String(group.key);
+      if (list === "by_stage" && ![1, 2, 3].includes(key as number)) {
+        duplicates.push(
+          `key ${path}.key ${
+            JSON.stringify(group.key)
+          } names no stage 1, 2 or 3`,
+        );
+      } else if (seen.has(String(key))) {
+        duplicates.push(
+          `key ${list} lists key ${JSON.stringify(group.key)}${
+            list === "by_stage" ? ` (stage ${key})` : ""
+          } twice`,
+        );
+      }
+      seen.set(String(key), i);
+    });
+  }
+  if (Array.isArray(summary.scenarios)) {
+    summary.scenarios.forEach((sc, i) =>
+      amounts(
+        sc as unknown as Record<string, unknown>,
+        `scenarios[${i}]`,
+        ["ecl"],
+        totals.count,
+      )
+    );
+  }
+  if (Array.isArray(summary.overlays)) {
+    summary.overlays.forEach((o, i) => {
+      const overlay = o as unknown as Record<string, unknown>;
+      countAt(overlay, `overlays[${i}]`, "facilities");
+      countAt(overlay, `overlays[${i}]`, "floored_facilities");
+      amounts(overlay, `overlays[${i}]`, ["ecl_impact"], totals.count, {
+        nonNegative: false,
+      });
+    });
+  }
+  if (typeOf(summary.overlay_floor) === "object") {
+    const floor = summary.overlay_floor as unknown as Record<string, unknown>;
+    countAt(floor, "overlay_floor", "facilities");
+    amounts(floor, "overlay_floor", ["ecl_impact"], totals.count);
+  }
+  const listed = (items: string[]) => {
+    const more = items.length - TRUST_LISTED;
+    return `${items.slice(0, TRUST_LISTED).join(", ")}${
+      more > 0 ? ` and ${more} more` : ""
+    }`;
+  };
+  if (counts.length > 0) {
+    problems.push(
+      `key${counts.length > 1 ? "s" : ""} ${
+        listed(counts)
+      }, not a whole number >= 0`,
+    );
+  }
+  if (negatives.length > 0) {
+    problems.push(
+      `key${negatives.length > 1 ? "s" : ""} ${
+        listed(negatives)
+      }: negative, but a sum of amounts that are not (methodology §5, §8)`,
+    );
+  }
+  if (beyond.length > 0) {
+    problems.push(
+      `key${beyond.length > 1 ? "s" : ""} ${
+        listed(beyond)
+      }: no run computes that much (MAX_AMOUNT_PER_FACILITY ${MAX_AMOUNT_PER_FACILITY} per facility, times the largest FX rate of fx.rates, ${rate})`,
+    );
+  }
+  problems.push(...duplicates);
+  return problems;
+}
+
+/**
  * Brings a `summary.json` written by an earlier version to the current
  * reading, in place: no simplified products and no floor where the fields
  * did not exist yet, and every coverage ratio as ECL over the gross

@@ -14,20 +14,35 @@
  *   final name free for the next attempt. The JSON and text files of a
  *   run are each written whole (temporary name, renamed), so a full disk
  *   leaves no truncated `manifest.json`;
- * - opening a run refuses to start when a complete folder already holds
- *   the id (unless asked to replace it, which happens only once the new run
- *   is complete) or when a live process is writing the same id; it removes
- *   the stale staging folders of killed writers, of any id, in the same
- *   output folder (`stale.ts`).
+ * - opening a run refuses to start when its `--out` is not a folder the
+ *   file system lets it write in, or is a run folder or inside one at any
+ *   depth (`checkOutputDir`, `output_path.ts`), when a complete folder
+ *   already holds the id (unless asked to replace it, which happens only
+ *   once the new run is complete) or when a live process is writing the
+ *   same id; it removes the stale staging folders of killed writers, of
+ *   any id, in the same output folder (`stale.ts`);
+ * - a run replaces only folders of its own kind ({@link replaceRefusals}),
+ *   checked when it opens (before anything is computed) and again at the
+ *   moment of replacing: with `replace`, a complete run folder
+ *   (`manifest.json` saying `complete`, a `summary.json`); on failure, a
+ *   failed run folder (`manifest.json` saying `failed`); in both cases
+ *   holding only the files a run writes and none of the run's inputs
+ *   (portfolio, rules, FX table). A file, a link, a folder of notes or the
+ *   folder holding the portfolio being run is refused (kind `usage`, exit
+ *   2), naming the folder and why, and never removed.
  *
  * Outputs derived from runs or from a portfolio (the validation outputs,
  * a movement, a BI export: {@link writeOutputFolder}; a dashboard page:
  * {@link writeOutputFile}) are written the same way, under a temporary
  * name renamed last, and their location is checked before anything is
- * computed ({@link checkOutputFolder}, {@link checkOutputFile}): an output
- * never replaces a file that is not a folder, a folder holding other
- * files (among them every run folder), an input of its own, or anything
- * inside a run folder.
+ * computed (`checkOutputFolder`, `checkOutputFile` in `output_path.ts`):
+ * an output never replaces a file that is not a folder, a symbolic link,
+ * a folder holding other files (among them every run folder) or an input
+ * of its own, and never goes anywhere inside a run folder (every folder
+ * up to the root is looked at). A path the file system refuses (a file
+ * among its folders, a place where no folder can be created) is a usage
+ * error naming it; once writing has begun, a full disk or a refused write
+ * is the machine's (kind `output`).
  *
  * @module
  */
@@ -41,7 +56,18 @@ import {
   locate,
   type Location,
   parentAndName,
+  stagingName,
+  writeWhole,
 } from "./location.ts";
+import {
+  checkOutputDir,
+  checkOutputFile,
+  checkOutputFolder,
+  entryKind,
+  inputsWithin,
+  type OutputCheckOptions,
+  outputPathRefusal,
+} from "./output_path.ts";
 import type { Manifest } from "./manifest.ts";
 import { readRunFolder, type RunFolder } from "./read.ts";
 import {
@@ -77,232 +103,10 @@ export const FILE_WRITER: FileWriter = {
   },
 };
 
-/**
- * Thrown when an output would go where it must not (a file where a folder
- * is wanted, a folder of other files, a run folder, an input): a usage
- * error, raised before anything is computed.
- */
-export class OutputLocationError extends UserError {
-  /** The output path refused. */
-  readonly path: string;
-
-  /**
-   * Reads `Cannot write <path>: <detail>`.
-   *
-   * @param path The output path refused.
-   * @param detail Why, and what to give instead.
-   */
-  constructor(path: string, detail: string) {
-    super("usage", `Cannot write ${path}: ${detail}`);
-    this.name = "OutputLocationError";
-    this.path = path;
-  }
-}
-
-/** What an output is checked against: the files or folders it reads. */
-export interface OutputCheckOptions {
-  /**
-   * The inputs (files or folders) the output is made from: an output that
-   * would replace one of them, or a folder holding one, is refused.
-   */
-  inputs?: readonly string[];
-}
-
 /** Options of {@link writeOutputFolder} and {@link writeOutputFile}. */
 export interface WriteOutputOptions extends OutputCheckOptions {
   /** How the files are written. @default FILE_WRITER */
   writer?: FileWriter;
-}
-
-/** The real path of `path` when it exists, else its absolute path. */
-async function realPath(path: string): Promise<string> {
-  try {
-    return await Deno.realPath(path);
-  } catch {
-    // Not there (yet): compared by its absolute path.
-    return resolve(path);
-  }
-}
-
-/** `lstat` of a path, or null when nothing is there. */
-async function statOf(path: string): Promise<Deno.FileInfo | null> {
-  try {
-    return await Deno.stat(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-}
-
-/**
- * The run id of a run folder, or null for any other folder: one whose
- * `manifest.json` or `summary.json` is a JSON object with a `run_id`
- * (another folder that happens to hold a `summary.json` is not one).
- */
-async function runFolderAt(dir: string): Promise<string | null> {
-  for (const file of [RUN_FILES.manifest, RUN_FILES.summary]) {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(join(dir, file));
-    } catch (e) {
-      if (
-        e instanceof Deno.errors.NotFound ||
-        e instanceof Deno.errors.NotADirectory ||
-        e instanceof Deno.errors.IsADirectory
-      ) continue;
-      throw e;
-    }
-    try {
-      const value = JSON.parse(text);
-      if (typeof value?.run_id === "string") return value.run_id;
-    } catch {
-      // Not JSON: not a run's file.
-    }
-  }
-  return null;
-}
-
-/** Refuses an output path inside a run folder. */
-async function checkParent(target: string, parent: string): Promise<void> {
-  const runId = await runFolderAt(parent);
-  if (runId !== null) {
-    throw new OutputLocationError(
-      target,
-      `${parent} is the folder of run ${runId}, which holds only the run's own files; write beside it instead`,
-    );
-  }
-}
-
-/** The inputs that are `target` or inside it, as given. */
-async function inputsWithin(
-  target: string,
-  inputs: readonly string[],
-): Promise<{ input: string; same: boolean }[]> {
-  const real = await realPath(target);
-  const found = [];
-  for (const input of inputs) {
-    const inputReal = await realPath(input);
-    if (inputReal === real || inputReal.startsWith(`${real}/`)) {
-      found.push({ input, same: inputReal === real });
-    }
-  }
-  return found;
-}
-
-/** Refuses an output path that is an input or holds one. */
-async function checkInputs(
-  target: string,
-  inputs: readonly string[],
-): Promise<void> {
-  const [first] = await inputsWithin(target, inputs);
-  if (first === undefined) return;
-  throw new OutputLocationError(
-    target,
-    `it ${
-      first.same ? "is" : "holds"
-    } the input ${first.input}, which this output would replace; give another output path`,
-  );
-}
-
-/**
- * Checks, before anything is computed, that an output folder may be
- * written at `target`: it is a folder or nothing yet, it holds only the
- * `files` of such an output (a folder holding anything else, a run folder
- * among them, is not replaced), it is not and does not hold an input, and
- * it is not inside a run folder.
- *
- * @throws {OutputLocationError} naming the path and what to give instead.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { checkOutputFolder, OutputLocationError } from "./write.ts";
- *
- * const root = await Deno.makeTempDir();
- * await Deno.writeTextFile(`${root}/book.csv`, "loan_id\n");
- * await checkOutputFolder(`${root}/out`, ["valid.parquet"]); // new: fine
- * await assert.rejects(
- *   () => checkOutputFolder(`${root}/book.csv`, ["valid.parquet"]),
- *   OutputLocationError,
- * );
- * await assert.rejects(
- *   () => checkOutputFolder(root, ["valid.parquet"], { inputs: [`${root}/book.csv`] }),
- *   /it holds book\.csv, which this output would replace/,
- * );
- * await Deno.remove(root, { recursive: true });
- * ```
- */
-export async function checkOutputFolder(
-  target: string,
-  files: readonly string[],
-  opts: OutputCheckOptions = {},
-): Promise<void> {
-  const path = resolve(locate(target).href);
-  if (path === "/") {
-    throw new OutputLocationError(target, "give a folder below the root");
-  }
-  const info = await statOf(path);
-  if (info !== null && !info.isDirectory) {
-    throw new OutputLocationError(
-      target,
-      "it is a file, not a folder; give a folder (new or holding an earlier output of this kind)",
-    );
-  }
-  await checkParent(target, dirname(path));
-  if (info !== null) {
-    const runId = files.includes(RUN_FILES.summary)
-      ? null // the output is a run folder itself (a test's hand-made run)
-      : await runFolderAt(path);
-    if (runId !== null) {
-      throw new OutputLocationError(
-        target,
-        `it is the folder of run ${runId}, which this output would replace; give a new or empty folder`,
-      );
-    }
-    const foreign = (await locate(path).list()).filter((f) =>
-      !files.includes(f)
-    );
-    if (foreign.length > 0) {
-      const held = (await inputsWithin(target, opts.inputs ?? [])).map((i) =>
-        i.input
-      );
-      throw new OutputLocationError(
-        target,
-        `it holds ${foreign.join(", ")}, which this output would replace${
-          held.length === 0
-            ? ""
-            : `, and this output's input${held.length > 1 ? "s" : ""} ${
-              held.join(", ")
-            }`
-        }; give a new or empty folder`,
-      );
-    }
-  }
-  // An earlier output's own file given as an input (`valid.parquet`
-  // validated again into its folder).
-  await checkInputs(target, opts.inputs ?? []);
-}
-
-/**
- * Checks, before anything is computed, that an output file may be written
- * at `target`: it is a file or nothing yet (not a folder), not an input,
- * and not inside a run folder.
- *
- * @throws {OutputLocationError} naming the path and what to give instead.
- */
-export async function checkOutputFile(
-  target: string,
-  opts: OutputCheckOptions = {},
-): Promise<void> {
-  const path = resolve(locate(target).href);
-  const info = await statOf(path);
-  if (info !== null && !info.isFile) {
-    throw new OutputLocationError(
-      target,
-      "it is a folder, not a file; give the path of a file",
-    );
-  }
-  await checkParent(target, dirname(path));
-  await checkInputs(target, opts.inputs ?? []);
 }
 
 /**
@@ -313,48 +117,6 @@ export async function checkOutputFile(
 function outputPath(target: string): string {
   const href = locate(target).href;
   return [".", ".."].includes(basename(href)) ? resolve(href) : href;
-}
-
-/**
- * Writes the file `path` whole or not at all: `write` fills a hidden
- * temporary file beside it (`.<name>.partial-<pid>-<random>`, a staging
- * name `removeStaleStaging` knows), renamed to `path` last; on failure the
- * temporary file is removed, so a full disk leaves the earlier file, or
- * nothing, under the name.
- */
-async function writeWhole(
-  path: string,
-  write: (temp: string) => Promise<void>,
-): Promise<void> {
-  const temp = join(
-    dirname(path),
-    `.${basename(path)}.partial-${Deno.pid}-${
-      Array.from(crypto.getRandomValues(new Uint8Array(6)))
-        .map((b) => b.toString(16).padStart(2, "0")).join("")
-    }`,
-  );
-  try {
-    await write(temp);
-    await Deno.rename(temp, path);
-  } catch (e) {
-    try {
-      await Deno.remove(temp);
-    } catch (r) {
-      // NotFound: never created, or already renamed; nothing to take back.
-      if (!(r instanceof Deno.errors.NotFound)) {
-        throw new UserError(
-          failureKind(e),
-          `${
-            (e as Error).message
-          }; the temporary file ${temp} could not be removed either: ${
-            (r as Error).message
-          }`,
-          { cause: e },
-        );
-      }
-    }
-    throw e;
-  }
 }
 
 /**
@@ -389,8 +151,30 @@ export class RunIdError extends UserError {
   }
 }
 
+/** The refusal of `--replace` for what holds a run's final name. */
+function replaceRefused(finalDir: string, reasons: string[]): RunIdError {
+  return new RunIdError(
+    `Cannot replace ${finalDir} (--replace): ${
+      reasons.join("; ")
+    }. --replace replaces only a complete run folder (its manifest.json says "complete") holding none of the run's inputs: move ${finalDir} away or choose another --run-id`,
+  );
+}
+
+/** The refusal of a `<run_id>.failed` entry a failing run would replace. */
+function failedRefused(
+  runId: string,
+  failedDir: string,
+  reasons: string[],
+): RunIdError {
+  return new RunIdError(
+    `Cannot run ${runId}: a failing run is set aside as ${failedDir}, replacing a failed run there, but ${
+      reasons.join("; ")
+    }. Move ${failedDir} away (or remove it) or choose another --run-id`,
+  );
+}
+
 /** Run ids are file names: letters, digits, `.`, `_`, `-`; no leading dot. */
-const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
  * A run id from the clock: `run-YYYYMMDDTHHMMSSmmmZ`, sortable by time.
@@ -447,9 +231,133 @@ export interface OpenRunFolderOptions {
   /**
    * Replace a complete run of the same id. The old folder is swapped out
    * only once the new run is complete, so it stays readable until then.
-   * @default false
+   * Only a complete run folder of this code that holds none of `inputs`
+   * is replaced ({@link replaceRefusals}); anything else under the name
+   * is refused before the run starts. @default false
    */
   replace?: boolean;
+  /**
+   * The run's input files (portfolio, rules, FX table): a folder holding
+   * one of them is never replaced, neither by `replace` nor by a failing
+   * run's `<run_id>.failed`. @default []
+   */
+  inputs?: readonly string[];
+}
+
+/**
+ * Entries a run may leave in its folder besides {@link RUN_FILES}: the
+ * scratch folder of a run computed in chunks (`.parts`, removed when the
+ * run completes, left in a failed run's folder), and hidden files being
+ * written whole (`.<file>.partial-<pid>-<12 hex>`, see `writeWhole`).
+ */
+const RUN_SCRATCH = ".parts";
+
+/** Names of entries listed in a refusal; the others are counted. */
+const ENTRIES_LISTED = 5;
+
+/**
+ * Why the entry at `path` may not be replaced by a run, one reason per
+ * problem, none when it may: what a run replaces (a complete run of the
+ * same id, with `replace`; an earlier failed run as `<run_id>.failed`) must
+ * be a run folder this code wrote, with the `status` expected in its
+ * `manifest.json` (`complete` and a `summary.json` for a complete run,
+ * `failed` for a failed one), holding only the files a run writes and none
+ * of the run's `inputs`. A file, a link, a folder of notes or a folder
+ * holding the portfolio being run are never replaced. Nothing at `path`:
+ * no reason.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { replaceRefusals } from "./write.ts";
+ *
+ * const out = await Deno.makeTempDir();
+ * await Deno.mkdir(`${out}/q4.failed`);
+ * await Deno.writeTextFile(`${out}/q4.failed/book.csv`, "loan_id\n");
+ * assert.deepEqual(
+ *   await replaceRefusals(`${out}/q4.failed`, "failed", [`${out}/q4.failed/book.csv`]),
+ *   [
+ *     `it holds this run's input ${out}/q4.failed/book.csv`,
+ *     "it has no manifest.json, so it is not a run folder",
+ *   ],
+ * );
+ * assert.deepEqual(await replaceRefusals(`${out}/q4`, "complete"), []);
+ * await Deno.remove(out, { recursive: true });
+ * ```
+ */
+export async function replaceRefusals(
+  path: string,
+  status: "complete" | "failed",
+  inputs: readonly string[] = [],
+): Promise<string[]> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    return [`it cannot be looked at: ${(e as Error).message}`];
+  }
+  if (info.isSymlink) {
+    return [
+      `it is a symbolic link to ${await Deno.readLink(path)}, not a run folder`,
+    ];
+  }
+  if (!info.isDirectory) return [`it is ${entryKind(info)}, not a run folder`];
+  const held = await inputsWithin(path, path, inputs);
+  const reasons = held.map((i) => `it holds this run's input ${i.input}`);
+  let names: string[];
+  try {
+    names = await localFolder(path).list();
+  } catch (e) {
+    return [...reasons, `it cannot be listed: ${(e as Error).message}`];
+  }
+  const noSummary = status === "complete" && !names.includes(RUN_FILES.summary);
+  if (!names.includes(RUN_FILES.manifest)) {
+    reasons.push(
+      noSummary
+        ? `it has neither ${RUN_FILES.manifest} nor ${RUN_FILES.summary}, so it is not a run folder`
+        : `it has no ${RUN_FILES.manifest}, so it is not a run folder`,
+    );
+  } else {
+    let manifest: Record<string, unknown> | null = null;
+    try {
+      const value = JSON.parse(
+        await Deno.readTextFile(join(path, RUN_FILES.manifest)),
+      );
+      if (typeof value?.run_id === "string") manifest = value;
+    } catch {
+      // Unreadable or not JSON: not a run's manifest (below).
+    }
+    if (manifest === null) {
+      reasons.push(
+        `its ${RUN_FILES.manifest} is not a run's (not JSON with a run_id)`,
+      );
+    } else if (manifest.status !== status) {
+      reasons.push(
+        `its ${RUN_FILES.manifest} says status ${
+          JSON.stringify(manifest.status)
+        }, not "${status}"`,
+      );
+    }
+  }
+  if (noSummary && names.includes(RUN_FILES.manifest)) {
+    reasons.push(`it has no ${RUN_FILES.summary}, so it is not a complete run`);
+  }
+  // Entries a run does not write; the inputs among them are named above.
+  const runFiles = new Set<string>([...Object.values(RUN_FILES), RUN_SCRATCH]);
+  const heldNames = new Set(held.map((i) => i.inside.split("/")[0]));
+  const foreign = names.filter((n) =>
+    !runFiles.has(n) && !heldNames.has(n) && stagingName(n)?.kind !== "partial"
+  );
+  if (foreign.length > 0) {
+    const more = foreign.length - ENTRIES_LISTED;
+    reasons.push(
+      `it holds ${foreign.slice(0, ENTRIES_LISTED).join(", ")}${
+        more > 0 ? ` and ${more} more` : ""
+      }, which a run does not write`,
+    );
+  }
+  return reasons;
 }
 
 /** The JSON files of a run folder, by their key in `RUN_FILES`, and what each holds. */
@@ -499,12 +407,18 @@ export interface PendingRunFolder {
 
 /**
  * Opens a run folder for `runId` under `out` (created if missing): checks
- * the id, removes stale staging folders of the same id (whatever their
- * age, once their writer is gone) and those of any id older than
+ * the id and `out` (`checkOutputDir`: a folder, or nothing yet, that the
+ * file system lets the run write in; not a run folder, nor inside one),
+ * removes stale staging folders of the same id (whatever their age, once
+ * their writer is gone) and those of any id older than
  * `STALE_AFTER_HOURS` (`stale.ts`), and stages a fresh one.
  *
  * @throws {RunIdError} when the id is malformed, a complete run of that
- *   id exists (and `replace` is off) or another live process writes it.
+ *   id exists (and `replace` is off) or another live process writes it;
+ *   and when what holds the id (with `replace`) or `<run_id>.failed` is
+ *   not a run folder of the kind a run may replace ({@link replaceRefusals}).
+ * @throws {OutputLocationError} when `out` cannot take the run, naming it
+ *   and what is in the way.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -537,16 +451,42 @@ export async function openRunFolder(
     );
   }
   const runs = locate(out);
+  const target = typeof out === "string" ? out : runs.href;
+  // Only local folders are looked at, and have killed writers' folders.
+  const local = !/^[a-z][a-z0-9+.-]*:\/\//i.test(runs.href);
+  // A folder the file system lets the run write in, not a run's own.
+  if (local) await checkOutputDir(target);
+  /** A refusal of the file system met meanwhile, naming `--out`. */
+  const refused = (e: unknown) =>
+    local ? outputPathRefusal(target, resolve(runs.href), e) : e;
   const failedId = `${runId}${FAILED_SUFFIX}`;
   const finalDir = runs.child(runId).href;
-  if (!opts.replace && (await runs.list()).includes(runId)) {
+  let names: string[];
+  try {
+    names = await runs.list();
+  } catch (e) {
+    throw await refused(e);
+  }
+  if (!opts.replace && names.includes(runId)) {
     throw new RunIdError(
       `Run folder ${finalDir} already exists: pass --replace (option replace: true) to recompute it, replacing the old folder once the new run is complete, or choose another --run-id`,
     );
   }
-  // Killed writers' folders of any id: only local folders have them.
+  const failedDir = runs.child(failedId).href;
+  const inputs = opts.inputs ?? [];
+  // What the run would replace, checked before anything is computed: a
+  // complete run of ours with `replace`, a failed run of ours on failure.
+  if (local && opts.replace && names.includes(runId)) {
+    const reasons = await replaceRefusals(finalDir, "complete", inputs);
+    if (reasons.length > 0) throw replaceRefused(finalDir, reasons);
+  }
+  if (local && names.includes(failedId)) {
+    const reasons = await replaceRefusals(failedDir, "failed", inputs);
+    if (reasons.length > 0) throw failedRefused(runId, failedDir, reasons);
+  }
+  // Killed writers' folders of any id.
   const stale: (StagingEntry & { error?: string })[] = [];
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(runs.href)) {
+  if (local) {
     const sweep = await removeStaleStaging(runs.href);
     stale.push(...sweep.removed, ...sweep.failed);
   }
@@ -554,7 +494,7 @@ export async function openRunFolder(
   try {
     staging = await runs.stage(runId);
   } catch (e) {
-    if (!(e instanceof FolderBusyError)) throw e;
+    if (!(e instanceof FolderBusyError)) throw await refused(e);
     throw new RunIdError(
       `Run ${runId} is already being written to ${e.staging} by process ${e.pid}`,
       "busy",
@@ -566,7 +506,7 @@ export async function openRunFolder(
     runId,
     dir,
     finalDir,
-    failedDir: runs.child(failedId).href,
+    failedDir,
     staleWarnings: stale.map(staleWarning),
     path,
     // Whole or not at all, so a run failing on a full disk leaves no
@@ -582,9 +522,15 @@ export async function openRunFolder(
     writeParquet: (file, frame) => frame.writeParquet(path(file)),
     read: () => readRunFolder(localFolder(dir)),
     async commit() {
+      if (local && opts.replace) {
+        // Looked at again: the folder may have changed during the run.
+        const reasons = await replaceRefusals(finalDir, "complete", inputs);
+        if (reasons.length > 0) throw replaceRefused(finalDir, reasons);
+      }
       try {
         return (await staging.publish({ replace: opts.replace })).href;
       } catch (e) {
+        if (e instanceof UserError) throw e;
         // A folder that took the name meanwhile (another run of the id)
         // is a usage problem; anything else is the file system's.
         const taken = e instanceof Deno.errors.AlreadyExists ||
@@ -601,6 +547,13 @@ export async function openRunFolder(
       }
     },
     async fail() {
+      if (local) {
+        // Looked at again: a foreign folder that took the name during the
+        // run is never replaced (the failed run stays in its staging
+        // folder, which the caller names).
+        const reasons = await replaceRefusals(failedDir, "failed", inputs);
+        if (reasons.length > 0) throw failedRefused(runId, failedDir, reasons);
+      }
       return (await staging.publish({ as: failedId, replace: true })).href;
     },
   };
@@ -665,7 +618,19 @@ export async function writeOutputFolder<T>(
   await checkOutputFolder(target, files, opts);
   const { parent, name } = parentAndName(outputPath(target));
   const writer = opts.writer ?? FILE_WRITER;
-  const staging = await parent.stage(name);
+  let staging;
+  try {
+    staging = await parent.stage(name);
+  } catch (e) {
+    // The path refused meanwhile (a usage error naming it), or no room for
+    // the staging folder (the machine's).
+    const refusal = await outputPathRefusal(
+      target,
+      resolve(outputPath(target)),
+      e,
+    );
+    throw refusal === e ? writeFailure(target, e) : refusal;
+  }
   const path = (file: string) => {
     if (!files.includes(file)) {
       throw new RangeError(
@@ -739,6 +704,11 @@ export async function writeOutputFile(
   const path = outputPath(target);
   try {
     await Deno.mkdir(dirname(path), { recursive: true });
+  } catch (e) {
+    const refusal = await outputPathRefusal(target, resolve(path), e);
+    throw refusal === e ? writeFailure(target, e) : refusal;
+  }
+  try {
     await writeWhole(path, (temp) => writer.text(temp, text));
   } catch (e) {
     throw writeFailure(target, e);

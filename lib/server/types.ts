@@ -53,15 +53,21 @@ export type JobStatus =
 
 /** A run's request, with paths already resolved and checked. */
 export interface RunRequest {
+  /** The portfolio file. */
   portfolio: string;
+  /** The rules file. */
   rules: string;
+  /** The FX table; by default the run's own choice (`runPortfolio`). */
   fx?: string;
+  /** The run id: its folder's name under `outDir`. */
   runId: string;
 }
 
 /** A movement's request, with run folders already resolved and checked. */
 export interface MovementRequest {
+  /** The run folder of the earlier reporting date. */
   from: string;
+  /** The run folder of the later reporting date. */
   to: string;
   /** The movement's id: its folder's name under `movementDir`. */
   movementId: string;
@@ -71,13 +77,17 @@ export interface MovementRequest {
 export interface JobRecord {
   /** The run id (or the movement id). */
   id: string;
+  /** A run or a movement. */
   kind: JobKind;
+  /** Where it stands. */
   status: JobStatus;
   /** The request as accepted (resolved paths). */
   request: RunRequest | MovementRequest;
   /** ISO timestamps. */
   submittedAt: string;
+  /** When its process started (ISO), or null while queued. */
   startedAt: string | null;
+  /** When it reached a final status (ISO), or null before. */
   finishedAt: string | null;
   /** The step running now, or the last one. */
   step: string | null;
@@ -85,8 +95,22 @@ export interface JobRecord {
   steps: { step: string; ms: number }[];
   /** Loans computed so far, and to compute, when known. */
   progress: { loansDone: number; loansTotal: number } | null;
-  /** Rows read, valid and rejected, once validation is done. */
-  counts: { rowsRead: number; rowsValid: number; rowsRejected: number } | null;
+  /**
+   * Rows read, valid and rejected, once validation is done, with the rules
+   * file's `validation.max_reject_rate` (`data_quality.json`'s
+   * `max_reject_rate`; the metrics compare the two for the reject-rate
+   * alert and skip the comparison without it).
+   */
+  counts: {
+    /** Data rows read from the portfolio. */
+    rowsRead: number;
+    /** Rows that passed validation. */
+    rowsValid: number;
+    /** Rows rejected by validation. */
+    rowsRejected: number;
+    /** The rules file's `validation.max_reject_rate`, when known. */
+    maxRejectRate?: number;
+  } | null;
   /** The run's `summary.json` once succeeded (runs only). */
   summary: Summary | null;
   /** The folder written: the run folder, its `.failed` twin, or the movement folder. */
@@ -99,6 +123,7 @@ export interface JobRecord {
 export interface JobRegistry {
   /** Every job, newest first. */
   list(): JobRecord[];
+  /** The job of `id`, if any. */
   get(id: string): JobRecord | undefined;
   /** Adds or replaces a job and persists the registry. */
   put(record: JobRecord): Promise<void>;
@@ -107,10 +132,13 @@ export interface JobRegistry {
 /** Why a job was refused. */
 export class JobRefusedError extends Error {
   /**
-   * @param status 409 for an id in use, 429 for a full queue.
+   * A refusal, with the HTTP status it answers with.
+   *
+   * @param status 409 for an id in use, 429 for a full queue, 503 once
+   *   the server is shutting down (`JobQueue.shutdown`).
    * @param message What is wrong, for the response body.
    */
-  constructor(readonly status: 409 | 429, message: string) {
+  constructor(readonly status: 409 | 429 | 503, message: string) {
     super(message);
     this.name = "JobRefusedError";
   }
@@ -121,9 +149,10 @@ export interface JobQueue {
   /**
    * Accepts a job (status `queued`) and returns its record at once.
    * @throws {JobRefusedError} 409 when the id is taken (a job or a run
-   *   folder), 429 when the queue is full.
+   *   folder), 429 when the queue is full, 503 after `shutdown`.
    */
   submit(kind: "run", request: RunRequest): Promise<JobRecord>;
+  /** Accepts a movement; as for a run. */
   submit(kind: "movement", request: MovementRequest): Promise<JobRecord>;
   /** Jobs waiting and running now. */
   depth(): { queued: number; running: number };
@@ -156,16 +185,24 @@ export type LogFields = Record<string, unknown>;
 
 /** Writes structured log lines (one JSON object per line). */
 export interface Logger {
+  /** Something happened as expected (a request, a job event). */
   info(event: string, fields?: LogFields): void;
+  /** Something an operator may want to look at. */
   warn(event: string, fields?: LogFields): void;
+  /** Something failed. */
   error(event: string, fields?: LogFields): void;
 }
 
 /** What `createApp` is built from. */
 export interface ServerDeps {
+  /** The configuration. */
   config: ServerConfig;
+  /** The jobs known, persisted. */
   registry: JobRegistry;
+  /** Where jobs are submitted. */
   queue: JobQueue;
+  /** The metrics every part updates. */
   metrics: ServerMetrics;
+  /** The structured log. */
   logger: Logger;
 }

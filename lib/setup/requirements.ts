@@ -6,7 +6,7 @@
  * @module
  */
 
-/** A Debian package the notebooks or browser checks need. */
+/** A Debian package the notebooks, browser or monitoring checks need. */
 export interface SystemPackage {
   /** The Debian package name, as `apt-get install` takes it. */
   package: string;
@@ -23,7 +23,9 @@ export interface SystemPackage {
 /**
  * The Debian packages of the notebook door (headless execution with the
  * Deno kernel, HTML rendering), of the engine's independent cross-check
- * (`tests/engine/independent_ecl.py`) and of the report's browser test.
+ * (`tests/engine/independent_ecl.py`), of the report's browser test and of
+ * the run server's monitoring checks (`promtool` on `monitoring/` and on
+ * the `/metrics` scrape).
  */
 export const SYSTEM_PACKAGES: readonly SystemPackage[] = [
   {
@@ -52,6 +54,12 @@ export const SYSTEM_PACKAGES: readonly SystemPackage[] = [
     purpose:
       "headless browser that checks the rendered notebooks (deno task notebooks) and the pages' browser test",
     probe: ["chromium", "--version"],
+  },
+  {
+    package: "prometheus",
+    purpose:
+      "promtool: checks the server's /metrics scrape and the alert rules in monitoring/, and runs their unit tests",
+    probe: ["promtool", "--version"],
   },
 ];
 

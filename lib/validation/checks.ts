@@ -209,6 +209,13 @@ export function rowRules(
       applies: has(COL.originationDate, COL.reportingDate),
       breaks: v(COL.originationDate).lt(earliestOrigination),
     },
+    LOAN_ID_INVALID: {
+      applies: has(COL.loanId),
+      // A control character would break every line it is printed on, and
+      // a CSV export of the results.
+      breaks: v(COL.loanId).str.lengths().gt(PLAUSIBILITY_LIMITS.maxIdChars)
+        .or(v(COL.loanId).str.contains("[\\x00-\\x1f\\x7f]")),
+    },
     DPD_IMPLAUSIBLE: {
       applies: has(COL.daysPastDue),
       breaks: v(COL.daysPastDue).gt(PLAUSIBILITY_LIMITS.maxDaysPastDue),

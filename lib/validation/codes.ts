@@ -156,6 +156,15 @@ export const PLAUSIBILITY_LIMITS = {
    * difference taken from a placeholder date such as `0001-01-01`.
    */
   maxDaysPastDue: 36_500,
+  /**
+   * Longest loan_id, in characters: 256.
+   *
+   * Why: source systems' keys are tens of characters; a longer "id" is a
+   * whole record or a file pasted into one cell, and it is printed as an
+   * example in every report and message (five 1 MB ids made 9 MB of
+   * console output).
+   */
+  maxIdChars: 256,
 } as const;
 
 const amountText = PLAUSIBILITY_LIMITS.maxAmount.toExponential().replace(
@@ -182,6 +191,8 @@ export const PLAUSIBILITY_RULES = {
     `maturity_date is more than ${PLAUSIBILITY_LIMITS.maxMaturityYears} years after reporting_date (PLAUSIBILITY_LIMITS.maxMaturityYears; non-revolving products of the general approach)`,
   ORIGINATION_TOO_OLD:
     `origination_date is more than ${PLAUSIBILITY_LIMITS.maxOriginationAgeYears} years before reporting_date (PLAUSIBILITY_LIMITS.maxOriginationAgeYears)`,
+  LOAN_ID_INVALID:
+    `loan_id is longer than ${PLAUSIBILITY_LIMITS.maxIdChars} characters (PLAUSIBILITY_LIMITS.maxIdChars) or holds a control character (a tab, a line break, NUL)`,
   DPD_IMPLAUSIBLE: `days_past_due is above ${
     PLAUSIBILITY_LIMITS.maxDaysPastDue.toLocaleString("en-US")
   } (PLAUSIBILITY_LIMITS.maxDaysPastDue)`,

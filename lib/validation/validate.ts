@@ -12,6 +12,7 @@
  * @module
  */
 import { UserError } from "../errors.ts";
+import { messageList, messageName } from "../format.ts";
 import pl from "nodejs-polars";
 import type { DataFrame, DataType, LazyFrame } from "../frame.ts";
 import { PortfolioReadError } from "../io/errors.ts";
@@ -62,8 +63,10 @@ export interface RuleReport {
    */
   rows_failed: number;
   /**
-   * Up to 5 failing rows, first in file order: the loan_id, or `row N`
-   * (1-based data row, header not counted) where the row has no loan_id.
+   * Up to 5 failing rows, first in file order: the loan_id (cut to 64
+   * characters with `…`: an over-long id is itself a failure, and is
+   * printed in every report), or `row N` (1-based data row, header not
+   * counted) where the row has no loan_id.
    */
   examples: string[];
 }
@@ -267,7 +270,7 @@ export function requireColumns(
     throw new PortfolioReadError(
       file,
       `column${one ? "" : "s"} ${
-        reserved.join(", ")
+        messageList(reserved)
       }: names starting with "${RESERVED_COLUMN_PREFIX}" are reserved for the library's working columns; rename ${
         one ? "the column" : "them"
       } (e.g. ${
@@ -283,7 +286,7 @@ export function requireColumns(
     const one = computed.length === 1;
     throw new PortfolioReadError(
       file,
-      `column${one ? "" : "s"} ${computed.join(", ")}: ${
+      `column${one ? "" : "s"} ${messageList(computed)}: ${
         one ? "this name is" : "these names are"
       } computed by the run (methodology §9, loan_results.parquet) and would overwrite ${
         one ? "it" : "them"
@@ -300,7 +303,7 @@ export function requireColumns(
       file,
       `missing required column${missingRequired.length === 1 ? "" : "s"} ${
         missingRequired.join(", ")
-      } (columns found: ${rawColumns.join(", ") || "none"})`,
+      } (columns found: ${messageList(rawColumns, 30) || "none"})`,
     );
   }
   requireRows(raw, file);
@@ -408,7 +411,7 @@ export async function validatePortfolio(
   if (extras.length > 0) {
     warnings.push(
       `unknown column${extras.length === 1 ? "" : "s"} ${
-        extras.join(", ")
+        messageList(extras, 20)
       } kept as read and passed through to the valid rows`,
     );
   }
@@ -504,7 +507,8 @@ export async function validatePortfolio(
       .head(5)
       .collectSync()
       .getColumn("label")
-      .toArray() as string[];
+      .toArray()
+      .map((id) => messageName(id as string));
     return {
       code: r.code,
       description: r.description,

@@ -11,7 +11,7 @@
  */
 import { UserError } from "../errors.ts";
 import type { DataQualityReport } from "./validate.ts";
-import { formatPercent } from "../format.ts";
+import { formatPercent, messageList } from "../format.ts";
 
 /**
  * Thrown when the share of rejected rows is above
@@ -20,7 +20,8 @@ import { formatPercent } from "../format.ts";
 export class RejectRateError extends UserError {
   /**
    * The error for a report that did not pass: the message names the file,
-   * its reject rate, the rows rejected and read, and the limit, then the
+   * its reject rate, the rows rejected and read, and the limit, the rules
+   * that rejected the most rows (up to three, with example ids), then the
    * report's warnings (a product missing from the rules file, say), which
    * a failed run would otherwise show only in `data_quality.json`.
    */
@@ -32,10 +33,32 @@ export class RejectRateError extends UserError {
         pct(report.reject_rate)
       } of rows rejected (${report.rows_rejected} of ${report.rows_read}), above validation.max_reject_rate ${
         pct(report.max_reject_rate)
-      }${report.warnings.map((w) => `; warning: ${w}`).join("")}`,
+      }${mostFailed(report)}${
+        report.warnings.map((w) => `; warning: ${w}`).join("")
+      }`,
     );
     this.name = "RejectRateError";
   }
+}
+
+/** How many of the rules that rejected most rows the message names. */
+const RULES_NAMED = 3;
+
+/**
+ * `; most rows failed UNPARSEABLE_BALANCE (178, e.g. L1, L2)`: the rules
+ * that rejected the most rows, so the message says what to fix first.
+ */
+function mostFailed(report: DataQualityReport): string {
+  const failed = report.rules.filter((r) => r.rows_failed > 0)
+    .sort((a, b) => b.rows_failed - a.rows_failed).slice(0, RULES_NAMED);
+  if (failed.length === 0) return "";
+  return `; most rows failed ${
+    failed.map((r) =>
+      `${r.code} (${r.rows_failed}${
+        r.examples.length > 0 ? `, e.g. ${messageList(r.examples, 2)}` : ""
+      })`
+    ).join(", ")
+  }`;
 }
 
 /**

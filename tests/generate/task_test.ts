@@ -46,11 +46,11 @@ Deno.test("tasks/generate.ts main() exits 2 naming the flag of a usage error", a
   const cases: [string[], RegExp][] = [
     [["--loans", "40"], /^--reporting-date and --out are required\./],
     [
-      [...BOOK, "--out", "x", "--loans", "4O"],
+      ["--loans", "4O", "--reporting-date", "2025-12-31", "--out", "x"],
       /^--loans must be a whole number, got 4O\./,
     ],
     [
-      [...BOOK, "--out", "x", "--reporting-date", "2025-02-30"],
+      ["--loans", "40", "--reporting-date", "2025-02-30", "--out", "x"],
       /^--reporting-date must be a date YYYY-MM-DD, got 2025-02-30\./,
     ],
     [

@@ -37,6 +37,8 @@ interface Case {
   message?: RegExp;
   /** Files that must be absent from `dir` afterwards (final output names). */
   absent?: string[];
+  /** The most bytes stderr may hold: a message, not an echo of the input. */
+  maxStderr?: number;
   /** Further checks of `dir` after the task. */
   after?: (dir: string) => Promise<void>;
 }
@@ -69,12 +71,14 @@ async function writeCsv(dir: string, text: string, name = "book.csv") {
   return path;
 }
 
-/** `deno task run` on a portfolio, into `<dir>/runs` under id `q4`. */
+/**
+ * `deno task run` on a portfolio, into `<dir>/runs` under id `q4`, with the
+ * reference rules unless `more` names others.
+ */
 const runArgs = (portfolio: string, dir: string, ...more: string[]) => [
   "--portfolio",
   portfolio,
-  "--rules",
-  RULES,
+  ...(more.includes("--rules") ? [] : ["--rules", RULES]),
   "--out",
   join(dir, "runs"),
   "--run-id",
@@ -266,6 +270,42 @@ const CASES: Case[] = [
       assert.equal(valid.height, 40);
       return Promise.resolve();
     },
+  },
+  {
+    name: "a 2 MiB CSV without a line break is refused in a short message",
+    script: "tasks/validate.ts",
+    setup: async (dir) => [
+      "--portfolio",
+      await writeCsv(dir, "a".repeat(2 * 1024 * 1024)),
+      "--rules",
+      RULES,
+      "--out",
+      join(dir, "out"),
+    ],
+    code: 2,
+    message: /book\.csv: line 1: no line break in the first 1,048,576 bytes/,
+    maxStderr: 400,
+    absent: VALIDATE_OUTPUT,
+  },
+  {
+    name:
+      "a header of 100,000 columns without the required ones gets a bounded message",
+    script: "tasks/validate.ts",
+    setup: async (dir) => {
+      const names = Array.from({ length: 100_000 }, (_, i) => `c${i}`);
+      return [
+        "--portfolio",
+        await writeCsv(dir, `${names.join(",")}\n${names.join(",")}\n`),
+        "--rules",
+        RULES,
+        "--out",
+        join(dir, "out"),
+      ];
+    },
+    code: 2,
+    message: /book\.csv: .*c0, c1, .* and 99,970 more/,
+    maxStderr: 2000,
+    absent: VALIDATE_OUTPUT,
   },
   {
     name: "a column named like an internal one (__row) is refused",
@@ -657,6 +697,12 @@ for (const c of CASES) {
       assert.doesNotMatch(both, /\bNaN\b|Infinity/, said);
       if (c.message) {
         assert.match(r.code === 0 ? r.stdout : r.stderr, c.message, said);
+      }
+      if (c.maxStderr !== undefined) {
+        assert.ok(
+          r.stderr.length <= c.maxStderr,
+          `stderr holds ${r.stderr.length} bytes:\n${r.stderr.slice(0, 500)}`,
+        );
       }
       for (const path of c.absent ?? []) {
         assert.ok(!await exists(join(dir, path)), `${path} was left\n${said}`);

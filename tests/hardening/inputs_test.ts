@@ -854,3 +854,69 @@ Deno.test("computeEcl() and applyOverlays() check an FX table changed in code on
     /applyOverlays\(\) refuses the FX table fx\.yaml it was given: key rates\.USD/,
   );
 });
+
+Deno.test("parseRules() refuses more than MAX_SCENARIOS scenarios and more than MAX_OVERLAYS overlays, naming the key and the count", async () => {
+  const { MAX_OVERLAYS, MAX_SCENARIOS } = await import("../../lib/rules.ts");
+  assert.equal(MAX_SCENARIOS, 20);
+  const scenarios = (n: number) =>
+    Array.from(
+      { length: n },
+      (_, i) =>
+        `  - {name: s${i}, weight: ${i === 0 ? 1 : 0}, pd_multiplier: [1]}`,
+    ).join("\n");
+  const head =
+    "reporting_currency: EUR\nproducts: {sme: {repayment: bullet}}\n";
+  // 20 scenarios load; 21 do not.
+  parseRules(`${head}scenarios:\n${scenarios(20)}\n`, "ok.yaml");
+  assert.throws(
+    () => parseRules(`${head}scenarios:\n${scenarios(21)}\n`, "many.yaml"),
+    /key scenarios: must list at most 20 scenarios \(each projects every facility again\), got 21/,
+  );
+  const overlays = Array.from(
+    { length: MAX_OVERLAYS + 1 },
+    (_, i) => `  - {name: o${i}, multiplier: 1}`,
+  ).join("\n");
+  assert.throws(
+    () =>
+      parseRules(
+        `${head}scenarios:\n${scenarios(1)}\noverlays:\n${overlays}\n`,
+        "overlays.yaml",
+      ),
+    new RegExp(
+      `key overlays: must list at most ${MAX_OVERLAYS} overlays, got ${
+        MAX_OVERLAYS + 1
+      }`,
+    ),
+  );
+});
+
+Deno.test("scanPortfolio() refuses a CSV whose last line was cut short, naming both field counts; a full last line, with or without a final line break, passes", async () => {
+  const { portfolioFrame } = await import("../run/_portfolio.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    const text = portfolioFrame(5).withColumns(
+      pl.col("reporting_date").cast(pl.Utf8),
+      pl.col("origination_date").cast(pl.Utf8),
+      pl.col("maturity_date").cast(pl.Utf8),
+    ).writeCSV().toString();
+    const header = text.split("\n")[0].split(",").length;
+    const whole = join(dir, "whole.csv");
+    await Deno.writeTextFile(whole, text.trimEnd());
+    scanPortfolio(whole);
+    await Deno.writeTextFile(whole, text);
+    scanPortfolio(whole);
+    // Cut in the middle of the last record: 16 of its fields remain.
+    const lines = text.trimEnd().split("\n");
+    const last = lines.at(-1)!.split(",").slice(0, 16).join(",");
+    const cut = join(dir, "cut.csv");
+    await Deno.writeTextFile(cut, [...lines.slice(0, -1), last].join("\n"));
+    assert.throws(
+      () => scanPortfolio(cut),
+      new RegExp(
+        `^PortfolioReadError: Cannot read portfolio ${cut}: its last line has 16 fields but the header has ${header}: the file looks cut short`,
+      ),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

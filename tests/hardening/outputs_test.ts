@@ -756,10 +756,10 @@ Deno.test("runPortfolio() removes stale staging folders of any id older than a d
   withTempDir(async (root) => {
     const out = join(root, "runs");
     await Deno.mkdir(out);
-    const killed = join(out, ".q3.partial-999999999-0a1b2c");
-    const replaced = join(out, ".q2.replaced-0d0e0f");
-    const fresh = join(out, ".q1.partial-999999999-0a0b0c");
-    const live = join(out, `.q0.partial-${Deno.pid}-0c0d0e`);
+    const killed = join(out, ".q3.partial-999999999-0a1b2c3d4e5f");
+    const replaced = join(out, ".q2.replaced-999999999-0d0e0f0a0b0c");
+    const fresh = join(out, ".q1.partial-999999999-0a0b0c0d0e0f");
+    const live = join(out, `.q0.partial-${Deno.pid}-0c0d0e0f0a0b`);
     await stagingEntry(killed, 2500, 48);
     await stagingEntry(replaced, 1000, 30);
     await stagingEntry(fresh, 1000, 2); // a day has not passed
@@ -771,8 +771,8 @@ Deno.test("runPortfolio() removes stale staging folders of any id older than a d
       report: false,
     });
     assert.deepEqual(await names(out), [
-      `.q0.partial-${Deno.pid}-0c0d0e`,
-      ".q1.partial-999999999-0a0b0c",
+      `.q0.partial-${Deno.pid}-0c0d0e0f0a0b`,
+      ".q1.partial-999999999-0a0b0c0d0e0f",
       "q4",
     ]);
     const removed = run.manifest.warnings.filter((w) =>
@@ -795,9 +795,9 @@ Deno.test("deno task clean lists and removes stale staging folders with their si
   withTempDir(async (root) => {
     // Loaded here: the task is new with this change.
     const { main } = await import("../../tasks/clean.ts");
-    const killed = join(root, ".q3.partial-999999999-0a1b2c");
-    const recent = join(root, ".q2.partial-999999999-0d0e0f");
-    const live = join(root, `.q1.partial-${Deno.pid}-0a0b0c`);
+    const killed = join(root, ".q3.partial-999999999-0a1b2c3d4e5f");
+    const recent = join(root, ".q2.partial-999999999-0d0e0f0a0b0c");
+    const live = join(root, `.q1.partial-${Deno.pid}-0a0b0c0d0e0f`);
     await stagingEntry(killed, 2500, 48);
     await stagingEntry(recent, 1500, 3);
     await stagingEntry(live, 1000, 48);
@@ -819,8 +819,8 @@ Deno.test("deno task clean lists and removes stale staging folders with their si
     assert.match(clean.stdout, new RegExp(`removed ${killed} \\(2\\.5 kB`));
     assert.match(clean.stdout, /removed 1 stale staging entry, 2\.5 kB/);
     assert.deepEqual(await names(root), [
-      `.q1.partial-${Deno.pid}-0a0b0c`,
-      ".q2.partial-999999999-0d0e0f",
+      `.q1.partial-${Deno.pid}-0a0b0c0d0e0f`,
+      ".q2.partial-999999999-0d0e0f0a0b0c",
       "q4",
     ]);
     // --older-than 0: any age, still never a live writer's.
@@ -828,7 +828,7 @@ Deno.test("deno task clean lists and removes stale staging folders with their si
     assert.equal(all.code, 0, all.stderr);
     assert.match(all.stdout, new RegExp(`removed ${recent} \\(1\\.5 kB`));
     assert.deepEqual(await names(root), [
-      `.q1.partial-${Deno.pid}-0a0b0c`,
+      `.q1.partial-${Deno.pid}-0a0b0c0d0e0f`,
       "q4",
     ]);
 
@@ -937,7 +937,7 @@ Deno.test("the movement's tolerance is at most 1,000,000 in the reporting curren
         }),
       (e: Error) =>
         e instanceof UserError && e.kind === "usage" &&
-        /tolerance 1e\+308: give a number from 0 to 1000000/.test(e.message),
+        /tolerance 1e\+308: give a number from 0\.000001 .* to 1000000/.test(e.message),
     );
     // The bound itself is accepted.
     const { movement } = await computeMovement(
@@ -980,3 +980,420 @@ Deno.test("dashboards/build.ts warns, naming it, about an unreadable movement.js
     assert.ok((await Deno.stat(out)).isFile);
   });
 });
+
+// ---------------------------------------------------------------------------
+// 7. Output paths the file system refuses: a usage error naming the path
+//
+// Each task's output goes through one check (lib/run_folder/output_path.ts)
+// before anything is read or computed: a file where a folder is wanted, a
+// file among the path's folders, a place where no folder can be created
+// (`/proc`, `/sys`) is exit 2 naming the path and what is in the way, never
+// "Internal error" (exit 70).
+
+/** A task's result refusing `path` with exit 2, naming it and `why`. */
+function assertRefused(
+  r: { code: number; stderr: string },
+  path: string,
+  why: RegExp,
+) {
+  assert.equal(r.code, 2, r.stderr);
+  assert.ok(
+    r.stderr.startsWith(`Cannot write ${path}: `) ||
+      r.stderr.startsWith(`Cannot clean ${path}: `),
+    r.stderr,
+  );
+  assert.match(r.stderr, why);
+  assert.doesNotMatch(r.stderr, /Internal error/);
+  assert.doesNotMatch(r.stderr, STACK);
+}
+
+/** The message naming `file` as the file in the way of a path under it. */
+const fileInTheWay = (file: string) =>
+  new RegExp(`${file.replaceAll(".", "\\.")} is a file, not a folder`);
+
+/** A path no folder can be created at, whoever the user is (Linux). */
+const NO_FOLDER_HERE = "/proc/ifrs9_hardening_out";
+
+Deno.test("tasks/run.ts refuses an --out that is a file, under a file, or where no folder can be created (exit 2, naming it)", () =>
+  withTempDir(async (root) => {
+    const { main: runMain } = await import("../../tasks/run.ts");
+    const book = writePortfolio(join(root, "book.parquet"), 30);
+    const file = join(root, "runs.txt");
+    await Deno.writeTextFile(file, "mine");
+    for (
+      const [out, why] of [
+        [file, /it is a file, not a folder/],
+        [join(file, "sub"), fileInTheWay(file)],
+        [NO_FOLDER_HERE, /no folder can be created in \/proc/],
+      ] as const
+    ) {
+      const r = await callMain(
+        runMain,
+        "--portfolio",
+        book,
+        "--out",
+        out,
+        "--quiet",
+      );
+      assertRefused(r, out, why);
+    }
+    assert.equal(await Deno.readTextFile(file), "mine");
+    assert.deepEqual(await names(root), ["book.parquet", "runs.txt"]);
+  }, "hardening_outputs_"));
+
+Deno.test("tasks/validate.ts refuses an --out under a file, or where no folder can be created, before reading anything (exit 2)", () =>
+  withTempDir(async (root) => {
+    const book = await portfolioCsv(root);
+    const file = join(root, "notes.txt");
+    await Deno.writeTextFile(file, "mine");
+    for (
+      const [out, why] of [
+        [join(file, "validated"), fileInTheWay(file)],
+        [join(file, "a", "b"), fileInTheWay(file)],
+        [NO_FOLDER_HERE, /no folder can be created in \/proc/],
+      ] as const
+    ) {
+      const r = await callMain(
+        validateMain,
+        "--portfolio",
+        book,
+        "--rules",
+        RULES,
+        "--out",
+        out,
+      );
+      assertRefused(r, out, why);
+      // Refused before the portfolio was read: nothing printed about it.
+      assert.equal(r.stdout, "");
+    }
+    assert.deepEqual(await names(root), ["book.csv", "notes.txt"]);
+  }, "hardening_outputs_"));
+
+Deno.test("tasks/movement.ts and dashboards/build.ts refuse an output under a file before reading the runs (exit 2)", () =>
+  withTempDir(async (root) => {
+    const { from, to } = await twoRuns(root);
+    const file = join(root, "notes.txt");
+    await Deno.writeTextFile(file, "mine");
+    const mv = join(file, "movement");
+    assertRefused(
+      await callMain(movementMain, "--from", from, "--to", to, "--out", mv),
+      mv,
+      fileInTheWay(file),
+    );
+    const page = join(file, "reports", "dashboard.html");
+    assertRefused(
+      await callMain(dashboardMain, "--runs", from, to, "--out", page),
+      page,
+      fileInTheWay(file),
+    );
+    const star = join(file, "star");
+    assertRefused(
+      await callMain(
+        dashboardMain,
+        "--runs",
+        from,
+        to,
+        "--out",
+        join(root, "dashboard.html"),
+        "--star",
+        star,
+      ),
+      star,
+      fileInTheWay(file),
+    );
+    assert.deepEqual(await names(root), ["from", "notes.txt", "to"]);
+  }, "hardening_outputs_"));
+
+Deno.test("deno task clean refuses an --out under a file, naming the file (exit 2)", () =>
+  withTempDir(async (root) => {
+    const { main: cleanMain } = await import("../../tasks/clean.ts");
+    const file = join(root, "notes.txt");
+    await Deno.writeTextFile(file, "mine");
+    const out = join(file, "runs");
+    assertRefused(
+      await callMain(cleanMain, "--out", out),
+      out,
+      fileInTheWay(file),
+    );
+  }, "hardening_outputs_"));
+
+Deno.test("tasks/generate.ts refuses an --out that is a file, under a file, or where no folder can be created (exit 2)", () =>
+  withTempDir(async (root) => {
+    const { main: generateMain } = await import("../../tasks/generate.ts");
+    const file = join(root, "book.txt");
+    await Deno.writeTextFile(file, "mine");
+    for (
+      const [out, why] of [
+        [file, /it is a file, not a folder/],
+        [join(file, "x"), fileInTheWay(file)],
+        [NO_FOLDER_HERE, /no folder can be created in \/proc/],
+        // Creating a folder in /sys is refused to every user, root included.
+        ["/sys/ifrs9_hardening_out", /no folder can be created in \/sys/],
+      ] as const
+    ) {
+      const r = await callMain(
+        generateMain,
+        "--loans",
+        "10",
+        "--reporting-date",
+        "2025-12-31",
+        "--out",
+        out,
+      );
+      assertRefused(r, out, why);
+    }
+    assert.equal(await Deno.readTextFile(file), "mine");
+  }, "hardening_outputs_"));
+
+Deno.test("tasks/notebooks.ts refuses an --out that is a file before running any notebook (exit 2)", () =>
+  withTempDir(async (root) => {
+    const { main: notebooksMain } = await import("../../tasks/notebooks.ts");
+    const file = join(root, "pages.txt");
+    await Deno.writeTextFile(file, "mine");
+    for (
+      const [out, why] of [
+        [file, /it is a file, not a folder/],
+        [join(file, "x"), fileInTheWay(file)],
+      ] as const
+    ) {
+      const r = await callMain(notebooksMain, "--out", out);
+      assertRefused(r, out, why);
+      assert.doesNotMatch(r.stdout, /notebooks: running/);
+    }
+    assert.equal(await Deno.readTextFile(file), "mine");
+  }, "hardening_outputs_"));
+
+// ---------------------------------------------------------------------------
+// 8. The stale sweep touches only the names this code writes
+
+Deno.test("a run's sweep and deno task clean keep foreign hidden entries and a name without a writer pid, 3 days old", () =>
+  withTempDir(async (root) => {
+    const { main: cleanMain } = await import("../../tasks/clean.ts");
+    const out = join(root, "runs");
+    await Deno.mkdir(out);
+    // Someone's own hidden folders that merely look like staging names,
+    // and a replaced copy of an earlier version (no pid in its name).
+    const foreign = [
+      ".cache.replaced-old",
+      ".mydata.partial-backup",
+      ".q2.replaced-0a1b2c3d4e5f",
+      ".q3.partial-999999999-0a1b2c", // 6 hex digits: not a name written here
+    ];
+    for (const name of foreign) await stagingEntry(join(out, name), 100, 72);
+    // A killed run's folder, as this code names it: removed.
+    const killed = join(out, ".q1.partial-999999999-0a1b2c3d4e5f");
+    await stagingEntry(killed, 100, 72);
+
+    const dry = await callMain(cleanMain, "--out", out, "--dry-run");
+    assert.equal(dry.code, 0, dry.stderr);
+    const wouldRemove = dry.stdout.split("\n").filter((l) =>
+      l.startsWith(`would remove ${out}/`)
+    );
+    assert.deepEqual(wouldRemove.map((l) => l.split(" ")[2]), [killed]);
+    assert.match(
+      dry.stdout,
+      new RegExp(
+        `kept ${out}/\\.q2\\.replaced-0a1b2c3d4e5f \\(100 B\\): its name carries no writer process id`,
+      ),
+    );
+
+    const run = await runPortfolio({
+      portfolio: writePortfolio(join(root, "book.parquet"), 30),
+      out,
+      runId: "q4",
+      report: false,
+    });
+    assert.deepEqual(await names(out), [...foreign, "q4"].sort());
+    const removed = run.manifest.warnings.filter((w) =>
+      w.startsWith("Removed stale staging")
+    );
+    assert.deepEqual(removed.length, 1, removed.join("\n"));
+    assert.ok(removed[0].includes(killed), removed[0]);
+
+    const clean = await callMain(cleanMain, "--out", out, "--older-than", "0");
+    assert.equal(clean.code, 0, clean.stderr);
+    assert.match(
+      clean.stdout,
+      new RegExp(`^nothing to remove in ${out}$`, "m"),
+    );
+    assert.deepEqual(await names(out), [...foreign, "q4"].sort());
+  }, "hardening_outputs_"));
+
+Deno.test("a folder staged under a name keeps a foreign hidden entry of that name", () =>
+  withTempDir(async (root) => {
+    // `.movement.partial-backup` is not a writer's folder: staging the
+    // movement output beside it leaves it alone.
+    const { from, to } = await twoRuns(root);
+    const backup = join(root, ".movement.partial-backup");
+    await stagingEntry(backup, 100, 72);
+    const r = await callMain(
+      movementMain,
+      "--from",
+      from,
+      "--to",
+      to,
+      "--out",
+      join(root, "movement"),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await exists(join(backup, "loan_results.parquet")), true);
+  }, "hardening_outputs_"));
+
+// ---------------------------------------------------------------------------
+// 9. Nothing is written inside a run folder, at any depth
+
+Deno.test("tasks refuse an output anywhere inside a run folder, naming the run (exit 2)", () =>
+  withTempDir(async (root) => {
+    const { main: runMain } = await import("../../tasks/run.ts");
+    const { from, to } = await twoRuns(root);
+    const book = await portfolioCsv(root);
+    const before = await names(from);
+    const inside = (_path: string) =>
+      new RegExp(`${from} is the folder of run r1`);
+    const mv = join(from, "sub", "mv");
+    assertRefused(
+      await callMain(movementMain, "--from", from, "--to", to, "--out", mv),
+      mv,
+      inside(mv),
+    );
+    const validated = join(from, "a", "b");
+    assertRefused(
+      await callMain(
+        validateMain,
+        "--portfolio",
+        book,
+        "--rules",
+        RULES,
+        "--out",
+        validated,
+      ),
+      validated,
+      inside(validated),
+    );
+    const page = join(from, "a", "dashboard.html");
+    assertRefused(
+      await callMain(dashboardMain, "--runs", from, to, "--out", page),
+      page,
+      inside(page),
+    );
+    // A run's --out is the folder run folders go in: not a run folder, and
+    // not inside one.
+    for (
+      const [out, why] of [
+        [from, /it is the folder of run r1/],
+        [join(from, "runs"), inside(from)],
+        [join(from, "a", "runs"), inside(from)],
+      ] as const
+    ) {
+      const r = await callMain(
+        runMain,
+        "--portfolio",
+        writePortfolio(join(root, "book.parquet"), 30),
+        "--out",
+        out,
+        "--quiet",
+      );
+      assertRefused(r, out, why);
+    }
+    // Nothing was created in the run folder, at any depth.
+    assert.deepEqual(await names(from), before);
+    assert.ok(before.includes("manifest.json"), before.join(", "));
+  }, "hardening_outputs_"));
+
+// ---------------------------------------------------------------------------
+// 10. Symbolic links and paths that cannot be resolved
+
+Deno.test("an output that is a symbolic link is refused, naming where it points, and the link is kept", () =>
+  withTempDir(async (root) => {
+    const book = await portfolioCsv(root);
+    const real = join(root, "real");
+    await Deno.mkdir(real);
+    const link = join(root, "latest");
+    await Deno.symlink(real, link);
+    const r = await callMain(
+      validateMain,
+      "--portfolio",
+      book,
+      "--rules",
+      RULES,
+      "--out",
+      link,
+    );
+    assertRefused(r, link, new RegExp(`it is a symbolic link to ${real}`));
+    assert.equal((await Deno.lstat(link)).isSymlink, true);
+    // A link among the folders above is followed: the output goes there.
+    const through = join(link, "validated");
+    const ok = await callMain(
+      validateMain,
+      "--portfolio",
+      book,
+      "--rules",
+      RULES,
+      "--out",
+      through,
+    );
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(await names(join(real, "validated")), [
+      "data_quality.json",
+      "rejected.parquet",
+      "valid.parquet",
+    ]);
+  }, "hardening_outputs_"));
+
+Deno.test("an input path that cannot be resolved (permission denied) is named, not compared unresolved", () =>
+  withTempDir(async (root) => {
+    const { checkOutputFolder } = await import(
+      "../../lib/run_folder/mod.ts"
+    );
+    const input = join(root, "private", "book.csv");
+    const realPath = Deno.realPath;
+    // As root, no folder refuses to be looked into: the file system's
+    // answer for one that does is given here.
+    Deno.realPath = (path: string | URL) =>
+      String(path).startsWith(join(root, "private"))
+        ? Promise.reject(
+          new Deno.errors.PermissionDenied(
+            `Permission denied (os error 13): realpath '${path}'`,
+          ),
+        )
+        : realPath(path);
+    try {
+      await assert.rejects(
+        () =>
+          checkOutputFolder(join(root, "out"), ["a.txt"], { inputs: [input] }),
+        (e: Error) =>
+          e instanceof UserError && e.kind === "input" &&
+          e.message.startsWith(`Cannot read ${input}: Permission denied`),
+      );
+    } finally {
+      Deno.realPath = realPath;
+    }
+  }, "hardening_outputs_"));
+
+Deno.test("a file written whole whose temporary file cannot be removed says so, naming it", () =>
+  withTempDir(async (root) => {
+    const { localFolder } = await import("../../lib/run_folder/mod.ts");
+    // The random suffix made known, so that a non-empty folder can stand
+    // where the temporary file goes: the write fails, and so does removing
+    // the temporary name afterwards.
+    const getRandomValues = crypto.getRandomValues;
+    crypto.getRandomValues = (<T extends ArrayBufferView | null>(a: T) => {
+      if (a instanceof Uint8Array) a.fill(0xab);
+      return a;
+    }) as typeof crypto.getRandomValues;
+    const temp = join(root, `.notes.txt.partial-${Deno.pid}-${"ab".repeat(6)}`);
+    await Deno.mkdir(temp);
+    await Deno.writeTextFile(join(temp, "x"), "x");
+    try {
+      await assert.rejects(
+        () => localFolder(root).writeText("notes.txt", "text"),
+        (e: Error) =>
+          e.message.includes(
+            `the temporary file ${temp} could not be removed either`,
+          ),
+      );
+    } finally {
+      crypto.getRandomValues = getRandomValues;
+    }
+    assert.equal(await exists(join(root, "notes.txt")), false);
+  }, "hardening_outputs_"));

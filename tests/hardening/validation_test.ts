@@ -274,6 +274,7 @@ Deno.test("PLAUSIBILITY_LIMITS are the documented values, and docs/methodology.m
     maxMaturityYears: 100,
     maxOriginationAgeYears: 100,
     maxDaysPastDue: 36_500,
+    maxIdChars: 256,
   });
   const doc = await Deno.readTextFile(
     new URL("../../docs/methodology.md", import.meta.url),
@@ -286,7 +287,7 @@ Deno.test("PLAUSIBILITY_LIMITS are the documented values, and docs/methodology.m
   for (const code of Object.keys(PLAUSIBILITY_RULES)) {
     assert.ok(section1.includes(`\`${code}\``), `${code} not in §1`);
   }
-  for (const text of ["1e15", "100 years", "36,500"]) {
+  for (const text of ["1e15", "100 years", "36,500", "256 characters"]) {
     assert.ok(section1.includes(text), `${text} not in §1`);
   }
 });
@@ -673,4 +674,47 @@ Deno.test("deno task run checks --compare before reading the book: a missing run
       [],
     );
   });
+});
+
+Deno.test("deno task run --compare naming a file is refused before the book is read, naming it", async () => {
+  const { writePortfolio } = await import("../run/_portfolio.ts");
+  await withTempDir(async (dir) => {
+    const portfolio = writePortfolio(join(dir, "book.parquet"), 10);
+    const file = join(dir, "afile");
+    await Deno.writeTextFile(file, "x");
+    const r = await callMain(
+      runMain,
+      "--portfolio",
+      portfolio,
+      "--out",
+      join(dir, "runs"),
+      "--compare",
+      file,
+      "--quiet",
+    );
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^Cannot read run folder ${file}: it is a file, not a run folder`,
+      ),
+    );
+  });
+});
+
+Deno.test("validatePortfolio() rejects a loan_id longer than 256 characters or holding a control character (LOAN_ID_INVALID), and keeps one of exactly 256", async () => {
+  const long = "L".repeat(257);
+  const limit = "K".repeat(256);
+  const result = await validateRows(book([
+    { ...GOOD_MORTGAGE, loan_id: long },
+    { ...GOOD_MORTGAGE, loan_id: limit },
+    { ...GOOD_MORTGAGE, loan_id: "T\tAB" },
+    { ...GOOD_MORTGAGE, loan_id: "N\nL" },
+  ]));
+  assert.deepEqual(codesById(result), {
+    [long]: ["LOAN_ID_INVALID"],
+    "T\tAB": ["LOAN_ID_INVALID"],
+    "N\nL": ["LOAN_ID_INVALID"],
+  });
+  assert.equal(result.valid.height, 21);
 });

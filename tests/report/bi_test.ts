@@ -131,3 +131,24 @@ Deno.test("readTrend() reads the coverage of a run written before methodology v2
   assert.deepEqual(s.overlay_floor, { facilities: 0, ecl_impact: 0 });
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("exportStarSchema() writes a formula-like text cell to CSV with a leading quote, and to Parquet as it is", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const id = '=HYPERLINK("http://x","y")';
+    const run = await writeFixtureRun(`${root}/r1`, {
+      runId: "r1",
+      reportingDate: "2025-12-31",
+      rates: { EUR: 1 },
+      loans: [{ loan_id: id, currency: "EUR", stage: 1, ecl: 4, gross: 400 }],
+    });
+    const out = `${root}/star`;
+    await exportStarSchema([run], out);
+    const csv = await Deno.readTextFile(`${out}/fact_facility.csv`);
+    assert.ok(csv.includes(`"'=HYPERLINK(""http://x"",""y"")"`), csv);
+    const parquet = pl.readParquet(`${out}/fact_facility.parquet`);
+    assert.equal(parquet.getColumn("loan_id").get(0), id);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

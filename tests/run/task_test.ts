@@ -101,6 +101,11 @@ Deno.test("tasks/run.ts main() reports a reject-rate failure and where its folde
     );
     assert.equal(out.code, 1);
     assert.match(out.stderr, /25\.00% of rows rejected \(10 of 40\)/);
+    // The 10 bad rows are the first ten, each with a negative balance.
+    assert.match(
+      out.stderr,
+      /; most rows failed BALANCE_NEGATIVE \(10, e\.g\. L0000000, L0000001 and \d+ more\)/,
+    );
     assert.match(
       out.stderr,
       new RegExp(`what it wrote is in ${tmp}/runs/q4\\.failed`),

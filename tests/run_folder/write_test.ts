@@ -46,28 +46,35 @@ Deno.test("openRunFolder() refuses an id whose complete folder exists", () =>
     );
   }));
 
-Deno.test("openRunFolder() removes stale partials of the same id only", () =>
+Deno.test("openRunFolder() removes stale partials of the same id only, and only names it writes", () =>
   inTempDir(async (out) => {
     // A writer pid that cannot be alive: the partial folder of a killed run.
-    await Deno.mkdir(`${out}/.q4.partial-999999999-dead01`);
+    await Deno.mkdir(`${out}/.q4.partial-999999999-dead01beef02`);
+    // Someone's own folders that merely look like staging names.
     await Deno.mkdir(`${out}/.q4.partial-junk`);
+    await Deno.mkdir(`${out}/.q4.partial-999999999-dead01`);
     await Deno.mkdir(`${out}/.q3.partial-other`);
     const f = await openRunFolder(out, "q4");
-    assert.deepEqual(await names(out), [
-      ".q3.partial-other",
-      f.dir.split("/").pop(),
-    ]);
+    assert.deepEqual(
+      await names(out),
+      [
+        ".q3.partial-other",
+        f.dir.split("/").pop(),
+        ".q4.partial-999999999-dead01",
+        ".q4.partial-junk",
+      ].sort(),
+    );
   }));
 
 Deno.test("openRunFolder() refuses an id a live process is writing", () =>
   inTempDir(async (out) => {
     const sleeper = new Deno.Command("sleep", { args: ["30"] }).spawn();
     try {
-      await Deno.mkdir(`${out}/.q4.partial-${sleeper.pid}-abc123`);
+      await Deno.mkdir(`${out}/.q4.partial-${sleeper.pid}-abc123abc123`);
       await assert.rejects(
         () => openRunFolder(out, "q4"),
         new RegExp(
-          `being written to .*\\.q4\\.partial-${sleeper.pid}-abc123 by process ${sleeper.pid}`,
+          `being written to .*\\.q4\\.partial-${sleeper.pid}-abc123abc123 by process ${sleeper.pid}`,
         ),
       );
     } finally {
@@ -76,28 +83,110 @@ Deno.test("openRunFolder() refuses an id a live process is writing", () =>
     }
   }));
 
+/** A run folder of this code at `dir`, with the status given. */
+async function runFolder(dir: string, status: "complete" | "failed") {
+  await Deno.mkdir(dir);
+  await Deno.writeTextFile(
+    `${dir}/manifest.json`,
+    JSON.stringify({ run_id: "q4", status }),
+  );
+  await Deno.writeTextFile(`${dir}/summary.json`, "{}");
+}
+
 Deno.test("openRunFolder() with replace swaps the old run out on commit", () =>
   inTempDir(async (out) => {
-    await Deno.mkdir(`${out}/q4`);
-    await Deno.writeTextFile(`${out}/q4/old.txt`, "old");
+    await runFolder(`${out}/q4`, "complete");
     const f = await openRunFolder(out, "q4", { replace: true });
     await f.writeText("report", "new");
     // Until the commit, the old run is still there, complete.
-    assert.deepEqual(await names(`${out}/q4`), ["old.txt"]);
+    assert.deepEqual(await names(`${out}/q4`), [
+      "manifest.json",
+      "summary.json",
+    ]);
     await f.commit();
     assert.deepEqual(await names(out), ["q4"]);
     assert.deepEqual(await names(`${out}/q4`), ["report.html"]);
   }));
 
-Deno.test("fail() moves the run to <run_id>.failed, replacing an older one", () =>
+Deno.test("openRunFolder() with replace refuses, before staging, what is not a complete run of ours", () =>
+  inTempDir(async (out) => {
+    const cases: [string, () => Promise<void>, RegExp][] = [
+      [
+        "a file",
+        () => Deno.writeTextFile(`${out}/q4`, "notes"),
+        /it is a file, not a run folder/,
+      ],
+      [
+        "a folder of notes",
+        async () => {
+          await Deno.mkdir(`${out}/q4`);
+          await Deno.writeTextFile(`${out}/q4/notes.md`, "mine");
+        },
+        /it has neither manifest\.json nor summary\.json, so it is not a run folder; it holds notes\.md, which a run does not write/,
+      ],
+      [
+        "a failed run under the final name",
+        () => runFolder(`${out}/q4`, "failed"),
+        /its manifest\.json says status "failed", not "complete"/,
+      ],
+      [
+        "a run folder holding an input",
+        async () => {
+          await runFolder(`${out}/q4`, "complete");
+          await Deno.writeTextFile(`${out}/q4/book.csv`, "loan_id\n");
+        },
+        /it holds this run's input .*q4\/book\.csv/,
+      ],
+    ];
+    for (const [what, make, message] of cases) {
+      await make();
+      await assert.rejects(
+        () =>
+          openRunFolder(out, "q4", {
+            replace: true,
+            inputs: [`${out}/q4/book.csv`],
+          }),
+        (e: Error) =>
+          e instanceof RunIdError && e.kind === "usage" &&
+          e.message.startsWith(`Cannot replace ${out}/q4 (--replace): `) &&
+          message.test(e.message),
+        what,
+      );
+      // Nothing staged.
+      assert.deepEqual(await names(out), ["q4"], what);
+      await Deno.remove(`${out}/q4`, { recursive: true });
+    }
+  }));
+
+Deno.test("openRunFolder() refuses a <run_id>.failed that is not a failed run of ours; fail() checks again", () =>
   inTempDir(async (out) => {
     await Deno.mkdir(`${out}/q4.failed`);
-    await Deno.writeTextFile(`${out}/q4.failed/stale.txt`, "x");
+    await Deno.writeTextFile(`${out}/q4.failed/notes.md`, "mine");
+    await assert.rejects(
+      () => openRunFolder(out, "q4"),
+      /Cannot run q4: a failing run is set aside as .*q4\.failed, replacing a failed run there, but it has no manifest\.json/,
+    );
+    await Deno.remove(`${out}/q4.failed`, { recursive: true });
+    // A foreign folder that takes the name during the run is not replaced.
+    const f = await openRunFolder(out, "q4");
+    await Deno.mkdir(`${out}/q4.failed`);
+    await Deno.writeTextFile(`${out}/q4.failed/notes.md`, "mine");
+    await assert.rejects(() => f.fail(), /it has no manifest\.json/);
+    assert.deepEqual(await names(`${out}/q4.failed`), ["notes.md"]);
+  }));
+
+Deno.test("fail() moves the run to <run_id>.failed, replacing an older one", () =>
+  inTempDir(async (out) => {
+    await runFolder(`${out}/q4.failed`, "failed");
     const f = await openRunFolder(out, "q4");
     await f.writeText("dataQuality", "{}");
+    await f.writeJson("manifest", { run_id: "q4", status: "failed" } as never);
     assert.equal(await f.fail(), `${out}/q4.failed`);
     assert.deepEqual(await names(out), ["q4.failed"]);
-    assert.deepEqual(await names(`${out}/q4.failed`), ["data_quality.json"]);
+    assert.deepEqual(await names(`${out}/q4.failed`), [
+      "data_quality.json",
+      "manifest.json",
+    ]);
     // The final name stays free: the next attempt of the id can run.
     const again = await openRunFolder(out, "q4");
     await again.commit();

@@ -219,3 +219,22 @@ Deno.test("TaskCommand.run() takes a negative number after a flag as its value, 
   const r = await callMain(example, "--in", "--dry");
   assert.match(r.stderr, /^--in needs a value/);
 });
+
+Deno.test("TaskCommand.run() refuses a flag given twice, an empty value and a number not in decimal notation", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--in", "a", "--in", "b"], /^--in is given more than once/],
+    [["--in", ""], /^--in needs a value, got an empty one/],
+    [
+      ["--in", "a", "--loans", "0x10"],
+      /^--loans must be a whole number, got 0x10/,
+    ],
+  ];
+  for (const [args, message] of cases) {
+    const r = await callMain(example, ...args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.match(r.stderr, message);
+  }
+  // Underscores and exponents are decimal notation.
+  const ok = await callMain(example, "--in", "a", "--loans", "1_000");
+  assert.equal(ok.code, 0, ok.stderr);
+});

@@ -18,6 +18,9 @@ import * as notebooks from "../../tasks/notebooks.ts";
 import * as run from "../../tasks/run.ts";
 import * as setup from "../../tasks/setup.ts";
 import * as validate from "../../tasks/validate.ts";
+import * as clean from "../../tasks/clean.ts";
+import * as serve from "../../tasks/serve.ts";
+import * as token from "../../tasks/token.ts";
 import * as dashboards from "../../dashboards/build.ts";
 import { callMain } from "./_main.ts";
 
@@ -62,6 +65,15 @@ const ENTRIES: [string, Entry, [string[], string][]][] = [
   ]],
   ["tasks/demo.ts", demo, [
     [["sample"], "unexpected argument sample"],
+  ]],
+  ["tasks/clean.ts", clean, [
+    [["--out"], "--out needs a value"],
+  ]],
+  ["tasks/serve.ts", serve, [
+    [["--port"], "--port needs a value"],
+  ]],
+  ["tasks/token.ts", token, [
+    [["--scope"], "--scope needs a value"],
   ]],
   ["dashboards/build.ts", dashboards, [
     [["--out", "d.html"], "--runs needs at least one run folder"],

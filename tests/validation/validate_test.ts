@@ -122,6 +122,7 @@ const BREAKING: { code: string; change: Row }[] = [
   { code: "MATURITY_TOO_FAR", change: { maturity_date: "2126-01-01" } },
   { code: "ORIGINATION_TOO_OLD", change: { origination_date: "1925-12-30" } },
   { code: "DPD_IMPLAUSIBLE", change: { days_past_due: "36501" } },
+  { code: "LOAN_ID_INVALID", change: { loan_id: "X".repeat(257) } },
 ];
 
 Deno.test("validatePortfolio() has a breaking case in this file for every rule code", () => {
@@ -143,7 +144,13 @@ for (const { code, change } of BREAKING) {
     assert.deepEqual(result.valid.getColumn("loan_id").toArray(), ["G1", "G2"]);
     const line = result.report.rules.find((r) => r.code === code)!;
     assert.equal(line.rows_failed, 1);
-    assert.deepEqual(line.examples, [bad.loan_id === "" ? "row 3" : "BAD"]);
+    assert.deepEqual(line.examples, [
+      bad.loan_id === ""
+        ? "row 3"
+        : bad.loan_id.length > 64
+        ? `${bad.loan_id.slice(0, 63)}…`
+        : "BAD",
+    ]);
   });
 }
 

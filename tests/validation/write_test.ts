@@ -104,7 +104,7 @@ Deno.test("writeValidationOutputs() throws RejectRateError with the figure after
       assert.ok(e instanceof RejectRateError);
       assert.equal(
         e.message,
-        `Cannot accept portfolio ${path}: 9.09% of rows rejected (2 of 22), above validation.max_reject_rate 5.00%`,
+        `Cannot accept portfolio ${path}: 9.09% of rows rejected (2 of 22), above validation.max_reject_rate 5.00%; most rows failed BALANCE_NEGATIVE (2, e.g. B0, B1)`,
       );
       return true;
     },
