@@ -60,12 +60,10 @@ import { UserError } from "../errors.ts";
 import { page, section, table } from "../page.ts";
 import { loadRules } from "../rules.ts";
 import {
-  defaultRunId,
   FAILED_SUFFIX,
   MOVEMENT_FILES,
   RUN_FILES,
   RUN_ID,
-  runIdFor,
 } from "../run_folder/mod.ts";
 import {
   type AuthVariables,
@@ -76,7 +74,7 @@ import {
 } from "./auth.ts";
 import { requestLog, routePattern } from "./log.ts";
 import { mcpApp } from "./mcp.ts";
-import { resolveRequestPath, resolveRunFolder, rootFolder } from "./paths.ts";
+import { movementRequestFor, rootFolder, runRequestFor } from "./paths.ts";
 import {
   type JobKind,
   type JobRecord,
@@ -834,24 +832,9 @@ export function createApp(deps: ServerDeps): ServerApp {
 
   // Runs.
   app.openapi(routes.startRun, async (c) => {
-    const body = c.req.valid("json");
-    const rulesRoots = [...config.dataRoots, ...config.rulesRoots];
-    const portfolio = await resolveRequestPath("portfolio", body.portfolio, {
-      roots: config.dataRoots,
-    });
-    const rules = body.rules === undefined
-      ? rootFolder(config.defaultRules)
-      : await resolveRequestPath("rules", body.rules, { roots: rulesRoots });
-    const fx = body.fx === undefined
-      ? undefined
-      : await resolveRequestPath("fx", body.fx, { roots: rulesRoots });
-    const runId = body.run_id ?? runIdFor(portfolio, null);
-    await deps.queue.submit("run", {
-      portfolio,
-      rules,
-      ...(fx === undefined ? {} : { fx }),
-      runId,
-    });
+    const request = await runRequestFor(config, c.req.valid("json"));
+    await deps.queue.submit("run", request);
+    const runId = request.runId;
     const statusUrl = `/runs/${encodeURIComponent(runId)}`;
     return c.json({ run_id: runId, status_url: statusUrl }, 202, {
       Location: statusUrl,
@@ -882,13 +865,9 @@ export function createApp(deps: ServerDeps): ServerApp {
 
   // Movements.
   app.openapi(routes.startMovement, async (c) => {
-    const body = c.req.valid("json");
-    const where = { roots: config.dataRoots, outDir: config.outDir };
-    const from = await resolveRunFolder("from", body.from, where);
-    const to = await resolveRunFolder("to", body.to, where);
-    const movementId = body.movement_id ??
-      defaultRunId().replace(/^run-/, "movement-");
-    await deps.queue.submit("movement", { from, to, movementId });
+    const request = await movementRequestFor(config, c.req.valid("json"));
+    await deps.queue.submit("movement", request);
+    const movementId = request.movementId;
     const statusUrl = `/movements/${encodeURIComponent(movementId)}`;
     return c.json({ movement_id: movementId, status_url: statusUrl }, 202, {
       Location: statusUrl,

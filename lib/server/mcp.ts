@@ -50,15 +50,13 @@ import type {
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { UserError } from "../errors.ts";
-import {
-  defaultRunId,
-  FAILED_SUFFIX,
-  RUN_FILES,
-  RUN_ID,
-  runIdFor,
-} from "../run_folder/mod.ts";
+import { FAILED_SUFFIX, RUN_FILES, RUN_ID } from "../run_folder/mod.ts";
 import { hasScope, type RequestAuth, type Scope } from "./auth.ts";
-import { resolveRequestPath, resolveRunFolder, rootFolder } from "./paths.ts";
+import {
+  movementRequestFor,
+  resolveRunFolder,
+  runRequestFor,
+} from "./paths.ts";
 import {
   type JobRecord,
   JobRefusedError,
@@ -406,52 +404,6 @@ async function failureOf(dir: string): Promise<string | null> {
   }
 }
 
-/**
- * A `start_run`'s request, with its paths checked and its defaults chosen
- * as `POST /runs` does (app.ts): rules and FX tables under the data and
- * rules roots, the server's rules file by default, a clock id
- * (`run-YYYYMMDDTHHMMSSmmmZ`) without a `run_id`.
- */
-async function runRequestOf(
-  deps: ServerDeps,
-  args: z.infer<typeof TOOL_INPUTS.start_run>,
-): Promise<RunRequest> {
-  const { dataRoots, rulesRoots, defaultRules } = deps.config;
-  const roots = [...dataRoots, ...rulesRoots];
-  const portfolio = await resolveRequestPath("portfolio", args.portfolio, {
-    roots: dataRoots,
-  });
-  const rules = args.rules === undefined
-    ? rootFolder(defaultRules)
-    : await resolveRequestPath("rules", args.rules, { roots });
-  const fx = args.fx === undefined
-    ? undefined
-    : await resolveRequestPath("fx", args.fx, { roots });
-  return {
-    portfolio,
-    rules,
-    ...(fx === undefined ? {} : { fx }),
-    runId: args.run_id ?? runIdFor(portfolio, null),
-  };
-}
-
-/**
- * A `start_movement`'s request, with its run folders checked and its id
- * chosen as `POST /movements` does (`movement-YYYYMMDDTHHMMSSmmmZ`).
- */
-async function movementRequestOf(
-  deps: ServerDeps,
-  args: z.infer<typeof TOOL_INPUTS.start_movement>,
-): Promise<MovementRequest> {
-  const opts = { roots: deps.config.dataRoots, outDir: deps.config.outDir };
-  return {
-    from: await resolveRunFolder("from", args.from, opts),
-    to: await resolveRunFolder("to", args.to, opts),
-    movementId: args.movement_id ??
-      defaultRunId().replace(/^run-/, "movement-"),
-  };
-}
-
 /** The SDK's per-call extra, as far as the tools read it. */
 interface ToolExtra {
   authInfo?: Pick<RequestAuth, "scopes" | "clientId">;
@@ -541,7 +493,7 @@ export function createMcpServer(deps: ServerDeps): McpServer {
   };
 
   tool("start_run", async (args) => {
-    const request = await runRequestOf(deps, args);
+    const request = await runRequestFor(deps.config, args);
     const record = await submit(
       () => deps.queue.submit("run", request),
       "run_id",
@@ -550,7 +502,7 @@ export function createMcpServer(deps: ServerDeps): McpServer {
   });
 
   tool("start_movement", async (args) => {
-    const request = await movementRequestOf(deps, args);
+    const request = await movementRequestFor(deps.config, args);
     const record = await submit(
       () => deps.queue.submit("movement", request),
       "movement_id",

@@ -46,7 +46,13 @@
 import { isAbsolute, join, normalize, sep } from "node:path";
 import { UserError } from "../errors.ts";
 import { projectPath } from "../project.ts";
-import { RUN_FILES, RUN_ID } from "../run_folder/mod.ts";
+import {
+  defaultRunId,
+  RUN_FILES,
+  RUN_ID,
+  runIdFor,
+} from "../run_folder/mod.ts";
+import type { MovementRequest, RunRequest, ServerConfig } from "./types.ts";
 
 /** A request's path that cannot be used: HTTP 400 naming the field. */
 export class RequestPathError extends UserError {
@@ -278,4 +284,74 @@ export async function resolveRunFolder(
     );
   }
   return dir;
+}
+
+/** What a client asks to run: `POST /runs`'s body, the `start_run` tool's arguments. */
+export interface RunAsk {
+  /** The portfolio file, under the data roots. */
+  portfolio: string;
+  /** The rules file, under the data or rules roots; the server's by default. */
+  rules?: string;
+  /** The FX table, under the data or rules roots. */
+  fx?: string;
+  /** The run id; a clock id (`run-YYYYMMDDTHHMMSSmmmZ`) by default. */
+  run_id?: string;
+}
+
+/** What a client asks to compare: `POST /movements`' body, `start_movement`'s arguments. */
+export interface MovementAsk {
+  /** The earlier run: a folder under the data roots, or a run id. */
+  from: string;
+  /** The later run, likewise. */
+  to: string;
+  /** The movement id; `movement-YYYYMMDDTHHMMSSmmmZ` by default. */
+  movement_id?: string;
+}
+
+/**
+ * A run's request with its paths checked and its defaults chosen, the
+ * same for every door (HTTP and MCP): the portfolio under the data
+ * roots, rules and FX tables under the data or rules roots.
+ *
+ * @throws {UserError} naming the field and why its path is refused.
+ */
+export async function runRequestFor(
+  config: Pick<ServerConfig, "dataRoots" | "rulesRoots" | "defaultRules">,
+  ask: RunAsk,
+): Promise<RunRequest> {
+  const roots = [...config.dataRoots, ...config.rulesRoots];
+  const portfolio = await resolveRequestPath("portfolio", ask.portfolio, {
+    roots: config.dataRoots,
+  });
+  const rules = ask.rules === undefined
+    ? rootFolder(config.defaultRules)
+    : await resolveRequestPath("rules", ask.rules, { roots });
+  const fx = ask.fx === undefined
+    ? undefined
+    : await resolveRequestPath("fx", ask.fx, { roots });
+  return {
+    portfolio,
+    rules,
+    ...(fx === undefined ? {} : { fx }),
+    runId: ask.run_id ?? runIdFor(portfolio, null),
+  };
+}
+
+/**
+ * A movement's request with its run folders checked and its id chosen,
+ * the same for every door.
+ *
+ * @throws {UserError} naming the field and why the folder is refused.
+ */
+export async function movementRequestFor(
+  config: Pick<ServerConfig, "dataRoots" | "outDir">,
+  ask: MovementAsk,
+): Promise<MovementRequest> {
+  const where = { roots: config.dataRoots, outDir: config.outDir };
+  return {
+    from: await resolveRunFolder("from", ask.from, where),
+    to: await resolveRunFolder("to", ask.to, where),
+    movementId: ask.movement_id ??
+      defaultRunId().replace(/^run-/, "movement-"),
+  };
 }
