@@ -73,6 +73,7 @@ import {
   type Scope,
 } from "./auth.ts";
 import { requestLog, routePattern } from "./log.ts";
+import { JOB_RECORD_FIELDS } from "./job_schema.ts";
 import { mcpApp } from "./mcp.ts";
 import { movementRequestFor, rootFolder, runRequestFor } from "./paths.ts";
 import {
@@ -212,32 +213,10 @@ const MovementAccepted = z.object({
 }).openapi("MovementAccepted");
 
 const JobRecordSchema = z.object({
-  id: z.string().openapi({ description: "The run id or movement id" }),
-  kind: z.enum(["run", "movement"]),
-  status: z.enum(["queued", "running", "succeeded", "failed", "interrupted"]),
-  request: z.record(z.string(), z.unknown()).openapi({
-    description: "The request as accepted, with resolved paths",
-  }),
-  submittedAt: z.string(),
-  startedAt: z.string().nullable(),
-  finishedAt: z.string().nullable(),
-  step: z.string().nullable().openapi({
-    description: "The step running now, or the last one",
-  }),
-  steps: z.array(z.object({ step: z.string(), ms: z.number() })),
-  progress: z.object({ loansDone: z.number(), loansTotal: z.number() })
-    .nullable(),
-  counts: z.object({
-    rowsRead: z.number(),
-    rowsValid: z.number(),
-    rowsRejected: z.number(),
-    maxRejectRate: z.number().optional(),
-  }).nullable(),
+  ...JOB_RECORD_FIELDS,
   summary: z.record(z.string(), z.unknown()).nullable().optional().openapi({
     description: "The run's summary.json once succeeded; left out of lists",
   }),
-  dir: z.string().nullable(),
-  error: z.object({ kind: z.string(), message: z.string() }).nullable(),
 }).openapi("JobRecord");
 
 const IdParam = z.object({
@@ -258,6 +237,39 @@ const ListQuery = z.object({
 
 /** The security requirement of a route needing `scope`. */
 const bearer = (scope: Scope) => [{ bearer: [scope] }];
+
+/**
+ * A route that starts a job: a JSON body of at most
+ * {@link MAX_BODY_BYTES}, `runs:write`, 202 with the status URL.
+ */
+function startRoute<
+  P extends "/runs" | "/movements",
+  B extends z.ZodType,
+  A extends z.ZodType,
+>(path: P, summary: string, body: B, accepted: A) {
+  return createRoute({
+    method: "post",
+    path,
+    summary,
+    security: bearer("runs:write"),
+    middleware: [jsonBody(MAX_BODY_BYTES)] as const,
+    request: {
+      body: {
+        required: true,
+        content: { "application/json": { schema: body } },
+      },
+    },
+    responses: {
+      202: {
+        ...json(accepted, "queued; follow status_url"),
+        headers: z.object({
+          Location: z.string().openapi({ description: "the status URL" }),
+        }),
+      },
+      ...errors(400, 401, 403, 409, 413, 415, 429, 500, 503),
+    },
+  });
+}
 
 // ----------------------------------------------------------------- routes
 
@@ -329,28 +341,12 @@ const routes = {
       ...errors(500),
     },
   }),
-  startRun: createRoute({
-    method: "post",
-    path: "/runs",
-    summary: "Start a run: validate, stage, compute and write a run folder",
-    security: bearer("runs:write"),
-    middleware: [jsonBody(MAX_BODY_BYTES)] as const,
-    request: {
-      body: {
-        required: true,
-        content: { "application/json": { schema: RunBody } },
-      },
-    },
-    responses: {
-      202: {
-        ...json(RunAccepted, "queued; follow status_url"),
-        headers: z.object({
-          Location: z.string().openapi({ description: "the status URL" }),
-        }),
-      },
-      ...errors(400, 401, 403, 409, 413, 415, 429, 500, 503),
-    },
-  }),
+  startRun: startRoute(
+    "/runs",
+    "Start a run: validate, stage, compute and write a run folder",
+    RunBody,
+    RunAccepted,
+  ),
   listRuns: createRoute({
     method: "get",
     path: "/runs",
@@ -406,29 +402,12 @@ const routes = {
       ...errors(401, 403, 404, 429, 500),
     },
   }),
-  startMovement: createRoute({
-    method: "post",
-    path: "/movements",
-    summary:
-      "Compute the movement between two finished runs (IFRS 7 §35H-§35I)",
-    security: bearer("runs:write"),
-    middleware: [jsonBody(MAX_BODY_BYTES)] as const,
-    request: {
-      body: {
-        required: true,
-        content: { "application/json": { schema: MovementBody } },
-      },
-    },
-    responses: {
-      202: {
-        ...json(MovementAccepted, "queued; follow status_url"),
-        headers: z.object({
-          Location: z.string().openapi({ description: "the status URL" }),
-        }),
-      },
-      ...errors(400, 401, 403, 409, 413, 415, 429, 500, 503),
-    },
-  }),
+  startMovement: startRoute(
+    "/movements",
+    "Compute the movement between two finished runs (IFRS 7 §35H-§35I)",
+    MovementBody,
+    MovementAccepted,
+  ),
   listMovements: createRoute({
     method: "get",
     path: "/movements",

@@ -26,6 +26,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../errors.ts";
 import { localFolder, readRunSummary } from "../run_folder/mod.ts";
+import { JOB_RECORD_FIELDS } from "./job_schema.ts";
 import type { JobRecord, JobRegistry, Logger } from "./types.ts";
 
 /** The registry's folder inside the output folder (hidden: no run id starts with `.`). */
@@ -37,26 +38,9 @@ const VERSION = 1;
 
 /** The shape a record must have to be loaded; extra keys are kept. */
 const recordSchema = z.looseObject({
-  id: z.string().min(1),
-  kind: z.enum(["run", "movement"]),
-  status: z.enum(["queued", "running", "succeeded", "failed", "interrupted"]),
+  ...JOB_RECORD_FIELDS,
   request: z.looseObject({}),
-  submittedAt: z.string(),
-  startedAt: z.string().nullable(),
-  finishedAt: z.string().nullable(),
-  step: z.string().nullable(),
-  steps: z.array(z.object({ step: z.string(), ms: z.number() })),
-  progress: z.object({ loansDone: z.number(), loansTotal: z.number() })
-    .nullable(),
-  counts: z.object({
-    rowsRead: z.number(),
-    rowsValid: z.number(),
-    rowsRejected: z.number(),
-    maxRejectRate: z.number().optional(),
-  }).nullable(),
   summary: z.unknown().optional(),
-  dir: z.string().nullable(),
-  error: z.object({ kind: z.string(), message: z.string() }).nullable(),
 });
 
 const fileSchema = z.object({
