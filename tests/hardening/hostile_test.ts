@@ -608,6 +608,29 @@ const CASES: Case[] = [
     absent: MOVEMENT_FILES,
   },
   {
+    name: "the bench of a portfolio that does not exist names it",
+    script: "tasks/bench.ts",
+    setup: (dir) =>
+      Promise.resolve(["--portfolio", join(dir, "missing.parquet")]),
+    code: 2,
+    message: /^Cannot read portfolio .*missing\.parquet: no such file/,
+  },
+  {
+    name:
+      "the run server refuses to start without a secret, naming the variable and never a value",
+    script: "tasks/serve.ts",
+    setup: () => Promise.resolve(["--port", "0"]),
+    code: 2,
+    message: /IFRS9_JWT_SECRET is required/,
+  },
+  {
+    name: "a token cannot be minted without a secret",
+    script: "tasks/token.ts",
+    setup: () => Promise.resolve(["--scope", "runs:read"]),
+    code: 2,
+    message: /IFRS9_JWT_SECRET/,
+  },
+  {
     name: "the dashboard refuses a run with null totals, naming it",
     script: "dashboards/build.ts",
     setup: async (dir) => {
@@ -665,7 +688,7 @@ async function start(script: string, args: string[], seconds = 120) {
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", IFRS9_JWT_SECRET: "", IFRS9_AUTH: "" },
   }).spawn();
   const timer = setTimeout(() => child.kill("SIGKILL"), seconds * 1000);
   try {
