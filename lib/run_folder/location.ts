@@ -145,6 +145,7 @@ function replacedName(name: string): string {
  * entries knows), renamed to `path` last. On failure the temporary file is
  * removed, so a full disk leaves the earlier file, or nothing, under the
  * name; when it cannot be removed either, the error says so, naming it.
+ * The temporary file is flushed to the disk before the rename.
  */
 export async function writeWhole(
   path: string,
@@ -153,6 +154,15 @@ export async function writeWhole(
   const temp = join(dirname(path), partialName(basename(path)));
   try {
     await write(temp);
+    // The bytes reach the disk before the name does: after a crash or a
+    // power cut the name holds the earlier file or the whole new one,
+    // never an empty one (a rename can be journalled before the data).
+    const file = await Deno.open(temp, { read: true });
+    try {
+      await file.syncData();
+    } finally {
+      file.close();
+    }
     await Deno.rename(temp, path);
   } catch (e) {
     try {

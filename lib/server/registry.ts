@@ -16,16 +16,26 @@
  * - A `jobs.json` that cannot be used (not JSON, not the registry's
  *   shape) does not stop the server: it is moved aside to
  *   `jobs.json.corrupt-<time>` (kept for inspection, nothing deleted), a
- *   warning naming both files is logged, and the registry starts empty.
- *   The run folders themselves are untouched and still readable. Any other
- *   reading problem (no permission) is a {@link UserError} naming the file.
+ *   warning naming both files is logged, and the runs are listed again
+ *   from the run folders' manifests (complete and `.failed` ones), as on
+ *   a first start over an output folder that already holds runs;
+ *   movements and jobs that never wrote a folder cannot be recovered.
+ *   Any other reading problem (no permission) is a {@link UserError}
+ *   naming the file.
  *
  * @module
  */
 import { join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../errors.ts";
-import { localFolder, readRunSummary } from "../run_folder/mod.ts";
+import {
+  localFolder,
+  type Manifest,
+  manifestProblems,
+  readRunSummary,
+  RUN_FILES,
+  upgradeManifest,
+} from "../run_folder/mod.ts";
 import { JOB_RECORD_FIELDS } from "./job_schema.ts";
 import type { JobRecord, JobRegistry, Logger } from "./types.ts";
 
@@ -98,7 +108,12 @@ export async function createJobRegistry(
   const folder = localFolder(dir);
   const jobs = new Map<string, JobRecord>();
 
-  const loaded = await load(file, logger);
+  let loaded = await load(file, logger);
+  if (loaded === null) {
+    // No usable registry (a first start, or a file moved aside): the run
+    // folders themselves say which runs exist and how they ended.
+    loaded = await recoverRuns(outDir, logger);
+  }
   const now = new Date().toISOString();
   let changed = false;
   for (const record of loaded) {
@@ -171,13 +186,19 @@ export async function createJobRegistry(
   };
 }
 
-/** The records of `file`; none when it does not exist or was moved aside. */
-async function load(file: string, logger: Logger): Promise<JobRecord[]> {
+/**
+ * The records of `file`; null when it does not exist or was moved aside
+ * (the registry is then rebuilt from the run folders).
+ */
+async function load(
+  file: string,
+  logger: Logger,
+): Promise<JobRecord[] | null> {
   let text: string;
   try {
     text = await Deno.readTextFile(file);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
+    if (e instanceof Deno.errors.NotFound) return null;
     throw new UserError(
       "output",
       `Cannot read the job registry ${file}: ${(e as Error).message}`,
@@ -212,7 +233,82 @@ async function load(file: string, logger: Logger): Promise<JobRecord[]> {
     movedTo: aside,
     problem,
     message:
-      `The job registry ${file} cannot be used (${problem}); it was moved to ${aside} and the server starts with an empty registry (run folders are untouched)`,
+      `The job registry ${file} cannot be used (${problem}); it was moved to ${aside} and the runs are listed again from their folders' manifests`,
   });
-  return [];
+  return null;
+}
+
+/**
+ * Job records of the run folders in `outDir` (complete ones and
+ * `<run_id>.failed` ones), from their manifests, oldest first: what a
+ * registry that was lost or corrupted would have listed. Movements and
+ * jobs that never wrote a folder cannot be recovered; a folder whose
+ * manifest cannot be read is skipped with a warning.
+ */
+async function recoverRuns(
+  outDir: string,
+  logger: Logger,
+): Promise<JobRecord[]> {
+  let names: string[];
+  try {
+    names = await localFolder(outDir).list();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  const records: JobRecord[] = [];
+  for (const name of names.filter((n) => !n.startsWith("."))) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(join(outDir, name, RUN_FILES.manifest));
+    } catch {
+      continue; // Not a run folder (a movement, a note, a file).
+    }
+    let manifest: Manifest;
+    try {
+      const value = JSON.parse(text);
+      const problems = manifestProblems(value);
+      if (problems.length > 0) throw new Error(problems.join("; "));
+      manifest = upgradeManifest(value as Manifest);
+    } catch (e) {
+      logger.warn("registry_recovery_skipped", {
+        dir: join(outDir, name),
+        message: (e as Error).message,
+      });
+      continue;
+    }
+    const failed = manifest.status !== "complete";
+    const { inputs, rows } = manifest;
+    records.push({
+      id: manifest.run_id,
+      kind: "run",
+      status: failed ? "failed" : "succeeded",
+      request: {
+        portfolio: inputs.portfolio.path,
+        rules: inputs.rules.path,
+        fx: inputs.fx.path,
+        runId: manifest.run_id,
+      },
+      submittedAt: manifest.started_at,
+      startedAt: manifest.started_at,
+      finishedAt: manifest.finished_at,
+      step: null,
+      steps: Object.entries(manifest.timings_ms).map(([step, ms]) => ({
+        step,
+        ms,
+      })),
+      progress: null,
+      counts: {
+        rowsRead: rows.read,
+        rowsValid: rows.valid,
+        rowsRejected: rows.rejected,
+      },
+      summary: null,
+      dir: join(outDir, name),
+      error: failed
+        ? { kind: "unknown", message: manifest.error ?? "the run failed" }
+        : null,
+    });
+  }
+  return records.sort((a, b) => a.submittedAt.localeCompare(b.submittedAt));
 }

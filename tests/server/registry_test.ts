@@ -164,7 +164,7 @@ Deno.test("registry: writes are whole (temporary file renamed): a reader never s
   }
 });
 
-Deno.test("registry: an unusable jobs.json is moved aside with a warning naming both files; the server starts empty", async () => {
+Deno.test("registry: an unusable jobs.json is moved aside with a warning naming both files; with no run folders the registry starts empty", async () => {
   for (
     const [what, text] of [
       ["not JSON", '{"version":1,"jobs":[{"id":'],
@@ -235,6 +235,45 @@ Deno.test("registry: a succeeded run's summary is read back from its run folder,
     assert.equal(again.get("q4")?.status, "succeeded");
     assert.equal(again.get("q4")?.summary, null);
     assert.equal(lines[0]?.event, "registry_summary_unreadable");
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("registry: with jobs.json corrupt, the runs are listed again from their folders' manifests (a complete one and a failed one)", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const good = writePortfolio(join(out, "good.parquet"), 20);
+    await runPortfolio({ portfolio: good, out, runId: "q3", report: false });
+    // 10 of 40 rows with a negative balance: above the 5% limit.
+    const bad = writePortfolio(join(out, "bad.parquet"), 40, 10);
+    await runPortfolio({ portfolio: bad, out, runId: "q4", report: false })
+      .catch(() => {});
+    await Deno.mkdir(join(out, ".server"));
+    await Deno.writeTextFile(join(out, ".server/jobs.json"), "{broken");
+    const warnings: string[] = [];
+    const logger: Logger = {
+      info: () => {},
+      warn: (event) => void warnings.push(event),
+      error: () => {},
+    };
+    const registry = await createJobRegistry(out, { logger });
+    assert.deepEqual(warnings, ["registry_corrupt"]);
+    const byId = Object.fromEntries(
+      registry.list().map((r) => [r.id, r]),
+    );
+    assert.deepEqual(Object.keys(byId).sort(), ["q3", "q4"]);
+    assert.equal(byId.q3.status, "succeeded");
+    assert.equal(byId.q3.dir, join(out, "q3"));
+    assert.equal(byId.q3.summary?.totals.count, 20);
+    assert.deepEqual(byId.q3.counts, {
+      rowsRead: 20,
+      rowsValid: 20,
+      rowsRejected: 0,
+    });
+    assert.equal(byId.q4.status, "failed");
+    assert.equal(byId.q4.dir, join(out, "q4.failed"));
+    assert.match(byId.q4.error!.message, /25\.00% of rows rejected/);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
