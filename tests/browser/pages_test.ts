@@ -1,6 +1,6 @@
 /**
  * The pages as a reader gets them: `report.html`, `movement.html`, the trend
- * dashboard and the notebooks' index, produced by the real run, movement
+ * dashboard, the notebooks' index and the run server's `/docs` page, produced by the real run, movement
  * and dashboard from the committed sample book (two quarter-ends, 5,000
  * facilities, amounts of a bank's size: the widths of its figures are the
  * widths a reader's tables have) in which one product, one region and the
@@ -52,6 +52,7 @@ import {
 import { raw } from "hono/html";
 import { cards, page, section } from "../../lib/page.ts";
 import { parseMarkup } from "../report/_markup.ts";
+import { fixture } from "../server/_app_fakes.ts";
 
 const OUTPUT = new URL("../output/", import.meta.url).pathname;
 /** The sample book's two quarter-end snapshots. */
@@ -226,7 +227,30 @@ async function buildPages(root: string): Promise<Record<string, BuiltPage>> {
       ],
     },
     notebooks: { path: index, charts: 0, names: [PRODUCT, REGION] },
+    serverDocs: {
+      path: await serverDocsPage(dir),
+      charts: 0,
+      names: [
+        "/runs/{id}/files/{name}",
+        "Start a run: validate",
+        "Model Context Protocol",
+      ],
+    },
   };
+}
+
+/** The run server's `/docs` page, as `GET /docs` answers it, in a file. */
+async function serverDocsPage(dir: string): Promise<string> {
+  const server = await fixture();
+  try {
+    const response = await server.app.request("/docs");
+    assert.equal(response.status, 200);
+    const path = `${dir}/server_docs.html`;
+    await Deno.writeTextFile(path, await response.text());
+    return path;
+  } finally {
+    await server.cleanup();
+  }
 }
 
 /**
@@ -245,7 +269,7 @@ async function launch(profile: string) {
 
 Deno.test({
   name:
-    "report, movement, dashboard and notebook index show markup in product, region and folder names as text, and render in Chromium with charts, no error and no request",
+    "report, movement, dashboard, notebook index and the server's docs page show markup in product, region and folder names as text, and render in Chromium with charts, no error and no request",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn(t) {
