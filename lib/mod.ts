@@ -256,6 +256,7 @@ export type { DataFrame, DataType, Expr, LazyFrame, Series } from "./frame.ts";
 // app and its MCP door, its configuration, logs, tokens, job registry,
 // queue and metrics.
 export {
+  type AppOptions,
   createApp,
   createJobQueue,
   createJobRegistry,

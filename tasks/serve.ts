@@ -11,7 +11,9 @@
  * `IFRS9_RULES`, `IFRS9_JWT_SECRET` or `IFRS9_AUTH=disabled`,
  * `IFRS9_MAX_CONCURRENT_RUNS`, `IFRS9_MAX_QUEUED_RUNS`,
  * `IFRS9_SHUTDOWN_GRACE_S`, `IFRS9_RATE_LIMIT_PER_MINUTE`); `--port` and
- * `--host` override `PORT` and `IFRS9_HOST`.
+ * `--host` override `PORT` and `IFRS9_HOST`. With `IFRS9_AUTH=disabled`
+ * and neither `--host` nor `IFRS9_HOST`, it listens on 127.0.0.1 only (and
+ * says so in the `auth_disabled` line).
  *
  * Logs one JSON object per line on stdout: `listening` with the port once
  * the socket is open (with `--port 0`, the port the system chose), and
@@ -50,7 +52,8 @@ export const command = new TaskCommand({
   synopsis: "[--port N] [--host ADDR]",
   flags:
     `  --port N          TCP port (default: PORT, else 8080; 0 lets the system choose)
-  --host ADDR       interface to listen on (default: IFRS9_HOST, else 0.0.0.0)
+  --host ADDR       interface to listen on (default: IFRS9_HOST, else 0.0.0.0;
+                    127.0.0.1 when IFRS9_AUTH=disabled)
   environment       IFRS9_JWT_SECRET (required, at least 32 bytes) or
                     IFRS9_AUTH=disabled; IFRS9_DATA_ROOTS, IFRS9_RULES_ROOTS,
                     IFRS9_OUT_DIR, IFRS9_MOVEMENT_DIR, IFRS9_RULES,
@@ -77,12 +80,21 @@ export function main(args: string[]): Promise<number> {
       );
     }
     const hostname = values.host ?? listen.hostname;
+    const loopbackOnly = values.host === undefined && listen.hostDefaulted &&
+      config.jwtSecret === null;
 
     const logger = createJsonLogger();
     if (config.jwtSecret === null) {
       logger.warn("auth_disabled", {
         message:
           "AUTHENTICATION IS DISABLED (IFRS9_AUTH=disabled): anyone who reaches this port can start runs and read their results. Set IFRS9_JWT_SECRET and unset IFRS9_AUTH to turn it on.",
+        hostname,
+        ...(loopbackOnly
+          ? {
+            listen:
+              `Listening on ${hostname} (this machine) only, as authentication is disabled; give --host or IFRS9_HOST to listen on another interface.`,
+          }
+          : {}),
       });
     }
     const registry = await createJobRegistry(config.outDir, { logger });

@@ -7,7 +7,7 @@
  * | route | auth | what |
  * |---|---|---|
  * | `GET /healthz` | none | 200 `{"status":"ok"}` while the process lives; touches no disk |
- * | `GET /readyz` | none | 200 when the default rules file loads and the output folders are writable, else 503 with the reasons |
+ * | `GET /readyz` | none | 200 when the default rules file loads and the output folders are writable, else 503 with the reasons; one check at a time, its answer kept {@link READYZ_CACHE_MS} |
  * | `GET /metrics` | none | Prometheus text (`deps.metrics`) |
  * | `GET /openapi.json`, `GET /docs` | none | this table, generated from the routes' own schemas |
  * | `POST /runs` | `runs:write` | starts a run: 202 `{ run_id, status_url }` |
@@ -27,7 +27,18 @@
  *
  * Every request gets an `X-Request-Id` (the client's, when it is a safe
  * token, else a new UUID), one JSON log line and one observation in
- * `deps.metrics` under its route pattern (`/runs/:id`, never the raw path).
+ * `deps.metrics` under its route pattern (`/runs/:id`, never the raw path;
+ * `unmatched` when no route matches) and its method (`OTHER` for any but
+ * the seven standard ones), so that no client can invent label values.
+ *
+ * The authenticated routes have two request budgets per minute: one per
+ * client address (`ADDRESS_RATE_LIMIT_FACTOR` times
+ * `rateLimitPerMinute`), counted before the token is read, so that
+ * requests without a valid token are limited too; then one per token
+ * subject (`rateLimitPerMinute`). The address is the connection's, never
+ * a forwarded header (behind a proxy, every client shares the proxy's
+ * budget). The files routes serve only from folders inside the configured
+ * output folders, whatever the registry says.
  *
  * @example
  * ```ts
@@ -49,33 +60,36 @@
  *
  * @module
  */
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { join } from "node:path";
+import { isAbsolute, join, sep as SEP } from "node:path";
 import { UserError } from "../errors.ts";
-import { page, section, table } from "../page.ts";
 import { loadRules } from "../rules.ts";
+import { MOVEMENT_FILES, RUN_FILES } from "../run_folder/mod.ts";
 import {
-  FAILED_SUFFIX,
-  MOVEMENT_FILES,
-  RUN_FILES,
-  RUN_ID,
-} from "../run_folder/mod.ts";
-import {
+  ADDRESS_RATE_LIMIT_FACTOR,
   type AuthVariables,
   bearerAuth,
+  clientAddress,
   httpError,
   rateLimit,
-  type Scope,
 } from "./auth.ts";
-import { requestLog, routePattern } from "./log.ts";
-import { JOB_RECORD_FIELDS } from "./job_schema.ts";
+import { methodLabel, requestLog, routePattern } from "./log.ts";
 import { mcpApp } from "./mcp.ts";
 import { movementRequestFor, rootFolder, runRequestFor } from "./paths.ts";
+import {
+  bearer,
+  type DocPaths,
+  docsPage,
+  errors,
+  type JobRecordSchema,
+  MAX_BODY_BYTES,
+  routes,
+} from "./routes.ts";
 import {
   type JobKind,
   type JobRecord,
@@ -83,14 +97,24 @@ import {
   type ServerDeps,
 } from "./types.ts";
 
-/** The largest request body accepted, in bytes (64 KiB). */
-export const MAX_BODY_BYTES = 64 * 1024;
+// The body limit is the routes' (`routes.ts`); the app's public face keeps it.
+export { MAX_BODY_BYTES };
+
+/**
+ * Milliseconds a `/readyz` answer is kept: the check loads the rules file
+ * and writes a probe file in each output folder, so a probe storm does
+ * not turn into disk work.
+ */
+export const READYZ_CACHE_MS = 5_000;
+
+/** Options of {@link createApp} beyond its parts. */
+export interface AppOptions {
+  /** The clock, in milliseconds (tests). @default Date.now */
+  now?: () => number;
+}
 
 /** Seconds a client is told to wait when the queue is full or stopping. */
 export const QUEUE_RETRY_AFTER_SECONDS = 30;
-
-/** The longest run id or movement id accepted (a folder name, with room for suffixes). */
-export const MAX_ID_LENGTH = 128;
 
 /**
  * The app's Hono environment: the context variables its middleware set
@@ -117,422 +141,20 @@ export interface ServerApp {
   readonly routes: readonly { method: string; path: string }[];
 }
 
-// ---------------------------------------------------------------- schemas
-
-/** The one error shape of every route. */
-const ErrorSchema = z.object({
-  error: z.object({
-    status: z.number().int().openapi({ example: 400 }),
-    message: z.string().openapi({
-      example: "portfolio: data/x.csv: no such file",
-    }),
-  }),
-}).openapi("Error");
-
-/** What each error status means, for the document. */
-const ERROR_MEANING: Record<number, string> = {
-  400:
-    "the request is malformed: a body, a field or a path is wrong (the message names it)",
-  401:
-    "no token, or a token that is malformed, expired, badly signed, of another algorithm or without exp",
-  403: "the token lacks the scope the route needs",
-  404: "no such job, file or route",
-  409: "the id is in use (a job or a folder)",
-  413: `the body is larger than ${MAX_BODY_BYTES} bytes`,
-  415: "the body is not sent as application/json",
-  429: "too many requests (rate limit) or a full queue; see Retry-After",
-  500:
-    "an unexpected error; the message names the request id to look for in the log",
-  503: "not ready, or shutting down",
-};
-
-/** Error responses of a route, each with the shared schema. */
-function errors(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((s) => [s, {
-    description: ERROR_MEANING[s],
-    content: { "application/json": { schema: ErrorSchema } },
-  }]));
-}
-
-/** A path a request names (module doc of `paths.ts`). */
-const PathField = (description: string, example: string) =>
-  z.string().min(1).max(4096).openapi({ description, example });
-
-/** A run id or movement id: a folder name (`RUN_ID` of lib/run_folder/write.ts). */
-const IdField = (what: string) =>
-  z.string().max(MAX_ID_LENGTH).regex(
-    RUN_ID,
-    `a ${what} uses letters, digits, '.', '_' and '-', not starting with '.'`,
-  ).refine((id) => !id.endsWith(FAILED_SUFFIX), {
-    message: `a ${what} cannot end in ${FAILED_SUFFIX} (it marks failed runs)`,
-  }).openapi({ example: "portfolio_2025-12-31" });
-
-const RunBody = z.strictObject({
-  portfolio: PathField(
-    "The portfolio file (CSV, Parquet, Arrow IPC), under a data root; relative to the project or absolute",
-    "data/sample/portfolio_2025-12-31.parquet",
-  ),
-  rules: PathField(
-    "The rules file, under a data root or a rules root; the server's default when absent",
-    "config/sample_rules.yaml",
-  ).optional(),
-  fx: PathField(
-    "The FX table, under a data root or a rules root; found beside the portfolio or in config/ when absent",
-    "config/fx_rates.yaml",
-  ).optional(),
-  run_id: IdField("run id").optional().openapi({
-    description:
-      "The run's id, its folder's name; a clock id (run-YYYYMMDDTHHMMSSmmmZ) when absent",
-  }),
-}).openapi("RunRequest");
-
-const MovementBody = z.strictObject({
-  from: z.string().min(1).max(4096).openapi({
-    description:
-      "The earlier run: a run id of the server's runs, or a run folder's path under a data root",
-    example: "portfolio_2025-09-30",
-  }),
-  to: z.string().min(1).max(4096).openapi({
-    description: "The later run, the same way",
-    example: "portfolio_2025-12-31",
-  }),
-  movement_id: IdField("movement id").optional().openapi({
-    description:
-      "The movement's id, its folder's name; a clock id (movement-YYYYMMDDTHHMMSSmmmZ) when absent",
-  }),
-}).openapi("MovementRequest");
-
-const RunAccepted = z.object({
-  run_id: z.string(),
-  status_url: z.string().openapi({ example: "/runs/portfolio_2025-12-31" }),
-}).openapi("RunAccepted");
-
-const MovementAccepted = z.object({
-  movement_id: z.string(),
-  status_url: z.string().openapi({ example: "/movements/movement-q4" }),
-}).openapi("MovementAccepted");
-
-const JobRecordSchema = z.object({
-  ...JOB_RECORD_FIELDS,
-  summary: z.record(z.string(), z.unknown()).nullable().optional().openapi({
-    description: "The run's summary.json once succeeded; left out of lists",
-  }),
-}).openapi("JobRecord");
-
-const IdParam = z.object({
-  id: z.string().openapi({ param: { name: "id", in: "path" } }),
-});
-
-const FileParam = z.object({
-  id: z.string().openapi({ param: { name: "id", in: "path" } }),
-  name: z.string().openapi({ param: { name: "name", in: "path" } }),
-});
-
-const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).optional().openapi({
-    param: { name: "limit", in: "query" },
-    description: "At most this many jobs, newest first (default 100)",
-  }),
-});
-
-/** The security requirement of a route needing `scope`. */
-const bearer = (scope: Scope) => [{ bearer: [scope] }];
-
-/**
- * A route that starts a job: a JSON body of at most
- * {@link MAX_BODY_BYTES}, `runs:write`, 202 with the status URL.
- */
-function startRoute<
-  P extends "/runs" | "/movements",
-  B extends z.ZodType,
-  A extends z.ZodType,
->(path: P, summary: string, body: B, accepted: A) {
-  return createRoute({
-    method: "post",
-    path,
-    summary,
-    security: bearer("runs:write"),
-    middleware: [jsonBody(MAX_BODY_BYTES)] as const,
-    request: {
-      body: {
-        required: true,
-        content: { "application/json": { schema: body } },
-      },
-    },
-    responses: {
-      202: {
-        ...json(accepted, "queued; follow status_url"),
-        headers: z.object({
-          Location: z.string().openapi({ description: "the status URL" }),
-        }),
-      },
-      ...errors(400, 401, 403, 409, 413, 415, 429, 500, 503),
-    },
-  });
-}
-
-// ----------------------------------------------------------------- routes
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-
-const routes = {
-  healthz: createRoute({
-    method: "get",
-    path: "/healthz",
-    summary: "Liveness: 200 while the process lives",
-    responses: {
-      200: json(z.object({ status: z.literal("ok") }), "alive"),
-      ...errors(500),
-    },
-  }),
-  readyz: createRoute({
-    method: "get",
-    path: "/readyz",
-    summary:
-      "Readiness: the default rules file loads and the output folders are writable",
-    responses: {
-      200: json(
-        z.object({ status: z.literal("ready"), reasons: z.array(z.string()) }),
-        "ready",
-      ),
-      503: json(
-        z.object({
-          status: z.literal("not ready"),
-          reasons: z.array(z.string()),
-        }),
-        "not ready, with every reason",
-      ),
-      ...errors(500),
-    },
-  }),
-  metrics: createRoute({
-    method: "get",
-    path: "/metrics",
-    summary: "Prometheus metrics (text exposition format)",
-    responses: {
-      200: {
-        description: "the metrics",
-        content: { "text/plain": { schema: z.string() } },
-      },
-      ...errors(500),
-    },
-  }),
-  openapi: createRoute({
-    method: "get",
-    path: "/openapi.json",
-    summary: "This document (OpenAPI 3.1)",
-    responses: {
-      200: json(z.record(z.string(), z.unknown()), "the document"),
-      ...errors(500),
-    },
-  }),
-  docs: createRoute({
-    method: "get",
-    path: "/docs",
-    summary: "The routes of this document as a page",
-    responses: {
-      200: {
-        description: "an HTML page",
-        content: { "text/html": { schema: z.string() } },
-      },
-      ...errors(500),
-    },
-  }),
-  startRun: startRoute(
-    "/runs",
-    "Start a run: validate, stage, compute and write a run folder",
-    RunBody,
-    RunAccepted,
-  ),
-  listRuns: createRoute({
-    method: "get",
-    path: "/runs",
-    summary: "The runs, newest first, without their summaries",
-    security: bearer("runs:read"),
-    request: { query: ListQuery },
-    responses: {
-      200: json(z.object({ runs: z.array(JobRecordSchema) }), "the runs"),
-      ...errors(400, 401, 403, 429, 500),
-    },
-  }),
-  getRun: createRoute({
-    method: "get",
-    path: "/runs/{id}",
-    summary:
-      "One run: status, step timings, progress, counts, the summary when done, the error when failed",
-    security: bearer("runs:read"),
-    request: { params: IdParam },
-    responses: {
-      200: json(JobRecordSchema, "the run"),
-      ...errors(401, 403, 404, 429, 500),
-    },
-  }),
-  runReport: createRoute({
-    method: "get",
-    path: "/runs/{id}/report",
-    summary: "The run's report page (report.html)",
-    security: bearer("runs:read"),
-    request: { params: IdParam },
-    responses: {
-      200: {
-        description: "the page",
-        content: { "text/html": { schema: z.string() } },
-      },
-      ...errors(401, 403, 404, 429, 500),
-    },
-  }),
-  runFile: createRoute({
-    method: "get",
-    path: "/runs/{id}/files/{name}",
-    summary: `A file of the run folder: ${Object.values(RUN_FILES).join(", ")}`,
-    security: bearer("runs:read"),
-    request: { params: FileParam },
-    responses: {
-      200: {
-        description: "the file, streamed",
-        content: {
-          "application/vnd.apache.parquet": { schema: z.string() },
-          "application/json": { schema: z.record(z.string(), z.unknown()) },
-          "text/html": { schema: z.string() },
-        },
-      },
-      ...errors(401, 403, 404, 429, 500),
-    },
-  }),
-  startMovement: startRoute(
-    "/movements",
-    "Compute the movement between two finished runs (IFRS 7 §35H-§35I)",
-    MovementBody,
-    MovementAccepted,
-  ),
-  listMovements: createRoute({
-    method: "get",
-    path: "/movements",
-    summary: "The movements, newest first",
-    security: bearer("runs:read"),
-    request: { query: ListQuery },
-    responses: {
-      200: json(
-        z.object({ movements: z.array(JobRecordSchema) }),
-        "the movements",
-      ),
-      ...errors(400, 401, 403, 429, 500),
-    },
-  }),
-  getMovement: createRoute({
-    method: "get",
-    path: "/movements/{id}",
-    summary: "One movement: status, timings, the error when failed",
-    security: bearer("runs:read"),
-    request: { params: IdParam },
-    responses: {
-      200: json(JobRecordSchema, "the movement"),
-      ...errors(401, 403, 404, 429, 500),
-    },
-  }),
-  movementFile: createRoute({
-    method: "get",
-    path: "/movements/{id}/files/{name}",
-    summary: `A file of the movement folder: ${
-      Object.values(MOVEMENT_FILES).join(", ")
-    }`,
-    security: bearer("runs:read"),
-    request: { params: FileParam },
-    responses: {
-      200: {
-        description: "the file, streamed",
-        content: {
-          "application/vnd.apache.parquet": { schema: z.string() },
-          "application/json": { schema: z.record(z.string(), z.unknown()) },
-          "text/html": { schema: z.string() },
-        },
-      },
-      ...errors(401, 403, 404, 429, 500),
-    },
-  }),
-};
-
 // ------------------------------------------------------------- middleware
 
 /**
- * Middleware admitting a JSON body of at most `maxBytes`: 413 when the
- * declared `Content-Length` is larger (before reading anything) or when
- * the bytes sent are (counted while reading, so a missing or false length
- * does not help); 415 when it is not `application/json`; 400 when it is
- * empty or not JSON. Hono's `bodyLimit` trusts a `Content-Length` it is
- * given, which only the HTTP server's framing makes true, so the bytes are
- * counted here whatever the header says.
+ * Middleware reporting every request to the metrics under its route
+ * pattern (`unmatched` for paths no route matches) and its method (one of
+ * the standard ones, else `OTHER`): labels a client cannot invent.
  */
-function jsonBody(maxBytes: number): MiddlewareHandler {
-  return async function jsonBody(c, next) {
-    const tooLarge = () =>
-      httpError(
-        413,
-        `request body: larger than ${maxBytes} bytes (${
-          maxBytes / 1024
-        } KiB); send the paths of the files, not their content`,
-      );
-    const declared = c.req.header("Content-Length");
-    if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge();
-    const type = c.req.header("Content-Type") ?? "";
-    if (!/^application\/json\s*(;|$)/i.test(type)) {
-      throw httpError(
-        415,
-        `request body: send it as Content-Type: application/json${
-          type ? `, not ${type.slice(0, 100)}` : ""
-        }`,
-      );
-    }
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    if (c.req.raw.body !== null) {
-      const reader = c.req.raw.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.length;
-        if (size > maxBytes) {
-          await reader.cancel();
-          throw tooLarge();
-        }
-        chunks.push(value);
-      }
-    }
-    const bytes = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.length;
-    }
-    const text = new TextDecoder().decode(bytes);
-    if (text.trim() === "") {
-      throw httpError(400, "request body: empty; send a JSON object");
-    }
-    try {
-      JSON.parse(text);
-    } catch (e) {
-      throw httpError(
-        400,
-        `request body: not valid JSON (${(e as Error).message.slice(0, 200)})`,
-      );
-    }
-    // The validator reads the body again, from the bytes already counted.
-    c.req.raw = new Request(c.req.raw, { body: bytes });
-    await next();
-  };
-}
-
-/** Middleware reporting every request to the metrics under its route pattern. */
 function observeRequests(deps: ServerDeps): MiddlewareHandler {
   return async function observeRequests(c, next) {
     const start = performance.now();
     await next();
     deps.metrics.observeRequest(
       routePattern(c),
-      c.req.method,
+      methodLabel(c.req.method),
       c.res.status,
       (performance.now() - start) / 1000,
     );
@@ -566,6 +188,35 @@ function issuesMessage(
       : `${where(i.path)}: ${i.message}`
   ).join("; ");
   return text.length > 1000 ? `${text.slice(0, 1000)}…` : text;
+}
+
+/**
+ * Why the server is not ready, or nothing: the default rules file must
+ * load and the output folders take a new file.
+ */
+async function readinessProblems(
+  config: ServerDeps["config"],
+): Promise<string[]> {
+  const reasons: string[] = [];
+  try {
+    await loadRules(rootFolder(config.defaultRules));
+  } catch (e) {
+    reasons.push(
+      `default rules file ${config.defaultRules} does not load: ${
+        (e as Error).message.slice(0, 500)
+      }`,
+    );
+  }
+  for (
+    const [what, dir] of [
+      ["output folder", config.outDir],
+      ["movement folder", config.movementDir],
+    ] as const
+  ) {
+    const problem = await writableProblem(what, rootFolder(dir));
+    if (problem) reasons.push(problem);
+  }
+  return reasons;
 }
 
 /** Whether `dir` can take a new file: creates and removes a probe file. */
@@ -613,10 +264,16 @@ function jobOr404(deps: ServerDeps, kind: JobKind, id: string): JobRecord {
 
 /**
  * Streams the file `name` of a job's folder: only names of the folder's
- * layout (`files`), only regular files (not a link planted there).
+ * layout (`files`), only from a folder whose real path lies inside the
+ * configured `root` (`outDir` for runs, `movementDir` for movements: the
+ * registry's `dir` is not trusted on its own), only regular files (not a
+ * link planted there), and only the file that was checked: it is opened
+ * and its identity (device and inode, from `fstat`) compared with the
+ * `lstat` just made, so a file swapped for a link in between is refused.
  */
 async function serveJobFile(
   c: Context,
+  deps: ServerDeps,
   record: JobRecord,
   name: string,
   files: readonly string[],
@@ -638,17 +295,61 @@ async function serveJobFile(
       })`,
     );
   }
-  const path = join(record.dir, name);
-  let file: Deno.FsFile;
+  const missing = () =>
+    httpError(404, `${what} has no ${name} (status ${record.status})`);
+  const root = rootFolder(
+    record.kind === "run" ? deps.config.outDir : deps.config.movementDir,
+  );
+  // A folder or file that is gone, or a path broken since it was written.
+  const gone = (e: unknown) =>
+    e instanceof Deno.errors.NotFound ||
+    e instanceof Deno.errors.NotADirectory ||
+    e instanceof Deno.errors.FilesystemLoop;
+  let dir: string | null = null;
   try {
-    const info = await Deno.lstat(path);
-    if (!info.isFile) throw new Deno.errors.NotFound();
-    file = await Deno.open(path, { read: true });
+    if (isAbsolute(record.dir)) {
+      const real = await Deno.realPath(record.dir);
+      if (real.startsWith((await Deno.realPath(root)) + SEP)) dir = real;
+    }
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-    throw httpError(404, `${what} has no ${name} (status ${record.status})`);
+    if (gone(e)) throw missing();
+    throw e;
   }
-  const { size } = await file.stat();
+  if (dir === null) {
+    // The registry names a folder the server does not serve from: a
+    // record edited by hand or a bug; the operator is told, the client not
+    // where.
+    deps.logger.warn("job_folder_outside", {
+      kind: record.kind,
+      id: record.id,
+      dir: record.dir,
+      folder: root,
+    });
+    throw httpError(
+      404,
+      `${what} has no ${name} (its folder is not in the server's ${record.kind} folder)`,
+    );
+  }
+  const path = join(dir, name);
+  let file: Deno.FsFile;
+  let size: number;
+  try {
+    const checked = await Deno.lstat(path);
+    if (!checked.isFile) throw new Deno.errors.NotFound();
+    file = await Deno.open(path, { read: true });
+    const opened = await file.stat().catch((e) => {
+      file.close();
+      throw e;
+    });
+    if (!opened.isFile || !sameFile(checked, opened)) {
+      file.close();
+      throw new Deno.errors.NotFound();
+    }
+    size = opened.size;
+  } catch (e) {
+    if (gone(e)) throw missing();
+    throw e;
+  }
   const headers = {
     "Content-Type": contentType(name),
     "Content-Length": String(size),
@@ -664,6 +365,15 @@ async function serveJobFile(
   return c.body(file.readable, 200, headers);
 }
 
+/** Whether two stats are of the same file: device and inode (Linux, macOS). */
+function sameFile(a: Deno.FileInfo, b: Deno.FileInfo): boolean {
+  if (a.ino === null || b.ino === null || a.dev === null || b.dev === null) {
+    // Without inodes (Windows), the size and modification time stand in.
+    return a.size === b.size && a.mtime?.getTime() === b.mtime?.getTime();
+  }
+  return a.ino === b.ino && a.dev === b.dev;
+}
+
 // -------------------------------------------------------------------- app
 
 /**
@@ -674,7 +384,10 @@ async function serveJobFile(
  * @param deps The configuration, and the registry, queue, metrics and
  *   logger the app works with.
  */
-export function createApp(deps: ServerDeps): ServerApp {
+export function createApp(
+  deps: ServerDeps,
+  { now = Date.now }: AppOptions = {},
+): ServerApp {
   const { config, logger } = deps;
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
@@ -705,17 +418,29 @@ export function createApp(deps: ServerDeps): ServerApp {
   app.use(observeRequests(deps));
   app.use(secureHeaders());
   if (config.jwtSecret === null) app.use(authDisabledHeader());
-  const limiter = rateLimit({ limit: config.rateLimitPerMinute });
+  // Two budgets on the authenticated routes: one per client address,
+  // counted before the token is looked at (so that requests with a bad
+  // token or none are limited too; the address the connection comes from,
+  // never a forwarded header), and one per verified token subject.
+  const byAddress = rateLimit({
+    limit: config.rateLimitPerMinute * ADDRESS_RATE_LIMIT_FACTOR,
+    key: (c) => `addr:${clientAddress(c)}`,
+    what: "requests from one client address",
+    now,
+  });
+  const bySubject = rateLimit({ limit: config.rateLimitPerMinute, now });
+  const auth = bearerAuth({ secret: config.jwtSecret, now });
   for (const path of ["/runs/*", "/movements/*"]) {
-    app.use(path, bearerAuth({ secret: config.jwtSecret }), limiter);
+    app.use(path, byAddress, auth, bySubject);
   }
   // MCP clients POST every call; a tool that starts a job checks
   // runs:write itself (`c.get("auth")` reaches it as `extra.authInfo`).
   // (`/mcp/*` matches `/mcp` itself too: one pattern, so one check.)
   app.use(
     "/mcp/*",
-    bearerAuth({ secret: config.jwtSecret, scopeFor: () => "runs:read" }),
-    limiter,
+    byAddress,
+    bearerAuth({ secret: config.jwtSecret, scopeFor: () => "runs:read", now }),
+    bySubject,
   );
 
   app.onError((err, c) => {
@@ -771,26 +496,20 @@ export function createApp(deps: ServerDeps): ServerApp {
   // Probes and metrics: no auth (schedulers and Prometheus call them).
   app.openapi(routes.healthz, (c) => c.json({ status: "ok" as const }, 200));
 
+  // One check at a time, its answer kept for READYZ_CACHE_MS (probes that
+  // arrive meanwhile share it).
+  let readiness: { at: number; reasons: Promise<string[]> } | undefined;
   app.openapi(routes.readyz, async (c) => {
-    const reasons: string[] = [];
-    try {
-      await loadRules(rootFolder(config.defaultRules));
-    } catch (e) {
-      reasons.push(
-        `default rules file ${config.defaultRules} does not load: ${
-          (e as Error).message.slice(0, 500)
-        }`,
-      );
+    const t = now();
+    if (readiness === undefined || t - readiness.at >= READYZ_CACHE_MS) {
+      readiness = {
+        at: t,
+        reasons: readinessProblems(config).catch((e) => [
+          `the readiness check failed: ${String((e as Error)?.message)}`,
+        ]),
+      };
     }
-    for (
-      const [what, dir] of [
-        ["output folder", config.outDir],
-        ["movement folder", config.movementDir],
-      ] as const
-    ) {
-      const problem = await writableProblem(what, rootFolder(dir));
-      if (problem) reasons.push(problem);
-    }
+    const reasons = await readiness.reasons;
     return reasons.length === 0
       ? c.json({ status: "ready" as const, reasons }, 200)
       : c.json({ status: "not ready" as const, reasons }, 503);
@@ -833,13 +552,15 @@ export function createApp(deps: ServerDeps): ServerApp {
 
   app.openapi(routes.runReport, async (c) => {
     const record = jobOr404(deps, "run", c.req.valid("param").id);
-    return await serveJobFile(c, record, RUN_FILES.report, [RUN_FILES.report]);
+    return await serveJobFile(c, deps, record, RUN_FILES.report, [
+      RUN_FILES.report,
+    ]);
   });
 
   app.openapi(routes.runFile, async (c) => {
     const { id, name } = c.req.valid("param");
     const record = jobOr404(deps, "run", id);
-    return await serveJobFile(c, record, name, Object.values(RUN_FILES));
+    return await serveJobFile(c, deps, record, name, Object.values(RUN_FILES));
   });
 
   // Movements.
@@ -871,7 +592,13 @@ export function createApp(deps: ServerDeps): ServerApp {
   app.openapi(routes.movementFile, async (c) => {
     const { id, name } = c.req.valid("param");
     const record = jobOr404(deps, "movement", id);
-    return await serveJobFile(c, record, name, Object.values(MOVEMENT_FILES));
+    return await serveJobFile(
+      c,
+      deps,
+      record,
+      name,
+      Object.values(MOVEMENT_FILES),
+    );
   });
 
   // The Model Context Protocol door, behind the same auth (above). It is a
@@ -912,49 +639,4 @@ export function createApp(deps: ServerDeps): ServerApp {
     return cached;
   }
   return app;
-}
-
-/** The part of an OpenAPI document the docs page reads. */
-type DocPaths = { paths?: Record<string, Record<string, unknown>> };
-
-/** The routes of the document as a page: method, path, scope, summary. */
-function docsPage(doc: DocPaths): string {
-  const rows: {
-    method: string;
-    path: string;
-    scope: string;
-    summary: string;
-  }[] = [];
-  for (const [path, item] of Object.entries(doc.paths ?? {})) {
-    for (const [method, op] of Object.entries(item)) {
-      const operation = op as {
-        summary?: string;
-        security?: Record<string, string[]>[];
-      };
-      rows.push({
-        method: method.toUpperCase(),
-        path,
-        scope: operation.security?.flatMap((s) => Object.values(s).flat())
-          .join(" ") || "none",
-        summary: operation.summary ?? "",
-      });
-    }
-  }
-  return page(
-    {
-      title: "IFRS 9 run server",
-      subtitle:
-        "Routes; the full description is /openapi.json. Tokens: deno task token --scope runs:read",
-    },
-    section(
-      "routes",
-      "Routes",
-      table([
-        { label: "Method", value: (r) => r.method },
-        { label: "Path", value: (r) => r.path },
-        { label: "Scope", value: (r) => r.scope },
-        { label: "What", value: (r) => r.summary, wrap: true },
-      ], rows),
-    ),
-  );
 }

@@ -3,20 +3,31 @@
  * HS256 with the server's secret) carrying scopes, and a request budget per
  * token subject (or client address).
  *
- * A token is verified with Hono's JWT helper, `verify(token, secret,
- * "HS256")`: the algorithm is pinned, so a token signed with HS512, with
- * `alg: none` or with any other algorithm is refused before its signature
- * is looked at; the signature check is the library's (Web Crypto's
- * `verify`, never a string comparison). A token must carry `exp`. Its
- * `scope` claim lists scopes separated by spaces: `runs:write` starts runs
- * and movements and implies `runs:read`, which reads them.
+ * A token's header and signature are verified with Hono's JWT helper,
+ * `verify(token, secret, { alg: "HS256" })`: the algorithm is pinned, so a
+ * token signed with HS512, with `alg: none` or with any other algorithm is
+ * refused before its signature is looked at; the signature check is the
+ * library's (Web Crypto's `verify`, never a string comparison). Only a
+ * token whose signature holds has its claims read (here, not by the
+ * helper, so that each refusal names its true reason):
+ *
+ * - `exp` is required, a number, in the future and at most
+ *   {@link MAX_TOKEN_LIFETIME_SECONDS} (366 days) ahead, so that no token
+ *   lives forever;
+ * - `nbf` and `iat`, when present, are numbers at most
+ *   {@link CLOCK_SKEW_SECONDS} (60 s) ahead of the server's clock (the
+ *   minting machine's clock may run a little fast).
+ *
+ * Its `scope` claim lists scopes separated by spaces: `runs:write` starts
+ * runs and movements and implies `runs:read`, which reads them.
  *
  * | request                                           | answer                                               |
  * |---------------------------------------------------|------------------------------------------------------|
  * | no `Authorization: Bearer` header                 | 401, `WWW-Authenticate: Bearer realm="ifrs9"`        |
- * | malformed, expired, badly signed, other algorithm, no `exp` | 401, `WWW-Authenticate: Bearer ... error="invalid_token"` |
+ * | malformed, expired, badly signed, other algorithm, no `exp`, too long-lived | 401, `WWW-Authenticate: Bearer ... error="invalid_token"` |
  * | a valid token without the scope the route needs   | 403, `WWW-Authenticate: Bearer ... error="insufficient_scope"` |
  * | over the budget of its subject                    | 429 with `Retry-After` (seconds)                     |
+ * | over the budget of its client address (any token or none; {@link ADDRESS_RATE_LIMIT_FACTOR} times a subject's, counted before the token is looked at) | 429 with `Retry-After` (seconds) |
  *
  * (RFC 6750 §3: a request without credentials gets no error code.) Neither
  * a token nor the secret is ever put in a message or a log line: the JWT
@@ -44,7 +55,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { sign, verify } from "hono/jwt";
+import { decode, sign, verify } from "hono/jwt";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /** The scopes a token may carry. `runs:write` implies `runs:read`. */
@@ -55,6 +66,27 @@ export type Scope = typeof SCOPES[number];
 
 /** The only algorithm accepted (pinned: a token's own `alg` is not trusted). */
 export const JWT_ALGORITHM = "HS256";
+
+/**
+ * The longest a token may live: its `exp` at most this many seconds after
+ * the server's clock (366 days: `deno task token` mints at most 365).
+ */
+export const MAX_TOKEN_LIFETIME_SECONDS = 366 * 24 * 3600;
+
+/**
+ * How far ahead of the server's clock a token's `nbf` and `iat` may be, in
+ * seconds: the clocks of the machine that mints and the one that checks
+ * differ a little.
+ */
+export const CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * A client address's request budget on the authenticated routes, as a
+ * multiple of a token subject's (`rateLimitPerMinute`): counted before the
+ * token is verified, so that requests without a valid token are limited
+ * too, and high enough for several subjects behind one address.
+ */
+export const ADDRESS_RATE_LIMIT_FACTOR = 10;
 
 /** The realm named in `WWW-Authenticate`. */
 const REALM = "ifrs9";
@@ -123,23 +155,83 @@ export function hasScope(scopes: readonly string[], needed: Scope): boolean {
     (needed === "runs:read" && scopes.includes("runs:write"));
 }
 
-/** Why a token was refused, from the JWT helper's error (its name only). */
-function invalidReason(e: unknown): string {
+/**
+ * Why a token was refused, from the JWT helper's error (its name only)
+ * and, for a header the helper refuses, the header itself.
+ */
+function invalidReason(e: unknown, token: string): string {
   switch ((e as Error)?.name) {
-    case "JwtTokenExpired":
-      return "the token has expired";
     case "JwtAlgorithmMismatch":
-    case "JwtHeaderInvalid":
       return `the token is not signed with ${JWT_ALGORITHM}`;
+    case "JwtHeaderInvalid":
+      return headerProblem(token);
     case "JwtTokenSignatureMismatched":
       return "the token's signature does not match";
-    case "JwtTokenNotBefore":
-      return "the token is not valid yet (nbf)";
-    case "JwtTokenIssuedAt":
-      return "the token is issued in the future (iat)";
     default:
       return "the token is malformed";
   }
+}
+
+/**
+ * What is wrong with a header the JWT helper refused: an algorithm that is
+ * not HS256 (`none` included), a `typ` other than JWT, or a `crit` header
+ * naming extensions the server does not know (RFC 7515 §4.1.11).
+ */
+function headerProblem(token: string): string {
+  let header: unknown;
+  try {
+    header = decode(token).header;
+  } catch {
+    return "the token is malformed";
+  }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) {
+    return "the token's header is not a JSON object";
+  }
+  const h = header as Record<string, unknown>;
+  if (h.alg !== JWT_ALGORITHM) {
+    return `the token is not signed with ${JWT_ALGORITHM}`;
+  }
+  if ("crit" in h) {
+    return "the token's header has crit (critical extensions), which this server does not support";
+  }
+  if ("typ" in h) return "the token's typ header is not JWT";
+  return "the token's header is malformed";
+}
+
+/**
+ * What is wrong with a verified token's time claims at `now` (seconds), or
+ * null: `exp` required, a number, in the future and at most
+ * {@link MAX_TOKEN_LIFETIME_SECONDS} ahead; `nbf` and `iat` numbers at
+ * most {@link CLOCK_SKEW_SECONDS} ahead.
+ */
+function timeProblem(
+  payload: Record<string, unknown>,
+  now: number,
+): string | null {
+  const number = (v: unknown): v is number =>
+    typeof v === "number" && Number.isFinite(v);
+  if (payload.exp === undefined) return "the token has no exp (expiry) claim";
+  if (!number(payload.exp)) {
+    return "the token's exp (expiry) claim is not a number of seconds since the epoch";
+  }
+  for (const claim of ["nbf", "iat"] as const) {
+    if (payload[claim] !== undefined && !number(payload[claim])) {
+      return `the token's ${claim} claim is not a number of seconds since the epoch`;
+    }
+  }
+  if (payload.exp <= now) return "the token has expired";
+  if (payload.exp > now + MAX_TOKEN_LIFETIME_SECONDS) {
+    return `the token expires more than ${
+      MAX_TOKEN_LIFETIME_SECONDS / 86400
+    } days from now; mint one with a shorter lifetime`;
+  }
+  if (number(payload.nbf) && payload.nbf > now + CLOCK_SKEW_SECONDS) {
+    return "the token is not valid yet (nbf)";
+  }
+  if (number(payload.iat) && payload.iat > now + CLOCK_SKEW_SECONDS) {
+    return "the token is issued in the future (iat)";
+  }
+  return null;
 }
 
 /** Options of {@link bearerAuth}. */
@@ -154,6 +246,8 @@ export interface BearerAuthOptions {
    * `runs:write` for anything else
    */
   scopeFor?: (c: Context) => Scope;
+  /** The clock, in milliseconds (tests). @default Date.now */
+  now?: () => number;
 }
 
 /** The default: reading needs `runs:read`, anything else `runs:write`. */
@@ -168,7 +262,7 @@ function scopeByMethod(c: Context): Scope {
  * carrying the scope it needs (module doc); sets `auth` and `subject`.
  */
 export function bearerAuth(
-  { secret, scopeFor = scopeByMethod }: BearerAuthOptions,
+  { secret, scopeFor = scopeByMethod, now = Date.now }: BearerAuthOptions,
 ): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async function bearerAuth(c, next) {
     if (secret === null) {
@@ -206,15 +300,25 @@ export function bearerAuth(
     }
     let payload: Record<string, unknown>;
     try {
-      payload = await verify(match[1], secret, JWT_ALGORITHM);
+      // The header and the signature only: the helper would read the time
+      // claims before the signature, without leeway, and name a string
+      // `exp` "expired"; they are checked below once the signature holds.
+      payload = await verify(match[1], secret, {
+        alg: JWT_ALGORITHM,
+        exp: false,
+        nbf: false,
+        iat: false,
+      });
     } catch (e) {
-      throw invalid(invalidReason(e));
+      throw invalid(invalidReason(e, match[1]));
     }
-    // The JWT helper checks `exp` only when present; the server requires it,
-    // so that no token lives forever.
-    if (typeof payload.exp !== "number" || !Number.isFinite(payload.exp)) {
-      throw invalid("the token has no exp (expiry) claim");
+    if (
+      typeof payload !== "object" || payload === null || Array.isArray(payload)
+    ) {
+      throw invalid("the token's payload is not a JSON object");
     }
+    const problem = timeProblem(payload, Math.floor(now() / 1000));
+    if (problem !== null) throw invalid(problem);
     const scopes = typeof payload.scope === "string"
       ? payload.scope.split(" ").filter((s) => s !== "")
       : [];
@@ -237,7 +341,7 @@ export function bearerAuth(
       token: "",
       clientId: subject ?? "anonymous",
       scopes: granted,
-      expiresAt: payload.exp,
+      expiresAt: payload.exp as number,
     });
     c.set("subject", subject);
     await next();
@@ -268,6 +372,11 @@ export interface RateLimitOptions {
   key?: (c: Context) => string;
   /** The clock (tests). @default Date.now */
   now?: () => number;
+  /**
+   * What is counted, as the 429's message says it: `at most <limit>
+   * <what> per <window>`. @default "requests"
+   */
+  what?: string;
 }
 
 /** The default rate-limit key: `sub:<subject>`, else `addr:<address>`. */
@@ -308,8 +417,13 @@ function subjectOrAddress(c: Context): string {
  * ```
  */
 export function rateLimit(
-  { limit, windowMs = 60_000, key = subjectOrAddress, now = Date.now }:
-    RateLimitOptions,
+  {
+    limit,
+    windowMs = 60_000,
+    key = subjectOrAddress,
+    now = Date.now,
+    what = "requests",
+  }: RateLimitOptions,
 ): MiddlewareHandler {
   const windows = new Map<string, { start: number; count: number }>();
   let swept = now();
@@ -331,7 +445,7 @@ export function rateLimit(
       const seconds = Math.max(1, Math.ceil((w.start + windowMs - t) / 1000));
       throw httpError(
         429,
-        `rate limit: at most ${limit} requests per ${
+        `rate limit: at most ${limit} ${what} per ${
           windowMs / 1000
         } seconds; retry in ${seconds} s`,
         { "Retry-After": String(seconds) },
@@ -348,7 +462,7 @@ export interface MintOptions {
   secret: string;
   /** The scopes granted. */
   scopes: readonly Scope[];
-  /** Seconds until the token expires. */
+  /** Seconds until the token expires: more than 0, at most {@link MAX_TOKEN_LIFETIME_SECONDS}. */
   expiresInSeconds: number;
   /** The `sub` claim: who the token is for. @default "cli" */
   subject?: string;
@@ -359,6 +473,9 @@ export interface MintOptions {
 /**
  * A signed HS256 token with `sub`, `scope`, `iat` and `exp`, as
  * `deno task token` prints it.
+ *
+ * @throws {RangeError} when `expiresInSeconds` is not above 0 and at most
+ *   {@link MAX_TOKEN_LIFETIME_SECONDS}: the server would refuse the token.
  *
  * @example
  * ```ts
@@ -379,6 +496,15 @@ export function mintToken(
   { secret, scopes, expiresInSeconds, subject = "cli", now = Date.now() }:
     MintOptions,
 ): Promise<string> {
+  if (
+    !(expiresInSeconds > 0 && expiresInSeconds <= MAX_TOKEN_LIFETIME_SECONDS)
+  ) {
+    throw new RangeError(
+      `expiresInSeconds must be above 0 and at most ${MAX_TOKEN_LIFETIME_SECONDS} (${
+        MAX_TOKEN_LIFETIME_SECONDS / 86400
+      } days), got ${expiresInSeconds}`,
+    );
+  }
   const iat = Math.floor(now / 1000);
   return sign(
     {

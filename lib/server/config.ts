@@ -8,7 +8,7 @@
  * | variable                      | default                      | accepted                                   |
  * |-------------------------------|------------------------------|--------------------------------------------|
  * | `PORT`                        | 8080                         | a whole number 0-65535 (0: any free port)  |
- * | `IFRS9_HOST`                  | 0.0.0.0                      | an interface address or host name          |
+ * | `IFRS9_HOST`                  | 0.0.0.0 (127.0.0.1: below)   | an interface address or host name          |
  * | `IFRS9_DATA_ROOTS`            | `data`                       | folders separated by `:`                   |
  * | `IFRS9_RULES_ROOTS`           | `config`                     | folders separated by `:` (rules files only)|
  * | `IFRS9_OUT_DIR`               | `data/runs`                  | a local folder (run folders, job registry) |
@@ -20,6 +20,11 @@
  * | `IFRS9_MAX_QUEUED_RUNS`       | 10                           | 0-10000                                    |
  * | `IFRS9_SHUTDOWN_GRACE_S`      | 30                           | 0-3600 seconds                             |
  * | `IFRS9_RATE_LIMIT_PER_MINUTE` | 120                          | 1-1000000                                  |
+ *
+ * With `IFRS9_AUTH=disabled` and no `IFRS9_HOST` (nor `--host`), the
+ * server listens on the loopback interface only (127.0.0.1): a server
+ * without authentication is reached from another machine only when an
+ * address is given on purpose.
  *
  * Relative paths are taken from the project root (`projectPath`), not the
  * working directory, like every default file of the library; `s3://` data
@@ -35,12 +40,26 @@ import type { ServerConfig } from "./types.ts";
 /** The shortest HS256 secret accepted: the hash's output size (RFC 7518 §3.2). */
 export const MIN_JWT_SECRET_BYTES = 32;
 
+/** The interface listened on by default: every one. */
+export const DEFAULT_HOST = "0.0.0.0";
+
+/** The interface listened on by default when authentication is disabled. */
+export const LOOPBACK_HOST = "127.0.0.1";
+
 /** Where and how the server listens (`PORT`, `IFRS9_HOST`). */
 export interface ListenConfig {
   /** The TCP port; 0 lets the system choose one. @default 8080 */
   port: number;
-  /** The interface address. @default "0.0.0.0" */
+  /**
+   * The interface address. @default "0.0.0.0", or "127.0.0.1" when
+   * `IFRS9_AUTH=disabled`
+   */
   hostname: string;
+  /**
+   * Whether `hostname` is the default rather than `IFRS9_HOST` (`--host`
+   * of `deno task serve` overrides both).
+   */
+  hostDefaulted: boolean;
 }
 
 /** Environment variables as `Deno.env.toObject()` gives them. */
@@ -103,7 +122,17 @@ export function serverConfigFromEnv(
  * import assert from "node:assert/strict";
  * import { listenConfigFromEnv } from "./config.ts";
  *
- * assert.deepEqual(listenConfigFromEnv({}), { port: 8080, hostname: "0.0.0.0" });
+ * assert.deepEqual(listenConfigFromEnv({}), {
+ *   port: 8080,
+ *   hostname: "0.0.0.0",
+ *   hostDefaulted: true,
+ * });
+ * // Without authentication: the loopback only, unless a host is given.
+ * assert.equal(listenConfigFromEnv({ IFRS9_AUTH: "disabled" }).hostname, "127.0.0.1");
+ * assert.equal(
+ *   listenConfigFromEnv({ IFRS9_AUTH: "disabled", IFRS9_HOST: "0.0.0.0" }).hostname,
+ *   "0.0.0.0",
+ * );
  * assert.throws(() => listenConfigFromEnv({ PORT: "http" }), /PORT must be a whole number/);
  * ```
  */
@@ -111,9 +140,13 @@ export function listenConfigFromEnv(
   env: Record<string, string | undefined> = Deno.env.toObject(),
 ): ListenConfig {
   const read = new EnvReader(env);
+  const host = read.optionalText("IFRS9_HOST");
+  // IFRS9_AUTH's value is checked by serverConfigFromEnv.
+  const authDisabled = env.IFRS9_AUTH?.trim() === "disabled";
   const listen = {
     port: read.whole("PORT", 8080, 0, 65_535),
-    hostname: read.text("IFRS9_HOST", "0.0.0.0"),
+    hostname: host ?? (authDisabled ? LOOPBACK_HOST : DEFAULT_HOST),
+    hostDefaulted: host === undefined,
   };
   read.done();
   return listen;
@@ -144,8 +177,9 @@ class EnvReader {
     );
   }
 
-  text(name: string, fallback: string): string {
-    return this.value(name) ?? fallback;
+  /** The value, trimmed; undefined when unset or empty. */
+  optionalText(name: string): string | undefined {
+    return this.value(name);
   }
 
   number(name: string, fallback: number, min: number, max: number): number {

@@ -96,6 +96,36 @@ export function routePattern(c: Context): string {
   return route?.path ?? "unmatched";
 }
 
+/** The HTTP methods that are labels of their own (RFC 9110 §9.3, RFC 5789). */
+const METHOD_LABELS = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "OPTIONS",
+]);
+
+/**
+ * A request's method as a metric label: one of GET, HEAD, POST, PUT,
+ * PATCH, DELETE, OPTIONS, else `OTHER`, so that a client inventing methods
+ * (methods are case-sensitive tokens of any length) cannot make new label
+ * values, as {@link routePattern} does for paths.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { methodLabel } from "./log.ts";
+ * assert.equal(methodLabel("POST"), "POST");
+ * assert.equal(methodLabel("BREW"), "OTHER");
+ * assert.equal(methodLabel("patch"), "OTHER");
+ * ```
+ */
+export function methodLabel(method: string): string {
+  return METHOD_LABELS.has(method) ? method : "OTHER";
+}
+
 /** Options of {@link requestLog}. */
 export interface RequestLogOptions {
   /** Where the lines go. */
@@ -122,7 +152,8 @@ export function requestLog(
     const status = c.res.status;
     const fields = {
       request_id: vars.get("requestId") ?? null,
-      method: c.req.method,
+      // A method is a token of any length: bounded, as every field.
+      method: c.req.method.slice(0, 32),
       route: routePattern(c),
       status,
       ms: Math.round((now() - start) * 10) / 10,

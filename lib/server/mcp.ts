@@ -29,6 +29,15 @@
  * its own scope and refuses with a tool error; a request that reached this
  * door without any auth information gets no tool at all.
  *
+ * `explain_facility` is the one heavy tool (it hashes the run's inputs and
+ * reads the facility back from the portfolio): it computes in a worker
+ * thread, off the request loop, one call at a time server-wide; a call
+ * while another computes is refused at once with the tool error
+ * `explain_facility: busy: one facility explanation at a time, retry in a
+ * few seconds`; input hashes are remembered between calls while the files
+ * are unchanged (`explainer.ts`). The other read tools read small JSON
+ * files of the run folder.
+ *
  * Errors are MCP tool errors (`isError: true`) with one line naming the
  * argument at fault, never a stack: a bad argument (the SDK's zod
  * validation), a path refused, a run not found or not finished, a full
@@ -50,25 +59,21 @@ import type {
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { UserError } from "../errors.ts";
-import { FAILED_SUFFIX, RUN_FILES, RUN_ID } from "../run_folder/mod.ts";
+import { PLAUSIBILITY_LIMITS } from "../validation/mod.ts";
+import { FAILED_SUFFIX, RUN_FILES } from "../run_folder/mod.ts";
 import { hasScope, type RequestAuth, type Scope } from "./auth.ts";
+import {
+  createFacilityExplainer,
+  type FacilityExplainer,
+} from "./explainer.ts";
+import { idField, pathField } from "./fields.ts";
 import {
   movementRequestFor,
   resolveRunFolder,
   runRequestFor,
 } from "./paths.ts";
-import {
-  type JobRecord,
-  JobRefusedError,
-  type MovementRequest,
-  type RunRequest,
-  type ServerDeps,
-} from "./types.ts";
-import {
-  dataQualityWorkings,
-  explainFacility,
-  summaryWorkings,
-} from "./workings.ts";
+import { type JobRecord, JobRefusedError, type ServerDeps } from "./types.ts";
+import { dataQualityWorkings, summaryWorkings } from "./workings.ts";
 
 /** The largest JSON-RPC request body accepted, as for `POST /runs`. */
 export const MCP_BODY_LIMIT = 64 * 1024;
@@ -76,19 +81,10 @@ export const MCP_BODY_LIMIT = 64 * 1024;
 /** The server's name and version in the MCP `initialize` answer. */
 export const MCP_SERVER_INFO = { name: "ifrs9-ecl", version: "1.0.0" };
 
-/** The longest run or movement id, as `POST /runs` takes it (`MAX_ID_LENGTH` of app.ts). */
-const MAX_ID_LENGTH = 128;
-
-/** A run or movement id: a folder name, as `POST /runs` checks it. */
-const id = (what: string) =>
-  z.string().min(1).max(MAX_ID_LENGTH).regex(
-    RUN_ID,
-    `a ${what} id uses letters, digits, '.', '_' and '-', not starting with '.'`,
-  ).refine((v) => !v.endsWith(FAILED_SUFFIX), {
-    message:
-      `a ${what} id cannot end in ${FAILED_SUFFIX} (it marks failed runs)`,
-  });
-const path = (what: string) => z.string().min(1).max(4096).describe(what);
+/** A run or movement id: a folder name, as `POST /runs` checks it (fields.ts). */
+const id = (what: string) => idField(`${what} id`);
+/** A path a tool names, as `POST /runs` checks it (fields.ts). */
+const path = pathField;
 
 /** The tools' input schemas (zod; listed as JSON Schema by `tools/list`). */
 export const TOOL_INPUTS = {
@@ -107,12 +103,10 @@ export const TOOL_INPUTS = {
     ).optional(),
   }),
   start_movement: z.strictObject({
-    from: z.string().min(1).max(4096).describe(
+    from: path(
       "The earlier run: a run id of the server's runs, or a run folder's path under the data roots.",
     ),
-    to: z.string().min(1).max(4096).describe(
-      "The later run, like `from`.",
-    ),
+    to: path("The later run, like `from`."),
     movement_id: id("movement").describe(
       "The movement's id, the name of its folder. Default: chosen by the server and returned.",
     ).optional(),
@@ -135,7 +129,7 @@ export const TOOL_INPUTS = {
   }),
   explain_facility: z.strictObject({
     run_id: id("run").describe("The id of a succeeded run."),
-    loan_id: z.string().min(1).max(200).describe(
+    loan_id: z.string().min(1).max(PLAUSIBILITY_LIMITS.maxIdChars).describe(
       "The facility's loan_id, as in the run's loan_results.parquet.",
     ),
     max_periods: z.number().int().min(0).max(1200).describe(
@@ -158,7 +152,7 @@ const DESCRIPTIONS: Record<keyof typeof TOOL_INPUTS, string> = {
   data_quality:
     "A run's data-quality report: rows read, valid and rejected, the reject rate against its limit, and every validation rule that failed rows, with example loan ids; with the same source block.",
   explain_facility:
-    "Explain one facility's ECL in a succeeded run: its inputs, stage and triggers, PD, LGD, EAD, the month-by-month projection (EAD, discount factor, survival, marginal PD, LGD per scenario), the per-scenario and probability-weighted ECL recomputed from those months, the overlays, and a check that the result equals the run's ecl to the cent. Uses the run's own rules file; says so when it changed since.",
+    "Explain one facility's ECL in a succeeded run: its inputs, stage and triggers, PD, LGD, EAD, the month-by-month projection (EAD, discount factor, survival, marginal PD, LGD per scenario), the per-scenario and probability-weighted ECL recomputed from those months, the overlays, and a check that the result equals the run's ecl to the cent. Uses the run's own rules file; says so when it changed since. One explanation computes at a time on the server: while one does, the call is refused with 'busy'; retry in a few seconds.",
 };
 
 /** Which scope each tool needs. */
@@ -404,6 +398,16 @@ async function failureOf(dir: string): Promise<string | null> {
   }
 }
 
+/** Options of {@link createMcpServer} and {@link mcpApp}. */
+export interface McpOptions {
+  /**
+   * Where `explain_facility` computes: one at a time, off the request
+   * loop (explainer.ts). `mcpApp` makes one for all its requests.
+   * @default createFacilityExplainer()
+   */
+  explainer?: FacilityExplainer;
+}
+
 /** The SDK's per-call extra, as far as the tools read it. */
 interface ToolExtra {
   authInfo?: Pick<RequestAuth, "scopes" | "clientId">;
@@ -411,9 +415,14 @@ interface ToolExtra {
 
 /**
  * A fresh MCP server with the tools (module doc) over `deps`. One per
- * request: the door is stateless.
+ * request: the door is stateless. Give every request's server the same
+ * `explainer` (as {@link mcpApp} does): a fresh one each time would lift
+ * the one-explanation-at-a-time limit and forget the remembered hashes.
  */
-export function createMcpServer(deps: ServerDeps): McpServer {
+export function createMcpServer(
+  deps: ServerDeps,
+  { explainer = createFacilityExplainer() }: McpOptions = {},
+): McpServer {
   const server = new McpServer(MCP_SERVER_INFO, {
     instructions: INSTRUCTIONS,
     capabilities: { tools: {} },
@@ -550,7 +559,7 @@ export function createMcpServer(deps: ServerDeps): McpServer {
     ));
 
   tool("explain_facility", async (args) =>
-    explainFacility(
+    explainer.explain(
       await runFolderOf(deps, args.run_id),
       args.loan_id,
       args.max_periods === undefined ? {} : { maxPeriods: args.max_periods },
@@ -594,8 +603,13 @@ function rpcError(status: 405 | 413, message: string, headers = {}): Response {
  *
  * @param deps The server's parts: the registry and queue the tools use,
  *   the config (roots, output folder), the logger.
+ * @param options.explainer Where `explain_facility` computes (default: a
+ *   new one, in worker threads, one at a time, for all this app's requests).
  */
-export function mcpApp(deps: ServerDeps): Hono {
+export function mcpApp(deps: ServerDeps, options: McpOptions = {}): Hono {
+  // One explainer for every request: its limit and its remembered hashes
+  // are the server's, not one request's.
+  const explainer = options.explainer ?? createFacilityExplainer();
   const app = new Hono();
   app.post(
     "/",
@@ -608,7 +622,7 @@ export function mcpApp(deps: ServerDeps): Hono {
         ),
     }),
     async (c) => {
-      const server = createMcpServer(deps);
+      const server = createMcpServer(deps, { explainer });
       const transport = new OneLineErrorTransport();
       await server.connect(transport);
       try {

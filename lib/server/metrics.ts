@@ -3,7 +3,8 @@
  * status with latency histograms, jobs by final status, run durations, loans
  * computed, rows rejected, the last run's allowance and exposure by stage,
  * its reject rate against the rules file's limit, the allowance's change
- * between the last two runs, and the queue's depth. Every name and help
+ * from the previous run of the same book ({@link runBook}), and the
+ * queue's depth. Every name and help
  * text is listed in `monitoring/README.md`; the alert rules and the Grafana
  * dashboard in `monitoring/` use only these (tests/server/monitoring_test.ts).
  *
@@ -19,6 +20,18 @@
  * whatever order records arrive in, so a registry replayed newest first
  * after a restart gives the same figures.
  *
+ * The allowance change (`ifrs9_last_run_allowance_change_ratio`) compares
+ * the last succeeded run with the succeeded run of the same book that
+ * finished before it, never with whatever ran before (a sample run between
+ * two production runs would otherwise look like a 99% fall and a 10,000%
+ * rise). It has one series at a time, labelled with the last run's
+ * `book`, and none while that book has no earlier succeeded run or when
+ * the earlier run's ECL is 0 (a change from nothing has no ratio).
+ *
+ * `/metrics` needs no token and shows portfolio figures (the last run's id
+ * and ECL and EAD by stage): scrape it over a private network
+ * (`monitoring/README.md`).
+ *
  * @module
  */
 import {
@@ -28,7 +41,15 @@ import {
   Histogram,
   Registry,
 } from "prom-client";
-import type { JobRecord, JobStatus, ServerMetrics } from "./types.ts";
+import { dirname, isAbsolute, relative } from "node:path";
+import { projectPath } from "../project.ts";
+import { bookName } from "../report/mod.ts";
+import type {
+  JobRecord,
+  JobStatus,
+  RunRequest,
+  ServerMetrics,
+} from "./types.ts";
 
 /** Request-latency buckets in seconds: 1 ms to 10 s. */
 export const HTTP_DURATION_BUCKETS: readonly number[] = [
@@ -99,8 +120,50 @@ export interface ServerMetricsOptions {
 
 /** A succeeded run as the allowance gauges need it. */
 interface Finished {
+  /** When it finished, milliseconds since the epoch. */
   at: number;
+  /** Its total ECL. */
   ecl: number;
+}
+
+/** A URL's scheme (`s3://`): such a portfolio is named as it is. */
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/**
+ * The book a run's portfolio belongs to, as the allowance change groups
+ * runs: the portfolio's folder (relative to the project when inside it)
+ * and its file name without dates, extension and the separators around
+ * them (`bookName`, the rule the run report's comparison with the previous
+ * run follows): `data/prod/portfolio_2025-09-30.parquet` and
+ * `data/prod/portfolio_2025-12-31.parquet` are the book
+ * `data/prod/portfolio`; `data/sample/portfolio_2025-12-31.parquet` is
+ * another book, `data/sample/portfolio`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { projectPath } from "../project.ts";
+ * import { runBook } from "./metrics.ts";
+ *
+ * assert.equal(
+ *   runBook(projectPath("data/prod/portfolio_2025-12-31.parquet")),
+ *   "data/prod/portfolio",
+ * );
+ * assert.equal(runBook("/srv/in/retail-20250930.csv"), "/srv/in/retail");
+ * assert.equal(runBook("s3://bank/books/sme_2025-12-31.parquet"), "s3://bank/books/sme");
+ * ```
+ */
+export function runBook(portfolio: string): string {
+  const folder = dirname(portfolio);
+  const book = bookName(portfolio);
+  if (SCHEME.test(portfolio)) return `${folder}/${book}`;
+  const inside = relative(projectPath("."), folder);
+  const shown = inside === ""
+    ? "."
+    : inside.startsWith("..") || isAbsolute(inside)
+    ? folder
+    : inside;
+  return `${shown}/${book}`;
 }
 
 /**
@@ -210,7 +273,8 @@ export function createServerMetrics(
   const lastChange = new Gauge({
     name: "ifrs9_last_run_allowance_change_ratio",
     help:
-      "Relative change of the total ECL from the succeeded run before the last to the last: (last - previous) / previous (0 until two runs).",
+      "Relative change of the total ECL of the last succeeded run from the previous succeeded run of the same book: (last - previous) / previous; absent until the book has two, or when the previous ECL is 0.",
+    labelNames: ["book"] as const,
     registers,
   });
   const lastRejectRate = new Gauge({
@@ -252,8 +316,10 @@ export function createServerMetrics(
   const startedRuns = new Map<string, number>();
   let lastDurationAt = -Infinity;
   let lastRejectAt = -Infinity;
-  /** The two latest succeeded runs, latest first. */
-  let succeeded: Finished[] = [];
+  /** The latest succeeded run, and its book (null: not known). */
+  let latest: { at: number; book: string | null } | null = null;
+  /** The two latest succeeded runs of each book, latest first. */
+  const byBook = new Map<string, Finished[]>();
 
   const time = (iso: string | null) => {
     const t = iso === null ? NaN : Date.parse(iso);
@@ -264,18 +330,34 @@ export function createServerMetrics(
     const summary = record.summary;
     loans.inc(summary?.totals.count ?? record.counts?.rowsValid ?? 0);
     if (summary === null) return;
-    succeeded = [...succeeded, { at, ecl: summary.totals.ecl }]
-      .sort((a, b) => b.at - a.at)
-      .slice(0, 2);
-    const [last, previous] = succeeded;
-    if (previous !== undefined) {
-      lastChange.set(
-        previous.ecl === 0
-          ? (last.ecl === 0 ? 0 : Math.sign(last.ecl) * Infinity)
-          : (last.ecl - previous.ecl) / previous.ecl,
+    const portfolio = (record.request as Partial<RunRequest>).portfolio;
+    const book = typeof portfolio === "string" && portfolio !== ""
+      ? runBook(portfolio)
+      : null;
+    if (book !== null) {
+      byBook.set(
+        book,
+        [...byBook.get(book) ?? [], { at, ecl: summary.totals.ecl }]
+          .sort((a, b) => b.at - a.at)
+          .slice(0, 2),
       );
     }
-    if (last.at !== at) return; // an older run arriving late
+    if (latest === null || at >= latest.at) latest = { at, book };
+    // The last run against the previous one of its book, whichever of the
+    // two arrived now.
+    lastChange.reset();
+    const [last, previous] = latest.book === null
+      ? []
+      : byBook.get(latest.book) ?? [];
+    if (
+      previous !== undefined && last.at === latest.at && previous.ecl !== 0
+    ) {
+      lastChange.set(
+        { book: latest.book! },
+        (last.ecl - previous.ecl) / previous.ecl,
+      );
+    }
+    if (latest.at !== at) return; // an older run arriving late
     lastEcl.reset();
     lastEad.reset();
     for (const group of summary.by_stage) {

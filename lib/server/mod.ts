@@ -9,14 +9,16 @@
  * |---|---|
  * | the contract between the parts: config, job records, registry, queue, metrics, logger | `types.ts` |
  * | the configuration from the environment | `config.ts` |
- * | the HTTP app: routes, validation, the error handler, OpenAPI | `app.ts` |
+ * | the HTTP app: middleware, handlers, the error handler | `app.ts` |
+ * | the routes' schemas and OpenAPI description, the docs page | `routes.ts` |
+ * | the request fields both doors check the same way (ids, paths) | `fields.ts` |
  * | bearer tokens (HS256), scopes, the rate limit, minting tokens | `auth.ts` |
  * | the paths a request may name (data roots, rules roots, symlinks) | `paths.ts` |
  * | JSON log lines, the request log | `log.ts` |
  * | the job queue (child processes, bounded) | `queue.ts`, `job_child.ts` |
  * | the job registry, persisted | `registry.ts` |
  * | Prometheus metrics | `metrics.ts` |
- * | the MCP door and the workings of its figures | `mcp.ts`, `workings.ts` |
+ * | the MCP door and the workings of its figures (explained in a worker, one at a time) | `mcp.ts`, `workings.ts`, `explainer.ts`, `explainer_worker.ts` |
  *
  * @example
  * ```ts
@@ -59,20 +61,24 @@ export {
   serverConfigFromEnv,
 } from "./config.ts";
 export {
+  type AppOptions,
   createApp,
   MAX_BODY_BYTES,
-  MAX_ID_LENGTH,
   QUEUE_RETRY_AFTER_SECONDS,
+  READYZ_CACHE_MS,
   type ServerApp,
 } from "./app.ts";
 export {
+  ADDRESS_RATE_LIMIT_FACTOR,
   type AuthVariables,
   bearerAuth,
   type BearerAuthOptions,
   clientAddress,
+  CLOCK_SKEW_SECONDS,
   hasScope,
   httpError,
   JWT_ALGORITHM,
+  MAX_TOKEN_LIFETIME_SECONDS,
   type MintOptions,
   mintToken,
   rateLimit,
@@ -81,7 +87,9 @@ export {
   type Scope,
   SCOPES,
 } from "./auth.ts";
+export { idField, MAX_ID_LENGTH, pathField } from "./fields.ts";
 export {
+  MAX_NAME_BYTES,
   MAX_PATH_LENGTH,
   type PathKind,
   RequestPathError,
@@ -90,9 +98,11 @@ export {
   resolveRunFolder,
   rootFolder,
   type RunFolderOptions,
+  serverJobId,
 } from "./paths.ts";
 export {
   createJsonLogger,
+  methodLabel,
   requestLog,
   type RequestLogOptions,
   routePattern,

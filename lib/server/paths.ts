@@ -7,13 +7,15 @@
  * absolute inside a root. Refused, each with a {@link RequestPathError}
  * (kind `input`, HTTP 400) naming the field and the reason:
  *
- * - a NUL byte, an empty path;
+ * - a NUL byte, an empty path, a path over {@link MAX_PATH_LENGTH}
+ *   characters or with a name over {@link MAX_NAME_BYTES} bytes;
  * - another scheme (`http:`, `file:`); `s3://` is refused with "object
  *   storage is not configured" until the storage settings exist;
  * - a `..` segment, even one that would stay inside a root;
  * - an absolute path outside the roots;
  * - a path that does not exist, or is not a regular file (a folder for a
- *   run folder);
+ *   run folder), or cannot be followed (it goes through a file, or through
+ *   a loop of symbolic links);
  * - a symbolic link, anywhere along the path, that resolves outside the
  *   roots (the real path is checked, and the real path is what the job
  *   gets, so a link changed after the check cannot redirect it).
@@ -46,12 +48,7 @@
 import { isAbsolute, join, normalize, sep } from "node:path";
 import { UserError } from "../errors.ts";
 import { projectPath } from "../project.ts";
-import {
-  defaultRunId,
-  RUN_FILES,
-  RUN_ID,
-  runIdFor,
-} from "../run_folder/mod.ts";
+import { defaultRunId, RUN_FILES, RUN_ID } from "../run_folder/mod.ts";
 import type { MovementRequest, RunRequest, ServerConfig } from "./types.ts";
 
 /** A request's path that cannot be used: HTTP 400 naming the field. */
@@ -92,6 +89,9 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 
 /** The longest path accepted (Linux's PATH_MAX). */
 export const MAX_PATH_LENGTH = 4096;
+
+/** The longest name (one component of a path) accepted, in UTF-8 bytes (Linux's NAME_MAX). */
+export const MAX_NAME_BYTES = 255;
 
 /** A configured root as an absolute folder: relative roots from the project. */
 export function rootFolder(root: string): string {
@@ -166,8 +166,16 @@ export async function resolveRequestPath(
   }
   // Refused even when the result would stay inside a root: a request has
   // no reason to climb, and `a/../../b` is how escapes are written.
-  if (value.split(/[\\/]/).includes("..")) {
+  const names = value.split(/[\\/]/);
+  if (names.includes("..")) {
     fail(`has a '..' segment; give a path under ${localRoots(roots).shown}`);
+  }
+  // The file system would refuse it (ENAMETOOLONG); said here, by field.
+  const encoder = new TextEncoder();
+  if (names.some((name) => encoder.encode(name).length > MAX_NAME_BYTES)) {
+    fail(
+      `has a name (between two '/') longer than ${MAX_NAME_BYTES} bytes; no file has such a name`,
+    );
   }
   const { shown, dirs } = localRoots(roots);
   const path = isAbsolute(value) ? normalize(value) : projectPath(value);
@@ -175,17 +183,33 @@ export async function resolveRequestPath(
   if (![...dirs, ...real].some((root) => isInside(path, root))) {
     fail(`${value} is outside the allowed folders (${shown})`);
   }
-  let resolved = "";
-  try {
-    resolved = await Deno.realPath(path);
-  } catch (e) {
+  // The file system's refusals that a request causes are the request's
+  // fault (400), named without the server's own path.
+  const unusable = (e: unknown): never => {
     if (e instanceof Deno.errors.NotFound) {
       fail(`${value}: no such ${kind === "file" ? "file" : "folder"}`);
     }
     if (e instanceof Deno.errors.PermissionDenied) {
       fail(`${value}: cannot be read by the server (permission denied)`);
     }
+    if (e instanceof Deno.errors.NotADirectory) {
+      fail(
+        `${value}: a part of the path before the last is a file, not a folder`,
+      );
+    }
+    if (e instanceof Deno.errors.FilesystemLoop) {
+      fail(`${value}: the path goes through a loop of symbolic links`);
+    }
+    if ((e as { code?: unknown })?.code === "ENAMETOOLONG") {
+      fail(`${value}: the path is too long for the file system`);
+    }
     throw e;
+  };
+  let resolved = "";
+  try {
+    resolved = await Deno.realPath(path);
+  } catch (e) {
+    unusable(e);
   }
   // The link check: where the path really leads, not what it says.
   if (!real.some((root) => isInside(resolved, root))) {
@@ -193,7 +217,13 @@ export async function resolveRequestPath(
       `${value} leads through a symbolic link outside the allowed folders (${shown})`,
     );
   }
-  const info = await Deno.stat(resolved);
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(resolved);
+  } catch (e) {
+    // Changed since it was resolved.
+    return unusable(e);
+  }
   if (kind === "file" && !info.isFile) {
     fail(
       `${value} is ${
@@ -277,13 +307,44 @@ export async function resolveRunFolder(
       throw new Deno.errors.NotFound();
     }
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    if (
+      !(e instanceof Deno.errors.NotFound ||
+        e instanceof Deno.errors.NotADirectory ||
+        e instanceof Deno.errors.FilesystemLoop)
+    ) throw e;
     throw new RequestPathError(
       field,
       `${value} is not a run folder (it has no ${RUN_FILES.manifest})`,
     );
   }
   return dir;
+}
+
+/**
+ * The id the server chooses for a job whose request names none: the clock
+ * to the millisecond (so ids sort by time) and 8 random hex digits (32
+ * bits), so that jobs asked for in the same millisecond do not collide
+ * and get a 409 for an id the client never chose. Within `RUN_ID` and at
+ * most 37 characters.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serverJobId } from "./paths.ts";
+ *
+ * const at = new Date("2026-01-02T03:04:05.678Z");
+ * assert.match(serverJobId("run", at), /^run-20260102T030405678Z-[0-9a-f]{8}$/);
+ * assert.notEqual(serverJobId("movement", at), serverJobId("movement", at));
+ * ```
+ */
+export function serverJobId(
+  kind: "run" | "movement",
+  now: Date = new Date(),
+): string {
+  const random = crypto.getRandomValues(new Uint32Array(1))[0];
+  return `${defaultRunId(now).replace(/^run-/, `${kind}-`)}-${
+    random.toString(16).padStart(8, "0")
+  }`;
 }
 
 /** What a client asks to run: `POST /runs`'s body, the `start_run` tool's arguments. */
@@ -294,7 +355,7 @@ export interface RunAsk {
   rules?: string;
   /** The FX table, under the data or rules roots. */
   fx?: string;
-  /** The run id; a clock id (`run-YYYYMMDDTHHMMSSmmmZ`) by default. */
+  /** The run id; {@link serverJobId}'s (`run-YYYYMMDDTHHMMSSmmmZ-xxxxxxxx`) by default. */
   run_id?: string;
 }
 
@@ -304,7 +365,7 @@ export interface MovementAsk {
   from: string;
   /** The later run, likewise. */
   to: string;
-  /** The movement id; `movement-YYYYMMDDTHHMMSSmmmZ` by default. */
+  /** The movement id; {@link serverJobId}'s (`movement-YYYYMMDDTHHMMSSmmmZ-xxxxxxxx`) by default. */
   movement_id?: string;
 }
 
@@ -333,7 +394,7 @@ export async function runRequestFor(
     portfolio,
     rules,
     ...(fx === undefined ? {} : { fx }),
-    runId: ask.run_id ?? runIdFor(portfolio, null),
+    runId: ask.run_id ?? serverJobId("run"),
   };
 }
 
@@ -351,7 +412,6 @@ export async function movementRequestFor(
   return {
     from: await resolveRunFolder("from", ask.from, where),
     to: await resolveRunFolder("to", ask.to, where),
-    movementId: ask.movement_id ??
-      defaultRunId().replace(/^run-/, "movement-"),
+    movementId: ask.movement_id ?? serverJobId("movement"),
   };
 }

@@ -491,8 +491,145 @@ export interface InputCheck {
   note?: string;
 }
 
+/** Computes a file's SHA-256, as lowercase hex. */
+export type FileHasher = (path: string) => Promise<string>;
+
+/**
+ * One remembered hash: the file as it was when hashed (size, modification
+ * and change times, inode and device) and its SHA-256.
+ */
+export interface HashCacheEntry {
+  /** The path hashed, as given. */
+  path: string;
+  /** Its size in bytes. */
+  size: number;
+  /** Its modification time, milliseconds since the epoch. */
+  mtimeMs: number;
+  /** Its status-change time (ctime), milliseconds; -1 where the system has none. */
+  ctimeMs: number;
+  /** Its inode number (-1 where the system has none). */
+  ino: number;
+  /** The device it is on. */
+  dev: number;
+  /** Its SHA-256, lowercase hex. */
+  sha256: string;
+}
+
+/** A {@link FileHasher} that remembers (see {@link createHashCache}). */
+export interface HashCache {
+  /** The file's SHA-256: remembered while the file is unchanged, else read. */
+  hashFile: FileHasher;
+  /** What it remembers, oldest first (to hand to another thread). */
+  entries(): HashCacheEntry[];
+  /** Remembers hashes made elsewhere (another thread's {@link entries}). */
+  add(entries: readonly HashCacheEntry[]): void;
+  /** Files read and hashed so far (the calls the cache did not answer). */
+  filesHashed(): number;
+}
+
+/** Options of {@link createHashCache}. */
+export interface HashCacheOptions {
+  /** Reads and hashes a file. @default sha256File */
+  hash?: FileHasher;
+  /** Hashes remembered at most; the least recently used go first. @default 256 */
+  maxEntries?: number;
+}
+
+/** The identity of a file now, or null when it cannot be told (no mtime). */
+async function fileIdentity(
+  path: string,
+): Promise<Omit<HashCacheEntry, "path" | "sha256"> | null> {
+  const info = await Deno.stat(path);
+  if (!info.isFile || info.mtime === null) return null;
+  return {
+    size: info.size,
+    mtimeMs: info.mtime.getTime(),
+    ctimeMs: info.ctime?.getTime() ?? -1,
+    ino: info.ino ?? -1,
+    dev: info.dev,
+  };
+}
+
+function sameIdentity(
+  a: Omit<HashCacheEntry, "path" | "sha256">,
+  b: Omit<HashCacheEntry, "path" | "sha256">,
+): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs &&
+    a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.dev === b.dev;
+}
+
+/**
+ * A hasher that remembers each file's SHA-256 by its path, size,
+ * modification and change times, inode and device, so explaining a second
+ * facility of a run does not read a 100 MB portfolio again: a file
+ * rewritten, replaced (another inode) or touched is read afresh; a file
+ * that changes while it is hashed is not remembered. (Times are in
+ * milliseconds: a rewrite to the same size within the same millisecond as
+ * the hash, on the same inode, is not noticed.)
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createHashCache } from "./workings.ts";
+ *
+ * let reads = 0;
+ * const cache = createHashCache({ hash: async () => `h${++reads}` });
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "abc");
+ * assert.equal(await cache.hashFile(path), "h1");
+ * assert.equal(await cache.hashFile(path), "h1"); // not read again
+ * await Deno.writeTextFile(path, "abcd");
+ * assert.equal(await cache.hashFile(path), "h2"); // changed: read again
+ * assert.equal(cache.filesHashed(), 2);
+ * await Deno.remove(path);
+ * ```
+ */
+export function createHashCache(options: HashCacheOptions = {}): HashCache {
+  const hash = options.hash ?? sha256File;
+  const max = options.maxEntries ?? 256;
+  const remembered = new Map<string, HashCacheEntry>();
+  let hashed = 0;
+  const remember = (entry: HashCacheEntry) => {
+    remembered.delete(entry.path);
+    remembered.set(entry.path, entry);
+    while (remembered.size > max) {
+      remembered.delete(remembered.keys().next().value!);
+    }
+  };
+  return {
+    async hashFile(path) {
+      const before = await fileIdentity(path);
+      const known = remembered.get(path);
+      if (before !== null && known !== undefined) {
+        if (sameIdentity(before, known)) {
+          remember(known); // most recently used
+          return known.sha256;
+        }
+        remembered.delete(path);
+      }
+      hashed++;
+      const sha256 = await hash(path);
+      if (before === null) return sha256;
+      const after = await fileIdentity(path);
+      if (after !== null && sameIdentity(before, after)) {
+        remember({ path, ...before, sha256 });
+      }
+      return sha256;
+    },
+    entries: () => [...remembered.values()],
+    add(entries) {
+      for (const e of entries) remember(e);
+    },
+    filesHashed: () => hashed,
+  };
+}
+
+/** The hashes {@link explainFacility} remembers when given no hasher. */
+const sharedHashCache = createHashCache();
+
 async function inputCheck(
   ref: { path: string; sha256: string },
+  hashFile: FileHasher,
 ): Promise<InputCheck> {
   const base = { path: ref.path, recorded: ref.sha256 };
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(ref.path)) {
@@ -504,7 +641,7 @@ async function inputCheck(
     };
   }
   try {
-    const now = await sha256File(ref.path);
+    const now = await hashFile(ref.path);
     return { ...base, now, same: now === ref.sha256 };
   } catch (e) {
     return {
@@ -525,6 +662,12 @@ export interface ExplainOptions {
    * @default every month of the remaining term
    */
   maxPeriods?: number;
+  /**
+   * Hashes the run's input files, to tell whether they changed since the
+   * run. @default a {@link createHashCache} shared by every call in this
+   * thread
+   */
+  hashFile?: FileHasher;
 }
 
 /** Per-scenario working of one facility. */
@@ -587,10 +730,11 @@ export async function explainFacility(
     weight: s.weight,
   }));
 
+  const hashFile = opts.hashFile ?? sharedHashCache.hashFile;
   const inputs = {
-    portfolio: await inputCheck(source.inputs.portfolio),
-    rules: await inputCheck(source.inputs.rules),
-    fx: await inputCheck(source.inputs.fx),
+    portfolio: await inputCheck(source.inputs.portfolio, hashFile),
+    rules: await inputCheck(source.inputs.rules, hashFile),
+    fx: await inputCheck(source.inputs.fx, hashFile),
   };
   for (const [name, c] of Object.entries(inputs)) {
     if (!c.same) {

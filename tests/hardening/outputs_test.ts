@@ -937,7 +937,9 @@ Deno.test("the movement's tolerance is at most 1,000,000 in the reporting curren
         }),
       (e: Error) =>
         e instanceof UserError && e.kind === "usage" &&
-        /tolerance 1e\+308: give a number from 0\.000001 .* to 1000000/.test(e.message),
+        /tolerance 1e\+308: give a number from 0\.000001 .* to 1000000/.test(
+          e.message,
+        ),
     );
     // The bound itself is accepted.
     const { movement } = await computeMovement(

@@ -9,19 +9,20 @@
  */
 import { join } from "node:path";
 import { decode, sign } from "hono/jwt";
-import { createApp } from "../../lib/server/app.ts";
+import { type AppOptions, createApp } from "../../lib/server/app.ts";
 import { mintToken, type Scope } from "../../lib/server/auth.ts";
 import { createJsonLogger } from "../../lib/server/log.ts";
 import { projectPath } from "../../lib/project.ts";
-import type {
-  JobQueue,
-  JobRecord,
-  JobRegistry,
-  MovementRequest,
-  RunRequest,
-  ServerConfig,
-  ServerDeps,
-  ServerMetrics,
+import {
+  type JobQueue,
+  type JobRecord,
+  JobRefusedError,
+  type JobRegistry,
+  type MovementRequest,
+  type RunRequest,
+  type ServerConfig,
+  type ServerDeps,
+  type ServerMetrics,
 } from "../../lib/server/types.ts";
 
 /** The secret the fake server signs with (32 bytes, RFC 7518 §3.2). */
@@ -68,7 +69,10 @@ export class FakeRegistry implements JobRegistry {
   }
 }
 
-/** A queue that records each submit, or throws `refuse` when set. */
+/**
+ * A queue that records each submit, or throws `refuse` when set; as the
+ * real queue, it refuses an id the registry already holds (409).
+ */
 export class FakeQueue implements JobQueue {
   submitted: { kind: string; request: RunRequest | MovementRequest }[] = [];
   refuse: Error | null = null;
@@ -80,8 +84,17 @@ export class FakeQueue implements JobQueue {
     request: RunRequest | MovementRequest,
   ): Promise<JobRecord> {
     if (this.refuse) throw this.refuse;
-    this.submitted.push({ kind, request });
     const id = "runId" in request ? request.runId : request.movementId;
+    // Checked and taken in one synchronous step, as the real queue does.
+    if (this.registry.get(id) !== undefined) {
+      throw new JobRefusedError(
+        409,
+        `${kind} id ${id} is in use; choose another ${
+          kind === "run" ? "run_id" : "movement_id"
+        }`,
+      );
+    }
+    this.submitted.push({ kind, request });
     const record = jobRecord(id, kind, request);
     await this.registry.put(record);
     return record;
@@ -139,9 +152,13 @@ export interface Fixture {
   cleanup(): Promise<void>;
 }
 
-/** A fresh fixture; `config` overrides the server's configuration. */
+/**
+ * A fresh fixture; `config` overrides the server's configuration,
+ * `options` are the app's (a clock).
+ */
 export async function fixture(
   config: Partial<ServerConfig> = {},
+  options: AppOptions = {},
 ): Promise<Fixture> {
   const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "app-" }));
   const portfolio = join(root, "book.csv");
@@ -184,7 +201,7 @@ export async function fixture(
     metrics,
     lines,
     deps,
-    app: createApp(deps),
+    app: createApp(deps, options),
     cleanup: () => Deno.remove(root, { recursive: true }),
   };
 }

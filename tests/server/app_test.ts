@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { UserError } from "../../lib/errors.ts";
 import { projectPath } from "../../lib/project.ts";
 import { MOVEMENT_FILES, RUN_FILES } from "../../lib/run_folder/mod.ts";
-import { MAX_BODY_BYTES } from "../../lib/server/app.ts";
+import { MAX_BODY_BYTES, READYZ_CACHE_MS } from "../../lib/server/app.ts";
+import { MAX_ID_LENGTH } from "../../lib/server/fields.ts";
 import {
   JobRefusedError,
   type MovementRequest,
@@ -98,6 +99,51 @@ Deno.test("GET /readyz is 503 naming every reason: rules that do not load, an ou
   });
 });
 
+Deno.test("GET /readyz keeps its answer for READYZ_CACHE_MS, then checks again; concurrent probes share one check", async () => {
+  let now = 1_000_000;
+  const f = await fixture({}, { now: () => now });
+  try {
+    const outDir = f.config.outDir;
+    assert.equal((await f.app.request("/readyz")).status, 200);
+    // Broken now (a folder under a file), but within the cache's life the
+    // last answer stands.
+    const blocker = join(f.root, "a_file");
+    await Deno.writeTextFile(blocker, "");
+    f.config.outDir = join(blocker, "runs");
+    now += READYZ_CACHE_MS - 1;
+    assert.equal((await f.app.request("/readyz")).status, 200);
+    now += 1;
+    const res = await f.app.request("/readyz");
+    assert.equal(res.status, 503);
+    assert.match((await res.json()).reasons[0], /a_file\/runs is not writable/);
+    // Fixed: still 503 until the cache ends.
+    f.config.outDir = outDir;
+    assert.equal((await f.app.request("/readyz")).status, 503);
+    now += READYZ_CACHE_MS;
+    // Twenty probes at once make one check (one probe file per output
+    // folder) and get the same answer.
+    const makeTempFile = Deno.makeTempFile;
+    let probes = 0;
+    Deno.makeTempFile = (options) => {
+      if (options?.prefix?.startsWith(".readyz")) probes++;
+      return makeTempFile(options);
+    };
+    let answers: Response[];
+    try {
+      answers = await Promise.all(
+        Array.from({ length: 20 }, () => f.app.request("/readyz")),
+      );
+    } finally {
+      Deno.makeTempFile = makeTempFile;
+    }
+    assert.deepEqual(answers.map((r) => r.status), Array(20).fill(200));
+    assert.equal(probes, 2);
+    assert.deepEqual([...Deno.readDirSync(f.outDir)], []);
+  } finally {
+    await f.cleanup();
+  }
+});
+
 Deno.test("GET /metrics renders the metrics after setting the queue depth, with their content type", async () => {
   await withFixture(async (f) => {
     const res = await f.app.request("/metrics");
@@ -133,6 +179,48 @@ Deno.test("every request is observed under its route pattern, never its raw path
   });
 });
 
+Deno.test("the method label is a standard method or OTHER, and the route label a pattern or unmatched: invented methods and paths make no new series", async () => {
+  await withFixture(async (f) => {
+    const t = await token(["runs:read"]);
+    const invented = ["BREW", "PROPFIND", "X".repeat(200), "patch", "get2"];
+    for (const method of invented) {
+      for (const path of ["/healthz", "/runs/q4", "/no/such/path", "/mcp"]) {
+        await f.app.request(path, { method, headers: bearer(t) });
+      }
+    }
+    for (
+      const method of [
+        "GET",
+        "HEAD",
+        "POST",
+        "PUT",
+        "PATCH",
+        "DELETE",
+        "OPTIONS",
+      ]
+    ) {
+      await f.app.request("/healthz", { method });
+    }
+    const methods = new Set(f.metrics.requests.map((r) => r.method));
+    assert.deepEqual(
+      [...methods].sort(),
+      ["DELETE", "GET", "HEAD", "OPTIONS", "OTHER", "PATCH", "POST", "PUT"],
+    );
+    // Invented methods match no route (/mcp's door answers any method itself).
+    const routes = new Set(
+      f.metrics.requests.filter((r) => r.method === "OTHER").map((r) =>
+        r.route
+      ),
+    );
+    for (const route of routes) assert.match(route, /^(unmatched|\/mcp)$/);
+    assert.ok(routes.has("unmatched"));
+    // A raw path never becomes a label, whatever the method.
+    for (const r of f.metrics.requests) {
+      assert.ok(!/q4|no\/such/.test(r.route), r.route);
+    }
+  });
+});
+
 Deno.test("POST /runs queues the run with resolved paths and answers 202 with run_id, status_url and Location", async () => {
   await withFixture(async (f) => {
     const t = await token();
@@ -163,7 +251,7 @@ Deno.test("POST /runs queues the run with resolved paths and answers 202 with ru
   });
 });
 
-Deno.test("POST /runs without rules, fx or run_id: the default rules file and a clock run id", async () => {
+Deno.test("POST /runs without rules, fx or run_id: the default rules file and a clock run id with a random suffix", async () => {
   await withFixture(async (f) => {
     const before = Date.now();
     const res = await f.app.request(
@@ -172,16 +260,68 @@ Deno.test("POST /runs without rules, fx or run_id: the default rules file and a 
     );
     assert.equal(res.status, 202);
     const { run_id } = await res.json();
-    assert.match(run_id, /^run-\d{8}T\d{9}Z$/);
-    // The id is the clock's: within the test's own time.
-    const m = /^run-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z$/.exec(
-      run_id,
-    )!;
+    // The id is the clock's, within the test's own time, then 8 random hex digits.
+    const m =
+      /^run-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-[0-9a-f]{8}$/
+        .exec(run_id);
+    assert.ok(m, run_id);
     const at = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6], +m[7]);
     assert.ok(at >= before && at <= Date.now());
     const request = f.queue.submitted[0].request as RunRequest;
     assert.equal(request.rules, f.config.defaultRules);
     assert.equal("fx" in request, false);
+  });
+});
+
+Deno.test("20 concurrent POST /runs and POST /movements without an id all get 202 with distinct ids (the queue refuses a taken id)", async () => {
+  await withFixture(async (f) => {
+    const t = await token();
+    // The fake queue refuses a taken id, as the real one does.
+    f.queue.submit("run", runRequest(f, "taken"));
+    assert.equal(
+      (await f.app.request(
+        "/runs",
+        postJson({ portfolio: f.portfolio, run_id: "taken" }, bearer(t)),
+      )).status,
+      409,
+    );
+    const runs = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        f.app.request(
+          "/runs",
+          postJson({ portfolio: f.portfolio }, bearer(t)),
+        )),
+    );
+    const runBodies = await Promise.all(runs.map((r) => r.json()));
+    assert.deepEqual(
+      runs.map((r) => r.status),
+      Array(20).fill(202),
+      JSON.stringify(runBodies.filter((b) => b.error)),
+    );
+    const runIds = new Set(runBodies.map((b) => b.run_id));
+    assert.equal(runIds.size, 20);
+    for (const id of runIds) assert.ok(id.length <= MAX_ID_LENGTH, id);
+
+    for (const id of ["q3", "q4"]) await runFolder(f, id, [RUN_FILES.manifest]);
+    const movements = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        f.app.request(
+          "/movements",
+          postJson({ from: "q3", to: "q4" }, bearer(t)),
+        )),
+    );
+    const movementBodies = await Promise.all(movements.map((r) => r.json()));
+    assert.deepEqual(
+      movements.map((r) => r.status),
+      Array(20).fill(202),
+      JSON.stringify(movementBodies.filter((b) => b.error)),
+    );
+    const movementIds = new Set(movementBodies.map((b) => b.movement_id));
+    assert.equal(movementIds.size, 20);
+    for (const id of movementIds) {
+      assert.match(id, /^movement-\d{8}T\d{9}Z-[0-9a-f]{8}$/);
+    }
+    assert.equal(f.queue.submitted.length, 41);
   });
 });
 
@@ -701,6 +841,100 @@ Deno.test("GET /runs/:id/files/:name streams each file of the layout with its co
   });
 });
 
+Deno.test("the files routes serve only from inside the output folders: a record whose folder lies elsewhere, or links elsewhere, is refused", async () => {
+  await withFixture(async (f) => {
+    const t = await token(["runs:read"]);
+    // A folder outside the output folder, holding a file of the layout.
+    const elsewhere = join(f.root, "elsewhere");
+    await Deno.mkdir(elsewhere);
+    await Deno.writeTextFile(join(elsewhere, RUN_FILES.summary), "secret");
+    await Deno.writeTextFile(join(elsewhere, MOVEMENT_FILES.json), "secret");
+    await Deno.symlink(elsewhere, join(f.outDir, "linked"));
+    await Deno.mkdir(f.movementDir);
+    const cases: [string, string, string | null][] = [
+      ["outside", "run", elsewhere],
+      ["dotdot", "run", join(f.outDir, "..", "elsewhere")],
+      ["linked", "run", join(f.outDir, "linked")],
+      ["relative", "run", "elsewhere"],
+      // The movement folder is not the runs' folder, and the reverse.
+      ["crossed", "movement", join(f.outDir, "linked")],
+    ];
+    for (const [id, kind, dir] of cases) {
+      await f.registry.put(
+        jobRecord(id, kind as "run", runRequest(f, id), {
+          status: "succeeded",
+          dir,
+        }),
+      );
+      const file = kind === "run" ? RUN_FILES.summary : MOVEMENT_FILES.json;
+      const res = await f.app.request(`/${kind}s/${id}/files/${file}`, {
+        headers: bearer(t),
+      });
+      const message = await errorOf(res, 404);
+      assert.match(message, new RegExp(`^${kind} ${id} has no ${file} `), id);
+      assert.ok(!message.includes(f.root), message);
+    }
+    const warnings = f.lines.map((l) => JSON.parse(l)).filter((l) =>
+      l.event === "job_folder_outside"
+    );
+    assert.equal(warnings.length, cases.length);
+    // A run folder inside the output folder, even through a link there
+    // that stays inside, is served.
+    const dir = await runFolder(f, "q4");
+    await Deno.symlink(dir, join(f.outDir, "q4-link"));
+    await f.registry.put(
+      jobRecord("q4l", "run", runRequest(f, "q4l"), {
+        status: "succeeded",
+        dir: join(f.outDir, "q4-link"),
+      }),
+    );
+    const ok = await f.app.request(`/runs/q4l/files/${RUN_FILES.summary}`, {
+      headers: bearer(t),
+    });
+    assert.equal(await ok.text(), `content of ${RUN_FILES.summary}`);
+  });
+});
+
+Deno.test("the files routes never serve a file swapped for a link between its check and its opening", async () => {
+  await withFixture(async (f) => {
+    const t = await token(["runs:read"]);
+    const dir = await runFolder(f, "q4");
+    const secret = join(f.root, "secret.json");
+    await Deno.writeTextFile(secret, "SECRET");
+    await f.registry.put(
+      jobRecord("q4", "run", runRequest(f, "q4"), { status: "succeeded", dir }),
+    );
+    const target = join(dir, RUN_FILES.summary);
+    // Swaps the file for a link to a file outside and back, each swap one
+    // atomic rename, while the requests run.
+    let stop = false;
+    const swapper = (async () => {
+      for (let n = 0; !stop; n++) {
+        const next = join(dir, "next.tmp");
+        if (n % 2 === 0) await Deno.writeTextFile(next, "plain");
+        else await Deno.symlink(secret, next);
+        await Deno.rename(next, target);
+      }
+    })();
+    const seen = new Set<string>();
+    try {
+      for (let i = 0; i < 400; i++) {
+        const res = await f.app.request(`/runs/q4/files/${RUN_FILES.summary}`, {
+          headers: bearer(t),
+        });
+        seen.add(`${res.status} ${await res.text()}`);
+      }
+    } finally {
+      stop = true;
+      await swapper;
+    }
+    assert.ok(
+      ![...seen].some((s) => s.includes("SECRET")),
+      [...seen].join("\n"),
+    );
+  });
+});
+
 Deno.test("POST /movements takes run ids of the server's runs or run folders under a data root: 202 with movement_id and status_url", async () => {
   await withFixture(async (f) => {
     const q3 = await runFolder(f, "q3");
@@ -725,7 +959,10 @@ Deno.test("POST /movements takes run ids of the server's runs or run folders und
       postJson({ from: "q3", to: "q4" }, bearer(t)),
     );
     assert.equal(second.status, 202);
-    assert.match((await second.json()).movement_id, /^movement-\d{8}T\d{9}Z$/);
+    assert.match(
+      (await second.json()).movement_id,
+      /^movement-\d{8}T\d{9}Z-[0-9a-f]{8}$/,
+    );
     assert.deepEqual(
       (f.queue.submitted[1].request as MovementRequest).from,
       q3,

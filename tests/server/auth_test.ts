@@ -7,7 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { decode, sign } from "hono/jwt";
-import { bearerAuth, mintToken, rateLimit } from "../../lib/server/auth.ts";
+import {
+  ADDRESS_RATE_LIMIT_FACTOR,
+  bearerAuth,
+  CLOCK_SKEW_SECONDS,
+  MAX_TOKEN_LIFETIME_SECONDS,
+  mintToken,
+  rateLimit,
+} from "../../lib/server/auth.ts";
 import { main as tokenMain, parseExpiresIn } from "../../tasks/token.ts";
 import {
   bearer,
@@ -128,7 +135,7 @@ Deno.test("auth: expired, badly signed, HS512, alg none and exp-less tokens are 
     });
     const noExp = await sign({ sub: "x", scope: "runs:read" }, SECRET, "HS256");
     const notYet = await sign(
-      { sub: "x", scope: "runs:read", exp: now + 60, nbf: now + 30 },
+      { sub: "x", scope: "runs:read", exp: now + 900, nbf: now + 600 },
       SECRET,
       "HS256",
     );
@@ -159,6 +166,233 @@ Deno.test("auth: expired, badly signed, HS512, alg none and exp-less tokens are 
     }
     assert.deepEqual(f.queue.submitted, []);
   });
+});
+
+/** A JWT with any header and payload, signed HS256 with the server's secret. */
+async function signedWith(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+): Promise<string> {
+  const part = (o: unknown) =>
+    btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(
+      /\//g,
+      "_",
+    );
+  const input = `${part(header)}.${part(payload)}`;
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(SECRET),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = new Uint8Array(
+    await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(input)),
+  );
+  const signature = btoa(String.fromCharCode(...mac)).replace(/=+$/, "")
+    .replace(/\+/g, "-").replace(/\//g, "_");
+  return `${input}.${signature}`;
+}
+
+Deno.test("auth: each refusal names its true reason: typ, crit, a string exp, a lifetime over the cap, a bad signature on an expired token", async () => {
+  await withFixture(async (f) => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { sub: "x", scope: "runs:read", exp: now + 600 };
+    const expiredOtherSecret = await sign(
+      { ...claims, exp: now - 10 },
+      "another-secret-0123456789abcdefgh",
+      "HS256",
+    );
+    const cases: [string, RegExp][] = [
+      [
+        await signedWith({ alg: "HS256", typ: "at+jwt" }, claims),
+        /^invalid token: the token's typ header is not JWT$/,
+      ],
+      [
+        await signedWith({ alg: "HS256", typ: "JWT", crit: ["exp"] }, claims),
+        /^invalid token: the token's header has crit \(critical extensions\), which this server does not support$/,
+      ],
+      [
+        await signedWith({ alg: "HS256", typ: "JWT" }, {
+          ...claims,
+          exp: String(now + 600),
+        }),
+        /^invalid token: the token's exp \(expiry\) claim is not a number of seconds since the epoch$/,
+      ],
+      [
+        await signedWith({ alg: "HS256", typ: "JWT" }, {
+          ...claims,
+          exp: "1",
+        }),
+        /^invalid token: the token's exp \(expiry\) claim is not a number/,
+      ],
+      [
+        await signedWith({ alg: "HS256", typ: "JWT" }, {
+          ...claims,
+          iat: "yesterday",
+        }),
+        /^invalid token: the token's iat claim is not a number/,
+      ],
+      [
+        await sign(
+          { ...claims, exp: now + MAX_TOKEN_LIFETIME_SECONDS + 3600 },
+          SECRET,
+          "HS256",
+        ),
+        /^invalid token: the token expires more than 366 days from now; mint one with a shorter lifetime$/,
+      ],
+      // The signature is checked before any claim: a forged token learns
+      // nothing about its claims.
+      [
+        expiredOtherSecret,
+        /^invalid token: the token's signature does not match$/,
+      ],
+      [
+        await signedWith({ alg: "HS256", typ: "JWT" }, {
+          ...claims,
+          iat: now + CLOCK_SKEW_SECONDS + 120,
+        }),
+        /^invalid token: the token is issued in the future \(iat\)$/,
+      ],
+    ];
+    for (const [t, expected] of cases) {
+      assert.match(
+        await unauthorized(await getRuns(f, `Bearer ${t}`), true),
+        expected,
+        JSON.stringify(decode(t)),
+      );
+    }
+    // "application/jwt" and "jwt" are JWT (RFC 7519 §5.1).
+    for (const typ of ["jwt", "application/jwt"]) {
+      const t = await signedWith({ alg: "HS256", typ }, claims);
+      assert.equal((await getRuns(f, `Bearer ${t}`)).status, 200, typ);
+    }
+  });
+});
+
+Deno.test("auth: a token minted by a clock up to 60 s fast is accepted (iat, nbf), one living up to 366 days too", async () => {
+  await withFixture(async (f) => {
+    const now = Math.floor(Date.now() / 1000);
+    const ahead = now + CLOCK_SKEW_SECONDS - 5;
+    for (
+      const claims of [
+        { iat: ahead, exp: ahead + 3600 },
+        { nbf: ahead, exp: ahead + 3600 },
+        { iat: ahead, nbf: ahead, exp: ahead + 3600 },
+        { iat: now, exp: now + MAX_TOKEN_LIFETIME_SECONDS - 60 },
+      ]
+    ) {
+      const t = await sign(
+        { sub: "x", scope: "runs:read", ...claims },
+        SECRET,
+        "HS256",
+      );
+      assert.equal(
+        (await getRuns(f, `Bearer ${t}`)).status,
+        200,
+        JSON.stringify(claims),
+      );
+    }
+    assert.equal(CLOCK_SKEW_SECONDS, 60);
+    assert.equal(MAX_TOKEN_LIFETIME_SECONDS, 366 * 86400);
+  });
+});
+
+Deno.test("mintToken() refuses a lifetime the server would refuse", async () => {
+  for (const seconds of [0, -1, NaN, MAX_TOKEN_LIFETIME_SECONDS + 1]) {
+    await assert.rejects(
+      async () =>
+        await mintToken({
+          secret: SECRET,
+          scopes: [],
+          expiresInSeconds: seconds,
+        }),
+      RangeError,
+      String(seconds),
+    );
+  }
+  const t = await mintToken({
+    secret: SECRET,
+    scopes: ["runs:read"],
+    expiresInSeconds: MAX_TOKEN_LIFETIME_SECONDS,
+  });
+  assert.equal(
+    (claims(t).exp as number) - (claims(t).iat as number),
+    MAX_TOKEN_LIFETIME_SECONDS,
+  );
+});
+
+/** A request as `Deno.serve` hands it over, from the client at `hostname`. */
+function from(
+  f: Fixture,
+  hostname: string,
+  path: string,
+  init: RequestInit = {},
+): Promise<Response> {
+  const info = {
+    remoteAddr: { transport: "tcp", hostname, port: 40000 },
+    completed: Promise.resolve(),
+  } as unknown as Deno.ServeHandlerInfo;
+  return Promise.resolve(
+    f.app.fetch(new Request(`http://localhost${path}`, init), info),
+  );
+}
+
+Deno.test("rate limit by client address, before auth: 200 requests with bad tokens get 401 up to the address's budget, then 429; forwarded headers do not change the address", async () => {
+  await withFixture(async (f) => {
+    const budget = 5 * ADDRESS_RATE_LIMIT_FACTOR;
+    assert.equal(budget, 50);
+    const bad = `Bearer ${noneToken()}`;
+    // At once, each claiming another forwarded address.
+    const answers = await Promise.all(
+      Array.from(
+        { length: 200 },
+        (_, i) =>
+          from(f, "203.0.113.7", i % 2 ? "/runs" : "/mcp", {
+            method: i % 2 ? "GET" : "POST",
+            headers: {
+              Authorization: bad,
+              "X-Forwarded-For": `198.51.100.${i}`,
+              "X-Real-IP": `198.51.100.${i}`,
+            },
+          }),
+      ),
+    );
+    const statuses = answers.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 401).length, budget);
+    assert.equal(statuses.filter((s) => s === 429).length, 200 - budget);
+    const refused = answers.find((r) => r.status === 429)!;
+    const retry = Number(refused.headers.get("Retry-After"));
+    assert.ok(retry >= 1 && retry <= 60, `${retry}`);
+    assert.match(
+      (await refused.json()).error.message,
+      /^rate limit: at most 50 requests from one client address per 60 seconds; retry in \d+ s$/,
+    );
+    await Promise.all(
+      answers.filter((r) => r !== refused).map((r) => r.body?.cancel()),
+    );
+    // Even a good token from that address waits (the budget is the
+    // address's, counted before any token is read).
+    const good = await token(["runs:read"]);
+    assert.equal(
+      (await from(f, "203.0.113.7", "/runs", { headers: bearer(good) }))
+        .status,
+      429,
+    );
+    // Another address is not affected, nor are the probes.
+    assert.equal(
+      (await from(f, "203.0.113.8", "/runs", {
+        headers: { Authorization: bad },
+      }))
+        .status,
+      401,
+    );
+    assert.equal(
+      (await from(f, "203.0.113.8", "/runs", { headers: bearer(good) })).status,
+      200,
+    );
+    assert.equal((await from(f, "203.0.113.7", "/healthz")).status, 200);
+  }, { rateLimitPerMinute: 5 });
 });
 
 Deno.test("auth: runs:read reads but cannot start (403 insufficient_scope); runs:write does both; other scopes nothing", async () => {

@@ -32,11 +32,19 @@ import { createJobQueue } from "../../lib/server/queue.ts";
 import { createJobRegistry } from "../../lib/server/registry.ts";
 import type { ServerConfig, ServerDeps } from "../../lib/server/types.ts";
 import type { JobView, RunList } from "../../lib/server/mcp.ts";
-import type {
-  DataQualityWorkings,
-  FacilityExplanation,
-  Figure,
-  SummaryWorkings,
+import {
+  createFacilityExplainer,
+  EXPLAIN_BUSY_MESSAGE,
+  type ExplainOutcome,
+  runInWorker,
+} from "../../lib/server/explainer.ts";
+import {
+  createHashCache,
+  type DataQualityWorkings,
+  explainFacility,
+  type FacilityExplanation,
+  type Figure,
+  type SummaryWorkings,
 } from "../../lib/server/workings.ts";
 import { writePortfolio } from "../run/_portfolio.ts";
 
@@ -467,6 +475,47 @@ Deno.test("the MCP door over HTTP: tools, workings checked against the run folde
         );
         assert.equal(out.projection!.periods.length, 3);
         assert.equal(out.ecl_check.agrees_to_the_cent, true);
+      },
+    );
+
+    await t.step(
+      "explain_facility: two calls at once over HTTP, one explains, the other is refused busy in one line",
+      async () => {
+        const loanId = String(pick(1)[0]);
+        const other = await s.connect(s.tokens.read);
+        const [a, b] = await Promise.all([
+          s.call(reader, "explain_facility", {
+            run_id: run.runId,
+            loan_id: loanId,
+          }),
+          s.call(other, "explain_facility", {
+            run_id: run.runId,
+            loan_id: loanId,
+          }),
+        ]);
+        const results = [a, b];
+        const busy = results.filter((r) => r.isError);
+        assert.equal(
+          busy.length,
+          1,
+          JSON.stringify(results.map((r) => r.content[0].text.slice(0, 200))),
+        );
+        assert.equal(
+          errorText(busy[0]),
+          "explain_facility: busy: one facility explanation at a time, retry in a few seconds",
+        );
+        const done = payload<FacilityExplanation>(
+          results.find((r) => !r.isError)!,
+        );
+        assert.equal(done.ecl_check.agrees_to_the_cent, true);
+        // Once it is done, the next call goes through.
+        const again = payload<FacilityExplanation>(
+          await s.call(other, "explain_facility", {
+            run_id: run.runId,
+            loan_id: loanId,
+          }),
+        );
+        assert.equal(again.ecl.value, done.ecl.value);
       },
     );
 
@@ -974,4 +1023,247 @@ Deno.test("in memory: a tools/call without a session answers; without the auth m
     /^start_run: refused: .*no verified credentials/,
   );
   assert.ok(lines.some((l) => l.includes('"refused"')));
+});
+
+Deno.test("in memory: explain_facility computes one at a time server-wide; a call meanwhile is refused busy, the next goes through", async () => {
+  const { Hono } = await import("hono");
+  const { mcpApp } = await import("../../lib/server/mcp.ts");
+  const { bearerAuth } = await import("../../lib/server/auth.ts");
+  const records = [{
+    id: "q4",
+    kind: "run",
+    status: "succeeded",
+    dir: "/runs/q4",
+  }];
+  const deps = {
+    config: { outDir: "/nonexistent", dataRoots: [], rulesRoots: [] },
+    registry: {
+      list: () => records,
+      get: (id: string) => records.find((r) => r.id === id),
+    },
+    queue: {},
+    logger: { info() {}, warn() {}, error() {} },
+  } as unknown as ServerDeps;
+  // Explanations that compute until the test lets them finish.
+  const started: string[] = [];
+  let gate = Promise.withResolvers<void>();
+  const explainer = createFacilityExplainer({
+    run: async (job) => {
+      started.push(`${job.dir} ${job.loanId}`);
+      await gate.promise;
+      return {
+        explanation: { loan_id: job.loanId },
+        hashes: [],
+        filesHashed: 0,
+      } as unknown as ExplainOutcome;
+    },
+  });
+  const app = new Hono();
+  app.use("/mcp/*", bearerAuth({ secret: null, scopeFor: () => "runs:read" }));
+  app.route("/mcp", mcpApp(deps, { explainer }));
+  let id = 0;
+  const explain = async (loanId: string) => {
+    const res = await app.request("/mcp", {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: ++id,
+        method: "tools/call",
+        params: {
+          name: "explain_facility",
+          arguments: { run_id: "q4", loan_id: loanId },
+        },
+      }),
+    });
+    return (await sseMessages(res))[0].result;
+  };
+
+  const first = explain("L1");
+  // Wait until the first computes, then ask twice more meanwhile.
+  while (started.length === 0) await new Promise((r) => setTimeout(r, 1));
+  const [second, third] = await Promise.all([explain("L2"), explain("L3")]);
+  for (const r of [second, third]) {
+    assert.equal(r.isError, true);
+    assert.equal(r.content[0].text, EXPLAIN_BUSY_MESSAGE);
+    assert.equal(
+      r.content[0].text,
+      "explain_facility: busy: one facility explanation at a time, retry in a few seconds",
+    );
+  }
+  gate.resolve();
+  assert.equal((await first).structuredContent?.loan_id, "L1");
+  assert.deepEqual(started, ["/runs/q4 L1"]);
+  // Done: the next call computes.
+  gate = Promise.withResolvers<void>();
+  gate.resolve();
+  assert.equal((await explain("L4")).structuredContent?.loan_id, "L4");
+  assert.deepEqual(started, ["/runs/q4 L1", "/runs/q4 L4"]);
+  assert.deepEqual(explainer.stats(), {
+    explanations: 2,
+    refused: 2,
+    filesHashed: 0,
+  });
+});
+
+Deno.test("an explanation that fails frees the slot for the next one", async () => {
+  let calls = 0;
+  const explainer = createFacilityExplainer({
+    run: () => {
+      calls++;
+      return Promise.reject(new Error(`failure ${calls}`));
+    },
+  });
+  await assert.rejects(
+    explainer.explain("/runs/q4", "L1"),
+    /^Error: failure 1$/,
+  );
+  // Not refused as busy: the slot was given back.
+  await assert.rejects(
+    explainer.explain("/runs/q4", "L1"),
+    /^Error: failure 2$/,
+  );
+  assert.deepEqual(explainer.stats(), {
+    explanations: 2,
+    refused: 0,
+    filesHashed: 0,
+  });
+});
+
+Deno.test("createHashCache(): a file is hashed once while unchanged; rewritten, replaced or touched, it is hashed again", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hash-cache-" });
+  try {
+    const reads: string[] = [];
+    const cache = createHashCache({
+      hash: (path) => {
+        reads.push(path);
+        return Promise.resolve(`sha-${reads.length}`);
+      },
+      maxEntries: 2,
+    });
+    const a = join(dir, "a.csv");
+    await Deno.writeTextFile(a, "loan_id\nL1\n");
+    assert.equal(await cache.hashFile(a), "sha-1");
+    assert.equal(await cache.hashFile(a), "sha-1");
+    assert.equal(reads.length, 1);
+    // Rewritten with other bytes (another size).
+    await Deno.writeTextFile(a, "loan_id\nL1\nL2\n");
+    assert.equal(await cache.hashFile(a), "sha-2");
+    // Replaced by another file of the same size (another inode).
+    const b = join(dir, "b.csv");
+    await Deno.writeTextFile(b, "loan_id\nL1\nL3\n");
+    await Deno.rename(b, a);
+    assert.equal(await cache.hashFile(a), "sha-3");
+    // Touched: its times change, its size does not.
+    const stat = await Deno.stat(a);
+    await Deno.utime(a, stat.atime!, new Date(stat.mtime!.getTime() - 5000));
+    assert.equal(await cache.hashFile(a), "sha-4");
+    assert.equal(await cache.hashFile(a), "sha-4");
+    assert.equal(cache.filesHashed(), 4);
+    // At most maxEntries remembered, the least recently used dropped.
+    const c = join(dir, "c.csv"), d = join(dir, "d.csv");
+    await Deno.writeTextFile(c, "c");
+    await Deno.writeTextFile(d, "d");
+    await cache.hashFile(c);
+    await cache.hashFile(d);
+    assert.deepEqual(cache.entries().map((e) => e.path), [c, d]);
+    await cache.hashFile(a);
+    assert.equal(cache.filesHashed(), 7);
+    // A file gone is an error the caller reports (explainFacility: "no
+    // longer exists").
+    await assert.rejects(
+      cache.hashFile(join(dir, "gone.csv")),
+      Deno.errors.NotFound,
+    );
+    // A file that changes while it is hashed is not remembered.
+    const slow = createHashCache({
+      hash: async (path) => {
+        await Deno.writeTextFile(path, "changed while hashed");
+        return "sha-slow";
+      },
+    });
+    await slow.hashFile(c);
+    assert.deepEqual(slow.entries(), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a second explanation of a run does not read its input files again: in this thread and through the worker", async () => {
+  const root = await Deno.makeTempDir({ prefix: "explain-cache-" });
+  try {
+    const rules = join(root, "rules.yaml");
+    await Deno.copyFile(RULES, rules);
+    const run = await runPortfolio({
+      portfolio: writePortfolio(join(root, "book_2025-12-31.parquet"), 30),
+      rules,
+      out: join(root, "runs"),
+      report: false,
+    });
+    const ids = pl.readParquet(join(run.dir, "loan_results.parquet"))
+      .getColumn("loan_id").toArray().map(String);
+
+    // In this thread, through an injected hasher that counts its reads.
+    const reads: string[] = [];
+    const cache = createHashCache({
+      hash: async (path) => {
+        reads.push(path);
+        const { sha256File } = await import("../../lib/run/mod.ts");
+        return sha256File(path);
+      },
+    });
+    const first = await explainFacility(run.dir, ids[0], {
+      hashFile: cache.hashFile,
+    });
+    assert.equal(reads.length, 3); // portfolio, rules, FX table
+    const manifest: Manifest = JSON.parse(
+      await Deno.readTextFile(join(run.dir, "manifest.json")),
+    );
+    assert.deepEqual(
+      reads.sort(),
+      [
+        manifest.inputs.fx.path,
+        manifest.inputs.portfolio.path,
+        manifest.inputs.rules.path,
+      ].sort(),
+    );
+    const second = await explainFacility(run.dir, ids[1], {
+      hashFile: cache.hashFile,
+    });
+    assert.equal(reads.length, 3, "read again: " + reads.join(", "));
+    for (const out of [first, second]) {
+      assert.equal(out.input_files.portfolio.same, true);
+      assert.equal(out.ecl_check.agrees_to_the_cent, true);
+    }
+
+    // Through the worker: the server remembers what each worker hashed.
+    const explainer = createFacilityExplainer({ run: runInWorker });
+    const w1 = await explainer.explain(run.dir, ids[0]);
+    assert.equal(explainer.stats().filesHashed, 3);
+    const w2 = await explainer.explain(run.dir, ids[1], { maxPeriods: 2 });
+    assert.equal(explainer.stats().filesHashed, 3);
+    assert.equal(w1.ecl.value, first.ecl.value);
+    assert.equal(w2.ecl.value, second.ecl.value);
+    assert.equal(w2.projection!.periods.length, 2);
+    // The rules file changed: hashed again, and found to differ.
+    await Deno.writeTextFile(
+      rules,
+      (await Deno.readTextFile(rules)).replace("dpd_sicr: 30", "dpd_sicr: 60"),
+    );
+    const w3 = await explainer.explain(run.dir, ids[0]);
+    assert.equal(explainer.stats().filesHashed, 4);
+    assert.equal(w3.input_files.rules.same, false);
+    assert.equal(w3.input_files.portfolio.same, true);
+    // A loan the run did not compute: the worker's UserError, one line.
+    await assert.rejects(explainer.explain(run.dir, "NOPE"), {
+      name: "UserError",
+      message: /^loan_id: NOPE is not a facility of run/,
+    });
+    assert.equal(explainer.stats().explanations, 4);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

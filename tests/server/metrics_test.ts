@@ -8,7 +8,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { createServerMetrics } from "../../lib/server/metrics.ts";
+import { createServerMetrics, runBook } from "../../lib/server/metrics.ts";
+import { projectPath } from "../../lib/project.ts";
 import type { JobRecord, ServerMetrics } from "../../lib/server/types.ts";
 import type { Summary } from "../../lib/run_folder/mod.ts";
 
@@ -362,9 +363,10 @@ Deno.test("observeJob() counts each final job once and keeps the last run's figu
   assert.deepEqual(f("ifrs9_last_run_timestamp_seconds"), [
     "ifrs9_last_run_timestamp_seconds 1767610950",
   ]);
+  // A and B are runs of the same book (data/book.parquet):
   // (1250 - 1000) / 1000.
   assert.deepEqual(f("ifrs9_last_run_allowance_change_ratio"), [
-    "ifrs9_last_run_allowance_change_ratio 0.25",
+    'ifrs9_last_run_allowance_change_ratio{book="data/book"} 0.25',
   ]);
   // C validated last: 20 / 200 against its limit 0.05.
   assert.deepEqual(f("ifrs9_last_run_reject_rate"), [
@@ -417,12 +419,12 @@ Deno.test("observeJob() gives the same figures whatever order the records arrive
   );
   assert.ok(
     (await samples(backward)).includes(
-      "ifrs9_last_run_allowance_change_ratio 0.25",
+      'ifrs9_last_run_allowance_change_ratio{book="data/book"} 0.25',
     ),
   );
 });
 
-Deno.test("observeJob(): a fall in the allowance is negative; from nothing it is +Inf; no limit, no reject rate", async () => {
+Deno.test("observeJob(): a fall in the allowance is negative; from nothing there is no ratio; no limit, no reject rate", async () => {
   const metrics = createServerMetrics({ defaultMetrics: false });
   const at = (h: number) =>
     `2026-01-05T${String(h).padStart(2, "0")}:00:00.000Z`;
@@ -430,27 +432,27 @@ Deno.test("observeJob(): a fall in the allowance is negative; from nothing it is
     run(id, "succeeded", at(h), at(h + 1), {
       summary: withCount(summary(id, [{ ecl, ead: 1000 }]), 10),
     });
+  const change = async () =>
+    family(await samples(metrics), "ifrs9_last_run_allowance_change_ratio");
   metrics.observeJob(ok("r1", 1, 800));
-  // One run only: no change to report yet.
-  assert.ok(
-    (await samples(metrics)).includes(
-      "ifrs9_last_run_allowance_change_ratio 0",
-    ),
-  );
+  // One run only: no change to report yet, so no series (not a 0 that
+  // reads as "no change").
+  assert.deepEqual(await change(), []);
   metrics.observeJob(ok("r2", 3, 200));
   // (200 - 800) / 800.
-  assert.ok(
-    (await samples(metrics)).includes(
-      "ifrs9_last_run_allowance_change_ratio -0.75",
-    ),
-  );
+  assert.deepEqual(await change(), [
+    'ifrs9_last_run_allowance_change_ratio{book="data/book"} -0.75',
+  ]);
+  // From an ECL of 0: no ratio (not +Inf), so no alert on nothing.
   metrics.observeJob(ok("r3", 5, 0));
+  assert.deepEqual(await change(), [
+    'ifrs9_last_run_allowance_change_ratio{book="data/book"} -1',
+  ]);
   metrics.observeJob(ok("r4", 7, 50));
-  assert.ok(
-    (await samples(metrics)).includes(
-      "ifrs9_last_run_allowance_change_ratio +Inf",
-    ),
-  );
+  assert.deepEqual(await change(), []);
+  const { body } = await metrics.render();
+  // No sample anywhere is infinite or not a number.
+  assert.doesNotMatch(body, /^ifrs9_\S+ (?:[+-]?Inf|NaN)$/m);
   // A run whose counts lack the limit leaves the reject gauges alone
   // rather than compare its rate with 0.
   metrics.observeJob(
@@ -462,6 +464,85 @@ Deno.test("observeJob(): a fall in the allowance is negative; from nothing it is
   assert.ok(lines.includes("ifrs9_last_run_reject_rate 0"));
   assert.ok(lines.includes("ifrs9_last_run_max_reject_rate 0"));
   assert.ok(lines.includes("ifrs9_rows_rejected_total 5"));
+});
+
+Deno.test("observeJob(): the allowance change compares a run with the previous run of its own book, never with another book's", async () => {
+  // By hand: the production book data/prod/portfolio runs at Q3 (ECL
+  // 1000) and Q4 (ECL 1100); a sample run (ECL 5) finishes between them.
+  // The sample has no earlier run of its book: no ratio (before, its
+  // (5 - 1000) / 1000 = -99.5% fired the alert). The Q4 run compares with
+  // Q3, not with the sample: (1100 - 1000) / 1000 = 0.1 (not 219).
+  const book = (id: string, h: number, portfolio: string, ecl: number) =>
+    run(
+      id,
+      "succeeded",
+      `2026-01-05T${String(h).padStart(2, "0")}:00:00.000Z`,
+      `2026-01-05T${String(h).padStart(2, "0")}:30:00.000Z`,
+      {
+        request: { portfolio, rules: "/config/r.yaml", runId: id },
+        summary: withCount(summary(id, [{ ecl, ead: 10_000 }]), 10),
+      },
+    );
+  const q3 = book("q3", 1, "/srv/prod/portfolio_2025-09-30.parquet", 1000);
+  const sample = book(
+    "sample",
+    2,
+    "/srv/sample/portfolio_2025-12-31.parquet",
+    5,
+  );
+  const q4 = book("q4", 3, "/srv/prod/portfolio_2025-12-31.parquet", 1100);
+  const change = async (m: ServerMetrics) =>
+    family(await samples(m), "ifrs9_last_run_allowance_change_ratio");
+
+  const metrics = createServerMetrics({ defaultMetrics: false });
+  metrics.observeJob(q3);
+  assert.deepEqual(await change(metrics), []);
+  metrics.observeJob(sample);
+  assert.deepEqual(await change(metrics), []);
+  // The last-run gauges still follow the sample: it finished last.
+  assert.deepEqual(
+    family(await samples(metrics), "ifrs9_last_run_ecl"),
+    ['ifrs9_last_run_ecl{stage="1"} 5'],
+  );
+  metrics.observeJob(q4);
+  assert.deepEqual(await change(metrics), [
+    'ifrs9_last_run_allowance_change_ratio{book="/srv/prod/portfolio"} 0.1',
+  ]);
+  // Another sample run: the sample book against its own previous run,
+  // (6 - 5) / 5, one series only.
+  metrics.observeJob(
+    book("sample2", 4, "/srv/sample/portfolio_2026-03-31.parquet", 6),
+  );
+  assert.deepEqual(await change(metrics), [
+    'ifrs9_last_run_allowance_change_ratio{book="/srv/sample/portfolio"} 0.2',
+  ]);
+
+  // Replayed newest first (a restart): the same figure.
+  const replayed = createServerMetrics({ defaultMetrics: false });
+  feed(replayed, [q4, sample, q3]);
+  assert.deepEqual(await change(replayed), [
+    'ifrs9_last_run_allowance_change_ratio{book="/srv/prod/portfolio"} 0.1',
+  ]);
+});
+
+Deno.test("runBook(): the portfolio's folder and its name without dates", () => {
+  assert.equal(
+    runBook("/srv/prod/portfolio_2025-09-30.parquet"),
+    runBook("/srv/prod/portfolio_2025-12-31.parquet"),
+  );
+  assert.notEqual(
+    runBook("/srv/prod/portfolio_2025-12-31.parquet"),
+    runBook("/srv/sample/portfolio_2025-12-31.parquet"),
+  );
+  assert.notEqual(
+    runBook("/srv/prod/sme_2025-12-31.parquet"),
+    runBook("/srv/prod/retail_2025-12-31.parquet"),
+  );
+  assert.equal(
+    runBook(projectPath("data/sample/portfolio_2025-12-31.parquet")),
+    "data/sample/portfolio",
+  );
+  assert.equal(runBook("/in/retail-20250930-spain.csv"), "/in/retail-spain");
 });
 
 Deno.test("each createServerMetrics() has its own registry", async () => {

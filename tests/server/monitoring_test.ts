@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { createServerMetrics } from "../../lib/server/metrics.ts";
+import type { JobRecord } from "../../lib/server/types.ts";
 
 const DIR = fileURLToPath(new URL("../../monitoring/", import.meta.url));
 
@@ -144,6 +145,49 @@ Deno.test("the rule tests catch a moved threshold (20% allowance change made 30%
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
+});
+
+Deno.test("the allowance alert names the book, the label the server puts on the change ratio", async () => {
+  const rule = (await alertRules()).find((r) =>
+    r.alert === "IFRS9AllowanceMovedSharply"
+  ) as Rule & { annotations: Record<string, string> };
+  assert.match(rule.annotations.summary, /\{\{ \$labels\.book \}\}/);
+  assert.match(rule.annotations.description, /\{\{ \$labels\.book \}\}/);
+  // Two succeeded runs of one book: the series carries `book`.
+  const metrics = createServerMetrics({ defaultMetrics: false });
+  for (const [id, ecl, h] of [["q3", 100, 1], ["q4", 130, 2]] as const) {
+    metrics.observeJob({
+      id,
+      kind: "run",
+      status: "succeeded",
+      request: {
+        portfolio: `/srv/prod/book_2025-0${h + 6}-30.parquet`,
+        rules: "/r.yaml",
+        runId: id,
+      },
+      submittedAt: `2026-01-05T0${h}:00:00.000Z`,
+      startedAt: `2026-01-05T0${h}:00:00.000Z`,
+      finishedAt: `2026-01-05T0${h}:10:00.000Z`,
+      step: null,
+      steps: [],
+      progress: null,
+      counts: null,
+      summary: {
+        run_id: id,
+        reporting_date: "2025-12-31",
+        reporting_currency: "EUR",
+        totals: { count: 1, ecl },
+        by_stage: [],
+      } as unknown as JobRecord["summary"],
+      dir: null,
+      error: null,
+    });
+  }
+  const { body } = await metrics.render();
+  assert.match(
+    body,
+    /^ifrs9_last_run_allowance_change_ratio\{book="\/srv\/prod\/book"\} 0\.3$/m,
+  );
 });
 
 Deno.test("every metric an alert uses is one the server exposes", async () => {

@@ -170,6 +170,100 @@ Deno.test("resolveRequestPath() refuses what does not exist, a folder for a file
   });
 });
 
+Deno.test("resolveRequestPath() refuses a loop of links, a path through a file and a name over 255 bytes as the request's fault, naming the field, not the server's paths", async () => {
+  await withRoot(async (root) => {
+    await Deno.symlink(join(root, "loop_b"), join(root, "loop_a"));
+    await Deno.symlink(join(root, "loop_a"), join(root, "loop_b"));
+    const cases: [string, string, RegExp][] = [
+      ["portfolio", join(root, "loop_a"), /a loop of symbolic links$/],
+      ["rules", join(root, "loop_a", "x.yaml"), /a loop of symbolic links$/],
+      [
+        "fx",
+        join(root, "book.csv", "fx.yaml"),
+        /a part of the path before the last is a file, not a folder$/,
+      ],
+      [
+        "portfolio",
+        join(root, `${"x".repeat(256)}.csv`),
+        /has a name \(between two '\/'\) longer than 255 bytes/,
+      ],
+      // 128 characters, 256 bytes in UTF-8.
+      [
+        "portfolio",
+        join(root, "é".repeat(128)),
+        /longer than 255 bytes/,
+      ],
+    ];
+    for (const [field, value, reason] of cases) {
+      const message = await refusal(
+        resolveRequestPath(field, value, { roots: [root] }),
+      );
+      assert.match(message, new RegExp(`^${field}: `), value);
+      assert.match(message, reason, value);
+    }
+    // A relative path: the message shows it as given, not the server's
+    // absolute path of it.
+    const rel = `data/tmp/paths-test-${crypto.randomUUID()}`;
+    await Deno.mkdir(projectPath(rel), { recursive: true });
+    try {
+      await Deno.symlink("loop", projectPath(`${rel}/loop`));
+      await Deno.writeTextFile(projectPath(`${rel}/file`), "");
+      for (
+        const value of [`${rel}/loop/x.csv`, `${rel}/file/x.csv`]
+      ) {
+        const message = await refusal(
+          resolveRequestPath("portfolio", value, { roots: [rel] }),
+        );
+        assert.match(message, /^portfolio: data\/tmp\/paths-test-/, value);
+        assert.ok(!message.includes(projectPath(".")), message);
+      }
+    } finally {
+      await Deno.remove(projectPath(rel), { recursive: true });
+    }
+    // A name of 255 bytes is fine (it just does not exist).
+    assert.match(
+      await refusal(
+        resolveRequestPath("portfolio", join(root, "x".repeat(255)), {
+          roots: [root],
+        }),
+      ),
+      /no such file$/,
+    );
+    // The same through resolveRunFolder, for both of its ways in.
+    assert.match(
+      await refusal(
+        resolveRunFolder("from", join(root, "loop_a"), {
+          roots: [root],
+          outDir: join(root, "runs"),
+        }),
+      ),
+      /^from: .*a loop of symbolic links/,
+    );
+    await Deno.symlink(
+      join(root, "runs", "q4", "m2"),
+      join(root, "runs", "q4", "m1"),
+    );
+    await Deno.symlink(
+      join(root, "runs", "q4", "m1"),
+      join(root, "runs", "q4", "m2"),
+    );
+    await Deno.remove(join(root, "runs", "q4", "manifest.json"));
+    await Deno.symlink(
+      join(root, "runs", "q4", "m1"),
+      join(root, "runs", "q4", "manifest.json"),
+    );
+    assert.match(
+      await refusal(
+        resolveRunFolder("to", "q4", {
+          roots: [root],
+          outDir: join(root, "runs"),
+        }),
+      ),
+      /^to: q4 is not a run folder \(it has no manifest\.json\)$/,
+    );
+  });
+});
+
 Deno.test("resolveRequestPath() follows links inside the roots and refuses links that lead out, wherever they sit on the path", async () => {
   await withRoot(async (root) => {
     const outside = await Deno.realPath(

@@ -129,7 +129,9 @@ Deno.test("registry: writes are whole (temporary file renamed): a reader never s
   try {
     const registry = await createJobRegistry(out);
     await registry.put(record("first", "succeeded", 0));
-    const inode = (await Deno.stat(fileOf(out))).ino;
+    // Held open, the first file keeps its inode (no reuse) and its bytes.
+    const first = await Deno.open(fileOf(out), { read: true });
+    const inode = (await first.stat()).ino;
     // A large registry, written many times while another reader reads it.
     let reading = true, reads = 0;
     const reader = (async () => {
@@ -151,8 +153,13 @@ Deno.test("registry: writes are whole (temporary file renamed): a reader never s
     reading = false;
     await reader;
     assert.ok(reads > 0);
-    // Replaced by rename, not rewritten in place.
+    // Replaced by rename, not rewritten in place: the name holds another
+    // file, and the first one still holds the first write alone.
     assert.notEqual((await Deno.stat(fileOf(out))).ino, inode);
+    const firstText = new TextDecoder().decode(
+      await new Response(first.readable).arrayBuffer(),
+    );
+    assert.equal(JSON.parse(firstText).jobs.length, 1);
     const names = [...Deno.readDirSync(join(out, ".server"))].map((e) =>
       e.name
     );

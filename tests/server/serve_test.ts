@@ -539,6 +539,37 @@ Deno.test("serve: with IFRS9_AUTH=disabled it says so on start, and serves witho
   }
 });
 
+Deno.test("serve: with IFRS9_AUTH=disabled and no host given it listens on 127.0.0.1 only, and says so", async () => {
+  const root = await Deno.makeTempDir({ prefix: "serve-test-" });
+  try {
+    const env: Record<string, string> = {
+      ...envFor(root),
+      IFRS9_AUTH: "disabled",
+    };
+    delete env.IFRS9_JWT_SECRET;
+    const server = await start(env, ["--port", "0"]);
+    try {
+      assert.equal(
+        server.logs.find((l) => l.event === "listening")?.hostname,
+        "127.0.0.1",
+      );
+      const warning = server.logs.find((l) => l.event === "auth_disabled");
+      assert.equal(warning?.hostname, "127.0.0.1");
+      assert.match(
+        String(warning?.listen),
+        /^Listening on 127\.0\.0\.1 \(this machine\) only, as authentication is disabled; give --host or IFRS9_HOST/,
+      );
+      const res = await fetch(`${server.base}/healthz`);
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+    } finally {
+      assert.equal((await stop(server)).code, 0);
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("serverConfigFromEnv: defaults from the project, each variable read and checked", () => {
   const secret = "s".repeat(32);
   const d = serverConfigFromEnv({ IFRS9_JWT_SECRET: secret });
@@ -593,7 +624,38 @@ Deno.test("serverConfigFromEnv: defaults from the project, each variable read an
     {
       port: 0,
       hostname: "127.0.0.1",
+      hostDefaulted: false,
     },
+  );
+});
+
+Deno.test("listenConfigFromEnv: every interface by default; the loopback only when authentication is disabled and no host is given", () => {
+  assert.deepEqual(listenConfigFromEnv({}), {
+    port: 8080,
+    hostname: "0.0.0.0",
+    hostDefaulted: true,
+  });
+  assert.deepEqual(
+    listenConfigFromEnv({ IFRS9_AUTH: "enabled" }).hostname,
+    "0.0.0.0",
+  );
+  assert.deepEqual(listenConfigFromEnv({ IFRS9_AUTH: "disabled" }), {
+    port: 8080,
+    hostname: "127.0.0.1",
+    hostDefaulted: true,
+  });
+  assert.deepEqual(
+    listenConfigFromEnv({ IFRS9_AUTH: " disabled ", IFRS9_HOST: "" }).hostname,
+    "127.0.0.1",
+  );
+  // A host given on purpose is kept, with or without authentication.
+  assert.deepEqual(
+    listenConfigFromEnv({ IFRS9_AUTH: "disabled", IFRS9_HOST: "0.0.0.0" }),
+    { port: 8080, hostname: "0.0.0.0", hostDefaulted: false },
+  );
+  assert.equal(
+    listenConfigFromEnv({ IFRS9_HOST: "10.0.0.5" }).hostname,
+    "10.0.0.5",
   );
 });
 
@@ -661,4 +723,56 @@ Deno.test("serverConfigFromEnv: every bad value is a usage error naming its vari
       }),
     /IFRS9_JWT_SECRET is required.*; IFRS9_MAX_CONCURRENT_RUNS.*; IFRS9_MAX_QUEUED_RUNS/,
   );
+});
+
+/** The Dockerfile's instructions, continuation lines joined, comments out. */
+async function dockerfile(): Promise<{ op: string; args: string }[]> {
+  const text = await Deno.readTextFile(projectPath("Dockerfile"));
+  return text.replace(/\\\n/g, " ").split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"))
+    .map((l) => {
+      const [op, ...rest] = l.split(/\s+/);
+      return { op: op.toUpperCase(), args: rest.join(" ") };
+    });
+}
+
+Deno.test("Dockerfile: the image's command is the server in exec form, as a user who is not root, health-checked", async () => {
+  const steps = await dockerfile();
+  const last = (op: string) => steps.findLast((s) => s.op === op);
+  // The default command is `deno task serve`, in exec form (a JSON array:
+  // no shell, so the signals reach Deno), with no npx in front.
+  const cmd = last("CMD");
+  assert.ok(cmd, "no CMD");
+  assert.deepEqual(JSON.parse(cmd.args), ["deno", "task", "serve"]);
+  assert.equal(last("ENTRYPOINT"), undefined);
+  // A user who is not root, set before the command and after the last
+  // step that needs root.
+  const user = last("USER");
+  assert.ok(user, "no USER: the image runs as root");
+  assert.ok(!/^(root|0)(:|$)/.test(user.args), user.args);
+  assert.ok(steps.indexOf(user) < steps.indexOf(cmd));
+  const created = steps.find((s) =>
+    s.op === "RUN" && s.args.includes(`useradd`) &&
+    new RegExp(`\\b${user.args.split(":")[0]}\\b`).test(s.args)
+  );
+  assert.ok(created, `the user ${user.args} is never created`);
+  // After USER, files are the user's and nothing installs system packages.
+  for (const s of steps.slice(steps.indexOf(user))) {
+    if (s.op === "COPY") assert.match(s.args, /--chown=ifrs9:ifrs9/, s.args);
+    if (s.op === "RUN") {
+      assert.doesNotMatch(s.args, /apt-get|npm install -g/, s.args);
+    }
+  }
+  // Deno is installed once, on the PATH; no step or command uses npx.
+  assert.ok(
+    steps.some((s) => s.op === "RUN" && /npm install -g deno@/.test(s.args)),
+  );
+  assert.ok(!steps.some((s) => /\bnpx\b/.test(s.args)));
+  // The health check asks /healthz of the server the command starts.
+  const health = last("HEALTHCHECK");
+  assert.ok(health, "no HEALTHCHECK");
+  assert.match(health.args, /\/healthz/);
+  assert.match(health.args, /process\.env\.PORT \|\| 8080/);
+  assert.ok(steps.some((s) => s.op === "EXPOSE" && s.args === "8080"));
 });
