@@ -252,6 +252,28 @@ export {
 } from "./format.ts";
 export type { DataFrame, DataType, Expr, LazyFrame, Series } from "./frame.ts";
 
+// Plugins (docs/plugins.md): the contract a plugin module implements, and
+// loading the plugins a rules file lists.
+export type {
+  CompletedRunContext,
+  FrameHook,
+  Plugin,
+  PluginContext,
+  PluginFactory,
+  ReportSection,
+} from "./plugin/mod.ts";
+export {
+  type FrameHookName,
+  type LoadedPlugin,
+  loadPlugins,
+  PLUGIN_HOOKS,
+  PluginError,
+  type PluginHook,
+  runFrameHooks,
+} from "./plugin/mod.ts";
+export type { PluginRef } from "./rules.ts";
+export type { PluginRecord } from "./run_folder/mod.ts";
+
 // The run server (`deno task serve`, docs in README "Run server"): the HTTP
 // app and its MCP door, its configuration, logs, tokens, job registry,
 // queue and metrics.

@@ -272,6 +272,21 @@ export interface Rules {
   overlays: Overlay[];
   /** Data-quality limits. */
   validation: ValidationRules;
+  /**
+   * Plugins (`lib/plugin`, docs/plugins.md), in the order their hooks run;
+   * absent: none.
+   */
+  plugins?: PluginRef[];
+}
+
+/** One entry of the rules' `plugins` list (docs/plugins.md). */
+export interface PluginRef {
+  /**
+   * The plugin's module: a path relative to the rules file, or absolute.
+   */
+  module: string;
+  /** What the module's factory is given. @default {} */
+  options?: Record<string, unknown>;
 }
 
 /** One violation in a rules file. */
@@ -1024,6 +1039,10 @@ function rulesSchema(doc: unknown): z.ZodType<Rules> {
     scenarios: scenariosSchema(adjustment),
     overlays: overlaysSchema,
     validation: mapping({ max_reject_rate: rate.default(0.05) }).prefault({}),
+    plugins: z.array(mapping({
+      module: z.string().min(1, { error: "must name the plugin's module" }),
+      options: z.record(z.string(), z.unknown()).optional(),
+    })).optional(),
   });
 }
 

@@ -44,6 +44,7 @@ import {
   table,
   warningList,
 } from "../page.ts";
+import { raw } from "hono/html";
 import type { PlotFigure } from "../plot/mod.ts";
 import { fxDateWarning } from "../fx.ts";
 import type { RuleReport } from "../validation/mod.ts";
@@ -76,6 +77,12 @@ export interface RunReportOptions {
    * (`compare.ts` says what "the same book" is).
    */
   compare?: string | Location | false;
+  /**
+   * Sections the run's plugins add (their `onReport` hooks,
+   * docs/plugins.md), in order, after the run's own: each title is
+   * escaped, each body is the plugin's HTML as given.
+   */
+  sections?: readonly { title: string; html: string }[];
 }
 
 function groupTable(
@@ -566,6 +573,10 @@ export async function renderRunReport(
         { id: "parameters", label: "Risk parameters" },
         { id: "data-quality", label: "Data quality" },
         { id: "manifest", label: "Manifest" },
+        ...(opts.sections ?? []).map((x, i) => ({
+          id: `plugin-${i + 1}`,
+          label: x.title,
+        })),
       ],
       footer:
         "Generated from run folder files summary.json, loan_results.parquet, data_quality.json and manifest.json.",
@@ -581,6 +592,11 @@ export async function renderRunReport(
       risk,
       dataQualitySection(run, charts.dataQuality),
       manifestSection(run, opts.manifest),
+      ...(opts.sections ?? []).map((x, i) =>
+        // The plugin's HTML as given (it escapes its own text); the
+        // page's Content-Security-Policy still runs no script.
+        section(`plugin-${i + 1}`, x.title, raw(x.html))
+      ),
     ],
   );
 }

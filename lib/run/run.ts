@@ -51,6 +51,12 @@
  * 0 and the floor at 0 changed it, naming the overlays, and when an `add`
  * selects no facility (`overlayWarnings`).
  *
+ * Plugins (`lib/plugin`, docs/plugins.md) listed in the rules are loaded
+ * with them, before any data is read; their hooks run on the valid rows
+ * before staging, on each chunk's staged rows and final loan results,
+ * while the report renders, and after the folder is published. The
+ * manifest records each plugin's name, module, SHA-256 and options.
+ *
  * @module
  */
 import { dirname, join } from "node:path";
@@ -109,6 +115,14 @@ import {
   summaryFromCells,
 } from "./summary.ts";
 import { checkRunFigures } from "./finite.ts";
+import {
+  type LoadedPlugin,
+  loadPlugins,
+  type PluginContext,
+  runCompleteHooks,
+  runFrameHooks,
+  runReportHooks,
+} from "../plugin/mod.ts";
 
 /**
  * The rules file used when none is given: the reference rules of the
@@ -366,12 +380,17 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
       }
       await readRunSummary(opts.compare, { trusted: true });
     }
+    const rules = await loadRules(rulesPath);
     return {
-      rules: await loadRules(rulesPath),
+      rules,
+      // Imported, built and checked before any data is read
+      // (docs/plugins.md): a refused plugin leaves no folder.
+      plugins: await loadPlugins(rules, rulesPath),
       fx: opts.fx === undefined ? undefined : await loadFx(opts.fx),
     };
   });
   const rules = config.rules;
+  const plugins = config.plugins;
   // Opening the file checks that it exists and has a readable header with
   // every required column (cheap, nothing is collected), so a wrong path or
   // a wrong file leaves no folder behind; without an FX table, its first
@@ -430,10 +449,27 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
     timings_ms: timer.timings,
     // Stale staging folders of killed runs removed from `out` (stale.ts).
     warnings: [...folder.staleWarnings],
+    ...(plugins.length === 0 ? {} : {
+      plugins: plugins.map((p) => ({
+        name: p.plugin.name,
+        module: p.module,
+        sha256: p.sha256,
+        options: p.options,
+      })),
+    }),
   };
+  let dir = "";
+  let result!: RunResult;
   const run: RunContext = {
     opts,
     rules,
+    plugins,
+    pluginContext: {
+      runId,
+      reportingDate: "",
+      rules,
+      portfolio: opts.portfolio,
+    },
     fx,
     fxChosen: opts.fx === undefined,
     folder,
@@ -457,19 +493,43 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
       // publishing makes visible; it shows the manifest as complete (a
       // failing report fails the run, and no report is published).
       await step("report", async () => {
+        const sections = await runReportHooks(plugins, run.pluginContext);
         const html = await renderRunReport(await folder.read(), {
           manifest,
           compare: opts.compare,
+          sections,
         });
         await folder.writeText("report", html);
       });
     }
     await folder.writeJson("manifest", manifest);
-    const dir = await folder.commit();
-    return { runId, dir, manifest, ...out };
+    dir = await folder.commit();
+    result = { runId, dir, manifest, ...out };
   } catch (e) {
     throw await failRun(run, e, current);
   }
+  // After publishing (docs/plugins.md): a plugin failing here cannot undo
+  // the run, so its error says the folder is published.
+  // Not timed: the manifest is written (its timings end with the report).
+  try {
+    if (plugins.length > 0) opts.onStep?.("plugins");
+    await runCompleteHooks(plugins, {
+      ...run.pluginContext,
+      runDir: dir,
+      summary: result.summary,
+      manifest: result.manifest,
+    });
+  } catch (e) {
+    if (e instanceof UserError) {
+      throw new UserError(
+        e.kind,
+        `${e.message}\nRun ${runId} is complete and published in ${dir}; only the plugin's own work after it failed`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+  return result;
 }
 
 /**
@@ -531,6 +591,10 @@ interface RunContext {
   /** The rules and FX table, checked before any data was read. */
   rules: Rules;
   fx: FxTable;
+  /** The plugins of the rules, in order (docs/plugins.md). */
+  plugins: LoadedPlugin[];
+  /** What the hooks are told; `reportingDate` once validation knows it. */
+  pluginContext: PluginContext;
   /** Whether the run chose `fx` by the reporting date (no `fx` option). */
   fxChosen: boolean;
   /** The run folder being written. */
@@ -586,9 +650,22 @@ async function runSteps(
     assertRejectRate(report);
   });
 
+  run.pluginContext.reportingDate = report.reporting_date ?? "";
+  // The plugins see the valid rows before anything is staged.
+  const valid = run.plugins.length === 0
+    ? validation.valid
+    : await step("plugins", async () => {
+      const lf = await runFrameHooks(
+        run.plugins,
+        "afterValidate",
+        validation.valid.lazy(),
+        run.pluginContext,
+      );
+      return await lf.collect();
+    });
   const summary = await computeAndWrite(
     run,
-    validation.valid,
+    valid,
     report.reporting_date ?? "",
   );
   // Methodology §8: the run warns, naming the overlays, when the floor at 0
@@ -702,7 +779,7 @@ async function computeAndWrite(
  * (`overlays` false) leaving them to a plan over the whole book.
  */
 async function computeChunk(
-  { opts, rules, fx, manifest, step }: RunContext,
+  { opts, rules, fx, manifest, step, plugins, pluginContext }: RunContext,
   valid: DataFrame,
   c: number,
   overlays: boolean,
@@ -717,10 +794,23 @@ async function computeChunk(
     "carrying_amounts",
     () => carryingAmounts(part.lazy()).collect(),
   );
-  const results = await step(
+  // Each chunk's staged rows go through the plugins' afterStaging.
+  const staged = plugins.length === 0
+    ? stageFacilities(part.lazy(), rules)
+    : await step(
+      "plugins",
+      () =>
+        runFrameHooks(
+          plugins,
+          "afterStaging",
+          stageFacilities(part.lazy(), rules),
+          pluginContext,
+        ),
+    );
+  const computed = await step(
     "compute_ecl",
     () =>
-      computeEcl(stageFacilities(part.lazy(), rules), rules, {
+      computeEcl(staged, rules, {
         batchSize: opts.batchSize,
         fx,
         overlays,
@@ -733,8 +823,33 @@ async function computeChunk(
           }),
       }),
   );
+  // With its overlays, the chunk's results are final: the plugins'
+  // afterEcl sees them (else after the overlay plan, computeTwoPass).
+  const results = overlays
+    ? await afterEcl({ plugins, pluginContext, step }, computed)
+    : computed;
   manifest.rows.computed += results.height;
   return { results, carrying };
+}
+
+/** A chunk's final loan results through the plugins' `afterEcl` hooks. */
+async function afterEcl(
+  { plugins, pluginContext, step }: Pick<
+    RunContext,
+    "plugins" | "pluginContext" | "step"
+  >,
+  results: DataFrame,
+): Promise<DataFrame> {
+  if (plugins.length === 0) return results;
+  return await step("plugins", async () => {
+    const lf = await runFrameHooks(
+      plugins,
+      "afterEcl",
+      results.lazy(),
+      pluginContext,
+    );
+    return await lf.collect();
+  });
 }
 
 /** Each chunk computed with its overlays, written as part files. */
@@ -760,9 +875,10 @@ async function computeOnePass(
  * applied to each chunk: the same figures as one pass, to rounding.
  */
 async function computeTwoPass(
-  { rules, fx, manifest, step }: RunContext,
+  run: RunContext,
   { count, compute, summarize, parts }: Chunks,
 ): Promise<SummaryCells[]> {
+  const { rules, fx, manifest, step } = run;
   const overlayParts: DataFrame[] = [];
   for (let c = 0; c < count; c++) {
     const { results, carrying } = await compute(c, false);
@@ -790,14 +906,17 @@ async function computeTwoPass(
   for (let c = 0; c < count; c++) {
     // The overlays change `ecl`, so `ecl_rc` follows them, last as in
     // one pass.
-    const results = await step(
-      "overlays",
-      () =>
-        withReportingCurrency(
-          applyOverlayPlan(pl.scanParquet(parts.path("model", c)), plan),
-          fx,
-          rules.reporting_currency,
-        ).collect(),
+    const results = await afterEcl(
+      run,
+      await step(
+        "overlays",
+        () =>
+          withReportingCurrency(
+            applyOverlayPlan(pl.scanParquet(parts.path("model", c)), plan),
+            fx,
+            rules.reporting_currency,
+          ).collect(),
+      ),
     );
     await step("write_results", async () => {
       results.writeParquet(parts.path("loan_results", c));

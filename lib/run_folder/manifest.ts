@@ -86,6 +86,24 @@ export interface Manifest {
   warnings: string[];
   /** Why the run failed (only when `status` is `failed`). */
   error?: string;
+  /**
+   * The plugins the run called (docs/plugins.md), in the rules' order;
+   * absent when the rules list none, and in manifests written before
+   * plugins existed.
+   */
+  plugins?: PluginRecord[];
+}
+
+/** A plugin a run called, as its manifest records it. */
+export interface PluginRecord {
+  /** The plugin's name. */
+  name: string;
+  /** Its module's path, as resolved from the rules file. */
+  module: string;
+  /** SHA-256 of the module file's bytes, lower-case hex. */
+  sha256: string;
+  /** The options the rules file gave its factory. */
+  options: Record<string, unknown>;
 }
 
 /**

@@ -106,6 +106,7 @@ export {
   MANIFEST_VERSION,
   manifestProblems,
   manifestTrustProblems,
+  type PluginRecord,
   RULES_DIFFERENCES_LISTED,
   rulesChangeWarning,
   type RulesDifference,
