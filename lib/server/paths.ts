@@ -45,9 +45,10 @@
  *
  * @module
  */
-import { isAbsolute, join, normalize, sep } from "node:path";
+import { dirname, isAbsolute, join, normalize, sep } from "node:path";
 import { UserError } from "../errors.ts";
 import { projectPath } from "../project.ts";
+import { loadRules } from "../rules.ts";
 import { defaultRunId, RUN_FILES, RUN_ID } from "../run_folder/mod.ts";
 import type { MovementRequest, RunRequest, ServerConfig } from "./types.ts";
 
@@ -390,12 +391,38 @@ export async function runRequestFor(
   const fx = ask.fx === undefined
     ? undefined
     : await resolveRequestPath("fx", ask.fx, { roots });
+  await checkPluginModules(rules, config.rulesRoots);
   return {
     portfolio,
     rules,
     ...(fx === undefined ? {} : { fx }),
     runId: ask.run_id ?? serverJobId("run"),
   };
+}
+
+/** Where the modules of plugins a server run loads may live, besides the rules roots. */
+export const PLUGINS_ROOT = "plugins";
+
+/**
+ * Refuses a rules file whose plugins' modules lie outside the project's
+ * `plugins/` folder and the rules roots: a plugin is code the run
+ * executes, so a request must not make the server import a module from a
+ * data folder a client can fill. Checked before the job is queued.
+ *
+ * @throws {UserError} naming the plugin entry and why its module is refused.
+ */
+async function checkPluginModules(
+  rulesFile: string,
+  rulesRoots: string[],
+): Promise<void> {
+  const { plugins = [] } = await loadRules(rulesFile);
+  const roots = [...rulesRoots, projectPath(PLUGINS_ROOT)];
+  for (const [i, ref] of plugins.entries()) {
+    const path = isAbsolute(ref.module)
+      ? ref.module
+      : join(dirname(rulesFile), ref.module);
+    await resolveRequestPath(`rules: plugins[${i}].module`, path, { roots });
+  }
 }
 
 /**

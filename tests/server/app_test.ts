@@ -1242,3 +1242,47 @@ Deno.test("an unknown route is a JSON 404 naming the method and path", async () 
     );
   });
 });
+
+Deno.test("POST /runs refuses a rules file whose plugin module lies outside plugins/ and the rules roots, before queueing; a shipped plugin is accepted", async () => {
+  await withFixture(async (f) => {
+    const sample = await Deno.readTextFile(
+      projectPath("config/sample_rules.yaml"),
+    );
+    const auth = bearer(await token());
+    // A module a client could have placed in a data folder.
+    await Deno.writeTextFile(
+      join(f.root, "evil.ts"),
+      "export default () => ({ name: 'evil' });\n",
+    );
+    await Deno.writeTextFile(
+      join(f.root, "evil_rules.yaml"),
+      `${sample}\nplugins:\n  - module: ./evil.ts\n`,
+    );
+    const refused = await f.app.request(
+      "/runs",
+      postJson({
+        portfolio: f.portfolio,
+        rules: join(f.root, "evil_rules.yaml"),
+      }, auth),
+    );
+    assert.equal(refused.status, 400);
+    assert.match(
+      (await refused.json()).error.message,
+      /^rules: plugins\[0\]\.module: .*outside/,
+    );
+    assert.equal(f.queue.submitted.length, 0);
+    const shipped = projectPath("plugins/star_schema.ts");
+    await Deno.writeTextFile(
+      join(f.root, "ok_rules.yaml"),
+      `${sample}\nplugins:\n  - module: ${shipped}\n    options: {out: ${f.root}/star}\n`,
+    );
+    const accepted = await f.app.request(
+      "/runs",
+      postJson(
+        { portfolio: f.portfolio, rules: join(f.root, "ok_rules.yaml") },
+        auth,
+      ),
+    );
+    assert.equal(accepted.status, 202, await accepted.text());
+  });
+});
