@@ -3,8 +3,12 @@
  * folder to `<to>/<run_id>/`, whole or not at all: the files are copied
  * under a hidden temporary name in `<to>` (`.<run_id>.export-<pid>-<hex>`)
  * and renamed last, so a reader of `<to>` never sees half a run; a failed
- * copy removes its temporary folder. A target that exists is refused (the
- * export never replaces a run), naming it.
+ * copy removes its temporary folder. A target that exists and is an earlier
+ * export of a run of the same id (it holds a `manifest.json` whose `run_id`
+ * is the run's: the quarter-end close reruns a run with `replace: true`
+ * when its inputs change) is replaced whole: the new copy is made under the
+ * temporary name, the old export renamed aside, the new one renamed in and
+ * the old one removed. Any other target is refused, naming it.
  *
  * Local folders only for now: an `s3://` destination is refused when the
  * rules load ("object storage is not configured yet") until the storage
@@ -72,11 +76,40 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
+ * Whether `path` is a folder holding a `manifest.json` that is a JSON object
+ * whose `run_id` is `runId` (an earlier export of the same run).
+ */
+async function isExportOf(path: string, runId: string): Promise<boolean> {
+  try {
+    if (!(await Deno.lstat(path)).isDirectory) return false;
+    const value = JSON.parse(
+      await Deno.readTextFile(join(path, "manifest.json")),
+    );
+    return typeof value === "object" && value !== null &&
+      value.run_id === runId;
+  } catch {
+    return false;
+  }
+}
+
+/** The refusal of a target that is not an earlier export of run `runId`. */
+function foreignTarget(target: string, runId: string, when: string) {
+  return new UserError(
+    "usage",
+    `Plugin ${NAME}: onRunComplete: ${target} ${when} and is not an earlier export of run ${runId} (no manifest.json with run_id ${
+      JSON.stringify(runId)
+    }); the export replaces only its own exports (remove it or choose another options.to)`,
+  );
+}
+
+/**
  * Copies run folder `runDir` to `<to>/<runId>/` whole or not at all, and
- * returns the target.
+ * returns the target. An earlier export of the same run id at the target is
+ * replaced whole; the old copy is removed only once the new one is in place.
  *
- * @throws {UserError} kind `usage` when the target exists; kind `output`
- *   when the copy fails (its temporary folder removed).
+ * @throws {UserError} kind `usage` when the target exists and is not an
+ *   earlier export of run `runId`; kind `output` when the copy fails (its
+ *   temporary folder removed, any earlier export left in place).
  */
 export async function exportRun(
   runDir: string,
@@ -91,35 +124,51 @@ export async function exportRun(
       `Plugin ${NAME}: options.to ${to} is the folder the run was written to; give another folder`,
     );
   }
-  if (await exists(target)) {
-    throw new UserError(
-      "usage",
-      `Plugin ${NAME}: onRunComplete: ${target} exists; the export never replaces a run (remove it or choose another options.to)`,
-    );
+  if (await exists(target) && !(await isExportOf(target, runId))) {
+    throw foreignTarget(target, runId, "exists");
   }
   const hex = crypto.getRandomValues(new Uint8Array(6))
     .reduce((s, b) => s + b.toString(16).padStart(2, "0"), "");
   const temp = join(root, `.${runId}.export-${Deno.pid}-${hex}`);
+  const old = join(root, `.${runId}.replaced-${Deno.pid}-${hex}`);
+  let replaced = false;
   try {
     await Deno.mkdir(root, { recursive: true });
     await copyTree(runDir, temp);
     if (await exists(target)) {
-      throw new UserError(
-        "usage",
-        `Plugin ${NAME}: onRunComplete: ${target} appeared while the run was copied; the export never replaces a run`,
-      );
+      if (!(await isExportOf(target, runId))) {
+        throw foreignTarget(target, runId, "appeared while the run was copied");
+      }
+      await Deno.rename(target, old);
+      replaced = true;
     }
     await Deno.rename(temp, target);
   } catch (e) {
     await Deno.remove(temp, { recursive: true }).catch(() => {});
+    if (replaced && !(await exists(target))) {
+      await Deno.rename(old, target).catch(() => {});
+    }
     if (e instanceof UserError) throw e;
     throw new UserError(
       "output",
       `Plugin ${NAME}: onRunComplete: cannot copy ${runDir} to ${target}: ${
         (e as Error).message
-      }; nothing was left under ${target}`,
+      }; nothing new was left under ${target}`,
       { cause: e },
     );
+  }
+  if (replaced) {
+    try {
+      await Deno.remove(old, { recursive: true });
+    } catch (e) {
+      throw new UserError(
+        "output",
+        `Plugin ${NAME}: onRunComplete: ${target} was replaced but the earlier export moved to ${old} cannot be removed: ${
+          (e as Error).message
+        }`,
+        { cause: e },
+      );
+    }
   }
   return target;
 }

@@ -10,7 +10,9 @@
  * stage 2 with `stage_reason` set to the plugin's (`WATCHLIST_PLUGIN` by
  * default); every listed facility not in stage 3 gets that code appended to
  * its `stage_triggers` (the list of the rules that hold). Stage 3 is left
- * alone. The report gets a section listing the watchlist and its reasons.
+ * alone. The report gets a section listing the watchlist and its reasons,
+ * and a line naming the listed ids that matched no facility of the run (a
+ * typo or a closed facility should not go unnoticed).
  *
  * ```yaml
  * plugins:
@@ -96,6 +98,48 @@ function listedExpr(entries: WatchlistEntry[]) {
 }
 
 /**
+ * The listed ids that match no facility of `matched` (the `loan_id`s and
+ * `customer_id`s of the listed facilities seen), in list order, each once:
+ * `L1` for a facility, `C1` for a customer.
+ */
+export function unmatchedIds(
+  entries: WatchlistEntry[],
+  matched: { loanIds: Set<string>; customerIds: Set<string> },
+): string[] {
+  const out = new Set<string>();
+  for (const e of entries) {
+    if (e.loanId !== null && !matched.loanIds.has(e.loanId)) out.add(e.loanId);
+    if (e.customerId !== null && !matched.customerIds.has(e.customerId)) {
+      out.add(e.customerId);
+    }
+  }
+  return [...out];
+}
+
+/**
+ * Adds the `loan_id`s and `customer_id`s of the listed facilities of
+ * `staged` to `matched` (only those two columns are read).
+ */
+export async function recordMatches(
+  staged: LazyFrame,
+  entries: WatchlistEntry[],
+  matched: { loanIds: Set<string>; customerIds: Set<string> },
+): Promise<void> {
+  const seen = await staged.filter(listedExpr(entries))
+    .select(
+      pl.col("loan_id").cast(pl.Utf8),
+      pl.col("customer_id").cast(pl.Utf8),
+    )
+    .collect();
+  for (const id of seen.getColumn("loan_id").toArray()) {
+    if (id !== null) matched.loanIds.add(String(id));
+  }
+  for (const id of seen.getColumn("customer_id").toArray()) {
+    if (id !== null) matched.customerIds.add(String(id));
+  }
+}
+
+/**
  * The staged rows with the watchlist applied (the plugin's `afterStaging`):
  * listed facilities in stage 1 move to stage 2 with `stageReason`; listed
  * ones not in stage 3 get `stageReason` in `stage_triggers` when the frame
@@ -146,36 +190,61 @@ export default async function watchlist(
 ): Promise<Plugin> {
   const opts = parseOptions(NAME, WatchlistOptions, options);
   const entries = await readWatchlist(opts.file);
+  // The ids matched, per run (a run stages its book in chunks).
+  const matches = new Map<
+    string,
+    { loanIds: Set<string>; customerIds: Set<string> }
+  >();
+  const matchesOf = (runId: string) => {
+    if (!matches.has(runId)) {
+      matches.set(runId, { loanIds: new Set(), customerIds: new Set() });
+    }
+    return matches.get(runId)!;
+  };
   return {
     name: NAME,
-    afterStaging: (frame: LazyFrame) =>
-      applyWatchlist(frame, entries, opts.stage_reason),
-    onReport: (_context: PluginContext) => ({
-      title: "Watchlist",
-      html: String(html`
-        <p>${entries.length} entries from ${opts.file}; listed
-        facilities in stage 1 are in stage 2 with reason <code>${opts
-          .stage_reason}</code>.</p>
-        <table>
-          <thead>
-            <tr>
-              <th>customer</th>
-              <th>facility</th>
-              <th>reason</th>
-            </tr>
-          </thead>
-          <tbody>
-        ${entries.map((e) =>
-          html`
-            <tr>
-              <td>${e.customerId ?? ""}</td>
-              <td>${e.loanId ?? ""}</td>
-              <td>${e.reason}</td>
-            </tr>
-          `
-        )}</tbody>
-        </table>
-      `),
-    }),
+    afterStaging: async (frame: LazyFrame, context: PluginContext) => {
+      const out = await applyWatchlist(frame, entries, opts.stage_reason);
+      await recordMatches(frame, entries, matchesOf(context.runId));
+      return out;
+    },
+    onReport: (context: PluginContext) => {
+      const unmatched = unmatchedIds(entries, matchesOf(context.runId));
+      matches.delete(context.runId);
+      return {
+        title: "Watchlist",
+        html: String(html`
+          <p>${entries.length} entries from ${opts.file}; listed
+          facilities in stage 1 are in stage 2 with reason <code>${opts
+            .stage_reason}</code>.</p>
+          ${unmatched.length === 0 ? "" : html`
+            <p
+              class="warning">${unmatched
+                .length} listed ${unmatched.length === 1
+                ? "id"
+                : "ids"} matched no facility: ${unmatched.join(", ")}</p>
+          `}
+          <table>
+            <thead>
+              <tr>
+                <th>customer</th>
+                <th>facility</th>
+                <th>reason</th>
+              </tr>
+            </thead>
+            <tbody>
+          ${entries.map((e) =>
+            html`
+              <tr>
+                <td>${e.customerId ?? ""}</td>
+                <td>${e.loanId ?? ""}</td>
+                <td>${e.reason}</td>
+              </tr>
+            `
+          )}</tbody>
+          </table>
+        `),
+      };
+    },
   };
 }

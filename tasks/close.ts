@@ -12,7 +12,8 @@
  * step failed a check (a reject rate above the limit, a movement
  * invariant); else the first failed step's: 2 a bad input or close file,
  * 3 outputs that cannot be written or a step over its time budget, 4
- * busy, 70 a bug. The message names every failed step.
+ * busy (another close holds the output folder's lock, `.close.lock`; its
+ * pid is named), 70 a bug. The message names every failed step.
  *
  * @module
  */

@@ -9,7 +9,7 @@ Each task calls `deno task` in the project's checkout on the worker
   place (a plain check instead of a sensor: a missing checkout fails in
   seconds, not after the close has queued);
 * ``close``: ``deno task close --config config/close.yaml --date DATE``,
-  the whole chain (validate, one run per entity, movement, narratives,
+  the whole chain (validate, one run per entity, movement,
   exports, dashboard). A retry reruns the same command, which skips every
   step already finished (``close.json`` says which) and resumes at the one
   that failed.

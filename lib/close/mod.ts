@@ -41,6 +41,7 @@ export {
   writeFileAtomic,
 } from "./state.ts";
 export {
+  CLOSE_LOCK,
   closeExitCode,
   closeFailure,
   type CloseOptions,

@@ -3,7 +3,9 @@
  *
  * - skipped when every output it recorded exists and the SHA-256 of its
  *   current inputs equal those recorded in `close.json` after its last
- *   success (a run: the portfolio, rules and FX files; the other steps:
+ *   success (a run: the portfolio, rules and FX files, every `.ts` file in
+ *   the folder of each plugin module its rules list and every file an
+ *   option of one names; the other steps:
  *   each input run's `manifest.json` and each movement's
  *   `movement.json`, so a recomputed run recomputes its dependants);
  * - otherwise computed, replacing its previous output (a run with
@@ -18,6 +20,12 @@
  *   abandoned work may continue in the background until the process
  *   exits; `deno task close` exits as soon as the close ends.
  *
+ * The output folder is locked for the close (`.close.lock`, holding the
+ * pid; a second close is refused as `busy`, a stale lock taken over).
+ * With a `date`, the records of later dates are kept unchanged, and the
+ * export and dashboard still cover every date whose run is planned or
+ * recorded finished.
+ *
  * A failed step blocks its dependants (status `blocked`); the others
  * still run. `close.json` is written after every step and `close.html` at
  * the end (and after every step too, so a scheduler's operator can watch
@@ -25,7 +33,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import {
   EXIT_CODES,
   type FailureKind,
@@ -34,6 +42,7 @@ import {
 } from "../errors.ts";
 import { runPortfolio, sha256File } from "../run/mod.ts";
 import { readRunFolder } from "../run_folder/mod.ts";
+import { loadRules } from "../rules.ts";
 import { computeMovement, writeMovementOutputs } from "../movement/mod.ts";
 import { exportStarSchema, writeDashboard } from "../report/mod.ts";
 import { type CloseConfig, loadCloseConfig } from "./config.ts";
@@ -71,6 +80,8 @@ export interface CloseOptions {
   retries?: number;
   /** Overrides the file's `time_budget_s`. */
   timeBudgetS?: number;
+  /** Told of a warning (a stale lock taken over). @default console.warn */
+  onWarning?: (message: string) => void;
 }
 
 /** What {@link runClose} did. */
@@ -91,13 +102,13 @@ export interface CloseResult {
 export class StepTimeoutError extends UserError {
   /**
    * The error.
-   * @param step The step's id.
+   * @param _step The step's id (the record names it; the message does not).
    * @param seconds Its budget.
    */
-  constructor(step: string, seconds: number) {
+  constructor(_step: string, seconds: number) {
     super(
       "output",
-      `step ${step} ran over its time budget of ${seconds} s (time_budget_s) and was abandoned; raise time_budget_s or find what made it slow`,
+      `ran over its time budget of ${seconds} s (time_budget_s) and was abandoned; raise time_budget_s or find what made it slow`,
     );
     this.name = "StepTimeoutError";
   }
@@ -163,7 +174,7 @@ async function inputHashes(
       sha256File(path).catch((e) => {
         throw new UserError(
           "input",
-          `step ${step.id}: cannot read its ${what} ${path}: ${
+          `cannot read its ${what} ${path}: ${
             e instanceof Deno.errors.NotFound ? "no such file" : e.message
           }`,
           { cause: e },
@@ -173,6 +184,7 @@ async function inputHashes(
       portfolio: await file("portfolio", entity.portfolios[step.date!]),
       rules: await file("rules file", entity.rules),
       fx: await file("FX table", entity.fx[step.date!]),
+      ...await pluginHashes(entity.rules, file),
     };
   }
   const hashes: Record<string, string> = {};
@@ -182,6 +194,73 @@ async function inputHashes(
       ? join(d.output, "manifest.json")
       : join(d.output, "movement.json");
     hashes[dep] = await sha256File(file);
+  }
+  return hashes;
+}
+
+/**
+ * The SHA-256 of what the plugins of a rules file read: for each entry of
+ * its `plugins:` list, every `.ts` file in the module's folder (the module
+ * and, as a simple rule, the local files it may import), keyed
+ * `plugin file <path>`; and every option value (at any depth) that is a
+ * string naming an existing file relative to the working folder (as the
+ * shipped plugins read them) or absolute, keyed
+ * `plugins[i].options.<key> <path>`.
+ */
+async function pluginHashes(
+  rulesFile: string,
+  file: (what: string, path: string) => Promise<string>,
+): Promise<Record<string, string>> {
+  const rules = await loadRules(rulesFile);
+  const hashes: Record<string, string> = {};
+  for (const [i, ref] of (rules.plugins ?? []).entries()) {
+    const module = isAbsolute(ref.module)
+      ? ref.module
+      : resolve(dirname(resolve(rulesFile)), ref.module);
+    const folder = dirname(module);
+    const names: string[] = [];
+    try {
+      for await (const e of Deno.readDir(folder)) {
+        if (e.isFile && e.name.endsWith(".ts")) names.push(e.name);
+      }
+    } catch (e) {
+      throw new UserError(
+        "input",
+        `cannot read the folder ${folder} of plugins[${i}] (module ${ref.module}) of ${rulesFile}: ${
+          (e as Error).message
+        }`,
+        { cause: e },
+      );
+    }
+    // The module itself must be there (the run would refuse it anyway).
+    const all = [
+      ...new Set([module, ...names.sort().map((n) => join(folder, n))]),
+    ];
+    for (const path of all) {
+      hashes[`plugin file ${path}`] = await file(
+        `plugins[${i}] module file`,
+        path,
+      );
+    }
+    const walk = async (value: unknown, key: string): Promise<void> => {
+      if (typeof value === "string") {
+        const path = resolve(value);
+        const info = await Deno.stat(path).catch(() => undefined);
+        if (info?.isFile) {
+          hashes[`plugins[${i}].${key} ${path}`] = await file(
+            `plugins[${i}].${key} file`,
+            path,
+          );
+        }
+      } else if (Array.isArray(value)) {
+        for (const [j, v] of value.entries()) await walk(v, `${key}[${j}]`);
+      } else if (value !== null && typeof value === "object") {
+        for (const [k, v] of Object.entries(value)) {
+          await walk(v, `${key}.${k}`);
+        }
+      }
+    };
+    await walk(ref.options ?? {}, "options");
   }
   return hashes;
 }
@@ -245,20 +324,17 @@ function sameHashes(
  * the error a door reports).
  *
  * @throws {UserError} when the close file is refused (`input`), `date`
- *   is not one of its dates (`usage`) or `close.json` cannot be written
+ *   is not one of its dates (`usage`), another live close holds the
+ *   output folder's lock (`busy`) or `close.json` cannot be written
  *   (`output`).
  */
 export async function runClose(opts: CloseOptions): Promise<CloseResult> {
   const config = await loadCloseConfig(opts.config);
   const out = opts.out ?? config.out;
-  const steps = planClose(config, out, opts.date);
+  const planned = planClose(config, out, opts.date);
+  const full = planClose(config, out);
   const retries = opts.retries ?? config.retries;
   const budget = opts.timeBudgetS ?? config.timeBudgetS;
-  const ctx: Context = {
-    config,
-    out,
-    byId: new Map(steps.map((s) => [s.id, s])),
-  };
   await Deno.mkdir(out, { recursive: true }).catch((e) => {
     throw new UserError(
       "output",
@@ -266,22 +342,153 @@ export async function runClose(opts: CloseOptions): Promise<CloseResult> {
       { cause: e },
     );
   });
+  const lock = await lockOutput(out, opts.onWarning);
+  try {
+    return await closeLocked(opts, config, out, planned, full, retries, budget);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The lock file of an output folder ({@link lockOutput}). */
+export const CLOSE_LOCK = ".close.lock";
+
+/** Whether process `pid` is alive (Linux `/proc`; assumed alive elsewhere). */
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    Deno.statSync("/proc/self");
+  } catch {
+    return true; // no /proc: cannot tell, so never take a lock over
+  }
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Takes the exclusive lock of a close's output folder: the file
+ * {@link CLOSE_LOCK} created new in `out`, holding this process's pid.
+ * A lock whose pid is no longer alive (a killed close) is taken over with
+ * a warning.
+ *
+ * @throws {UserError} of kind `busy` (exit 4) naming the holder's pid and
+ *   the lock file when a live process holds it.
+ */
+async function lockOutput(
+  out: string,
+  onWarning: ((message: string) => void) | undefined,
+): Promise<{ release: () => Promise<void> }> {
+  const path = join(out, CLOSE_LOCK);
+  for (let tries = 0;; tries++) {
+    try {
+      const file = await Deno.open(path, { write: true, createNew: true });
+      try {
+        await file.write(new TextEncoder().encode(`${Deno.pid}\n`));
+      } finally {
+        file.close();
+      }
+      return {
+        release: () => Deno.remove(path).catch(() => {}),
+      };
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) {
+        throw new UserError(
+          "output",
+          `Cannot create the close's lock file ${path}: ${
+            (e as Error).message
+          }`,
+          { cause: e },
+        );
+      }
+    }
+    // An empty lock may be one being written this instant: read it again
+    // for up to half a second, then it is busy with an unknown holder.
+    let text = "";
+    for (let i = 0; i < 25; i++) {
+      text = await Deno.readTextFile(path).catch(() => "");
+      if (text.trim() !== "") break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const pid = Number(text.trim());
+    if (tries > 0 || text.trim() === "" || alive(pid)) {
+      throw new UserError(
+        "busy",
+        `Another close (pid ${
+          text.trim() || "unknown"
+        }) is writing ${out}: its lock file ${path} exists; retry when it has finished (or, if no close is running, remove the lock file)`,
+      );
+    }
+    (onWarning ?? console.warn)(
+      `Warning: taking over the stale lock ${path} of pid ${pid}, which is no longer running`,
+    );
+    await Deno.remove(path).catch(() => {});
+  }
+}
+
+/** {@link runClose} once the output folder is locked. */
+async function closeLocked(
+  opts: CloseOptions,
+  config: CloseConfig,
+  out: string,
+  planned: PlannedStep[],
+  full: PlannedStep[],
+  retries: number,
+  budget: number,
+): Promise<CloseResult> {
   const previous = new Map(
     ((await readCloseState(out))?.steps ?? []).map((r) => [r.id, r]),
   );
-  const state: CloseState = {
-    close_version: CLOSE_STATE_VERSION,
-    config: config.path,
-    date: opts.date ?? null,
-    started_at: new Date().toISOString(),
-    finished_at: null,
-    steps: steps.map((s) => {
+  const plannedIds = new Set(planned.map((s) => s.id));
+  const finished = (id: string) => {
+    const r = previous.get(id);
+    if (
+      !(r?.status === "succeeded" || r?.status === "skipped") ||
+      Object.keys(r.input_hashes).length === 0
+    ) return false;
+    // Its output must still be there (what the export or dashboard hashes).
+    const step = full.find((f) => f.id === id)!;
+    try {
+      Deno.statSync(
+        join(
+          step.output,
+          step.kind === "run" ? "manifest.json" : "movement.json",
+        ),
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // An export or dashboard covers every date whose run is planned or
+  // finished in an earlier close (--date limits what is computed, not
+  // what they show).
+  const steps = planned.map((s) =>
+    s.kind === "export" || s.kind === "dashboard"
+      ? {
+        ...s,
+        deps: full.find((f) => f.id === s.id)!.deps.filter((d) =>
+          plannedIds.has(d) || finished(d)
+        ),
+      }
+      : s
+  );
+  const ctx: Context = {
+    config,
+    out,
+    byId: new Map(full.map((s) => [s.id, s])),
+  };
+  const records = new Map<string, StepRecord>(
+    steps.map((s) => {
       const before = previous.get(s.id);
       const done = before?.status === "succeeded" ||
         before?.status === "skipped" ||
         (before?.status === "pending" &&
           Object.keys(before.input_hashes).length > 0);
-      return {
+      return [s.id, {
         id: s.id,
         kind: s.kind,
         status: "pending",
@@ -289,7 +496,20 @@ export async function runClose(opts: CloseOptions): Promise<CloseResult> {
         seconds: 0,
         outputs: done ? before!.outputs : [],
         input_hashes: done ? before!.input_hashes : {},
-      };
+      } as StepRecord];
+    }),
+  );
+  const state: CloseState = {
+    close_version: CLOSE_STATE_VERSION,
+    config: config.path,
+    date: opts.date ?? null,
+    started_at: new Date().toISOString(),
+    finished_at: null,
+    // Steps outside the plan (later dates under --date) keep their
+    // records unchanged.
+    steps: full.flatMap((s) => {
+      const r = records.get(s.id) ?? previous.get(s.id);
+      return r ? [r] : [];
     }),
   };
   const pagePath = join(out, CLOSE_LAYOUT.page);
@@ -299,13 +519,13 @@ export async function runClose(opts: CloseOptions): Promise<CloseResult> {
   };
   await save();
 
-  for (const [i, step] of steps.entries()) {
-    const record = state.steps[i];
+  for (const step of steps) {
+    const record = records.get(step.id)!;
     const started = performance.now();
     opts.onStepStart?.(step);
     const unfinished = step.deps.filter((d) => {
-      const r = state.steps.find((x) => x.id === d)!;
-      return r.status !== "succeeded" && r.status !== "skipped";
+      const r = state.steps.find((x) => x.id === d);
+      return r?.status !== "succeeded" && r?.status !== "skipped";
     });
     if (unfinished.length > 0) {
       Object.assign(record, {
@@ -380,7 +600,7 @@ export async function runClose(opts: CloseOptions): Promise<CloseResult> {
             attempt > 1 ? ` (after ${attempt} attempts)` : ""
           }${
             !isRetried(e) && !(e instanceof StepTimeoutError)
-              ? ` (a ${
+              ? ` (${failureKind(e) === "input" ? "an" : "a"} ${
                 failureKind(e)
               } failure: not retried, the same inputs would fail the same way)`
               : ""
@@ -401,7 +621,9 @@ export async function runClose(opts: CloseOptions): Promise<CloseResult> {
   return {
     out,
     state,
-    failed: state.steps.filter((r) => r.status === "failed"),
+    failed: state.steps.filter((r) =>
+      r.status === "failed" && plannedIds.has(r.id)
+    ),
     stateFile: join(out, CLOSE_LAYOUT.state),
     page: pagePath,
   };

@@ -46,7 +46,9 @@ export interface StepRecord {
   /** The folders and files it wrote (or found, when skipped). */
   outputs: string[];
   /**
-   * SHA-256 of each input, by name: for a run `portfolio`, `rules`, `fx`;
+   * SHA-256 of each input, by name: for a run `portfolio`, `rules`, `fx`
+   * and its plugins' files (`plugin file <path>`,
+   * `plugins[i].options.<key> <path>`);
    * for the other steps each input run's `manifest.json` (and each
    * movement's `movement.json`), by step id. Those of the last success
    * while the step is `pending`; empty when it never succeeded.

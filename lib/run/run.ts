@@ -467,7 +467,9 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
     pluginContext: {
       runId,
       reportingDate: "",
-      rules,
+      // A deep-frozen copy: a hook that writes to the rules throws (and
+      // the run fails naming the plugin) instead of changing the run's.
+      rules: deepFrozenCopy(rules),
       portfolio: opts.portfolio,
     },
     fx,
@@ -830,6 +832,18 @@ async function computeChunk(
     : computed;
   manifest.rows.computed += results.height;
   return { results, carrying };
+}
+
+/** A deep-frozen `structuredClone` of `value` (the plugins' rules). */
+function deepFrozenCopy<T>(value: T): T {
+  const freeze = (v: unknown) => {
+    if (typeof v !== "object" || v === null || Object.isFrozen(v)) return;
+    Object.freeze(v);
+    for (const x of Object.values(v)) freeze(x);
+  };
+  const copy = structuredClone(value);
+  freeze(copy);
+  return copy;
 }
 
 /** A chunk's final loan results through the plugins' `afterEcl` hooks. */

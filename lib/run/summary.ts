@@ -131,8 +131,8 @@ export interface SummaryCells {
   groups: DataFrame;
   /**
    * By currency and overlay name: `count`, `impact` (the recorded
-   * `overlay_impacts`) and `floored`. Null when the rules configure no
-   * overlay or no facility has one applied.
+   * `overlay_impacts`) and `floored`, in order of first appearance. Null
+   * when no facility has an overlay applied.
    */
   overlays: DataFrame | null;
 }
@@ -145,7 +145,7 @@ const GROUP_KEYS = [
   COL.currency,
 ];
 
-const sumColumns = (rules: Rules) => [
+const sumColumns = (rules: Rules, withOverlays: boolean) => [
   GROSS_CARRYING_AMOUNT,
   "ead",
   "ecl_model",
@@ -153,7 +153,7 @@ const sumColumns = (rules: Rules) => [
   LOSS_ALLOWANCE,
   PROVISION,
   // Without overlays there is nothing to floor (methodology §8).
-  ...(rules.overlays.length > 0 ? [OVERLAY_FLOOR] : []),
+  ...(withOverlays ? [OVERLAY_FLOOR] : []),
   ...rules.scenarios.map((s) => scenarioEclColumn(s.name)),
 ];
 
@@ -190,7 +190,11 @@ export async function summaryCells(
       } (compute them with computeEcl or applyOverlays)`,
     );
   }
-  const withOverlays = rules.overlays.length > 0;
+  // The overlays the results record are summarised whether the rules
+  // configure them or something else applied them (a plugin's overlays,
+  // appended to the same columns), so the model-to-final bridge adds up.
+  const withOverlays = rules.overlays.length > 0 ||
+    (has(OVERLAYS_APPLIED) && has(OVERLAY_IMPACTS) && has(OVERLAY_FLOOR));
   const facilities = results.withColumns(
     // IFRS 7 B8E per facility: a facility's ECL above its own gross
     // carrying amount is a provision even when its group's total is not.
@@ -198,7 +202,7 @@ export async function summaryCells(
   );
   // Exact to the cent however many facilities a cell holds (precise_sum.ts):
   // the movement reconciliation ties to these totals to the cent.
-  const sums = sumColumns(rules);
+  const sums = sumColumns(rules, withOverlays);
   const groups = withPreciseSums(
     facilities
       .groupBy(GROUP_KEYS)
@@ -212,7 +216,8 @@ export async function summaryCells(
     sums,
   );
   // One row per facility and overlay applied, its recorded impact beside
-  // its name; grouped by currency and overlay.
+  // its name; grouped by currency and overlay, in order of first
+  // appearance (the order the summary lists overlays the rules do not name).
   const overlays = !withOverlays ? null : withPreciseSums(
     facilities
       .filter(pl.col(OVERLAYS_APPLIED).lst.lengths().gt(0))
@@ -223,7 +228,7 @@ export async function summaryCells(
         pl.col(OVERLAY_FLOOR),
       )
       .explode([OVERLAYS_APPLIED, OVERLAY_IMPACTS])
-      .groupBy(OVERLAY_KEYS)
+      .groupBy(OVERLAY_KEYS, true)
       .agg(
         pl.len().cast(pl.Float64).alias("count"),
         pl.col(OVERLAY_FLOOR).gt(0).and(pl.col(OVERLAY_IMPACTS).lt(0))
@@ -248,7 +253,8 @@ export function mergeSummaryCells(parts: SummaryCells[]): SummaryCells {
     .agg(pl.exclude(GROUP_KEYS).sum());
   const withOverlays = parts.map((p) => p.overlays).filter((o) => o !== null);
   const overlays = withOverlays.length === 0 ? null : pl.concat(withOverlays)
-    .groupBy(OVERLAY_KEYS).agg(pl.exclude(OVERLAY_KEYS).sum());
+    .lazy().groupBy(OVERLAY_KEYS, true).agg(pl.exclude(OVERLAY_KEYS).sum())
+    .collectSync();
   return { groups, overlays };
 }
 
@@ -421,8 +427,9 @@ export function summaryFromCells(
 /**
  * Facilities and ECL impact (reporting currency) of each overlay, from the
  * recorded per-facility impacts: the configured overlays in order, then any
- * overlay the results record that the rules do not name (results computed
- * with other rules), so the impacts still add up.
+ * overlay the results record that the rules do not name (a plugin's
+ * overlays, or results computed with other rules), in order of first
+ * appearance, so the impacts still add up.
  */
 function overlaySummary(
   cells: DataFrame | null,
@@ -432,6 +439,11 @@ function overlaySummary(
   const rows = cells === null
     ? []
     : cells.sort(OVERLAY_KEYS).toRecords() as Row[];
+  // Names in order of first appearance (the cells' order); the sums run
+  // over the sorted rows so they do not depend on that order.
+  const seen = cells === null
+    ? []
+    : (cells.getColumn(OVERLAYS_APPLIED).toArray() as unknown[]).map(String);
   const entries = new Map<string, Summary["overlays"][number]>();
   for (const o of rules.overlays) {
     entries.set(o.name, {
@@ -444,17 +456,20 @@ function overlaySummary(
       floored_facilities: 0,
     });
   }
-  for (const r of rows) {
-    const name = String(r[OVERLAYS_APPLIED]);
+  for (const name of seen) {
     if (!entries.has(name)) {
       entries.set(name, {
         name,
-        reason: "(not in the rules file given to the summary)",
+        reason:
+          "(not in the rules file given to the summary: applied by a plugin or by other rules)",
         facilities: 0,
         ecl_impact: 0,
         floored_facilities: 0,
       });
     }
+  }
+  for (const r of rows) {
+    const name = String(r[OVERLAYS_APPLIED]);
     const e = entries.get(name)!;
     e.facilities += Number(r.count);
     e.ecl_impact += Number(r.impact) * rates[String(r[COL.currency])];

@@ -701,6 +701,18 @@ export async function explainFacility(
   const run = await readRunFolder(dir, { trusted: true });
   const manifest = run.manifest!;
   const source = runSource(run.dir, manifest);
+  const plugins = manifest.plugins ?? [];
+  if (plugins.length > 0) {
+    // The explanation restages and reprojects the facility from the rules
+    // alone; a plugin's hooks (a watchlist trigger, an overlay) would be
+    // missing, and the figures would not be the run's.
+    throw new UserError(
+      "input",
+      `run_id: run ${manifest.run_id} used plugins (${
+        plugins.map((p) => p.name).join(", ")
+      }), whose hooks a facility explanation does not replay yet; read the facility's row with run_summary or the run's loan_results.parquet instead`,
+    );
+  }
   const rows = await run.results.filter(
     pl.col(COL.loanId).eq(pl.lit(loanId)),
   ).collect();

@@ -13,9 +13,9 @@ Deno.test("plugins/examples: the sample watchlist and overlays load", async () =
   assert.deepEqual(
     (await readWatchlist(watch)).map((e) => e.customerId ?? e.loanId),
     [
-      "C17",
-      "L0000042",
-      "C230",
+      "C000000000017",
+      "L000000000042",
+      "C000000000230",
     ],
   );
   assert.equal(

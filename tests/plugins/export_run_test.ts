@@ -1,6 +1,7 @@
 /**
  * The run-export plugin (plugins/export_run.ts): a run folder copied whole
- * to `<to>/<run_id>/`, an existing target refused, a failed copy leaving
+ * to `<to>/<run_id>/`, an earlier export of the same run id replaced whole,
+ * a foreign target refused and left untouched, a failed copy leaving
  * nothing behind, `s3://` refused when the options are read.
  */
 import assert from "node:assert/strict";
@@ -34,7 +35,7 @@ async function fixture() {
   await Deno.writeTextFile(join(runDir, "summary.json"), '{"a":1}');
   await Deno.writeTextFile(
     join(runDir, "manifest.json"),
-    '{"status":"complete"}',
+    '{"run_id":"q4","status":"complete"}',
   );
   await Deno.writeTextFile(join(runDir, "charts", "stage.svg"), "<svg/>");
   const context = {
@@ -49,7 +50,7 @@ async function fixture() {
   return { root, runDir, context };
 }
 
-Deno.test("export_run: copies the run folder whole to <to>/<run_id>/ and refuses an existing target", async () => {
+Deno.test("export_run: copies the run folder whole to <to>/<run_id>/", async () => {
   const { root, runDir, context } = await fixture();
   try {
     const to = join(root, "archive", "ifrs9");
@@ -60,12 +61,70 @@ Deno.test("export_run: copies the run folder whole to <to>/<run_id>/ and refuses
     assert.equal((await tree(join(to, "q4"))).size, 3);
     // Nothing else, no temporary folder left.
     assert.deepEqual([...Deno.readDirSync(to)].map((e) => e.name), ["q4"]);
-    await assert.rejects(
-      async () => await plugin.onRunComplete!(context),
-      (e) =>
-        e instanceof UserError && e.kind === "usage" &&
-        e.message.includes(`${join(to, "q4")} exists`),
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("export_run: a rerun of the same run id (replace: true) replaces its earlier export whole", async () => {
+  const { root, runDir, context } = await fixture();
+  try {
+    const to = join(root, "archive");
+    const plugin = exportRunPlugin({ to });
+    await plugin.onRunComplete!(context);
+    // The rerun: other contents, a file dropped, a file added.
+    await Deno.writeTextFile(join(runDir, "summary.json"), '{"a":2}');
+    await Deno.remove(join(runDir, "charts"), { recursive: true });
+    await Deno.writeTextFile(join(runDir, "report.html"), "<p>rerun</p>");
+    await plugin.onRunComplete!(context);
+    const exported = await tree(join(to, "q4"));
+    assert.deepEqual(
+      exported,
+      new Map([
+        ["summary.json", '{"a":2}'],
+        ["manifest.json", '{"run_id":"q4","status":"complete"}'],
+        ["report.html", "<p>rerun</p>"],
+      ]),
     );
+    // Neither the temporary copy nor the old export is left behind.
+    assert.deepEqual([...Deno.readDirSync(to)].map((e) => e.name), ["q4"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("export_run: a target that is not an export of this run id is refused, named, and left untouched", async () => {
+  const { root, context } = await fixture();
+  try {
+    const to = join(root, "archive");
+    const target = join(to, "q4");
+    const plugin = exportRunPlugin({ to });
+    // A foreign folder; then an export of another run under this name.
+    for (
+      const manifest of [
+        null,
+        '{"run_id":"q3","status":"complete"}',
+        "not json",
+      ]
+    ) {
+      await Deno.mkdir(target, { recursive: true });
+      await Deno.writeTextFile(join(target, "notes.txt"), "keep me");
+      if (manifest !== null) {
+        await Deno.writeTextFile(join(target, "manifest.json"), manifest);
+      }
+      const before = await tree(target);
+      await assert.rejects(
+        async () => await plugin.onRunComplete!(context),
+        (e) =>
+          e instanceof UserError && e.kind === "usage" &&
+          e.message.includes(
+            `${target} exists and is not an earlier export of run q4`,
+          ),
+      );
+      assert.deepEqual(await tree(target), before);
+      assert.deepEqual([...Deno.readDirSync(to)].map((e) => e.name), ["q4"]);
+      await Deno.remove(target, { recursive: true });
+    }
   } finally {
     await Deno.remove(root, { recursive: true });
   }

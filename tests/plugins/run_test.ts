@@ -140,6 +140,65 @@ Deno.test("plugins in a run: watchlist, management overlay and export, against t
     const report = await Deno.readTextFile(join(run.dir, "report.html"));
     assert.match(report, /Management overlays \(audit trail\)/);
     assert.match(report, /used-car prices/);
+    // summary.json carries the plugin's overlay: the bridge from the model
+    // ECL to the final ECL adds up.
+    const s = run.summary;
+    assert.deepEqual(s.overlays.map((o) => o.name), ["management:2"]);
+    const bridge = s.overlays.reduce((a, o) => a + o.ecl_impact, 0) +
+      s.overlay_floor.ecl_impact;
+    assert.ok(bridge > 0);
+    assert.ok(
+      Math.abs(bridge - (s.totals.ecl - s.totals.ecl_model)) <= 1e-6,
+      `bridge ${bridge} != ${s.totals.ecl - s.totals.ecl_model}`,
+    );
+    // A rerun of the run (replace: true, as the quarter-end close does)
+    // replaces its export instead of failing.
+    const rerun = await runPortfolio({
+      portfolio,
+      rules,
+      fx,
+      out: join(root, "runs"),
+      runId: "q4",
+      replace: true,
+    });
+    assert.deepEqual(await files(exported), await files(rerun.dir));
+    assert.deepEqual([...Deno.readDirSync(archive)].map((e) => e.name), [
+      "q4",
+    ]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("plugins in a run: a hook that writes to context.rules fails the run, naming the plugin", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const portfolio = writePortfolio(join(root, "book.parquet"), 10);
+    const module = join(root, "meddler.ts");
+    await Deno.writeTextFile(
+      module,
+      `export default () => ({
+  name: "meddler",
+  afterStaging(_frame, context) {
+    context.rules.staging.dpd_sicr = 99;
+  },
+});
+`,
+    );
+    const rules = await writeRules(root, "rules.yaml", [{ module }]);
+    await assert.rejects(
+      runPortfolio({
+        portfolio,
+        rules,
+        fx: projectPath("config/fx_rates.yaml"),
+        out: join(root, "runs"),
+        runId: "q4",
+      }),
+      (e) =>
+        e instanceof Error &&
+        /plugin meddler failed in afterStaging: .*read.only|plugin meddler failed in afterStaging: .*(frozen|not extensible)/i
+          .test(e.message),
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import pl from "nodejs-polars";
 import {
   loadRules,
   projectPath,
@@ -137,4 +138,69 @@ Deno.test("watchlist: refuses bad options and bad rows, naming them", async () =
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("watchlist: the report names the listed ids that matched no facility, across chunks", async () => {
+  const ctx = await context();
+  const staged = await stageFacilities(portfolioFrame(40).lazy(), ctx.rules)
+    .collect();
+  const rows = staged.toRecords() as Record<string, unknown>[];
+  const first = rows[0], last = rows[rows.length - 1];
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = join(dir, "watch.csv");
+    await Deno.writeTextFile(
+      file,
+      [
+        "customer_id,loan_id,reason",
+        `,${first.loan_id},in the first chunk`,
+        `${last.customer_id},,in the second chunk`,
+        `,L_NOPE,closed last year`,
+        `C_NOPE,,typo`,
+        `,L_NOPE,listed twice`,
+      ].join("\n") + "\n",
+    );
+    const plugin = await watchlist({ file });
+    // Two chunks, as a run stages its book.
+    await plugin.afterStaging!(staged.head(20).lazy(), ctx);
+    await plugin.afterStaging!(staged.tail(20).lazy(), ctx);
+    const section = await plugin.onReport!(ctx);
+    assert.ok(section);
+    assert.match(
+      section.html,
+      /2 listed ids matched no facility: L_NOPE, C_NOPE</,
+    );
+    assert.ok(!section.html.includes(`${String(first.loan_id)},`));
+    // Every id matched: no such line.
+    const all = join(dir, "all.csv");
+    await Deno.writeTextFile(
+      all,
+      `customer_id,loan_id,reason\n,${first.loan_id},x\n`,
+    );
+    const ok = await watchlist({ file: all });
+    await ok.afterStaging!(staged.lazy(), ctx);
+    assert.ok(!(await ok.onReport!(ctx))!.html.includes("matched no"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("watchlist: every id of plugins/examples/watchlist.csv is in the sample book", async () => {
+  const ctx = await context();
+  const book = stageFacilities(
+    pl.scanParquet(projectPath("data/sample/portfolio_2025-12-31.parquet")),
+    ctx.rules,
+  );
+  const plugin = await watchlist({
+    file: projectPath("plugins/examples/watchlist.csv"),
+  });
+  const out = await (await plugin.afterStaging!(book, ctx))!.collect();
+  assert.ok(
+    out.getColumn("stage_reason").toArray().includes("WATCHLIST_PLUGIN") ||
+      out.getColumn("stage_triggers").toArray().some((t) =>
+        (t as unknown as string[]).includes("WATCHLIST_PLUGIN")
+      ),
+  );
+  const section = await plugin.onReport!(ctx);
+  assert.ok(section && !section.html.includes("matched no facility"));
 });

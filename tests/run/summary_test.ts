@@ -443,3 +443,48 @@ Deno.test("summarize() totals 100,001 facilities of very different sizes to the 
   );
   assert.ok(Math.abs(s.totals.ecl - (1e9 + 1000)) < 1e-7, `${s.totals.ecl}`);
 });
+
+Deno.test("summarize() lists overlays a plugin applied (no overlays in the rules), in order of first appearance, adding up to ecl - ecl_model", async () => {
+  // A (EUR): model 10, a plugin overlay management:3 of -4 -> ECL 6.
+  // B (USD): model 100, management:2 +30 then management:3 +20 -> ECL 150.
+  // By hand in EUR: ECL - model ECL = (6 - 10) + (150 - 100) * 0.92 = 42;
+  // management:3 = -4 + 20 * 0.92 = 14.4 on 2 facilities; management:2 =
+  // 30 * 0.92 = 27.6 on 1. management:3 appears first (alphabetically it
+  // would come second).
+  const book = attachCarryingAmounts(
+    results(150, ["management:2", "management:3"], [30, 20], {
+      ecl: 6,
+      applied: ["management:3"],
+      impacts: [-4],
+      floor: 0,
+    }),
+    carrying,
+  );
+  const rules = rulesWith("[]");
+  const opts = { runId: "r1", reportingDate: "2025-12-31", rules, fx };
+  const whole = await summarize(book.lazy(), opts);
+  const merged = summaryFromCells(
+    mergeSummaryCells([
+      await summaryCells(book.head(1).lazy(), rules),
+      await summaryCells(book.tail(2).lazy(), rules),
+    ]),
+    opts,
+  );
+  for (const s of [whole, merged]) {
+    close(s.totals.ecl - s.totals.ecl_model, 42, "ecl - ecl_model");
+    assert.deepEqual(
+      s.overlays.map((o) => [o.name, o.facilities, o.floored_facilities]),
+      [["management:3", 2, 0], ["management:2", 1, 0]],
+    );
+    close(s.overlays[0].ecl_impact, 14.4, "management:3");
+    close(s.overlays[1].ecl_impact, 27.6, "management:2");
+    assert.match(s.overlays[0].reason, /applied by a plugin/);
+    assert.deepEqual(s.overlay_floor, { facilities: 0, ecl_impact: 0 });
+    close(
+      s.overlays.reduce((a, o) => a + o.ecl_impact, 0) +
+        s.overlay_floor.ecl_impact,
+      s.totals.ecl - s.totals.ecl_model,
+      "bridge",
+    );
+  }
+});
