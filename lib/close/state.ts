@@ -10,11 +10,12 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { UserError } from "../errors.ts";
 import type { FailureKind } from "../errors.ts";
 import type { StepKind } from "./plan.ts";
 import { CLOSE_LAYOUT } from "./plan.ts";
+import { writeWhole } from "../run_folder/mod.ts";
 
 /** The version of `close.json`'s layout. */
 export const CLOSE_STATE_VERSION = 1;
@@ -102,8 +103,10 @@ export async function readCloseState(
 }
 
 /**
- * Writes `text` to `path` atomically: a hidden temporary file beside it,
- * flushed to disk, then renamed over `path`.
+ * Writes `text` to `path` atomically, as every output is written
+ * (`writeWhole` of lib/run_folder: a hidden temporary file beside it,
+ * flushed to disk, then renamed over `path`; a temporary file left by a
+ * killed close is one `deno task clean` and the stale sweep know).
  *
  * @throws {UserError} of kind `output` naming the file when it cannot be
  *   written.
@@ -112,45 +115,15 @@ export async function writeFileAtomic(
   path: string,
   text: string,
 ): Promise<void> {
-  const dir = path.slice(0, path.lastIndexOf("/")) || ".";
-  const name = path.slice(path.lastIndexOf("/") + 1);
-  const tmp = join(
-    dir,
-    `.${name}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,
-  );
   try {
-    await Deno.mkdir(dir, { recursive: true });
-    using file = await Deno.open(tmp, {
-      write: true,
-      create: true,
-      truncate: true,
-    });
-    const bytes = new TextEncoder().encode(text);
-    let written = 0;
-    while (written < bytes.length) {
-      written += await file.write(bytes.subarray(written));
-    }
-    await file.sync();
+    await Deno.mkdir(dirname(path), { recursive: true });
+    await writeWhole(path, (temp) => Deno.writeTextFile(temp, text));
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
+    if (e instanceof UserError) throw e;
     throw new UserError(
       "output",
       `Cannot write ${path}: ${(e as Error).message}`,
-      {
-        cause: e,
-      },
-    );
-  }
-  try {
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw new UserError(
-      "output",
-      `Cannot write ${path}: ${(e as Error).message}`,
-      {
-        cause: e,
-      },
+      { cause: e },
     );
   }
 }

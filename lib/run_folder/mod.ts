@@ -76,6 +76,7 @@ export {
   type Staging,
   type StagingName,
   stagingName,
+  writeWhole,
 } from "./location.ts";
 export {
   formatBytes,
