@@ -44,6 +44,8 @@ export function renderClosePage(state: CloseState): string {
             {
               label: "step",
               value: (r) => markup`<code>${r.id}</code>`,
+              // An entity's name can be long: the id wraps, the table fits.
+              wrap: true,
             },
             { label: "status", value: statusBadge },
             {

@@ -53,6 +53,7 @@ import { raw } from "hono/html";
 import { cards, page, section } from "../../lib/page.ts";
 import { parseMarkup } from "../report/_markup.ts";
 import { fixture } from "../server/_app_fakes.ts";
+import { CLOSE_STATE_VERSION, renderClosePage } from "../../lib/close/mod.ts";
 
 const OUTPUT = new URL("../output/", import.meta.url).pathname;
 /** The sample book's two quarter-end snapshots. */
@@ -227,6 +228,15 @@ async function buildPages(root: string): Promise<Record<string, BuiltPage>> {
       ],
     },
     notebooks: { path: index, charts: 0, names: [PRODUCT, REGION] },
+    close: {
+      path: await closePage(dir),
+      charts: 0,
+      names: [
+        `run:${FOLDER}-2025-12-31`,
+        `Cannot read portfolio ${PRODUCT}`,
+        "blocked",
+      ],
+    },
     serverDocs: {
       path: await serverDocsPage(dir),
       charts: 0,
@@ -237,6 +247,52 @@ async function buildPages(root: string): Promise<Record<string, BuiltPage>> {
       ],
     },
   };
+}
+
+/**
+ * The quarter-end close's `close.html` for a close whose second run failed
+ * (its message and step id holding markup) and blocked two steps.
+ */
+async function closePage(dir: string): Promise<string> {
+  const step = (
+    id: string,
+    status: "succeeded" | "failed" | "blocked",
+    error?: string,
+  ) => ({
+    id,
+    kind: id.split(":")[0] as "run",
+    status,
+    attempts: status === "blocked" ? 0 : 1,
+    seconds: status === "blocked" ? 0 : 12.5,
+    outputs: status === "succeeded" ? [`${dir}/runs/${id.split(":")[1]}`] : [],
+    input_hashes:
+      (status === "succeeded"
+        ? { portfolio: "ab".repeat(32), rules: "cd".repeat(32) }
+        : {}) as Record<string, string>,
+    ...(error ? { error, failure_kind: "input" as const } : {}),
+  });
+  const path = `${dir}/close.html`;
+  await Deno.writeTextFile(
+    path,
+    renderClosePage({
+      close_version: CLOSE_STATE_VERSION,
+      config: `${dir}/close.yaml`,
+      date: null,
+      started_at: "2026-01-05T10:00:00.000Z",
+      finished_at: "2026-01-05T10:01:00.000Z",
+      steps: [
+        step(`run:${FOLDER}-2025-09-30`, "succeeded"),
+        step(
+          `run:${FOLDER}-2025-12-31`,
+          "failed",
+          `Cannot read portfolio ${PRODUCT}: line 3: the record has 23 fields but the header has 21`,
+        ),
+        step(`movement:${FOLDER}-2025-09-30_2025-12-31`, "blocked"),
+        step(`dashboard:${FOLDER}`, "blocked"),
+      ],
+    }),
+  );
+  return path;
 }
 
 /** The run server's `/docs` page, as `GET /docs` answers it, in a file. */
@@ -269,7 +325,7 @@ async function launch(profile: string) {
 
 Deno.test({
   name:
-    "report, movement, dashboard, notebook index and the server's docs page show markup in product, region and folder names as text, and render in Chromium with charts, no error and no request",
+    "report, movement, dashboard, notebook index, close page and the server's docs page show markup in product, region and folder names as text, and render in Chromium with charts, no error and no request",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn(t) {
