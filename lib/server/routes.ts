@@ -133,6 +133,21 @@ const ListQuery = z.object({
 /** The security requirement of a route needing `scope`. */
 export const bearer = (scope: Scope) => [{ bearer: [scope] }];
 
+/** The answers of a route that serves one file of a run or movement folder. */
+function fileResponses() {
+  return {
+    200: {
+      description: "the file, streamed",
+      content: {
+        "application/vnd.apache.parquet": { schema: z.string() },
+        "application/json": { schema: z.record(z.string(), z.unknown()) },
+        "text/html": { schema: z.string() },
+      },
+    },
+    ...errors(401, 403, 404, 429, 500),
+  };
+}
+
 /**
  * A route that starts a job: a JSON body of at most
  * {@link MAX_BODY_BYTES}, `runs:write`, 202 with the status URL.
@@ -286,17 +301,7 @@ export const routes = {
     summary: `A file of the run folder: ${Object.values(RUN_FILES).join(", ")}`,
     security: bearer("runs:read"),
     request: { params: FileParam },
-    responses: {
-      200: {
-        description: "the file, streamed",
-        content: {
-          "application/vnd.apache.parquet": { schema: z.string() },
-          "application/json": { schema: z.record(z.string(), z.unknown()) },
-          "text/html": { schema: z.string() },
-        },
-      },
-      ...errors(401, 403, 404, 429, 500),
-    },
+    responses: fileResponses(),
   }),
   startMovement: startRoute(
     "/movements",
@@ -337,17 +342,7 @@ export const routes = {
     }`,
     security: bearer("runs:read"),
     request: { params: FileParam },
-    responses: {
-      200: {
-        description: "the file, streamed",
-        content: {
-          "application/vnd.apache.parquet": { schema: z.string() },
-          "application/json": { schema: z.record(z.string(), z.unknown()) },
-          "text/html": { schema: z.string() },
-        },
-      },
-      ...errors(401, 403, 404, 429, 500),
-    },
+    responses: fileResponses(),
   }),
 };
 
