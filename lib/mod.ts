@@ -172,6 +172,7 @@ export {
 export {
   attachCarryingAmounts,
   type CurrencyGroup,
+  entryExists,
   type FileWriter,
   type Group,
   type InputRef,

@@ -26,6 +26,7 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import {
   type CompletedRunContext,
+  entryExists,
   type Plugin,
   UserError,
 } from "../lib/mod.ts";
@@ -61,17 +62,6 @@ async function copyTree(from: string, to: string): Promise<void> {
         `Plugin ${NAME}: onRunComplete: ${src} is neither a file nor a folder; run folders hold only those`,
       );
     }
-  }
-}
-
-/** Whether `path` exists (without following a final symbolic link). */
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
   }
 }
 
@@ -124,7 +114,7 @@ export async function exportRun(
       `Plugin ${NAME}: options.to ${to} is the folder the run was written to; give another folder`,
     );
   }
-  if (await exists(target) && !(await isExportOf(target, runId))) {
+  if (await entryExists(target) && !(await isExportOf(target, runId))) {
     throw foreignTarget(target, runId, "exists");
   }
   const hex = crypto.getRandomValues(new Uint8Array(6))
@@ -135,7 +125,7 @@ export async function exportRun(
   try {
     await Deno.mkdir(root, { recursive: true });
     await copyTree(runDir, temp);
-    if (await exists(target)) {
+    if (await entryExists(target)) {
       if (!(await isExportOf(target, runId))) {
         throw foreignTarget(target, runId, "appeared while the run was copied");
       }
@@ -145,7 +135,7 @@ export async function exportRun(
     await Deno.rename(temp, target);
   } catch (e) {
     await Deno.remove(temp, { recursive: true }).catch(() => {});
-    if (replaced && !(await exists(target))) {
+    if (replaced && !(await entryExists(target))) {
       await Deno.rename(old, target).catch(() => {});
     }
     if (e instanceof UserError) throw e;

@@ -185,6 +185,21 @@ export async function writeWhole(
   }
 }
 
+/**
+ * Whether anything (a file, a folder, a link, even a broken one) holds
+ * `path`; errors other than "not found" (no permission) are thrown, not
+ * taken for absence.
+ */
+export async function entryExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
 /** What the name of a hidden staging entry says. */
 export interface StagingName {
   /** The name the entry was being written for (a run id, `movement`, …). */

@@ -66,6 +66,7 @@ export {
   writeValidationOutputs,
 } from "./validation_outputs.ts";
 export {
+  entryExists,
   FolderBusyError,
   localFolder,
   locate,

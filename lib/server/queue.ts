@@ -31,6 +31,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { projectPath } from "../project.ts";
+import { entryExists } from "../run_folder/mod.ts";
 import type { ChildEvent, ChildInput } from "./job_child.ts";
 import {
   type JobKind,
@@ -457,7 +458,7 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
         kind === "run" ? config.outDir : config.movementDir,
         id,
       );
-      if (await exists(folder)) {
+      if (await entryExists(folder)) {
         throw new JobRefusedError(
           409,
           `A ${kind} folder ${folder} already exists: choose another ${
@@ -531,17 +532,6 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
     return await Promise.race([promise.then(() => true), timeout]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** Whether anything (a file, a folder, a link) holds `path`. */
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
   }
 }
 

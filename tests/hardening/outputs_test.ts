@@ -52,6 +52,7 @@ import {
   GOOD_MORTGAGE,
   type Row,
 } from "../validation/_fixture.ts";
+import { twoRuns } from "../movement/_two_runs.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const RULES = join(ROOT, "config/ifrs9_rules.yaml");
@@ -107,29 +108,6 @@ async function portfolioCsv(dir: string, bad = 0, name = "book.csv") {
   const path = join(dir, name);
   await Deno.writeTextFile(path, csv(rows));
   return path;
-}
-
-/** Two hand-made complete runs, a quarter apart, as `root/from`, `root/to`. */
-async function twoRuns(root: string) {
-  const from = await writeFixtureRun(`${root}/from`, {
-    runId: "r1",
-    reportingDate: "2025-12-31",
-    rates: { EUR: 1 },
-    loans: [
-      { loan_id: "A", currency: "EUR", stage: 1, ecl: 4, gross: 400 },
-      { loan_id: "B", currency: "EUR", stage: 1, ecl: 6, gross: 600 },
-    ],
-  });
-  const to = await writeFixtureRun(`${root}/to`, {
-    runId: "r2",
-    reportingDate: "2026-03-31",
-    rates: { EUR: 1 },
-    loans: [
-      { loan_id: "A", currency: "EUR", stage: 2, ecl: 20, gross: 380 },
-      { loan_id: "C", currency: "EUR", stage: 1, ecl: 3, gross: 300 },
-    ],
-  });
-  return { from, to };
 }
 
 /** Changes a JSON file of a folder in place. */

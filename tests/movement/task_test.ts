@@ -10,32 +10,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import pl from "nodejs-polars";
 import { main } from "../../tasks/movement.ts";
-import { writeFixtureRun } from "../report/_run_fixture.ts";
 import { callMain, withTempDir } from "../tasks/_main.ts";
+import { twoRuns } from "./_two_runs.ts";
 
 const TASK = new URL("../../tasks/movement.ts", import.meta.url).pathname;
-
-async function runs(root: string) {
-  const from = await writeFixtureRun(`${root}/from`, {
-    runId: "r1",
-    reportingDate: "2025-12-31",
-    rates: { EUR: 1 },
-    loans: [
-      { loan_id: "A", currency: "EUR", stage: 1, ecl: 4, gross: 400 },
-      { loan_id: "B", currency: "EUR", stage: 1, ecl: 6, gross: 600 },
-    ],
-  });
-  const to = await writeFixtureRun(`${root}/to`, {
-    runId: "r2",
-    reportingDate: "2026-03-31",
-    rates: { EUR: 1 },
-    loans: [
-      { loan_id: "A", currency: "EUR", stage: 2, ecl: 20, gross: 380 },
-      { loan_id: "C", currency: "EUR", stage: 1, ecl: 3, gross: 300 },
-    ],
-  });
-  return { from, to };
-}
 
 async function task(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -53,7 +31,7 @@ async function task(...args: string[]) {
 
 Deno.test("tasks/movement.ts writes movement.json, movement.parquet and movement.html (end to end)", async () => {
   await withTempDir(async (root) => {
-    const { from, to } = await runs(root);
+    const { from, to } = await twoRuns(root);
     const r = await task("--from", from, "--to", to, "--out", `${root}/out`);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.stdout.trim().endsWith(`${root}/out/movement.html`));
@@ -117,7 +95,7 @@ Deno.test("tasks/movement.ts writes movement.json, movement.parquet and movement
 
 Deno.test("tasks/movement.ts main() exits 1 naming the failed invariant, 2 naming the unreadable run or missing arguments", async () => {
   await withTempDir(async (root) => {
-    const { from, to } = await runs(root);
+    const { from, to } = await twoRuns(root);
     const summary = JSON.parse(await Deno.readTextFile(`${to}/summary.json`));
     summary.totals.gross_carrying_amount += 1;
     await Deno.writeTextFile(`${to}/summary.json`, JSON.stringify(summary));

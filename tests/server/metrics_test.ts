@@ -12,6 +12,7 @@ import { createServerMetrics, runBook } from "../../lib/server/metrics.ts";
 import { projectPath } from "../../lib/project.ts";
 import type { JobRecord, ServerMetrics } from "../../lib/server/types.ts";
 import type { Summary } from "../../lib/run_folder/mod.ts";
+import { promtoolCheckMetrics } from "./_promtool.ts";
 
 /** A summary with the fields the metrics read; the rest empty. */
 function summary(
@@ -580,27 +581,6 @@ Deno.test("render(): the process metrics are collected at most once a second, th
   // 30 ms of CPU burnt since the first collection.
   assert.ok(Number(cpu2) >= Number(cpu0) + 0.02, `${cpu0} -> ${cpu2}`);
 });
-
-/** Runs `promtool check metrics` on `text`; returns its exit code and output. */
-export async function promtoolCheckMetrics(
-  text: string,
-): Promise<{ code: number; output: string }> {
-  const child = new Deno.Command("promtool", {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const out = await child.output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    output: dec.decode(out.stdout) + dec.decode(out.stderr),
-  };
-}
 
 Deno.test("render(): the whole scrape, default process metrics included, passes promtool check metrics", async () => {
   const metrics = createServerMetrics({ now: () => NOW });

@@ -18,6 +18,7 @@ import {
   serverConfigFromEnv,
 } from "../../lib/server/config.ts";
 import { writePortfolio } from "../run/_portfolio.ts";
+import { promtoolCheckMetrics } from "./_promtool.ts";
 
 const SERVE = projectPath("tasks/serve.ts");
 const SECRET = "test-secret-".padEnd(48, "x");
@@ -199,25 +200,6 @@ async function fixture(n: number) {
   return { root, portfolio };
 }
 
-/** `promtool check metrics` on `text`: its exit code and output. */
-async function promtool(text: string) {
-  const child = new Deno.Command("promtool", {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const out = await child.output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    output: dec.decode(out.stdout) + dec.decode(out.stderr),
-  };
-}
-
 Deno.test("serve: a run over HTTP on loopback is accepted (202), polled to succeeded, its folder complete; /healthz answers while it computes; /metrics passes promtool", async () => {
   const { root, portfolio } = await fixture(200_000);
   const server = await start(envFor(root));
@@ -291,7 +273,7 @@ Deno.test("serve: a run over HTTP on loopback is accepted (202), polled to succe
     const metrics = await fetch(`${server.base}/metrics`);
     const text = await metrics.text();
     assert.equal(metrics.status, 200);
-    const lint = await promtool(text);
+    const lint = await promtoolCheckMetrics(text);
     assert.equal(lint.code, 0, lint.output);
     assert.match(
       text,
