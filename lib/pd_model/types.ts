@@ -111,4 +111,41 @@ export interface PdModelFile {
   training: TrainingRecord;
   /** The kind's own parameters. */
   model: unknown;
+  /**
+   * The development sample's distributions, the baseline that monitoring
+   * compares later populations with (population stability).
+   */
+  reference: DevelopmentReference;
+}
+
+/** A binned distribution: shares of a population falling in each bin. */
+export interface BinnedShares {
+  /**
+   * For a numeric quantity, the inner bin edges (k edges make k + 1 bins;
+   * a value equal to an edge falls in the upper bin); absent for a
+   * category.
+   */
+  edges?: number[];
+  /** For a category, the values in bin order (the last bin is "other"). */
+  categories?: string[];
+  /** Share of the population in each bin (then a final missing bin), summing to 1. */
+  shares: number[];
+}
+
+/** One grade of a PD master scale: PDs up to `upper_pd` (inclusive). */
+export interface MasterScaleGrade {
+  /** Grade name, e.g. `G04`. */
+  grade: string;
+  /** Highest PD in the grade; the last grade's is 1. */
+  upper_pd: number;
+}
+
+/** What monitoring compares a new population with. */
+export interface DevelopmentReference {
+  /** The model's score (points, or the PD for trees) on the development sample. */
+  score: BinnedShares;
+  /** Each feature's distribution on the development sample, by name. */
+  features: Record<string, BinnedShares>;
+  /** The master scale that groups PDs into grades for the backtest. */
+  master_scale: MasterScaleGrade[];
 }
