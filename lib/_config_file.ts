@@ -13,6 +13,7 @@
 import { z } from "zod";
 import { parse as parseYaml } from "yaml";
 import { bytesText, inspectPath, readBoundedAsync } from "./io/_input.ts";
+import { isS3Url, readInputBytes } from "./storage/mod.ts";
 
 /**
  * The largest rules file or FX table read: 1 MiB. A real one is a few KB
@@ -30,7 +31,10 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
  * unreadable, not a regular file (a directory, a device, a pipe: read a
  * device or a pipe only with `stream`), or larger than
  * {@link MAX_CONFIG_BYTES}. The caller words the problem in its own error
- * (`RulesError`, `FxError`), after the file's name.
+ * (`RulesError`, `FxError`), after the file's name. An `s3://bucket/key`
+ * URL is read from object storage (`lib/storage`); a missing object, a
+ * refused credential or an object above the limit throws a `UserError`
+ * naming the URL.
  *
  * @param stream read a device or a pipe as a stream on purpose (still at
  *   most {@link MAX_CONFIG_BYTES})
@@ -43,6 +47,12 @@ export async function readConfigFile(
     `it ${what} more than ${
       bytesText(MAX_CONFIG_BYTES)
     }, the most a configuration file may hold (a real one is a few KB): is this the right file?`;
+  // Object storage: the one reader of inputs, size checked before reading.
+  if (isS3Url(path)) {
+    return {
+      bytes: await readInputBytes(path, { maxBytes: MAX_CONFIG_BYTES }),
+    };
+  }
   try {
     const found = inspectPath(path);
     if (found.kind === "refused" || (found.kind === "stream" && !stream)) {

@@ -35,6 +35,7 @@
  * @module
  */
 import { UserError } from "./errors.ts";
+import { inputExists, isS3Url } from "./storage/mod.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { projectPath } from "./project.ts";
@@ -325,6 +326,14 @@ export async function fxFileFor(
     );
   }
   for (const dir of list) {
+    // A folder in object storage (a portfolio read from s3://) is asked.
+    if (isS3Url(dir)) {
+      const dated = `${dir.replace(/\/+$/, "")}/${
+        datedFxFileName(reportingDate)
+      }`;
+      if (await inputExists(dated)) return dated;
+      continue;
+    }
     const dated = join(dir, datedFxFileName(reportingDate));
     try {
       await Deno.stat(dated);

@@ -143,6 +143,31 @@ export {
   snapshotFiles,
 } from "./generate/mod.ts";
 
+// PD models: development sample (lib/pd_model/sample.ts): a generated (or
+// any multi-period) book to a modelling table, characteristics at t and
+// default within 12 months; the generator's borrower characteristics and
+// the true coefficients of its structural model (docs/generator.md).
+export {
+  type BookInput,
+  type BookSnapshot,
+  buildDevelopmentSample,
+  type DevelopmentSample,
+  type DevelopmentSampleOptions,
+  type DevelopmentSampleReport,
+  EXCLUSION_REASONS,
+  type ExclusionReason,
+  type ObservationCount,
+  writeDevelopmentSample,
+  type WriteDevelopmentSampleOptions,
+} from "./pd_model/sample.ts";
+export {
+  CHARACTERISTICS,
+  EMPLOYMENT_TYPES,
+  linearPredictor,
+  RATING_SCALE,
+} from "./generate/mod.ts";
+export { CHARACTERISTIC_COLUMNS, type CharacteristicSpec } from "./schema.ts";
+
 // The engine (methodology §2-§9).
 export {
   applyOverlays,
@@ -222,6 +247,7 @@ export {
   MovementError,
   type MovementFiles,
   movementLines,
+  movementNarrative,
   type MovementOptions,
   type MovementRunRef,
   type ProductMovement,
@@ -311,3 +337,278 @@ export {
   type ServerMetrics,
   type ServerMetricsOptions,
 } from "./server/mod.ts";
+
+// PD models: validation statistics (lib/pd_model/metrics.ts): discriminatory
+// power, population stability, calibration by grade and traffic lights; the
+// master scale that grades PDs.
+export {
+  auc,
+  type BinomialInput,
+  binomialInterval,
+  binomialTest,
+  type CalibrationInput,
+  type CalibrationRow,
+  calibrationTable,
+  categoryShares,
+  chiSquareSurvival,
+  gini,
+  type GradeFigures,
+  hosmerLemeshow,
+  type HosmerLemeshowResult,
+  ksStatistic,
+  type Labels,
+  numericShares,
+  psi,
+  PSI_MODERATE,
+  PSI_SHARE_FLOOR,
+  PSI_SIGNIFICANT,
+  psiFromSamples,
+  type PsiOptions,
+  type PsiReading,
+  psiReading,
+  psiTerms,
+  quantileEdges,
+  type RocCurve,
+  rocCurve,
+  type SamplePsi,
+  type Scores,
+  trafficLight,
+  type TrafficLightBoundary,
+  type TrafficLightLevels,
+  type TrafficLightRow,
+  type TrafficLightZone,
+} from "./pd_model/metrics.ts";
+export {
+  checkMasterScale,
+  DEFAULT_MASTER_SCALE,
+  gradeIndex,
+} from "./pd_model/master_scale.ts";
+export type { BinnedShares, MasterScaleGrade } from "./pd_model/types.ts";
+
+// PD models: monitoring (lib/pd_model/monitor.ts, monitor_page.ts): the
+// development reference, population stability and the backtest by grade,
+// and the monitor.html page (`deno task monitor-pd`).
+export {
+  type Backtest,
+  type BacktestGrade,
+  checkMonitorOutput,
+  developmentReference,
+  MONITOR_FILES,
+  MONITOR_MODEL_FILES,
+  type MonitorFilesInput,
+  type MonitorInput,
+  type MonitorOptions,
+  monitorPd,
+  monitorPdFiles,
+  type PdMonitoring,
+  readPdModelJson,
+  REFERENCE_BINS,
+  type StabilityBin,
+  type StabilityRow,
+  writeMonitorOutputs,
+} from "./pd_model/monitor.ts";
+export { renderMonitorPage } from "./pd_model/monitor_page.ts";
+
+// PD models: gradient-boosted trees (lib/pd_model/gbt.ts), the challenger:
+// training, scoring, TreeSHAP contributions, importance, JSON form and ONNX.
+export {
+  type FeatureImportance,
+  type GbtContributions,
+  gbtContributions,
+  gbtFromJson,
+  gbtImportance,
+  type GbtModel,
+  type GbtOptions,
+  type GbtParams,
+  type GbtPrediction,
+  gbtToOnnx,
+  type GbtTree,
+  MARGIN_OUTPUT,
+  predictGbt,
+  trainGbt,
+} from "./pd_model/gbt.ts";
+export type { FlatTree } from "./pd_model/tree_shap.ts";
+export type { EncodedData, FeatureSpec } from "./pd_model/types.ts";
+
+// PD models: scorecard (lib/pd_model/binning.ts, logistic.ts, scorecard.ts),
+// the champion: weight-of-evidence binning and information value, logistic
+// regression by Newton-Raphson, points scaling, calibration, reason codes,
+// the scorecard table, JSON form and ONNX export.
+export {
+  assignBins,
+  binCharacteristics,
+  BINNING_DEFAULTS,
+  type BinningOptions,
+  type CharacteristicBinning,
+  type WoeBin,
+  woeTable,
+  ZERO_CELL_CORRECTION,
+} from "./pd_model/binning.ts";
+export {
+  fitLogistic,
+  INTERCEPT,
+  type LogisticFit,
+  type LogisticOptions,
+} from "./pd_model/logistic.ts";
+export {
+  calibrationShift,
+  fitScorecard,
+  type PointsScaling,
+  pointsScaling,
+  reasonCodes,
+  SCALING_DEFAULTS,
+  type Scorecard,
+  type ScorecardCalibration,
+  type ScorecardCharacteristic,
+  scorecardCsv,
+  scorecardFromJson,
+  type ScorecardOptions,
+  type ScorecardScores,
+  scorecardTable,
+  type ScorecardTableRow,
+  scorecardToJson,
+  scorecardToOnnx,
+  scoreScorecard,
+} from "./pd_model/scorecard.ts";
+
+// PD models: training (lib/pd_model/train.ts, `deno task train-pd`): data in,
+// a model folder out (model.onnx, model.json, metrics.json, validation.html,
+// scorecard.csv), with the feature rule and the stratified split it uses.
+export {
+  ONNX_TOLERANCE,
+  type PartMetrics,
+  PD_MODEL_FILES,
+  type PdMetricsFile,
+  subsetRows,
+  type TrainedPdModel,
+  trainPdModel,
+  type TrainPdOptions,
+  writePdModelFolder,
+  type WritePdModelOptions,
+} from "./pd_model/train.ts";
+export {
+  type FeatureSelection,
+  MAX_AUTO_CATEGORIES,
+  selectFeatures,
+  type SkippedColumn,
+  type Split,
+  stratifiedSplit,
+} from "./pd_model/train_data.ts";
+export type {
+  DevelopmentReference,
+  PdModelFile,
+  PdModelKind,
+  TrainingRecord,
+} from "./pd_model/types.ts";
+
+// PD models: scoring (lib/pd_model/contract.ts, onnx_score.ts, pd_source.ts,
+// score_data.ts; docs/pd_models.md "Scoring in a run"): the feature contract
+// and its check against an ONNX model, scoring through ONNX Runtime, a
+// segment's PD source in the rules, and `deno task score-pd`.
+export {
+  checkModelContract,
+  contractDifferences,
+  embeddedContract,
+  type EncodedFeatures,
+  encodeFeatures,
+  missingFeatureColumns,
+  normalizeContract,
+  type OnnxPdSource,
+  parseFeatureContract,
+  type PdSource,
+  requireFeatureColumns,
+  type SessionSignature,
+  type ValueMetadata,
+} from "./pd_model/contract.ts";
+export {
+  DEFAULT_SCORE_BATCH,
+  loadPdModel,
+  type LoadPdModelOptions,
+  MAX_MODEL_BYTES,
+  type ModelBytes,
+  type PdModel,
+  pdModelFromBytes,
+  type PdScores,
+  readModelBytes,
+  releasePdModel,
+  scorePd,
+  type ScorePdOptions,
+  sha256Hex,
+} from "./pd_model/onnx_score.ts";
+export {
+  type AppliedPdSources,
+  applyPdSources,
+  type LoadedPdSource,
+  loadPdSources,
+  modelPath,
+  PD_COLUMN,
+  type PdSourceRecord,
+  type PdSourceRules,
+  preparePdSourceFrame,
+} from "./pd_model/pd_source.ts";
+export {
+  SCORE_REASONS,
+  SCORED_COLUMNS,
+  type ScoreDataInput,
+  type ScoredData,
+  scorePdData,
+} from "./pd_model/score_data.ts";
+export type { PdModelRecord } from "./run_folder/mod.ts";
+export type { ContractFeature } from "./pd_source_rules.ts";
+export type { FeatureKind, FeatureTransform } from "./pd_model/types.ts";
+export {
+  type AttributeValue,
+  buildPdModel,
+  type GraphSpec,
+  type NodeSpec,
+  type OutputSpec,
+  type TensorSpec,
+} from "./pd_model/onnx_build.ts";
+
+// Narratives (lib/narrative, docs/narratives.md): the fact sheet of a run
+// and its movement, the template narrative (the default, offline), the
+// Vertex AI provider with its figure check and fallback, narrative.json.
+export {
+  buildFactSheet,
+  checkNarrative,
+  type Contributor,
+  type ExplainSettings,
+  explainSettings,
+  type Fact,
+  type FactKind,
+  type FactSheet,
+  type FactSources,
+  type MovementFacts,
+  type Narrative,
+  type NarrativeCheck,
+  narrativeParagraphs,
+  type NarrativeProvider,
+  type Paragraph,
+  type QuotedFigure,
+  quotedFigures,
+  readFactSheet,
+  readMovementFacts,
+  recordedExplain,
+  templateNarrative,
+  type VertexConnection,
+  vertexNarrative,
+  VertexNarrativeError,
+  type VertexOptions,
+  writeNarrative,
+} from "./narrative/mod.ts";
+export { type ExplainRules, MAX_EXPLAIN_TIMEOUT_SECONDS } from "./rules.ts";
+
+// Object storage (lib/storage, docs/storage.md): s3://bucket/key inputs
+// (portfolio, rules, FX table, model) and run folders in S3.
+export {
+  isS3Url,
+  type LocalCopy,
+  localCopy,
+  namingInput,
+  parseS3Url,
+  readInputBytes,
+  type ReadInputOptions,
+  readInputText,
+  type S3Url,
+  sha256Of,
+} from "./storage/mod.ts";

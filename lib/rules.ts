@@ -25,6 +25,7 @@
  */
 import { UserError } from "./errors.ts";
 import { z } from "zod";
+import { type PdSource, pdSourceSchema } from "./pd_source_rules.ts";
 import {
   bound,
   checkDocument,
@@ -151,6 +152,13 @@ export interface SegmentRules {
    * @default 0
    */
   recovery_lag_months: number;
+  /**
+   * Where the segment's `pd_12m_current` comes from: the portfolio's
+   * column (`column`, or absent), or an ONNX model that scores it
+   * (`{ onnx, features?, output? }`, docs/pd_models.md "Scoring in a
+   * run", `lib/pd_source_rules.ts`, `lib/pd_model/pd_source.ts`).
+   */
+  pd_source?: PdSource;
 }
 
 /**
@@ -277,7 +285,36 @@ export interface Rules {
    * absent: none.
    */
   plugins?: PluginRef[];
+  /**
+   * Who writes the run's narrative (docs/narratives.md); absent: the
+   * offline template.
+   */
+  explain?: ExplainRules;
 }
+
+/** The rules' `explain` section: who writes the narrative (docs/narratives.md). */
+export interface ExplainRules {
+  /** `template` (offline, deterministic) or `vertex` (a Gemini model). */
+  provider?: "template" | "vertex";
+  /** The Gemini model on Vertex AI, e.g. `gemini-2.5-flash`. */
+  model?: string;
+  /** Google Cloud project; absent: `GOOGLE_CLOUD_PROJECT`. */
+  project?: string;
+  /** Vertex AI location; absent: `GOOGLE_CLOUD_LOCATION`. */
+  location?: string;
+  /**
+   * Seconds before a model call is abandoned (the template is then used),
+   * above 0 and at most {@link MAX_EXPLAIN_TIMEOUT_SECONDS}.
+   */
+  timeout_seconds?: number;
+}
+
+/**
+ * The longest a run waits for a model's narrative: 600 s. A run must not
+ * hang on a network call; ten minutes is beyond any answer of a few
+ * paragraphs.
+ */
+export const MAX_EXPLAIN_TIMEOUT_SECONDS = 600;
 
 /** One entry of the rules' `plugins` list (docs/plugins.md). */
 export interface PluginRef {
@@ -772,6 +809,7 @@ const segmentSchema = mapping({
     MAX_RECOVERY_LAG_MONTHS,
     bound("ten years to realise collateral"),
   ).optional(),
+  pd_source: pdSourceSchema.optional(),
 });
 
 /** `default` over the built-in defaults, then each entry over `default` (§10). */
@@ -1043,6 +1081,16 @@ function rulesSchema(doc: unknown): z.ZodType<Rules> {
       module: z.string().min(1, { error: "must name the plugin's module" }),
       options: z.record(z.string(), z.unknown()).optional(),
     })).optional(),
+    explain: mapping({
+      provider: z.enum(["template", "vertex"]).optional(),
+      model: z.string().min(1).max(200).optional(),
+      project: z.string().min(1).max(200).optional(),
+      location: z.string().min(1).max(100).optional(),
+      timeout_seconds: z.number().gt(0).max(
+        MAX_EXPLAIN_TIMEOUT_SECONDS,
+        bound("a run must not wait longer on a model's narrative"),
+      ).optional(),
+    }).optional(),
   });
 }
 

@@ -138,6 +138,31 @@ export const PORTFOLIO_SCHEMA: Record<PortfolioColumn, DataType> = Object
     PORTFOLIO_COLUMNS.map((c) => [c.name, POLARS_TYPE[c.kind]]),
   ) as Record<PortfolioColumn, DataType>;
 
+/** One optional borrower characteristic: its column name and value kind. */
+export interface CharacteristicSpec {
+  /** The column's name in the portfolio file. */
+  name: string;
+  /** The type of its values, held in Polars as {@link POLARS_TYPE}. */
+  kind: ColumnKind;
+}
+
+/**
+ * Optional borrower characteristics, not in methodology §1: what a PD model
+ * is developed on (`lib/pd_model/sample.ts`). The generator writes them
+ * after the §1 columns, in this order (docs/generator.md, "Borrower
+ * characteristics"); the ECL engine does not read them, and validation
+ * passes them through to the valid rows as read, without the
+ * unknown-column warning.
+ */
+export const CHARACTERISTIC_COLUMNS: readonly CharacteristicSpec[] = [
+  { name: "credit_score", kind: "int" },
+  { name: "debt_to_income", kind: "float" },
+  { name: "months_on_book", kind: "int" },
+  { name: "employment_type", kind: "string" },
+  { name: "ltv", kind: "float" },
+  { name: "rating", kind: "string" },
+];
+
 /** Loan-level output columns (methodology §9), before the per-scenario ones. */
 export const RESULT_COLUMNS = [
   "loan_id",

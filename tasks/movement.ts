@@ -45,6 +45,7 @@ export const command = new TaskCommand({
   flags: `  --from RUN_DIR   run folder of the earlier reporting date
   --to RUN_DIR     run folder of the later reporting date
   --out DIR        folder for movement.json, movement.parquet, movement.html
+                   (RUN_DIR and DIR may be s3://bucket/prefix URLs, docs/storage.md)
   --tolerance X    largest difference accepted by the invariants, in the
                    reporting currency (default 0.005, at most 1000000)`,
   options: {

@@ -36,7 +36,8 @@ export const command = new TaskCommand({
   --fx PATH         FX table (default: fx_rates_<reporting date>.yaml beside the
                     portfolio, else in the project's config/, else
                     config/fx_rates.yaml)
-  --out DIR         where the run folder is created (default the project's data/runs)
+  --out DIR         where the run folder is created (default the project's data/runs);
+                    every PATH and DIR may be an s3://bucket/key URL (docs/storage.md)
   --run-id ID       run folder name (default <file stem>-<reporting date>; the stem alone when it holds the date)
   --replace         replace a complete run of the same id once this one completes
   --no-report       skip report.html

@@ -25,6 +25,8 @@ import { checkOutputFolder, VALIDATION_FILES } from "../lib/run_folder/mod.ts";
 import { isoDate, required, TaskCommand, wholeNumber } from "./_args.ts";
 import {
   loadRules,
+  localCopy,
+  namingInput,
   RejectRateError,
   scanPortfolio,
   validatePortfolio,
@@ -70,7 +72,14 @@ export function main(args: string[]): Promise<number> {
     await checkOutputFolder(out, Object.values(VALIDATION_FILES), { inputs });
     const rules = await loadRules(rulesFile);
     const started = performance.now();
-    const raw = scanPortfolio(portfolio, { maxRows, maxBytes });
+    // A portfolio in object storage: streamed to a temporary file first,
+    // removed when the command ends.
+    await using copy = await localCopy(portfolio, { maxBytes });
+    const raw = namingInput(
+      copy.path,
+      portfolio,
+      () => scanPortfolio(copy.path, { maxRows, maxBytes }),
+    );
     const result = await validatePortfolio(raw, rules, {
       file: portfolio,
       reportingDate,

@@ -96,8 +96,9 @@ Deno.test("lib/ areas import each other without a cycle", async () => {
   assert.equal(
     cycle,
     undefined,
-    cycle &&
-      `cycle ${cycle.join(" -> ")}: ${
+    cycle === undefined
+      ? "no cycle"
+      : `cycle ${cycle.join(" -> ")}: ${
         cycle.slice(0, -1).map((a, i) =>
           `${edges.get(a)!.get(cycle[i + 1])} imports ${cycle[i + 1]}`
         ).join("; ")

@@ -13,7 +13,11 @@
  * state-1 facility none. `previous_stage` is the state at the previous date.
  *
  * A batch evolves independently of every other batch and draws from its own
- * random stream, so the book is the same whatever the batch schedule.
+ * random stream, so the book is the same whatever the batch schedule. The
+ * borrower characteristics (`lib/generate/characteristics.ts`) come from a
+ * second stream of the batch, drawn at origination after the facility's
+ * terms, so the columns drawn from the first stream are the same with or
+ * without them.
  *
  * @module
  */
@@ -23,6 +27,7 @@ import {
   COUNTRIES,
   CURRENCIES,
   DYNAMICS,
+  ORIGINATION_PD,
   PRODUCTS,
   REFERENCE_FX,
   SICR_TRIGGER,
@@ -31,6 +36,11 @@ import {
   WHOLE_UNIT_CURRENCIES,
 } from "./catalogue.ts";
 import { cumulative, type Rng } from "./random.ts";
+import {
+  drawCharacteristics,
+  monthsOnBook,
+  ratingIndex,
+} from "./characteristics.ts";
 import type { Snapshot } from "./snapshot.ts";
 
 const PRODUCT_CUM = cumulative(PRODUCTS.map((p) => p.weight));
@@ -118,17 +128,25 @@ export class BatchBook {
   readonly dpd: Int32Array;
   readonly watch: Uint8Array;
   readonly forb: Uint8Array;
+  /** Characteristics drawn at origination (docs/generator.md). */
+  readonly score: Int32Array;
+  readonly dti: Float64Array;
+  readonly emp: Uint8Array;
+  /** Loan-to-value at origination, 4 decimals; NaN where unsecured. */
+  readonly ltv0: Float64Array;
   readonly #arrays: (Float64Array | Int32Array | Uint8Array)[];
 
   /**
    * @param rng the batch's own random stream
    * @param capacity most facilities the batch will ever hold at once
    * @param seqBase first sequence number of this batch (batch index times batch size)
+   * @param crng the batch's stream for borrower characteristics
    */
   constructor(
     readonly rng: Rng,
     capacity: number,
     readonly seqBase: number,
+    readonly crng: Rng,
   ) {
     const f = () => new Float64Array(capacity);
     const i32 = () => new Int32Array(capacity);
@@ -159,6 +177,10 @@ export class BatchBook {
     this.dpd = i32();
     this.watch = u8();
     this.forb = u8();
+    this.score = i32();
+    this.dti = f();
+    this.emp = u8();
+    this.ltv0 = f();
     this.#arrays = [
       this.id,
       this.cust,
@@ -186,6 +208,10 @@ export class BatchBook {
       this.dpd,
       this.watch,
       this.forb,
+      this.score,
+      this.dti,
+      this.emp,
+      this.ltv0,
     ];
   }
 
@@ -218,10 +244,11 @@ export class BatchBook {
     this.currency[i] = cur;
 
     const band = rng.pick(BAND_CUM[pk]);
+    const jitter = rng.normal();
     const pd0 = clamp(
-      BAND_PD[band] * c.pdFactor * Math.exp(0.25 * rng.normal()),
-      0.0003,
-      0.45,
+      BAND_PD[band] * c.pdFactor * Math.exp(ORIGINATION_PD.jitter * jitter),
+      ORIGINATION_PD.min,
+      ORIGINATION_PD.max,
     );
     this.pd0[i] = round(pd0, 6);
     const base = usd ? USD_BASE_RATE : c.baseRate;
@@ -262,16 +289,33 @@ export class BatchBook {
     }
     if (p.ltv && rng.chance(p.securedShare)) {
       const { a, b, lo, hi } = p.ltv;
-      const value0 = local / (lo + (hi - lo) * rng.beta(a, b));
+      const ltv0 = lo + (hi - lo) * rng.beta(a, b);
+      const value0 = local / ltv0;
       this.coll[i] = round(
         value0 * Math.pow(1 + p.collateralDrift, age / 12),
         WHOLE[cur] ? 0 : 2,
       );
-    } else this.coll[i] = NaN;
+      this.ltv0[i] = round(ltv0, 4);
+    } else {
+      this.coll[i] = NaN;
+      this.ltv0[i] = NaN;
+    }
     this.writeOff[i] = 0;
     this.lnRatio[i] = 0.2 * rng.normal();
     this.qDefault[i] = 0;
     this.trigger[i] = 0;
+    // Characteristics last, from their own stream: the main stream's draws
+    // above are those of a book without them.
+    const x = drawCharacteristics(
+      this.crng,
+      Math.log(BAND_PD[band] * c.pdFactor),
+      jitter,
+      p.name === "sme",
+      this.ltv0[i],
+    );
+    this.score[i] = x.creditScore;
+    this.dti[i] = x.debtToIncome;
+    this.emp[i] = x.employment;
   }
 
   /** Enters state 3: whether the default flag is set, whether DPD >= 90 shows. */
@@ -549,6 +593,13 @@ export class BatchBook {
     const mat = this.mat.slice(0, n);
     const limit = this.limit.slice(0, n);
     const coll = this.coll.slice(0, n);
+    const ltv = this.ltv0.slice(0, n);
+    const mob = new Int32Array(n);
+    const rating = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      mob[i] = monthsOnBook(this.orig[i], day);
+      rating[i] = ratingIndex(this.pd1[i]);
+    }
     const prev = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       if (mat[i] < 0) nulls.maturity_date![i] = 1;
@@ -576,6 +627,12 @@ export class BatchBook {
       pd0: this.pd0.slice(0, n),
       pd1: this.pd1.slice(0, n),
       coll,
+      score: this.score.slice(0, n),
+      dti: this.dti.slice(0, n),
+      emp: this.emp.slice(0, n),
+      ltv,
+      mob,
+      rating,
       watch: this.watch.slice(0, n),
       forb: this.forb.slice(0, n),
       dflag: Uint8Array.from(

@@ -328,3 +328,101 @@ export const SICR_TRIGGER = {
 
 /** Trigger mix on entering state 2 (PD test, DPD > 30, watchlist, forborne). */
 export const SICR_TRIGGER_WEIGHTS = [0.55, 0.2, 0.15, 0.1];
+
+/** The `employment_type` values, in code order. */
+export const EMPLOYMENT_TYPES = [
+  "salaried",
+  "public_sector",
+  "self_employed",
+  "temporary",
+  "retired",
+] as const;
+
+/**
+ * Borrower characteristics and the structural model that ties them to the
+ * default process (docs/generator.md, "Borrower characteristics"): each
+ * facility's default propensity, the log-odds of its origination PD
+ * `η = ln(pd0 / (1 - pd0))` (the latent risk its current PD drifts around
+ * and its quarterly transitions rise with), is
+ *
+ *   η = intercept + creditScore·credit_score + debtToIncome·debt_to_income
+ *       + employment[employment_type] + ltv·ltv (0 when unsecured) + ε,
+ *
+ * with `E[ε | characteristics] = 0` and ε of standard deviation about
+ * 0.2 (`NOISE_SD` of `characteristics.ts`; a little more for high PDs). `months_on_book` and `rating`
+ * have no term: the propensity is fixed at origination.
+ */
+export const CHARACTERISTICS = {
+  /** The true coefficients of the structural model (log-odds). */
+  model: {
+    intercept: 6.8,
+    /** Per point of credit_score: 40 points fewer double the odds, about. */
+    creditScore: -0.0175,
+    /** Per unit of debt_to_income (0.10 more: +0.2). */
+    debtToIncome: 2.0,
+    /** Per employment type; `salaried` is the reference. */
+    employment: {
+      salaried: 0,
+      public_sector: -0.35,
+      self_employed: 0.25,
+      temporary: 0.45,
+      retired: -0.15,
+    } as Record<(typeof EMPLOYMENT_TYPES)[number], number>,
+    /** Per unit of ltv (loan-to-value at origination; 0.10 more: +0.1). */
+    ltv: 1.0,
+  },
+  /**
+   * ρ: the share (as a correlation) of the origination PD's lognormal
+   * jitter that the characteristics explain; the rest, `0.25·√(1 - ρ²)`
+   * on the log scale, is the idiosyncratic ε.
+   */
+  systematicShare: 0.6,
+  /** The log-odds the characteristic draws are centred on: a PD of 2%. */
+  riskCentre: Math.log(0.02 / 0.98),
+  /**
+   * debt_to_income = mean + slope·(S - riskCentre) + sd·N(0,1), clipped to
+   * [min, max], rounded to 4 decimals; S the systematic propensity.
+   */
+  debtToIncome: { mean: 0.3, slope: 0.04, sd: 0.1, min: 0.02, max: 0.95 },
+  /**
+   * employment_type drawn with weight `retail[k]·exp(tilt·β_k·(S -
+   * riskCentre))` (β_k its coefficient), so riskier borrowers are more often
+   * in the riskier types; SME borrowers are `self_employed`.
+   */
+  employment: {
+    retail: [0.55, 0.15, 0.12, 0.1, 0.08],
+    sme: [0, 0, 1, 0, 0],
+    tilt: 1,
+  },
+  /** Whole points; a draw outside is drawn again (its DTI and employment). */
+  creditScoreRange: [300, 850] as [number, number],
+} as const;
+
+/**
+ * The internal rating's master scale: a grade per band of
+ * `pd_12m_current`, each up to `upper_pd` inclusive, doubling from 0.05% to
+ * 25.6% (the bands of `DEFAULT_MASTER_SCALE` in
+ * `lib/pd_model/master_scale.ts`), `R11` up to any PD below 1, and `D`
+ * default (a PD of 1). The same shape as `MasterScaleGrade` of
+ * `lib/pd_model/types.ts`.
+ */
+export const RATING_SCALE: readonly { grade: string; upper_pd: number }[] = [
+  { grade: "R01", upper_pd: 0.0005 },
+  { grade: "R02", upper_pd: 0.001 },
+  { grade: "R03", upper_pd: 0.002 },
+  { grade: "R04", upper_pd: 0.004 },
+  { grade: "R05", upper_pd: 0.008 },
+  { grade: "R06", upper_pd: 0.016 },
+  { grade: "R07", upper_pd: 0.032 },
+  { grade: "R08", upper_pd: 0.064 },
+  { grade: "R09", upper_pd: 0.128 },
+  { grade: "R10", upper_pd: 0.256 },
+  { grade: "R11", upper_pd: 0.999999 },
+  { grade: "D", upper_pd: 1 },
+];
+
+/**
+ * The origination PD: `BAND_PD[band]·pdFactor·exp(jitter·N(0,1))`, clipped
+ * to `[min, max]`.
+ */
+export const ORIGINATION_PD = { jitter: 0.25, min: 0.0003, max: 0.45 } as const;

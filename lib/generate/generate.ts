@@ -264,6 +264,7 @@ function* simulate(
       new Rng(p.seed, b),
       count + newPerPeriod * (periods - 1),
       b * p.batchSize,
+      characteristicsRng(p.seed, b),
     );
     book.seed(count, p.days[0]);
     yield { period: 0, batch: b, snap: book.snapshot(p.days[0]) };
@@ -272,6 +273,15 @@ function* simulate(
       yield { period: t, batch: b, snap: book.snapshot(p.days[t]) };
     }
   }
+}
+
+/**
+ * The borrower characteristics run on a stream of their own per batch
+ * (docs/generator.md), so the same seed gives the same values in every
+ * other column as a book without them.
+ */
+function characteristicsRng(seed: number, batch: number): Rng {
+  return new Rng(seed ^ 0x2545f491, 2_000_000_000 + batch);
 }
 
 /**

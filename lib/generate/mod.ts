@@ -32,12 +32,16 @@ export {
 } from "./fx_tables.ts";
 export {
   BAND_PD,
+  CHARACTERISTICS,
   COUNTRIES,
   CURRENCIES,
+  EMPLOYMENT_TYPES,
   FX_QUARTERLY_VOLATILITY,
   PRODUCTS,
+  RATING_SCALE,
   REFERENCE_FX,
   REGIONS,
   SCORE_BANDS,
 } from "./catalogue.ts";
+export { linearPredictor, NOISE_SD } from "./characteristics.ts";
 export { addMonths, monthsBetween, quarterlyDates } from "./calendar.ts";

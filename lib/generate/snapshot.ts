@@ -1,7 +1,9 @@
 /**
  * One snapshot of a batch as typed arrays, and its conversion into a Polars
  * frame with the portfolio columns of methodology §1 in `PORTFOLIO_COLUMNS`
- * order, typed exactly as `PORTFOLIO_SCHEMA`, plus `write_off_amount`.
+ * order, typed exactly as `PORTFOLIO_SCHEMA`, plus `write_off_amount`, then
+ * the borrower characteristics in `CHARACTERISTIC_COLUMNS` order
+ * (docs/generator.md).
  *
  * Strings are built by Polars from small dictionaries (codes to names) and
  * number formatting, not row by row in JavaScript, which keeps a batch of a
@@ -11,9 +13,21 @@
  */
 import pl from "nodejs-polars";
 import type { DataFrame, Expr, Series } from "../frame.ts";
-import { PORTFOLIO_COLUMNS, PORTFOLIO_SCHEMA } from "../schema.ts";
+import {
+  CHARACTERISTIC_COLUMNS,
+  POLARS_TYPE,
+  PORTFOLIO_COLUMNS,
+  PORTFOLIO_SCHEMA,
+} from "../schema.ts";
 import type { PortfolioColumn } from "../schema.ts";
-import { COUNTRIES, CURRENCIES, PRODUCTS, REGIONS } from "./catalogue.ts";
+import {
+  COUNTRIES,
+  CURRENCIES,
+  EMPLOYMENT_TYPES,
+  PRODUCTS,
+  RATING_SCALE,
+  REGIONS,
+} from "./catalogue.ts";
 
 /**
  * Names outside the catalogue that breakage injection writes: an
@@ -49,6 +63,18 @@ export interface Snapshot {
   pd0: Float64Array;
   pd1: Float64Array;
   coll: Float64Array;
+  /** `credit_score`. */
+  score: Int32Array;
+  /** `debt_to_income`. */
+  dti: Float64Array;
+  /** `employment_type`, as an index into `EMPLOYMENT_TYPES`. */
+  emp: Uint8Array;
+  /** `ltv` (at origination); NaN (written null) where unsecured. */
+  ltv: Float64Array;
+  /** `months_on_book`. */
+  mob: Int32Array;
+  /** `rating`, as an index into `RATING_SCALE`. */
+  rating: Uint8Array;
   watch: Uint8Array;
   forb: Uint8Array;
   dflag: Uint8Array;
@@ -103,6 +129,12 @@ function rawFrame(s: Snapshot): DataFrame {
     pl.Series("__dflag", s.dflag),
     pl.Series("__prev", s.prev),
     pl.Series("__writeoff", s.writeOff),
+    pl.Series("__score", s.score),
+    pl.Series("__dti", s.dti),
+    pl.Series("__emp", s.emp),
+    pl.Series("__ltv", s.ltv),
+    pl.Series("__mob", s.mob),
+    pl.Series("__rating", s.rating),
   ];
   for (const [col, mask] of Object.entries(s.nulls)) {
     if (mask && mask.includes(1)) series.push(pl.Series(`__null_${col}`, mask));
@@ -160,10 +192,25 @@ function valueExprs(): Record<PortfolioColumn, Expr> {
   };
 }
 
+/** The value expression of each borrower characteristic. */
+function characteristicExprs(): Record<string, Expr> {
+  return {
+    credit_score: pl.col("__score"),
+    debt_to_income: pl.col("__dti"),
+    months_on_book: pl.col("__mob"),
+    employment_type: codeToName("__emp", EMPLOYMENT_TYPES),
+    ltv: pl.when(pl.col("__ltv").isNan()).then(pl.lit(null)).otherwise(
+      pl.col("__ltv"),
+    ),
+    rating: codeToName("__rating", RATING_SCALE.map((g) => g.grade)),
+  };
+}
+
 /**
  * Builds the snapshot's frame: `PORTFOLIO_COLUMNS` in order (including
- * `write_off_amount`), each cast to its `PORTFOLIO_SCHEMA` type. Columns
- * with injected unparseable text (CSV only) are Utf8 instead.
+ * `write_off_amount`), each cast to its `PORTFOLIO_SCHEMA` type, then the
+ * `CHARACTERISTIC_COLUMNS`, each cast to its kind's type. Columns with
+ * injected unparseable text (CSV only) are Utf8 instead.
  */
 export function snapshotFrame(s: Snapshot): DataFrame {
   const raw = rawFrame(s);
@@ -183,6 +230,10 @@ export function snapshotFrame(s: Snapshot): DataFrame {
     }
     return e.alias(name);
   });
+  const chars = characteristicExprs();
+  for (const { name, kind } of CHARACTERISTIC_COLUMNS) {
+    exprs.push(chars[name].cast(POLARS_TYPE[kind]).alias(name));
+  }
   return raw.select(...exprs);
 }
 

@@ -53,6 +53,7 @@ export {
 export {
   type MovementFiles,
   movementLines,
+  movementNarrative,
   renderMovementHtml,
   type WriteMovementOptions,
   writeMovementOutputs,

@@ -3,8 +3,9 @@
  * `movement.parquet` (the reconciliation lines in long form, one row per
  * measure, line and stage, for BI tools), `movement_facilities.parquet`
  * (the facility-level attribution the lines sum) and `movement.html`
- * (a self-contained page with the waterfalls, the migration heat map and
- * the tables). The page shows amounts in thousands or millions of the
+ * (a self-contained page with the narrative, the waterfalls, the
+ * migration heat map and the tables) and `narrative.json` (the narrative
+ * and its fact sheet, lib/narrative). The page shows amounts in thousands or millions of the
  * reporting currency, the unit in every heading ({@link movementUnit});
  * movement.json and the Parquet files keep them to the cent.
  *
@@ -36,8 +37,19 @@ import {
 import {
   type FileWriter,
   MOVEMENT_FILES,
+  readRunFolder,
   writeOutputFolder,
 } from "../run_folder/mod.ts";
+import {
+  buildFactSheet,
+  type ExplainSettings,
+  explainSettings,
+  type Narrative,
+  narrativeSection,
+  recordedExplain,
+  runWarnings,
+  writeNarrative,
+} from "../narrative/mod.ts";
 import {
   migrationHeatmap,
   migrationStateLabel,
@@ -305,8 +317,14 @@ function productSection(m: Movement): Markup[] {
   ];
 }
 
-/** Renders `movement.html` (no file written). */
-export function renderMovementHtml(m: Movement): string {
+/**
+ * Renders `movement.html` (no file written), with the narrative after the
+ * headline when one is given.
+ */
+export function renderMovementHtml(
+  m: Movement,
+  narrative?: Narrative | null,
+): string {
   const unit = movementUnit(m);
   const amount = (v: number) => formatInUnit(v, unit);
   const cur = unitLabel(m.reporting_currency, unit);
@@ -450,6 +468,7 @@ export function renderMovementHtml(m: Movement): string {
       subtitle: `Runs ${m.from.run_id} → ${m.to.run_id} · amounts in ${cur}`,
       toc: [
         { id: "headline", label: "Headline" },
+        ...(narrative ? [{ id: "narrative", label: "Narrative" }] : []),
         { id: "allowance", label: "Loss allowance" },
         { id: "gross", label: "Gross carrying amount" },
         { id: "products", label: "By product" },
@@ -461,6 +480,7 @@ export function renderMovementHtml(m: Movement): string {
     },
     [
       headline,
+      narrative && narrativeSection(narrative),
       allowance,
       gross,
       section("products", "By class of instrument", productSection(m)),
@@ -471,8 +491,14 @@ export function renderMovementHtml(m: Movement): string {
   );
 }
 
-/** Paths of the files {@link writeMovementOutputs} wrote. */
-export type MovementFiles = Record<keyof typeof MOVEMENT_FILES, string>;
+/**
+ * Paths of the files {@link writeMovementOutputs} wrote (`narrative.json`
+ * is beside them).
+ */
+export type MovementFiles = Record<
+  Exclude<keyof typeof MOVEMENT_FILES, "narrative">,
+  string
+>;
 
 /** Options of {@link writeMovementOutputs}. */
 export interface WriteMovementOptions {
@@ -481,6 +507,38 @@ export interface WriteMovementOptions {
    * a full disk does). @default the file system
    */
   writer?: FileWriter;
+  /**
+   * The narrative of the movement and its later run (lib/narrative).
+   * @default written here from the later run's folder and the movement,
+   *   by the later run's rules' `explain` section (recorded in its
+   *   manifest) with {@link WriteMovementOptions.explain} over it
+   */
+  narrative?: Narrative;
+  /** Who writes the narrative, over the later run's rules. */
+  explain?: Partial<ExplainSettings>;
+}
+
+/**
+ * The narrative of a movement and its later run: the fact sheet of the
+ * later run folder (read again, as the movement read it) and of the
+ * movement, written by the provider its rules name.
+ */
+export async function movementNarrative(
+  movement: Movement,
+  explain: Partial<ExplainSettings> = {},
+): Promise<Narrative> {
+  const to = await readRunFolder(movement.to.dir);
+  const settings = explainSettings(recordedExplain(to.manifest), explain);
+  return await writeNarrative(
+    buildFactSheet({
+      summary: to.summary,
+      manifest: to.manifest,
+      dataQuality: to.dataQuality,
+      movement,
+      warnings: runWarnings(to),
+    }),
+    settings,
+  );
 }
 
 /**
@@ -503,7 +561,9 @@ export async function writeMovementOutputs(
   outDir: string,
   opts: WriteMovementOptions = {},
 ): Promise<MovementFiles> {
-  const html = renderMovementHtml(movement);
+  const narrative = opts.narrative ??
+    await movementNarrative(movement, opts.explain);
+  const html = renderMovementHtml(movement, narrative);
   const { folder } = await writeOutputFolder(
     outDir,
     Object.values(MOVEMENT_FILES),
@@ -512,6 +572,10 @@ export async function writeMovementOutputs(
       await out.parquet(MOVEMENT_FILES.parquet, movementLines(movement));
       await out.parquet(MOVEMENT_FILES.facilities, facilities);
       await out.text(MOVEMENT_FILES.html, html);
+      await out.text(
+        MOVEMENT_FILES.narrative,
+        JSON.stringify(narrative, null, 2) + "\n",
+      );
     },
     { writer: opts.writer, inputs: [movement.from.dir, movement.to.dir] },
   );

@@ -53,8 +53,11 @@ export type AttributeValue =
 export interface TensorSpec {
   /** Name (for initialisers). */
   name?: string;
-  /** Element type: `double` or `int64`. */
-  type: "double" | "int64";
+  /**
+   * Element type: `double`, `int64`, or `uint8` (e.g. the `nodes_modes` of
+   * `ai.onnx.ml` `TreeEnsemble`; stored in `int32_data` as ONNX requires).
+   */
+  type: "double" | "int64" | "uint8";
   /** Shape. */
   dims: number[];
   /** Values, row-major. */
@@ -91,6 +94,13 @@ const encoder = new TextEncoder();
 
 function tensor(spec: TensorSpec) {
   const common = { name: spec.name, dims: spec.dims };
+  if (spec.type === "uint8") {
+    return onnx.TensorProto.create({
+      ...common,
+      dataType: onnx.TensorProto.DataType.UINT8,
+      int32Data: spec.values,
+    });
+  }
   return spec.type === "double"
     ? onnx.TensorProto.create({
       ...common,

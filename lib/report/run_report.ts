@@ -61,6 +61,7 @@ import {
   RunFolderReadError,
   type Summary,
 } from "../run_folder/mod.ts";
+import { type Narrative, narrativeSection } from "../narrative/mod.ts";
 
 /** Options of {@link writeRunReport} and {@link renderRunReport}. */
 export interface RunReportOptions {
@@ -83,6 +84,11 @@ export interface RunReportOptions {
    * escaped, each body is the plugin's HTML as given.
    */
   sections?: readonly { title: string; html: string }[];
+  /**
+   * The run's narrative (lib/narrative), shown after the headline with
+   * who wrote it; none when absent.
+   */
+  narrative?: Narrative | null;
 }
 
 function groupTable(
@@ -561,6 +567,7 @@ export async function renderRunReport(
       } facilities · amounts in ${cur}`,
       toc: [
         { id: "headline", label: "Headline" },
+        ...(opts.narrative ? [{ id: "narrative", label: "Narrative" }] : []),
         ...(comparison.found
           ? [{
             id: "comparison",
@@ -583,6 +590,7 @@ export async function renderRunReport(
     },
     [
       headline,
+      opts.narrative && narrativeSection(opts.narrative),
       comparison.found
         ? comparisonSection(s, comparison.found, unit)
         : comparison.reason && noComparisonSection(comparison.reason),
@@ -648,7 +656,15 @@ export async function writeRunReport(
   opts: RunReportOptions = {},
 ): Promise<string> {
   const folder = locate(runDir);
-  const html = await renderRunReport(await readRunFolder(folder), opts);
+  // The narrative the run wrote, unless one is given.
+  const narrative = opts.narrative !== undefined ||
+      !(await folder.list()).includes(RUN_FILES.narrative)
+    ? opts.narrative
+    : JSON.parse(await folder.readText(RUN_FILES.narrative)) as Narrative;
+  const html = await renderRunReport(await readRunFolder(folder), {
+    ...opts,
+    narrative,
+  });
   await folder.writeText(RUN_FILES.report, html);
   return folder.child(RUN_FILES.report).href;
 }

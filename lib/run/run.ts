@@ -3,7 +3,8 @@
  * run"): load and check the rules and FX table, scan and validate the
  * portfolio, stage, compute ECL, and write `loan_results.parquet`,
  * `carrying_amounts.parquet`, `rejected.parquet`, `data_quality.json`,
- * `summary.json`, `report.html` and `manifest.json` into a partial folder
+ * `summary.json`, `narrative.json` (lib/narrative, with the report),
+ * `report.html` and `manifest.json` into a partial folder
  * that is published as `<out>/<run_id>/` only once everything is written
  * (`lib/run_folder`, which owns the folder's layout, reading and writing).
  *
@@ -107,6 +108,19 @@ import {
   type Summary,
 } from "../run_folder/mod.ts";
 import { renderRunReport } from "../report/mod.ts";
+import {
+  buildFactSheet,
+  type ExplainSettings,
+  explainSettings,
+  runWarnings,
+  writeNarrative,
+} from "../narrative/mod.ts";
+import {
+  type LocalCopy,
+  localCopy,
+  namingInput,
+  sha256Of,
+} from "../storage/mod.ts";
 import { codeVersion, sha256File, StepTimer } from "./manifest.ts";
 import {
   mergeSummaryCells,
@@ -115,6 +129,11 @@ import {
   summaryFromCells,
 } from "./summary.ts";
 import { checkRunFigures } from "./finite.ts";
+import {
+  applyPdSources,
+  loadPdSources,
+  preparePdSourceFrame,
+} from "../pd_model/pd_source.ts";
 import {
   type LoadedPlugin,
   loadPlugins,
@@ -201,7 +220,10 @@ export interface RunProgress {
 
 /** Options of {@link runPortfolio}. */
 export interface RunOptions {
-  /** Portfolio file: CSV, Parquet or Arrow IPC. */
+  /**
+   * Portfolio file: CSV, Parquet or Arrow IPC; a path or an
+   * `s3://bucket/key` URL (streamed to a temporary file, `lib/storage`).
+   */
   portfolio: string;
   /** Rules file. @default {@link DEFAULT_RULES} */
   rules?: string;
@@ -211,7 +233,7 @@ export interface RunOptions {
    *   the project's `config/`, else {@link DEFAULT_FX}
    */
   fx?: string;
-  /** Directory the run folder is created in. */
+  /** Directory the run folder is created in: a path or `s3://bucket/prefix`. */
   out: string;
   /**
    * Name of the run folder. @default `<file stem>-<reporting date>`
@@ -223,8 +245,13 @@ export interface RunOptions {
    * @default false
    */
   replace?: boolean;
-  /** Write `report.html`. @default true */
+  /** Write `report.html` (and `narrative.json`). @default true */
   report?: boolean;
+  /**
+   * Who writes the narrative, over the rules' `explain` section
+   * (docs/narratives.md). @default the rules', else the template
+   */
+  explain?: Partial<ExplainSettings>;
   /**
    * The run folder the report compares with; by default the latest
    * complete run of the same book beside the new one (`renderRunReport`).
@@ -358,6 +385,24 @@ function describeFailure(cause: unknown, step?: string): string {
  * ```
  */
 export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
+  // A portfolio in object storage is streamed to a temporary file for the
+  // scans (lib/storage), removed when the run ends either way.
+  const copies: LocalCopy[] = [];
+  try {
+    return await runFrom(opts, copies);
+  } finally {
+    for (const copy of copies) await copy.cleanup();
+  }
+}
+
+/** The SHA-256 of a portfolio copied from object storage, taken on the way. */
+const copiedHashes = new WeakMap<RunOptions, string>();
+
+/** {@link runPortfolio}, keeping the local copies it makes in `copies`. */
+async function runFrom(
+  opts: RunOptions,
+  copies: LocalCopy[],
+): Promise<RunResult> {
   const startedAt = new Date();
   const timer = new StepTimer();
   let current: string | undefined;
@@ -386,25 +431,40 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
       // Imported, built and checked before any data is read
       // (docs/plugins.md): a refused plugin leaves no folder.
       plugins: await loadPlugins(rules, rulesPath),
+      // The segments' PD models, read, hashed and checked against their
+      // feature contracts before any data is read (docs/pd_models.md).
+      pdSources: await loadPdSources(rules, rulesPath),
       fx: opts.fx === undefined ? undefined : await loadFx(opts.fx),
     };
   });
   const rules = config.rules;
   const plugins = config.plugins;
+  const pdSources = config.pdSources;
   // Opening the file checks that it exists and has a readable header with
   // every required column (cheap, nothing is collected), so a wrong path or
   // a wrong file leaves no folder behind; without an FX table, its first
   // rows tell the reporting date whose table to load.
   const { raw, dateHint } = await step("scan", async () => {
-    const lf = scanPortfolio(opts.portfolio, {
-      maxBytes: opts.maxBytes,
-      maxRows: opts.maxRows,
-    });
-    const schema = requireColumns(lf, opts.portfolio, rules);
+    const copy = await localCopy(opts.portfolio, { maxBytes: opts.maxBytes });
+    copies.push(copy);
+    if (copy.sha256 !== undefined) copiedHashes.set(opts, copy.sha256);
+    const lf = namingInput(
+      copy.path,
+      opts.portfolio,
+      () =>
+        scanPortfolio(copy.path, {
+          maxBytes: opts.maxBytes,
+          maxRows: opts.maxRows,
+        }),
+    );
+    // A PD model's feature columns must be there; the pd_12m_current it
+    // fills is added when the file has none.
+    const scanned = preparePdSourceFrame(lf, pdSources, opts.portfolio);
+    const schema = requireColumns(scanned, opts.portfolio, rules);
     return {
-      raw: lf,
+      raw: scanned,
       dateHint: config.fx === undefined || opts.runId === undefined
-        ? await reportingDateHint(lf, schema)
+        ? await reportingDateHint(scanned, schema)
         : null,
     };
   });
@@ -479,7 +539,20 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
     step,
   };
   try {
-    const out = await runSteps(run, raw);
+    // The models score pd_12m_current before validation, so their PDs go
+    // through the row checks of given ones; the engine then reads them as
+    // it reads the column (docs/pd_models.md, "Scoring in a run").
+    const scored = pdSources.length === 0
+      ? raw
+      : await step("score_pd", async () => {
+        const applied = await applyPdSources(raw, pdSources, rules, {
+          file: opts.portfolio,
+        });
+        manifest.pd_models = applied.records;
+        manifest.warnings.push(...applied.warnings);
+        return applied.frame;
+      });
+    const out = await runSteps(run, scored);
     // No NaN or infinite figure is published; totals too large to be exact
     // to the cent are said (lib/run/finite.ts).
     manifest.warnings.push(
@@ -491,6 +564,22 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
     manifest.status = "complete";
     manifest.finished_at = new Date().toISOString();
     if (opts.report ?? true) {
+      // The narrative of the run (lib/narrative), for the report and
+      // narrative.json; a model that fails falls back to the template.
+      const narrative = await step("narrative", async () => {
+        const staged = await folder.read();
+        const n = await writeNarrative(
+          buildFactSheet({
+            summary: staged.summary,
+            manifest,
+            dataQuality: staged.dataQuality,
+            warnings: runWarnings(staged),
+          }),
+          explainSettings(rules.explain, opts.explain),
+        );
+        await folder.writeText("narrative", JSON.stringify(n, null, 2) + "\n");
+        return n;
+      });
       // Written into the staged folder, so the report is part of what
       // publishing makes visible; it shows the manifest as complete (a
       // failing report fails the run, and no report is published).
@@ -500,6 +589,7 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
           manifest,
           compare: opts.compare,
           sections,
+          narrative,
         });
         await folder.writeText("report", html);
       });
@@ -616,8 +706,8 @@ async function runSteps(
   // threads, so the two overlap; each step's time is its own wall clock.
   const hashing = step("hash_inputs", async () => {
     const [portfolio, rulesHash, version] = await Promise.all([
-      sha256File(opts.portfolio),
-      sha256File(manifest.inputs.rules.path),
+      copiedHashes.get(opts) ?? sha256File(opts.portfolio),
+      sha256Of(manifest.inputs.rules.path),
       codeVersion(),
     ]);
     manifest.inputs.portfolio.sha256 = portfolio;

@@ -23,6 +23,8 @@ export const RUN_FILES = {
   manifest: "manifest.json",
   /** The run's self-contained page. */
   report: "report.html",
+  /** The narrative and the fact sheet it was written from (lib/narrative). */
+  narrative: "narrative.json",
 } as const;
 
 /** A file of a run folder, by its key in {@link RUN_FILES}. */
@@ -38,6 +40,8 @@ export const MOVEMENT_FILES = {
   facilities: "movement_facilities.parquet",
   /** The movement's page. */
   html: "movement.html",
+  /** The narrative of the movement and the later run (lib/narrative). */
+  narrative: "narrative.json",
 } as const;
 
 /** File names inside a validation output folder (`deno task validate --out`). */

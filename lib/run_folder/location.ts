@@ -25,6 +25,7 @@
 import { failureKind, UserError } from "../errors.ts";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { s3Folder } from "../storage/mod.ts";
 
 /** A folder that files are read from and published to. */
 export interface Location {
@@ -41,6 +42,12 @@ export interface Location {
   readText(name: string): Promise<string>;
   /** The path or URL of a file, for Polars' lazy scans. */
   scanSource(name: string): string;
+  /**
+   * Makes the files `names` (those present) readable through
+   * {@link scanSource}: a folder in object storage copies them to this
+   * machine first (`lib/storage`); a local folder needs nothing.
+   */
+  prepareScan?(names: readonly string[]): Promise<void>;
   /**
    * Writes a file whole or not at all: a reader sees the old file or the
    * new one, never a part (the folder is created when missing).
@@ -492,7 +499,8 @@ export function localFolder(path: string): Location {
 
 /**
  * The location a path or URL names; a location is returned as it is.
- * Paths and `file:` URLs are local folders.
+ * Paths and `file:` URLs are local folders; `s3://bucket/prefix` is a
+ * folder in S3 (`lib/storage/s3_folder.ts`).
  *
  * @throws {TypeError} for a URL of a storage this library cannot reach.
  * @example
@@ -510,6 +518,7 @@ export function locate(where: string | Location): Location {
   const scheme = where.match(/^([a-z][a-z0-9+.-]*):\/\//i)?.[1].toLowerCase();
   if (scheme === undefined) return localFolder(where);
   if (scheme === "file") return localFolder(fileURLToPath(where));
+  if (scheme === "s3") return s3Folder(where);
   throw new TypeError(
     `Cannot open ${where}: no storage for ${scheme}:// URLs is available; give a local path`,
   );

@@ -92,6 +92,39 @@ export interface Manifest {
    * plugins existed.
    */
   plugins?: PluginRecord[];
+  /**
+   * The PD models that scored `pd_12m_current` (rules `pd_source`,
+   * docs/pd_models.md "Scoring in a run"), one per model; absent when no
+   * segment has one.
+   */
+  pd_models?: PdModelRecord[];
+}
+
+/** A PD model a run scored with, as its manifest records it. */
+export interface PdModelRecord {
+  /** The model file, as resolved from the rules file. */
+  model: string;
+  /** SHA-256 of the model file's bytes, lower-case hex. */
+  sha256: string;
+  /** The model output read as the PD. */
+  output: string;
+  /** Whether the feature contract came from the rules or the model file. */
+  contract_from: "rules" | "model";
+  /** The feature contract (name, kind, categories, transform) scored by. */
+  features: {
+    name: string;
+    kind: "number" | "category";
+    categories?: string[];
+    transform?: "identity" | "log1p";
+  }[];
+  /** Facilities scored, per segment the model is the source of. */
+  facilities: Record<string, number>;
+  /** Facilities whose given `pd_12m_current` the score replaced. */
+  replaced: number;
+  /** Per feature, facilities whose value was missing. */
+  missing: Record<string, number>;
+  /** Per category feature, facilities with a category the model does not know. */
+  unknown: Record<string, number>;
 }
 
 /** A plugin a run called, as its manifest records it. */

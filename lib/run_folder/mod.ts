@@ -108,6 +108,7 @@ export {
   MANIFEST_VERSION,
   manifestProblems,
   manifestTrustProblems,
+  type PdModelRecord,
   type PluginRecord,
   RULES_DIFFERENCES_LISTED,
   rulesChangeWarning,

@@ -515,6 +515,22 @@ export async function checkOutputFolder(
   files: readonly string[],
   opts: OutputCheckOptions = {},
 ): Promise<void> {
+  // Object storage (lib/storage): no file system to ask; an output never
+  // replaces a folder holding anything but its own files.
+  if (/^s3:\/\//i.test(target)) {
+    const foreign = (await locate(target).list()).filter((f) =>
+      !files.includes(f)
+    );
+    if (foreign.length > 0) {
+      throw new OutputLocationError(
+        target,
+        `it holds ${
+          foreign.join(", ")
+        }, which this output would replace; give a new or empty folder`,
+      );
+    }
+    return;
+  }
   const path = resolve(locate(target).href);
   if (path === "/") {
     throw new OutputLocationError(target, "give a folder below the root");
@@ -626,6 +642,8 @@ export async function checkOutputFile(
  * ```
  */
 export async function checkOutputDir(target: string): Promise<void> {
+  // Object storage: a prefix holds runs as it is (lib/storage/s3_folder.ts).
+  if (/^s3:\/\//i.test(target)) return;
   const path = resolve(locate(target).href);
   const info = await entryAt(target, path, true);
   if (info !== null && !info.isDirectory) {

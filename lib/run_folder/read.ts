@@ -398,6 +398,11 @@ export async function readRunFolder(
     opts.trusted ? dataQualityProblems : noProblems,
     false,
   );
+  // Object storage: the Parquet files are copied here for the scans.
+  await reader.location.prepareScan?.([
+    RUN_FILES.loanResults,
+    RUN_FILES.carryingAmounts,
+  ]);
   const results = reader.parquet("loanResults");
   const carrying = reader.parquet("carryingAmounts");
   if (opts.trusted) {

@@ -467,7 +467,12 @@ export async function openRunFolder(
   } catch (e) {
     throw await refused(e);
   }
-  if (!opts.replace && names.includes(runId)) {
+  // In object storage, a folder without manifest.json is what a publish
+  // cut short leaves (lib/storage/s3_folder.ts): no run; this one replaces it.
+  if (
+    !opts.replace && names.includes(runId) &&
+    (local || (await runs.child(runId).list()).includes(RUN_FILES.manifest))
+  ) {
     throw new RunIdError(
       `Run folder ${finalDir} already exists: pass --replace (option replace: true) to recompute it, replacing the old folder once the new run is complete, or choose another --run-id`,
     );
@@ -520,7 +525,12 @@ export async function openRunFolder(
     writeText: (file, text) =>
       writeWhole(path(file), (temp) => Deno.writeTextFile(temp, text)),
     writeParquet: (file, frame) => frame.writeParquet(path(file)),
-    read: () => readRunFolder(localFolder(dir)),
+    // In object storage, the run is named where it will be published, so
+    // that its report's comparison looks for earlier runs beside it there.
+    read: async () => {
+      const run = await readRunFolder(localFolder(dir));
+      return local ? run : { ...run, dir: finalDir };
+    },
     async commit() {
       if (local && opts.replace) {
         // Looked at again: the folder may have changed during the run.

@@ -23,6 +23,7 @@ import {
   type Rules,
 } from "../rules.ts";
 import {
+  CHARACTERISTIC_COLUMNS,
   COL,
   COMPUTED_COLUMNS,
   PORTFOLIO_COLUMNS,
@@ -408,10 +409,15 @@ export async function validatePortfolio(
 
   const known = new Set<string>(PORTFOLIO_COLUMNS.map((c) => c.name));
   const extras = rawColumns.filter((c) => !known.has(c));
-  if (extras.length > 0) {
+  // Borrower characteristics (the generator's, for PD models) are known
+  // optional columns: passed through as read like the others, without a
+  // warning.
+  const characteristics = new Set(CHARACTERISTIC_COLUMNS.map((c) => c.name));
+  const unknown = extras.filter((c) => !characteristics.has(c));
+  if (unknown.length > 0) {
     warnings.push(
-      `unknown column${extras.length === 1 ? "" : "s"} ${
-        messageList(extras, 20)
+      `unknown column${unknown.length === 1 ? "" : "s"} ${
+        messageList(unknown, 20)
       } kept as read and passed through to the valid rows`,
     );
   }

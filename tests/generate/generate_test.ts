@@ -19,7 +19,12 @@ import {
   snapshotFiles,
 } from "../../lib/generate/mod.ts";
 import type { InjectedSidecar } from "../../lib/generate/mod.ts";
-import { PORTFOLIO_COLUMNS, PORTFOLIO_SCHEMA } from "../../lib/schema.ts";
+import {
+  CHARACTERISTIC_COLUMNS,
+  POLARS_TYPE,
+  PORTFOLIO_COLUMNS,
+  PORTFOLIO_SCHEMA,
+} from "../../lib/schema.ts";
 import { VALUE_RULES } from "../../lib/validation/codes.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -98,12 +103,17 @@ Deno.test("addMonths() keeps month-end and monthsBetween() counts as §2", () =>
   );
 });
 
-Deno.test("generateBook() returns PORTFOLIO_COLUMNS typed exactly as PORTFOLIO_SCHEMA", () => {
+/** Every column the generator writes: §1's, then the characteristics. */
+const GENERATED_COLUMNS = [...PORTFOLIO_COLUMNS, ...CHARACTERISTIC_COLUMNS]
+  .map((c) => c.name);
+
+Deno.test("generateBook() returns PORTFOLIO_COLUMNS typed exactly as PORTFOLIO_SCHEMA, then the characteristics", () => {
   assert.equal(BOOK.length, 4);
   for (const df of BOOK) {
-    assert.deepEqual(df.columns, PORTFOLIO_COLUMNS.map((c) => c.name));
+    assert.deepEqual(df.columns, GENERATED_COLUMNS);
     for (const c of df.columns) {
-      const want = PORTFOLIO_SCHEMA[c as keyof typeof PORTFOLIO_SCHEMA];
+      const want = PORTFOLIO_SCHEMA[c as keyof typeof PORTFOLIO_SCHEMA] ??
+        POLARS_TYPE[CHARACTERISTIC_COLUMNS.find((x) => x.name === c)!.kind];
       // pl.Utf8 is the older name of pl.String; the two print differently.
       const norm = (t: unknown) => String(t).replace("Utf8", "String");
       assert.equal(norm(df.schema[c]), norm(want), `column ${c}`);
@@ -513,7 +523,7 @@ Deno.test("generatePortfolio() writes unparseable text into CSV cells", async ()
       inferSchemaLength: 0,
     });
     assert.equal(text.height, 1_500);
-    assert.deepEqual(text.columns, PORTFOLIO_COLUMNS.map((c) => c.name));
+    assert.deepEqual(text.columns, GENERATED_COLUMNS);
     const parses: Record<string, (v: string) => boolean> = {
       date: (v) => /^\d{4}-\d{2}-\d{2}$/.test(v),
       float: (v) => Number.isFinite(Number(v)),

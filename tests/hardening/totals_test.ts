@@ -262,7 +262,7 @@ Deno.test("computeEcl() stays finite and right at the limits: 1e15, 100 years, u
     const rate = [0, 0.2, 0.999, 10][Math.floor(i / 4)];
     const pd = [1e-300, 0.5, 1 - 1e-16, 1][i % 4];
     if (rate === 0) continue; // linear run-off, not this formula
-    const expected = 100 *
+    const expected: number = 100 *
       annuityLifetimeEcl(1e15, rate, m, Math.min(1, pd * 100), 0.45);
     const ecl = r.ecl as number;
     assert.ok(

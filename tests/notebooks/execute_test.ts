@@ -38,7 +38,11 @@ Deno.test({
               env: { IFRS9_NOTEBOOK_LOANS: "2000" },
               pages,
             });
-            assert.equal(result.status, "ok", result.message ?? undefined);
+            assert.equal(
+              result.status,
+              "ok",
+              result.message ?? "notebook failed",
+            );
             assert.ok((await Deno.stat(join(out, `${name}.html`))).isFile);
             // Tables formatted for people (notebooks/README.md): no raw
             // floats, no dates as JavaScript strings.

@@ -67,7 +67,7 @@ Deno.test("executeNotebook() shows a chart without a title, a titled chart and a
       ]),
     });
     const result = await run(dir, "01_charts");
-    assert.equal(result.status, "ok", result.message ?? undefined);
+    assert.equal(result.status, "ok", result.message ?? "notebook failed");
     assert.deepEqual(result.page, {
       outputsExpected: 3,
       outputsPresent: 3,
@@ -154,7 +154,7 @@ Deno.test("executeNotebook() keeps every cell's output over 60 cells of values, 
     });
     await writeNotebooks(dir, { "04_many": notebook(cells) });
     const result = await run(dir, "04_many");
-    assert.equal(result.status, "ok", result.message ?? undefined);
+    assert.equal(result.status, "ok", result.message ?? "notebook failed");
     // Two outputs in the cells that log or display, one in the others.
     const expected = cells.reduce(
       (n, _, i) => n + (i % 4 === 1 || i % 4 === 2 ? 2 : 1),

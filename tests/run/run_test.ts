@@ -301,7 +301,10 @@ Deno.test("runPortfolio() shares an add overlay over the whole book, in chunks a
   assert.deepEqual(chunked.manifest.warnings, one.manifest.warnings);
   assert.deepEqual(
     await names(chunked.dir),
-    await names(one.dir).then((n) => n.filter((f) => f !== RUN_FILES.report)),
+    // Without the report, no narrative either (lib/narrative).
+    await names(one.dir).then((n) =>
+      n.filter((f) => f !== RUN_FILES.report && f !== RUN_FILES.narrative)
+    ),
   );
   await Deno.remove(tmp, { recursive: true });
 });

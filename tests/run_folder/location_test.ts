@@ -57,11 +57,13 @@ Deno.test("locate() opens paths and file: URLs as local folders and refuses othe
   assert.equal(locate("file:///tmp/runs/").href, "/tmp/runs");
   const folder = localFolder("x");
   assert.equal(locate(folder), folder);
+  // s3:// is a folder in S3 (lib/storage, tests/storage/); others refused.
+  assert.equal(locate("s3://bucket/runs/").href, "s3://bucket/runs");
   assert.throws(
-    () => locate("s3://bucket/runs"),
+    () => locate("gs://bucket/runs"),
     (e: Error) =>
       e instanceof TypeError &&
       e.message ===
-        "Cannot open s3://bucket/runs: no storage for s3:// URLs is available; give a local path",
+        "Cannot open gs://bucket/runs: no storage for gs:// URLs is available; give a local path",
   );
 });

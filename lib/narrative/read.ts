@@ -1,0 +1,144 @@
+/**
+ * The fact sheet of existing folders: a complete run folder and,
+ * optionally, a movement folder whose later run it is (`deno task
+ * explain`). The run is read with the checks of a trusted read
+ * (`readRunFolder`, lib/run_folder); the movement's `movement.json` is
+ * checked for the keys the sheet reads.
+ *
+ * @module
+ */
+import { UserError } from "../errors.ts";
+import { fxDateWarning } from "../fx.ts";
+import {
+  locate,
+  type Manifest,
+  MOVEMENT_FILES,
+  overlayWarnings,
+  readRunFolder,
+  type RunFolder,
+} from "../run_folder/mod.ts";
+import { buildFactSheet, type FactSheet, type MovementFacts } from "./facts.ts";
+import type { ExplainSettings } from "./narrative.ts";
+
+/**
+ * The `explain` settings a run's rules had, as its manifest records them
+ * (`inputs.rules.parameters`, key paths `explain.provider`, ...); none
+ * recorded: empty (the template).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { recordedExplain } from "./read.ts";
+ * import type { Manifest } from "../run_folder/mod.ts";
+ *
+ * const manifest = { inputs: { rules: { parameters: {
+ *   "explain.provider": "vertex", "explain.timeout_seconds": 5 } } } } as unknown as Manifest;
+ * assert.deepEqual(recordedExplain(manifest), { provider: "vertex", timeout_seconds: 5 });
+ * ```
+ */
+export function recordedExplain(
+  manifest: Manifest | null | undefined,
+): Partial<ExplainSettings> {
+  const p = manifest?.inputs?.rules?.parameters ?? {};
+  const out: Partial<ExplainSettings> = {};
+  const provider = p["explain.provider"];
+  if (provider === "template" || provider === "vertex") out.provider = provider;
+  for (const k of ["model", "project", "location"] as const) {
+    const v = p[`explain.${k}`];
+    if (typeof v === "string") out[k] = v;
+  }
+  const timeout = p["explain.timeout_seconds"];
+  if (typeof timeout === "number") out.timeout_seconds = timeout;
+  return out;
+}
+
+/** The warnings a run's report shows beyond its manifest's. */
+export function runWarnings(run: Pick<RunFolder, "summary">): string[] {
+  const s = run.summary;
+  const fx = fxDateWarning(s.fx, s.reporting_date);
+  return [...(fx === null ? [] : [fx]), ...overlayWarnings(s)];
+}
+
+/**
+ * Reads `movement.json` of a movement folder (or the file itself).
+ *
+ * @throws {UserError} of kind `input` naming the folder and what is wrong.
+ */
+export async function readMovementFacts(dir: string): Promise<MovementFacts> {
+  const isFile = dir.endsWith(".json");
+  const folder = locate(isFile ? dir.replace(/\/[^/]*$/, "") || "." : dir);
+  const name = isFile
+    ? dir.slice(dir.lastIndexOf("/") + 1)
+    : MOVEMENT_FILES.json;
+  const where = `Cannot read movement ${folder.href}: ${name}`;
+  let text: string;
+  try {
+    text = await folder.readText(name);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new UserError(
+        "input",
+        `${where}: file is missing (give the folder deno task movement --out wrote)`,
+      );
+    }
+    throw e;
+  }
+  let m: MovementFacts;
+  try {
+    m = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(
+      "input",
+      `${where}: not valid JSON: ${(e as Error).message}`,
+    );
+  }
+  const missing = [
+    typeof m?.from?.reporting_date !== "string" && "from.reporting_date",
+    typeof m?.to?.reporting_date !== "string" && "to.reporting_date",
+    !Array.isArray(m?.allowance?.lines) && "allowance.lines",
+    !Array.isArray(m?.by_product) && "by_product",
+    typeof m?.facilities !== "object" && "facilities",
+  ].filter((k): k is string => typeof k === "string");
+  if (missing.length > 0) {
+    throw new UserError(
+      "input",
+      `${where}: keys ${missing.join(", ")} are missing or of the wrong type`,
+    );
+  }
+  m.warnings ??= [];
+  return m;
+}
+
+/**
+ * The fact sheet of a complete run folder and, optionally, of the movement
+ * into it.
+ *
+ * @throws {UserError} of kind `input` when a folder cannot be read, or the
+ *   movement does not end at the run's reporting date.
+ */
+export async function readFactSheet(
+  runDir: string,
+  movementDir?: string,
+): Promise<FactSheet> {
+  const run = await readRunFolder(runDir, { trusted: true });
+  const movement = movementDir === undefined
+    ? null
+    : await readMovementFacts(movementDir);
+  try {
+    return buildFactSheet({
+      summary: run.summary,
+      manifest: run.manifest,
+      dataQuality: run.dataQuality,
+      movement,
+      warnings: runWarnings(run),
+    });
+  } catch (e) {
+    if (e instanceof RangeError) {
+      throw new UserError(
+        "usage",
+        `--movement ${movementDir}: ${e.message} (${runDir})`,
+      );
+    }
+    throw e;
+  }
+}
