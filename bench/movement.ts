@@ -1,7 +1,9 @@
 /**
  * Benchmark of the movement between two reporting dates, in-process: the
  * time to read two run folders, compute the reconciliation (with its
- * invariants) and write its outputs, and the process's peak resident memory.
+ * invariants), compute the ECL walk by driver (lib/walk: both runs' inputs
+ * re-read and validated, the engine re-run state by state) and write the
+ * outputs, and the process's peak resident memory.
  *
  * The two-quarter book is generated and both runs are computed in child
  * processes (`tasks/generate.ts`, `tasks/run.ts`), cached under the bench
@@ -13,8 +15,10 @@ import { join } from "node:path";
 import { benchSnapshots, peakMemoryBytes, runTask } from "./end_to_end.ts";
 import {
   computeMovement,
+  computeWalk,
   projectPath,
   readRunFolder,
+  readWalkInputs,
   writeMovementOutputs,
 } from "../lib/mod.ts";
 
@@ -28,6 +32,13 @@ export interface MovementBenchResult {
   readMs: number;
   computeMs: number;
   writeMs: number;
+  /**
+   * The ECL walk (lib/walk): both runs' inputs re-read, hashed and
+   * validated (`walkInputsMs`), then the engine re-run state by state
+   * (`walkMs`); null with `walk: false`.
+   */
+  walkInputsMs: number | null;
+  walkMs: number | null;
   totalMs: number;
   /** Peak resident memory of the process afterwards, bytes; null off Linux. */
   peakMemoryBytes: number | null;
@@ -42,6 +53,8 @@ export interface MovementBenchOptions {
   seed?: number;
   /** Cache directory for the book and its runs. @default the project's data/tmp/bench */
   dir?: string;
+  /** Measure the ECL walk too. @default true */
+  walk?: boolean;
 }
 
 /** The run folder of a snapshot, computed in a child process on first use. */
@@ -101,7 +114,25 @@ export async function benchMovement(
   const t1 = performance.now();
   const { movement, facilities } = await computeMovement(from, to);
   const t2 = performance.now();
-  await writeMovementOutputs(movement, facilities, out);
+  let walkInputsMs: number | null = null;
+  let walkMs: number | null = null;
+  let walk = null;
+  if (opts.walk ?? true) {
+    const w0 = performance.now();
+    const inputs = await Promise.all([
+      readWalkInputs(from),
+      readWalkInputs(to),
+    ]);
+    const w1 = performance.now();
+    walk = await computeWalk(
+      { inputs: inputs[0], run: from },
+      { inputs: inputs[1], run: to },
+    );
+    walkInputsMs = w1 - w0;
+    walkMs = performance.now() - w1;
+  }
+  const t2w = performance.now();
+  await writeMovementOutputs(movement, facilities, out, { walk });
   const t3 = performance.now();
   return {
     loans: {
@@ -111,7 +142,9 @@ export async function benchMovement(
     facilities: facilities.height,
     readMs: t1 - t0,
     computeMs: t2 - t1,
-    writeMs: t3 - t2,
+    writeMs: t3 - t2w,
+    walkInputsMs,
+    walkMs,
     totalMs: t3 - t0,
     peakMemoryBytes: peakMemoryBytes(),
     out,

@@ -264,6 +264,28 @@ export {
   type WriteMovementOptions,
   writeMovementOutputs,
 } from "./movement/mod.ts";
+
+// ECL walk (lib/walk, docs/movement.md "ECL walk"): the change in the
+// allowance attributed to its drivers by sequential substitution, re-running
+// the engine from the opening run's inputs to the closing run's.
+export {
+  checkSteps,
+  computeWalk,
+  DRIVER_LABELS,
+  readWalkInputs,
+  type Walk,
+  WALK_DRIVERS,
+  type WalkByStage,
+  walkChart,
+  type WalkDriver,
+  type WalkFacility,
+  type WalkInputs,
+  WalkInputsError,
+  walkLines,
+  type WalkOptions,
+  type WalkStep,
+  walkTable,
+} from "./walk/mod.ts";
 export {
   type JupyterMimeBundle,
   PlotFigure,
@@ -354,6 +376,7 @@ export {
   gini,
   type GradeFigures,
   hosmerLemeshow,
+  type HosmerLemeshowOptions,
   type HosmerLemeshowResult,
   ksStatistic,
   type Labels,
@@ -423,6 +446,7 @@ export {
   type GbtPrediction,
   gbtToOnnx,
   type GbtTree,
+  gbtValidationSplit,
   MARGIN_OUTPUT,
   predictGbt,
   trainGbt,
@@ -473,12 +497,14 @@ export {
 
 // PD models: training (lib/pd_model/train.ts, `deno task train-pd`): data in,
 // a model folder out (model.onnx, model.json, metrics.json, validation.html,
-// scorecard.csv), with the feature rule and the stratified split it uses.
+// scorecard.csv), with the feature rule and the splits it uses (split.ts:
+// whole facilities held out, or the last observation date).
 export {
   ONNX_TOLERANCE,
   type PartMetrics,
   PD_MODEL_FILES,
   type PdMetricsFile,
+  type SplitRecord,
   subsetRows,
   type TrainedPdModel,
   trainPdModel,
@@ -487,8 +513,25 @@ export {
   type WritePdModelOptions,
 } from "./pd_model/train.ts";
 export {
+  facilitySplit,
+  groupCodes,
+  HOLD_OUTS,
+  type HoldOut,
+  latestDateSplit,
+  type RowSplit,
+} from "./pd_model/split.ts";
+export {
+  checkHeldOutPart,
+  checkSeed,
+  type DataFile,
   type FeatureSelection,
   MAX_AUTO_CATEGORIES,
+  MIN_HELD_OUT_CLASS,
+  MISSING_WORDS,
+  numberCell,
+  NUMERIC_SHARE,
+  parseNumberText,
+  readDataFile,
   selectFeatures,
   type SkippedColumn,
   type Split,
@@ -512,11 +555,13 @@ export {
   type EncodedFeatures,
   encodeFeatures,
   missingFeatureColumns,
+  missingShareWarnings,
   normalizeContract,
   type OnnxPdSource,
   parseFeatureContract,
   type PdSource,
   requireFeatureColumns,
+  type RowName,
   type SessionSignature,
   type ValueMetadata,
 } from "./pd_model/contract.ts";
@@ -547,11 +592,19 @@ export {
   preparePdSourceFrame,
 } from "./pd_model/pd_source.ts";
 export {
+  checkNewOutputFile,
+  type ModelFolder,
+  type NewOutputFileOptions,
+  openModelFolder,
+  type PdData,
+  readPdData,
   SCORE_REASONS,
   SCORED_COLUMNS,
   type ScoreDataInput,
   type ScoredData,
   scorePdData,
+  withModelFolder,
+  writeNewOutputFile,
 } from "./pd_model/score_data.ts";
 export type { PdModelRecord } from "./run_folder/mod.ts";
 export type { ContractFeature } from "./pd_source_rules.ts";
@@ -562,6 +615,9 @@ export {
   type GraphSpec,
   type NodeSpec,
   type OutputSpec,
+  RESERVED_FEATURE_NAMES,
+  RESERVED_FEATURE_PREFIXES,
+  reservedFeatureName,
   type TensorSpec,
 } from "./pd_model/onnx_build.ts";
 

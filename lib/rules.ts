@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { UserError } from "./errors.ts";
 import { z } from "zod";
 import { type PdSource, pdSourceSchema } from "./pd_source_rules.ts";
@@ -1179,7 +1180,24 @@ export async function loadRules(
   if ("problem" in read) {
     throw new RulesError(path, [{ path: "(file)", message: read.problem }]);
   }
-  return parseRules(new TextDecoder().decode(read.bytes), path);
+  const rules = parseRules(new TextDecoder().decode(read.bytes), path);
+  RULES_SHA256.set(
+    rules,
+    createHash("sha256").update(read.bytes).digest("hex"),
+  );
+  return rules;
+}
+
+/** SHA-256 of the bytes {@link loadRules} parsed each rules object from. */
+const RULES_SHA256 = new WeakMap<Rules, string>();
+
+/**
+ * The SHA-256 (hex) of the bytes {@link loadRules} parsed `rules` from
+ * (the bytes read once, so an object in S3 is not fetched again to hash
+ * it); undefined for rules made another way.
+ */
+export function rulesSha256(rules: Rules): string | undefined {
+  return RULES_SHA256.get(rules);
 }
 
 /** The largest rules file read, in bytes (1 MiB); see `_config_file.ts`. */

@@ -7,7 +7,7 @@
  * deno task bench --loans 1000000          # generates (once) then runs
  * deno task bench --portfolio book.parquet # runs a given portfolio
  * deno task bench --generate --loans 1000000  # measures the generator instead
- * deno task bench --movement --loans 1000000  # measures the movement between two runs
+ * deno task bench --movement --loans 1000000  # the movement between two runs, with its ECL walk
  * deno task bench --server --loans 1000000    # loads the run server while a run computes
  * deno task bench --pd-models                 # PD models: fits on 1M rows, train-pd end to end
  * ```
@@ -75,7 +75,8 @@ export const command = new TaskCommand({
   --generate        measure the generator (in this process) instead of a run
   --periods P       quarterly snapshots to generate with --generate (default 1)
   --movement        measure the movement between the two quarter-end runs of a
-                    generated book (book and runs made once, in child processes)
+                    generated book, with its ECL walk by driver (book and runs
+                    made once, in child processes)
   --server          start the run server (tasks/serve.ts) on a loopback port;
                     while a run of the portfolio computes, probe /healthz one
                     request at a time (p50/p99); while a second one computes,
@@ -151,9 +152,13 @@ export function main(args: string[]): Promise<number> {
           `movement: ${m.loans.from.toLocaleString("en-US")} -> ${
             m.loans.to.toLocaleString("en-US")
           } loans (${m.facilities.toLocaleString("en-US")} facilities): ` +
-            `read ${seconds(m.readMs)}, compute ${
-              seconds(m.computeMs)
-            }, write ${seconds(m.writeMs)}, total ${
+            `read ${seconds(m.readMs)}, compute ${seconds(m.computeMs)}, ${
+              m.walkMs === null
+                ? ""
+                : `ECL walk ${seconds(m.walkMs)} (+ inputs re-read ${
+                  seconds(m.walkInputsMs!)
+                }), `
+            }write ${seconds(m.writeMs)}, total ${
               seconds(m.totalMs)
             }, peak memory (VmHWM) ${gb(m.peakMemoryBytes)}`,
         );

@@ -25,19 +25,25 @@ import {
   checkMonitorOutput,
   formatCount,
   formatPercent,
+  isS3Url,
   monitorPdFiles,
+  readPdData,
+  withModelFolder,
   writeMonitorOutputs,
 } from "../lib/mod.ts";
-import { required, TaskCommand } from "./_args.ts";
+import { required, TaskCommand, UsageError } from "./_args.ts";
 
 export const command = new TaskCommand({
   command: "deno task monitor-pd",
   synopsis: "--model DIR --data PATH --out DIR",
   flags:
-    `  --model DIR   a model folder written by deno task train-pd (model.json, model.onnx)
-  --data PATH   the population to monitor (.csv, .parquet, .arrow), with the model's
-                characteristics; with its target column too, the backtest runs
-  --out DIR     folder for monitor.json and monitor.html`,
+    `  --model DIR   a model folder written by deno task train-pd (model.json,
+                model.onnx): a local folder or s3://bucket/prefix
+  --data PATH   the population to monitor, with the model's characteristics
+                (and its target column, for the backtest): CSV, Parquet or
+                Arrow IPC, told by the file's first bytes, not its name; a
+                local file or s3://bucket/key
+  --out DIR     a local folder for monitor.json and monitor.html`,
   options: {
     model: { type: "string" },
     data: { type: "string" },
@@ -50,9 +56,35 @@ export const command = new TaskCommand({
 export function main(args: string[]): Promise<number> {
   return command.run(args, async ({ values }) => {
     const { model, data, out } = required(values, "model", "data", "out");
-    await checkMonitorOutput(out, [model, data]);
-    const result = await monitorPdFiles({ model, data });
-    const files = await writeMonitorOutputs(result, out, [model, data]);
+    if (isS3Url(out)) {
+      throw new UsageError(
+        `Cannot write ${out}: --out takes a local folder (monitor-pd does not write to object storage); write it here, then copy it`,
+      );
+    }
+    const local = [model, data].filter((p) => !isS3Url(p));
+    await checkMonitorOutput(out, local);
+    const read = await readPdData(data, "the monitoring data");
+    const result = await withModelFolder(model, async (folder) => {
+      const r = await monitorPdFiles({
+        model: folder.dir,
+        data: read.frame,
+        dataName: data,
+      });
+      r.model.path = model;
+      return r;
+    });
+    result.data.sha256 = read.sha256;
+    const bt = result.backtest;
+    if (bt && bt.auc === null) {
+      // One class only (a quarter without defaults): the backtest and the
+      // stability still hold; discrimination cannot be measured.
+      result.notes.push(
+        `AUC, Gini and KS: n/a: the target ${bt.target} has ${
+          bt.defaults === 0 ? "no default" : "no non-default"
+        } among the ${bt.rows} rows, so discrimination cannot be measured; the backtest by grade still applies`,
+      );
+    }
+    const files = await writeMonitorOutputs(result, out, local);
     console.log(
       `${formatCount(result.data.rows)} rows scored; score PSI ${
         result.score.psi.toFixed(4)
@@ -63,7 +95,6 @@ export function main(args: string[]): Promise<number> {
     for (const f of worst) {
       console.log(`  ${f.name}: PSI ${f.psi.toFixed(4)} (${f.reading})`);
     }
-    const bt = result.backtest;
     if (bt) {
       console.log(
         `backtest on ${bt.target}: ${formatCount(bt.defaults)} defaults (${

@@ -1,9 +1,10 @@
 /**
  * `deno task movement --from RUN_DIR --to RUN_DIR --out DIR`: the movement
  * between two reporting dates (docs/movement.md). Writes movement.json,
- * movement.parquet, movement_facilities.parquet and movement.html as the
+ * movement.parquet, movement_facilities.parquet, movement.html and (unless
+ * `--no-walk`) movement_walk.parquet, the ECL walk by driver, as the
  * folder DIR, whole or not at all, and prints the loss-allowance
- * reconciliation and its warnings (FX, a change of methodology or of the
+ * reconciliation, the ECL walk and its warnings (FX, a change of methodology or of the
  * rules, naming the parameters that differ).
  *
  * DIR is checked before any run is read: a file, a folder holding other
@@ -35,24 +36,38 @@ import { progressLine, warningLine } from "../lib/run/mod.ts";
 import { checkOutputFolder, MOVEMENT_FILES } from "../lib/run_folder/mod.ts";
 import {
   computeMovement,
+  computeWalk,
   readRunFolder,
+  readWalkInputs,
+  type Walk,
+  WalkInputsError,
+  walkTable,
   writeMovementOutputs,
 } from "../lib/mod.ts";
 
 export const command = new TaskCommand({
   command: "deno task movement",
-  synopsis: "--from RUN_DIR --to RUN_DIR --out DIR [--tolerance X]",
+  synopsis:
+    "--from RUN_DIR --to RUN_DIR --out DIR [--tolerance X] [--walk | --no-walk]",
   flags: `  --from RUN_DIR   run folder of the earlier reporting date
   --to RUN_DIR     run folder of the later reporting date
   --out DIR        folder for movement.json, movement.parquet, movement.html
                    (RUN_DIR and DIR may be s3://bucket/prefix URLs, docs/storage.md)
   --tolerance X    largest difference accepted by the invariants, in the
-                   reporting currency (default 0.005, at most 1000000)`,
+                   reporting currency (default 0.005, at most 1000000)
+  --walk           require the ECL walk by driver: refuse (exit 2) when a
+                   run's inputs are missing or changed since it ran; by
+                   default the walk is computed when they are there and
+                   unchanged, and skipped with a warning naming the file
+  --no-walk        skip the ECL walk (it re-reads both runs' inputs and
+                   re-runs the engine)`,
   options: {
     from: { type: "string" },
     to: { type: "string" },
     out: { type: "string" },
     tolerance: { type: "string" },
+    walk: { type: "boolean", default: false },
+    "no-walk": { type: "boolean", default: false },
   },
   required: ["from", "to", "out"],
 });
@@ -61,6 +76,11 @@ export const command = new TaskCommand({
 export function main(args: string[]): Promise<number> {
   return command.run(args, async ({ values }) => {
     const { from, to, out } = required(values, "from", "to", "out");
+    if (values.walk && values["no-walk"]) {
+      throw new UsageError(
+        "--walk and --no-walk contradict each other; give one",
+      );
+    }
     const tolerance = number("tolerance", values.tolerance, {
       min: MIN_MOVEMENT_TOLERANCE,
     });
@@ -82,11 +102,39 @@ export function main(args: string[]): Promise<number> {
         tolerance,
         onStep: progress.step,
       });
+      // The ECL walk by driver (docs/movement.md, "ECL walk"), unless
+      // --no-walk: both runs' inputs re-read, the engine re-run.
+      let walk: Walk | null = null;
+      let walkSkipped: string | null = null;
+      if (!values["no-walk"]) {
+        progress.step("walk_inputs");
+        try {
+          // Both at once: validation runs on Polars' threads.
+          const [fromInputs, toInputs] = await Promise.all([
+            readWalkInputs(earlier),
+            readWalkInputs(later),
+          ]);
+          walk = await computeWalk(
+            { inputs: fromInputs, run: earlier },
+            { inputs: toInputs, run: later },
+            { onStep: progress.step },
+          );
+        } catch (e) {
+          // Inputs gone or changed since the runs: the movement stands
+          // without its walk, unless --walk asked for it.
+          if (values.walk || !(e instanceof WalkInputsError)) throw e;
+          walkSkipped = `ECL walk skipped: ${e.message}`;
+        }
+      }
       progress.step("write_outputs");
-      const files = await writeMovementOutputs(movement, facilities, out);
+      const files = await writeMovementOutputs(movement, facilities, out, {
+        walk,
+      });
       progress.done();
       console.log(allowanceTable(movement));
+      if (walk !== null) console.log("\n" + walkTable(walk));
       for (const w of movement.warnings) console.error(warningLine(w));
+      if (walkSkipped !== null) console.error(warningLine(walkSkipped));
       console.log(files.html);
       return 0;
     } catch (e) {

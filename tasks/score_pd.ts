@@ -6,9 +6,12 @@
  * `reason_3`) to FILE: Parquet for `.parquet`, CSV for `.csv`
  * (docs/pd_models.md, "Scoring in a run").
  *
- * FILE is checked before anything is read (not a folder, not an input,
- * not inside a run folder) and written whole or not at all (a hidden
- * temporary file beside it, renamed last).
+ * The model folder and the data may be local or in object storage
+ * (`s3://`, docs/storage.md); FILE is a local file. FILE is checked
+ * before anything is read: not a folder, not an input, not inside a run
+ * folder, a model folder or an input folder, and not an existing file
+ * unless `--replace` is given; it is written whole or not at all (a
+ * hidden temporary file beside it, renamed last), its folder created.
  *
  * Exit codes (lib/errors.ts): 0 scored and written; 1 a PD outside (0, 1);
  * 2 a usage error, a model folder or data file that cannot be used, a
@@ -17,22 +20,33 @@
  *
  * @module
  */
-import { extname, join } from "node:path";
-import { checkOutputFile, writeWhole } from "../lib/run_folder/mod.ts";
-import { formatCount, scorePdData } from "../lib/mod.ts";
+import { extname } from "node:path";
+import {
+  checkNewOutputFile,
+  formatCount,
+  scorePdData,
+  writeNewOutputFile,
+} from "../lib/mod.ts";
 import { required, TaskCommand, UsageError } from "./_args.ts";
 
 export const command = new TaskCommand({
   command: "deno task score-pd",
-  synopsis: "--model DIR --data PATH --out FILE",
+  synopsis: "--model DIR --data PATH --out FILE [--replace]",
   flags:
-    `  --model DIR   model folder (model.onnx, model.json) from deno task train-pd
-  --data PATH   rows to score (.csv, .parquet, .arrow): every feature column of the model
-  --out FILE    the scored rows: .parquet or .csv, by the extension`,
+    `  --model DIR   model folder (model.onnx, model.json) from deno task train-pd;
+                a local folder or s3://bucket/prefix
+  --data PATH   rows to score, with every feature column of the model: CSV,
+                Parquet or Arrow IPC (told by the file's first bytes, not its
+                name); a local file or s3://bucket/key
+  --out FILE    the scored rows, a local file: Parquet when FILE ends in
+                .parquet, CSV when it ends in .csv
+  --replace     write over FILE if it exists (never over an input, nor inside
+                a model or run folder)`,
   options: {
     model: { type: "string" },
     data: { type: "string" },
     out: { type: "string" },
+    replace: { type: "boolean" },
   },
   required: ["model", "data", "out"],
 });
@@ -52,15 +66,16 @@ export function main(args: string[]): Promise<number> {
       );
     }
     // Where the output goes is checked before anything is read.
-    await checkOutputFile(out, {
-      inputs: [data, join(model, "model.onnx"), join(model, "model.json")],
+    await checkNewOutputFile(out, {
+      inputs: [data, model],
+      replace: values.replace === true,
+      noS3: "score-pd writes the scored rows to a local file",
     });
     const started = performance.now();
     const scored = await scorePdData({ model, data });
-    await writeWhole(out, (temp) => {
+    await writeNewOutputFile(out, (temp) => {
       if (format === "parquet") scored.frame.writeParquet(temp);
       else scored.frame.writeCSV(temp);
-      return Promise.resolve();
     });
     const seconds = (performance.now() - started) / 1000;
     console.log(
@@ -70,6 +85,7 @@ export function main(args: string[]): Promise<number> {
         scored.model.sha256.slice(0, 12)
       }…) in ${seconds.toFixed(2)} s; wrote ${out}`,
     );
+    for (const w of scored.warnings) console.error(`WARNING: ${w}`);
     for (const [feature, n] of Object.entries(scored.missing)) {
       if (n > 0) console.log(`  ${feature}: ${formatCount(n)} missing`);
     }

@@ -1,6 +1,7 @@
 /**
  * `deno task train-pd --data PATH --target COLUMN --out DIR [--model
- * scorecard|gbt] [--features a,b,c] [--seed S] [--held-out SHARE]`: trains
+ * scorecard|gbt] [--features a,b,c] [--seed S] [--hold-out
+ * facility|out-of-time] [--held-out SHARE]`: trains
  * a PD model on development data (CSV, Parquet or Arrow IPC) and writes
  * DIR/model.onnx, DIR/model.json, DIR/metrics.json, DIR/validation.html and,
  * for a scorecard, DIR/scorecard.csv (docs/pd_models.md).
@@ -18,8 +19,10 @@
  * @module
  */
 import {
+  checkSeed,
   formatCount,
   formatPercent,
+  HOLD_OUTS,
   PD_MODEL_FILES,
   trainPdModel,
 } from "../lib/mod.ts";
@@ -28,7 +31,7 @@ import { number, oneOf, required, TaskCommand, UsageError } from "./_args.ts";
 export const command = new TaskCommand({
   command: "deno task train-pd",
   synopsis:
-    "--data PATH --target COLUMN --out DIR [--model scorecard|gbt] [--features a,b,c] [--seed S] [--held-out SHARE]",
+    "--data PATH --target COLUMN --out DIR [--model scorecard|gbt] [--features a,b,c] [--seed S] [--hold-out facility|out-of-time] [--held-out SHARE]",
   flags:
     `  --data PATH        development data (.csv, .parquet, .arrow): one row per facility and date
   --target COLUMN    the outcome column: 1 defaulted within the window, 0 not
@@ -39,7 +42,11 @@ export const command = new TaskCommand({
   --features a,b,c   the characteristics, comma-separated (default: every column but
                      the target, identifiers, dates and a run's computed columns)
   --seed S           seed of the train / held-out split and of the trees (default 42)
-  --held-out SHARE   share of rows held out for validation, stratified (default 0.3)`,
+  --hold-out HOW     facility (the default): a share of whole facilities (by loan_id
+                     when the data has it) is held out, stratified on whether they
+                     ever default, so no facility is fitted and validated; or
+                     out-of-time: every row of the last reporting_date is held out
+  --held-out SHARE   share of facilities held out with --hold-out facility (default 0.3)`,
   options: {
     data: { type: "string" },
     target: { type: "string" },
@@ -47,6 +54,7 @@ export const command = new TaskCommand({
     model: { type: "string", default: "scorecard" },
     features: { type: "string" },
     seed: { type: "string", default: "42" },
+    "hold-out": { type: "string", default: "facility" },
     "held-out": { type: "string", default: "0.3" },
   },
   required: ["data", "target", "out"],
@@ -71,7 +79,11 @@ export function main(args: string[]): Promise<number> {
   return command.run(args, async ({ values }) => {
     const { data, target, out } = required(values, "data", "target", "out");
     const model = oneOf("model", values.model, ["scorecard", "gbt"] as const)!;
-    const seed = number("seed", values.seed, { whole: true, min: 0 })!;
+    const seed = checkSeed(
+      number("seed", values.seed, { whole: true, min: 0 })!,
+      `--seed ${values.seed}`,
+    );
+    const holdOut = oneOf("hold-out", values["hold-out"], HOLD_OUTS)!;
     const heldOutShare = number("held-out", values["held-out"])!;
     if (!(heldOutShare > 0 && heldOutShare < 1)) {
       throw new UsageError(
@@ -88,6 +100,7 @@ export function main(args: string[]): Promise<number> {
       model,
       features,
       seed,
+      holdOut,
       heldOutShare,
       out,
       onProgress: (line) => console.log(line),
@@ -101,6 +114,18 @@ export function main(args: string[]): Promise<number> {
       }, Gini ${formatPercent(p.gini)}, KS ${formatPercent(p.ks)}`;
     console.log(part("fitted  ", m.train));
     console.log(part("held out", m.held_out));
+    const sp = m.split;
+    console.log(
+      sp.hold_out === "out-of-time"
+        ? `held out out of time: the ${formatCount(m.held_out.rows)} rows of ${
+          sp.date!.held_out
+        } (${sp.date!.column})`
+        : `held out by facility: ${formatCount(sp.facilities.held_out)} of ${
+          formatCount(sp.facilities.train + sp.facilities.held_out)
+        } ${
+          sp.group === null ? "rows" : `facilities (${sp.group})`
+        }, none also fitted`,
+    );
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     console.log(
       `wrote ${trained.dir} (${

@@ -5,8 +5,10 @@
  * (the facility-level attribution the lines sum) and `movement.html`
  * (a self-contained page with the narrative, the waterfalls, the
  * migration heat map and the tables) and `narrative.json` (the narrative
- * and its fact sheet, lib/narrative). The page shows amounts in thousands or millions of the
- * reporting currency, the unit in every heading ({@link movementUnit});
+ * and its fact sheet, lib/narrative); with the ECL walk by driver
+ * (lib/walk, docs/movement.md §6) given, its `attribution` section in
+ * movement.json, `movement_walk.parquet` and its section of the page.
+ * The page shows amounts in thousands or millions of the reporting currency, the unit in every heading ({@link movementUnit});
  * movement.json and the Parquet files keep them to the cent.
  *
  * @module
@@ -48,6 +50,7 @@ import {
   narrativeSection,
   recordedExplain,
   runWarnings,
+  safeNarrative,
   writeNarrative,
 } from "../narrative/mod.ts";
 import {
@@ -67,6 +70,7 @@ import {
   visibleColumns,
   visibleLines,
 } from "./reconciliation.ts";
+import { type Walk, walkLines, walkSection } from "../walk/mod.ts";
 
 /**
  * The reconciliation lines in long form: from_date, to_date, measure,
@@ -324,6 +328,7 @@ function productSection(m: Movement): Markup[] {
 export function renderMovementHtml(
   m: Movement,
   narrative?: Narrative | null,
+  walk?: Walk | null,
 ): string {
   const unit = movementUnit(m);
   const amount = (v: number) => formatInUnit(v, unit);
@@ -470,6 +475,7 @@ export function renderMovementHtml(
         { id: "headline", label: "Headline" },
         ...(narrative ? [{ id: "narrative", label: "Narrative" }] : []),
         { id: "allowance", label: "Loss allowance" },
+        ...(walk ? [{ id: "walk", label: "ECL walk" }] : []),
         { id: "gross", label: "Gross carrying amount" },
         { id: "products", label: "By product" },
         { id: "migration", label: "Migration" },
@@ -482,6 +488,7 @@ export function renderMovementHtml(
       headline,
       narrative && narrativeSection(narrative),
       allowance,
+      walk && walkSection(walk),
       gross,
       section("products", "By class of instrument", productSection(m)),
       migration,
@@ -495,10 +502,12 @@ export function renderMovementHtml(
  * Paths of the files {@link writeMovementOutputs} wrote (`narrative.json`
  * is beside them).
  */
-export type MovementFiles = Record<
-  Exclude<keyof typeof MOVEMENT_FILES, "narrative">,
-  string
->;
+export type MovementFiles =
+  & Record<Exclude<keyof typeof MOVEMENT_FILES, "narrative" | "walk">, string>
+  & {
+    /** `movement_walk.parquet`, when the movement has its ECL walk. */
+    walk?: string;
+  };
 
 /** Options of {@link writeMovementOutputs}. */
 export interface WriteMovementOptions {
@@ -516,6 +525,11 @@ export interface WriteMovementOptions {
   narrative?: Narrative;
   /** Who writes the narrative, over the later run's rules. */
   explain?: Partial<ExplainSettings>;
+  /**
+   * The ECL walk (lib/walk): written as the `attribution` section of
+   * movement.json, as movement_walk.parquet and on the page. @default none
+   */
+  walk?: Walk | null;
 }
 
 /**
@@ -561,14 +575,31 @@ export async function writeMovementOutputs(
   outDir: string,
   opts: WriteMovementOptions = {},
 ): Promise<MovementFiles> {
+  // A narrative that cannot be written leaves a minimal text with the
+  // reason, never a failed movement (lib/narrative/fallback.ts).
   const narrative = opts.narrative ??
-    await movementNarrative(movement, opts.explain);
-  const html = renderMovementHtml(movement, narrative);
+    await safeNarrative(() => movementNarrative(movement, opts.explain), {
+      run_id: movement.to.run_id,
+      reporting_date: movement.to.reporting_date,
+      reporting_currency: movement.reporting_currency,
+    });
+  const walk = opts.walk ?? null;
+  const html = renderMovementHtml(movement, narrative, walk);
   const { folder } = await writeOutputFolder(
     outDir,
     Object.values(MOVEMENT_FILES),
     async (_, out) => {
-      await out.text(MOVEMENT_FILES.json, JSON.stringify(movement, null, 2));
+      await out.text(
+        MOVEMENT_FILES.json,
+        JSON.stringify(
+          walk === null ? movement : { ...movement, attribution: walk },
+          null,
+          2,
+        ),
+      );
+      if (walk !== null) {
+        await out.parquet(MOVEMENT_FILES.walk, walkLines(walk));
+      }
       await out.parquet(MOVEMENT_FILES.parquet, movementLines(movement));
       await out.parquet(MOVEMENT_FILES.facilities, facilities);
       await out.text(MOVEMENT_FILES.html, html);
@@ -586,5 +617,6 @@ export async function writeMovementOutputs(
     parquet: href("parquet"),
     facilities: href("facilities"),
     html: href("html"),
+    ...(walk === null ? {} : { walk: href("walk") }),
   };
 }

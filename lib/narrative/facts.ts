@@ -74,7 +74,8 @@ export interface Fact {
    * The forms it may be written in, the first the narrative's own: an
    * amount to the cent (`1,234,567.89`), whole (`1,234,568`), in
    * thousands (`1,234.6 thousand`), millions (`1.23 million`) or billions;
-   * a ratio as a percentage (`12.34%`, `12.3%`); a count (`5,000`). A
+   * a ratio as a percentage (`12.34%`, `12.3%`; below 1% first with three
+   * significant digits, `0.372%`); a count (`5,000`). A
    * change is written as its size (`rose by 1.2 million`), so the forms of
    * a negative value are of its absolute value.
    */
@@ -84,6 +85,12 @@ export interface Fact {
    * (`summary.json totals.ecl`), or how it is derived from other facts.
    */
   source: string;
+  /**
+   * Whether the figure is a change (a movement, an overlay's impact), whose
+   * sign a narrative says with a direction word (rose, fell, added,
+   * released): the check refuses a word that disagrees (check.ts).
+   */
+  change?: boolean;
 }
 
 /** One largest contributor (a product or a segment). */
@@ -193,6 +200,10 @@ const fixed = (digits: number) =>
     maximumFractionDigits: digits,
   });
 const CENTS = fixed(2);
+const SIG3 = new Intl.NumberFormat("en-US", {
+  minimumSignificantDigits: 3,
+  maximumSignificantDigits: 3,
+});
 const ONE = fixed(1);
 
 /**
@@ -208,6 +219,7 @@ const ONE = fixed(1);
  *   "1,234,567.89", "1,234,568", "1,234.6 thousand", "1.23 million", "1.2 million",
  * ]);
  * assert.deepEqual(formsOf(0.12345, "ratio"), ["12.35%", "12.3%"]);
+ * assert.deepEqual(formsOf(0.003716, "ratio"), ["0.372%", "0.37%", "0.4%"]);
  * assert.deepEqual(formsOf(-5000, "count"), ["5,000"]);
  * ```
  */
@@ -215,7 +227,11 @@ export function formsOf(value: number, kind: FactKind): string[] {
   const v = Math.abs(value);
   if (kind === "count") return [WHOLE.format(v)];
   if (kind === "ratio") {
-    return [`${CENTS.format(v * 100)}%`, `${ONE.format(v * 100)}%`];
+    const forms = [`${CENTS.format(v * 100)}%`, `${ONE.format(v * 100)}%`];
+    // Below 1%, two decimals are fewer than 3 significant digits, too few
+    // for a figure to say anything (check.ts): three significant digits.
+    if (v > 0 && v < 0.01) forms.unshift(`${SIG3.format(v * 100)}%`);
+    return forms;
   }
   const forms = [CENTS.format(v), WHOLE.format(v)];
   if (v >= 1_000) forms.push(`${ONE.format(v / 1e3)} thousand`);
@@ -253,6 +269,7 @@ class Sheet {
     value: number | null | undefined,
     kind: FactKind,
     source: string,
+    change = false,
   ): string | undefined {
     if (value === null || value === undefined || !Number.isFinite(value)) {
       return undefined;
@@ -264,6 +281,7 @@ class Sheet {
       kind,
       formatted: formsOf(value, kind),
       source,
+      ...(change ? { change: true } : {}),
     };
     return id;
   }
@@ -325,6 +343,44 @@ function contributors(
     });
 }
 
+/**
+ * How far a movement's closing ECL may be from the run's total: a cent,
+ * or the rounding of a sum of many facilities' figures in floating point.
+ */
+const closingTolerance = (ecl: number) => Math.max(0.01, Math.abs(ecl) * 1e-9);
+
+/**
+ * A text with what could identify a facility or a machine taken out:
+ * paths and URLs (`/data/book.parquet`, `s3://bank/q4/`, `C:\\runs`)
+ * become `[path]`, tokens mixing letters and digits (a loan id `L000123`,
+ * a run id `q4-2025b`, and digits after "loan") become `[id]`. Dates,
+ * plain numbers and words stay.
+ * What is sent to a model outside the bank is redacted so (vertex.ts).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { redactIdentifiers } from "./facts.ts";
+ *
+ * assert.equal(
+ *   redactIdentifiers("loan L000123 in /data/book.parquet at 2025-12-31: 3 rows"),
+ *   "loan [id] in [path] at 2025-12-31: 3 rows",
+ * );
+ * ```
+ */
+export function redactIdentifiers(text: string): string {
+  return text
+    .replace(
+      /\b[a-z][a-z0-9+.-]*:\/\/[^\s,;'"()]+|(?:\b[A-Za-z]:)?(?:\.{0,2}[\\/][^\s,;'"()\\/]+){1,}[\\/]?|\b[^\s,;'"()\\/]+(?:[\\/][^\s,;'"()\\/]+)+/g,
+      "[path]",
+    )
+    .replace(
+      /\b(?=[\w-]*\d)(?=[\w-]*[A-Za-z])(?!\d{4}-\d{2}-\d{2}\b)[\w-]+\b/g,
+      "[id]",
+    )
+    .replace(/\b(loan(?:_id)?s?\b[\s:=]*)\d[\w-]*/gi, "$1[id]");
+}
+
 /** A line's total in a reconciliation, 0 when absent. */
 const lineTotal = (lines: { key: string; total: number }[], key: string) =>
   lines.find((l) => l.key === key)?.total ?? 0;
@@ -332,7 +388,8 @@ const lineTotal = (lines: { key: string; total: number }[], key: string) =>
 /**
  * Builds the fact sheet of a run (and of a movement into it).
  *
- * @throws {RangeError} When the movement's later date is not the run's.
+ * @throws {RangeError} When the movement's later run is not this one: its
+ *   date, its run id, or its closing ECL differ (naming both).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -424,6 +481,7 @@ export function buildFactSheet(src: FactSources): FactSheet {
     t.ecl - t.ecl_model,
     "amount",
     "summary.json totals.ecl - totals.ecl_model",
+    true,
   );
   const stages: string[] = [];
   for (
@@ -493,6 +551,7 @@ export function buildFactSheet(src: FactSources): FactSheet {
       o.ecl_impact,
       "amount",
       `summary.json overlays[name=${o.name}].ecl_impact`,
+      true,
     )!,
     count: add(
       `overlay.${o.name}.facilities`,
@@ -509,6 +568,7 @@ export function buildFactSheet(src: FactSources): FactSheet {
       s.overlay_floor.ecl_impact,
       "amount",
       "summary.json overlay_floor.ecl_impact",
+      true,
     );
     add(
       "overlay_floor.facilities",
@@ -583,12 +643,28 @@ export function buildFactSheet(src: FactSources): FactSheet {
   if (m) {
     if (m.to.reporting_date !== s.reporting_date) {
       throw new RangeError(
-        `the movement ends at ${m.to.reporting_date}, not at the run's reporting date ${s.reporting_date}: give the movement into this run`,
+        `the movement ends at ${m.to.reporting_date}, not at the run's reporting date ${s.reporting_date} (it ends at run ${m.to.run_id}, this is run ${s.run_id}): give the movement into this run`,
+      );
+    }
+    if (m.to.run_id !== s.run_id) {
+      throw new RangeError(
+        `the movement ends at run ${m.to.run_id}, not at this run ${s.run_id} (both of ${s.reporting_date}): give the movement into this run`,
       );
     }
     const lines = m.allowance.lines;
     const opening = lineTotal(lines, "opening");
     const closing = lineTotal(lines, "closing");
+    // The same run id could name a rerun: the movement's closing ECL must
+    // be this run's.
+    if (Math.abs(closing - t.ecl) > closingTolerance(t.ecl)) {
+      throw new RangeError(
+        `the movement into run ${m.to.run_id} closes at an ECL of ${
+          CENTS.format(closing)
+        }, but run ${s.run_id} has ${
+          CENTS.format(t.ecl)
+        }: it was computed from another version of the run; compute the movement again`,
+      );
+    }
     add(
       "movement.opening",
       `ECL at ${m.from.reporting_date}`,
@@ -609,6 +685,7 @@ export function buildFactSheet(src: FactSources): FactSheet {
       closing - opening,
       "amount",
       "movement.json closing - opening",
+      true,
     );
     add(
       "movement.change_pct",
@@ -616,6 +693,7 @@ export function buildFactSheet(src: FactSources): FactSheet {
       share(closing - opening, opening),
       "ratio",
       "movement.json (closing - opening) / opening",
+      true,
     );
     for (
       const k of [
@@ -652,6 +730,7 @@ export function buildFactSheet(src: FactSources): FactSheet {
           l.total,
           "amount",
           `movement.json allowance.lines[key=${l.key}].total`,
+          true,
         )!,
       }));
     const top_products = m.by_product
@@ -674,6 +753,7 @@ export function buildFactSheet(src: FactSources): FactSheet {
           p.change,
           "amount",
           `movement.json by_product[product=${p.product}].allowance closing - opening`,
+          true,
         )!,
       }));
     movement = {

@@ -12,6 +12,7 @@
  * | the check that a text quotes only facts | `check.ts` |
  * | choosing the provider, falling back, `narrative.json`, the page section | `narrative.ts` |
  * | the fact sheet of existing run and movement folders | `read.ts` |
+ * | the minimal narrative when anything fails | `fallback.ts` |
  *
  * @module
  */
@@ -26,6 +27,7 @@ export {
   type FactSources,
   formsOf,
   type MovementFacts,
+  redactIdentifiers,
   TOP_CONTRIBUTORS,
   TOP_FAILED_RULES,
   TOP_MOVEMENT_LINES,
@@ -63,6 +65,11 @@ export {
   type VertexConnection,
   writeNarrative,
 } from "./narrative.ts";
+export {
+  type FallbackContext,
+  fallbackNarrative,
+  safeNarrative,
+} from "./fallback.ts";
 export {
   readFactSheet,
   readMovementFacts,

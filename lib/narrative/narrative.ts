@@ -49,8 +49,23 @@ export interface ExplainSettings {
 }
 
 /**
- * The settings of a rules file's `explain` section (absent: the template),
- * with `override` (a run's or a task's own setting) on top.
+ * The operator's choice of provider in the environment,
+ * `IFRS9_EXPLAIN_PROVIDER` (`template` or `vertex`); absent or unreadable:
+ * undefined.
+ */
+export function providerFromEnv(): NarrativeProvider | undefined {
+  try {
+    const v = Deno.env.get("IFRS9_EXPLAIN_PROVIDER")?.trim();
+    return v === "template" || v === "vertex" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The settings of a rules file's `explain` section, with `override` (a
+ * run's or a task's own setting) on top; the provider, when neither says,
+ * is the operator's `IFRS9_EXPLAIN_PROVIDER`, else the template.
  *
  * @example
  * ```ts
@@ -68,7 +83,7 @@ export function explainSettings(
 ): ExplainSettings {
   const given = { ...rules, ...dropUndefined(override) };
   return {
-    provider: given.provider ?? "template",
+    provider: given.provider ?? providerFromEnv() ?? "template",
     model: given.model ?? DEFAULT_VERTEX_MODEL,
     ...(given.project ? { project: given.project } : {}),
     ...(given.location ? { location: given.location } : {}),
@@ -195,7 +210,8 @@ export async function writeNarrative(
     provider: "vertex",
     model: settings.model,
     requested: { provider: "vertex", model: settings.model },
-    text,
+    // The model's text without its citations of the facts.
+    text: check.text,
     check: { figures: check.figures.length, unknown: [] },
     facts: sheet,
   };

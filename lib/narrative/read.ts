@@ -22,8 +22,11 @@ import type { ExplainSettings } from "./narrative.ts";
 
 /**
  * The `explain` settings a run's rules had, as its manifest records them
- * (`inputs.rules.parameters`, key paths `explain.provider`, ...); none
- * recorded: empty (the template).
+ * (`inputs.rules.parameters`, key paths `explain.model`, ...); none
+ * recorded: empty (the template). The provider is not taken from the
+ * folder: a movement or `deno task explain` sends the facts to a model
+ * only when its operator says so (`--provider vertex` or
+ * `IFRS9_EXPLAIN_PROVIDER=vertex`), whatever the data records.
  *
  * @example
  * ```ts
@@ -33,7 +36,7 @@ import type { ExplainSettings } from "./narrative.ts";
  *
  * const manifest = { inputs: { rules: { parameters: {
  *   "explain.provider": "vertex", "explain.timeout_seconds": 5 } } } } as unknown as Manifest;
- * assert.deepEqual(recordedExplain(manifest), { provider: "vertex", timeout_seconds: 5 });
+ * assert.deepEqual(recordedExplain(manifest), { timeout_seconds: 5 });
  * ```
  */
 export function recordedExplain(
@@ -41,8 +44,6 @@ export function recordedExplain(
 ): Partial<ExplainSettings> {
   const p = manifest?.inputs?.rules?.parameters ?? {};
   const out: Partial<ExplainSettings> = {};
-  const provider = p["explain.provider"];
-  if (provider === "template" || provider === "vertex") out.provider = provider;
   for (const k of ["model", "project", "location"] as const) {
     const v = p[`explain.${k}`];
     if (typeof v === "string") out[k] = v;
@@ -109,6 +110,62 @@ export async function readMovementFacts(dir: string): Promise<MovementFacts> {
   return m;
 }
 
+/** The text of `name` in `folder`, or null when there is no such file. */
+async function textOrNull(
+  folder: ReturnType<typeof locate>,
+  name: string,
+): Promise<string | null> {
+  try {
+    return await folder.readText(name);
+  } catch (e) {
+    if (
+      e instanceof Deno.errors.NotFound ||
+      e instanceof Deno.errors.NotADirectory
+    ) return null;
+    throw e;
+  }
+}
+
+/**
+ * Refuses, in words a user can act on, a `--run` folder that is not a run
+ * with a summary: a movement folder (`movement.json`, no `summary.json`:
+ * give it as `--movement`) or a failed run (`<run_id>.failed`, or a
+ * manifest whose status is `failed`: there is nothing to explain). Any
+ * other folder is left to `readRunFolder`'s checks.
+ *
+ * @throws {UserError} kind `usage` for a movement folder, `input` for a
+ *   failed run, naming the folder.
+ */
+export async function checkRunFolderGiven(runDir: string): Promise<void> {
+  // A run in object storage is sealed: readRunFolder's own checks apply.
+  if (/^s3:\/\//i.test(runDir)) return;
+  const folder = locate(runDir);
+  if (await textOrNull(folder, "summary.json") !== null) return;
+  if (await textOrNull(folder, MOVEMENT_FILES.json) !== null) {
+    throw new UserError(
+      "usage",
+      `--run ${runDir} is a movement folder (${MOVEMENT_FILES.json}), not a run folder: give it as --movement ${runDir}, with the later run it compares as --run`,
+    );
+  }
+  const manifestText = await textOrNull(folder, "manifest.json");
+  let manifest: { status?: unknown; error?: unknown } | null = null;
+  try {
+    manifest = manifestText === null ? null : JSON.parse(manifestText);
+  } catch {
+    manifest = null;
+  }
+  const failedName = folder.href.replace(/\/+$/, "").endsWith(".failed");
+  if (failedName || manifest?.status === "failed") {
+    const why = typeof manifest?.error === "string"
+      ? `: ${manifest.error.split("\n")[0]}`
+      : "";
+    throw new UserError(
+      "input",
+      `--run ${runDir}: the run failed${why}; it has no results to explain (give a complete run folder)`,
+    );
+  }
+}
+
 /**
  * The fact sheet of a complete run folder and, optionally, of the movement
  * into it.
@@ -120,6 +177,7 @@ export async function readFactSheet(
   runDir: string,
   movementDir?: string,
 ): Promise<FactSheet> {
+  await checkRunFolderGiven(runDir);
   const run = await readRunFolder(runDir, { trusted: true });
   const movement = movementDir === undefined
     ? null

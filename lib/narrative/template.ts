@@ -4,7 +4,7 @@
  * figure in the text is one of the sheet's facts, written in one of its
  * `formatted` forms (amounts from 1 million in millions with two
  * decimals, smaller ones to the cent; ratios as percentages with two
- * decimals; counts whole), and each paragraph lists the ids of the facts
+ * decimals, or three significant digits below 1%; counts whole), and each paragraph lists the ids of the facts
  * it quotes, so a reader (or a test) can tie every number to
  * `summary.json`, `data_quality.json` or `movement.json`. Besides facts,
  * the text holds only dates (the reporting dates, the FX table's), stage
@@ -31,6 +31,11 @@ class Writer {
 
   fact(id: string): Fact | undefined {
     return this.sheet.facts[id];
+  }
+
+  /** Whether the sheet has fact `id` (a coverage of nothing has none). */
+  has(id: string | undefined): id is string {
+    return id !== undefined && this.sheet.facts[id] !== undefined;
   }
 
   /** The figure of fact `id` in the narrative's form, recording its use. */
@@ -89,8 +94,20 @@ export function templateNarrative(sheet: FactSheet): Paragraph[] {
   const paragraphs: Paragraph[] = [];
   const para = (topic: string, write: (w: Writer) => string | null) => {
     const w = new Writer(sheet);
-    const text = write(w);
-    if (text) paragraphs.push({ topic, text, facts: w.used });
+    try {
+      const text = write(w);
+      if (text) paragraphs.push({ topic, text, facts: w.used });
+    } catch (e) {
+      // A sheet this template does not foresee loses a paragraph, never
+      // the narrative: the paragraph says why instead.
+      paragraphs.push({
+        topic,
+        text: `The ${topic.replace("_", " ")} paragraph could not be written (${
+          (e as Error)?.message ?? String(e)
+        }); the figures are in the tables below and in summary.json.`,
+        facts: [],
+      });
+    }
   };
   const cur = sheet.reporting_currency;
 
@@ -105,9 +122,13 @@ export function templateNarrative(sheet: FactSheet): Paragraph[] {
       } deducted from the assets and a provision of ${
         w.q("totals.provision")
       } for undrawn commitments (IFRS 7 B8E).`,
-      `It covers ${w.q("totals.coverage")} of a gross carrying amount of ${
-        w.money("totals.gross_carrying_amount")
-      }.`,
+      w.has("totals.coverage")
+        ? `It covers ${w.q("totals.coverage")} of a gross carrying amount of ${
+          w.money("totals.gross_carrying_amount")
+        }.`
+        : `The gross carrying amount is ${
+          w.money("totals.gross_carrying_amount")
+        }, so coverage is not defined.`,
       overlay !== undefined && Math.abs(overlay.value) >= 0.005 &&
       `Post-model overlays ${overlay.value > 0 ? "add" : "release"} ${
         w.q("totals.overlay_change")
@@ -117,15 +138,31 @@ export function templateNarrative(sheet: FactSheet): Paragraph[] {
 
   para("stages", (w) => {
     if (sheet.stages.length === 0) return null;
-    const parts = sheet.stages.map((k) =>
-      `stage ${k} holds ${
-        w.q(`stage.${k}.gca_share`)
-      } of the gross carrying amount and ${
-        w.q(`stage.${k}.ecl_share`)
-      } of the ECL (${w.q(`stage.${k}.ecl`)}, coverage ${
-        w.q(`stage.${k}.coverage`)
-      }, ${w.q(`stage.${k}.count`)} facilities)`
-    );
+    const parts = sheet.stages.map((k) => {
+      const id = (x: string) => `stage.${k}.${x}`;
+      // A share of nothing, or the coverage of a stage without gross
+      // carrying amount (undrawn commitments only), is no fact: said in
+      // words instead.
+      const gca = w.has(id("gca_share"))
+        ? `${w.q(id("gca_share"))} of the gross carrying amount`
+        : w.has(id("gross_carrying_amount"))
+        ? `a gross carrying amount of ${w.q(id("gross_carrying_amount"))}`
+        : undefined;
+      const ecl = w.has(id("ecl_share"))
+        ? `${w.q(id("ecl_share"))} of the ECL`
+        : undefined;
+      const details = [
+        w.has(id("ecl")) && w.q(id("ecl")),
+        w.has(id("coverage"))
+          ? `coverage ${w.q(id("coverage"))}`
+          : "coverage not defined: no gross carrying amount",
+        w.has(id("count")) && `${w.q(id("count"))} facilities`,
+      ].filter((x): x is string => typeof x === "string");
+      const holds = [gca, ecl].filter((x): x is string => !!x);
+      return `stage ${k} ${
+        holds.length > 0 ? `holds ${holds.join(" and ")}` : "has"
+      } (${details.join(", ")})`;
+    });
     const text = `By stage (IFRS 9 §5.5): ${parts.join("; ")}.`;
     return text;
   });
@@ -165,52 +202,63 @@ export function templateNarrative(sheet: FactSheet): Paragraph[] {
       : change < 0
       ? "fell"
       : "was unchanged";
-    const lines = m.top_lines.map((l) => {
-      const v = w.fact(l.fact)!.value;
-      return `${lowerFirst(l.label)} (${v > 0 ? "adding" : "releasing"} ${
-        w.q(l.fact)
-      })`;
-    });
-    const products = m.top_products.map((p) => {
-      const v = w.fact(p.fact)!.value;
-      return `${p.product} (${v > 0 ? "up" : "down"} ${w.q(p.fact)})`;
-    });
+    // Written as the sentences are, so the facts are listed in the order
+    // they appear.
+    const lines = () =>
+      m.top_lines.map((l) => {
+        const v = w.fact(l.fact)!.value;
+        return `${lowerFirst(l.label)} (${v > 0 ? "adding" : "releasing"} ${
+          w.q(l.fact)
+        })`;
+      });
+    const products = () =>
+      m.top_products.map((p) => {
+        const v = w.fact(p.fact)!.value;
+        return `${p.product} (${v > 0 ? "up" : "down"} ${w.q(p.fact)})`;
+      });
     return sentence([
       `Since ${m.from_date} the ECL ${direction}${
         change === 0 ? "" : ` by ${w.money("movement.change")}`
       }, from ${w.q("movement.opening")} to ${w.q("movement.closing")}${
-        w.fact("movement.change_pct") && change !== 0
+        w.has("movement.change_pct") && change !== 0
           ? ` (${change > 0 ? "up" : "down"} ${w.q("movement.change_pct")})`
           : ""
       } (IFRS 7 §35H).`,
-      lines.length > 0 &&
-      `The largest changes were ${listed(lines)}.`,
+      m.top_lines.length > 0 &&
+      `The largest changes were ${listed(lines())}.`,
       `${w.q("movement.facilities.transferred")} facilities changed stage; ${
         w.q("movement.facilities.new")
       } were new, ${w.q("movement.facilities.derecognised")} derecognised and ${
         w.q("movement.facilities.written_off")
       } written off.`,
-      products.length > 0 &&
-      `By product the ECL changed most in ${listed(products)}.`,
+      m.top_products.length > 0 &&
+      `By product the ECL changed most in ${listed(products())}.`,
     ]);
   });
 
   para("data_quality", (w) => {
     if (w.fact("dq.rows_read") === undefined) return null;
     const rejected = w.fact("dq.rows_rejected")!.value;
-    const rules = sheet.failed_rules.map((r) =>
-      `${r.code} (${w.q(r.fact)} rows: ${lowerFirst(r.description)})`
-    );
+    const rules = () =>
+      sheet.failed_rules.map((r) =>
+        `${r.code} (${w.q(r.fact)} rows: ${lowerFirst(r.description)})`
+      );
     return sentence([
       rejected === 0
         ? `Validation read ${w.q("dq.rows_read")} rows and rejected none.`
         : `Validation read ${w.q("dq.rows_read")} rows and rejected ${
           w.q("dq.rows_rejected")
-        } (${w.q("dq.reject_rate")}, against a limit of ${
-          w.q("dq.max_reject_rate")
-        }); they are not in the allowance.`,
-      rules.length > 0 &&
-      `The rules failed by most rows: ${rules.join("; ")}.`,
+        }${
+          w.has("dq.reject_rate")
+            ? ` (${w.q("dq.reject_rate")}${
+              w.has("dq.max_reject_rate")
+                ? `, against a limit of ${w.q("dq.max_reject_rate")}`
+                : ""
+            })`
+            : ""
+        }; they are not in the allowance.`,
+      sheet.failed_rules.length > 0 &&
+      `The rules failed by most rows: ${rules().join("; ")}.`,
     ]);
   });
 

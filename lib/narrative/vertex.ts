@@ -20,7 +20,7 @@
  * @module
  */
 import { GoogleGenAI } from "@google/genai";
-import type { FactSheet } from "./facts.ts";
+import { type FactSheet, redactIdentifiers } from "./facts.ts";
 
 /** The model asked when the rules name none. */
 export const DEFAULT_VERTEX_MODEL = "gemini-2.5-flash";
@@ -79,25 +79,63 @@ export const SYSTEM_INSTRUCTION =
   `You write the narrative of an IFRS 9 expected-credit-loss report for a bank's board pack.
 The JSON fact sheet in the prompt is your only source: use no other knowledge of the bank, the economy or the period.
 Rules:
-- Quote a figure only if it is a fact of the sheet, written exactly as one of its "formatted" forms (for an amount you may put the currency code before it). A negative change is written as its size with a word saying the direction (rose, fell, added, released).
-- Write no other number: no sums, differences or ratios of your own, no counts of items; write "three products" in words. Dates, years and stage numbers (stage 1, 2, 3) may appear.
+- Quote a figure only if it is a fact of the sheet, written exactly as one of its "formatted" forms with at least 3 significant digits (for an amount you may put the currency code before it).
+- Right after every figure, cite its fact by id in square brackets: "EUR 1.03 million [fact:totals.ecl]", "2.50% [fact:stage.2.coverage]", "120 [fact:stage.2.count] facilities". Use each figure only in the sense of its fact's label.
+- A change (a fact with "change": true) is written as its size, never with a minus sign, after a word saying its direction: rose, increased, added or up when its "direction" is "up"; fell, decreased, released or down when it is "down".
+- Write no other number: no sums, differences or ratios of your own, and no numbers in words (write "3 products [fact:...]" from a count fact, or leave the count out). Dates, years and stage numbers (stage 1, 2, 3) may appear without a citation.
 - Cover, in this order: the headline allowance and coverage; the stage mix; the largest contributors by product and segment; when the sheet has a movement, the change since the earlier date and its largest causes; data-quality issues; overlays; warnings.
 - Plain English prose in four to six short paragraphs separated by blank lines; no headings, lists, tables or markdown.`;
 
-/** The prompt: the facts as JSON, which the model is told to rely on alone. */
+/**
+ * The prompt: the facts as JSON, which the model is told to rely on alone.
+ * What could identify a facility or a machine is not sent: no run ids, no
+ * paths, and the warnings and reasons with loan ids and paths taken out
+ * ({@link redactIdentifiers}); the facts carry figures, counts and codes.
+ */
 export function vertexPrompt(sheet: FactSheet): string {
   const facts = Object.values(sheet.facts).map((f) => ({
     id: f.id,
     label: f.label,
     formatted: f.formatted,
     kind: f.kind,
-    direction: f.value < 0 ? "negative" : undefined,
+    ...(f.change
+      ? {
+        change: true,
+        direction: f.value > 0 ? "up" : f.value < 0 ? "down" : "none",
+      }
+      : {}),
   }));
-  const { facts: _, ...structure } = sheet;
+  const sent = {
+    reporting_date: sheet.reporting_date,
+    reporting_currency: sheet.reporting_currency,
+    fx_as_of: sheet.fx_as_of,
+    stages: sheet.stages,
+    top_products: sheet.top_products,
+    top_segments: sheet.top_segments,
+    ...(sheet.movement
+      ? {
+        movement: {
+          from_date: sheet.movement.from_date,
+          top_lines: sheet.movement.top_lines,
+          top_products: sheet.movement.top_products,
+        },
+      }
+      : {}),
+    failed_rules: sheet.failed_rules.map((r) => ({
+      ...r,
+      description: redactIdentifiers(r.description),
+    })),
+    overlays: sheet.overlays.map((o) => ({
+      ...o,
+      reason: redactIdentifiers(o.reason),
+    })),
+    warnings: sheet.warnings.map(redactIdentifiers),
+    facts,
+  };
   return `Write the narrative from this fact sheet (amounts in ${sheet.reporting_currency}).
 
 FACT SHEET (JSON):
-${JSON.stringify({ ...structure, facts }, null, 1)}`;
+${JSON.stringify(sent, null, 1)}`;
 }
 
 /** A token given as it is, in the shape google-auth-library's clients have. */

@@ -21,11 +21,15 @@
  * infinite.
  *
  * **Numeric characteristics**: fine classing into `fineBins` quantile bins
- * of the non-missing values (a value equal to an edge falls in the upper
- * bin, as everywhere in the PD-model area; above {@link QUANTILE_SAMPLE}
- * values the quantiles are those of a fixed pseudo-random sample of that
- * many, a share error of about 0.1 percentage point, while every count is
- * over all rows), then coarse classing by merging
+ * of the non-missing values (`quantileEdges` of `metrics.ts`, the one
+ * quantile rule of the area: a value equal to an edge falls in the upper
+ * bin; above {@link QUANTILE_SAMPLE} values the quantiles are those of a
+ * fixed pseudo-random sample of that many, a share error of about 0.1
+ * percentage point, while every count is over all rows), or one fine bin
+ * per distinct value when there are at most `fineBins` of them (a 0/1 flag
+ * with 3% ones keeps its two values apart), and an edge just above the
+ * minimum when at least 1/`fineBins` of the values sit there (zero arrears:
+ * its quantiles would all fall on it), then coarse classing by merging
  * adjacent bins: (1) with `monotonic`, the pool-adjacent-violators algorithm
  * (Barlow et al. 1972) on the bad rate, in the direction (rising or falling)
  * that keeps the larger IV, so the WoE is monotone; (2) every bin holding
@@ -35,9 +39,43 @@
  * monotone sequence monotone. Missing values (NaN) always have their own
  * bin, the last one.
  *
+ * **A small missing bin is neutral**: a missing bin holding some rows but
+ * fewer than `minBinShare` of them keeps its counts but gets WoE 0 and adds
+ * nothing to the IV (scored as an average risk): with three rows and no
+ * default, the +0.5 correction alone would give it a WoE near +2 from no
+ * evidence. (Merging it into the bin of nearest bad rate was the other
+ * choice; it would give missing values a risk the data cannot support.)
+ *
+ * **Perfect separation** (a suspected leak): when every non-empty fine bin
+ * (or category, or the missing bin) holds only defaults or only
+ * non-defaults, the characteristic decides the target by itself, which a
+ * borrower characteristic cannot (Albert and Anderson 1984); it is refused
+ * (`check`), naming it, before merging could hide it in one constant bin.
+ *
  * **Categorical characteristics** (codes = index in the contract's
- * `categories`): the categories seen are ordered by bad rate, then (2) and
- * (3) above group them. A missing value, a code outside the list, and a
+ * `categories`), in three steps that keep noise from passing for
+ * information (ordering many small categories by their observed bad rate
+ * and cutting that order makes IV out of sampling error: 80 noise levels
+ * in 2,100 rows read IV 1.04):
+ *
+ * 1. *Pooling*: a category seen in fewer than `minBinShare` of the rows,
+ *    or in too few rows to expect {@link MIN_CATEGORY_DEFAULTS} defaults at
+ *    the sample's default rate (count × B / n below it), is pooled with
+ *    the other such categories into one "other" group before any ordering.
+ *    (Expected, not observed, defaults: a rule on the observed defaults
+ *    would itself select on the outcome.)
+ * 2. *ChiMerge* (Kerber, "ChiMerge: Discretization of Numeric
+ *    Attributes", AAAI-92, pp. 123–128): the groups are ordered by bad
+ *    rate and, while some adjacent pair's bad rates do not differ
+ *    significantly (Pearson's 2×2 chi-square below
+ *    {@link CHIMERGE_CRITICAL}, the 95% point of χ² with 1 degree of
+ *    freedom), the pair with the smallest statistic is merged.
+ * 3. (2) and (3) above, as for a numeric characteristic.
+ *
+ * Collapsing categories never raises Pearson's statistic, and the IV is
+ * about X² / (n · r · (1 − r)) for small differences (r the default rate;
+ * a first-order expansion of ln), so for pure noise the IV stays near
+ * χ²(k − 1) / (n · r · (1 − r)) at most, k the groups left after pooling. A missing value, a code outside the list, and a
  * category never seen in the sample all fall in the last,
  * missing-or-unknown, bin.
  *
@@ -49,6 +87,7 @@
  * @module
  */
 import { UserError } from "../errors.ts";
+import { quantileEdges } from "./metrics.ts";
 import type { EncodedData, FeatureKind } from "./types.ts";
 
 /** How the characteristics are binned. */
@@ -114,6 +153,20 @@ export const BINNING_DEFAULTS = {
   maxBins: 8,
   minBinShare: 0.05,
 } as const;
+
+/**
+ * Defaults a category must be expected to hold (rows × the sample's
+ * default rate) to stand alone before grouping; fewer, and it is pooled
+ * into "other" (module docs).
+ */
+export const MIN_CATEGORY_DEFAULTS = 10;
+
+/**
+ * ChiMerge's threshold: the 95% point of the chi-square distribution with
+ * 1 degree of freedom (3.8415); adjacent groups whose 2×2 statistic is
+ * below it are merged.
+ */
+export const CHIMERGE_CRITICAL = 3.841458820694124;
 
 /** The count added to both cells of a bin without goods or without bads. */
 export const ZERO_CELL_CORRECTION = 0.5;
@@ -268,6 +321,51 @@ export function woeColumn(
   return out;
 }
 
+/**
+ * The sorted distinct values of `values` when there are at most `most` of
+ * them, else `undefined`.
+ */
+function fewDistinct(
+  values: Float64Array,
+  most: number,
+): number[] | undefined {
+  const seen = new Set<number>();
+  for (let i = 0; i < values.length; i++) {
+    seen.add(values[i]);
+    if (seen.size > most) return undefined;
+  }
+  return [...seen].sort((a, b) => a - b);
+}
+
+/**
+ * Quantile `edges` with, when at least 1/`fineBins` of the values sit at
+ * the minimum (zero arrears, zero utilisation), an edge at the next value
+ * above it: the quantiles of such a point mass all fall on it and would
+ * leave it joined with the values above.
+ */
+function withMassAtMinimum(
+  edges: number[],
+  values: Float64Array,
+  fineBins: number,
+): number[] {
+  let lo = Infinity, atLo = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < lo) {
+      lo = v;
+      atLo = 1;
+    } else if (v === lo) atLo++;
+  }
+  if (atLo * fineBins < values.length) return edges;
+  let next = Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v > lo && v < next) next = v;
+  }
+  if (next === Infinity || edges[0] === next) return edges;
+  return [next, ...edges];
+}
+
 /** A run of adjacent fine bins (or categories in bad-rate order). */
 interface Group {
   members: number[];
@@ -378,6 +476,54 @@ function mergeToMax(
   return gs;
 }
 
+/** Pearson's chi-square of the 2×2 table (bads, goods) × (a, b). */
+export function chiSquare2x2(
+  a: { count: number; bads: number },
+  b: { count: number; bads: number },
+): number {
+  const ba = a.bads, ga = a.count - a.bads, bb = b.bads, gb = b.count - b.bads;
+  const n = a.count + b.count;
+  const denom = a.count * b.count * (ba + bb) * (ga + gb);
+  if (!(denom > 0)) return 0; // one class or one group: no difference to test
+  const d = ba * gb - ga * bb;
+  return (n * d * d) / denom;
+}
+
+/** ChiMerge: merges the least different adjacent pair while it is not significant. */
+function chiMerge(groups: Group[]): Group[] {
+  const gs = [...groups];
+  while (gs.length > 1) {
+    let best = -1, bestStat = Infinity;
+    for (let i = 0; i < gs.length - 1; i++) {
+      const stat = chiSquare2x2(gs[i], gs[i + 1]);
+      if (stat < bestStat) {
+        bestStat = stat;
+        best = i;
+      }
+    }
+    if (!(bestStat < CHIMERGE_CRITICAL)) break;
+    gs.splice(best, 2, merged(gs[best], gs[best + 1]));
+  }
+  return gs;
+}
+
+/**
+ * Refuses a characteristic whose every non-empty group holds one class
+ * only (it separates the target perfectly: a suspected leak).
+ */
+function refusePerfectSeparation(name: string, groups: Group[]) {
+  const filled = groups.filter((g) => g.count > 0);
+  if (filled.length < 2) return;
+  if (!filled.every((g) => g.bads === 0 || g.bads === g.count)) return;
+  if (!filled.some((g) => g.bads === 0) || !filled.some((g) => g.bads > 0)) {
+    return;
+  }
+  throw new UserError(
+    "check",
+    `characteristic '${name}' separates the classes perfectly: each of its values holds only defaults or only non-defaults, so it decides the target by itself (a suspected leak of the outcome, e.g. a column recorded after the default); drop it`,
+  );
+}
+
 function checkOptions(o: BinningOptions) {
   const fineBins = o.fineBins ?? BINNING_DEFAULTS.fineBins;
   const maxBins = o.maxBins ?? Math.min(BINNING_DEFAULTS.maxBins, fineBins);
@@ -410,11 +556,19 @@ function finish(
   missing: Group,
   describe: (g: Group) => Pick<WoeBin, "lower" | "upper" | "categories">,
   monotonic: boolean,
+  minCount: number,
 ): Omit<CharacteristicBinning, "edges" | "categoryBins"> {
   const all = [...groups, missing];
   const goods = all.map((g) => g.count - g.bads);
   const bads = all.map((g) => g.bads);
   const t = woeTable(goods, bads);
+  // A missing bin below the minimum share is neutral (module docs).
+  const m = groups.length;
+  if (missing.count > 0 && missing.count < minCount) {
+    t.totalIv -= t.iv[m];
+    t.woe[m] = 0;
+    t.iv[m] = 0;
+  }
   const bins: WoeBin[] = all.map((g, i) => ({
     ...(i < groups.length ? describe(g) : { lower: null, upper: null }),
     missing: i === groups.length,
@@ -457,17 +611,13 @@ export function binNumeric(
     }
   }
   if (present > QUANTILE_SAMPLE) values = sample(values, QUANTILE_SAMPLE);
-  const sorted = values.sort();
-  const m = sorted.length;
-  // Fine edges at the quantiles q/fineBins; a value equal to an edge is in
-  // the upper bin, so an edge at the minimum would leave an empty bin.
-  const fine: number[] = [];
-  for (let q = 1; q < fineBins; q++) {
-    const v = sorted[Math.floor((q * m) / fineBins)];
-    if (m > 0 && v > sorted[0] && v !== fine[fine.length - 1]) {
-      fine.push(v);
-    }
-  }
+  // Fine edges: every distinct value but the least when there are at most
+  // fineBins of them, else the quantiles q/fineBins (a value equal to an
+  // edge is in the upper bin).
+  const few = fewDistinct(values, fineBins);
+  const fine: number[] = few !== undefined
+    ? few.slice(1)
+    : withMassAtMinimum(quantileEdges(values, fineBins), values, fineBins);
   const fineEdges = Float64Array.from(fine);
   const count = new Float64Array(fine.length + 2);
   const bads = new Float64Array(fine.length + 2);
@@ -492,6 +642,7 @@ export function binNumeric(
     count: count[missingIdx],
     bads: bads[missingIdx],
   };
+  refusePerfectSeparation(name, [...groups, missing]);
   if (present === 0) groups = [{ members: [0], count: 0, bads: 0 }];
   if (monotonic && groups.length > 1 && G > 0 && B > 0) {
     const up = pava(groups, true), down = pava(groups, false);
@@ -510,7 +661,15 @@ export function binNumeric(
     };
   };
   return {
-    ...finish(name, "number", groups, missing, describe, monotonic),
+    ...finish(
+      name,
+      "number",
+      groups,
+      missing,
+      describe,
+      monotonic,
+      minBinShare * n,
+    ),
     edges,
     categoryBins: [],
   };
@@ -547,17 +706,31 @@ export function binCategorical(
     B += bads[k];
     G += count[k] - bads[k];
   }
+  const missing: Group = { members: [C], count: count[C], bads: bads[C] };
+  const minCount = minBinShare * n;
+  // A category needs this many rows to expect MIN_CATEGORY_DEFAULTS defaults.
+  const minForDefaults = B > 0 ? (MIN_CATEGORY_DEFAULTS * n) / B : 0;
   const seen: Group[] = [];
+  const other: Group = { members: [], count: 0, bads: 0 };
+  const single: Group[] = [];
   for (let c = 0; c < C; c++) {
-    if (count[c] > 0) {
-      seen.push({ members: [c], count: count[c], bads: bads[c] });
+    if (count[c] === 0) continue;
+    const g = { members: [c], count: count[c], bads: bads[c] };
+    single.push(g);
+    if (count[c] >= minCount && count[c] >= minForDefaults) seen.push(g);
+    else {
+      other.members.push(c);
+      other.count += g.count;
+      other.bads += g.bads;
     }
   }
+  refusePerfectSeparation(name, [...single, missing]);
+  if (other.count > 0) seen.push(other);
   seen.sort((a, b) => badRate(a) - badRate(b) || a.members[0] - b.members[0]);
   let groups = seen.length > 0 ? seen : [{ members: [], count: 0, bads: 0 }];
-  groups = mergeSmall(groups, minBinShare * n);
+  groups = chiMerge(groups);
+  groups = mergeSmall(groups, minCount);
   if (G > 0 && B > 0) groups = mergeToMax(groups, maxBins, G, B);
-  const missing: Group = { members: [C], count: count[C], bads: bads[C] };
   const categoryBins = new Array<number>(C).fill(groups.length);
   groups.forEach((g, b) => {
     for (const c of g.members) categoryBins[c] = b;
@@ -568,7 +741,7 @@ export function binCategorical(
     categories: [...g.members].sort((a, b) => a - b).map((c) => categories[c]),
   });
   return {
-    ...finish(name, "category", groups, missing, describe, false),
+    ...finish(name, "category", groups, missing, describe, false, minCount),
     edges: [],
     categoryBins,
   };

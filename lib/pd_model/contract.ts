@@ -7,12 +7,25 @@
  * naming the feature and the model file, before any row is scored.
  *
  * Encoding (the convention of `types.ts`): a `number` feature is read as a
- * Float64 (a text column, as a CSV portfolio is read, is trimmed and
- * parsed; a value that does not parse is missing), `log1p` applies
- * ln(1 + x) (x must be > -1, else the value is missing), a `category`
- * becomes the index of its value in `categories`; a missing value (null,
- * blank, unparseable, not finite) and an unknown category are NaN, and
- * both are counted per feature so a caller can report them.
+ * Float64; a text column (a CSV portfolio is read as text) is read by the
+ * PD area's ONE rule for a number in text, `parseNumberText` of
+ * `train_data.ts` (training reads the same way): a blank or a missing word
+ * (`NA`, `n.a.`, `null`, ...) is missing, a finite number is that number,
+ * and anything else (`high`, `1,5`, `Infinity`) is REFUSED, naming the
+ * column, the row (and its `loan_id`) and the value: a stray word in a
+ * numeric characteristic is a data error, never silently scored as
+ * missing. `log1p` applies ln(1 + x) (x must be > -1, else the value is
+ * missing); a `category` becomes the index of its value in `categories`; a
+ * missing value and an unknown category are NaN, and both are counted per
+ * feature so a caller can report them.
+ *
+ * When scoring (`refuseAllMissing`), a feature missing on EVERY row
+ * encoded is refused, naming it: a model scoring facilities without one of
+ * its characteristics scores them all from their missing bin, which moves
+ * the ECL with no one told; unless the development sample had it missing
+ * often ({@link ALL_MISSING_DEVELOPMENT_SHARE}: the LTV of unsecured
+ * loans). A share missing well above the development sample's
+ * ({@link missingShareWarnings}) is a warning.
  *
  * The contract's schema itself lives in `lib/pd_source_rules.ts`, beside
  * the rules file's `pd_source` key that uses it (the rules sit below this
@@ -24,8 +37,10 @@ import pl from "nodejs-polars";
 import onnxProto from "onnx-proto";
 import { UserError } from "../errors.ts";
 import { featureContractSchema } from "../pd_source_rules.ts";
-import type { DataFrame, DataType, Expr } from "../frame.ts";
+import { parseNumberText } from "./train_data.ts";
+import type { DataFrame, DataType } from "../frame.ts";
 import {
+  type BinnedShares,
   CONTRACT_METADATA_KEY,
   type EncodedData,
   type FeatureSpec,
@@ -401,13 +416,77 @@ export interface EncodedFeatures {
 const isText = (t: DataType) =>
   t.variant === "String" || t.variant === "Utf8" || t.variant === "Categorical";
 
-/** The expression that reads a number feature as Float64 (null when missing). */
-function numberExpr(name: string, type: DataType): Expr {
-  const c = pl.col(name);
-  return (isText(type) ? c.cast(pl.Utf8).str.strip() : c).cast(
-    pl.Float64,
-    false,
+/** How a refusal names row `i` (0-based) of the data. */
+export type RowName = (i: number) => string;
+
+/** The text of a value for a message. */
+const shown = (v: unknown) =>
+  typeof v === "string" ? JSON.stringify(v) : String(v);
+
+/**
+ * A number feature's values as Float64, NaN when missing, by the one rule
+ * (see the module's notes). A text column is cast by Polars first (the
+ * fast path, for what it reads as a finite number); every other non-null
+ * cell is read by `parseNumberText`, each distinct text once, so a
+ * million-row CSV costs one cast and a handful of parses.
+ *
+ * @throws {UserError} kind `input` naming the column, the first row whose
+ *   cell is not a number and its value.
+ */
+function numberValues(
+  df: DataFrame,
+  name: string,
+  type: DataType,
+  where: { data: string; rowName: RowName },
+): Float64Array {
+  const refuse = (row: number, value: unknown): never => {
+    throw new UserError(
+      "input",
+      `${where.data}: column ${name}, ${where.rowName(row)}: ${
+        shown(value)
+      } is not a number (a numeric characteristic holds finite numbers, or a blank, NA, N/A, n.a., null, NaN, none or - for missing); nothing was scored`,
+    );
+  };
+  if (!isText(type)) {
+    const out = Float64Array.from(
+      df.select(
+        pl.col(name).cast(pl.Float64, false).fillNull(pl.lit(NaN)).alias("v"),
+      ).getColumn("v").toTypedArray() as ArrayLike<number>,
+    );
+    for (let r = 0; r < out.length; r++) {
+      if (out[r] === Infinity || out[r] === -Infinity) refuse(r, out[r]);
+    }
+    return out;
+  }
+  const text = pl.col(name).cast(pl.Utf8).str.strip();
+  const frame = df.select(
+    text.alias("t"),
+    text.cast(pl.Float64, false).alias("v"),
   );
+  const out = Float64Array.from(
+    frame.select(pl.col("v").fillNull(pl.lit(NaN)).alias("v")).getColumn("v")
+      .toTypedArray() as ArrayLike<number>,
+  );
+  // Cells Polars did not read as a finite number, but that hold text.
+  const strays = frame.withRowIndex("row").filter(
+    pl.col("t").isNotNull().and(
+      pl.col("v").isNull().or(pl.col("v").isNan()).or(
+        pl.col("v").isInfinite(),
+      ),
+    ),
+  );
+  if (strays.height === 0) return out;
+  const rows = strays.getColumn("row").toArray() as number[];
+  const texts = strays.getColumn("t").toArray() as string[];
+  const parsed = new Map<string, number | undefined>();
+  for (let k = 0; k < rows.length; k++) {
+    const t = texts[k];
+    if (!parsed.has(t)) parsed.set(t, parseNumberText(t));
+    const x = parsed.get(t);
+    if (x === undefined) refuse(Number(rows[k]), t);
+    out[Number(rows[k])] = x!;
+  }
+  return out;
 }
 
 /**
@@ -458,14 +537,23 @@ function categoryCodes(
  *
  * @param options.data The data, for the message when a column is missing.
  * @param options.model The model, for that message.
- * @throws {UserError} kind `input` naming every feature column `df` lacks.
+ * @param options.rowName How a refusal names a row. @default `row N (loan_id X)`
+ *   when `df` has a `loan_id` column, else `row N`
+ * @param options.refuseAllMissing Refuse a feature missing on every row
+ *   (scoring), unless `reference` shows the development sample had it
+ *   missing on at least {@link ALL_MISSING_DEVELOPMENT_SHARE}.
+ * @param options.reference The development sample's distributions
+ *   (`model.json`'s `reference.features`), when known.
+ * @throws {UserError} kind `input` naming every feature column `df` lacks;
+ *   a numeric cell that is not a number (column, row, value); with
+ *   `refuseAllMissing`, a feature missing on every row.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import pl from "nodejs-polars";
  * import { encodeFeatures } from "./contract.ts";
  *
- * const df = pl.DataFrame({ amount: ["0", " 1 ", "x"], job: ["a", "b", "z"] });
+ * const df = pl.DataFrame({ amount: ["0", " 1 ", "NA"], job: ["a", "b", "z"] });
  * const { data, missing, unknown } = encodeFeatures(df, [
  *   { name: "amount", kind: "number", transform: "log1p" },
  *   { name: "job", kind: "category", categories: ["a", "b"] },
@@ -478,26 +566,36 @@ function categoryCodes(
 export function encodeFeatures(
   df: DataFrame,
   features: FeatureSpec[],
-  options: { data?: string; model?: string } = {},
+  options: {
+    data?: string;
+    model?: string;
+    rowName?: RowName;
+    refuseAllMissing?: boolean;
+    reference?: Record<string, BinnedShares>;
+  } = {},
 ): EncodedFeatures {
+  const data = options.data ?? "the data";
   requireFeatureColumns(
     df.columns,
     features,
-    options.data ?? "the data",
+    data,
     options.model ?? "the model",
   );
   const schema = df.schema as Record<string, DataType>;
   const rows = df.height;
+  const ids = options.rowName === undefined && df.columns.includes("loan_id")
+    ? df.getColumn("loan_id").cast(pl.Utf8).toArray() as (string | null)[]
+    : undefined;
+  const rowName: RowName = options.rowName ??
+    ((i) =>
+      ids?.[i] != null ? `row ${i + 1} (loan_id ${ids[i]})` : `row ${i + 1}`);
   const columns: Float64Array[] = [];
   const missing: Record<string, number> = {};
   const unknown: Record<string, number> = {};
   for (const f of features) {
     if (f.kind === "number") {
-      const values = df.select(
-        numberExpr(f.name, schema[f.name]).fillNull(pl.lit(NaN)).alias("v"),
-      ).getColumn("v").toTypedArray();
-      // A copy: the transform writes into it.
-      const col = Float64Array.from(values as ArrayLike<number>);
+      // A fresh array: the transform writes into it.
+      const col = numberValues(df, f.name, schema[f.name], { data, rowName });
       const log1p = f.transform === "log1p";
       let nan = 0;
       for (let r = 0; r < rows; r++) {
@@ -525,5 +623,105 @@ export function encodeFeatures(
       columns.push(codes);
     }
   }
+  if (options.refuseAllMissing && rows > 0) {
+    const empty = features.filter((f) =>
+      missing[f.name] === rows &&
+      !(developmentMissingShare(options.reference, f.name) >=
+        ALL_MISSING_DEVELOPMENT_SHARE)
+    );
+    if (empty.length > 0) {
+      throw new UserError(
+        "input",
+        `${data}: feature${empty.length === 1 ? "" : "s"} ${
+          empty.map((f) => f.name).join(", ")
+        } of PD model ${options.model ?? "the model"} ${
+          empty.length === 1 ? "is" : "are"
+        } missing on every one of the ${rows} row${
+          rows === 1 ? "" : "s"
+        } to score: the model would score them all without ${
+          empty.length === 1 ? "it" : "them"
+        }; nothing was scored (fill the column, or score with a model that does not read it)`,
+      );
+    }
+  }
   return { data: { features, columns, rows }, missing, unknown };
+}
+
+/**
+ * The development sample's share of a feature that was missing (the last
+ * bin of the reference's distribution), or NaN when the reference does not
+ * describe it.
+ */
+function developmentMissingShare(
+  reference: Record<string, BinnedShares> | undefined,
+  name: string,
+): number {
+  const shares = reference?.[name]?.shares;
+  if (!Array.isArray(shares) || shares.length === 0) return NaN;
+  const e = Number(shares[shares.length - 1]);
+  return Number.isFinite(e) ? e : NaN;
+}
+
+/**
+ * A feature missing on every row scored is accepted only when the
+ * development sample had it missing on at least this share (5%): a
+ * characteristic that is structurally absent for some products (the LTV
+ * of an unsecured loan), whose missing bin the model learned from many
+ * rows. Below it, or without a development reference (a model built
+ * elsewhere), it is refused.
+ */
+export const ALL_MISSING_DEVELOPMENT_SHARE = 0.05;
+
+/**
+ * How far above the development sample's a feature's missing share may go
+ * before a warning: the share must be at least this many points above it
+ * (5 percentage points) and at least {@link MISSING_SHARE_RATIO} times it.
+ */
+export const MISSING_SHARE_MARGIN = 0.05;
+/** See {@link MISSING_SHARE_MARGIN}. */
+export const MISSING_SHARE_RATIO = 2;
+
+/**
+ * Warnings for features missing on a clearly larger share of the rows
+ * scored than of the development sample: a share `a` against the
+ * development share `e` (the last, missing, bin of the reference's
+ * distribution of the feature, `model.json`'s `reference.features`) when
+ * a − e >= {@link MISSING_SHARE_MARGIN} and a >= {@link MISSING_SHARE_RATIO}
+ * · e. A feature the reference does not describe is skipped (a model
+ * built elsewhere has no development sample here).
+ *
+ * @param where What opens each warning (a rules key, a data file).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { missingShareWarnings } from "./contract.ts";
+ *
+ * const ref = { ltv: { edges: [0.8], shares: [0.5, 0.48, 0.02] } };
+ * assert.equal(missingShareWarnings({ ltv: 30 }, 100, ref, "x").length, 1);
+ * assert.equal(missingShareWarnings({ ltv: 5 }, 100, ref, "x").length, 0);
+ * ```
+ */
+export function missingShareWarnings(
+  missing: Record<string, number>,
+  rows: number,
+  reference: Record<string, BinnedShares> | undefined,
+  where: string,
+): string[] {
+  if (rows === 0 || reference === undefined) return [];
+  const out: string[] = [];
+  for (const [name, n] of Object.entries(missing)) {
+    const e = developmentMissingShare(reference, name);
+    if (Number.isNaN(e)) continue;
+    const a = n / rows;
+    if (a - e >= MISSING_SHARE_MARGIN && a >= MISSING_SHARE_RATIO * e) {
+      out.push(
+        `${where}: feature ${name}: missing on ${n} of ${rows} facilities (${
+          (100 * a).toFixed(1)
+        }%) against ${
+          (100 * e).toFixed(1)
+        }% of the development sample, scored from the missing bin`,
+      );
+    }
+  }
+  return out;
 }

@@ -19,7 +19,9 @@
  *   distinct value its own bin when there are few; NaN in a bin of its own),
  *   and a split learns the side missing values take (§3.4, sparsity-aware
  *   split finding: both sides are tried). When a node saw no missing value,
- *   missing values follow the child with more training rows;
+ *   missing values follow the child with the larger hessian sum (the
+ *   summed weights p(1 - p) of its training rows, XGBoost's "cover"; not
+ *   the child with more rows);
  * - trees grow level by level to `maxDepth`; the histogram of the larger
  *   child is its parent's minus the smaller child's (histogram subtraction,
  *   as in LightGBM, Ke et al. 2017);
@@ -27,7 +29,11 @@
  * - early stopping: the log-loss on a validation split is tracked after
  *   each tree, training stops when it has not improved for
  *   `earlyStoppingRounds` trees, and the model keeps the trees up to the
- *   best iteration.
+ *   best iteration. With `groups` (the facility of each row) the
+ *   validation split holds out whole facilities: a development sample has
+ *   one row per facility and date, and validation rows whose facility is
+ *   also among the training rows flatter every later tree, so early
+ *   stopping would not fire (`split.ts`).
  *
  * A split sends a row left when `x < threshold` (the threshold is the
  * smallest training value of the upper bins, so the quantised and the raw
@@ -49,7 +55,9 @@
 import { z } from "zod";
 import { UserError } from "../errors.ts";
 import { Rng } from "../generate/mod.ts";
+import { quantileEdges } from "./metrics.ts";
 import { buildPdModel, FEATURE_MATRIX } from "./onnx_build.ts";
+import { groupCodes } from "./split.ts";
 import {
   type FlatTree,
   treeDepth,
@@ -84,6 +92,13 @@ export interface GbtOptions {
   validationShare?: number;
   /** A validation set for early stopping instead of a share of `data`. */
   validation?: EncodedData;
+  /**
+   * The group (facility, e.g. `loan_id`) of each row of `data`: the
+   * validation split then draws whole groups, each with probability
+   * `validationShare`, so no facility is on both sides. Without it the
+   * split draws rows.
+   */
+  groups?: ArrayLike<unknown>;
   /**
    * Stop when the validation log-loss has not improved for this many trees;
    * 0 to grow every tree (the model still keeps the best iteration).
@@ -370,21 +385,20 @@ function quantileCuts(
       if (Number.isFinite(x)) sample[k++] = x;
     }
   }
-  const sorted = sample.subarray(0, k).sort();
+  const finite = sample.subarray(0, k);
+  const sorted = Float64Array.from(finite).sort();
   const distinct: number[] = [];
   for (let i = 0; i < k; i++) {
     if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]);
     if (distinct.length > valueBins) break;
   }
+  // Few distinct values: each its own bin (quantile cuts could merge a
+  // rare value into its neighbour).
   if (distinct.length <= valueBins) return Float64Array.from(distinct.slice(1));
-  const cuts: number[] = [];
-  for (let b = 1; b < valueBins; b++) {
-    const v = sorted[Math.floor((b * k) / valueBins)];
-    if (v > sorted[0] && (cuts.length === 0 || v > cuts[cuts.length - 1])) {
-      cuts.push(v);
-    }
-  }
-  return Float64Array.from(cuts);
+  // Else the quantile edges of metrics.ts (the value with b/valueBins of
+  // the sample below it, distinct, none at the minimum; a value equal to
+  // an edge goes up, as `binOf` has it).
+  return Float64Array.from(quantileEdges(finite, valueBins));
 }
 
 /** Bin of `x` for `cuts` (upper bound), the missing bin for NaN. */
@@ -457,6 +471,65 @@ function logLoss(margin: Float64Array, y: Uint8Array): number {
 }
 
 /**
+ * The early-stopping split of {@link trainGbt}: each row (or, with
+ * `groups`, each group in order of first appearance, all its rows with it)
+ * goes to validation when a draw of `uniform` (in [0, 1)) falls below
+ * `share`.
+ * With groups no group has rows on both sides. `share` 0 puts every row
+ * in training.
+ *
+ * @param groups the group (facility) of each of the `rows` rows.
+ * @throws {UserError} `input` when `groups` is not `rows` long or a group
+ *   is missing.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Rng } from "../generate/mod.ts";
+ * import { gbtValidationSplit } from "./gbt.ts";
+ * const loans = ["a", "a", "b", "b", "c", "c", "d", "d"];
+ * const rng = new Rng(1);
+ * const s = gbtValidationSplit(8, 0.5, () => rng.uniform(), loans);
+ * const valid = new Set([...s.validation].map((r) => loans[r]));
+ * assert.ok([...s.train].every((r) => !valid.has(loans[r])));
+ * assert.equal(s.train.length + s.validation.length, 8);
+ * ```
+ */
+export function gbtValidationSplit(
+  rows: number,
+  share: number,
+  uniform: () => number,
+  groups?: ArrayLike<unknown>,
+): { train: Int32Array; validation: Int32Array } {
+  const train: number[] = [];
+  const validation: number[] = [];
+  if (share > 0 && groups !== undefined) {
+    if (groups.length !== rows) {
+      throw new UserError(
+        "input",
+        `gbt options: groups has ${groups.length} values for ${rows} rows`,
+      );
+    }
+    const { codes, groups: count } = groupCodes(groups, "gbt groups");
+    const inValidation = new Uint8Array(count);
+    for (let g = 0; g < count; g++) {
+      inValidation[g] = uniform() < share ? 1 : 0;
+    }
+    for (let i = 0; i < rows; i++) {
+      (inValidation[codes[i]] ? validation : train).push(i);
+    }
+  } else {
+    for (let i = 0; i < rows; i++) {
+      if (share > 0 && uniform() < share) validation.push(i);
+      else train.push(i);
+    }
+  }
+  return {
+    train: Int32Array.from(train),
+    validation: Int32Array.from(validation),
+  };
+}
+
+/**
  * Trains gradient-boosted trees for binary log-loss on `data` (its
  * `target` is the 0/1 default flag). See the module documentation for the
  * method; `options` documents each setting and its default.
@@ -494,17 +567,14 @@ export function trainGbt(
   const F = features.length;
   if (F === 0) throw new UserError("input", "gbt training data: no features");
 
-  // Training and validation rows.
-  const trainIdx: number[] = [];
-  const validIdx: number[] = [];
-  for (let i = 0; i < data.rows; i++) {
-    if (
-      params.validation_share > 0 && rng.uniform() < params.validation_share
-    ) {
-      validIdx.push(i);
-    } else trainIdx.push(i);
-  }
-  const rows = Int32Array.from(trainIdx);
+  // Training and validation rows: whole groups with `groups`, else rows.
+  const { train: trainIdx, validation: validIdx } = gbtValidationSplit(
+    data.rows,
+    params.validation_share,
+    () => rng.uniform(),
+    options.groups,
+  );
+  const rows = trainIdx;
   const n = rows.length;
   const y = new Uint8Array(n);
   let positives = 0;
@@ -535,7 +605,7 @@ export function trainGbt(
       cuts,
     );
   } else if (validIdx.length > 0) {
-    const vr = Int32Array.from(validIdx);
+    const vr = validIdx;
     vBins = binRows(data.columns, vr, cuts);
     vY = Uint8Array.from(vr, (r) => yAll[r]);
   }
@@ -831,7 +901,8 @@ class TreeGrower {
               bb = b;
               bgl = gl;
               bhl = hl;
-              // Without missing values here, they follow the heavier child.
+              // Without missing values here, they follow the child with the
+              // larger hessian sum (not necessarily the one with more rows).
               bml = hasNan ? false : hl > hr;
             }
           }

@@ -73,6 +73,13 @@ export interface LogisticFit {
 
 /** |η| beyond which a fitted probability counts as numerically 0 or 1. */
 const EXTREME_ETA = 30;
+/** Halvings of a Newton step that lowers the log-likelihood before it is taken as it is. */
+const MAX_HALVINGS = 30;
+/**
+ * Consecutive iterations of a coefficient growing without its steps
+ * shrinking, with rows at fitted 0 or 1, that count as separation.
+ */
+const SEPARATION_RUNS = 4;
 /** Relative Cholesky pivot below which the design counts as singular. */
 const PIVOT_TOLERANCE = 1e-10;
 
@@ -157,8 +164,10 @@ function pass(
     const yi = y[i];
     const r = yi - prob;
     if (withLogLikelihood) {
-      // ln L_i = y·η − ln(1 + e^η), with e^−η already at hand.
-      ll += yi * eta - (eta > 0 ? eta + Math.log1p(e) : Math.log1p(1 / e));
+      // ln L_i = y·η − ln(1 + e^η) = −ln(1 + e^−η) − (1 − y)·η, with
+      // e^−η already at hand (e^−η overflows only for η < −709, where
+      // ln(1 + e^η) is 0 to double precision).
+      ll += e < Infinity ? -Math.log1p(e) - (1 - yi) * eta : yi * eta;
     }
     if ((eta > EXTREME_ETA && yi === 1) || (eta < -EXTREME_ETA && yi === 0)) {
       perfect++;
@@ -283,14 +292,17 @@ export function fitLogistic(
     (n - defaults) * Math.log(1 - rate);
   const beta = new Array<number>(p).fill(0);
   beta[0] = Math.log(rate / (1 - rate));
+  let cur = pass(columns, target, beta, true);
   let lastStep: number[] | undefined;
   let stepSmall = false;
-  let perfectRuns = 0;
-  // Largest step of the last two iterations: Newton's steps shrink fast
-  // near a maximum and stay large along a direction of separation.
-  let stepSize = Infinity, previousStepSize = Infinity;
+  // Separation watch (module docs): consecutive iterations on which the
+  // same coefficient keeps growing in the same direction by steps that do
+  // not shrink, while rows sit at fitted 0 or 1 and the log-likelihood's
+  // gain does not grow (it tends to its finite limit).
+  let growingRuns = 0;
+  let previousGain = Infinity;
+  let previousMover = -1;
   for (let iter = 0; iter <= maxIterations; iter++) {
-    const cur = pass(columns, target, beta, stepSmall);
     const info = cur.info.slice();
     const bad = cholesky(info, p);
     if (stepSmall) {
@@ -307,21 +319,6 @@ export function fitLogistic(
         rows: n,
       };
     }
-    const notShrinking = stepSize > 0.5 * previousStepSize;
-    perfectRuns = cur.perfect > 0 && notShrinking ? perfectRuns + 1 : 0;
-    if (perfectRuns >= 2 && lastStep) {
-      const j = mostMoving(lastStep, columns);
-      throw new UserError(
-        "check",
-        `logistic regression: perfect or quasi-complete separation: the fitted default probability of ${cur.perfect} of ${n} rows is numerically 0 or 1 and the coefficient of characteristic ${
-          quote(names[j])
-        } keeps growing (${
-          beta[j + 1].toPrecision(4)
-        } after ${iter} iterations); ${
-          quote(names[j])
-        } (nearly) decides the target on part of the sample: merge its bins, or drop it`,
-      );
-    }
     if (bad >= 0) {
       if (iter > 0 && cur.perfect > 0 && lastStep) {
         const j = mostMoving(lastStep, columns);
@@ -335,11 +332,49 @@ export function fitLogistic(
       throw singular(cur.info, p, bad, allNames);
     }
     if (iter === maxIterations) break;
-    const step = cholSolve(info, p, p, cur.gradient);
-    for (let j = 0; j < p; j++) beta[j] += step[j];
+    const newton = cholSolve(info, p, p, cur.gradient);
+    // Step-halving (Marquardt 1963; McCullagh and Nelder §2.5): a Newton
+    // step that lowers the log-likelihood is halved until it does not.
+    let t = 1;
+    let trial = beta.map((b, j) => b + newton[j]);
+    let next = pass(columns, target, trial, true);
+    const slack = 1e-12 * (1 + Math.abs(cur.logLikelihood));
+    for (
+      let h = 0;
+      h < MAX_HALVINGS && !(next.logLikelihood >= cur.logLikelihood - slack);
+      h++
+    ) {
+      t /= 2;
+      trial = beta.map((b, j) => b + t * newton[j]);
+      next = pass(columns, target, trial, true);
+    }
+    const step = newton.map((d) => t * d);
+    const gain = next.logLikelihood - cur.logLikelihood;
+    const mover = mostMoving(step, columns);
+    const prev = lastStep?.[mover + 1] ?? 0;
+    const growing = next.perfect > 0 && next.perfect >= cur.perfect &&
+      mover === previousMover &&
+      Math.sign(step[mover + 1]) === Math.sign(prev) &&
+      Math.abs(step[mover + 1]) >= 0.5 * Math.abs(prev) &&
+      gain <= previousGain;
+    growingRuns = growing ? growingRuns + 1 : 0;
+    for (let j = 0; j < p; j++) beta[j] = trial[j];
     lastStep = step;
-    previousStepSize = stepSize;
-    stepSize = Math.max(...step.map(Math.abs));
+    previousGain = gain;
+    previousMover = mover;
+    cur = next;
+    if (growingRuns >= SEPARATION_RUNS) {
+      throw new UserError(
+        "check",
+        `logistic regression: perfect or quasi-complete separation: the fitted default probability of ${cur.perfect} of ${n} rows is numerically 0 or 1 and the coefficient of characteristic ${
+          quote(names[mover])
+        } keeps growing (${beta[mover + 1].toPrecision(4)} after ${
+          iter + 1
+        } iterations) while the log-likelihood levels off; ${
+          quote(names[mover])
+        } (nearly) decides the target on part of the sample: merge its bins, or drop it`,
+      );
+    }
     stepSmall = step.every((d, j) =>
       Math.abs(d) / (1 + Math.abs(beta[j])) < tolerance
     );

@@ -44,8 +44,14 @@
  *   `dbinom`), accurate for n in the millions; the exact (Clopper-Pearson
  *   1934) interval inverts the same tails.
  * - Hosmer & Lemeshow (1980; "Applied Logistic Regression", 2000, §5.2.2):
- *   Σ (d − n·p)² / (n·p·(1 − p)) over groups, chi-square with groups − 2
- *   degrees of freedom.
+ *   Σ (d − n·p)² / (n·p·(1 − p)) over G groups, chi-square with G − 2
+ *   degrees of freedom on the rows the PDs were fitted on (two are spent
+ *   estimating the model); on data the PDs were not fitted on (a held-out
+ *   sample, a backtest, monitoring) with G degrees of freedom, as in the
+ *   PD backtesting literature (Engelmann & Rauhmeier, eds., "The Basel II
+ *   Risk Parameters", 2nd ed. 2011, on the validation of PDs; BCBS Working
+ *   Paper 14, "Studies on the validation of internal rating systems",
+ *   2005).
  *
  * @module
  */
@@ -735,8 +741,21 @@ export interface HosmerLemeshowResult {
   statistic: number;
   /** P(χ²_df > statistic): small when the PDs do not fit the defaults. */
   pValue: number;
-  /** Degrees of freedom: non-empty groups − 2. */
+  /**
+   * Degrees of freedom: non-empty groups G out of sample, G − 2 in sample
+   * ({@link HosmerLemeshowOptions.inSample}).
+   */
   df: number;
+}
+
+/** Options of {@link hosmerLemeshow}. */
+export interface HosmerLemeshowOptions {
+  /**
+   * Whether the PDs were fitted on the very rows tested: then G − 2
+   * degrees of freedom (Hosmer and Lemeshow's setting), else G (held-out
+   * rows, backtests, monitoring). @default false
+   */
+  inSample?: boolean;
 }
 
 function checkGrades(fn: string, g: GradeFigures): number {
@@ -759,22 +778,30 @@ function checkGrades(fn: string, g: GradeFigures): number {
 
 /**
  * Hosmer-Lemeshow goodness of fit of PDs by group (grade): the statistic
- * Σ (d − n·p)² / (n·p·(1 − p)) over groups with facilities (groups with
- * n = 0 are left out), its chi-square p-value with groups − 2 degrees of
- * freedom. Needs at least 3 non-empty groups, each with a PD strictly
- * between 0 and 1.
+ * Σ (d − n·p)² / (n·p·(1 − p)) over the G groups with facilities (groups
+ * with n = 0 are left out), its chi-square p-value with G degrees of
+ * freedom for PDs tested on data they were not fitted on (the default:
+ * held-out rows, backtests, monitoring), or G − 2 with `inSample` (the
+ * fitted rows). Each non-empty group needs a PD strictly between 0 and 1;
+ * at least 1 group out of sample, 3 in sample.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { hosmerLemeshow } from "./metrics.ts";
- * const hl = hosmerLemeshow({ n: [100, 100, 100], pd: [0.01, 0.05, 0.2], defaults: [2, 5, 20] });
- * // (2 − 1)² / 0.99 + 0 + 0: one degree of freedom.
- * assert.ok(Math.abs(hl.statistic - 1 / 0.99) < 1e-12);
- * assert.equal(hl.df, 1);
+ * const grades = { n: [100, 100, 100], pd: [0.01, 0.05, 0.2], defaults: [2, 5, 20] };
+ * // (2 − 1)² / 0.99 + 0 + 0.
+ * const backtest = hosmerLemeshow(grades);
+ * assert.ok(Math.abs(backtest.statistic - 1 / 0.99) < 1e-12);
+ * assert.equal(backtest.df, 3);
+ * assert.equal(hosmerLemeshow(grades, { inSample: true }).df, 1);
  * ```
  */
-export function hosmerLemeshow(figures: GradeFigures): HosmerLemeshowResult {
+export function hosmerLemeshow(
+  figures: GradeFigures,
+  options: HosmerLemeshowOptions = {},
+): HosmerLemeshowResult {
+  const inSample = options.inSample ?? false;
   const k = checkGrades("hosmerLemeshow", figures);
   let statistic = 0, groups = 0;
   for (let i = 0; i < k; i++) {
@@ -790,13 +817,18 @@ export function hosmerLemeshow(figures: GradeFigures): HosmerLemeshowResult {
     statistic += (d - expected) ** 2 / (expected * (1 - p));
     groups++;
   }
-  if (groups < 3) {
+  const least = inSample ? 3 : 1;
+  if (groups < least) {
     throw new UserError(
       "input",
-      `hosmerLemeshow: needs at least 3 groups with facilities (degrees of freedom = groups − 2), got ${groups}`,
+      `hosmerLemeshow: needs at least ${least} group${
+        least === 1 ? "" : "s"
+      } with facilities (degrees of freedom = groups${
+        inSample ? " − 2, in sample" : ", out of sample"
+      }), got ${groups}`,
     );
   }
-  const df = groups - 2;
+  const df = inSample ? groups - 2 : groups;
   return { statistic, pValue: chiSquareSurvival(statistic, df), df };
 }
 

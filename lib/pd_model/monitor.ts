@@ -224,8 +224,9 @@ export interface Backtest {
   /** Kolmogorov-Smirnov statistic (null likewise). */
   ks: number | null;
   /**
-   * Hosmer-Lemeshow over the grades, or null with fewer than 3 grades
-   * holding facilities.
+   * Hosmer-Lemeshow over the grades holding facilities whose mean PD is
+   * strictly between 0 and 1, with G degrees of freedom (the PDs were not
+   * fitted on the monitored rows), or null with fewer than 3 such grades.
    */
   hosmerLemeshow: HosmerLemeshowResult | null;
   /** The traffic-light levels used, and where the zones start. */
@@ -507,7 +508,13 @@ function runBacktest(
     sumPd += pd[i];
   }
   const both = defaults > 0 && defaults < labels.length;
-  const hlUsable = rows.filter((r) => r.meanPd > 0 && r.meanPd < 1).length >= 3;
+  // Hosmer-Lemeshow over the grades whose mean PD is strictly between 0
+  // and 1 (a grade at PD 0 or 1 has no binomial variance), out of sample:
+  // G degrees of freedom, the PDs were not fitted on these rows.
+  const hlRows = rows.filter((r) =>
+    r.count > 0 && r.meanPd > 0 && r.meanPd < 1
+  );
+  const hlUsable = hlRows.length >= 3;
   const zones = { green: 0, yellow: 0, red: 0 };
   for (const g of grades) zones[g.zone]++;
   return {
@@ -521,10 +528,10 @@ function runBacktest(
     ks: both ? ksStatistic(pd, labels) : null,
     hosmerLemeshow: hlUsable
       ? hosmerLemeshow({
-        n: rows.map((r) => r.count),
-        pd: rows.map((r) => r.meanPd),
-        defaults: rows.map((r) => r.defaults),
-      })
+        n: hlRows.map((r) => r.count),
+        pd: hlRows.map((r) => r.meanPd),
+        defaults: hlRows.map((r) => r.defaults),
+      }, { inSample: false })
       : null,
     levels: { yellow, red, boundary },
     grades,
@@ -675,7 +682,7 @@ export async function monitorPdFiles(
   const scores = await scorePd(model, encoded.data, { extras: true });
   const target = file.training?.target;
   const labels = target !== undefined && df.columns.includes(target)
-    ? readTarget(df, target, dataName)
+    ? readTarget(df, target, dataName, "monitoring")
     : undefined;
   return monitorPd({
     model: file,

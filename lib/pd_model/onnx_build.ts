@@ -6,10 +6,26 @@
  * scorecard and the trees only supply their nodes, initialisers and extra
  * outputs.
  *
+ * A feature's input is a graph value named as the feature, so a feature
+ * may not bear a name the graphs use themselves: the names of
+ * {@link RESERVED_FEATURE_NAMES} and names starting with one of
+ * {@link RESERVED_FEATURE_PREFIXES} ({@link reservedFeatureName}, the ONE
+ * list: training refuses such a column when it chooses features, and
+ * {@link buildPdModel} refuses it, as it does a feature named like any
+ * other value of the graph it builds; ONNX Runtime would otherwise fail
+ * with "Duplicate definition of name").
+ *
  * @module
  */
 import onnxProto from "onnx-proto";
-import { CONTRACT_METADATA_KEY, type FeatureSpec, PD_OUTPUT } from "./types.ts";
+import {
+  CONTRACT_METADATA_KEY,
+  type FeatureSpec,
+  PD_OUTPUT,
+  POINTS_OUTPUT,
+  SCORE_OUTPUT,
+} from "./types.ts";
+import { UserError } from "../errors.ts";
 
 const { onnx } = onnxProto;
 
@@ -22,6 +38,52 @@ export const DOUBLE: number = onnx.TensorProto.DataType.DOUBLE;
 export const INT64: number = onnx.TensorProto.DataType.INT64;
 /** Name of the `[N, F]` double matrix the per-feature inputs are joined into. */
 export const FEATURE_MATRIX = "features";
+/**
+ * Value names the project's graphs use themselves, which no feature may
+ * bear: the feature matrix, the outputs (`pd`, a scorecard's `score` and
+ * `points`, the trees' `margin`) and the trees' inner values.
+ */
+export const RESERVED_FEATURE_NAMES: readonly string[] = [
+  FEATURE_MATRIX,
+  PD_OUTPUT,
+  SCORE_OUTPUT,
+  POINTS_OUTPUT,
+  "margin",
+  "tree_sum",
+  "base_score",
+];
+
+/** Prefixes of the scorecard graph's inner value names (`sc_edges0`, …). */
+export const RESERVED_FEATURE_PREFIXES: readonly string[] = ["sc_"];
+
+/**
+ * Why `name` cannot be a feature's name in a PD-model graph, or
+ * `undefined` when it can.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { reservedFeatureName } from "./onnx_build.ts";
+ * assert.equal(reservedFeatureName("ltv"), undefined);
+ * assert.match(reservedFeatureName("features")!, /reserved/);
+ * assert.match(reservedFeatureName("sc_total")!, /sc_/);
+ * ```
+ */
+export function reservedFeatureName(name: string): string | undefined {
+  if (RESERVED_FEATURE_NAMES.includes(name)) {
+    return `the name ${
+      JSON.stringify(name)
+    } is reserved in the model's ONNX graph (${
+      RESERVED_FEATURE_NAMES.join(", ")
+    }, and names starting ${RESERVED_FEATURE_PREFIXES.join(", ")})`;
+  }
+  const prefix = RESERVED_FEATURE_PREFIXES.find((p) => name.startsWith(p));
+  if (prefix !== undefined) {
+    return `names starting ${prefix} are reserved in the model's ONNX graph`;
+  }
+  return undefined;
+}
+
 /** The default-domain opset the files use. */
 export const ONNX_OPSET = 17;
 
@@ -182,6 +244,32 @@ function doubleValue(name: string, width: number) {
  */
 export function buildPdModel(spec: GraphSpec): Uint8Array {
   const names = spec.features.map((f) => f.name);
+  // Every value the graph defines besides the inputs.
+  const own = new Set([
+    FEATURE_MATRIX,
+    PD_OUTPUT,
+    ...spec.nodes.flatMap((n) => n.outputs),
+    ...(spec.initializers ?? []).flatMap((t) => t.name ?? []),
+    ...(spec.extraOutputs ?? []).map((o) => o.name),
+  ]);
+  const seen = new Set<string>();
+  for (const name of names) {
+    const why = reservedFeatureName(name) ??
+      (own.has(name)
+        ? `the graph defines a value of that name itself`
+        : seen.has(name)
+        ? "it is named twice"
+        : undefined);
+    if (why !== undefined) {
+      throw new UserError(
+        "usage",
+        `feature ${
+          JSON.stringify(name)
+        } cannot be a model input: ${why}; rename the column`,
+      );
+    }
+    seen.add(name);
+  }
   const join: NodeSpec = {
     op: "Concat",
     inputs: names,

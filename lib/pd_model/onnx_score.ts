@@ -42,6 +42,19 @@ export const DEFAULT_SCORE_BATCH = 262_144;
  */
 export const MAX_MODEL_BYTES = 512 * 1024 * 1024;
 
+/**
+ * The options every session is created with: ONNX Runtime logs errors
+ * only (`logSeverityLevel` 3: 0 verbose, 1 info, 2 warning, 3 error, 4
+ * fatal). Its warnings (a shape it merges, such as a classifier's
+ * `[N, 3]` output: "MergeShapeInfo") would print in colour before the
+ * project's own one-line message; what matters of a model is checked and
+ * worded here (`checkModelContract`).
+ */
+const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+  logSeverityLevel: 3,
+};
+ort.env.logLevel = "error";
+
 /** A model file's bytes and what identifies them. */
 export interface ModelBytes {
   /** The path (or URL) as given. */
@@ -169,7 +182,7 @@ export async function pdModelFromBytes(
   }
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(file.bytes);
+    session = await ort.InferenceSession.create(file.bytes, SESSION_OPTIONS);
   } catch (e) {
     throw new UserError(
       "input",

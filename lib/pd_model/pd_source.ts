@@ -38,15 +38,18 @@ import { isAbsolute, posix, resolve } from "node:path";
 import pl from "nodejs-polars";
 import { UserError } from "../errors.ts";
 import type { DataType, Expr, LazyFrame } from "../frame.ts";
+import { readInputText } from "../storage/mod.ts";
+import { parseColumn } from "../validation/mod.ts";
 import {
   encodeFeatures,
   missingFeatureColumns,
+  missingShareWarnings,
   normalizeContract,
   type OnnxPdSource,
   type PdSource,
 } from "./contract.ts";
 import type { PdModel } from "./onnx_score.ts";
-import type { FeatureSpec } from "./types.ts";
+import type { BinnedShares, FeatureSpec, PdModelFile } from "./types.ts";
 
 /** The portfolio column a PD source fills (methodology §1). */
 export const PD_COLUMN = "pd_12m_current";
@@ -57,6 +60,11 @@ export interface PdSourceRules {
   segments: Record<string, { pd_source?: PdSource }>;
   /** Products, for their approach. */
   products: Record<string, { approach: string }>;
+  /**
+   * The stage-3 threshold (methodology §3 rule 2): a facility at or above
+   * `dpd_default` days past due, or flagged in default, is not scored.
+   */
+  staging?: { dpd_default: number };
 }
 
 /** One model a run scores with, and the segments it scores. */
@@ -71,6 +79,35 @@ export interface LoadedPdSource {
   contractFrom: "rules" | "model";
   /** The loaded and checked model. */
   model: PdModel;
+  /**
+   * The development sample's feature distributions, from the `model.json`
+   * beside the model file when `deno task train-pd` wrote it (else
+   * absent): the missing shares the run's are compared with.
+   */
+  reference?: Record<string, BinnedShares>;
+}
+
+/**
+ * The development reference of the `model.json` beside a model file, when
+ * there is one of the project's format; anything else (no file, another
+ * JSON) is no reference: a model built elsewhere has none.
+ */
+async function referenceBeside(
+  path: string,
+): Promise<Record<string, BinnedShares> | undefined> {
+  const slash = path.lastIndexOf("/");
+  const json = `${slash < 0 ? "." : path.slice(0, slash)}/model.json`;
+  try {
+    const file = JSON.parse(
+      await readInputText(json, { maxBytes: 64 * 1024 * 1024 }),
+    ) as PdModelFile;
+    return file?.format === "ifrs9-pd-model" &&
+        typeof file.reference?.features === "object"
+      ? file.reference.features
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -123,17 +160,29 @@ export async function loadPdSources(
   const { loadPdModel } = await import("./onnx_score.ts");
   for (const { segments, source, path } of groups.values()) {
     const key = `segments.${segments[0]}.pd_source`;
-    const model = await loadPdModel(path, {
-      features: source.features,
-      output: source.output,
-      where: `${rulesFile}: ${key}`,
-    });
+    const where = `${rulesFile}: ${key}`;
+    let model: PdModel;
+    try {
+      model = await loadPdModel(path, {
+        features: source.features,
+        output: source.output,
+        where,
+      });
+    } catch (e) {
+      // A file that cannot be read (missing, a folder, too large) is
+      // named with the rules key too, like a contract mismatch.
+      if (e instanceof UserError && !e.message.startsWith(where)) {
+        throw new UserError(e.kind, `${where}: ${e.message}`, { cause: e });
+      }
+      throw e;
+    }
     loaded.push({
       segments,
       key,
       given: source.onnx,
       contractFrom: source.features === undefined ? "model" : "rules",
       model,
+      reference: await referenceBeside(path),
     });
   }
   return loaded;
@@ -154,11 +203,20 @@ export function preparePdSourceFrame(
   raw: LazyFrame,
   sources: LoadedPdSource[],
   file: string,
+  rules?: PdSourceRules,
 ): LazyFrame {
   if (sources.length === 0) return raw;
-  const columns = Object.keys(schemaOf(raw));
+  const schema = schemaOf(raw);
+  const columns = Object.keys(schema);
   for (const s of sources) {
     const missing = missingFeatureColumns(columns, s.model.features);
+    // A file none of whose facilities the model would score (receivables
+    // only, under a default-level source) need not carry its features:
+    // counted lazily, only when a column is missing.
+    if (
+      missing.length > 0 && rules !== undefined &&
+      scoredCount(raw, schema, rules, s.segments) === 0
+    ) continue;
     if (missing.length > 0) {
       throw new UserError(
         "input",
@@ -171,6 +229,55 @@ export function preparePdSourceFrame(
   return columns.includes(PD_COLUMN)
     ? raw
     : raw.withColumns(pl.lit(null).cast(pl.Utf8).alias(PD_COLUMN));
+}
+
+/**
+ * The expressions of the engine's segment of a row and of whether it takes
+ * no PD (see the module's notes).
+ */
+function segmentExprs(
+  schema: Record<string, DataType>,
+  rules: PdSourceRules,
+): { segment: Expr; noPd: Expr; inDefault: Expr } {
+  const has = (c: string) => c in schema;
+  const named = Object.keys(rules.segments).filter((s) => s !== "default");
+  const simplified = Object.entries(rules.products)
+    .filter(([, p]) => p.approach === "simplified").map(([name]) => name);
+  // The engine's segment of a row (staging: a null segment is the
+  // product; the kernel: a name the rules do not know is `default`).
+  const own = has("segment")
+    ? trimmed("segment").fillNull(trimmed("product"))
+    : trimmed("product");
+  const segment = pl.when(own.isIn(named.length === 0 ? [""] : named)).then(
+    own,
+  ).otherwise(pl.lit("default"));
+  const noPd = simplified.length === 0
+    ? pl.lit(false)
+    : trimmed("product").isIn(simplified).fillNull(pl.lit(false));
+  // Stage 3 (methodology §3 rules 1 and 2), read as validation reads the
+  // columns: the default flag, or days past due at or above dpd_default.
+  const flagged = has("default_flag")
+    ? parseColumn("default_flag", "bool", schema["default_flag"]).value
+      .fillNull(pl.lit(false))
+    : pl.lit(false);
+  const dpd = rules.staging !== undefined && has("days_past_due")
+    ? parseColumn("days_past_due", "int", schema["days_past_due"]).value
+      .gtEq(pl.lit(rules.staging.dpd_default)).fillNull(pl.lit(false))
+    : pl.lit(false);
+  return { segment, noPd, inDefault: flagged.or(dpd) };
+}
+
+/** Facilities of `segments` that a model would score (lazily counted). */
+function scoredCount(
+  raw: LazyFrame,
+  schema: Record<string, DataType>,
+  rules: PdSourceRules,
+  segments: string[],
+): number {
+  const { segment, noPd } = segmentExprs(schema, rules);
+  const n = raw.filter(segment.isIn(segments).and(noPd.not()))
+    .select(pl.len().alias("n")).collectSync().getColumn("n").get(0);
+  return Number(n ?? 0);
 }
 
 /** The schema of a lazy frame (reads no rows). */
@@ -194,6 +301,12 @@ export interface PdSourceRecord {
   facilities: Record<string, number>;
   /** Facilities whose given `pd_12m_current` was replaced by the score. */
   replaced: number;
+  /**
+   * Facilities of its segments already in default (stage 3: the default
+   * flag, or days past due at or above `staging.dpd_default`), not scored:
+   * `kept` their given PD, `set_to_1` had none and take 1.
+   */
+  in_default: { kept: number; set_to_1: number };
   /** Per feature, facilities whose value was missing (scored as NaN). */
   missing: Record<string, number>;
   /** Per category feature, facilities with a category the model does not know. */
@@ -239,30 +352,23 @@ export async function applyPdSources(
   if (sources.length === 0) return { frame: raw, records: [], warnings: [] };
   const schema = schemaOf(raw);
   const has = (c: string) => c in schema;
-  const named = Object.keys(rules.segments).filter((s) => s !== "default");
-  const simplified = Object.entries(rules.products)
-    .filter(([, p]) => p.approach === "simplified").map(([name]) => name);
-  // The engine's segment of a row (staging: a null segment is the
-  // product; the kernel: a name the rules do not know is `default`).
-  const own = has("segment")
-    ? trimmed("segment").fillNull(trimmed("product"))
-    : trimmed("product");
-  const segment = pl.when(own.isIn(named.length === 0 ? [""] : named)).then(
-    own,
-  ).otherwise(pl.lit("default"));
-  const noPd = simplified.length === 0
-    ? pl.lit(false)
-    : trimmed("product").isIn(simplified).fillNull(pl.lit(false));
+  const { segment, noPd, inDefault } = segmentExprs(schema, rules);
   const pdType = schema[PD_COLUMN];
   const pdIsText = pdType.variant === "String" || pdType.variant === "Utf8";
   const given = (pdIsText ? trimmed(PD_COLUMN) : pl.col(PD_COLUMN))
     .isNotNull();
+  // A model whose feature columns the file lacks scores nothing here:
+  // preparePdSourceFrame let it through only with no facility to score.
+  const usable = sources.filter((s) =>
+    missingFeatureColumns(Object.keys(schema), s.model.features).length === 0
+  );
   const featureNames = [
-    ...new Set(sources.flatMap((s) => s.model.features.map((f) => f.name))),
+    ...new Set(usable.flatMap((s) => s.model.features.map((f) => f.name))),
   ];
   const df = await raw.select(
     segment.alias("segment"),
     noPd.alias("no_pd"),
+    inDefault.alias("in_default"),
     given.alias("given"),
     (has("loan_id") ? pl.col("loan_id").cast(pl.Utf8) : pl.lit(null)).alias(
       "loan_id",
@@ -276,10 +382,29 @@ export async function applyPdSources(
   const warnings: string[] = [];
   const { scorePd } = await import("./onnx_score.ts");
   for (const source of sources) {
-    // The rows of the source's segments, in order, and what they hold.
-    const part = df.filter(
-      pl.col("segment").isIn(source.segments).and(pl.col("no_pd").not()),
+    const mine = pl.col("segment").isIn(source.segments).and(
+      pl.col("no_pd").not(),
     );
+    // Facilities already in default (stage 3, methodology §3 rules 1
+    // and 2) are outside the population the model was built on (the
+    // development sample excludes them): they keep the PD given in the
+    // portfolio, or 1 when none is given.
+    const defaulted = df.filter(mine.and(pl.col("in_default")));
+    const defaultedRows = defaulted.getColumn("row").toArray() as number[];
+    const defaultedGiven = defaulted.getColumn("given").toArray() as boolean[];
+    let setToOne = 0;
+    defaultedRows.forEach((r, k) => {
+      if (!defaultedGiven[k]) {
+        scored[Number(r)] = 1;
+        setToOne++;
+      }
+    });
+    if (!usable.includes(source)) {
+      // No facility of its segments in this file (see above).
+      continue;
+    }
+    // The rows the model scores, in order, and what they hold.
+    const part = df.filter(mine.and(pl.col("in_default").not()));
     const index = part.getColumn("row").toTypedArray() as ArrayLike<number>;
     const counts = part.groupBy("segment").agg(pl.len().alias("n"));
     const facilities: Record<string, number> = Object.fromEntries(
@@ -297,16 +422,21 @@ export async function applyPdSources(
         pl.col(`f${featureNames.indexOf(f.name)}`).alias(f.name)
       ),
     );
+    const ids = part.getColumn("loan_id");
+    const rowName = (i: number) => {
+      const id = ids.get(i) as string | null;
+      return `facility ${id ?? "(no loan_id)"} (row ${index[i] + 1})`;
+    };
     const encoded = encodeFeatures(rowsOf, source.model.features, {
-      data: file,
+      data: `${file} (${source.key})`,
       model: source.model.path,
+      rowName,
+      refuseAllMissing: true,
+      reference: source.reference,
     });
     const { pd } = await scorePd(source.model, encoded.data, {
       where: `${source.key}`,
-      rowName: (i) => {
-        const id = part.getColumn("loan_id").get(i) as string | null;
-        return `facility ${id ?? "(no loan_id)"} (row ${index[i] + 1})`;
-      },
+      rowName,
     });
     for (let i = 0; i < pd.length; i++) scored[index[i]] = pd[i];
     records.push({
@@ -317,6 +447,7 @@ export async function applyPdSources(
       features: source.model.features,
       facilities,
       replaced,
+      in_default: { kept: defaultedRows.length - setToOne, set_to_1: setToOne },
       missing: encoded.missing,
       unknown: encoded.unknown,
     });
@@ -338,6 +469,14 @@ export async function applyPdSources(
         );
       }
     }
+    warnings.push(
+      ...missingShareWarnings(
+        encoded.missing,
+        encoded.data.rows,
+        source.reference,
+        source.key,
+      ),
+    );
   }
   const scoredValue = pdIsText
     ? pl.col("__pd_scored").cast(pl.Utf8)

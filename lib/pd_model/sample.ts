@@ -151,11 +151,23 @@ interface Snap {
   schema: Record<string, DataType>;
 }
 
-/** The column types of a lazy frame (reads no rows). */
-function schemaOf(lf: LazyFrame, source: string): Record<string, DataType> {
+/**
+ * The column types of a lazy frame (reads no rows): the one helper of the
+ * PD-model area (`pd_source.ts` uses it too).
+ *
+ * @param source How a failure names the data; without it, the Polars
+ *   error is thrown as it is.
+ * @throws {UserError} of kind `input` naming `source` when the frame's
+ *   schema cannot be resolved.
+ */
+export function schemaOf(
+  lf: LazyFrame,
+  source?: string,
+): Record<string, DataType> {
   try {
     return lf.head(0).collectSync().schema as Record<string, DataType>;
   } catch (e) {
+    if (source === undefined) throw e;
     throw new UserError(
       "input",
       `${source}: cannot be read (${(e as Error).message})`,

@@ -323,9 +323,43 @@ export function fitScorecard(
   }
   const bins = binCharacteristics(data, options.binning);
   const woeColumns = bins.map((ch, j) => woeColumn(ch, data.columns[j]));
-  const fit = fitLogistic(woeColumns, target, {
+  // A characteristic whose values vary but whose binning left one WoE for
+  // every row (no group's default rate differs significantly) carries no
+  // information: it is left out of the regression with coefficient 0 and
+  // a warning. A column constant as given is left to the regression, which
+  // refuses it as a singular design, naming it.
+  const warnings: string[] = [];
+  const regressed: number[] = [];
+  woeColumns.forEach((c, j) => {
+    if (isConstant(c) && !isConstant(data.columns[j])) {
+      warnings.push(
+        `characteristic '${
+          bins[j].name
+        }': its binning left one weight of evidence for every row (no group's default rate differs significantly from another's): it is left out of the regression and scores no points of its own`,
+      );
+    } else regressed.push(j);
+  });
+  if (regressed.length === 0) {
+    throw new UserError(
+      "check",
+      `no characteristic separates defaults from non-defaults: ${
+        bins.map((b) => `'${b.name}'`).join(", ")
+      } each bin into one group; a scorecard needs at least one that does`,
+    );
+  }
+  const sub = fitLogistic(regressed.map((j) => woeColumns[j]), target, {
     ...options.logistic,
-    names: data.features.map((f) => f.name),
+    names: regressed.map((j) => data.features[j].name),
+  });
+  // The fit in characteristic order, 0 for those left out.
+  const fit = {
+    ...sub,
+    coefficients: [sub.coefficients[0], ...bins.map(() => 0)],
+    standardErrors: [sub.standardErrors[0], ...bins.map(() => 0)],
+  };
+  regressed.forEach((j, k) => {
+    fit.coefficients[j + 1] = sub.coefficients[k + 1];
+    fit.standardErrors[j + 1] = sub.standardErrors[k + 1];
   });
   const eta = new Float64Array(data.rows).fill(fit.coefficients[0]);
   woeColumns.forEach((c, j) => {
@@ -346,7 +380,6 @@ export function fitScorecard(
     };
   }
   const n = bins.length;
-  const warnings: string[] = [];
   const characteristics = bins.map((ch, j): ScorecardCharacteristic => {
     const coefficient = fit.coefficients[j + 1];
     if (coefficient > 0) {
@@ -396,6 +429,14 @@ export function fitScorecard(
     scoreRange: [lo, hi],
     warnings,
   };
+}
+
+/** Whether every value of `c` is the same (NaN equal to NaN). */
+function isConstant(c: Float64Array): boolean {
+  for (let i = 1; i < c.length; i++) {
+    if (!Object.is(c[i], c[0])) return false;
+  }
+  return true;
 }
 
 function meanSigmoid(eta: Float64Array, shift: number): number {
@@ -807,9 +848,6 @@ export function scorecardFromJson(
   return sc;
 }
 
-/** Graph names that would collide with a feature input. */
-const RESERVED = [PD_OUTPUT, SCORE_OUTPUT, POINTS_OUTPUT, "features"];
-
 /**
  * The scorecard as an ONNX model following the PD-model convention
  * (`types.ts`): inputs per feature, outputs `pd` `[N, 1]`, `score`
@@ -817,16 +855,8 @@ const RESERVED = [PD_OUTPUT, SCORE_OUTPUT, POINTS_OUTPUT, "features"];
  * module).
  */
 export function scorecardToOnnx(sc: Scorecard): Uint8Array {
-  for (const f of sc.features) {
-    if (RESERVED.includes(f.name) || f.name.startsWith("sc_")) {
-      throw new UserError(
-        "usage",
-        `feature '${f.name}': the name is reserved in the scorecard's ONNX graph (${
-          RESERVED.join(", ")
-        } and names starting sc_); rename the column`,
-      );
-    }
-  }
+  // Reserved feature names (onnx_build.ts, the one list) are refused by
+  // buildPdModel, naming the feature.
   const nodes: NodeSpec[] = [];
   const init: TensorSpec[] = [
     { name: "sc_axis1", type: "int64", dims: [1], values: [1] },

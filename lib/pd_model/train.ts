@@ -6,14 +6,19 @@
  *    characteristics and their kinds (`train_data.ts`, the rule documented
  *    there and in docs/pd_models.md);
  * 2. check the target (binary, both classes, no missing value) and split
- *    the rows, stratified by the target and seeded, into a fitted part and
- *    a held-out part ({@link TrainPdOptions.heldOutShare});
+ *    the rows into a fitted part and a held-out part (`split.ts`): by
+ *    default whole facilities (the `loan_id` column when present,
+ *    {@link TrainPdOptions.group}) are held out, stratified on whether the
+ *    facility ever defaults and seeded ({@link TrainPdOptions.heldOutShare}),
+ *    so no facility is on both sides; or, out of time, every row of the
+ *    last observation date ({@link TrainPdOptions.holdOut});
  * 3. fit the champion scorecard (`scorecard.ts`: weight-of-evidence
  *    binning and a logistic regression by IRLS) or the challenger trees
- *    (`gbt.ts`, early stopping on a split of the fitted part only, so the
- *    held-out rows stay unseen);
+ *    (`gbt.ts`, early stopping on a facility split of the fitted part
+ *    only, so the held-out rows stay unseen);
  * 4. validate on both parts with `metrics.ts` alone (AUC, Gini, KS, the
- *    ROC curve, calibration by grade with exact intervals, Hosmer-Lemeshow)
+ *    ROC curve, calibration by grade with exact intervals, Hosmer-Lemeshow
+ *    with G − 2 degrees of freedom on the fitted rows and G held out)
  *    and record the development reference monitoring compares later
  *    populations with (`monitor.ts`);
  * 5. export to ONNX and score the held-out rows through ONNX Runtime
@@ -44,11 +49,12 @@ import {
 } from "./metrics.ts";
 import { pdModelFromBytes, scorePd, sha256Hex } from "./onnx_score.ts";
 import {
+  checkHeldOutPart,
+  checkSeed,
   readTarget,
   readTrainingData,
   selectFeatures,
   type SkippedColumn,
-  stratifiedSplit,
 } from "./train_data.ts";
 import {
   fitScorecard,
@@ -60,6 +66,13 @@ import {
   scoreScorecard,
 } from "./scorecard.ts";
 import { developmentReference } from "./monitor.ts";
+import {
+  facilitySplit,
+  HOLD_OUTS,
+  type HoldOut,
+  latestDateSplit,
+  type RowSplit,
+} from "./split.ts";
 import type {
   EncodedData,
   MasterScaleGrade,
@@ -109,7 +122,26 @@ export interface TrainPdOptions {
   features?: string[];
   /** Seed of the split (and of the trees' sampling). @default 42 */
   seed?: number;
-  /** Share of rows held out, per class, for validation. @default 0.3 */
+  /**
+   * How rows are held out for validation: `facility`, a share of whole
+   * facilities ({@link heldOutShare}, by {@link group}), stratified on
+   * whether the facility ever defaults; or `out-of-time`, every row of the
+   * last observation date ({@link dateColumn}). @default "facility"
+   */
+  holdOut?: HoldOut;
+  /**
+   * The column naming each row's facility: with `facility` no facility
+   * has rows on both sides, and the trees' early-stopping split also
+   * draws whole facilities. `null` splits by row (one row per facility).
+   * @default "loan_id" when the data has it, else by row
+   */
+  group?: string | null;
+  /** The observation-date column of the out-of-time hold-out. @default "reporting_date" */
+  dateColumn?: string;
+  /**
+   * Share of facilities held out, per class (ever defaults or not), with
+   * the `facility` hold-out; unused out of time. @default 0.3
+   */
   heldOutShare?: number;
   /** The folder to write ({@link PD_MODEL_FILES}); nothing is written without it. */
   out?: string;
@@ -141,10 +173,27 @@ export interface PartMetrics {
   gini: number;
   /** Kolmogorov-Smirnov statistic. */
   ks: number;
-  /** Hosmer-Lemeshow test over the grades (null with fewer than 3 grades). */
+  /**
+   * Hosmer-Lemeshow test over the grades (null with fewer than 3 grades):
+   * G − 2 degrees of freedom on the fitted rows, G on the held-out rows.
+   */
   hosmer_lemeshow: { statistic: number; p_value: number; df: number } | null;
   /** Calibration by grade of the master scale (`calibrationTable`). */
   calibration: MetricsCalibrationRow[];
+}
+
+/** How the development rows were split, in `metrics.json`. */
+export interface SplitRecord {
+  /** The hold-out ({@link TrainPdOptions.holdOut}). */
+  hold_out: HoldOut;
+  /** The facility column, or null when rows were split one by one. */
+  group: string | null;
+  /** Distinct facilities on each side (rows when `group` is null). */
+  facilities: { train: number; held_out: number };
+  /** Facilities with rows on both sides (0 for a facility hold-out). */
+  shared_facilities: number;
+  /** The date column and the held-out date (out of time). */
+  date?: { column: string; held_out: string };
 }
 
 /** `metrics.json`. */
@@ -161,6 +210,8 @@ export interface PdMetricsFile {
   target: string;
   /** The seed of the split. */
   seed: number;
+  /** How the rows were split ({@link SplitRecord}). */
+  split: SplitRecord;
   /** The characteristics, in contract order. */
   features: string[];
   /** Statistics on the rows the model was fitted on. */
@@ -192,7 +243,7 @@ export interface TrainedPdModel {
   /** PDs of the held-out rows (row indices in `split.heldOut`). */
   heldOutPd: Float64Array;
   /** The split, as row indices of the data. */
-  split: { train: Uint32Array; heldOut: Uint32Array };
+  split: RowSplit;
 }
 
 /** The rows `idx` of encoded data. */
@@ -228,9 +279,17 @@ interface Fitted {
   importances?: ValidationPageInput["importances"];
 }
 
-/** Fits the trees. */
-function fitGbt(train: EncodedData, seed: number, opts: GbtOptions): Fitted {
-  const model: GbtModel = trainGbt(train, { seed, ...opts });
+/**
+ * Fits the trees; `groups` (the facility of each fitted row) makes their
+ * early-stopping split hold out whole facilities.
+ */
+function fitGbt(
+  train: EncodedData,
+  seed: number,
+  opts: GbtOptions,
+  groups: unknown[] | undefined,
+): Fitted {
+  const model: GbtModel = trainGbt(train, { seed, groups, ...opts });
   const binnings = binCharacteristics(train);
   return {
     model,
@@ -291,11 +350,15 @@ function count(y: Uint8Array): number {
   return s;
 }
 
-/** The statistics of one part. */
+/**
+ * The statistics of one part; `inSample` for the fitted rows (the
+ * Hosmer-Lemeshow degrees of freedom, `metrics.ts`).
+ */
 function partMetrics(
   pd: Float64Array,
   y: Uint8Array,
   masterScale: readonly MasterScaleGrade[],
+  inSample: boolean,
 ): PartMetrics {
   const defaults = count(y);
   let sum = 0;
@@ -307,7 +370,7 @@ function partMetrics(
       n: calibration.map((c) => c.count),
       pd: calibration.map((c) => c.meanPd),
       defaults: calibration.map((c) => c.defaults),
-    });
+    }, { inSample });
     hl = { statistic: r.statistic, p_value: r.pValue, df: r.df };
   }
   return {
@@ -379,9 +442,110 @@ function maxAbsDifference(a: Float64Array, b: Float64Array): number {
   return m;
 }
 
+/** One line on how the rows were split, for the progress and the page. */
+function describeSplit(r: SplitRecord): string {
+  const unit = r.group === null ? "rows" : `facilities by ${r.group}`;
+  if (r.hold_out === "out-of-time") {
+    return `out of time, the rows of ${r.date!.held_out} (${
+      r.date!.column
+    }); ${r.facilities.held_out} held-out ${unit}, ${r.shared_facilities} of them also fitted at earlier dates`;
+  }
+  return `${r.facilities.held_out} of ${
+    r.facilities.train + r.facilities.held_out
+  } ${unit}, stratified on whether they ever default; none on both sides`;
+}
+
+/** Distinct values of `groups` at `rows`. */
+function distinct(groups: unknown[], rows: Uint32Array): Set<unknown> {
+  const out = new Set<unknown>();
+  for (const r of rows) {
+    const g = groups[r];
+    out.add(g instanceof Date ? g.getTime() : g);
+  }
+  return out;
+}
+
+/** Splits the rows as the options say (`split.ts`); reads the columns it needs. */
+function splitRows(
+  df: DataFrame,
+  y: Uint8Array,
+  holdOut: HoldOut,
+  opts: TrainPdOptions,
+  heldOutShare: number,
+  seed: number,
+): { split: RowSplit; record: SplitRecord; groups?: unknown[] } {
+  const source = typeof opts.data === "string"
+    ? opts.data
+    : opts.dataName ?? "data frame";
+  const column = (name: string, what: string): unknown[] => {
+    if (!df.columns.includes(name)) {
+      throw new UserError(
+        "input",
+        `${source}: no column "${name}" (${what}); columns: ${
+          df.columns.join(", ")
+        }`,
+      );
+    }
+    return df.getColumn(name).toArray() as unknown[];
+  };
+  const groupName = opts.group === undefined
+    ? (df.columns.includes("loan_id") ? "loan_id" : null)
+    : opts.group;
+  const groups = groupName === null
+    ? undefined
+    : column(groupName, "the facility of each row");
+  let split: RowSplit;
+  let date: SplitRecord["date"];
+  if (holdOut === "out-of-time") {
+    const dateColumn = opts.dateColumn ?? "reporting_date";
+    const s = latestDateSplit(
+      column(dateColumn, "the observation date of the out-of-time hold-out"),
+      y,
+      `${source}: ${dateColumn}`,
+    );
+    split = { train: s.train, heldOut: s.heldOut };
+    date = { column: dateColumn, held_out: s.date };
+  } else {
+    split = facilitySplit(
+      y,
+      groups,
+      heldOutShare,
+      seed,
+      `${source}: ${groupName}`,
+    );
+  }
+  // Held-out statistics need enough of each class (train_data.ts).
+  checkHeldOutPart(
+    y,
+    split.heldOut,
+    holdOut === "out-of-time"
+      ? `the out-of-time hold-out (${date!.held_out})`
+      : "the held-out share",
+  );
+  let facilities = {
+    train: split.train.length,
+    held_out: split.heldOut.length,
+  };
+  let shared = 0;
+  if (groups) {
+    const a = distinct(groups, split.train),
+      b = distinct(groups, split.heldOut);
+    facilities = { train: a.size, held_out: b.size };
+    for (const g of b) if (a.has(g)) shared++;
+  }
+  const record: SplitRecord = {
+    hold_out: holdOut,
+    group: groupName,
+    facilities,
+    shared_facilities: shared,
+    ...(date ? { date } : {}),
+  };
+  return { split, record, groups };
+}
+
 /**
  * Trains a PD model on development data: reads it, chooses the
- * characteristics, splits it (stratified, seeded), fits, validates on both
+ * characteristics, splits it (by facility or out of time, seeded), fits, validates on both
  * parts, exports to ONNX and checks the file against the model, and with
  * `out` writes the model folder ({@link PD_MODEL_FILES}) whole or not at
  * all.
@@ -421,8 +585,15 @@ export async function trainPdModel(
       `model must be scorecard or gbt, got ${String(kind)}`,
     );
   }
-  const seed = opts.seed ?? 42;
+  const seed = checkSeed(opts.seed ?? 42);
   const heldOutShare = opts.heldOutShare ?? 0.3;
+  const holdOut = opts.holdOut ?? "facility";
+  if (!HOLD_OUTS.includes(holdOut)) {
+    throw new UserError(
+      "usage",
+      `holdOut must be ${HOLD_OUTS.join(" or ")}, got ${String(holdOut)}`,
+    );
+  }
   const masterScale = opts.masterScale ?? DEFAULT_MASTER_SCALE;
   const progress = opts.onProgress ?? (() => {});
   const source = typeof opts.data === "string"
@@ -469,24 +640,43 @@ export async function trainPdModel(
   );
   const encoded = encodeFeatures(df, features, { data: source }).data;
   encoded.target = y;
-  const split = stratifiedSplit(y, heldOutShare, seed);
+  const { split, record: splitRecord, groups } = splitRows(
+    df,
+    y,
+    holdOut,
+    opts,
+    heldOutShare,
+    seed,
+  );
   const train = subsetRows(encoded, split.train);
   const heldOut = subsetRows(encoded, split.heldOut);
 
   progress(
     `fitting the ${
       kind === "scorecard" ? "scorecard" : "gradient-boosted trees"
-    } on ${train.rows} rows (${heldOut.rows} held out)`,
+    } on ${train.rows} rows (${heldOut.rows} held out: ${
+      describeSplit(splitRecord)
+    })`,
   );
   const fitted = kind === "gbt"
-    ? fitGbt(train, seed, opts.gbt ?? {})
+    ? fitGbt(
+      train,
+      seed,
+      opts.gbt ?? {},
+      groups && Array.from(split.train, (r) => groups[r]),
+    )
     : fitScorecardModel(train, opts.scorecard ?? {});
   progress(`fitted (${elapsed()}); validating`);
 
   const { pd: pdTrain, score: scoreTrain } = fitted.predict(train);
   const { pd: pdHeld, score: scoreHeld } = fitted.predict(heldOut);
-  const metricsTrain = partMetrics(pdTrain, train.target!, masterScale);
-  const metricsHeld = partMetrics(pdHeld, heldOut.target!, masterScale);
+  const metricsTrain = partMetrics(pdTrain, train.target!, masterScale, true);
+  const metricsHeld = partMetrics(
+    pdHeld,
+    heldOut.target!,
+    masterScale,
+    false,
+  );
 
   // The file written must score like the model fitted.
   const onnxModel = await pdModelFromBytes(
@@ -517,6 +707,7 @@ export async function trainPdModel(
     data: source,
     target: opts.target,
     seed,
+    split: splitRecord,
     features: features.map((f) => f.name),
     train: metricsTrain,
     held_out: metricsHeld,
@@ -646,12 +837,13 @@ function pageInput(
     importances: fitted.importances,
     skipped: parts.skipped,
     notes: [
+      `held out: ${describeSplit(metrics.split)}`,
       `model.onnx gives the held-out PDs of the fitted model within ${
         metrics.onnx_check.max_abs_difference.toExponential(1)
       } (ONNX Runtime)`,
       ...(metrics.held_out.hosmer_lemeshow
         ? [
-          `Hosmer-Lemeshow on the held-out grades: ${
+          `Hosmer-Lemeshow on the held-out grades (G degrees of freedom: the PDs were not fitted on them): ${
             metrics.held_out.hosmer_lemeshow.statistic.toFixed(2)
           } with ${metrics.held_out.hosmer_lemeshow.df} degrees of freedom, p = ${
             metrics.held_out.hosmer_lemeshow.p_value.toFixed(3)

@@ -62,6 +62,7 @@ import {
   type Summary,
 } from "../run_folder/mod.ts";
 import { type Narrative, narrativeSection } from "../narrative/mod.ts";
+import { UserError } from "../errors.ts";
 
 /** Options of {@link writeRunReport} and {@link renderRunReport}. */
 export interface RunReportOptions {
@@ -640,12 +641,45 @@ async function previousPeriod(
 }
 
 /**
+ * A run folder's `narrative.json`, checked for what the page shows.
+ *
+ * @throws {UserError} of kind `input` naming `where` when it is not JSON
+ *   or has no text.
+ */
+function parseNarrative(text: string, where: string): Narrative {
+  let n: Narrative;
+  try {
+    n = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(
+      "input",
+      `Cannot read ${where}: not valid JSON (${
+        (e as Error).message
+      }); delete it or run the portfolio again`,
+    );
+  }
+  if (
+    typeof n !== "object" || n === null || typeof n.text !== "string" ||
+    typeof n.provider !== "string" || typeof n.facts !== "object" ||
+    n.facts === null
+  ) {
+    throw new UserError(
+      "input",
+      `Cannot read ${where}: keys text, provider and facts are missing or of the wrong type; delete it or run the portfolio again`,
+    );
+  }
+  return n;
+}
+
+/**
  * Writes `report.html` into a run folder and returns its path. Reads the
  * files from the directory given (the run may still have its temporary
  * `.<run_id>.partial-*` name). `runPortfolio` writes the page of a new
  * run itself; this redraws the page of an existing run folder, compared
  * with the run given as `compare` or found beside it (`compare.ts`).
  *
+ * @throws {UserError} of kind `input` naming the file when the folder's
+ *   `narrative.json` is not valid JSON or lacks its text.
  * @throws {RunFolderReadError} When a required file of the folder, or the
  *   summary.json of the run to compare with, is missing.
  * @throws {ComparisonError} When the run given to compare with reports in
@@ -660,7 +694,10 @@ export async function writeRunReport(
   const narrative = opts.narrative !== undefined ||
       !(await folder.list()).includes(RUN_FILES.narrative)
     ? opts.narrative
-    : JSON.parse(await folder.readText(RUN_FILES.narrative)) as Narrative;
+    : parseNarrative(
+      await folder.readText(RUN_FILES.narrative),
+      folder.child(RUN_FILES.narrative).href,
+    );
   const html = await renderRunReport(await readRunFolder(folder), {
     ...opts,
     narrative,

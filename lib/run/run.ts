@@ -64,7 +64,7 @@ import { dirname, join } from "node:path";
 import { failureKind, UserError } from "../errors.ts";
 import pl from "nodejs-polars";
 import type { DataFrame, DataType, LazyFrame } from "../frame.ts";
-import { loadRules, type Rules } from "../rules.ts";
+import { loadRules, type Rules, rulesSha256 } from "../rules.ts";
 import { COL } from "../schema.ts";
 import { projectPath } from "../project.ts";
 import {
@@ -113,6 +113,7 @@ import {
   type ExplainSettings,
   explainSettings,
   runWarnings,
+  safeNarrative,
   writeNarrative,
 } from "../narrative/mod.ts";
 import {
@@ -459,7 +460,12 @@ async function runFrom(
     );
     // A PD model's feature columns must be there; the pd_12m_current it
     // fills is added when the file has none.
-    const scanned = preparePdSourceFrame(lf, pdSources, opts.portfolio);
+    const scanned = preparePdSourceFrame(
+      lf,
+      pdSources,
+      opts.portfolio,
+      rules,
+    );
     const schema = requireColumns(scanned, opts.portfolio, rules);
     return {
       raw: scanned,
@@ -568,14 +574,27 @@ async function runFrom(
       // narrative.json; a model that fails falls back to the template.
       const narrative = await step("narrative", async () => {
         const staged = await folder.read();
-        const n = await writeNarrative(
-          buildFactSheet({
-            summary: staged.summary,
-            manifest,
-            dataQuality: staged.dataQuality,
-            warnings: runWarnings(staged),
-          }),
-          explainSettings(rules.explain, opts.explain),
+        const settings = explainSettings(rules.explain, opts.explain);
+        // Whatever fails here leaves a minimal text with the reason, never
+        // a failed run (lib/narrative/fallback.ts).
+        const n = await safeNarrative(
+          () =>
+            writeNarrative(
+              buildFactSheet({
+                summary: staged.summary,
+                manifest,
+                dataQuality: staged.dataQuality,
+                warnings: runWarnings(staged),
+              }),
+              settings,
+            ),
+          {
+            run_id: staged.summary.run_id,
+            reporting_date: staged.summary.reporting_date,
+            reporting_currency: staged.summary.reporting_currency,
+            ecl: staged.summary.totals?.ecl,
+            settings,
+          },
         );
         await folder.writeText("narrative", JSON.stringify(n, null, 2) + "\n");
         return n;
@@ -707,7 +726,8 @@ async function runSteps(
   const hashing = step("hash_inputs", async () => {
     const [portfolio, rulesHash, version] = await Promise.all([
       copiedHashes.get(opts) ?? sha256File(opts.portfolio),
-      sha256Of(manifest.inputs.rules.path),
+      // The bytes parsed, hashed when read (no second GET from S3).
+      rulesSha256(rules) ?? sha256Of(manifest.inputs.rules.path),
       codeVersion(),
     ]);
     manifest.inputs.portfolio.sha256 = portfolio;

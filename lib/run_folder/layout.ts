@@ -38,6 +38,11 @@ export const MOVEMENT_FILES = {
   parquet: "movement.parquet",
   /** The facility-level attribution the lines sum. */
   facilities: "movement_facilities.parquet",
+  /**
+   * The ECL walk by driver in long form (lib/walk; absent when the
+   * movement ran without it).
+   */
+  walk: "movement_walk.parquet",
   /** The movement's page. */
   html: "movement.html",
   /** The narrative of the movement and the later run (lib/narrative). */

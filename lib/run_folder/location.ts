@@ -71,6 +71,12 @@ export interface PublishOptions {
    * non-empty folder fails. @default false
    */
   replace?: boolean;
+  /**
+   * The names a folder of this kind holds (object storage only: other
+   * keys under the name refuse the publish and are never deleted; see
+   * `lib/storage/s3_folder.ts`). @default the names being published
+   */
+  names?: readonly string[];
 }
 
 /** A folder being written, not yet visible under its name. */

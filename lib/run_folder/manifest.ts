@@ -121,6 +121,12 @@ export interface PdModelRecord {
   facilities: Record<string, number>;
   /** Facilities whose given `pd_12m_current` the score replaced. */
   replaced: number;
+  /**
+   * Facilities of its segments already in default (stage 3), not scored:
+   * `kept` their given PD, `set_to_1` had none and took 1 (absent in
+   * manifests written before this was recorded).
+   */
+  in_default?: { kept: number; set_to_1: number };
   /** Per feature, facilities whose value was missing. */
   missing: Record<string, number>;
   /** Per category feature, facilities with a category the model does not know. */

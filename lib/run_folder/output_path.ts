@@ -42,6 +42,7 @@ import { UserError } from "../errors.ts";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { RUN_FILES } from "./layout.ts";
 import { locate, partialName } from "./location.ts";
+import { COMPLETE_MARKER, isS3Url } from "../storage/mod.ts";
 
 /**
  * Thrown when an output would go where it must not (a file where a folder
@@ -516,10 +517,23 @@ export async function checkOutputFolder(
   opts: OutputCheckOptions = {},
 ): Promise<void> {
   // Object storage (lib/storage): no file system to ask; an output never
-  // replaces a folder holding anything but its own files.
-  if (/^s3:\/\//i.test(target)) {
+  // replaces a folder holding anything but its own files (and the
+  // completion marker its publish writes last), nor one of its inputs.
+  if (isS3Url(target)) {
+    const href = locate(target).href;
+    const held = (opts.inputs ?? []).filter((i) =>
+      isS3Url(i) && `s3://${i.slice(5)}`.startsWith(`${href}/`)
+    );
+    if (held.length > 0) {
+      throw new OutputLocationError(
+        target,
+        `it holds ${
+          held[0]
+        }, an input of this output; give a new or empty folder`,
+      );
+    }
     const foreign = (await locate(target).list()).filter((f) =>
-      !files.includes(f)
+      !files.includes(f) && f !== COMPLETE_MARKER
     );
     if (foreign.length > 0) {
       throw new OutputLocationError(
@@ -643,7 +657,7 @@ export async function checkOutputFile(
  */
 export async function checkOutputDir(target: string): Promise<void> {
   // Object storage: a prefix holds runs as it is (lib/storage/s3_folder.ts).
-  if (/^s3:\/\//i.test(target)) return;
+  if (isS3Url(target)) return;
   const path = resolve(locate(target).href);
   const info = await entryAt(target, path, true);
   if (info !== null && !info.isDirectory) {

@@ -385,6 +385,9 @@ export async function readRunFolder(
   folder: string | Location,
   opts: ReadRunOptions = {},
 ): Promise<RunFolder> {
+  // In object storage the folder's manifest is read before any other file
+  // and every file read is checked against the sizes and SHA-256 it lists
+  // (lib/storage/s3_folder.ts), so files of two writers are never mixed.
   const reader = await Reader.open(locate(folder));
   const summary = await reader.json<Summary>("summary", summaryProblems, true);
   const manifest = await reader.json<Manifest>(

@@ -77,6 +77,7 @@ import {
 } from "./stale.ts";
 import type { Summary } from "./summary.ts";
 import type { DataFrame } from "../frame.ts";
+import { isS3Url } from "../storage/mod.ts";
 
 /**
  * How an output's files reach the disk. The default writes them; a test
@@ -360,6 +361,75 @@ export async function replaceRefusals(
   return reasons;
 }
 
+/**
+ * {@link replaceRefusals} for a run folder in object storage (`folder`, an
+ * S3 prefix): none when it holds nothing. A prefix without `manifest.json`
+ * is what a publish cut short leaves (`lib/storage/s3_folder.ts`), which a
+ * run may replace, but only when every entry in it is a file a run writes;
+ * anything else (a file or "folder" of another name, one of the run's
+ * `inputs`, a manifest of another status or not a run's) refuses it,
+ * named, and is never deleted.
+ */
+async function storedReplaceRefusals(
+  folder: Location,
+  status: "complete" | "failed",
+  inputs: readonly string[],
+): Promise<string[]> {
+  const names = await folder.list();
+  if (names.length === 0) return [];
+  const prefix = `${folder.href}/`;
+  const held = inputs.filter((i) =>
+    isS3Url(i) && `s3://${i.slice(5)}`.startsWith(prefix)
+  );
+  const reasons = held.map((i) => `it holds this run's input ${i}`);
+  const heldNames = new Set(
+    held.map((i) => `s3://${i.slice(5)}`.slice(prefix.length).split("/")[0]),
+  );
+  if (names.includes(RUN_FILES.manifest)) {
+    let manifest: Record<string, unknown> | null = null;
+    try {
+      const value = JSON.parse(await folder.readText(RUN_FILES.manifest));
+      if (typeof value?.run_id === "string") manifest = value;
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      // Not JSON, or gone since the listing: not a run's manifest (below).
+    }
+    if (manifest === null) {
+      reasons.push(
+        `its ${RUN_FILES.manifest} is not a run's (not JSON with a run_id)`,
+      );
+    } else if (manifest.status !== status) {
+      reasons.push(
+        `its ${RUN_FILES.manifest} says status ${
+          JSON.stringify(manifest.status)
+        }, not "${status}"`,
+      );
+    } else if (status === "complete" && !names.includes(RUN_FILES.summary)) {
+      reasons.push(
+        `it has no ${RUN_FILES.summary}, so it is not a complete run`,
+      );
+    }
+  }
+  const runFiles = new Set<string>([...Object.values(RUN_FILES), RUN_SCRATCH]);
+  const foreign = names.filter((n) => !runFiles.has(n) && !heldNames.has(n))
+    .map((n) => `${prefix}${n}`);
+  if (foreign.length > 0) {
+    const more = foreign.length - ENTRIES_LISTED;
+    reasons.push(
+      `it holds ${foreign.slice(0, ENTRIES_LISTED).join(", ")}${
+        more > 0 ? ` and ${more} more` : ""
+      }, which a run does not write (never deleted)`,
+    );
+  }
+  return reasons;
+}
+
+/** The names a run folder holds, for a publish to object storage. */
+const RUN_NAMES: readonly string[] = [
+  ...Object.values(RUN_FILES),
+  RUN_SCRATCH,
+];
+
 /** The JSON files of a run folder, by their key in `RUN_FILES`, and what each holds. */
 export interface RunJson {
   /** `summary.json`. */
@@ -479,14 +549,20 @@ export async function openRunFolder(
   }
   const failedDir = runs.child(failedId).href;
   const inputs = opts.inputs ?? [];
+  /** Why the entry `name` of `runs` may not be replaced (see above). */
+  const refusalsOf = (name: string, status: "complete" | "failed") =>
+    local
+      ? replaceRefusals(runs.child(name).href, status, inputs)
+      : storedReplaceRefusals(runs.child(name), status, inputs);
   // What the run would replace, checked before anything is computed: a
-  // complete run of ours with `replace`, a failed run of ours on failure.
-  if (local && opts.replace && names.includes(runId)) {
-    const reasons = await replaceRefusals(finalDir, "complete", inputs);
+  // complete run of ours with `replace`, a failed run of ours on failure;
+  // in object storage also what a cut-short publish left under the id.
+  if ((opts.replace || !local) && names.includes(runId)) {
+    const reasons = await refusalsOf(runId, "complete");
     if (reasons.length > 0) throw replaceRefused(finalDir, reasons);
   }
-  if (local && names.includes(failedId)) {
-    const reasons = await replaceRefusals(failedDir, "failed", inputs);
+  if (names.includes(failedId)) {
+    const reasons = await refusalsOf(failedId, "failed");
     if (reasons.length > 0) throw failedRefused(runId, failedDir, reasons);
   }
   // Killed writers' folders of any id.
@@ -532,13 +608,16 @@ export async function openRunFolder(
       return local ? run : { ...run, dir: finalDir };
     },
     async commit() {
-      if (local && opts.replace) {
+      if (opts.replace || !local) {
         // Looked at again: the folder may have changed during the run.
-        const reasons = await replaceRefusals(finalDir, "complete", inputs);
+        const reasons = await refusalsOf(runId, "complete");
         if (reasons.length > 0) throw replaceRefused(finalDir, reasons);
       }
       try {
-        return (await staging.publish({ replace: opts.replace })).href;
+        return (await staging.publish({
+          replace: opts.replace,
+          names: RUN_NAMES,
+        })).href;
       } catch (e) {
         if (e instanceof UserError) throw e;
         // A folder that took the name meanwhile (another run of the id)
@@ -557,14 +636,16 @@ export async function openRunFolder(
       }
     },
     async fail() {
-      if (local) {
-        // Looked at again: a foreign folder that took the name during the
-        // run is never replaced (the failed run stays in its staging
-        // folder, which the caller names).
-        const reasons = await replaceRefusals(failedDir, "failed", inputs);
-        if (reasons.length > 0) throw failedRefused(runId, failedDir, reasons);
-      }
-      return (await staging.publish({ as: failedId, replace: true })).href;
+      // Looked at again: a foreign folder that took the name during the
+      // run is never replaced (the failed run stays in its staging
+      // folder, which the caller names).
+      const reasons = await refusalsOf(failedId, "failed");
+      if (reasons.length > 0) throw failedRefused(runId, failedDir, reasons);
+      return (await staging.publish({
+        as: failedId,
+        replace: true,
+        names: RUN_NAMES,
+      })).href;
     },
   };
 }
@@ -668,9 +749,14 @@ export async function writeOutputFolder<T>(
     throw writeFailure(target, e);
   }
   try {
-    return { folder: await staging.publish({ replace: true }), value };
+    return {
+      folder: await staging.publish({ replace: true, names: files }),
+      value,
+    };
   } catch (e) {
-    // The earlier output, if any, kept its name (`publish` puts it back).
+    // Locally the earlier output, if any, kept its name (`publish` puts it
+    // back). In object storage it may be half replaced, but its completion
+    // marker was deleted first, so no reader takes it (lib/storage).
     await staging.discard();
     throw writeFailure(target, e);
   }

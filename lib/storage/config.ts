@@ -19,9 +19,16 @@
  *   {@link DEFAULT_MAX_ATTEMPTS} attempts unless `AWS_MAX_ATTEMPTS` (or
  *   the profile's `max_attempts`) says otherwise; `AWS_RETRY_MODE=adaptive`
  *   adds client-side rate limiting;
- * - timeouts: {@link CONNECTION_TIMEOUT_MS} to connect, and a request that
- *   sends or receives nothing for {@link REQUEST_TIMEOUT_MS} is abandoned
- *   (and retried), so a dead server never hangs a run.
+ * - timeouts: {@link CONNECTION_TIMEOUT_MS} to connect
+ *   (`IFRS9_S3_CONNECT_TIMEOUT_MS`), and {@link REQUEST_TIMEOUT_MS} for an
+ *   attempt to get its answer (`IFRS9_S3_TIMEOUT_MS`); the SDK only logs a
+ *   request past its timeout unless told `throwOnRequestTimeout`, which is
+ *   set here, so an attempt that gets no answer fails (and is retried).
+ *   A server that accepts connections and never answers thus fails a run
+ *   after at most about attempts × (timeout + backoff), one line naming
+ *   the URL (`tests/storage/timeout_test.ts`). The request timeout bounds
+ *   the wait for the answer's headers; a body that stalls after them is
+ *   bounded by the socket timeout, set to the same value.
  *
  * @module
  */
@@ -36,11 +43,38 @@ import { UserError } from "../errors.ts";
  */
 export const DEFAULT_MAX_ATTEMPTS = 5;
 
-/** Milliseconds to open a connection before the attempt fails. */
+/**
+ * Milliseconds to open a connection before the attempt fails, unless
+ * `IFRS9_S3_CONNECT_TIMEOUT_MS` says otherwise.
+ */
 export const CONNECTION_TIMEOUT_MS = 10_000;
 
-/** Milliseconds without a byte sent or received before the attempt fails. */
+/**
+ * Milliseconds an attempt waits for the server's answer (and a socket
+ * stays idle) before it fails, unless `IFRS9_S3_TIMEOUT_MS` says
+ * otherwise. Uploads of parts (8 MiB) and large downloads are streamed,
+ * so only a server silent this long fails.
+ */
 export const REQUEST_TIMEOUT_MS = 120_000;
+
+/** A positive whole number of milliseconds from `env[name]`, or `fallback`. */
+function millis(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+): number {
+  const value = env[name]?.trim();
+  if (value === undefined || value === "") return fallback;
+  if (!/^[0-9]+$/.test(value) || Number(value) <= 0) {
+    throw new UserError(
+      "usage",
+      `${name} must be a positive whole number of milliseconds, got ${
+        JSON.stringify(env[name])
+      }`,
+    );
+  }
+  return Number(value);
+}
 
 /** The variables that change the client; a change makes a new one. */
 const SETTINGS = /^(AWS_|IFRS9_S3_)/;
@@ -78,6 +112,7 @@ export function forcePathStyle(
  * The client configuration this module adds to the SDK's defaults, for
  * the environment `env` (path style, attempts, timeouts).
  *
+ * @throws {UserError} of kind `usage` for a malformed setting, naming it. *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -86,11 +121,16 @@ export function forcePathStyle(
  * assert.equal(config.forcePathStyle, true);
  * assert.equal(config.maxAttempts, 5);
  * assert.equal(s3ClientConfig({ AWS_MAX_ATTEMPTS: "2" }).maxAttempts, undefined);
+ * const handler = s3ClientConfig({ IFRS9_S3_TIMEOUT_MS: "500" }).requestHandler as Record<string, unknown>;
+ * assert.equal(handler.requestTimeout, 500);
+ * assert.equal(handler.throwOnRequestTimeout, true);
+ * assert.throws(() => s3ClientConfig({ IFRS9_S3_TIMEOUT_MS: "soon" }), /IFRS9_S3_TIMEOUT_MS must be/);
  * ```
  */
 export function s3ClientConfig(
   env: Record<string, string | undefined>,
 ): S3ClientConfig {
+  const timeout = millis(env, "IFRS9_S3_TIMEOUT_MS", REQUEST_TIMEOUT_MS);
   return {
     forcePathStyle: forcePathStyle(env),
     // Left to the SDK when set, so AWS_MAX_ATTEMPTS keeps its meaning.
@@ -98,8 +138,15 @@ export function s3ClientConfig(
       ? DEFAULT_MAX_ATTEMPTS
       : undefined,
     requestHandler: {
-      connectionTimeout: CONNECTION_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
+      connectionTimeout: millis(
+        env,
+        "IFRS9_S3_CONNECT_TIMEOUT_MS",
+        CONNECTION_TIMEOUT_MS,
+      ),
+      requestTimeout: timeout,
+      socketTimeout: timeout,
+      // Without it the SDK only logs a request past its timeout and waits on.
+      throwOnRequestTimeout: true,
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * S3 failures in one line naming the URL: a missing bucket or object,
- * refused credentials, a missing region or endpoint, or a server that
- * could not be reached once the retries were spent (`config.ts`). The
+ * refused credentials, a missing region or endpoint, a server that
+ * could not be reached, or that did not answer within its timeout, once
+ * the attempts were spent (`config.ts`), with how many were made. The
  * SDK's own error is kept as the `cause` (printed with `--debug`), never
  * its stack.
  *
@@ -32,7 +33,7 @@ function reason(e: unknown): { what: string; kind: "input" | "usage" | null } {
     Code?: string;
     code?: string;
     message?: string;
-    $metadata?: { httpStatusCode?: number };
+    $metadata?: { httpStatusCode?: number; attempts?: number };
   };
   const name = err?.Code ?? err?.name ?? "";
   const status = err?.$metadata?.httpStatusCode;
@@ -69,10 +70,24 @@ function reason(e: unknown): { what: string; kind: "input" | "usage" | null } {
       kind: "usage",
     };
   }
+  const attempts = err?.$metadata?.attempts;
+  const tries = attempts === undefined
+    ? ""
+    : `, ${attempts} attempt${attempts === 1 ? "" : "s"}`;
+  if (name === "TimeoutError" || err?.code === "ETIMEDOUT") {
+    const ms = /configured (\d+) ms|after (\d+) ms/.exec(message);
+    const within = ms === null ? "in time" : `within ${ms[1] ?? ms[2]} ms`;
+    return {
+      what: `the endpoint did not answer ${within}${
+        tries === "" ? "" : ` (${tries.slice(2)})`
+      }; check AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, or raise IFRS9_S3_TIMEOUT_MS`,
+      kind: null,
+    };
+  }
   if (UNREACHABLE.test(`${name} ${message} ${err?.code ?? ""}`)) {
     return {
       what:
-        `the endpoint could not be reached after retries (${message}); check AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL and the network`,
+        `the endpoint could not be reached (${message}${tries}); check AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL and the network`,
       kind: null,
     };
   }

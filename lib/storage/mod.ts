@@ -27,8 +27,11 @@ export {
   sha256Of,
 } from "./read.ts";
 export {
+  COMPLETE_MARKER,
   DEFAULT_PART_SIZE,
   MULTIPART_THRESHOLD,
+  PUBLISHED_FILES_KEY,
+  type PublishedFiles,
   S3Folder,
   s3Folder,
   type S3FolderOptions,

@@ -200,53 +200,171 @@ export async function localCopy(
   const cleanup = () => Deno.remove(dir, { recursive: true }).catch(() => {});
   const path = `${dir}/${basename(key)}`;
   try {
-    const sha256 = await streamToFile(
-      bodyStream(out),
-      path,
-      opts.maxBytes,
-      pathOrUrl,
-    );
+    const { sha256 } = await downloadToFile(pathOrUrl, path, {
+      maxBytes: opts.maxBytes,
+      first: out,
+    });
     return { path, sha256, cleanup, [Symbol.asyncDispose]: cleanup };
   } catch (e) {
     await cleanup();
-    if (e instanceof UserError) throw e;
-    if (
-      e instanceof Deno.errors.NotFound ||
-      /No space|os error 28/.test(String(e))
-    ) {
-      throw new UserError(
-        "output",
-        `Cannot copy ${pathOrUrl} to ${path}: ${(e as Error).message}`,
-        { cause: e },
-      );
-    }
-    throw storageError(pathOrUrl, e, "read", "input");
+    throw e;
   }
 }
 
 /**
- * Writes `stream` to the new file `path`, stopping past `maxBytes`;
- * returns the SHA-256 (hex) of what was written.
+ * Times a download cut short in the middle of its body is resumed (a
+ * Range GET from the first missing byte) before the read fails.
  */
-async function streamToFile(
-  stream: ReadableStream<Uint8Array>,
-  path: string,
-  maxBytes: number | undefined,
+export const DOWNLOAD_RESUMES = 4;
+
+/** The wait before resume `n` (1, 2, …): 200 ms doubling, capped at 3 s, with jitter. */
+function resumeDelay(n: number): number {
+  const cap = Math.min(3_000, 200 * 2 ** (n - 1));
+  return cap / 2 + Math.random() * cap / 2;
+}
+
+/** A failure of this machine's disk while a download is written. */
+class LocalWriteError extends Error {}
+
+/** What {@link downloadToFile} wrote. */
+export interface Download {
+  /** SHA-256 (hex) of the bytes written. */
+  sha256: string;
+  /** How many bytes were written. */
+  bytes: number;
+}
+
+/**
+ * Streams the S3 object `url` into the new file `path` (never held in
+ * memory whole), hashing it (SHA-256) on the way: the one download loop
+ * of this module and of `S3Folder.prepareScan`. A body cut short (a reset
+ * connection, a server that stops sending) is resumed from the first
+ * missing byte with a Range GET carrying `If-Match` with the object's ETag
+ * (and the answer's ETag and `Content-Range` are checked as well, as some
+ * servers ignore `If-Match`), up to {@link DOWNLOAD_RESUMES} times with
+ * backoff; the length written is checked against the object's. An object
+ * replaced during the download is refused, never stitched.
+ *
+ * @param opts.first The answer of a GetObject already sent (its body unread).
+ * @param opts.maxBytes Refuse an object larger than this.
+ * @throws {UserError} naming the URL: missing, refused, changed, cut short
+ *   too often (kind `input`), or this machine's disk full (kind `output`).
+ */
+export async function downloadToFile(
   url: string,
-): Promise<string> {
+  path: string,
+  opts: { first?: GetObjectCommandOutput; maxBytes?: number } = {},
+): Promise<Download> {
+  const { bucket, key } = parseS3Url(url);
+  let out = opts.first ?? await getObject(url, opts.maxBytes);
+  const etag = out.ETag;
+  const total = out.ContentLength;
   const hash = createHash("sha256");
-  using file = await Deno.open(path, { write: true, createNew: true });
-  let total = 0;
-  for await (const chunk of stream) {
-    total += chunk.length;
-    if (maxBytes !== undefined && total > maxBytes) {
-      throw tooLarge(url, total, maxBytes);
-    }
-    hash.update(chunk);
-    let at = 0;
-    while (at < chunk.length) at += await file.write(chunk.subarray(at));
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { write: true, createNew: true });
+  } catch (e) {
+    await out.Body?.transformToWebStream().cancel().catch(() => {});
+    throw new UserError(
+      "output",
+      `Cannot copy ${url} to ${path}: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
-  return hash.digest("hex");
+  let at = 0;
+  let resumes = 0;
+  try {
+    for (;;) {
+      try {
+        for await (const chunk of bodyStream(out)) {
+          at += chunk.length;
+          if (opts.maxBytes !== undefined && at > opts.maxBytes) {
+            throw tooLarge(url, at, opts.maxBytes);
+          }
+          hash.update(chunk);
+          try {
+            let done = 0;
+            while (done < chunk.length) {
+              done += await file.write(chunk.subarray(done));
+            }
+          } catch (e) {
+            throw new LocalWriteError((e as Error).message, { cause: e });
+          }
+        }
+        if (total === undefined || at >= total) break;
+        throw new Error(`the body ended after ${at} of ${total} bytes`);
+      } catch (e) {
+        if (e instanceof UserError) throw e;
+        if (e instanceof LocalWriteError) {
+          throw new UserError(
+            "output",
+            `Cannot copy ${url} to ${path}: ${e.message}`,
+            { cause: e.cause },
+          );
+        }
+        if (resumes >= DOWNLOAD_RESUMES) {
+          throw new UserError(
+            "input",
+            `Cannot read ${url}: the download was cut short ${
+              resumes + 1
+            } times, the last after ${at}${
+              total === undefined ? "" : ` of ${total}`
+            } bytes (${String((e as Error)?.message ?? e).split("\n")[0]})`,
+            { cause: e },
+          );
+        }
+        resumes += 1;
+        await new Promise((r) => setTimeout(r, resumeDelay(resumes)));
+        try {
+          out = await s3Client().send(
+            new GetObjectCommand({
+              Bucket: bucket,
+              Key: key,
+              // Nothing kept yet: the whole object again (no Range).
+              Range: at === 0 ? undefined : `bytes=${at}-`,
+              IfMatch: etag,
+            }),
+          );
+        } catch (e) {
+          const status = (e as { $metadata?: { httpStatusCode?: number } })
+            ?.$metadata?.httpStatusCode;
+          if (status === 412) throw changed(url);
+          throw storageError(url, e, "read", "input");
+        }
+        const from = /^bytes (\d+)-/.exec(out.ContentRange ?? "")?.[1];
+        if (etag !== undefined && out.ETag !== etag) {
+          await out.Body?.transformToWebStream().cancel().catch(() => {});
+          throw changed(url);
+        }
+        if (at > 0 && (from === undefined || Number(from) !== at)) {
+          await out.Body?.transformToWebStream().cancel().catch(() => {});
+          throw new UserError(
+            "input",
+            `Cannot read ${url}: the server answered a resumed download from byte ${at} with ${
+              out.ContentRange ? `range ${out.ContentRange}` : "no range"
+            }`,
+          );
+        }
+      }
+    }
+  } finally {
+    file.close();
+  }
+  if (total !== undefined && at !== total) {
+    throw new UserError(
+      "input",
+      `Cannot read ${url}: ${at} bytes arrived, the object holds ${total}`,
+    );
+  }
+  return { sha256: hash.digest("hex"), bytes: at };
+}
+
+/** The refusal of an object replaced while it was downloaded. */
+function changed(url: string): UserError {
+  return new UserError(
+    "input",
+    `Cannot read ${url}: the object was replaced while it was being read (its ETag changed); read it again`,
+  );
 }
 
 /**

@@ -5,46 +5,62 @@
  *
  * Writing: S3 has no rename, so a folder cannot appear at once. A writer
  * stages the folder on this machine as today (Polars writes by path) and
- * publishes it in this order:
+ * publishes it in this order (docs/storage.md):
  *
- * 1. every file but `manifest.json` is uploaded under a hidden temporary
- *    prefix beside the target, `.<name>.partial-<pid>-<12 hex>/` (files
- *    from {@link MULTIPART_THRESHOLD} up as multipart uploads through
- *    `@aws-sdk/lib-storage`'s `Upload`, in parts of
- *    {@link DEFAULT_PART_SIZE}, 4 at a time), so the long part of the
- *    work touches nothing under the final name;
- * 2. when the target holds a `manifest.json` (an earlier run, published
- *    only with `replace`), it is deleted first: from that moment the old
- *    folder is no longer a complete run to any reader;
- * 3. each object is copied server-side (CopyObject) from the temporary
- *    prefix to the target, and objects of an earlier folder there that the
- *    new one does not have are deleted;
- * 4. `manifest.json` is written last (one PutObject, atomic in S3): only
- *    now do readers, which trust only a folder whose manifest says
- *    `complete` (`lib/run_folder/read.ts`), read the run;
- * 5. the temporary prefix and the local staging folder are removed.
+ * 0. the keys under the target are listed: one whose first path segment is
+ *    not among the names the folder's kind holds (`names` of
+ *    {@link S3PublishOptions}) refuses the publish, named, and is never
+ *    deleted; a marker there (`manifest.json`) refuses it without `replace`;
+ * 1. every file but the marker is hashed (SHA-256) and uploaded under a
+ *    hidden temporary prefix beside the target,
+ *    `.<name>.partial-<pid>-<12 hex>/` (files from
+ *    {@link MULTIPART_THRESHOLD} up as multipart uploads through
+ *    `@aws-sdk/lib-storage`'s `Upload`, in parts of {@link DEFAULT_PART_SIZE},
+ *    4 at a time), so the long part of the work touches nothing under the
+ *    final name;
+ * 2. the marker is looked at again (HeadObject): one that appeared, changed
+ *    or vanished since step 0 (another writer of the name) stops the
+ *    publish before it touches the target;
+ * 3. the earlier folder's markers (`manifest.json`, {@link COMPLETE_MARKER})
+ *    are deleted: from that moment it is no longer complete to any reader;
+ * 4. each object is copied server-side (CopyObject) from the temporary
+ *    prefix to the target, and keys of the earlier folder (of the kind's
+ *    names only) that the new one does not have are deleted;
+ * 5. the marker is written last (one PutObject, atomic in S3, conditional
+ *    on no marker being there: `If-None-Match: *`, which Amazon S3 and
+ *    MinIO honour and s3rver ignores), listing every file with its size and
+ *    SHA-256: the run's `manifest.json` gains {@link PUBLISHED_FILES_KEY};
+ *    a folder without a manifest (a movement, validation outputs) gets
+ *    {@link COMPLETE_MARKER};
+ * 6. the temporary prefix and the local staging folder are removed.
  *
  * A failure (or a kill) at any step leaves either the earlier folder
- * untouched (steps 1-2) or a folder without `manifest.json` (steps 2-4):
- * never anything a reader trusts. The next publish of the name replaces
- * such a folder, `replace` or not (a folder without a manifest is no run
- * to keep). A temporary prefix left behind by a killed writer is hidden
- * and refused by every reader; remove it with `aws s3 rm --recursive` or a
- * lifecycle rule (abort incomplete multipart uploads too). Two writers of
- * one name at once are not detected on S3 (no process to ask): give runs
- * distinct ids.
+ * untouched (steps 0-2) or a folder without its marker (steps 3-5): never
+ * anything a reader trusts. The next publish of the name replaces such a
+ * folder, `replace` or not, when it holds only names of its kind. A
+ * temporary prefix left behind by a killed writer is hidden and refused by
+ * every reader; remove it with `aws s3 rm --recursive` or a lifecycle rule
+ * (abort incomplete multipart uploads too).
  *
- * Reading: `readText` is a GetObject; Parquet files are copied to a
+ * Reading: the folder's marker is read before any other file, and every
+ * file read after it is checked against the sizes and SHA-256 it lists,
+ * so a folder whose files two writers mixed is refused naming a file; a
+ * folder with no marker serves only `summary.json` and `manifest.json`
+ * (for the run readers to say it is not a complete run).
+ *
+ * `readText` is a GetObject; Parquet files are copied to a
  * per-process cache folder ({@link S3Folder.prepareScan}) for Polars' lazy
  * scans, removed when the process exits.
  *
  * @module
  */
 import { join, relative } from "node:path";
+import { createHash } from "node:crypto";
 import {
   CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
@@ -52,6 +68,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { UserError } from "../errors.ts";
 import { s3Client } from "./config.ts";
 import { isMissing, storageError } from "./errors.ts";
+import { downloadToFile } from "./read.ts";
 import { parseS3Url, s3Url } from "./url.ts";
 
 /** Files from this size up are uploaded in parts (multipart upload). */
@@ -68,6 +85,61 @@ const MAX_COPY_BYTES = 5 * 1024 * 1024 * 1024;
 
 /** The file written last, whose presence makes a folder a run. */
 const MANIFEST = "manifest.json";
+
+/**
+ * The completion marker of a folder published without a `manifest.json`
+ * (a movement, validation outputs): written last, listing every file.
+ */
+export const COMPLETE_MARKER = "_complete.json";
+
+/** The key of `manifest.json` listing the files published with it. */
+export const PUBLISHED_FILES_KEY = "published_files";
+
+/**
+ * Files a reader may read from a folder with no marker at all: a run's
+ * `summary.json` and `manifest.json`, so that the run readers can say
+ * themselves that the run is not complete (`lib/run_folder/read.ts`).
+ */
+const READABLE_UNSEALED = new Set(["summary.json", MANIFEST]);
+
+/** Size and SHA-256 of each published file, by its name in the folder. */
+export type PublishedFiles = Record<string, { bytes: number; sha256: string }>;
+
+/** What a folder's marker says of its files, as a reader found it. */
+interface Seal {
+  /** The marker's name, or null for a folder with neither. */
+  marker: string | null;
+  /** The files it lists; null when it lists none (an older manifest). */
+  files: Map<string, { bytes: number; sha256: string }> | null;
+  /** The marker's text as read (a `manifest.json` is served from it). */
+  text?: string;
+  /** Whether the folder held nothing at all (reads find no file). */
+  empty?: boolean;
+}
+
+/** SHA-256 (hex) of `bytes`. */
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** The files a marker's JSON lists, or null when it lists none. */
+function listedFiles(
+  value: unknown,
+): Map<string, { bytes: number; sha256: string }> | null {
+  if (typeof value !== "object" || value === null) return null;
+  const files = value as Record<string, unknown>;
+  const out = new Map<string, { bytes: number; sha256: string }>();
+  for (const [name, f] of Object.entries(files)) {
+    const entry = f as { bytes?: unknown; sha256?: unknown };
+    if (
+      typeof entry?.bytes !== "number" || typeof entry?.sha256 !== "string"
+    ) {
+      return null;
+    }
+    out.set(name, { bytes: entry.bytes, sha256: entry.sha256 });
+  }
+  return out;
+}
 
 /** Options of {@link s3Folder}. */
 export interface S3FolderOptions {
@@ -96,6 +168,13 @@ export interface S3PublishOptions {
   as?: string;
   /** Replace a folder with a manifest there already. @default false */
   replace?: boolean;
+  /**
+   * The names (first path segments) a folder of this kind holds: keys
+   * under the target with another name are foreign, and the publish is
+   * refused naming one (never deleted); keys with one of these names that
+   * the new folder lacks are deleted. @default the names being published
+   */
+  names?: readonly string[];
 }
 
 /** A folder being written on this machine, for an S3 prefix (a `Staging`). */
@@ -169,6 +248,8 @@ export class S3Folder {
   private readonly opts: S3FolderOptions;
   /** Local copies made by {@link prepareScan}, by entry name. */
   private readonly copies = new Map<string, string>();
+  /** The folder's marker, read once, before any other file. */
+  private seal?: Promise<Seal>;
 
   /** The folder `url` (`s3://bucket/prefix`). */
   constructor(url: string, opts: S3FolderOptions = {}) {
@@ -200,8 +281,11 @@ export class S3Folder {
   private async keysUnder(
     prefix: string,
     delimiter?: string,
-  ): Promise<{ keys: { key: string; size: number }[]; folders: string[] }> {
-    const keys: { key: string; size: number }[] = [];
+  ): Promise<{
+    keys: { key: string; size: number; etag: string }[];
+    folders: string[];
+  }> {
+    const keys: { key: string; size: number; etag: string }[] = [];
     const folders: string[] = [];
     let token: string | undefined;
     do {
@@ -219,7 +303,7 @@ export class S3Folder {
         throw storageError(s3Url(this.bucket, prefix), e, "list", "input");
       }
       for (const o of page.Contents ?? []) {
-        keys.push({ key: o.Key!, size: o.Size ?? 0 });
+        keys.push({ key: o.Key!, size: o.Size ?? 0, etag: o.ETag ?? "" });
       }
       for (const p of page.CommonPrefixes ?? []) folders.push(p.Prefix!);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -244,10 +328,48 @@ export class S3Folder {
   }
 
   /**
-   * Reads a file as UTF-8 text.
-   * @throws {Deno.errors.NotFound} when the object does not exist.
+   * The folder's marker, read first: `_complete.json`, else `manifest.json`
+   * (with its `published_files`), else none.
    */
-  async readText(name: string): Promise<string> {
+  private readSeal(): Promise<Seal> {
+    this.seal ??= (async (): Promise<Seal> => {
+      const names = await this.list();
+      for (const marker of [COMPLETE_MARKER, MANIFEST]) {
+        if (!names.includes(marker)) continue;
+        let text: string;
+        try {
+          text = await this.getText(marker);
+        } catch (e) {
+          // Deleted since the listing (a replace under way): no marker.
+          if (e instanceof Deno.errors.NotFound) continue;
+          throw e;
+        }
+        let value: Record<string, unknown> | null = null;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          // Not JSON: the run readers say so about a manifest.
+        }
+        const files = listedFiles(
+          marker === COMPLETE_MARKER
+            ? value?.files
+            : value?.[PUBLISHED_FILES_KEY],
+        );
+        if (marker === COMPLETE_MARKER && files === null) {
+          throw new UserError(
+            "input",
+            `Cannot read ${this.href}: its ${COMPLETE_MARKER} lists no files (not written by this code)`,
+          );
+        }
+        return { marker, files, text };
+      }
+      return { marker: null, files: null, empty: names.length === 0 };
+    })();
+    return this.seal;
+  }
+
+  /** A GetObject of `name` as text. */
+  private async getText(name: string): Promise<string> {
     const key = this.keyOf(checkName(name));
     try {
       const out = await s3Client().send(
@@ -262,6 +384,65 @@ export class S3Folder {
       }
       throw storageError(s3Url(this.bucket, key), e, "read", "input");
     }
+  }
+
+  /**
+   * Checks the file `name` read from this folder (`bytes` long, with hash
+   * `sha256`) against the folder's marker: a folder whose marker lists
+   * its files serves only those files, byte for byte; a folder with no
+   * marker serves only what lets a run reader say it is not complete.
+   */
+  private async checkSealed(
+    name: string,
+    got?: { bytes: number; sha256: string },
+  ): Promise<void> {
+    const seal = await this.readSeal();
+    const url = s3Url(this.bucket, this.keyOf(name));
+    if (seal.marker === null) {
+      // Nothing there: the read finds no file, as for any missing one.
+      if (seal.empty || READABLE_UNSEALED.has(name)) return;
+      throw new UserError(
+        "input",
+        `Cannot read ${url}: ${this.href} has neither ${COMPLETE_MARKER} nor ${MANIFEST}, so it was not published whole (cut short, being written, or not written by this code); write it again`,
+      );
+    }
+    if (seal.files === null || got === undefined) return;
+    const want = seal.files.get(name);
+    if (want === undefined) {
+      throw new UserError(
+        "input",
+        `Cannot read ${url}: it is not among the files the folder's ${seal.marker} lists`,
+      );
+    }
+    if (want.sha256 !== got.sha256 || want.bytes !== got.bytes) {
+      throw new UserError(
+        "input",
+        `Cannot read ${url}: it is not the file the folder's ${seal.marker} lists (${got.bytes} bytes, SHA-256 ${
+          got.sha256.slice(0, 12)
+        }…; listed: ${want.bytes} bytes, ${
+          want.sha256.slice(0, 12)
+        }…): another writer changed the folder; read it again once it is published whole`,
+      );
+    }
+  }
+
+  /**
+   * Reads a file as UTF-8 text, checked against the folder's marker
+   * (read first): see {@link checkSealed}.
+   * @throws {Deno.errors.NotFound} when the object does not exist.
+   */
+  async readText(name: string): Promise<string> {
+    checkName(name);
+    const seal = await this.readSeal();
+    if (name === seal.marker && seal.text !== undefined) return seal.text;
+    await this.checkSealed(name);
+    const text = await this.getText(name);
+    const bytes = new TextEncoder().encode(text);
+    await this.checkSealed(name, {
+      bytes: bytes.length,
+      sha256: sha256Hex(bytes),
+    });
+    return text;
   }
 
   /**
@@ -283,30 +464,21 @@ export class S3Folder {
 
   /**
    * Copies the files `names` (those that exist) to this process's cache
-   * folder, streamed, so that {@link scanSource} can name them; removed
-   * when the process exits.
+   * folder, streamed (`downloadToFile`: a cut body is resumed), so that
+   * {@link scanSource} can name them, each checked against the folder's
+   * marker; removed when the process exits.
    */
   async prepareScan(names: readonly string[]): Promise<void> {
+    await this.readSeal();
     const present = new Set(await this.list());
     const dir = await Deno.makeTempDir({ dir: scanCache() });
     for (const name of names) {
       if (!present.has(name) || this.copies.has(name)) continue;
-      const key = this.keyOf(checkName(name));
-      const url = s3Url(this.bucket, key);
+      await this.checkSealed(name);
+      const url = s3Url(this.bucket, this.keyOf(checkName(name)));
       const path = join(dir, name);
-      try {
-        const out = await s3Client().send(
-          new GetObjectCommand({ Bucket: this.bucket, Key: key }),
-        );
-        using file = await Deno.open(path, { write: true, createNew: true });
-        for await (const chunk of out.Body!.transformToWebStream()) {
-          const bytes = chunk as Uint8Array;
-          let at = 0;
-          while (at < bytes.length) at += await file.write(bytes.subarray(at));
-        }
-      } catch (e) {
-        throw storageError(url, e, "read", "input");
-      }
+      const got = await downloadToFile(url, path);
+      await this.checkSealed(name, got);
       this.copies.set(name, path);
     }
   }
@@ -335,11 +507,11 @@ export class S3Folder {
     return {
       dir,
       publish: async (
-        { as = name, replace = false }: S3PublishOptions = {},
+        { as = name, replace = false, names }: S3PublishOptions = {},
       ): Promise<S3Folder> => {
         const target = this.child(as);
         try {
-          await this.publish(dir, temp, target, replace);
+          await this.publish(dir, temp, target, replace, names);
         } catch (e) {
           // Best effort: a server that is gone keeps them (hidden, untrusted).
           await this.deleteUnder(`${temp}/`).catch(() => {});
@@ -435,41 +607,97 @@ export class S3Folder {
     }
   }
 
-  /** Steps 1-5 of the module's documentation. */
+  /** The ETag of `key`, or null when there is no such object (HeadObject). */
+  private async etagOf(key: string): Promise<string | null> {
+    try {
+      const out = await s3Client().send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: key }),
+      );
+      return out.ETag ?? "";
+    } catch (e) {
+      if (isMissing(e)) return null;
+      throw storageError(s3Url(this.bucket, key), e, "read", "output");
+    }
+  }
+
+  /** Steps 1-6 of the module's documentation. */
   private async publish(
     dir: string,
     temp: string,
     target: S3Folder,
     replace: boolean,
+    names?: readonly string[],
   ): Promise<void> {
     const files = await filesUnder(dir);
     const targetPrefix = `${target.prefix}/`;
-    // What holds the name: refused without replace, unless it is no run
-    // (no manifest), which a failed publish leaves and a rerun replaces.
-    const existing = (await this.keysUnder(targetPrefix)).keys.map((k) =>
-      k.key
+    const top = (f: string) => f.split("/")[0];
+    // The marker: the run's manifest, else a completion marker.
+    const marker = files.includes(MANIFEST) ? MANIFEST : COMPLETE_MARKER;
+    const markerKey = `${targetPrefix}${marker}`;
+    const body = files.filter((f) => f !== MANIFEST && f !== COMPLETE_MARKER);
+    const owned = new Set([
+      ...(names ?? []),
+      ...files.map(top),
+      MANIFEST,
+      COMPLETE_MARKER,
+    ]);
+    // What holds the name. Keys of another name are never deleted: the
+    // publish is refused. A folder of ours without a marker is what a
+    // cut-short publish leaves (no run), which this one replaces.
+    const listing = (await this.keysUnder(targetPrefix)).keys;
+    const existing = listing.map((k) => k.key);
+    const foreign = existing.filter((k) =>
+      !owned.has(top(k.slice(targetPrefix.length)))
     );
-    const hasManifest = existing.includes(`${targetPrefix}${MANIFEST}`);
-    if (hasManifest && !replace) {
+    if (foreign.length > 0) {
+      const more = foreign.length - 1;
       throw new UserError(
         "usage",
-        `Cannot publish ${target.href}: a folder with a ${MANIFEST} is there already (pass --replace to replace it)`,
+        `Cannot publish ${target.href}: it holds ${
+          s3Url(this.bucket, foreign[0])
+        }${
+          more > 0 ? ` and ${more} more key${more === 1 ? "" : "s"}` : ""
+        }, which this folder does not write; it is never replaced: move it, or choose another name`,
       );
     }
-    const body = files.filter((f) => f !== MANIFEST);
-    // 1. Upload under the hidden temporary prefix.
-    const sizes = new Map<string, number>();
+    const seenTag = listing.find((k) => k.key === markerKey)?.etag;
+    const seen = seenTag === undefined ? null : seenTag.replaceAll('"', "");
+    const otherMarker = existing.filter((k) =>
+      k === `${targetPrefix}${MANIFEST}` ||
+      k === `${targetPrefix}${COMPLETE_MARKER}`
+    );
+    if (seen !== null && !replace) {
+      throw new UserError(
+        "usage",
+        `Cannot publish ${target.href}: a folder with a ${marker} is there already (pass --replace to replace it)`,
+      );
+    }
+    // 1. Upload under the hidden temporary prefix, hashing each file.
+    const published: PublishedFiles = {};
     for (const f of body) {
       const path = join(dir, f);
-      sizes.set(f, (await Deno.stat(path)).size);
+      published[f] = await hashFile(path);
       await this.upload(path, `${temp}/${f}`);
     }
-    // 2. The old folder stops being a run.
-    if (hasManifest) await this.deleteKeys([`${targetPrefix}${MANIFEST}`]);
-    // 3. Server-side copies; leftovers of an earlier folder removed.
+    // 2. Looked at again right before the target is touched: another
+    // writer of the name may have published while this one uploaded.
+    const now = (await this.etagOf(markerKey))?.replaceAll('"', "") ?? null;
+    if (now !== seen) {
+      throw new UserError(
+        "usage",
+        `Cannot publish ${target.href}: another writer ${
+          seen === null ? "published" : "replaced"
+        } a folder there while this one was being uploaded (its ${marker} ${
+          seen === null ? "appeared" : now === null ? "vanished" : "changed"
+        }); nothing of this one was written there: choose another name, or publish again with --replace`,
+      );
+    }
+    // 3. The old folder stops being complete to any reader.
+    if (otherMarker.length > 0) await this.deleteKeys(otherMarker);
+    // 4. Server-side copies; leftovers of an earlier folder of ours removed.
     for (const f of body) {
       const key = `${targetPrefix}${f}`;
-      if (sizes.get(f)! > MAX_COPY_BYTES) {
+      if (published[f].bytes > MAX_COPY_BYTES) {
         await this.upload(join(dir, f), key);
         continue;
       }
@@ -489,19 +717,74 @@ export class S3Folder {
     }
     const fresh = new Set(files.map((f) => `${targetPrefix}${f}`));
     await this.deleteKeys(
-      existing.filter((k) =>
-        !fresh.has(k) && k !== `${targetPrefix}${MANIFEST}`
-      ),
+      existing.filter((k) => !fresh.has(k) && !otherMarker.includes(k)),
     );
-    // 4. The manifest, last.
-    if (files.includes(MANIFEST)) {
-      const key = `${targetPrefix}${MANIFEST}`;
-      await this.opts.beforeStep?.("manifest", key);
-      await this.upload(join(dir, MANIFEST), key);
+    // 5. The marker, last, listing every file with its size and SHA-256;
+    // a conditional write, so that on a server that honours it, a marker
+    // another writer put there meanwhile is not overwritten.
+    await this.opts.beforeStep?.("manifest", markerKey);
+    const text = marker === MANIFEST
+      ? sealManifest(await Deno.readTextFile(join(dir, MANIFEST)), published)
+      : JSON.stringify({ files: published }, null, 2) + "\n";
+    try {
+      await s3Client().send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: markerKey,
+          Body: text,
+          IfNoneMatch: "*",
+        }),
+      );
+    } catch (e) {
+      const status = (e as { $metadata?: { httpStatusCode?: number } })
+        ?.$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) {
+        throw new UserError(
+          "usage",
+          `Cannot publish ${target.href}: another writer published its ${marker} while this one was copying; the folder may mix both, and its readers refuse the files that are not the ones its ${marker} lists: publish again with --replace`,
+          { cause: e },
+        );
+      }
+      throw storageError(s3Url(this.bucket, markerKey), e, "write", "output");
     }
-    // 5. The temporary prefix; a failure here leaves only hidden objects.
+    this.opts.onUpload?.(markerKey, 1);
+    // 6. The temporary prefix; a failure here leaves only hidden objects.
     await this.deleteUnder(`${temp}/`).catch(() => {});
   }
+}
+
+/** Size and SHA-256 (hex) of a local file, streamed. */
+async function hashFile(
+  path: string,
+): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  const file = await Deno.open(path, { read: true });
+  // The stream closes the file at its end or on an error.
+  for await (const chunk of file.readable) {
+    bytes += chunk.length;
+    hash.update(chunk);
+  }
+  return { bytes, sha256: hash.digest("hex") };
+}
+
+/**
+ * The manifest `text` with the published files listed under
+ * {@link PUBLISHED_FILES_KEY}; a manifest that is not a JSON object is
+ * published as it is (the run readers refuse it).
+ */
+function sealManifest(text: string, files: PublishedFiles): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return text;
+  }
+  return JSON.stringify({ ...value, [PUBLISHED_FILES_KEY]: files }, null, 2) +
+    "\n";
 }
 
 /**

@@ -3,7 +3,11 @@
  * into its bucket and key. Bucket names follow the S3 naming rules
  * (3 to 63 characters: lower-case letters, digits, `.` and `-`, starting and
  * ending with a letter or digit; Amazon S3 User Guide, "Bucket naming
- * rules"); keys are kept as given, without a leading `/`.
+ * rules"), widened by one character: `_`, which Google Cloud Storage
+ * allows ("Bucket naming requirements") and whose S3-compatible XML API
+ * the README documents; Amazon S3 itself refuses such a name with its own
+ * error (`InvalidBucketName`), named in one line like any other. Keys are
+ * kept as given, without a leading `/`.
  *
  * @module
  */
@@ -18,7 +22,7 @@ export interface S3Url {
 }
 
 const S3_SCHEME = /^s3:\/\//i;
-const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const BUCKET = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
 
 /**
  * Whether `where` is an `s3://` URL (any letter case of the scheme).
@@ -46,7 +50,8 @@ export function isS3Url(where: string): boolean {
  * import { parseS3Url } from "./url.ts";
  * assert.deepEqual(parseS3Url("s3://book/2025/q4.parquet"), { bucket: "book", key: "2025/q4.parquet" });
  * assert.deepEqual(parseS3Url("s3://runs/"), { bucket: "runs", key: "" });
- * assert.throws(() => parseS3Url("s3://A_B/x"), /not a valid bucket name/);
+ * assert.deepEqual(parseS3Url("s3://gcs_book/q4.csv"), { bucket: "gcs_book", key: "q4.csv" });
+ * assert.throws(() => parseS3Url("s3://A-B/x"), /not a valid bucket name/);
  * ```
  */
 export function parseS3Url(url: string): S3Url {
@@ -62,7 +67,7 @@ export function parseS3Url(url: string): S3Url {
       "usage",
       `Cannot use ${url}: ${
         JSON.stringify(bucket)
-      } is not a valid bucket name (3 to 63 lower-case letters, digits, '.' and '-'); give s3://bucket/key`,
+      } is not a valid bucket name (3 to 63 lower-case letters, digits, '.', '-' and '_', starting and ending with a letter or digit); give s3://bucket/key`,
     );
   }
   return { bucket, key };

@@ -23,7 +23,15 @@ import {
   writeMovementOutputs,
 } from "../../lib/movement/mod.ts";
 import { readRunFolder } from "../../lib/run_folder/mod.ts";
-import type { Narrative } from "../../lib/narrative/mod.ts";
+import {
+  checkNarrative,
+  type Narrative,
+  narrativeText,
+  quotedFigures,
+  templateNarrative,
+} from "../../lib/narrative/mod.ts";
+import { writeRunReport } from "../../lib/report/mod.ts";
+import { UserError } from "../../lib/errors.ts";
 
 const root = await Deno.makeTempDir({ prefix: "narrative_sample_" });
 const RULES = "config/sample_rules.yaml";
@@ -273,11 +281,215 @@ Deno.test("report.html and movement.html show the narrative near the top, escape
     assert.ok(section.includes(`<p>${first.slice(0, 60)}`), file);
     assert.ok(html.includes('href="#narrative"'));
   }
+  // Markup in a segment's name shows as text on the page: the narrative of
+  // a sheet whose largest segment is named so, drawn into the report.
+  const evil = `<b onmouseover="x()">seg&1</b>`;
+  const sheet = structuredClone(b.runNarrative.facts);
+  sheet.top_segments[0].key = evil;
+  const paragraphs = templateNarrative(sheet);
+  assert.ok(paragraphs.some((p) => p.text.includes(evil)));
+  const copy = `${root}/escaped`;
+  await copyDir(b.dirs[1], copy);
+  await writeRunReport(copy, {
+    narrative: {
+      ...b.runNarrative,
+      text: narrativeText(paragraphs),
+      paragraphs,
+      facts: sheet,
+    },
+  });
+  const page = await Deno.readTextFile(`${copy}/report.html`);
+  const narrative = page.slice(
+    page.indexOf('<section id="narrative">'),
+    page.indexOf("<section", page.indexOf('<section id="narrative">') + 1),
+  );
+  assert.ok(!narrative.includes("<b "), "markup left as markup");
+  assert.ok(
+    narrative.includes(
+      "&lt;b onmouseover=&quot;x()&quot;&gt;seg&amp;1&lt;/b&gt;",
+    ),
+    narrative,
+  );
+
   // The earlier run's folder has its own narrative, without a movement.
   const q3 = JSON.parse(
     await Deno.readTextFile(`${b.dirs[0]}/narrative.json`),
   ) as Narrative;
   assert.equal(q3.facts.reporting_date, "2025-09-30");
+});
+
+/** Copies a local folder (a run folder) to `to`. */
+async function copyDir(from: string, to: string) {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const e of Deno.readDir(from)) {
+    if (e.isFile) await Deno.copyFile(`${from}/${e.name}`, `${to}/${e.name}`);
+  }
+}
+
+/** An amount as the template writes it (`1.03 million`, `23,066.44`). */
+function amountIn(written: string): { value: number; half: number } {
+  const million = written.endsWith(" million");
+  const digits = written.replace(" million", "").replaceAll(",", "");
+  const decimals = digits.includes(".") ? digits.split(".")[1].length : 0;
+  const scale = million ? 1e6 : 1;
+  return {
+    value: Number(digits) * scale,
+    half: 0.5 * 10 ** -decimals * scale + 1e-9,
+  };
+}
+
+const near = (written: string, want: number) => {
+  const got = amountIn(written);
+  return Math.abs(got.value - Math.abs(want)) <= got.half;
+};
+
+Deno.test("the template's sentences pair each label with its own figure, read from the text by this test", async () => {
+  const b = await book;
+  const s = b.summary;
+  const text = b.runNarrative.text;
+  const AMOUNT = "(\\d[\\d,]*\\.\\d{2}(?: million)?)";
+  const PCT = "(\\d+\\.\\d+)%";
+  // The headline: ECL, loss allowance, provision, coverage, gross amount.
+  const head = text.match(
+    new RegExp(
+      `facilities is EUR ${AMOUNT}: a loss allowance of ${AMOUNT} deducted from the assets and a provision of ${AMOUNT} for undrawn commitments \\(IFRS 7 B8E\\)\\. It covers ${PCT} of a gross carrying amount of EUR ${AMOUNT}`,
+    ),
+  );
+  assert.ok(head, text);
+  assert.ok(near(head[1], s.totals.ecl), `ECL ${head[1]}`);
+  assert.ok(near(head[2], s.totals.loss_allowance), `allowance ${head[2]}`);
+  assert.ok(near(head[3], s.totals.provision), `provision ${head[3]}`);
+  assert.ok(
+    Math.abs(Number(head[4]) / 100 - s.totals.coverage) <= 0.00005 + 1e-12,
+  );
+  assert.ok(near(head[5], s.totals.gross_carrying_amount));
+  // Each stage: "stage k holds A% of the gross carrying amount and B% of
+  // the ECL (X, coverage C%, N facilities)", against summary.json.
+  const stageRe = new RegExp(
+    `stage (\\d) holds ${PCT} of the gross carrying amount and ${PCT} of the ECL \\(${AMOUNT}, coverage ${PCT}, ([\\d,]+) facilities\\)`,
+    "g",
+  );
+  const seen: string[] = [];
+  for (const m of text.matchAll(stageRe)) {
+    const g = s.by_stage.find((g: Json) => String(g.key) === m[1]);
+    assert.ok(g, `stage ${m[1]}`);
+    // Written to its last decimal: two, or three significant digits below 1%.
+    const pct = (x: string, want: number) =>
+      Math.abs(Number(x) / 100 - want) <=
+        0.5 * 10 ** -(x.split(".")[1].length + 2) + 1e-12;
+    assert.ok(
+      pct(m[2], g.gross_carrying_amount / s.totals.gross_carrying_amount),
+      `stage ${m[1]} share of the gross carrying amount ${m[2]}`,
+    );
+    assert.ok(pct(m[3], g.ecl / s.totals.ecl), `stage ${m[1]} ECL share`);
+    assert.ok(near(m[4], g.ecl), `stage ${m[1]} ECL ${m[4]} vs ${g.ecl}`);
+    assert.ok(pct(m[5], g.coverage), `stage ${m[1]} coverage`);
+    assert.equal(Number(m[6].replaceAll(",", "")), g.count);
+    seen.push(m[1]);
+  }
+  assert.deepEqual(
+    seen,
+    s.by_stage.map((g: Json) => String(g.key)).sort(),
+  );
+});
+
+Deno.test("the movement's direction words agree with the signs in movement.json", async () => {
+  const b = await book;
+  const text = b.movementNarrative.text;
+  const lines = b.movement.allowance.lines as Json[];
+  const total = Object.fromEntries(lines.map((l) => [l.key, l.total]));
+  const change = total.closing - total.opening;
+  const head = text.match(
+    /the ECL (rose|fell) by EUR (\d[\d,]*\.\d{2}(?: million)?), from (\S+(?: million)?) to (\S+(?: million)?) \((up|down) /,
+  );
+  assert.ok(head, text);
+  assert.equal(head[1], change > 0 ? "rose" : "fell");
+  assert.equal(head[5], change > 0 ? "up" : "down");
+  assert.ok(near(head[2], change));
+  assert.ok(near(head[3], total.opening));
+  assert.ok(near(head[4], total.closing));
+  // Each reconciliation line the text names: its word and its size.
+  let named = 0;
+  for (const l of lines) {
+    const at = text.indexOf(`${l.label.toLowerCase()} (`);
+    if (at < 0 || ["opening", "closing"].includes(l.key)) continue;
+    const m = text.slice(at + l.label.length + 2).match(
+      /^(adding|releasing) (\d[\d,]*\.\d{2}(?: million)?)\)/,
+    );
+    assert.ok(m, `${l.label} in: ${text}`);
+    assert.equal(m[1], l.total > 0 ? "adding" : "releasing", l.key);
+    assert.ok(near(m[2], l.total), `${l.key}: ${m[2]} vs ${l.total}`);
+    named++;
+  }
+  assert.ok(named >= 1);
+  // Each product named: up or down as its own closing - opening.
+  for (const p of b.movement.by_product as Json[]) {
+    const m = text.match(
+      new RegExp(
+        `\\b${p.product} \\((up|down) (\\d[\\d,]*\\.\\d{2}(?: million)?)\\)`,
+      ),
+    );
+    if (!m) continue;
+    const t = Object.fromEntries(
+      p.allowance.lines.map((l: Json) => [l.key, l.total]),
+    );
+    assert.equal(m[1], t.closing - t.opening > 0 ? "up" : "down", p.product);
+    assert.ok(near(m[2], t.closing - t.opening), p.product);
+  }
+});
+
+Deno.test("writeRunReport() names narrative.json when it is not valid JSON", async () => {
+  const b = await book;
+  const copy = `${root}/bad_narrative`;
+  await copyDir(b.dirs[1], copy);
+  await Deno.writeTextFile(`${copy}/narrative.json`, "{ not json");
+  await assert.rejects(
+    () => writeRunReport(copy),
+    (e: Error) =>
+      e instanceof UserError && e.message.includes(`${copy}/narrative.json`) &&
+      e.message.includes("not valid JSON"),
+  );
+});
+
+/**
+ * The template's text as a model following the instruction would write
+ * it: a citation after each figure, the paragraph's facts in order.
+ */
+function cited(n: Narrative): string {
+  return n.paragraphs!.map((p) => {
+    if (p.topic === "warnings") return p.text;
+    const figures = quotedFigures(p.text);
+    assert.equal(figures.length, p.facts.length, p.text);
+    let out = "", at = 0;
+    figures.forEach((f, i) => {
+      const end = f.index + f.text.length;
+      out += `${p.text.slice(at, end)} [fact:${p.facts[i]}]`;
+      at = end;
+    });
+    return out + p.text.slice(at);
+  }).join("\n\n");
+}
+
+Deno.test("the check keeps the sample's narratives written with citations, and refuses them with a direction flipped", async () => {
+  const b = await book;
+  for (const n of [b.runNarrative, b.movementNarrative]) {
+    const text = cited(n);
+    const check = checkNarrative(text, n.facts);
+    assert.deepEqual(check.unknown, []);
+    assert.equal(check.text, n.text);
+    assert.ok(check.figures.length >= 25);
+  }
+  // The sample's ECL fell: "rose" in its place is refused.
+  const text = cited(b.movementNarrative).replace(
+    "the ECL fell by",
+    "the ECL rose by",
+  );
+  assert.deepEqual(
+    checkNarrative(text, b.movementNarrative.facts).unknown.map((u) =>
+      u.replace(/^[\d,.]+( million)? /, "")
+    ),
+    ["(movement.change fell, the text says otherwise)"],
+  );
 });
 
 Deno.test({

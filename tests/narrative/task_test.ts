@@ -72,10 +72,13 @@ function fakeModel(status = 200) {
       const sheet = JSON.parse(prompt.slice(prompt.indexOf("{")));
       const form = (id: string) =>
         sheet.facts.find((f: { id: string }) => f.id === id).formatted[0];
+      // Each figure cites its fact, as the instruction asks (check.ts).
       const text =
         `At ${sheet.reporting_date} the expected credit loss is EUR ${
           form("totals.ecl")
-        }, ${form("totals.coverage")} of the gross carrying amount.`;
+        } [fact:totals.ecl], ${
+          form("totals.coverage")
+        } [fact:totals.coverage] of the gross carrying amount.`;
       return Response.json({
         candidates: [{
           content: { role: "model", parts: [{ text }] },
@@ -299,6 +302,97 @@ Deno.test("deno task run with explain.provider vertex in the rules shows the mod
     assert.equal(
       manifest.inputs.rules.parameters["explain.provider"],
       "vertex",
+    );
+  });
+});
+
+Deno.test("tasks/explain.ts --out keeps an existing file unless --replace, and never writes inside a run or movement folder", async () => {
+  await withTempDir(async (root) => {
+    const { to, movement } = await runsAndMovement(root);
+    const snapshot = `${root}/portfolio.csv`;
+    await Deno.writeTextFile(snapshot, "loan_id\nKEEP\n");
+    const kept = await task(EXPLAIN, ["--run", to, "--out", snapshot]);
+    assert.equal(kept.code, 2, kept.stderr);
+    assert.equal(
+      kept.stderr.trim(),
+      `Cannot write ${snapshot}: the file exists; give --replace to write over it, or another --out`,
+    );
+    assert.equal(await Deno.readTextFile(snapshot), "loan_id\nKEEP\n");
+    const replaced = await task(EXPLAIN, [
+      "--run",
+      to,
+      "--out",
+      snapshot,
+      "--replace",
+    ]);
+    assert.equal(replaced.code, 0, replaced.stderr);
+    assert.match(await Deno.readTextFile(snapshot), /^At 2026-03-31 /);
+    // Inside the run folder, or the movement folder: refused with
+    // --replace too, and nothing is added there.
+    const before = [...Deno.readDirSync(to)].map((e) => e.name).sort();
+    const inRun = await task(EXPLAIN, [
+      "--run",
+      to,
+      "--out",
+      `${to}/narrative.txt`,
+      "--replace",
+    ]);
+    assert.equal(inRun.code, 2, inRun.stderr);
+    assert.match(inRun.stderr, /is the folder of run /);
+    assert.deepEqual(
+      [...Deno.readDirSync(to)].map((e) => e.name).sort(),
+      before,
+    );
+    const inMovement = await task(EXPLAIN, [
+      "--run",
+      to,
+      "--movement",
+      movement,
+      "--out",
+      `${movement}/narrative.txt`,
+    ]);
+    assert.equal(inMovement.code, 2, inMovement.stderr);
+    assert.match(inMovement.stderr, /it is inside the input .*movement/);
+    const s3 = await task(EXPLAIN, ["--run", to, "--out", "s3://book/n.txt"]);
+    assert.equal(s3.code, 2, s3.stderr);
+    assert.match(
+      s3.stderr,
+      /^Cannot write s3:\/\/book\/n\.txt: --out takes a local file/,
+    );
+  });
+});
+
+Deno.test("tasks/explain.ts names a failed run and a movement folder given as --run; warns that --model is ignored by the template", async () => {
+  await withTempDir(async (root) => {
+    const { to, movement } = await runsAndMovement(root);
+    const asRun = await task(EXPLAIN, ["--run", movement]);
+    assert.equal(asRun.code, 2, asRun.stderr);
+    assert.equal(
+      asRun.stderr.trim(),
+      `--run ${movement} is a movement folder (movement.json), not a run folder: give it as --movement ${movement}, with the later run it compares as --run`,
+    );
+    // A failed run: the folder a run is moved to when it fails.
+    const failed = `${root}/q1.failed`;
+    await Deno.mkdir(failed);
+    await Deno.writeTextFile(
+      `${failed}/manifest.json`,
+      JSON.stringify({
+        run_id: "q1",
+        status: "failed",
+        error: "Cannot read portfolio book.csv: line 3: ragged\nmore",
+      }),
+    );
+    const f = await task(EXPLAIN, ["--run", failed]);
+    assert.equal(f.code, 2, f.stderr);
+    assert.equal(
+      f.stderr.trim(),
+      `--run ${failed}: the run failed: Cannot read portfolio book.csv: line 3: ragged; it has no results to explain (give a complete run folder)`,
+    );
+    const m = await task(EXPLAIN, ["--run", to, "--model", "gemini-x"]);
+    assert.equal(m.code, 0, m.stderr);
+    assert.match(
+      m.stderr,
+      /Warning: --model gemini-x is ignored: the template \(offline\) writes the narrative/,
     );
   });
 });

@@ -13,12 +13,15 @@
  */
 import assert from "node:assert/strict";
 import {
+  buildFactSheet,
   explainSettings,
   type Narrative,
+  recordedExplain,
   vertexNarrative,
   writeNarrative,
 } from "../../lib/narrative/mod.ts";
-import { smallSheet } from "./_facts.ts";
+import type { Manifest } from "../../lib/run_folder/mod.ts";
+import { smallSheet, smallSummary } from "./_facts.ts";
 
 const TOKEN = "ya29.test-token-not-a-secret-0123456789";
 const API_KEY = "AIza-test-key-0123456789";
@@ -75,8 +78,15 @@ const answer = (text: string) =>
     }],
   });
 
-/** A narrative quoting only facts of the small sheet (forms of _facts.ts). */
+/**
+ * A narrative quoting only facts of the small sheet (forms of _facts.ts),
+ * each figure followed by its fact's citation.
+ */
 const GOOD =
+  "At 2025-12-31 the expected credit loss is EUR 1.25 million [fact:totals.ecl], covering 2.50% [fact:totals.coverage] of a gross carrying amount of EUR 50.00 million [fact:totals.gross_carrying_amount].\n\nStage 2 holds 80.00% [fact:stage.2.ecl_share] of the ECL. The energy overlay adds EUR 50,000.00 [fact:overlay.energy.ecl_impact].";
+
+/** {@link GOOD} as shown: the citations taken out. */
+const GOOD_SHOWN =
   "At 2025-12-31 the expected credit loss is EUR 1.25 million, covering 2.50% of a gross carrying amount of EUR 50.00 million.\n\nStage 2 holds 80.00% of the ECL. The energy overlay adds EUR 50,000.00.";
 
 const settings = (timeout = 5) =>
@@ -146,7 +156,7 @@ Deno.test("writeNarrative() sends the facts to the model path with the token in 
     );
     assert.equal(narrative.provider, "vertex");
     assert.equal(narrative.model, "gemini-test");
-    assert.equal(narrative.text, GOOD);
+    assert.equal(narrative.text, GOOD_SHOWN);
     assert.equal(narrative.fallback_reason, undefined);
     // 2025-12-31 is a date; 1.25 million, 2.50%, 50.00 million, 80.00%
     // and 50,000.00 are figures, each a fact.
@@ -165,7 +175,7 @@ Deno.test("writeNarrative() falls back to the template when the model quotes a f
       assert.equal(narrative.provider, "template");
       assert.equal(
         narrative.fallback_reason,
-        "Vertex AI model gemini-test quoted 2 figures that are not in the fact sheet (1.4 million, 12%), so its text was not used",
+        "Vertex AI model gemini-test quoted 2 figures that are not in the fact sheet (1.4 million (no fact cited), 12% (no fact cited)), so its text was not used",
       );
       assert.deepEqual(narrative.requested, {
         provider: "vertex",
@@ -299,3 +309,88 @@ Deno.test("vertexNarrative() in Vertex AI express mode sends the API key in its 
     assert.equal(req.apiKey, API_KEY);
     assert.ok(!req.body.includes(API_KEY));
   }));
+
+Deno.test("writeNarrative() sends no loan id, path or run id to the model, and refuses a figure in another sense", async () => {
+  const summary = smallSummary();
+  summary.run_id = "book-L77-run";
+  summary.overlays[0].reason =
+    "loans L000123 and L000456 per /srv/bank/overlays.yaml";
+  const sheet = buildFactSheet({
+    summary,
+    warnings: [
+      "Rows with loan_id L000999 were skipped in /data/portfolio_2025-12-31.parquet",
+      "FX table s3://bank-data/fx/rates.yaml is as of 2025-11-30",
+    ],
+  });
+  const fake = fakeVertex(() =>
+    answer(
+      "The ECL is EUR 50.00 million [fact:totals.gross_carrying_amount].",
+    )
+  );
+  try {
+    const n = await writeNarrative(sheet, settings(), {
+      baseUrl: fake.baseUrl,
+      accessToken: TOKEN,
+    });
+    assert.equal(fake.seen.length, 1);
+    const body = fake.seen[0].body;
+    for (
+      const secret of [
+        "L000123",
+        "L000456",
+        "L000999",
+        "book-L77-run",
+        "/srv/bank",
+        "overlays.yaml",
+        "/data/",
+        "portfolio_2025",
+        "s3://",
+        "bank-data",
+      ]
+    ) assert.ok(!body.includes(secret), `${secret} was sent`);
+    // The rest of the warning is still there, for the model to mention.
+    assert.ok(body.includes("is as of 2025-11-30"));
+    // A figure of the gross carrying amount said of the ECL: refused.
+    assert.equal(n.provider, "template");
+    assert.match(
+      n.fallback_reason ?? "",
+      /50\.00 million \(said of the ecl, cited as totals\.gross_carrying_amount\)/,
+    );
+  } finally {
+    await fake.close();
+  }
+});
+
+Deno.test("explainSettings(): a model only on the operator's word; a run folder's record does not switch it on", () => {
+  const saved = Deno.env.get("IFRS9_EXPLAIN_PROVIDER");
+  try {
+    Deno.env.delete("IFRS9_EXPLAIN_PROVIDER");
+    const manifest = {
+      inputs: {
+        rules: {
+          parameters: {
+            "explain.provider": "vertex",
+            "explain.project": "p",
+          },
+        },
+      },
+    } as unknown as Manifest;
+    const recorded = recordedExplain(manifest);
+    assert.equal(recorded.provider, undefined);
+    assert.equal(explainSettings(recorded).provider, "template");
+    assert.equal(
+      explainSettings(recorded, { provider: "vertex" }).provider,
+      "vertex",
+    );
+    Deno.env.set("IFRS9_EXPLAIN_PROVIDER", "vertex");
+    assert.equal(explainSettings(recorded).provider, "vertex");
+    assert.equal(explainSettings(recorded).project, "p");
+    assert.equal(
+      explainSettings(recorded, { provider: "template" }).provider,
+      "template",
+    );
+  } finally {
+    if (saved === undefined) Deno.env.delete("IFRS9_EXPLAIN_PROVIDER");
+    else Deno.env.set("IFRS9_EXPLAIN_PROVIDER", saved);
+  }
+});

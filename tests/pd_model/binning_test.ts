@@ -191,21 +191,25 @@ Deno.test("binCategorical() groups categories by bad rate, merges small ones, se
     Uint8Array.from(y),
     { minBinShare: 0.05 },
   );
-  // d (1%) and e (4%) are below 5% of the 10,000 rows. In bad-rate order
-  // (a 2%, c 3%, b 20%, d 21%, e 21%) the smallest, d, joins the neighbour
-  // with the closer bad rate, e (21% against b's 20%); d+e hold 500 rows,
-  // exactly 5%, so merging stops.
+  // d (1%) and e (4%) are below 5% of the 10,000 rows: pooled into one
+  // "other" group before ordering (d+e: 500 rows, 105 bads, 21%). In
+  // bad-rate order (a 2%, c 3%, b 20%, d+e 21%) ChiMerge tests neighbours:
+  // a|c: X² = 6400·(80·2328 − 3920·72)² / (4000·2400·152·6248) = 6.47,
+  // significant (> 3.84), kept apart; b|d+e: X² = 3500·(600·395 −
+  // 2400·105)² / (3000·500·705·2795) = 0.27, merged; c|b is far apart.
   const groups = b.bins.filter((bin) => !bin.missing).map((bin) =>
     bin.categories
   );
-  assert.deepEqual(groups, [["a"], ["c"], ["b"], ["d", "e"]]);
+  assert.deepEqual(groups, [["a"], ["c"], ["b", "d", "e"]]);
   assert.equal(b.categoryBins[5], b.bins.length - 1); // f: never seen
   const last = b.bins[b.bins.length - 1];
   assert.deepEqual([last.missing, last.count, last.bads], [true, 100, 10]);
+  // The missing bin holds 1% < 5%: neutral, WoE 0, no IV.
+  assert.deepEqual([last.woe, last.iv], [0, 0]);
   // Lookup: codes 0..5, an unknown code, a fraction, NaN.
   const idx = assignBins(b, Float64Array.from([0, 1, 2, 3, 4, 5, 6, -1, NaN]));
   const m = b.bins.length - 1;
-  assert.deepEqual([...idx], [0, 2, 1, 3, 3, m, m, m, m]);
+  assert.deepEqual([...idx], [0, 2, 1, 2, 2, m, m, m, m]);
   // WoE falls with the bad rate.
   for (let i = 1; i < m; i++) assert.ok(b.bins[i - 1].woe > b.bins[i].woe);
 });
@@ -248,4 +252,105 @@ Deno.test("binCharacteristics() bins each feature by kind and honours per-charac
     (e) =>
       e instanceof UserError && e.kind === "usage" && /maxBins/.test(e.message),
   );
+});
+
+/** Pure noise: `levels` equally likely categories, default rate `rate`, independent. */
+function noiseCategory(n: number, levels: number, rate: number, seed: number) {
+  const rng = new Rng(seed, 5);
+  const x = new Float64Array(n), y = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    x[i] = Math.floor(rng.uniform() * levels);
+    y[i] = rng.chance(rate) ? 1 : 0;
+  }
+  const cats = Array.from({ length: levels }, (_, k) => `c${k}`);
+  return { x, y, cats };
+}
+
+Deno.test("binCategorical() gives a pure-noise category with many levels an IV below 0.02", () => {
+  // Bound: collapsing categories never raises Pearson's X², and IV ≈
+  // X² / (n·r·(1 − r)) for small differences. Levels below 5% of rows are
+  // pooled into one group, so 80 levels in 2,100 rows and 100 levels in
+  // 50,000 rows leave one group: IV 0. Eight levels of 12.5% each in
+  // 20,000 rows at r = 0.1 stand alone: X² ≤ χ²(7) whose 99.9% point is
+  // 24.32, so IV ≲ 24.32 / (20,000 · 0.1 · 0.9) = 0.0135 < 0.02.
+  for (const seed of [1, 2, 3]) {
+    for (const [n, levels] of [[2100, 80], [50_000, 100], [20_000, 8]]) {
+      const { x, y, cats } = noiseCategory(n, levels, 0.1, seed);
+      const b = binCategorical("noise", cats, x, y);
+      assert.ok(
+        b.iv < 0.02,
+        `${levels} levels, ${n} rows, seed ${seed}: IV ${b.iv}`,
+      );
+      if (levels > 20) assert.equal(b.iv, 0);
+    }
+  }
+});
+
+Deno.test("binCategorical() keeps the groups of a truly predictive category", () => {
+  // Four levels of 25% each with default rates 2%, 5%, 10%, 20%: every
+  // neighbour pair differs far beyond χ²(1)'s 95% point with 2,000 rows each.
+  const rates = [0.02, 0.05, 0.1, 0.2];
+  const rng = new Rng(8, 2);
+  const n = 8000;
+  const x = new Float64Array(n), y = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    x[i] = i % 4;
+    y[i] = rng.chance(rates[i % 4]) ? 1 : 0;
+  }
+  const b = binCategorical("grade", ["A", "B", "C", "D"], x, y);
+  assert.deepEqual(
+    b.bins.filter((bin) => !bin.missing).map((bin) => bin.categories),
+    [["A"], ["B"], ["C"], ["D"]],
+  );
+  assert.ok(b.iv > 0.3, `IV ${b.iv}`);
+});
+
+Deno.test("binning refuses a characteristic equal to the target as a suspected leak, naming it", () => {
+  // 3% defaults: below the 5% minimum share, so merging alone would have
+  // folded the flag into one constant bin ("singular design").
+  const n = 4000;
+  const y = Uint8Array.from({ length: n }, (_, i) => (i % 33 === 0 ? 1 : 0));
+  const leak = Float64Array.from(y);
+  const isLeak = (e: unknown) =>
+    e instanceof UserError && e.kind === "check" &&
+    /characteristic 'leak' separates the classes perfectly.*suspected leak/
+      .test(e.message);
+  assert.throws(() => binNumeric("leak", leak, y), isLeak);
+  assert.throws(
+    () => binCategorical("leak", ["no", "yes"], Float64Array.from(y), y),
+    isLeak,
+  );
+  // A zero-inflated leak: arrears > 0 (all distinct) exactly for the
+  // defaulters; the quantile edges all fall on the 97% at zero.
+  const arrears = Float64Array.from(y, (v, i) => (v ? 30 + i / 100 : 0));
+  assert.throws(
+    () => binNumeric("leak", arrears, y),
+    isLeak,
+  );
+  // One mixed row and it is a (strong) characteristic, not a leak.
+  const mixed = Float64Array.from(leak, (v, i) => (i === 1 ? 1 : v));
+  assert.ok(binNumeric("near", mixed, y, { minBinShare: 0 }).iv > 1);
+});
+
+Deno.test("binNumeric() makes a missing bin below the minimum share neutral (WoE 0), and keeps a large one's WoE", () => {
+  const { x, y } = uShaped(5000, 9);
+  // Three missing rows, no default: the +0.5 correction alone would give
+  // WoE ln((3.5/G)/(0.5/B)) ≈ +2.
+  const few = Float64Array.from(x);
+  let k = 0;
+  for (let i = 0; i < 5000 && k < 3; i++) if (y[i] === 0) few[i] = NaN, k++;
+  const small = binNumeric("x", few, y).bins.at(-1)!;
+  assert.deepEqual([small.count, small.bads, small.woe, small.iv], [
+    3,
+    0,
+    0,
+    0,
+  ]);
+  // 10% missing, all defaults' share as elsewhere: its own WoE, as computed.
+  const many = Float64Array.from(x, (v, i) => (i % 10 === 0 ? NaN : v));
+  const big = binNumeric("x", many, y).bins.at(-1)!;
+  let G = 0, B = 0;
+  for (let i = 0; i < 5000; i++) y[i] ? B++ : G++;
+  const bads = big.bads, goods = big.count - big.bads;
+  assert.ok(Math.abs(big.woe - Math.log((goods / G) / (bads / B))) < 1e-12);
 });

@@ -9,6 +9,7 @@ import pl from "nodejs-polars";
 import {
   contractDifferences,
   encodeFeatures,
+  missingShareWarnings,
   parseFeatureContract,
 } from "../../lib/pd_model/contract.ts";
 import { pdModelFromBytes, sha256Hex } from "../../lib/pd_model/onnx_score.ts";
@@ -95,15 +96,15 @@ Deno.test("parseFeatureContract() fills transform, and lists every problem with 
 
 Deno.test("encodeFeatures() reads numbers (text too), log1p, categories as codes, NaN for missing and unknown, counted", () => {
   const df = pl.DataFrame({
-    ltv: [0.5, null, 0.8, Infinity],
-    income: [" 0 ", "9", "x", "-1"],
+    ltv: [0.5, null, 0.8, NaN],
+    income: [" 0 ", "9", "n.a.", "-1"],
     job: ["retired", "employed", "pilot", null],
   });
   const { data, missing, unknown } = encodeFeatures(df, CONTRACT);
   assert.equal(data.rows, 4);
   assert.deepEqual([...data.columns[0]], [0.5, NaN, 0.8, NaN]);
-  // ln(1 + 0) = 0, ln(1 + 9) = ln 10; "x" does not parse; -1 is outside
-  // log1p's domain (x > -1).
+  // ln(1 + 0) = 0, ln(1 + 9) = ln 10; "n.a." is a missing word; -1 is
+  // outside log1p's domain (x > -1).
   assert.deepEqual([...data.columns[1]], [0, Math.log(10), NaN, NaN]);
   assert.deepEqual([...data.columns[2]], [1, 0, NaN, NaN]);
   assert.deepEqual(missing, { ltv: 2, income: 2, job: 1 });
@@ -276,4 +277,91 @@ Deno.test("a rules file's pd_source is checked with the other keys, each problem
       return true;
     },
   );
+});
+
+Deno.test("encodeFeatures() refuses a word in a numeric column, naming the column, the row with its loan_id and the value; and an infinite number", () => {
+  const contract = [{ name: "credit_score", kind: "number" as const }];
+  const df = pl.DataFrame({
+    loan_id: ["A1", "A2", "A3"],
+    credit_score: ["700", "NA", "high"],
+  });
+  assert.throws(
+    () => encodeFeatures(df, contract, { data: "book.csv" }),
+    /^UserError: book\.csv: column credit_score, row 3 \(loan_id A3\): "high" is not a number/,
+  );
+  const inf = pl.DataFrame({ credit_score: [700, Infinity] });
+  assert.throws(
+    () => encodeFeatures(inf, contract, { data: "book.parquet" }),
+    /^UserError: book\.parquet: column credit_score, row 2: Infinity is not a number/,
+  );
+  // The missing words of the one rule are missing, not refused.
+  const ok = encodeFeatures(
+    pl.DataFrame({ credit_score: ["n.a.", " 650 ", "-", "null", ""] }),
+    contract,
+  );
+  assert.deepEqual([...ok.data.columns[0]], [NaN, 650, NaN, NaN, NaN]);
+  assert.equal(ok.missing.credit_score, 4);
+});
+
+Deno.test("encodeFeatures() with refuseAllMissing refuses a feature missing on every row, unless development had it missing on 5% or more", () => {
+  const contract = [
+    { name: "credit_score", kind: "number" as const },
+    { name: "ltv", kind: "number" as const },
+  ];
+  const df = pl.DataFrame({
+    credit_score: [null, null] as (number | null)[],
+    ltv: [0.5, 0.7],
+  });
+  // Not asked: counted only.
+  assert.equal(encodeFeatures(df, contract).missing.credit_score, 2);
+  assert.throws(
+    () =>
+      encodeFeatures(df, contract, {
+        data: "book.csv",
+        model: "m.onnx",
+        refuseAllMissing: true,
+      }),
+    /^UserError: book\.csv: feature credit_score of PD model m\.onnx is missing on every one of the 2 rows to score/,
+  );
+  const reference = (missingShare: number) => ({
+    credit_score: {
+      edges: [600],
+      shares: [0.5, 0.5 - missingShare, missingShare],
+    },
+  });
+  assert.throws(
+    () =>
+      encodeFeatures(df, contract, {
+        refuseAllMissing: true,
+        reference: reference(0.049),
+      }),
+    /credit_score .* missing on every one/,
+  );
+  encodeFeatures(df, contract, {
+    refuseAllMissing: true,
+    reference: reference(0.05),
+  });
+});
+
+Deno.test("missingShareWarnings(): a share 5 points above development's and at least twice it warns, naming the feature and both shares", () => {
+  const ref = {
+    a: { edges: [1], shares: [0.5, 0.5, 0] },
+    b: { edges: [1], shares: [0.4, 0.5, 0.1] },
+    c: { categories: ["x"], shares: [0.9, 0, 0.1] },
+  };
+  // a: 5/100 against 0: +5 points, warns; b: 19/100 against 10%: +9
+  // points but under twice, no warning; c: 20/100 against 10%: +10 points
+  // and twice, warns; d: not in the reference, skipped.
+  const w = missingShareWarnings(
+    { a: 5, b: 19, c: 20, d: 100 },
+    100,
+    ref,
+    "book.csv",
+  );
+  assert.deepEqual(w, [
+    "book.csv: feature a: missing on 5 of 100 facilities (5.0%) against 0.0% of the development sample, scored from the missing bin",
+    "book.csv: feature c: missing on 20 of 100 facilities (20.0%) against 10.0% of the development sample, scored from the missing bin",
+  ]);
+  assert.deepEqual(missingShareWarnings({ a: 4 }, 100, ref, "x"), []);
+  assert.deepEqual(missingShareWarnings({ a: 5 }, 100, undefined, "x"), []);
 });

@@ -15,6 +15,7 @@ import {
   type GbtModel,
   gbtToOnnx,
   type GbtTree,
+  gbtValidationSplit,
   MARGIN_OUTPUT,
   pdModelFromBytes,
   predictGbt,
@@ -477,5 +478,90 @@ Deno.test("trainGbt() and predictGbt() refuse a one-class target and data that d
   assert.throws(
     () => predictGbt(model, swapped),
     /feature 1 is "x5"; the model expects "x1"/,
+  );
+});
+
+/**
+ * Facilities observed at several dates: `facilities` of them, `dates` rows
+ * each with nearly the same characteristics (a fixed profile plus a little
+ * noise) and one outcome per facility drawn at random: nothing to learn
+ * that carries over to another facility.
+ */
+function repeatedFacilities(facilities: number, dates: number, seed: number) {
+  const rng = new Rng(seed, 9);
+  const rows = facilities * dates;
+  const cols = Array.from({ length: 3 }, () => new Float64Array(rows));
+  const target = new Uint8Array(rows);
+  const loans: string[] = [];
+  for (let f = 0; f < facilities; f++) {
+    const profile = [rng.normal(), rng.normal(), rng.normal()];
+    const y = rng.chance(0.3) ? 1 : 0;
+    for (let d = 0; d < dates; d++) {
+      const i = f * dates + d;
+      for (let k = 0; k < 3; k++) cols[k][i] = profile[k] + 0.01 * rng.normal();
+      target[i] = y;
+      loans.push(`L${f}`);
+    }
+  }
+  const data: EncodedData = {
+    features: ["a", "b", "c"].map((name) => ({ name, kind: "number" })),
+    columns: cols,
+    target,
+    rows,
+  };
+  return { data, loans };
+}
+
+/** Uniform draws of a seeded stream. */
+function draws(seed: number): () => number {
+  const rng = new Rng(seed, 0x6b7);
+  return () => rng.uniform();
+}
+
+Deno.test("gbtValidationSplit() with groups puts no group on both sides, covers every row once, and is seeded", () => {
+  const loans = Array.from({ length: 3000 }, (_, i) => `L${i % 700}`);
+  const s = gbtValidationSplit(3000, 0.2, draws(4), loans);
+  const valid = new Set([...s.validation].map((r) => loans[r]));
+  const train = new Set([...s.train].map((r) => loans[r]));
+  for (const l of valid) assert.ok(!train.has(l), `${l} on both sides`);
+  assert.equal(valid.size + train.size, 700);
+  assert.deepEqual(
+    [...s.train, ...s.validation].sort((a, b) => a - b),
+    Array.from({ length: 3000 }, (_, i) => i),
+  );
+  // About a fifth of the facilities (binomial sd ~10.6 around 140).
+  assert.ok(valid.size > 100 && valid.size < 180, `${valid.size}`);
+  assert.deepEqual(gbtValidationSplit(3000, 0.2, draws(4), loans), s);
+  // By row, the same facilities fall on both sides.
+  const byRow = gbtValidationSplit(3000, 0.2, draws(4));
+  const v2 = new Set([...byRow.validation].map((r) => loans[r]));
+  assert.ok([...byRow.train].some((r) => v2.has(loans[r])));
+  assert.throws(
+    () => gbtValidationSplit(3, 0.5, draws(1), ["a", null, "b"]),
+    (e: unknown) => e instanceof UserError && /row 2/.test(e.message),
+  );
+});
+
+Deno.test("trainGbt() with groups stops early on facilities seen at many dates; split by row it is fooled by the repeats", () => {
+  const { data, loans } = repeatedFacilities(600, 8, 3);
+  const opts = { trees: 150, maxDepth: 4, learningRate: 0.3, seed: 5 };
+  const grouped = trainGbt(data, { ...opts, groups: loans }).training!;
+  // Held-out facilities are noise to the trees: the loss stops improving
+  // within a few trees and early stopping fires.
+  assert.ok(grouped.stopped_early, `${grouped.iterations} trees`);
+  assert.ok(grouped.iterations < 60, `${grouped.iterations} trees`);
+  assert.equal(grouped.rows.validation % 8, 0); // whole facilities
+  // By row, the validation rows' facilities are in training: their loss
+  // keeps falling far below the base rate's (the leak the groups prevent).
+  const byRow = trainGbt(data, opts).training!;
+  const minRow = Math.min(...byRow.validation_loss);
+  const minGrouped = Math.min(...grouped.validation_loss);
+  assert.ok(
+    minRow < 0.5 * byRow.validation_loss_base!,
+    `by row: ${minRow} against base ${byRow.validation_loss_base}`,
+  );
+  assert.ok(
+    minGrouped > 0.95 * grouped.validation_loss_base!,
+    `grouped: ${minGrouped} against base ${grouped.validation_loss_base}`,
   );
 });

@@ -198,3 +198,45 @@ Deno.test("fitLogistic() fits, not refuses, a sample whose outlier row is predic
     );
   });
 });
+
+Deno.test("fitLogistic() fits a valid strong model (β = 10 per SD, intercept −6, n = 20,000) instead of calling it separation", () => {
+  // Bernoulli outcomes drawn from the model itself, so the MLE exists;
+  // about 1% of rows have |η| > 30 (x < −2.4), which must not read as
+  // separation. Several seeds, since the old rule failed on most.
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const rng = new Rng(seed, 9);
+    const n = 20000;
+    const x = new Float64Array(n), y = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      x[i] = rng.normal();
+      y[i] = rng.chance(1 / (1 + Math.exp(-(-6 + 10 * x[i])))) ? 1 : 0;
+    }
+    const fit = fitLogistic([x], y, { names: ["x"] });
+    [-6, 10].forEach((truth, j) => {
+      const z = (fit.coefficients[j] - truth) / fit.standardErrors[j];
+      assert.ok(Math.abs(z) < 4, `seed ${seed}, ${fit.names[j]}: z = ${z}`);
+    });
+  }
+});
+
+Deno.test("fitLogistic() halves a Newton step that would lower the log-likelihood", () => {
+  // A far-out design (x up to 40) where the first full Newton step from the
+  // start overshoots; the fit must still reach the score equations' root.
+  const rng = new Rng(11, 3);
+  const n = 4000;
+  const x = new Float64Array(n), y = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    x[i] = rng.chance(0.02) ? 40 * rng.uniform() : rng.normal();
+    y[i] = rng.chance(1 / (1 + Math.exp(-(-2 + 0.8 * x[i])))) ? 1 : 0;
+  }
+  const fit = fitLogistic([x], y, { names: ["x"] });
+  // Score equations at the estimate: Σ (y − p) = 0 and Σ x (y − p) = 0.
+  let s0 = 0, s1 = 0;
+  for (let i = 0; i < n; i++) {
+    const pr = 1 /
+      (1 + Math.exp(-(fit.coefficients[0] + fit.coefficients[1] * x[i])));
+    s0 += y[i] - pr;
+    s1 += x[i] * (y[i] - pr);
+  }
+  assert.ok(Math.abs(s0) < 1e-6 && Math.abs(s1) < 1e-6, `${s0}, ${s1}`);
+});

@@ -382,21 +382,46 @@ Deno.test("chiSquareSurvival() matches closed forms and published critical value
   assert.equal(chiSquareSurvival(0, 4), 1);
 });
 
-Deno.test("hosmerLemeshow() equals the statistic worked by hand, with groups − 2 degrees of freedom", () => {
+Deno.test("hosmerLemeshow() equals the statistic worked by hand, with G degrees of freedom out of sample and G − 2 in sample", () => {
   // Expected defaults 1, 5, 20, 30; variances n·p·(1 − p) 0.98, 4.75, 18, 24:
   // (2 − 1)²/0.98 + (4 − 5)²/4.75 + (25 − 20)²/18 + (27 − 30)²/24
   //   = 1.0204082 + 0.2105263 + 1.3888889 + 0.375 = 2.9948234
-  const hl = hosmerLemeshow({
+  const grades = {
     n: [50, 100, 200, 150],
     pd: [0.02, 0.05, 0.1, 0.2],
     defaults: [2, 4, 25, 27],
-  });
-  close(hl.statistic, 2.9948234, 1e-7);
-  assert.equal(hl.df, 2);
-  close(hl.pValue, Math.exp(-hl.statistic / 2), 1e-14);
+  };
+  // Out of sample (the default): 4 groups, 4 degrees of freedom; the
+  // chi-square survival with 4 df is exp(−x/2)(1 + x/2).
+  const out = hosmerLemeshow(grades);
+  close(out.statistic, 2.9948234, 1e-7);
+  assert.equal(out.df, 4);
+  close(out.pValue, Math.exp(-2.9948234 / 2) * (1 + 2.9948234 / 2), 1e-7);
+  close(out.pValue, 0.55869, 1e-4);
+  assert.deepEqual(hosmerLemeshow(grades, { inSample: false }), out);
+  // In sample (the PDs fitted on these rows): 4 − 2 = 2 degrees of
+  // freedom, survival exp(−x/2).
+  const fitted = hosmerLemeshow(grades, { inSample: true });
+  close(fitted.statistic, 2.9948234, 1e-7);
+  assert.equal(fitted.df, 2);
+  close(fitted.pValue, Math.exp(-2.9948234 / 2), 1e-7);
+  close(fitted.pValue, 0.2237, 1e-4);
+  // Out of sample one group is a test (1 df: P(chi2_1 > x) = erfc(sqrt(x/2)),
+  // for x = (2 − 1)²/0.98: 0.31242); in sample 3 groups are needed.
+  const one = hosmerLemeshow({ n: [50], pd: [0.02], defaults: [2] });
+  assert.equal(one.df, 1);
+  close(one.statistic, 1 / 0.98, 1e-12);
+  close(one.pValue, 0.31242, 1e-4);
   refused(
-    () => hosmerLemeshow({ n: [10, 10], pd: [0.1, 0.2], defaults: [1, 2] }),
+    () =>
+      hosmerLemeshow({ n: [10, 10], pd: [0.1, 0.2], defaults: [1, 2] }, {
+        inSample: true,
+      }),
     /at least 3 groups/,
+  );
+  refused(
+    () => hosmerLemeshow({ n: [0, 0], pd: [0.1, 0.2], defaults: [0, 0] }),
+    /at least 1 group/,
   );
   refused(
     () =>

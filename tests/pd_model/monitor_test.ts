@@ -363,3 +363,39 @@ Deno.test({
     }
   },
 });
+
+Deno.test("monitorPd() leaves grades at PD 0 or 1 out of Hosmer-Lemeshow, with G degrees of freedom over the others", () => {
+  const p = population(20000, 5);
+  // Grades whose every PD is 0 (G01) or 1 (G11): no binomial variance.
+  const pd = Float64Array.from(
+    p.pd,
+    (x, i) => i < 300 || x <= 0.0005 ? 0 : x > 0.256 ? 1 : x,
+  );
+  const labels = p.labels.map((y, i) => (i < 300 ? 0 : y));
+  const bt = monitorPd({
+    model: modelFile(population(3000, 1)),
+    data: p.encoded,
+    pd,
+    score: p.score,
+    labels,
+  }).backtest!;
+  const g01 = bt.grades.find((g) => g.grade === "G01")!;
+  assert.equal(g01.meanPd, 0);
+  const g11 = bt.grades.find((g) => g.grade === "G11");
+  if (g11) assert.equal(g11.meanPd, 1);
+  // By hand over the other grades holding facilities.
+  const usable = bt.grades.filter((g) =>
+    g.count > 0 && g.meanPd > 0 && g.meanPd < 1
+  );
+  assert.ok(usable.length >= 3);
+  const statistic = usable.reduce(
+    (s, g) =>
+      s + (g.defaults - g.count * g.meanPd) ** 2 /
+        (g.count * g.meanPd * (1 - g.meanPd)),
+    0,
+  );
+  assert.ok(bt.hosmerLemeshow !== null);
+  close(bt.hosmerLemeshow.statistic, statistic, 1e-9 * statistic);
+  // Out of sample: as many degrees of freedom as grades.
+  assert.equal(bt.hosmerLemeshow.df, usable.length);
+});

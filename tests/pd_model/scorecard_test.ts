@@ -398,8 +398,22 @@ Deno.test("scorecardToOnnx() also scores a one-bin characteristic, and refuses a
     () => scorecardToOnnx(renamed),
     (e) =>
       e instanceof UserError &&
-      /feature 'score': the name is reserved/.test(e.message),
+      /feature "score" cannot be a model input: the name "score" is reserved/
+        .test(e.message),
   );
+  for (const name of ["features", "pd", "points", "sc_edges0", "margin"]) {
+    assert.throws(
+      () =>
+        scorecardToOnnx({
+          ...sc,
+          features: [{ name, kind: "number" as const }, features[1]],
+        }),
+      (e) =>
+        e instanceof UserError && e.kind === "usage" &&
+        e.message.startsWith(`feature "${name}" cannot be a model input`),
+      name,
+    );
+  }
 });
 
 Deno.test("fitScorecard() refuses a characteristic that separates the target, naming it", () => {
@@ -415,8 +429,28 @@ Deno.test("fitScorecard() refuses a characteristic that separates the target, na
     features: [...FEATURES, { name: "arrears", kind: "number" }],
     columns: [...data.columns, arrears],
   };
+  // Every value, and the missing bin (non-defaulters only), holds one
+  // class: the binning refuses it as a suspected leak.
   assert.throws(
     () => fitScorecard(withArrears),
+    (e) =>
+      e instanceof UserError && e.kind === "check" &&
+      /characteristic 'arrears' separates the classes perfectly/.test(
+        e.message,
+      ),
+  );
+  // With some defaulters missing too, the missing bin holds both classes:
+  // quasi-complete separation, which the regression refuses.
+  const quasi = Float64Array.from(
+    data.target!,
+    (y, i) => (i % 5 === 0 ? NaN : y ? 30 + (i % 60) : 0),
+  );
+  assert.throws(
+    () =>
+      fitScorecard({
+        ...withArrears,
+        columns: [...data.columns, quasi],
+      }),
     (e) =>
       e instanceof UserError && e.kind === "check" &&
       /separation.*'arrears'/.test(e.message),
@@ -490,4 +524,47 @@ Deno.test("scoreScorecard() refuses data that does not follow the contract, nami
       /feature 'job': the data encode it as category \["self","employed"\]/
         .test(e.message),
   );
+});
+
+Deno.test("fitScorecard() reports a column equal to the target as a suspected leak, naming it", () => {
+  const { data } = simulate(3000, 12);
+  const leak: EncodedData = {
+    ...data,
+    features: [...FEATURES, { name: "leak", kind: "number" }],
+    columns: [...data.columns, Float64Array.from(data.target!)],
+  };
+  assert.throws(
+    () => fitScorecard(leak),
+    (e) =>
+      e instanceof UserError && e.kind === "check" &&
+      /characteristic 'leak' separates the classes perfectly.*suspected leak/
+        .test(e.message),
+  );
+});
+
+Deno.test("fitScorecard() leaves out, with a warning, a characteristic binned into one group", () => {
+  const { data } = simulate(3000, 13);
+  // Four categories with the same default rate exactly (the defaults and
+  // the non-defaults each dealt round-robin): X² = 0 between any two, so
+  // ChiMerge joins them into one group.
+  const dealt = [0, 0];
+  const noise = Float64Array.from(data.target!, (y) => dealt[y]++ % 4);
+  const withNoise: EncodedData = {
+    ...data,
+    features: [...FEATURES, {
+      name: "region",
+      kind: "category",
+      categories: ["n", "e", "s", "w"],
+    }],
+    columns: [...data.columns, noise],
+  };
+  const sc = fitScorecard(withNoise);
+  const region = sc.characteristics.at(-1)!;
+  assert.equal(region.bins.filter((b) => !b.missing).length, 1);
+  assert.equal(region.coefficient, 0);
+  assert.ok(sc.warnings.some((w) => /'region'.*left out/.test(w)));
+  // It scores no points of its own: the same points in every bin.
+  assert.equal(new Set(region.points).size, 1);
+  // The others are fitted as usual.
+  sc.characteristics.slice(0, -1).forEach((c) => assert.ok(c.coefficient < 0));
 });

@@ -26,6 +26,15 @@ import {
 import { encodeFeatures } from "../../lib/pd_model/contract.ts";
 import { loadPdModel, scorePd } from "../../lib/pd_model/onnx_score.ts";
 import { devData } from "./_dev_data.ts";
+import { Rng } from "../../lib/generate/mod.ts";
+import {
+  buildDevelopmentSample,
+  facilitySplit,
+  type GbtModel,
+  gbtValidationSplit,
+  generatePortfolio,
+  latestDateSplit,
+} from "../../lib/mod.ts";
 import { parseMarkup } from "../report/_markup.ts";
 
 /** Asserts that `fn` throws a UserError of `kind` whose message matches. */
@@ -469,3 +478,220 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/** A development sample of a generated 8-quarter book (`loans` facilities). */
+async function generatedSample(loans: number, seed: number) {
+  const dir = await Deno.makeTempDir();
+  try {
+    const book = await generatePortfolio({
+      loans,
+      seed,
+      reportingDate: "2024-12-31",
+      periods: 8,
+      out: `${dir}/book`,
+    });
+    return await buildDevelopmentSample(book.snapshots.map((s) => s.path));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Distinct strings of `values` at `rows`. */
+function valuesAt(values: unknown[], rows: ArrayLike<number>): Set<string> {
+  return new Set(Array.from(rows, (r) => String(values[r])));
+}
+
+Deno.test("facilitySplit() with one row per facility is stratifiedSplit row for row; with repeats it holds out whole facilities, stratified on ever defaulting", () => {
+  const target = new Uint8Array(1000);
+  for (let i = 0; i < 50; i++) target[i * 20] = 1;
+  const ids = Array.from({ length: 1000 }, (_, i) => `L${i}`);
+  assert.deepEqual(
+    facilitySplit(target, ids, 0.3, 11),
+    stratifiedSplit(target, 0.3, 11),
+  );
+  assert.deepEqual(
+    facilitySplit(target, undefined, 0.3, 11),
+    stratifiedSplit(target, 0.3, 11),
+  );
+  // 400 facilities of 4 rows each (dates); 40 of them default at their
+  // last date: 30% held out is 108 of the 360 that never do, 12 of the 40.
+  const loans = Array.from({ length: 1600 }, (_, i) => `F${i >> 2}`);
+  const y = Uint8Array.from(
+    loans,
+    (_, i) => ((i >> 2) % 10 === 0 && i % 4 === 3 ? 1 : 0),
+  );
+  const s = facilitySplit(y, loans, 0.3, 5, "loan_id");
+  const held = valuesAt(loans, s.heldOut), fitted = valuesAt(loans, s.train);
+  assert.equal(held.size, 120);
+  assert.equal(fitted.size, 280);
+  for (const l of held) assert.ok(!fitted.has(l), `${l} on both sides`);
+  assert.equal(s.heldOut.length, 480); // every row of a held-out facility
+  const everHeld = [...held].filter((l) => Number(l.slice(1)) % 10 === 0);
+  assert.equal(everHeld.length, 12);
+  assert.deepEqual(facilitySplit(y, loans, 0.3, 5, "loan_id"), s);
+  refuses(
+    () =>
+      facilitySplit(
+        Uint8Array.of(0, 1, 0, 0),
+        ["a", "a", "b", "c"],
+        0.3,
+        1,
+        "loan_id",
+      ),
+    "input",
+    /only 1 facility \(by loan_id\) ever defaults/,
+  );
+});
+
+Deno.test("latestDateSplit() holds out exactly the rows of the last date, as Date values or text", () => {
+  const day = (s: string) => new Date(`${s}T00:00:00Z`);
+  const dates = [
+    "2024-03-31",
+    "2024-12-31",
+    "2024-06-30",
+    "2024-12-31",
+    "2024-03-31",
+    "2024-06-30",
+  ];
+  const y = Uint8Array.of(1, 0, 0, 1, 0, 1);
+  for (const values of [dates, dates.map(day)]) {
+    const s = latestDateSplit(values, y, "reporting_date");
+    assert.deepEqual([...s.heldOut], [1, 3]);
+    assert.deepEqual([...s.train], [0, 2, 4, 5]);
+    assert.equal(s.date, "2024-12-31");
+  }
+  refuses(
+    () =>
+      latestDateSplit(
+        ["2024-03-31", "2024-03-31"],
+        Uint8Array.of(0, 1),
+        "reporting_date",
+      ),
+    "input",
+    /at least two observation dates, found 1 \(2024-03-31\)/,
+  );
+  refuses(
+    () =>
+      latestDateSplit(
+        ["2024-03-31", null, "2024-06-30"],
+        Uint8Array.of(0, 1, 0),
+        "reporting_date",
+      ),
+    "input",
+    /reporting_date: row 2 has no date/,
+  );
+  refuses(
+    () =>
+      latestDateSplit(
+        ["2024-03-31", "2024-03-31", "2024-06-30"],
+        Uint8Array.of(0, 1, 0),
+        "reporting_date",
+      ),
+    "input",
+    /last date \(2024-06-30\) have no default/,
+  );
+});
+
+Deno.test("trainPdModel() on a generated book: no facility on both sides, the trees stop early, Hosmer-Lemeshow with G - 2 fitted and G held out", async () => {
+  const sample = await generatedSample(2000, 5);
+  const loans = sample.frame.getColumn("loan_id").toArray() as unknown[];
+  for (const model of ["scorecard", "gbt"] as const) {
+    const trained = await trainPdModel({
+      data: sample.frame,
+      target: sample.target,
+      model,
+      seed: 3,
+    });
+    const held = valuesAt(loans, trained.split.heldOut);
+    const fitted = valuesAt(loans, trained.split.train);
+    const shared = [...held].filter((l) => fitted.has(l));
+    assert.deepEqual(shared, [], `${model}: facilities on both sides`);
+    const m = trained.metrics;
+    assert.deepEqual(m.split, {
+      hold_out: "facility",
+      group: "loan_id",
+      facilities: { train: fitted.size, held_out: held.size },
+      shared_facilities: 0,
+    });
+    // About 30% of the facilities.
+    const share = held.size / (held.size + fitted.size);
+    assert.ok(Math.abs(share - 0.3) < 0.01, `${share}`);
+    // Degrees of freedom: grades with facilities, less 2 on the fitted rows.
+    const grades = (c: typeof m.train.calibration) =>
+      c.filter((r) => r.count > 0).length;
+    assert.equal(m.train.hosmer_lemeshow!.df, grades(m.train.calibration) - 2);
+    assert.equal(
+      m.held_out.hosmer_lemeshow!.df,
+      grades(m.held_out.calibration),
+    );
+    if (model === "gbt") {
+      // Early stopping on held-out facilities fires well before 200 trees.
+      const t = (trained.file.model as GbtModel).training!;
+      assert.ok(t.stopped_early, `${t.iterations} trees`);
+      // The trees' validation split, drawn again from the same stream
+      // (trainGbt's: seed 3, stream 0x6b7): as many rows as the model
+      // records, and no facility on both sides of it either.
+      const fittedLoans = Array.from(trained.split.train, (r) => loans[r]);
+      const rng = new Rng(3, 0x6b7);
+      const v = gbtValidationSplit(
+        fittedLoans.length,
+        0.2,
+        () => rng.uniform(),
+        fittedLoans,
+      );
+      assert.equal(v.validation.length, t.rows.validation);
+      const vLoans = valuesAt(fittedLoans, v.validation);
+      const tLoans = valuesAt(fittedLoans, v.train);
+      assert.deepEqual([...vLoans].filter((l) => tLoans.has(l)), []);
+      assert.ok(t.iterations < 150, `${t.iterations} trees`);
+    }
+  }
+  // Split by row (group: null), most held-out rows have their facility in
+  // the fitted part: the leak the facility split removes.
+  const byRow = await trainPdModel({
+    data: sample.frame,
+    target: sample.target,
+    model: "scorecard",
+    seed: 3,
+    group: null,
+  });
+  const fittedLoans = valuesAt(loans, byRow.split.train);
+  const leaked =
+    [...byRow.split.heldOut].filter((r) => fittedLoans.has(String(loans[r])))
+      .length;
+  assert.ok(leaked / byRow.split.heldOut.length > 0.5, `${leaked}`);
+  assert.equal(byRow.metrics.split.group, null);
+});
+
+Deno.test("trainPdModel() out of time holds out exactly the rows of the last observation date", async () => {
+  const sample = await generatedSample(1500, 8);
+  const dates =
+    (sample.frame.getColumn("reporting_date").toArray() as unknown as Date[])
+      .map((d) => d.toISOString().slice(0, 10));
+  const last = [...dates].sort().at(-1)!;
+  const trained = await trainPdModel({
+    data: sample.frame,
+    target: sample.target,
+    model: "gbt",
+    seed: 2,
+    holdOut: "out-of-time",
+  });
+  const expected = dates.flatMap((d, i) => (d === last ? [i] : []));
+  assert.deepEqual([...trained.split.heldOut], expected);
+  assert.ok([...trained.split.train].every((r) => dates[r] < last));
+  assert.equal(trained.metrics.split.date?.held_out, last);
+  assert.equal(trained.metrics.split.hold_out, "out-of-time");
+  assert.ok(trained.metrics.split.shared_facilities > 0);
+  await assert.rejects(
+    () =>
+      trainPdModel({
+        data: sample.frame,
+        target: sample.target,
+        holdOut: "out-of-time",
+        dateColumn: "as_of",
+      }),
+    (e: unknown) =>
+      e instanceof UserError && e.kind === "input" &&
+      /no column "as_of"/.test(e.message),
+  );
+});

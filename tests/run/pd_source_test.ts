@@ -261,11 +261,21 @@ Deno.test("runPortfolio() scores with a model built elsewhere (LinearClassifier)
     const score = given.getColumn("credit_score").toArray() as number[];
     const job = given.getColumn("employment_type").toArray() as string[];
     const bookPd = given.getColumn("pd_12m_current").toArray() as number[];
+    const flag = given.getColumn("default_flag").toArray() as boolean[];
+    const dpd = given.getColumn("days_past_due").toArray() as number[];
     const used = results.getColumn("pd_12m").toArray() as number[];
     const expected: Record<string, number> = {};
+    let inDefault = 0;
     for (let i = 0; i < used.length; i++) {
       if (seg[i] === "mortgage_es") {
         assert.equal(used[i], bookPd[i]);
+        continue;
+      }
+      // Already in default (methodology §3: the flag, or 90 days past due
+      // in the reference rules): not scored, the book's PD kept.
+      if (flag[i] || dpd[i] >= doc.staging.dpd_default) {
+        assert.equal(used[i], bookPd[i]);
+        inDefault++;
         continue;
       }
       // LinearClassifier computes in float32 (24-bit mantissa, terms of z
@@ -287,6 +297,11 @@ Deno.test("runPortfolio() scores with a model built elsewhere (LinearClassifier)
     assert.equal(manifest.pd_models[0].contract_from, "model");
     assert.equal(manifest.pd_models[0].sha256, await sha256(modelFile));
     assert.deepEqual(manifest.pd_models[0].facilities, expected);
+    assert.ok(inDefault > 0);
+    assert.deepEqual(manifest.pd_models[0].in_default, {
+      kept: inDefault,
+      set_to_1: 0,
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -511,4 +526,260 @@ Deno.test("modelPath() resolves a model path like a plugin module: relative to t
     modelPath("../models/pd.onnx", "s3://bank/config/rules.yaml"),
     "s3://bank/models/pd.onnx",
   );
+});
+
+Deno.test("runPortfolio(): a facility already in default is not scored: its given PD is kept, or 1 when none is given, with the same stage and ECL", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const modelFile = join(dir, "pd.onnx");
+    await Deno.writeFile(
+      modelFile,
+      foreignModel({
+        inputs: FEATURES.map((f) => ({ name: f.name })),
+        weights: WEIGHTS,
+        intercept: INTERCEPT,
+        op: "matmul",
+      }),
+    );
+    const rules = await rulesWith(dir, { onnx: modelFile, features: FEATURES });
+    // Three performing facilities of the segment flagged in default
+    // (methodology §3 rule 1), on top of those the book has.
+    const base = book();
+    const seg = base.getColumn("segment").toArray() as string[];
+    const flag = [...base.getColumn("default_flag").toArray() as boolean[]];
+    const dpd = base.getColumn("days_past_due").toArray() as number[];
+    const picked = seg.flatMap((s, i) =>
+      s === SEGMENT && !flag[i] && dpd[i] < 90 ? [i] : []
+    ).slice(0, 3);
+    assert.equal(picked.length, 3);
+    for (const i of picked) flag[i] = true;
+    const flagged = base.withColumns(pl.Series("default_flag", flag));
+    const isDefault = flag.map((f, i) => f || dpd[i] >= 90);
+    const inSeg = seg.map((s, i) => s === SEGMENT && isDefault[i]);
+    const n = inSeg.filter(Boolean).length;
+    // Run A: no PD given for them; run B: 1 given.
+    const pdGiven = flagged.getColumn("pd_12m_current").toArray() as number[];
+    const books = {
+      none: pdGiven.map((p, i) => inSeg[i] ? null : p),
+      one: pdGiven.map((p, i) => inSeg[i] ? 1 : p),
+    };
+    const runs: Record<string, pl.DataFrame> = {};
+    const manifests: Record<string, { pd_models: { in_default: unknown }[] }> =
+      {};
+    for (const [name, pd] of Object.entries(books)) {
+      const file = join(dir, `${name}.parquet`);
+      flagged.withColumns(pl.Series("pd_12m_current", pd, pl.Float64))
+        .writeParquet(file);
+      const run = await runPortfolio({
+        portfolio: file,
+        rules,
+        fx: FX,
+        out: join(dir, "runs"),
+        runId: name,
+        report: false,
+      });
+      runs[name] = pl.readParquet(join(run.dir, "loan_results.parquet"))
+        .sort("loan_id");
+      manifests[name] = JSON.parse(
+        await Deno.readTextFile(join(run.dir, "manifest.json")),
+      );
+    }
+    assert.deepEqual(manifests.none.pd_models[0].in_default, {
+      kept: 0,
+      set_to_1: n,
+    });
+    assert.deepEqual(manifests.one.pd_models[0].in_default, {
+      kept: n,
+      set_to_1: 0,
+    });
+    const ids = flagged.sort("loan_id").getColumn("loan_id").toArray();
+    const byId = new Map(
+      (flagged.getColumn("loan_id").toArray() as string[]).map((id, i) => [
+        id,
+        i,
+      ]),
+    );
+    const pdA = runs.none.getColumn("pd_12m").toArray() as number[];
+    const stageA = runs.none.getColumn("stage").toArray();
+    for (let k = 0; k < ids.length; k++) {
+      const i = byId.get(ids[k] as string)!;
+      if (inSeg[i]) {
+        assert.equal(pdA[k], 1, `${ids[k]}`);
+        assert.equal(stageA[k], 3, `${ids[k]}`);
+      }
+    }
+    for (const c of ["loan_id", "stage", "stage_reason", "pd_12m", "ecl"]) {
+      assert.deepEqual(
+        runs.none.getColumn(c).toArray(),
+        runs.one.getColumn(c).toArray(),
+        c,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadPdSources(): a model file that is missing or a folder is refused naming the rules key", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(dir, "folder.onnx"));
+    const rulesFile = join(dir, "rules.yaml");
+    for (const onnx of ["missing.onnx", "folder.onnx"]) {
+      const rules = {
+        segments: { default: {}, retail: { pd_source: { onnx } } },
+        products: {},
+      };
+      await assert.rejects(
+        () => loadPdSources(rules, rulesFile),
+        (e: Error) => {
+          assert.ok(
+            e.message.startsWith(
+              `${rulesFile}: segments.retail.pd_source: PD model: Cannot read ${
+                join(dir, onnx)
+              }: `,
+            ),
+            e.message,
+          );
+          return true;
+        },
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runPortfolio(): a pd_source under default does not block a book of simplified-approach receivables, which lack the features", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const modelFile = join(dir, "pd.onnx");
+    await Deno.writeFile(
+      modelFile,
+      foreignModel({
+        inputs: FEATURES.map((f) => ({ name: f.name })),
+        weights: WEIGHTS,
+        intercept: INTERCEPT,
+        op: "matmul",
+      }),
+    );
+    const doc = parse(
+      await Deno.readTextFile(projectPath("config/example12_rules.yaml")),
+    );
+    doc.segments = {
+      default: { pd_source: { onnx: modelFile, features: FEATURES } },
+    };
+    const rules = join(dir, "rules.yaml");
+    await Deno.writeTextFile(rules, stringify(doc));
+    const portfolio = projectPath("data/sample/receivables_example12.csv");
+    const run = await runPortfolio({
+      portfolio,
+      rules,
+      fx: FX,
+      out: join(dir, "runs"),
+      runId: "receivables",
+      report: false,
+    });
+    const summary = JSON.parse(
+      await Deno.readTextFile(join(run.dir, "summary.json")),
+    );
+    // Example 12 (IFRS 9 Illustrative Examples): an allowance of 580,000.
+    assert.equal(summary.totals.ecl.toFixed(2), "580000.00");
+    // A book with one general-approach facility needs the features again.
+    const csv = (await Deno.readTextFile(portfolio)).trimEnd().split("\n");
+    const cols = csv[0].split(",");
+    const row = csv[1].split(",");
+    row[cols.indexOf("product")] = "consumer";
+    row[cols.indexOf("loan_id")] = "L-GENERAL";
+    const mixed = join(dir, "mixed.csv");
+    await Deno.writeTextFile(mixed, [...csv, row.join(",")].join("\n") + "\n");
+    await assert.rejects(
+      () =>
+        runPortfolio({
+          portfolio: mixed,
+          rules,
+          fx: FX,
+          out: join(dir, "runs"),
+          runId: "mixed",
+          report: false,
+        }),
+      /missing feature columns credit_score, employment_type that PD model/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("applyPdSources(): a word in a numeric feature is refused naming the column, facility and value; a feature missing on every facility is refused unless often missing in development", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(
+      join(dir, "pd.onnx"),
+      foreignModel({
+        inputs: [{ name: "x" }, { name: "y" }],
+        weights: [1, 1],
+        intercept: -2,
+        op: "matmul",
+      }),
+    );
+    // model.json beside it, as train-pd writes it: x was never missing
+    // in development, y on 40% of the rows.
+    await Deno.writeTextFile(
+      join(dir, "model.json"),
+      JSON.stringify({
+        format: "ifrs9-pd-model",
+        reference: {
+          features: {
+            x: { edges: [0], shares: [0.5, 0.5, 0] },
+            y: { edges: [0], shares: [0.3, 0.3, 0.4] },
+          },
+        },
+      }),
+    );
+    const features = [
+      { name: "x", kind: "number" as const },
+      { name: "y", kind: "number" as const },
+    ];
+    const rules = {
+      segments: {
+        default: {},
+        retail: { pd_source: { onnx: "pd.onnx", features } },
+      },
+      products: { loan: { approach: "general" } },
+    };
+    const sources = await loadPdSources(rules, join(dir, "rules.yaml"));
+    const apply = (x: (string | null)[], y: (string | null)[]) =>
+      applyPdSources(
+        pl.DataFrame({
+          loan_id: x.map((_, i) => `L${i + 1}`),
+          product: x.map(() => "loan"),
+          segment: x.map(() => "retail"),
+          x,
+          y,
+          pd_12m_current: x.map(() => null as string | null),
+        }).lazy(),
+        sources,
+        rules,
+        { file: "book.csv" },
+      );
+    await assert.rejects(
+      () => apply(["1", "high", "2", "3"], ["1", "1", "1", "1"]),
+      /^UserError: book\.csv \(segments\.retail\.pd_source\): column x, facility L2 \(row 2\): "high" is not a number/,
+    );
+    // x is never missing in development: missing on every facility, it
+    // is refused before scoring.
+    await assert.rejects(
+      () => apply([null, " ", "NA", null], ["1", "2", "3", "4"]),
+      /^UserError: book\.csv \(segments\.retail\.pd_source\): feature x of PD model .*pd\.onnx is missing on every one of the 4 rows to score/,
+    );
+    // y was missing on 40% of the development rows (structurally absent
+    // for some products): accepted, and scored (this hand-built model
+    // has no missing bin, so its NaN PD is what refuses it).
+    await assert.rejects(
+      () => apply(["1", "2", "3", "4"], [null, " ", "NA", null]),
+      /gave facility L1 \(row 1\) a PD of NaN/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

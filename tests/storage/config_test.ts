@@ -28,12 +28,19 @@ Deno.test("s3:// URLs: bucket and key, folders as locations, bad bucket names re
     bucket: "my.book-1",
     key: "x",
   });
+  // Google Cloud Storage allows '_' in bucket names (README: GCS).
+  assert.deepEqual(parseS3Url("s3://bank_gcs/q4.csv"), {
+    bucket: "bank_gcs",
+    key: "q4.csv",
+  });
   for (
     const bad of [
       "s3://",
       "s3://ab/x",
       "s3://Book/x",
       "s3://-book/x",
+      "s3://_book/x",
+      "s3://book_/x",
       "s3://bo..ok/x",
     ]
   ) {
@@ -70,6 +77,32 @@ Deno.test("client settings: path style from IFRS9_S3_FORCE_PATH_STYLE, attempts 
     s3ClientConfig({ AWS_MAX_ATTEMPTS: "9" }).maxAttempts,
     undefined,
   );
+});
+
+Deno.test("client settings: timeouts from IFRS9_S3_TIMEOUT_MS and IFRS9_S3_CONNECT_TIMEOUT_MS, and a request past its timeout throws", () => {
+  const handler = (env: Record<string, string>) =>
+    s3ClientConfig(env).requestHandler as Record<string, unknown>;
+  // Without it the SDK only logs a request past its timeout.
+  assert.equal(handler({}).throwOnRequestTimeout, true);
+  assert.equal(handler({}).requestTimeout, 120_000);
+  assert.equal(handler({}).connectionTimeout, 10_000);
+  const set = handler({
+    IFRS9_S3_TIMEOUT_MS: "750",
+    IFRS9_S3_CONNECT_TIMEOUT_MS: " 250 ",
+  });
+  assert.deepEqual(
+    [set.requestTimeout, set.socketTimeout, set.connectionTimeout],
+    [750, 750, 250],
+  );
+  for (const bad of ["0", "-5", "1.5", "soon", "1e3"]) {
+    assert.throws(() => s3ClientConfig({ IFRS9_S3_TIMEOUT_MS: bad }), {
+      name: "UserError",
+      message:
+        `IFRS9_S3_TIMEOUT_MS must be a positive whole number of milliseconds, got ${
+          JSON.stringify(bad)
+        }`,
+    });
+  }
 });
 
 Deno.test("the SDK's exceptions become one line naming the URL, with the kind of failure", () => {
@@ -120,6 +153,6 @@ Deno.test("the SDK's exceptions become one line naming the URL, with the kind of
     "output",
   );
   assert.equal(down.kind, "output");
-  assert.match(down.message, /the endpoint could not be reached after retries/);
+  assert.match(down.message, /the endpoint could not be reached/);
   assert.equal(down.message.split("\n").length, 1);
 });

@@ -11,16 +11,11 @@
  * listing of the bucket (what the server holds).
  */
 import assert from "node:assert/strict";
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-} from "@aws-sdk/client-s3";
 import pl from "nodejs-polars";
 import { readRunFolder, runPortfolio } from "../../lib/mod.ts";
 import { readRunSummary, RUN_FILES } from "../../lib/run_folder/mod.ts";
 import { portfolioFrame, writePortfolio } from "../run/_portfolio.ts";
-import { startS3, type TestS3 } from "./_s3.ts";
+import { getText, keys, put, sha256Hex, startS3 } from "./_s3.ts";
 
 const decoder = new TextDecoder();
 
@@ -41,44 +36,6 @@ async function door(
     stdout: decoder.decode(out.stdout),
     stderr: decoder.decode(out.stderr),
   };
-}
-
-/** Every key in `bucket` under `prefix`. */
-async function keys(
-  s3: TestS3,
-  bucket: string,
-  prefix = "",
-): Promise<string[]> {
-  const out = await s3.client.send(
-    new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }),
-  );
-  return (out.Contents ?? []).map((o) => o.Key!).sort();
-}
-
-async function put(s3: TestS3, url: string, body: Uint8Array | string) {
-  const [, bucket, key] = url.match(/^s3:\/\/([^/]+)\/(.+)$/)!;
-  await s3.client.send(
-    new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }),
-  );
-}
-
-async function getText(s3: TestS3, bucket: string, key: string) {
-  const out = await s3.client.send(
-    new GetObjectCommand({ Bucket: bucket, Key: key }),
-  );
-  return await out.Body!.transformToString();
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    bytes as Uint8Array<ArrayBuffer>,
-  );
-  return Array.from(
-    new Uint8Array(digest),
-    (b) => b.toString(16).padStart(2, "0"),
-  )
-    .join("");
 }
 
 /** The fixture portfolio with its reporting date moved to `date`. */
@@ -272,6 +229,46 @@ Deno.test("runs from and to S3: portfolio, rules and FX table read from a bucket
     assert.equal(
       (await readRunSummary(runs[1], { trusted: true })).totals.count,
       local.summary.totals.count,
+    );
+
+    // The movement folder carries its completion marker, written last,
+    // listing each file's size and SHA-256; the dashboard reads it.
+    const marker = JSON.parse(
+      await getText(s3, "runs", "ifrs9/movement_2025-12-31/_complete.json"),
+    );
+    const movementBytes = new TextEncoder().encode(
+      await getText(s3, "runs", "ifrs9/movement_2025-12-31/movement.json"),
+    );
+    assert.deepEqual(marker.files["movement.json"], {
+      bytes: movementBytes.length,
+      sha256: await sha256Hex(movementBytes),
+    });
+    const withMovement = [
+      "--runs",
+      runs[0],
+      "--runs",
+      runs[1],
+      "--movement",
+      "s3://runs/ifrs9/movement_2025-12-31",
+      "--out",
+      `${tmp}/dashboard2.html`,
+    ];
+    const dashMv = await door("dashboards/build.ts", withMovement, s3.env);
+    assert.equal(dashMv.code, 0, dashMv.stderr);
+    // A movement file replaced behind the marker's back: refused, named.
+    await put(
+      s3,
+      "s3://runs/ifrs9/movement_2025-12-31/movement.json",
+      new TextDecoder().decode(movementBytes).replace(
+        "2025-09-30",
+        "2025-06-30",
+      ),
+    );
+    const mixed = await door("dashboards/build.ts", withMovement, s3.env);
+    assert.notEqual(mixed.code, 0);
+    assert.match(
+      mixed.stderr,
+      /s3:\/\/runs\/ifrs9\/movement_2025-12-31\/movement\.json: it is not the file the folder's _complete\.json lists/,
     );
   } finally {
     await s3.close();

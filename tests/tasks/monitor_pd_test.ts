@@ -182,3 +182,120 @@ Deno.test("deno task monitor-pd refuses a missing feature column, an output on i
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deno task monitor-pd accepts a population without defaults: stability and the backtest, AUC, Gini and KS n/a", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "monitor_pd_task_" });
+  try {
+    await writeModelFolder(`${dir}/model`, 3000);
+    const mon = population(500, 11);
+    mon.labels.fill(0);
+    await Deno.writeTextFile(`${dir}/mon.csv`, csv(mon));
+    const r = await task(
+      "--model",
+      `${dir}/model`,
+      "--data",
+      `${dir}/mon.csv`,
+      "--out",
+      `${dir}/out`,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /backtest on default_12m: 0 defaults/);
+    assert.match(
+      r.stderr,
+      /note: AUC, Gini and KS: n\/a: the target default_12m has no default among the 500 rows/,
+    );
+    const m = JSON.parse(await Deno.readTextFile(`${dir}/out/monitor.json`));
+    assert.equal(m.backtest.defaults, 0);
+    assert.equal(m.backtest.auc, null);
+    assert.equal(m.backtest.ks, null);
+    // Every grade with facilities and no default is green (0 defaults is
+    // below any binomial quantile).
+    assert.equal(m.backtest.zones.red + m.backtest.zones.yellow, 0);
+    assert.ok(Number.isFinite(m.score.psi));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task monitor-pd: data that is not UTF-8 is one line, exit 2, naming the file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "monitor_pd_task_" });
+  try {
+    await writeModelFolder(`${dir}/model`, 1000);
+    const text = csv(population(50, 3), false);
+    const bytes = new TextEncoder().encode(text);
+    // A byte of the last row (line 51, after the header) that is not UTF-8.
+    bytes[bytes.length - 3] = 0xff;
+    await Deno.writeFile(`${dir}/mon.csv`, bytes);
+    const r = await task(
+      "--model",
+      `${dir}/model`,
+      "--data",
+      `${dir}/mon.csv`,
+      "--out",
+      `${dir}/out`,
+    );
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /^Cannot read the monitoring data .*mon\.csv: line 51: the bytes are not UTF-8 text/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task monitor-pd reads the model folder and the data from object storage (s3rver on loopback)", async () => {
+  const { startS3 } = await import("../storage/_s3.ts");
+  const { PutObjectCommand } = await import("@aws-sdk/client-s3");
+  const s3 = await startS3();
+  const dir = await Deno.makeTempDir({ prefix: "monitor_pd_task_" });
+  try {
+    await s3.bucket("book");
+    await writeModelFolder(`${dir}/model`, 1000);
+    const mon = population(300, 5, { shift: true });
+    await Deno.writeTextFile(`${dir}/mon.csv`, csv(mon));
+    const put = async (key: string, file: string) =>
+      await s3.client.send(
+        new PutObjectCommand({
+          Bucket: "book",
+          Key: key,
+          Body: await Deno.readFile(file),
+        }),
+      );
+    await put("models/m/model.json", `${dir}/model/model.json`);
+    await put("models/m/model.onnx", `${dir}/model/model.onnx`);
+    await put("q1/mon.csv", `${dir}/mon.csv`);
+    const r = await task(
+      "--model",
+      "s3://book/models/m",
+      "--data",
+      "s3://book/q1/mon.csv",
+      "--out",
+      `${dir}/out`,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const m = JSON.parse(await Deno.readTextFile(`${dir}/out/monitor.json`));
+    assert.equal(m.model.path, "s3://book/models/m");
+    assert.equal(m.data.path, "s3://book/q1/mon.csv");
+    assert.equal(m.data.rows, 300);
+    // The same stability as from the local folder and file.
+    const l = await task(
+      "--model",
+      `${dir}/model`,
+      "--data",
+      `${dir}/mon.csv`,
+      "--out",
+      `${dir}/out_local`,
+    );
+    assert.equal(l.code, 0, l.stderr);
+    const ml = JSON.parse(
+      await Deno.readTextFile(`${dir}/out_local/monitor.json`),
+    );
+    assert.equal(m.score.psi, ml.score.psi);
+    assert.equal(m.data.sha256, ml.data.sha256);
+  } finally {
+    await s3.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -130,7 +130,7 @@ function scorecard(): Scorecard {
 }
 
 /** A `model.json` envelope around `model`, with a small reference. */
-function envelope(kind: string, model: unknown) {
+function envelope(kind: string, model: unknown, creditScore?: number[]) {
   const shares = (n: number) => Array.from({ length: n }, () => 1 / n);
   return {
     format: "ifrs9-pd-model",
@@ -150,7 +150,7 @@ function envelope(kind: string, model: unknown) {
     reference: {
       score: { edges: [50], shares: shares(3) },
       features: {
-        credit_score: { edges: [600], shares: shares(3) },
+        credit_score: { edges: [600], shares: creditScore ?? shares(3) },
         employment_type: { categories: JOBS, shares: shares(5) },
       },
       master_scale: [
@@ -371,6 +371,262 @@ Deno.test("deno task score-pd: --help prints the flags; missing flags are named,
     assert.match(r.stderr, /rows\.csv/);
     assert.equal(await Deno.readTextFile(data), "a\n1\n");
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A model folder with the hand-built MatMul model (pd = σ(2 − 0.01·score + 0.7·job)). */
+async function foreignFolder(
+  modelDir: string,
+  creditScoreShares?: number[],
+): Promise<void> {
+  await Deno.mkdir(modelDir, { recursive: true });
+  await Deno.writeFile(
+    join(modelDir, "model.onnx"),
+    foreignModel({
+      inputs: FEATURES.map((f) => ({ name: f.name })),
+      weights: [-0.01, 0.7],
+      intercept: 2,
+      op: "matmul",
+    }),
+  );
+  await Deno.writeTextFile(
+    join(modelDir, "model.json"),
+    JSON.stringify(envelope("gbt", {}, creditScoreShares)),
+  );
+}
+
+/** Rows every feature of which the MatMul model can score. */
+const GOOD = {
+  loan_id: ["A", "B", "C"],
+  credit_score: [400, 650, 800],
+  employment_type: ["unemployed", "employed", "self_employed"],
+};
+
+Deno.test("deno task score-pd --out: an existing file is kept unless --replace; never an input, a model folder or a run folder; a new folder is made", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const modelDir = join(dir, "model");
+    await foreignFolder(modelDir);
+    const data = join(dir, "rows.parquet");
+    pl.DataFrame(GOOD).writeParquet(data);
+    const snapshot = join(dir, "portfolio.csv");
+    await Deno.writeTextFile(snapshot, "loan_id\nKEEP\n");
+    const base = ["--model", modelDir, "--data", data];
+
+    let r = await task(...base, "--out", snapshot);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(
+      r.stderr.trim(),
+      `Cannot write ${snapshot}: the file exists; give --replace to write over it, or another --out`,
+    );
+    assert.equal(await Deno.readTextFile(snapshot), "loan_id\nKEEP\n");
+    r = await task(...base, "--out", snapshot, "--replace");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      await Deno.readTextFile(snapshot),
+      /^loan_id,credit_score,employment_type,pd\n/,
+    );
+
+    // Inside the model folder: refused even with --replace, nothing written.
+    const inModel = join(modelDir, "scorecard.csv");
+    r = await task(...base, "--out", inModel, "--replace");
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /is a PD model folder, which holds only the model's own files/,
+    );
+    assert.equal(r.stderr.trim().split("\n").length, 1);
+    assert.deepEqual(
+      [...Deno.readDirSync(modelDir)].map((e) => e.name).sort(),
+      ["model.json", "model.onnx"],
+    );
+    // The data file itself, with --replace: refused.
+    const onData = join(dir, "rows.csv");
+    await Deno.writeTextFile(
+      onData,
+      "loan_id,credit_score,employment_type\nA,400,employed\n",
+    );
+    r = await task(
+      "--model",
+      modelDir,
+      "--data",
+      onData,
+      "--out",
+      onData,
+      "--replace",
+    );
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /it is the input .*rows\.csv, which this output would replace/,
+    );
+    // Inside a run folder.
+    const runDir = join(dir, "run");
+    await Deno.mkdir(runDir);
+    await Deno.writeTextFile(join(runDir, "summary.json"), '{"run_id":"r1"}');
+    r = await task(...base, "--out", join(runDir, "scored.csv"));
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /is the folder of run r1/);
+    // A folder that does not exist yet is made (no Polars panic, exit 0).
+    const deep = join(dir, "nope", "deeper", "o.parquet");
+    r = await task(...base, "--out", deep);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(pl.readParquet(deep).height, 3);
+    // Object storage: refused in one line, exit 2.
+    r = await task(...base, "--out", "s3://book/scored.csv");
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split("\n").length, 1);
+    assert.match(
+      r.stderr,
+      /^Cannot write s3:\/\/book\/scored\.csv: --out takes a local file/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task score-pd: data that is not UTF-8, an unclosed quote, a word in a numeric column or a feature missing throughout: one line, exit 2", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const modelDir = join(dir, "model");
+    // credit_score was never missing in development.
+    await foreignFolder(modelDir, [0.5, 0.5, 0]);
+    const header = "loan_id,credit_score,employment_type\n";
+    const cases: [string, Uint8Array | string, RegExp][] = [
+      [
+        "latin1.csv",
+        new Uint8Array([
+          ...new TextEncoder().encode(header + "A,400,employed\nB,500,"),
+          0xe9,
+          0x0a,
+        ]),
+        /^Cannot read the data to score .*latin1\.csv: line 3: the bytes are not UTF-8 text/,
+      ],
+      [
+        "quote.csv",
+        header + 'A,400,"employed\nB,500,employed\n',
+        /^Cannot read the data to score .*quote\.csv: line 2: .*quote/,
+      ],
+      [
+        "word.csv",
+        header + "A,400,employed\nB,high,employed\n",
+        /^.*word\.csv: column credit_score, row 2 \(loan_id B\): "high" is not a number/,
+      ],
+      [
+        "empty_score.csv",
+        header + "A,,employed\nB,NA,employed\n",
+        /^.*empty_score\.csv: feature credit_score of PD model .* is missing on every one of the 2 rows to score/,
+      ],
+    ];
+    for (const [name, bytes, expected] of cases) {
+      const data = join(dir, name);
+      if (typeof bytes === "string") await Deno.writeTextFile(data, bytes);
+      else await Deno.writeFile(data, bytes);
+      const r = await task(
+        "--model",
+        modelDir,
+        "--data",
+        data,
+        "--out",
+        join(dir, `${name}.out.csv`),
+      );
+      assert.equal(r.code, 2, `${name}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.match(r.stderr.trim(), expected);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task score-pd: a model declaring an [N, 3] output prints no ONNX Runtime warning", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const modelDir = join(dir, "model");
+    await foreignFolder(modelDir);
+    // The declared output widened to 3 columns: ONNX Runtime would warn
+    // (MergeShapeInfo) that it differs from what the graph computes.
+    const { onnx } = (await import("onnx-proto")).default;
+    const m = onnx.ModelProto.decode(
+      await Deno.readFile(join(modelDir, "model.onnx")),
+    );
+    m.graph!.output![0].type!.tensorType!.shape!.dim![1].dimValue = 3;
+    await Deno.writeFile(
+      join(modelDir, "model.onnx"),
+      onnx.ModelProto.encode(m).finish(),
+    );
+    const data = join(dir, "rows.parquet");
+    pl.DataFrame(GOOD).writeParquet(data);
+    const r = await task(
+      "--model",
+      modelDir,
+      "--data",
+      data,
+      "--out",
+      join(dir, "o.csv"),
+    );
+    // ONNX Runtime takes the shape the graph computes ([N, 1]) and scores;
+    // its warning about the declared one is not printed.
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /onnxruntime|MergeShapeInfo|\[W:/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task score-pd reads the model folder and the data from object storage (s3rver on loopback)", async () => {
+  const { startS3 } = await import("../storage/_s3.ts");
+  const { PutObjectCommand } = await import("@aws-sdk/client-s3");
+  const s3 = await startS3();
+  const dir = await Deno.makeTempDir();
+  try {
+    await s3.bucket("book");
+    const modelDir = join(dir, "model");
+    await foreignFolder(modelDir);
+    const put = async (key: string, body: Uint8Array) =>
+      await s3.client.send(
+        new PutObjectCommand({ Bucket: "book", Key: key, Body: body }),
+      );
+    for (const f of ["model.json", "model.onnx"]) {
+      await put(`models/m/${f}`, await Deno.readFile(join(modelDir, f)));
+    }
+    const local = join(dir, "rows.parquet");
+    pl.DataFrame(GOOD).writeParquet(local);
+    await put("q4/rows.parquet", await Deno.readFile(local));
+    const out = join(dir, "scored.csv");
+    const r = await task(
+      "--model",
+      "s3://book/models/m",
+      "--data",
+      "s3://book/q4/rows.parquet",
+      "--out",
+      out,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /s3:\/\/book\/models\/m\/model\.onnx/);
+    // The same PDs as from the local folder and file.
+    const here = join(dir, "here.csv");
+    const l = await task("--model", modelDir, "--data", local, "--out", here);
+    assert.equal(l.code, 0, l.stderr);
+    assert.equal(await Deno.readTextFile(out), await Deno.readTextFile(here));
+    // A folder without the model: one line naming the object's URL.
+    const miss = await task(
+      "--model",
+      "s3://book/models/none",
+      "--data",
+      "s3://book/q4/rows.parquet",
+      "--out",
+      join(dir, "x.csv"),
+    );
+    assert.equal(miss.code, 2, miss.stderr);
+    assert.equal(miss.stderr.trim().split("\n").length, 1, miss.stderr);
+    assert.match(
+      miss.stderr,
+      /^Cannot read s3:\/\/book\/models\/none\/model\.(onnx|json): no such object/,
+    );
+  } finally {
+    await s3.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

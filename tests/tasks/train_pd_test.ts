@@ -54,7 +54,7 @@ Deno.test("train-pd trains a scorecard, prints progress and the held-out statist
     );
     assert.match(
       r.stdout,
-      /fitting the scorecard on 2100 rows \(900 held out\)/,
+      /fitting the scorecard on 2100 rows \(900 held out: 900 of 3000 facilities by loan_id, stratified on whether they ever default; none on both sides\)/,
     );
     assert.match(
       r.stdout,
@@ -69,6 +69,11 @@ Deno.test("train-pd trains a scorecard, prints progress and the held-out statist
     );
     assert.equal(metrics.seed, 9);
     assert.equal(metrics.held_out.rows, 900);
+    assert.equal(metrics.split.hold_out, "facility");
+    assert.match(
+      r.stdout,
+      /^held out by facility: 900 of 3,000 facilities \(loan_id\), none also fitted$/m,
+    );
     // The figure printed is the one written.
     assert.ok(r.stdout.includes(`AUC ${metrics.held_out.auc.toFixed(4)}`));
   });
@@ -157,6 +162,14 @@ Deno.test("train-pd refuses, with one line and exit 2, each input it cannot trai
         /--held-out must be a share between 0 and 1/,
       ],
       [
+        [...base(`${dir}/dev.parquet`), "--hold-out", "random"],
+        /--hold-out must be one of facility, out-of-time, got random/,
+      ],
+      [
+        [...base(`${dir}/dev.parquet`), "--hold-out", "out-of-time"],
+        /dev\.parquet: reporting_date: the out-of-time hold-out needs at least two observation dates, found 1 \(2025-12-31\)/,
+      ],
+      [
         [...base(`${dir}/dev.parquet`), "--features", "a,,b"],
         /--features must list column names/,
       ],
@@ -194,6 +207,57 @@ Deno.test("train-pd refuses, with one line and exit 2, each input it cannot trai
   });
 });
 
+Deno.test("train-pd --hold-out out-of-time holds out exactly the rows of the last reporting date", async () => {
+  await withTempDir(async (dir) => {
+    // Facilities seen at two dates: rows 0-1499 at 2025-06-30 and rows
+    // 1500-2999 (the same 1500 loans) at 2025-12-31.
+    const df = devData(3000, 12);
+    const loans = Array.from({ length: 3000 }, (_, i) => `L${(i % 1500) + 1}`);
+    const dates = Array.from(
+      { length: 3000 },
+      (_, i) => (i < 1500 ? "2025-06-30" : "2025-12-31"),
+    );
+    df.withColumns(
+      pl.Series("loan_id", loans),
+      pl.Series("reporting_date", dates),
+    )
+      .writeCSV(`${dir}/dev.csv`);
+    const r = await trainPd(
+      "--data",
+      `${dir}/dev.csv`,
+      "--target",
+      "default_12m",
+      "--out",
+      `${dir}/oot`,
+      "--model",
+      "gbt",
+      "--hold-out",
+      "out-of-time",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^held out out of time: the 1,500 rows of 2025-12-31 \(reporting_date\)$/m,
+    );
+    const metrics = JSON.parse(
+      await Deno.readTextFile(`${dir}/oot/metrics.json`),
+    );
+    assert.equal(metrics.train.rows, 1500);
+    assert.equal(metrics.held_out.rows, 1500);
+    assert.deepEqual(metrics.split.date, {
+      column: "reporting_date",
+      held_out: "2025-12-31",
+    });
+    // The same 1500 loans at both dates.
+    assert.equal(metrics.split.shared_facilities, 1500);
+    const y = df.getColumn("default_12m").toArray() as number[];
+    assert.equal(
+      metrics.held_out.defaults,
+      y.slice(1500).reduce((a, b) => a + b, 0),
+    );
+  });
+});
+
 Deno.test("train-pd --help prints every flag", async () => {
   const r = await trainPd("--help");
   assert.equal(r.code, 0);
@@ -205,6 +269,7 @@ Deno.test("train-pd --help prints every flag", async () => {
       "--model",
       "--features",
       "--seed",
+      "--hold-out",
       "--held-out",
     ]
   ) {

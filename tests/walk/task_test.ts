@@ -1,0 +1,159 @@
+/**
+ * `deno task movement` with the ECL walk (docs/movement.md §6, ECL walk) on
+ * two runs of a generated book, end to end as a process: the `attribution`
+ * section of movement.json, movement_walk.parquet with the same figures,
+ * the walk on the page and printed; `--no-walk` leaves it out; `--walk`
+ * refuses runs whose inputs changed, the default skips the walk and says
+ * why.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import pl from "nodejs-polars";
+import { generatePortfolio } from "../../lib/generate/mod.ts";
+import { runPortfolio } from "../../lib/run/mod.ts";
+
+const TASK = new URL("../../tasks/movement.ts", import.meta.url).pathname;
+
+async function task(...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", TASK, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+Deno.test("deno task movement writes, shows and prints the ECL walk; --no-walk and --walk", async () => {
+  const root = await Deno.makeTempDir({ prefix: "walk_task_" });
+  try {
+    const gen = await generatePortfolio({
+      loans: 800,
+      seed: 9,
+      reportingDate: "2025-12-31",
+      periods: 2,
+      out: `${root}/book`,
+    });
+    const dirs: string[] = [];
+    for (const s of gen.snapshots) {
+      const r = await runPortfolio({
+        portfolio: s.path,
+        out: `${root}/runs`,
+        runId: s.reportingDate,
+        report: false,
+      });
+      dirs.push(r.dir);
+    }
+    const r = await task(
+      "--from",
+      dirs[0],
+      "--to",
+      dirs[1],
+      "--out",
+      `${root}/out`,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /ECL walk 2025-12-31 -> 2026-03-31/);
+    assert.match(r.stdout, /Macro scenarios and weights/);
+    const json = JSON.parse(
+      await Deno.readTextFile(`${root}/out/movement.json`),
+    );
+    const a = json.attribution;
+    assert.deepEqual(
+      a.steps.map((s: { driver: string }) => s.driver),
+      [
+        "derecognised",
+        "new",
+        "stage",
+        "exposure",
+        "pd",
+        "lgd",
+        "scenarios",
+        "rules",
+        "overlays",
+        "fx",
+        "write_off",
+      ],
+    );
+    // The walk's opening and closing are the reconciliation's, to the cent.
+    const lines = json.allowance.lines;
+    assert.ok(Math.abs(a.opening - lines[0].total) < 0.005);
+    assert.ok(Math.abs(a.closing - lines.at(-1).total) < 0.005);
+    const sum = a.steps.reduce(
+      (x: number, s: { amount: number }) => x + s.amount,
+      0,
+    );
+    assert.ok(Math.abs(a.opening + sum - a.closing) < 0.005);
+    // The Parquet file holds the same step totals.
+    const pq = pl.readParquet(`${root}/out/movement_walk.parquet`).filter(
+      pl.col("dimension").eq(pl.lit("total")),
+    ).sort("step_order");
+    assert.deepEqual(
+      pq.getColumn("amount").toArray(),
+      [
+        a.opening,
+        ...a.steps.map((s: { amount: number }) => s.amount),
+        a.closing,
+      ],
+    );
+    const html = await Deno.readTextFile(`${root}/out/movement.html`);
+    assert.match(html, /<section id="walk">/);
+    assert.match(html, /PD first, then exposure/);
+
+    const r2 = await task(
+      "--from",
+      dirs[0],
+      "--to",
+      dirs[1],
+      "--out",
+      `${root}/out2`,
+      "--no-walk",
+    );
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.equal(
+      JSON.parse(await Deno.readTextFile(`${root}/out2/movement.json`))
+        .attribution,
+      undefined,
+    );
+    await assert.rejects(() => Deno.stat(`${root}/out2/movement_walk.parquet`));
+    assert.doesNotMatch(
+      await Deno.readTextFile(`${root}/out2/movement.html`),
+      /id="walk"/,
+    );
+
+    // The opening portfolio changed after its run: --walk refuses naming
+    // it, the default skips the walk and says why.
+    await Deno.writeFile(gen.snapshots[0].path, new Uint8Array([1, 2, 3]), {
+      append: true,
+    });
+    const r3 = await task(
+      "--from",
+      dirs[0],
+      "--to",
+      dirs[1],
+      "--out",
+      `${root}/out3`,
+      "--walk",
+    );
+    assert.equal(r3.code, 2, r3.stderr);
+    assert.ok(r3.stderr.includes(gen.snapshots[0].path), r3.stderr);
+    assert.match(r3.stderr, /SHA-256/);
+    const r4 = await task(
+      "--from",
+      dirs[0],
+      "--to",
+      dirs[1],
+      "--out",
+      `${root}/out4`,
+    );
+    assert.equal(r4.code, 0, r4.stderr);
+    assert.match(r4.stderr, /ECL walk skipped: .*has changed/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
