@@ -241,7 +241,8 @@ export interface Download {
  * connection, a server that stops sending) is resumed from the first
  * missing byte with a Range GET carrying `If-Match` with the object's ETag
  * (and the answer's ETag and `Content-Range` are checked as well, as some
- * servers ignore `If-Match`), up to {@link DOWNLOAD_RESUMES} times with
+ * servers ignore `If-Match`; a server that ignores Range and sends the
+ * whole object again is read from the start), up to {@link DOWNLOAD_RESUMES} times with
  * backoff; the length written is checked against the object's. An object
  * replaced during the download is refused, never stitched.
  *
@@ -259,7 +260,7 @@ export async function downloadToFile(
   let out = opts.first ?? await getObject(url, opts.maxBytes);
   const etag = out.ETag;
   const total = out.ContentLength;
-  const hash = createHash("sha256");
+  let hash = createHash("sha256");
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { write: true, createNew: true });
@@ -336,7 +337,14 @@ export async function downloadToFile(
           await out.Body?.transformToWebStream().cancel().catch(() => {});
           throw changed(url);
         }
-        if (at > 0 && (from === undefined || Number(from) !== at)) {
+        if (at > 0 && from === undefined && out.ContentLength === total) {
+          // A server that ignores Range sends the whole object again:
+          // start the file and the hash over.
+          await file.truncate(0);
+          await file.seek(0, Deno.SeekMode.Start);
+          hash = createHash("sha256");
+          at = 0;
+        } else if (at > 0 && (from === undefined || Number(from) !== at)) {
           await out.Body?.transformToWebStream().cancel().catch(() => {});
           throw new UserError(
             "input",

@@ -12,17 +12,27 @@
  *   `scenario_adjustment`, `scenario_reversion_years`, each segment's `rho`
  *   (§4, §8);
  * - `overlays`: `overlays` (§8);
- * - `rules`: everything else (products, repayment, CCF, approach, provision
- *   matrices, staging thresholds).
+ * - `rules`: everything else the engine reads after staging (products:
+ *   repayment, CCF, approach, provision matrices).
  *
- * Products and segments are the union of both files', so a facility of a
- * product or segment only one file names can be computed in every state;
- * an entry the other file lacks changes no figure.
+ * Staging thresholds (`staging`) and the product parameters staging reads
+ * (`behavioural_life_months`, which sets the remaining term) take effect
+ * through each facility's stage and remaining term, computed once per run
+ * with that run's rules: their change lands in the `stage` and `exposure`
+ * steps, not in `rules`.
+ *
+ * Products are the union of both files' (a product only one file names is
+ * taken from that file: no facility of that product is computed with the
+ * other file's rules). A segment one file lacks is that file's `default`
+ * segment there, as the run computed it (methodology §10, `segmentRules`):
+ * the state's value of each key comes from the `default` of the file its
+ * driver is taken from, so adding or removing a segment entry moves the
+ * drivers whose keys differ from the default.
  *
  * @module
  */
 import { UserError } from "../errors.ts";
-import type { Rules, SegmentRules } from "../rules.ts";
+import { type Rules, segmentRules, type SegmentRules } from "../rules.ts";
 import type { FxTable } from "../fx.ts";
 
 /**
@@ -49,7 +59,7 @@ export type WalkDriver = (typeof WALK_DRIVERS)[number];
 /** What each driver's step is called on the page and the console. */
 export const DRIVER_LABELS: Record<WalkDriver, string> = {
   derecognised: "Derecognised facilities (repaid, matured)",
-  new: "New facilities",
+  new: "New facilities (at opening rules and rates)",
   stage: "Stage (12-month / lifetime horizon)",
   exposure: "Exposure (balance, limit, term, rate)",
   pd: "PD (current 12-month PD, PD curve)",
@@ -57,8 +67,8 @@ export const DRIVER_LABELS: Record<WalkDriver, string> = {
   scenarios: "Macro scenarios and weights",
   rules: "Other rules (model and parameters)",
   overlays: "Overlays",
-  fx: "Foreign exchange",
-  write_off: "Write-offs",
+  fx: "Foreign exchange (state's ECL, opening to closing rates)",
+  write_off: "Write-offs (net ECL effect)",
 };
 
 /**
@@ -126,10 +136,10 @@ export function stateRules(
       ...Object.keys(other.segments),
     ])
   ) {
-    const seg = structuredClone(base.segments[name] ?? other.segments[name]);
+    // A segment a file lacks is that file's `default` (§10, segmentRules).
+    const seg = structuredClone(segmentRules(base, name));
     for (const [driver, keys] of Object.entries(SEGMENT_KEYS)) {
-      const source = pick(driver as WalkDriver).segments[name];
-      if (source === undefined) continue;
+      const source = segmentRules(pick(driver as WalkDriver), name);
       for (const k of keys!) {
         const v = source[k];
         // deno-lint-ignore no-explicit-any

@@ -3,7 +3,9 @@
  * (docs/movement.md §6, ECL walk): the portfolio, rules file and FX table
  * that the run's `manifest.json` names (`inputs.*.path`) are read again and
  * refused, naming the file, when their SHA-256 differs from the one the
- * manifest recorded; the portfolio is then validated with the run's rules,
+ * manifest recorded; so is a PD model the rules name whose SHA-256, output
+ * or feature contract differs from the run's record (`pd_models`); the
+ * portfolio is then validated with the run's rules,
  * and scored by its PD models where the rules name any, as the run did
  * (methodology §10; docs/pd_models.md, "Scoring in a run").
  *
@@ -31,12 +33,13 @@ import { requireColumns, validatePortfolio } from "../validation/mod.ts";
 import { inputExists, localCopy, sha256Of } from "../storage/mod.ts";
 import {
   applyPdSources,
+  type LoadedPdSource,
   loadPdSources,
   preparePdSourceFrame,
 } from "../pd_model/pd_source.ts";
 import { projectPath } from "../project.ts";
 import { METHODOLOGY_VERSION } from "../engine/mod.ts";
-import type { RunFolder } from "../run_folder/mod.ts";
+import type { PdModelRecord, RunFolder } from "../run_folder/mod.ts";
 
 /**
  * Thrown when a run's inputs cannot be read again as its manifest names
@@ -104,6 +107,40 @@ function checkHash(
 }
 
 /**
+ * Refuses PD models that are not those the run scored with: one record per
+ * model, in the rules' order (`loadPdSources` and the run group them the
+ * same way), with the same SHA-256, output and feature contract.
+ */
+function checkPdModels(
+  dir: string,
+  rulesPath: string,
+  sources: LoadedPdSource[],
+  records: PdModelRecord[],
+): void {
+  if (sources.length !== records.length) {
+    throw new WalkInputsError(
+      `Cannot compute the ECL walk: the rules file ${rulesPath} names ${sources.length} PD model(s), run ${dir} scored with ${records.length} (manifest.json pd_models); rerun ${dir}, or run the movement with --no-walk`,
+    );
+  }
+  sources.forEach((s, k) => {
+    const r = records[k];
+    const what = `PD model ${s.model.path} (${rulesPath}: ${s.key})`;
+    const differs = r.sha256 !== s.model.sha256
+      ? `SHA-256 ${s.model.sha256}, manifest.json pd_models says ${r.sha256}`
+      : r.output !== s.model.output
+      ? `output ${s.model.output}, the run read ${r.output}`
+      : JSON.stringify(r.features) !== JSON.stringify(s.model.features)
+      ? "its feature contract differs from the one the run scored with"
+      : null;
+    if (differs !== null) {
+      throw new WalkInputsError(
+        `Cannot compute the ECL walk: the ${what} has changed since run ${dir} scored with it (${differs}); restore it, or run the movement with --no-walk`,
+      );
+    }
+  });
+}
+
+/**
  * Reads a run's inputs again as its manifest names them, refusing any file
  * whose SHA-256 differs, a run with plugins, and a run without a manifest.
  */
@@ -142,6 +179,7 @@ export async function readWalkInputs(run: RunFolder): Promise<WalkInputs> {
   const fx = await loadFx(fxPath);
   checkHash(dir, "FX table", fxPath, fxRef.sha256, fx.sha256);
   const pdSources = await loadPdSources(rules, rulesPath);
+  checkPdModels(dir, rulesPath, pdSources, manifest.pd_models ?? []);
   const copy = await localCopy(portfolioPath);
   try {
     const actual = copy.sha256 ?? await sha256Of(copy.path);

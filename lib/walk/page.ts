@@ -105,6 +105,22 @@ export function walkChart(walk: Walk, unit = walkUnit(walk)): PlotFigure {
   });
 }
 
+/**
+ * What each walk line measures beside the reconciliation's line of the
+ * same name (docs/movement.md §6, "Beside the reconciliation").
+ */
+export const WALK_BRIDGE_NOTE =
+  "The walk's lines are not the reconciliation's lines of the same name; each is a net ECL effect. New facilities: their ECL under the opening rules and the opening FX rates (the reconciliation books them at closing ECL and the closing rate; the rest is in the later steps). Derecognised: the opening ECL released, at opening rates, as in the reconciliation. Foreign exchange: the ECL of every facility still present, after all earlier steps, revalued from the opening to the closing rates (the reconciliation revalues the opening amount). Write-offs (net ECL effect): the ECL of the facilities written off, from their opening inputs (under the closing rules and rates) to their closing ECL; the reconciliation's write-off line is the gross amount written off (allowance used), with any top-up charged first in remeasurement.";
+
+/** Why the walk was not computed, in place of its section of movement.html. */
+export function walkSkippedSection(reason: string): Markup {
+  return section("walk", "ECL walk: the change by driver", [
+    note(
+      `The ECL walk was not computed: ${reason}. The reconciliation above stands without it; movement.json records the reason as attribution.skipped.`,
+    ),
+  ]);
+}
+
 /** The walk's section of movement.html. */
 export function walkSection(walk: Walk): Markup {
   const unit = walkUnit(walk);
@@ -227,8 +243,9 @@ export function walkSection(walk: Walk): Markup {
     ),
     chart("chart-walk", `ECL walk (${cur})`, walkChart(walk, unit)),
     stepsTable,
+    note(WALK_BRIDGE_NOTE),
     note(
-      "How much the split depends on the order: the exposure and PD effects computed in the walk's order (exposure first) and in the reverse order (PD first), from the same state after the stage step; their sum is the same.",
+      "How much the split depends on the order, for one pair of steps: the exposure and PD effects computed in the walk's order (exposure first) and in the reverse order (PD first), from the same state after the stage step; their sum is the same. Other pairs are not recomputed: their interaction also goes to the later step.",
     ),
     orderTable,
     details("By product (closing product)", productTable),

@@ -149,6 +149,8 @@ interface State {
   rc: Float64Array;
   rules: Rules;
   fx: FxTable;
+  /** The overlays' input frame, reused while `overlayFrameKey` holds. */
+  overlayFrame: { key: string; frame: DataFrame } | null;
 }
 
 /** What every state shares: the facilities of both runs side by side. */
@@ -263,6 +265,9 @@ async function buildBook(
     runCount[s] = r.height;
     joined = joined.join(r, { on: "loan_id", how: "left" });
   }
+  // Row i is facility __i in every array below, whatever order the joins
+  // left the rows in.
+  joined = joined.sort("__i");
   const n = joined.height;
   const keys = await joined.lazy().select(
     pl.when(pl.col("__in1")).then(pl.col(v("stage", 1)))
@@ -350,9 +355,29 @@ function closingOf(
   return !(book.writtenOff[i] && !applied.has("write_off"));
 }
 
-/** The rules as the kernel sees them: every section but the overlays. */
+/**
+ * The rules as the kernel sees them (`computeEcl` after staging: products,
+ * segments, scenarios, the reporting currency): a change elsewhere
+ * (`staging`, `validation`, `overlays`) recomputes no facility.
+ */
 function modelKey(rules: Rules): string {
-  return JSON.stringify({ ...rules, overlays: [] });
+  return JSON.stringify([
+    rules.reporting_currency,
+    rules.products,
+    rules.segments,
+    rules.scenario_adjustment,
+    rules.scenario_reversion_years ?? null,
+    rules.scenarios,
+  ]);
+}
+
+/**
+ * What the overlays' input frame of a state depends on: which facilities
+ * are present and whose stage and exposure columns are closing.
+ */
+function overlayFrameKey(applied: ReadonlySet<WalkDriver>): string {
+  return (["derecognised", "new", "stage", "exposure", "write_off"] as const)
+    .map((d) => applied.has(d) ? 1 : 0).join("");
 }
 
 /** The engine's input frame of the rows in `mask`, as in state `applied`. */
@@ -432,7 +457,15 @@ async function nextState(
       ead[idx[k]] = e[k];
     }
   }
-  const ecl = await withOverlays(book, applied, present, model, ead, rules, fx);
+  const key = overlayFrameKey(applied);
+  const overlayFrame = rules.overlays.length === 0
+    ? null
+    : prev?.overlayFrame?.key === key
+    ? prev.overlayFrame
+    : { key, frame: overlayInputs(book, applied, present) };
+  const ecl = overlayFrame === null
+    ? model
+    : await withOverlays(book, overlayFrame.frame, model, ead, rules, fx);
   const rates = reportingRates(fx, rules.reporting_currency);
   const rateOf = Float64Array.from(book.currencies, (c) => rates[c] ?? NaN);
   const rc = new Float64Array(n);
@@ -452,21 +485,34 @@ async function nextState(
     }
     rc[i] = ecl[i] * rate;
   }
-  return { applied, present, model, ead, rc, rules, fx };
+  return { applied, present, model, ead, rc, rules, fx, overlayFrame };
+}
+
+/** The columns the overlays select on, of the facilities present. */
+function overlayInputs(
+  book: Book,
+  applied: ReadonlySet<WalkDriver>,
+  present: Uint8Array,
+): DataFrame {
+  return inputFrame(book, applied, present).select(
+    "__i",
+    "product",
+    "segment",
+    "region",
+    "stage",
+    "currency",
+  );
 }
 
 /** The ECL after the state's overlays (methodology §8), facility currency. */
 async function withOverlays(
   book: Book,
-  applied: ReadonlySet<WalkDriver>,
-  present: Uint8Array,
+  frame: DataFrame,
   model: Float64Array,
   ead: Float64Array,
   rules: Rules,
   fx: FxTable,
 ): Promise<Float64Array> {
-  if (rules.overlays.length === 0) return model;
-  const frame = inputFrame(book, applied, present);
   const idx = frame.getColumn("__i").toTypedArray() as Uint32Array;
   const m = new Float64Array(idx.length);
   const e = new Float64Array(idx.length);

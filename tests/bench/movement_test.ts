@@ -28,9 +28,13 @@ Deno.test("benchMovement() measures the movement of two cached quarter-end runs"
   assert.ok(first.facilities >= Math.max(first.loans.from, first.loans.to));
   assert.ok(
     Math.abs(
-      first.totalMs - (first.readMs + first.computeMs + first.writeMs),
+      first.totalMs -
+        (first.readMs + first.computeMs + first.walkInputsMs! +
+          first.walkMs! + first.writeMs),
     ) < 1e-6,
   );
+  // The walk is measured by default, and took time.
+  assert.ok(first.walkInputsMs! > 0 && first.walkMs! > 0);
   assert.ok(first.peakMemoryBytes! > 0);
 
   const manifestTime = async () =>

@@ -180,3 +180,31 @@ Deno.test("a download cut every time fails after its resumes, one line naming th
     await server.close();
   }
 });
+
+Deno.test("a server that ignores Range sends the whole object again: the download starts over and is whole", async () => {
+  let answers = 0;
+  const server = await startRawServer((_req, socket) => {
+    answers += 1;
+    head(socket, "200 OK", {
+      "Content-Length": OBJECT.length,
+      ETag: '"v1"',
+      Connection: "close",
+    });
+    if (answers > 1) {
+      socket.end(OBJECT);
+      return;
+    }
+    socket.write(OBJECT.subarray(0, 300_000), () => {
+      setTimeout(() => socket.destroy(), 20);
+    });
+  }, { AWS_MAX_ATTEMPTS: "1" });
+  try {
+    await using copy = await localCopy("s3://book/q4.parquet");
+    assert.deepEqual(await Deno.readFile(copy.path), OBJECT);
+    assert.equal(copy.sha256, await sha256Hex(OBJECT));
+    assert.equal(server.requests.length, 2);
+    assert.match(server.requests[1].headers.range ?? "", /^bytes=\d+-$/);
+  } finally {
+    await server.close();
+  }
+});

@@ -5,22 +5,27 @@
  * 500 (as a failing S3 would), every attempt. The run must fail in one line
  * naming the URL with the machine's exit code (3), leave nothing a reader
  * trusts, and the next run of the id through the server directly must be
- * published whole.
+ * published whole. The same proxy stands in for a server that honours
+ * conditional writes (s3rver does not): the marker's PutObject must carry
+ * `If-None-Match: *`, and a 412 must fail the publish in words.
  */
 import assert from "node:assert/strict";
 import net from "node:net";
 import { readRunSummary } from "../../lib/run_folder/mod.ts";
+import { s3Folder } from "../../lib/storage/mod.ts";
 import { writePortfolio } from "../run/_portfolio.ts";
 import { getText, keys, put, startS3 } from "./_s3.ts";
 
 /**
- * A TCP proxy to `port` that answers a request whose head names
- * `x-amz-copy-source` and a key ending in `suffix` with a 500 and closes
- * the connection; everything else passes through untouched.
+ * A TCP proxy to `port` that answers a request for which `refuse` holds
+ * (given its request line and head) with `status` and an S3 error `code`,
+ * and closes the connection; everything else passes through untouched.
  */
 async function faultyProxy(
   port: number,
-  suffix: string,
+  refuse: (line: string, head: string) => boolean,
+  status = "500 Internal Server Error",
+  code = "InternalError",
 ): Promise<
   { endpoint: string; refused: () => number; close(): Promise<void> }
 > {
@@ -42,16 +47,12 @@ async function faultyProxy(
     client.on("data", (d) => {
       const text = d.toString("latin1");
       const line = text.split("\r\n")[0];
-      if (
-        /^[A-Z]+ \S+ HTTP\/1\.1$/.test(line) &&
-        /\r\nx-amz-copy-source:/i.test(text) &&
-        line.split(" ")[1].split("?")[0].endsWith(suffix)
-      ) {
+      if (/^[A-Z]+ \S+ HTTP\/1\.1$/.test(line) && refuse(line, text)) {
         refused += 1;
         const body =
-          '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>injected</Message></Error>';
+          `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>injected</Message></Error>`;
         client.end(
-          `HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/xml\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+          `HTTP/1.1 ${status}\r\nContent-Type: application/xml\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
         );
         upstream.destroy();
         return;
@@ -75,7 +76,12 @@ Deno.test("deno task run failing in the middle of its publish to S3: one line na
   const s3 = await startS3();
   const tmp = await Deno.makeTempDir();
   const port = Number(new URL(s3.endpoint).port);
-  const proxy = await faultyProxy(port, "/q4/loan_results.parquet");
+  const proxy = await faultyProxy(
+    port,
+    (line, head) =>
+      /\r\nx-amz-copy-source:/i.test(head) &&
+      line.split(" ")[1].split("?")[0].endsWith("/q4/loan_results.parquet"),
+  );
   try {
     await s3.bucket("runs");
     await s3.bucket("book");
@@ -148,5 +154,39 @@ Deno.test("deno task run failing in the middle of its publish to S3: one line na
     await proxy.close();
     await s3.close();
     await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("the marker is written with If-None-Match: *, and a server refusing it (another writer's marker landed) fails the publish saying so", async () => {
+  const s3 = await startS3();
+  const port = Number(new URL(s3.endpoint).port);
+  // s3rver ignores conditional writes: the proxy answers as Amazon S3 does
+  // when the key exists, for a PUT of the manifest carrying the condition.
+  const proxy = await faultyProxy(
+    port,
+    (line, head) =>
+      line.startsWith("PUT ") &&
+      line.split(" ")[1].split("?")[0].endsWith("/q4/manifest.json") &&
+      /\r\nif-none-match: \*\r\n/i.test(head),
+    "412 Precondition Failed",
+    "PreconditionFailed",
+  );
+  Deno.env.set("AWS_ENDPOINT_URL", proxy.endpoint);
+  try {
+    await s3.bucket("runs");
+    const staging = await s3Folder("s3://runs/p").stage("q4");
+    await Deno.writeTextFile(`${staging.dir}/summary.json`, "{}");
+    await Deno.writeTextFile(`${staging.dir}/manifest.json`, '{"run_id":"q4"}');
+    await assert.rejects(() => staging.publish(), {
+      name: "UserError",
+      message:
+        /^Cannot publish s3:\/\/runs\/p\/q4: another writer published its manifest\.json while this one was copying/,
+    });
+    await staging.discard();
+    assert.equal(proxy.refused(), 1);
+  } finally {
+    Deno.env.set("AWS_ENDPOINT_URL", s3.endpoint);
+    await proxy.close();
+    await s3.close();
   }
 });
