@@ -55,7 +55,7 @@ export const command = new TaskCommand({
     features: { type: "string" },
     seed: { type: "string", default: "42" },
     "hold-out": { type: "string", default: "facility" },
-    "held-out": { type: "string", default: "0.3" },
+    "held-out": { type: "string" },
   },
   required: ["data", "target", "out"],
 });
@@ -84,7 +84,12 @@ export function main(args: string[]): Promise<number> {
       `--seed ${values.seed}`,
     );
     const holdOut = oneOf("hold-out", values["hold-out"], HOLD_OUTS)!;
-    const heldOutShare = number("held-out", values["held-out"])!;
+    if (holdOut === "out-of-time" && values["held-out"] !== undefined) {
+      throw new UsageError(
+        "--held-out SHARE applies to --hold-out facility; out of time, the held-out part is every row of the last reporting date: give one of the two",
+      );
+    }
+    const heldOutShare = number("held-out", values["held-out"] ?? "0.3")!;
     if (!(heldOutShare > 0 && heldOutShare < 1)) {
       throw new UsageError(
         `--held-out must be a share between 0 and 1 (exclusive), got ${

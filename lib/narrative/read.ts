@@ -141,6 +141,12 @@ export async function checkRunFolderGiven(runDir: string): Promise<void> {
   if (/^s3:\/\//i.test(runDir)) return;
   const folder = locate(runDir);
   if (await textOrNull(folder, "summary.json") !== null) return;
+  if ((await folder.list()).length === 0) {
+    throw new UserError(
+      "input",
+      `--run ${runDir}: no such run folder (or it is empty); give the folder of a complete run`,
+    );
+  }
   if (await textOrNull(folder, MOVEMENT_FILES.json) !== null) {
     throw new UserError(
       "usage",

@@ -451,6 +451,19 @@ export async function applyPdSources(
       missing: encoded.missing,
       unknown: encoded.unknown,
     });
+    const unscored = source.segments.filter((s) => facilities[s] === 0);
+    if (unscored.length > 0) {
+      // Usually a segment name that matches no facility's `segment` or
+      // `product` (e.g. `consumer` for `consumer_es`): say so, as the
+      // model then scored nothing there.
+      warnings.push(
+        `${source.key}: no facility of the portfolio was scored by PD model ${source.model.path} in segment${
+          unscored.length === 1 ? "" : "s"
+        } ${
+          unscored.join(", ")
+        } (a facility belongs to the segment its \`segment\`, else its \`product\`, names)`,
+      );
+    }
     if (replaced > 0) {
       warnings.push(
         `${source.key}: the portfolio's ${PD_COLUMN} of ${replaced} facilit${

@@ -186,11 +186,11 @@ export const MIN_HELD_OUT_CLASS = 20;
  * @param flag How a refusal names the option (`--seed`).
  * @throws {UserError} of kind `usage` naming the option.
  */
-export function checkSeed(seed: number, flag = "seed"): number {
+export function checkSeed(seed: number, flag = `seed ${seed}`): number {
   if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
     throw new UserError(
       "usage",
-      `${flag}: must be a whole number from 0 to ${MAX_SEED}, got ${seed}`,
+      `${flag}: must be a whole number from 0 to ${MAX_SEED}`,
     );
   }
   return seed;

@@ -388,6 +388,14 @@ Deno.test("tasks/explain.ts names a failed run and a movement folder given as --
       f.stderr.trim(),
       `--run ${failed}: the run failed: Cannot read portfolio book.csv: line 3: ragged; it has no results to explain (give a complete run folder)`,
     );
+    // A folder that does not exist, even one named like a failed run.
+    const absent = `${root}/zzz.failed`;
+    const a = await task(EXPLAIN, ["--run", absent]);
+    assert.equal(a.code, 2, a.stderr);
+    assert.equal(
+      a.stderr.trim(),
+      `--run ${absent}: no such run folder (or it is empty); give the folder of a complete run`,
+    );
     const m = await task(EXPLAIN, ["--run", to, "--model", "gemini-x"]);
     assert.equal(m.code, 0, m.stderr);
     assert.match(

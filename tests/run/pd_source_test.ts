@@ -500,6 +500,30 @@ Deno.test("applyPdSources() scores the facilities the engine computes under the 
     ]);
     assert.deepEqual(applied.records[0].facilities, { retail: 3 });
     assert.equal(applied.records[0].replaced, 2);
+    assert.ok(
+      !applied.warnings.some((w) => w.includes("no facility")),
+      applied.warnings.join("\n"),
+    );
+    // A model on a segment no facility belongs to (a name that matches
+    // neither a `segment` nor a `product`) scores nothing: said, not silent.
+    const noneRules = {
+      ...rules,
+      segments: { default: {}, consumer: rules.segments.retail },
+    };
+    const none = await applyPdSources(
+      raw,
+      await loadPdSources(noneRules, join(dir, "rules.yaml")),
+      noneRules,
+      { file: "book.csv" },
+    );
+    assert.deepEqual(none.records[0].facilities, { consumer: 0 });
+    assert.ok(
+      none.warnings.some((w) =>
+        w.startsWith("segments.consumer.pd_source: no facility") &&
+        w.includes("segment consumer")
+      ),
+      none.warnings.join("\n"),
+    );
     // The text written reads back as the same double.
     assert.equal(Number(pd[0]), logistic(-2, [1], [1]));
   } finally {

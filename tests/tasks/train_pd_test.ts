@@ -170,6 +170,16 @@ Deno.test("train-pd refuses, with one line and exit 2, each input it cannot trai
         /dev\.parquet: reporting_date: the out-of-time hold-out needs at least two observation dates, found 1 \(2025-12-31\)/,
       ],
       [
+        [
+          ...base(`${dir}/dev.parquet`),
+          "--hold-out",
+          "out-of-time",
+          "--held-out",
+          "0.5",
+        ],
+        /--held-out SHARE applies to --hold-out facility/,
+      ],
+      [
         [...base(`${dir}/dev.parquet`), "--features", "a,,b"],
         /--features must list column names/,
       ],
