@@ -4,8 +4,12 @@
  * movement.parquet, movement_facilities.parquet, movement.html and (unless
  * `--no-walk`) movement_walk.parquet, the ECL walk by driver, as the
  * folder DIR, whole or not at all, and prints the loss-allowance
- * reconciliation, the ECL walk and its warnings (FX, a change of methodology or of the
- * rules, naming the parameters that differ).
+ * reconciliation, the ECL walk and its warnings (FX, a change of methodology
+ * or of the rules, naming the parameters that differ). A walk that cannot
+ * be computed from the user's inputs is skipped, its reason printed, on the
+ * page and in movement.json (`attribution: { skipped }`), unless `--walk`
+ * (then exit 2); a walk that does not reproduce a run is an internal error
+ * (exit 70) either way: a bug, never a silent skip.
  *
  * DIR is checked before any run is read: a file, a folder holding other
  * files (a run folder among them), either run's folder or a place inside
@@ -39,8 +43,8 @@ import {
   computeWalk,
   readRunFolder,
   readWalkInputs,
+  UserError,
   type Walk,
-  WalkInputsError,
   walkTable,
   writeMovementOutputs,
 } from "../lib/mod.ts";
@@ -56,9 +60,11 @@ export const command = new TaskCommand({
   --tolerance X    largest difference accepted by the invariants, in the
                    reporting currency (default 0.005, at most 1000000)
   --walk           require the ECL walk by driver: refuse (exit 2) when a
-                   run's inputs are missing or changed since it ran; by
-                   default the walk is computed when they are there and
-                   unchanged, and skipped with a warning naming the file
+                   run's inputs are missing or changed since it ran, or the
+                   walk cannot span the two runs (reporting currencies, an
+                   FX rate); by default the walk is then skipped, the reason
+                   printed, on the page and in movement.json
+                   (attribution.skipped)
   --no-walk        skip the ECL walk (it re-reads both runs' inputs and
                    re-runs the engine)`,
   options: {
@@ -120,21 +126,29 @@ export function main(args: string[]): Promise<number> {
             { onStep: progress.step },
           );
         } catch (e) {
-          // Inputs gone or changed since the runs: the movement stands
-          // without its walk, unless --walk asked for it.
-          if (values.walk || !(e instanceof WalkInputsError)) throw e;
-          walkSkipped = `ECL walk skipped: ${e.message}`;
+          // Inputs gone or changed since the runs, or inputs the walk
+          // cannot span (reporting currencies, an FX rate): the movement
+          // stands without its walk, the reason recorded in movement.json
+          // and on the page, unless --walk asked for it. An internal
+          // error (the walk not reproducing a run: a bug) stays loud.
+          if (
+            values.walk || !(e instanceof UserError) || e.kind === "internal"
+          ) throw e;
+          walkSkipped = e.message;
         }
       }
       progress.step("write_outputs");
       const files = await writeMovementOutputs(movement, facilities, out, {
         walk,
+        walkSkipped,
       });
       progress.done();
       console.log(allowanceTable(movement));
       if (walk !== null) console.log("\n" + walkTable(walk));
       for (const w of movement.warnings) console.error(warningLine(w));
-      if (walkSkipped !== null) console.error(warningLine(walkSkipped));
+      if (walkSkipped !== null) {
+        console.error(warningLine(`ECL walk skipped: ${walkSkipped}`));
+      }
       console.log(files.html);
       return 0;
     } catch (e) {

@@ -70,7 +70,12 @@ import {
   visibleColumns,
   visibleLines,
 } from "./reconciliation.ts";
-import { type Walk, walkLines, walkSection } from "../walk/mod.ts";
+import {
+  type Walk,
+  walkLines,
+  walkSection,
+  walkSkippedSection,
+} from "../walk/mod.ts";
 
 /**
  * The reconciliation lines in long form: from_date, to_date, measure,
@@ -329,6 +334,7 @@ export function renderMovementHtml(
   m: Movement,
   narrative?: Narrative | null,
   walk?: Walk | null,
+  walkSkipped?: string | null,
 ): string {
   const unit = movementUnit(m);
   const amount = (v: number) => formatInUnit(v, unit);
@@ -475,7 +481,7 @@ export function renderMovementHtml(
         { id: "headline", label: "Headline" },
         ...(narrative ? [{ id: "narrative", label: "Narrative" }] : []),
         { id: "allowance", label: "Loss allowance" },
-        ...(walk ? [{ id: "walk", label: "ECL walk" }] : []),
+        ...(walk || walkSkipped ? [{ id: "walk", label: "ECL walk" }] : []),
         { id: "gross", label: "Gross carrying amount" },
         { id: "products", label: "By product" },
         { id: "migration", label: "Migration" },
@@ -488,7 +494,7 @@ export function renderMovementHtml(
       headline,
       narrative && narrativeSection(narrative),
       allowance,
-      walk && walkSection(walk),
+      walk ? walkSection(walk) : walkSkipped && walkSkippedSection(walkSkipped),
       gross,
       section("products", "By class of instrument", productSection(m)),
       migration,
@@ -530,6 +536,14 @@ export interface WriteMovementOptions {
    * movement.json, as movement_walk.parquet and on the page. @default none
    */
   walk?: Walk | null;
+  /**
+   * Why the ECL walk was not computed (a run's inputs missing or changed,
+   * rules or FX tables the walk cannot span), when it was asked for but
+   * skipped: written as `attribution: { skipped }` in movement.json and
+   * in the walk's place on the page. Ignored when `walk` is given.
+   * @default none (no walk asked for: no `attribution`)
+   */
+  walkSkipped?: string | null;
 }
 
 /**
@@ -584,7 +598,8 @@ export async function writeMovementOutputs(
       reporting_currency: movement.reporting_currency,
     });
   const walk = opts.walk ?? null;
-  const html = renderMovementHtml(movement, narrative, walk);
+  const skipped = walk === null ? opts.walkSkipped ?? null : null;
+  const html = renderMovementHtml(movement, narrative, walk, skipped);
   const { folder } = await writeOutputFolder(
     outDir,
     Object.values(MOVEMENT_FILES),
@@ -592,7 +607,11 @@ export async function writeMovementOutputs(
       await out.text(
         MOVEMENT_FILES.json,
         JSON.stringify(
-          walk === null ? movement : { ...movement, attribution: walk },
+          walk !== null
+            ? { ...movement, attribution: walk }
+            : skipped !== null
+            ? { ...movement, attribution: { skipped } }
+            : movement,
           null,
           2,
         ),

@@ -32,7 +32,7 @@
  * @module
  */
 import { UserError } from "../errors.ts";
-import { type Rules, segmentRules, type SegmentRules } from "../rules.ts";
+import { type Rules, type SegmentRules, segmentRules } from "../rules.ts";
 import type { FxTable } from "../fx.ts";
 
 /**

@@ -35,4 +35,10 @@ export {
   type WalkStep,
 } from "./walk.ts";
 export { walkLines, walkTable } from "./output.ts";
-export { walkChart, walkSection, walkUnit } from "./page.ts";
+export {
+  WALK_BRIDGE_NOTE,
+  walkChart,
+  walkSection,
+  walkSkippedSection,
+  walkUnit,
+} from "./page.ts";

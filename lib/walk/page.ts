@@ -116,7 +116,9 @@ export const WALK_BRIDGE_NOTE =
 export function walkSkippedSection(reason: string): Markup {
   return section("walk", "ECL walk: the change by driver", [
     note(
-      `The ECL walk was not computed: ${reason}. The reconciliation above stands without it; movement.json records the reason as attribution.skipped.`,
+      `The ECL walk was not computed: ${
+        reason.replace(/^Cannot compute the ECL walk: /, "")
+      }. The reconciliation above stands without it; movement.json records the reason as attribution.skipped.`,
     ),
   ]);
 }

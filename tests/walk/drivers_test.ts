@@ -25,7 +25,6 @@ changed.scenarios[0].weight = 0.4;
 changed.scenarios[1].weight = 0.3;
 changed.products.credit_card.ccf = 0.55;
 changed.overlays = [{ name: "o", filter: {}, multiplier: 1.1, reason: "r" }];
-changed.staging.dpd_sicr = 45;
 changed.products.extra_product = { repayment: "bullet" };
 const close = parseRules(stringify(changed), "close.yaml");
 const applied = (...d: WalkDriver[]) => new Set<WalkDriver>(d);
@@ -35,7 +34,6 @@ Deno.test("stateRules(): nothing applied is the opening rules, everything the cl
   const first = stateRules(open, close, applied());
   assert.deepEqual(first.scenarios, open.scenarios);
   assert.deepEqual(first.overlays, open.overlays);
-  assert.deepEqual(first.staging, open.staging);
   // The closing file's extra product is there, changing no facility.
   assert.ok("extra_product" in first.products);
   const last = stateRules(open, close, applied(...WALK_DRIVERS));
@@ -57,16 +55,36 @@ Deno.test("stateRules(): each driver takes its own sections only", () => {
   const sc = stateRules(open, close, applied("scenarios"));
   assert.deepEqual(sc.scenarios.map((s) => s.weight), [0.4, 0.3, 0.3]);
   assert.deepEqual(sc.overlays, []);
-  assert.equal(sc.staging.dpd_sicr, open.staging.dpd_sicr);
   assert.equal(sc.products.credit_card.ccf, 0.75);
   const ov = stateRules(open, close, applied("overlays"));
   assert.equal(ov.overlays.length, 1);
   assert.deepEqual(ov.scenarios, open.scenarios);
   const ru = stateRules(open, close, applied("rules"));
-  assert.equal(ru.staging.dpd_sicr, 45);
   assert.equal(ru.products.credit_card.ccf, 0.55);
   assert.deepEqual(ru.scenarios, open.scenarios);
   assert.deepEqual(ru.overlays, []);
+});
+
+Deno.test("stateRules(): a segment one file lacks is that file's default, key by key with its driver", () => {
+  const doc = parse(text);
+  assert.equal(doc.segments.sme_es, undefined);
+  doc.segments.default.pd_curve = "flat";
+  doc.segments.sme_es = { pd_curve: "shape", pd_shape: [1, 1.5] };
+  const withSeg = parseRules(stringify(doc), "with.yaml");
+  // Added in the closing file: the opening file's default until pd.
+  const before = stateRules(open, withSeg, applied("rules", "lgd"));
+  assert.equal(before.segments.sme_es.pd_curve, "flat");
+  assert.equal(before.segments.sme_es.pd_shape, undefined);
+  const after = stateRules(open, withSeg, applied("pd"));
+  assert.equal(after.segments.sme_es.pd_curve, "shape");
+  assert.deepEqual(after.segments.sme_es.pd_shape, [1, 1.5]);
+  // Removed in the closing file: back to the closing default at pd, even
+  // though the base (opening, before `rules`) has the entry.
+  const removed = stateRules(withSeg, open, applied("pd"));
+  assert.equal(removed.segments.sme_es.pd_curve, "flat");
+  assert.equal(removed.segments.sme_es.pd_shape, undefined);
+  const kept = stateRules(withSeg, open, applied("rules", "lgd"));
+  assert.equal(kept.segments.sme_es.pd_curve, "shape");
 });
 
 Deno.test("stateRules() refuses two reporting currencies", () => {

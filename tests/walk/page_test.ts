@@ -103,6 +103,12 @@ Deno.test({
           found.right <= 1366,
           `walk section reaches ${found.right} px`,
         );
+        // What the walk's lines measure beside the reconciliation's.
+        const text = await tab.evaluate(
+          `document.querySelector("#walk").innerText`,
+        ) as string;
+        assert.match(text, /Write-offs \(net ECL effect\)/);
+        assert.match(text, /not the reconciliation's lines of the same name/);
         await Deno.mkdir("tests/output", { recursive: true });
         await (await tab.$("#walk"))!.screenshot({
           path: "tests/output/walk.png",

@@ -208,6 +208,103 @@ Deno.test("a changed input file is refused, naming it", async () => {
   );
 });
 
+Deno.test("only the credit-card CCF changes: the whole change is the rules step", async () => {
+  const rules = parse(rulesText);
+  assert.notEqual(rules.products.credit_card.ccf, 0.95);
+  rules.products.credit_card.ccf = 0.95;
+  const closing = await run(base, stringify(rules));
+  assertOnly(
+    await walkOf(opening.dir, closing.dir),
+    "rules",
+    closing.total - opening.total,
+  );
+});
+
+Deno.test("only some facilities' days past due fall to 0: the whole change is the stage step", async () => {
+  const ids = base.getColumn("loan_id").toArray().slice(0, 30);
+  const closing = await run(base.withColumns(
+    pl.when(pl.col("loan_id").isIn(ids)).then(pl.lit(0))
+      .otherwise(pl.col("days_past_due")).cast(pl.Int32)
+      .alias("days_past_due"),
+  ));
+  const walk = await walkOf(opening.dir, closing.dir);
+  assertOnly(walk, "stage", closing.total - opening.total);
+  // Only the facilities whose days past due changed moved.
+  const step = walk.steps.find((s) => s.driver === "stage")!;
+  assert.ok(step.facilities > 0 && step.facilities <= 30, `${step.facilities}`);
+});
+
+Deno.test("only the days-past-due SICR threshold changes (30 to 60): staging thresholds land in the stage step", async () => {
+  const rules = parse(rulesText);
+  rules.staging.dpd_sicr = 60;
+  const closing = await run(base, stringify(rules));
+  assertOnly(
+    await walkOf(opening.dir, closing.dir),
+    "stage",
+    closing.total - opening.total,
+  );
+});
+
+Deno.test("only the credit-card behavioural life changes: the remaining term, so the exposure step", async () => {
+  const rules = parse(rulesText);
+  rules.products.credit_card.behavioural_life_months =
+    (rules.products.credit_card.behavioural_life_months ?? 36) + 12;
+  const closing = await run(base, stringify(rules));
+  assertOnly(
+    await walkOf(opening.dir, closing.dir),
+    "exposure",
+    closing.total - opening.total,
+  );
+});
+
+Deno.test("a segment entry added to the closing rules, then removed: its PD curve is the pd step, both ways", async () => {
+  const rules = parse(rulesText);
+  assert.equal(rules.segments.sme_es, undefined);
+  assert.ok(
+    (base.getColumn("segment").toArray() as string[]).includes("sme_es"),
+  );
+  rules.segments.sme_es = { pd_curve: "shape", pd_shape: [1, 1.5] };
+  const withSegment = await run(base, stringify(rules));
+  // Added: the opening run computed sme_es with its `default`.
+  assertOnly(
+    await walkOf(opening.dir, withSegment.dir),
+    "pd",
+    withSegment.total - opening.total,
+  );
+  // Removed: the closing run computes sme_es with its `default`.
+  const closing = await run(base);
+  assertOnly(
+    await walkOf(withSegment.dir, closing.dir),
+    "pd",
+    closing.total - withSegment.total,
+  );
+});
+
+Deno.test("a facility written off in the period: its whole change is the write-off step", async () => {
+  // A stage-2 facility charged off: balance to 0, 150 days past due, its
+  // opening balance written off (as lib/generate writes a write-off).
+  const big = base.filter(pl.col("product").neq(pl.lit("credit_card")))
+    .sort("balance", true).head(1);
+  const id = big.getColumn("loan_id").get(0) as string;
+  const balance = big.getColumn("balance").get(0) as number;
+  assert.ok(balance > 0);
+  const is = pl.col("loan_id").eq(pl.lit(id));
+  const closing = await run(base.withColumns(
+    pl.when(is).then(pl.lit(0)).otherwise(pl.col("balance"))
+      .cast(base.getColumn("balance").dtype).alias("balance"),
+    pl.when(is).then(pl.lit(150)).otherwise(pl.col("days_past_due"))
+      .cast(pl.Int32).alias("days_past_due"),
+    pl.when(is).then(pl.lit(balance)).otherwise(pl.col("write_off_amount"))
+      .cast(base.getColumn("write_off_amount").dtype)
+      .alias("write_off_amount"),
+  ));
+  const walk = await walkOf(opening.dir, closing.dir);
+  assertOnly(walk, "write_off", closing.total - opening.total);
+  const step = walk.steps.find((s) => s.driver === "write_off")!;
+  assert.equal(step.facilities, 1);
+  assert.equal(step.top[0].loan_id, id);
+});
+
 Deno.test({
   name: "cleanup",
   fn: async () => await Deno.remove(root, { recursive: true }),

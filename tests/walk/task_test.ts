@@ -4,7 +4,7 @@
  * section of movement.json, movement_walk.parquet with the same figures,
  * the walk on the page and printed; `--no-walk` leaves it out; `--walk`
  * refuses runs whose inputs changed, the default skips the walk and says
- * why.
+ * why: printed, on the page and in movement.json (`attribution.skipped`).
  *
  * @module
  */
@@ -153,6 +153,30 @@ Deno.test("deno task movement writes, shows and prints the ECL walk; --no-walk a
     );
     assert.equal(r4.code, 0, r4.stderr);
     assert.match(r4.stderr, /ECL walk skipped: .*has changed/);
+    // The skip and its reason are in the outputs, not only on stderr.
+    const json4 = JSON.parse(
+      await Deno.readTextFile(`${root}/out4/movement.json`),
+    );
+    assert.deepEqual(Object.keys(json4.attribution), ["skipped"]);
+    assert.ok(
+      json4.attribution.skipped.includes(gen.snapshots[0].path),
+      json4.attribution.skipped,
+    );
+    assert.match(json4.attribution.skipped, /SHA-256/);
+    // The reconciliation is written as with the walk (to rounding: its
+    // sums are parallel).
+    assert.deepEqual(
+      json4.allowance.lines.map((l: { key: string }) => l.key),
+      lines.map((l: { key: string }) => l.key),
+    );
+    json4.allowance.lines.forEach((l: { total: number }, k: number) =>
+      assert.ok(Math.abs(l.total - lines[k].total) < 0.005)
+    );
+    await assert.rejects(() => Deno.stat(`${root}/out4/movement_walk.parquet`));
+    const html4 = await Deno.readTextFile(`${root}/out4/movement.html`);
+    assert.match(html4, /<section id="walk">/);
+    assert.match(html4, /The ECL walk was not computed/);
+    assert.ok(html4.includes("SHA-256"));
   } finally {
     await Deno.remove(root, { recursive: true });
   }
