@@ -943,6 +943,43 @@ export function methodologyWarnings(from: RunFolder, to: RunFolder): string[] {
 }
 
 /**
+ * Facilities are matched by `loan_id` alone (docs/movement.md). A facility
+ * keeps its product and currency for life, so when many of the matched
+ * ones changed either, the two runs are most likely of different books
+ * whose identifiers happen to overlap: the page says so, with an example,
+ * rather than presenting their differences as a movement.
+ */
+async function identityWarning(
+  from: RunFolder,
+  to: RunFolder,
+): Promise<string | null> {
+  const key = (run: RunFolder, suffix: string) =>
+    run.results.select(
+      pl.col("loan_id"),
+      pl.col("product").alias(`product${suffix}`),
+      pl.col("currency").alias(`currency${suffix}`),
+    );
+  const matched = await key(from, "_0")
+    .join(key(to, "_1"), { on: "loan_id", how: "inner" })
+    .withColumns(
+      pl.col("product_0").neq(pl.col("product_1"))
+        .or(pl.col("currency_0").neq(pl.col("currency_1")))
+        .alias("changed"),
+    )
+    .collect();
+  if (matched.height === 0) return null;
+  const changed = matched.filter(pl.col("changed")).sort("loan_id");
+  // A product change of a few facilities is real (a restructuring); a
+  // tenth of the book changing product or currency is not.
+  if (changed.height === 0 || changed.height < 0.1 * matched.height) {
+    return null;
+  }
+  const row = changed.row(0);
+  const [id, p0, c0, p1, c1] = [0, 1, 2, 3, 4].map((i) => String(row[i]));
+  return `${changed.height} of ${matched.height} facilities matched by loan_id between runs ${from.summary.run_id} and ${to.summary.run_id} changed product or currency (e.g. ${id}: ${p0} ${c0} then ${p1} ${c1}): a facility keeps both for life, so check that the two runs are of the same book`;
+}
+
+/**
  * The FX caveats of a comparison: the foreign-exchange line revalues at the
  * later run's rates what the earlier run converted at its own (docs/movement.md
  * §3, step 4), so it is a closing-rate-to-closing-rate movement only when
@@ -1108,10 +1145,12 @@ export async function computeMovement(
   // Figures above 2^53 cents cannot be exact to the cent (precise_sum.ts):
   // the movement says so rather than presenting them as tied to the cent.
   const inexact = inexactMovementWarning(partial, tolerance);
+  const identity = await identityWarning(from, to);
   const movement: Movement = {
     ...partial,
     checks,
     warnings: [
+      ...(identity === null ? [] : [identity]),
       ...methodologyWarnings(from, to),
       ...fxWarnings(a, b),
       ...(inexact === null ? [] : [inexact]),

@@ -356,3 +356,63 @@ Deno.test("computeMovement() warns when the two runs used different rules files"
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("computeMovement() warns when the facilities matched by loan_id changed product or currency: two books whose ids overlap", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    // Ten facilities in both runs; in the second book four of them (40%)
+    // are other products under the same ids, one (10%) changes currency.
+    const loans = (products: string[], currencies: string[]) =>
+      products.map((product, i): FixtureLoan => ({
+        loan_id: `L${i}`,
+        currency: currencies[i],
+        product,
+        stage: 1,
+        ecl: 1,
+        gross: 100,
+      }));
+    const p0 = Array(10).fill("mortgage");
+    const c0 = Array(10).fill("EUR");
+    const write = (
+      dir: string,
+      runId: string,
+      date: string,
+      l: FixtureLoan[],
+    ) =>
+      writeFixtureRun(`${root}/${dir}`, {
+        runId,
+        reportingDate: date,
+        rates: { EUR: 1, USD: 0.9 },
+        loans: l,
+      });
+    const from = await readRunFolder(
+      await write("a", "a", "2025-12-31", loans(p0, c0)),
+    );
+    const same = await readRunFolder(
+      await write("b", "b", "2026-03-31", loans(p0, c0)),
+    );
+    const other = await readRunFolder(
+      await write(
+        "c",
+        "c",
+        "2026-03-31",
+        loans(
+          [...Array(6).fill("mortgage"), ...Array(4).fill("credit_card")],
+          [...Array(9).fill("EUR"), "USD"],
+        ),
+      ),
+    );
+    const none = (await computeMovement(from, same)).movement.warnings;
+    assert.ok(!none.some((w) => w.includes("same book")), none.join("\n"));
+    const warned = (await computeMovement(from, other)).movement.warnings;
+    // L6..L9 changed product (L9 also currency): 4 of 10.
+    assert.ok(
+      warned.includes(
+        "4 of 10 facilities matched by loan_id between runs a and c changed product or currency (e.g. L6: mortgage EUR then credit_card EUR): a facility keeps both for life, so check that the two runs are of the same book",
+      ),
+      warned.join("\n"),
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
