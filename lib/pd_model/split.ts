@@ -83,7 +83,7 @@ export function groupCodes(
 }
 
 /** Row indices where `held` is 1 and where it is 0, ascending. */
-function partsOf(held: Uint8Array): RowSplit {
+export function partsOf(held: Uint8Array): RowSplit {
   let nHeld = 0;
   for (let i = 0; i < held.length; i++) nHeld += held[i];
   const train = new Uint32Array(held.length - nHeld);

@@ -68,6 +68,7 @@ import { MAX_SEED, Rng } from "../generate/mod.ts";
 import { localCopy, sha256Of } from "../storage/mod.ts";
 import type { FeatureSpec } from "./types.ts";
 import { reservedFeatureName } from "./onnx_build.ts";
+import { partsOf } from "./split.ts";
 
 /** The most distinct values a text column may have to be a characteristic. */
 export const MAX_AUTO_CATEGORIES = 100;
@@ -692,14 +693,5 @@ export function stratifiedSplit(
     );
     for (let i = 0; i < k; i++) held[rows[i]] = 1;
   }
-  let nHeld = 0;
-  for (let i = 0; i < held.length; i++) nHeld += held[i];
-  const train = new Uint32Array(held.length - nHeld);
-  const heldOut = new Uint32Array(nHeld);
-  let a = 0, b = 0;
-  for (let i = 0; i < held.length; i++) {
-    if (held[i]) heldOut[b++] = i;
-    else train[a++] = i;
-  }
-  return { train, heldOut };
+  return partsOf(held);
 }

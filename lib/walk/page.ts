@@ -216,7 +216,13 @@ export function walkSection(walk: Walk): Markup {
       } facilities, the largest ${s.top.length}`,
       table(
         [
-          { label: "Facility", value: (f: WalkStep["top"][0]) => f.loan_id },
+          {
+            label: "Facility",
+            value: (f: WalkStep["top"][0]) => f.loan_id,
+            // A loan_id may be up to 256 characters (methodology §1): it
+            // wraps rather than push the amounts out of view.
+            wrap: true,
+          },
           { label: "Product", value: (f) => f.product },
           {
             label: "Closing stage",

@@ -109,6 +109,14 @@ Deno.test({
         ) as string;
         assert.match(text, /Write-offs \(net ECL effect\)/);
         assert.match(text, /not the reconciliation's lines of the same name/);
+        // The facility tables: a loan_id (up to 256 characters) wraps in
+        // its cell instead of pushing the amounts out of view.
+        const idCells = await tab.evaluate(`[...document.querySelectorAll(
+          "#walk details")].filter((d) => / facilities, the largest /.test(
+          d.querySelector("summary").textContent)).map((d) =>
+          d.querySelector("tbody td").className)`) as string[];
+        assert.ok(idCells.length > 0);
+        assert.ok(idCells.every((c) => c === "wrap"), idCells.join(", "));
         await Deno.mkdir("tests/output", { recursive: true });
         await (await tab.$("#walk"))!.screenshot({
           path: "tests/output/walk.png",
