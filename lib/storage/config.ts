@@ -153,19 +153,78 @@ export function s3ClientConfig(
 
 let cached: { key: string; client: S3Client } | undefined;
 
+/** Settings of this isolate over the process environment, when set. */
+let isolateSettings: Record<string, string> | undefined;
+
 /**
- * The S3 client for the current environment: one per process, made again
- * when an `AWS_*` or `IFRS9_S3_*` variable changed (a notebook or a test
+ * Sets the `AWS_*` / `IFRS9_S3_*` settings of this isolate (a notebook
+ * kernel, a worker, a test file of a parallel test run) over the process
+ * environment, which every worker of a process shares; `undefined` goes
+ * back to the process environment alone. Endpoint, region, credentials
+ * and attempts given here are passed to the client explicitly, with the
+ * SDK's precedence (`AWS_ENDPOINT_URL_S3` before `AWS_ENDPOINT_URL`,
+ * `AWS_REGION` before `AWS_DEFAULT_REGION`).
+ *
+ * @returns the settings it replaces, to put back afterwards.
+ */
+export function setS3Environment(
+  settings: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  const before = isolateSettings;
+  isolateSettings = settings === undefined ? undefined : { ...settings };
+  return before;
+}
+
+/**
+ * What the isolate's settings say explicitly (the SDK reads only the
+ * process environment by itself).
+ */
+function explicitSettings(
+  env: Record<string, string | undefined>,
+): S3ClientConfig {
+  const out: S3ClientConfig = {};
+  const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  if (endpoint !== undefined) out.endpoint = endpoint;
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (region !== undefined) out.region = region;
+  if (
+    env.AWS_ACCESS_KEY_ID !== undefined &&
+    env.AWS_SECRET_ACCESS_KEY !== undefined
+  ) {
+    out.credentials = {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      sessionToken: env.AWS_SESSION_TOKEN,
+    };
+  }
+  const attempts = env.AWS_MAX_ATTEMPTS?.trim();
+  if (attempts !== undefined && /^[1-9][0-9]*$/.test(attempts)) {
+    out.maxAttempts = Number(attempts);
+  }
+  return out;
+}
+
+/**
+ * The S3 client for the current environment: one per isolate, made again
+ * when an `AWS_*` or `IFRS9_S3_*` setting changed (a notebook or a test
  * that points at another endpoint).
  */
 export function s3Client(): S3Client {
-  const env = Deno.env.toObject();
+  const env = { ...Deno.env.toObject(), ...isolateSettings };
   const key = JSON.stringify(
     Object.entries(env).filter(([k]) => SETTINGS.test(k)).sort(),
   );
   if (cached?.key !== key) {
     cached?.client.destroy();
-    cached = { key, client: new S3Client(s3ClientConfig(env)) };
+    const config = s3ClientConfig(env);
+    cached = {
+      key,
+      client: new S3Client(
+        isolateSettings === undefined
+          ? config
+          : { ...config, ...explicitSettings(env) },
+      ),
+    };
   }
   return cached.client;
 }

@@ -14,6 +14,7 @@ export {
   REQUEST_TIMEOUT_MS,
   s3Client,
   s3ClientConfig,
+  setS3Environment,
 } from "./config.ts";
 export { storageError } from "./errors.ts";
 export {

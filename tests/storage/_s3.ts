@@ -17,12 +17,13 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
+import { setS3Environment } from "../../lib/storage/mod.ts";
 
 /** A running server and the environment to reach it. */
 export interface TestS3 {
   /** `http://127.0.0.1:<port>`. */
   endpoint: string;
-  /** Variables for a subprocess (and set in this process while it runs). */
+  /** Variables for a subprocess (this isolate's S3 settings while it runs). */
   env: Record<string, string>;
   /** A client of its own, for the tests' direct looks. */
   client: S3Client;
@@ -53,10 +54,10 @@ export async function startS3(): Promise<TestS3> {
     // Retries stay on, quicker to give up in the failure tests.
     AWS_MAX_ATTEMPTS: "2",
   };
-  const before = Object.fromEntries(
-    Object.keys(env).map((k) => [k, Deno.env.get(k)]),
-  );
-  for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
+  // This isolate's settings, not the process environment that the other
+  // test files of a parallel run share (lib/storage/config.ts); a task run
+  // as a subprocess is given `env`.
+  const before = setS3Environment(env);
   const client = new S3Client({
     endpoint,
     region: "us-east-1",
@@ -81,10 +82,7 @@ export async function startS3(): Promise<TestS3> {
     close: async () => {
       client.destroy();
       await server?.close();
-      for (const [k, v] of Object.entries(before)) {
-        if (v === undefined) Deno.env.delete(k);
-        else Deno.env.set(k, v);
-      }
+      setS3Environment(before);
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
@@ -198,20 +196,14 @@ export async function startRawServer(
     IFRS9_S3_FORCE_PATH_STYLE: "true",
     ...extraEnv,
   };
-  const before = Object.fromEntries(
-    Object.keys(env).map((k) => [k, Deno.env.get(k)]),
-  );
-  for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
+  const before = setS3Environment(env);
   return {
     endpoint,
     requests,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
-      for (const [k, v] of Object.entries(before)) {
-        if (v === undefined) Deno.env.delete(k);
-        else Deno.env.set(k, v);
-      }
+      setS3Environment(before);
     },
   };
 }

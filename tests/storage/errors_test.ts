@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { readInputText } from "../../lib/storage/mod.ts";
+import { readInputText, setS3Environment } from "../../lib/storage/mod.ts";
 import { startS3, type TestS3 } from "./_s3.ts";
 
 const decoder = new TextDecoder();
@@ -116,18 +116,31 @@ Deno.test("an endpoint that is down is one line naming the URL once the retries 
   });
 });
 
-Deno.test("AWS_ENDPOINT_URL_S3 wins over AWS_ENDPOINT_URL (the SDK's service-specific endpoint)", async () => {
-  await withBook(async (s3) => {
+Deno.test("AWS_ENDPOINT_URL_S3 wins over AWS_ENDPOINT_URL (the SDK's service-specific endpoint), in the process environment and in an isolate's settings", async () => {
+  await withBook(async (s3, tmp) => {
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const dead = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
     listener.close();
-    Deno.env.set("AWS_ENDPOINT_URL", dead);
-    Deno.env.set("AWS_ENDPOINT_URL_S3", s3.endpoint);
+    const both = {
+      ...s3.env,
+      AWS_ENDPOINT_URL: dead,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+    };
+    // The process environment, as a user sets it: the SDK reads it. The
+    // object is read (its columns are then refused), not "unreachable".
+    const r = await runTask(
+      ["--portfolio", "s3://book/q4.csv", "--out", `${tmp}/runs`],
+      both,
+    );
+    assert.equal(r.code, 2, r.stderr);
+    assert.doesNotMatch(r.stderr, /could not be reached/);
+    assert.match(r.stderr, /s3:\/\/book\/q4\.csv/);
+    // This isolate's settings (lib/storage/config.ts), passed explicitly.
+    const before = setS3Environment(both);
     try {
       assert.equal(await readInputText("s3://book/q4.csv"), "loan_id\nL1\n");
     } finally {
-      Deno.env.delete("AWS_ENDPOINT_URL_S3");
-      Deno.env.set("AWS_ENDPOINT_URL", s3.endpoint);
+      setS3Environment(before);
     }
   });
 });

@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { readRunSummary } from "../../lib/run_folder/mod.ts";
-import { s3Folder } from "../../lib/storage/mod.ts";
+import { s3Folder, setS3Environment } from "../../lib/storage/mod.ts";
 import { writePortfolio } from "../run/_portfolio.ts";
 import { getText, keys, put, startS3 } from "./_s3.ts";
 
@@ -171,7 +171,10 @@ Deno.test("the marker is written with If-None-Match: *, and a server refusing it
     "412 Precondition Failed",
     "PreconditionFailed",
   );
-  Deno.env.set("AWS_ENDPOINT_URL", proxy.endpoint);
+  const before = setS3Environment({
+    ...s3.env,
+    AWS_ENDPOINT_URL: proxy.endpoint,
+  });
   try {
     await s3.bucket("runs");
     const staging = await s3Folder("s3://runs/p").stage("q4");
@@ -185,7 +188,7 @@ Deno.test("the marker is written with If-None-Match: *, and a server refusing it
     await staging.discard();
     assert.equal(proxy.refused(), 1);
   } finally {
-    Deno.env.set("AWS_ENDPOINT_URL", s3.endpoint);
+    setS3Environment(before);
     await proxy.close();
     await s3.close();
   }

@@ -17,12 +17,18 @@ import {
 
 const TASK = new URL("../../tasks/monitor_pd.ts", import.meta.url).pathname;
 
+/**
+ * What the task's process is given besides NO_COLOR: the S3 settings of
+ * the object-storage test (a subprocess does not see this isolate's).
+ */
+let taskEnv: Record<string, string> = {};
+
 async function task(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", TASK, ...args],
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { ...taskEnv, NO_COLOR: "1" },
   }).output();
   const dec = new TextDecoder();
   return {
@@ -249,6 +255,7 @@ Deno.test("deno task monitor-pd reads the model folder and the data from object 
   const { startS3 } = await import("../storage/_s3.ts");
   const { PutObjectCommand } = await import("@aws-sdk/client-s3");
   const s3 = await startS3();
+  taskEnv = s3.env;
   const dir = await Deno.makeTempDir({ prefix: "monitor_pd_task_" });
   try {
     await s3.bucket("book");
@@ -295,6 +302,7 @@ Deno.test("deno task monitor-pd reads the model folder and the data from object 
     assert.equal(m.score.psi, ml.score.psi);
     assert.equal(m.data.sha256, ml.data.sha256);
   } finally {
+    taskEnv = {};
     await s3.close();
     await Deno.remove(dir, { recursive: true });
   }

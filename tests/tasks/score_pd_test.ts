@@ -20,12 +20,18 @@ import { callMain } from "./_main.ts";
 
 const TASK = new URL("../../tasks/score_pd.ts", import.meta.url).pathname;
 
+/**
+ * What the task's process is given besides NO_COLOR: the S3 settings of
+ * the object-storage test (a subprocess does not see this isolate's).
+ */
+let taskEnv: Record<string, string> = {};
+
 async function task(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", TASK, ...args],
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { ...taskEnv, NO_COLOR: "1" },
   }).output();
   const dec = new TextDecoder();
   return {
@@ -579,6 +585,7 @@ Deno.test("deno task score-pd reads the model folder and the data from object st
   const { startS3 } = await import("../storage/_s3.ts");
   const { PutObjectCommand } = await import("@aws-sdk/client-s3");
   const s3 = await startS3();
+  taskEnv = s3.env;
   const dir = await Deno.makeTempDir();
   try {
     await s3.bucket("book");
@@ -626,6 +633,7 @@ Deno.test("deno task score-pd reads the model folder and the data from object st
       /^Cannot read s3:\/\/book\/models\/none\/model\.(onnx|json): no such object/,
     );
   } finally {
+    taskEnv = {};
     await s3.close();
     await Deno.remove(dir, { recursive: true });
   }
