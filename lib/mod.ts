@@ -668,3 +668,77 @@ export {
   type S3Url,
   sha256Of,
 } from "./storage/mod.ts";
+
+// IRB capital (lib/capital, docs/capital.md): the Basel risk-weight
+// functions (BCBS CRE31), RWA, capital and regulatory EL per facility from
+// the allowance's PD and EAD, and EL against the allowance (CRE35).
+export {
+  ASSET_CLASSES,
+  type AssetClass,
+  assetClassOf,
+  assetCorrelation,
+  CAPITAL_COLUMNS,
+  type CapitalGroup,
+  type CapitalRules,
+  type CapitalSummary,
+  capitalSummary,
+  type ElComparison,
+  type IrbInput,
+  type IrbResult,
+  irbRiskWeight,
+  lgdScenario,
+  type MaturityRule,
+  MAX_LGD_ADD_ON,
+  withCapital,
+} from "./capital/mod.ts";
+
+// General-ledger journal (lib/journal, docs/journal.md): balanced postings
+// of a movement's allowance lines by entity, product, stage and currency,
+// each naming its paragraph (IFRS 9 §5.5.8, §5.4.4, IAS 21 §28), the
+// accounts file and the trial-balance check.
+export {
+  buildJournal,
+  type FacilityEntities,
+  type GlAccount,
+  type GlAccounts,
+  type Journal,
+  JOURNAL_COLUMNS,
+  JOURNAL_FILES,
+  JOURNAL_LINES,
+  JOURNAL_REFERENCES,
+  type JournalLine,
+  type JournalLineKey,
+  type JournalOptions,
+  movementEntities,
+  type MovementFolder,
+  parseGlAccounts,
+  readGlAccounts,
+  readMovementFolder,
+  type TrialBalance,
+  type TrialBalanceCheck,
+  trialBalanceText,
+  writeJournal,
+} from "./journal/mod.ts";
+
+// IFRS 7 disclosures (lib/disclosure, docs/disclosures.md): gross carrying
+// amount and loss allowance by credit-risk grade and stage (§35M), the
+// credit-impaired loans and their collateral (§35K(c)), §35L write-offs
+// where the data has them; each figure tagged with its IFRS Accounting
+// Taxonomy element, in summary.json, report.html and the BI export's CSV.
+export {
+  disclosuresOf,
+  IFRS7_COLUMN_LABELS,
+  IFRS7_COLUMNS,
+  IFRS7_CSV_COLUMNS,
+  type Ifrs7Amounts,
+  type Ifrs7Cell,
+  type Ifrs7Column,
+  ifrs7Csv,
+  type Ifrs7Disclosures,
+  type Ifrs7Options,
+  ifrs7Tables,
+  runFacilities,
+  TAXONOMY,
+  type TaxonomyTag,
+  UNGRADED,
+} from "./disclosure/mod.ts";

@@ -27,6 +27,7 @@ import { createHash } from "node:crypto";
 import { UserError } from "./errors.ts";
 import { z } from "zod";
 import { type PdSource, pdSourceSchema } from "./pd_source_rules.ts";
+import { type CapitalRules, capitalSchema } from "./capital_rules.ts";
 import {
   bound,
   checkDocument,
@@ -291,6 +292,11 @@ export interface Rules {
    * offline template.
    */
   explain?: ExplainRules;
+  /**
+   * IRB capital (lib/capital, docs/capital.md); absent: a run computes no
+   * capital.
+   */
+  capital?: CapitalRules;
 }
 
 /** The rules' `explain` section: who writes the narrative (docs/narratives.md). */
@@ -1092,6 +1098,7 @@ function rulesSchema(doc: unknown): z.ZodType<Rules> {
         bound("a run must not wait longer on a model's narrative"),
       ).optional(),
     }).optional(),
+    capital: capitalSchema(doc).optional(),
   });
 }
 

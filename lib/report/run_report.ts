@@ -63,6 +63,8 @@ import {
 } from "../run_folder/mod.ts";
 import { type Narrative, narrativeSection } from "../narrative/mod.ts";
 import { UserError } from "../errors.ts";
+import { CAPITAL_SECTION_ID, capitalSection } from "../capital/report.ts";
+import { disclosuresOf, ifrs7Section } from "../disclosure/mod.ts";
 
 /** Options of {@link writeRunReport} and {@link renderRunReport}. */
 export interface RunReportOptions {
@@ -545,6 +547,9 @@ export async function renderRunReport(
       groupTable("By segment", s.by_segment, s, "Segment", unit),
     ),
   ]);
+  // IFRS 7 §35M/§35K(c)/§35L tables, when the run's summary carries them.
+  const ifrs7Tables = disclosuresOf(s);
+  const ifrs7 = ifrs7Tables && ifrs7Section(ifrs7Tables, unit);
   const risk = section("parameters", "Risk parameters and concentrations", [
     grid([
       charts.pd === null ? noModelNote("12-month PD") : chart(
@@ -579,6 +584,10 @@ export async function renderRunReport(
         { id: "portfolio", label: "Portfolio" },
         { id: "scenarios", label: "Scenarios" },
         { id: "parameters", label: "Risk parameters" },
+        ...(s.capital
+          ? [{ id: CAPITAL_SECTION_ID, label: "IRB capital" }]
+          : []),
+        ...(ifrs7 ? [{ id: "ifrs7", label: "IFRS 7 credit risk" }] : []),
         { id: "data-quality", label: "Data quality" },
         { id: "manifest", label: "Manifest" },
         ...(opts.sections ?? []).map((x, i) => ({
@@ -599,6 +608,8 @@ export async function renderRunReport(
       portfolio,
       scenarios,
       risk,
+      s.capital && capitalSection(s.capital, s.reporting_currency, unit),
+      ifrs7,
       dataQualitySection(run, charts.dataQuality),
       manifestSection(run, opts.manifest),
       ...(opts.sections ?? []).map((x, i) =>

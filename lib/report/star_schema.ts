@@ -26,6 +26,11 @@ import {
   type RunFolder,
   writeOutputFolder,
 } from "../run_folder/mod.ts";
+import {
+  disclosuresOf,
+  IFRS7_CSV_COLUMNS,
+  ifrs7Csv,
+} from "../disclosure/mod.ts";
 
 /** Stage descriptions for the stage dimension (IFRS 9 §5.5.3, §5.5.5). */
 const STAGE_ROWS = [
@@ -62,9 +67,19 @@ export const STAR_TABLES = [
 /** The README beside the tables, saying how to load them. */
 const README = "README.md";
 
-/** The files of an export: each table as Parquet and CSV, and the README. */
+/**
+ * The IFRS 7 credit-risk figures of every run (lib/disclosure), each tagged
+ * with its IFRS Accounting Taxonomy element: a CSV beside the tables.
+ */
+export const IFRS7_CSV = "ifrs7_credit_risk.csv";
+
+/**
+ * The files of an export: each table as Parquet and CSV, the IFRS 7 CSV
+ * and the README.
+ */
 export const STAR_FILES: readonly string[] = [
   ...STAR_TABLES.flatMap((t) => [`${t}.parquet`, `${t}.csv`]),
+  IFRS7_CSV,
   README,
 ];
 
@@ -334,6 +349,21 @@ export async function exportStarSchema(
         await out.parquet(`${name}.parquet`, tables[name]);
         await out.csv(`${name}.csv`, spreadsheetSafe(tables[name]));
       }
+      // Runs written before the tables existed contribute no line.
+      await out.text(
+        IFRS7_CSV,
+        runs.map((r) => {
+          const d = disclosuresOf(r.summary);
+          const csv = d === null ? "" : ifrs7Csv(d, {
+            runId: r.summary.run_id,
+            reportingDate: r.summary.reporting_date,
+          });
+          return csv.split("\n").slice(1).join("\n");
+        }).reduce(
+          (text, lines) => text + lines,
+          IFRS7_CSV_COLUMNS.join(",") + "\n",
+        ),
+      );
       await out.text(README, starSchemaReadme(runs, rows));
     },
     { inputs, writer: opts.writer },

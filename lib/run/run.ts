@@ -130,6 +130,8 @@ import {
   summaryFromCells,
 } from "./summary.ts";
 import { checkRunFigures } from "./finite.ts";
+import { capitalSummary, withCapital } from "../capital/mod.ts";
+import { ifrs7Tables, runFacilities } from "../disclosure/mod.ts";
 import {
   applyPdSources,
   loadPdSources,
@@ -818,6 +820,8 @@ interface Chunks {
   summarize(outputs: ChunkOutputs): Promise<SummaryCells>;
   /** Where the chunks' files are written until they are concatenated. */
   parts: ChunkParts;
+  /** The valid portfolio rows of chunk `c` (IRB capital, lib/capital). */
+  inputs(c: number): DataFrame;
 }
 
 /**
@@ -848,6 +852,8 @@ async function computeAndWrite(
     count,
     compute: (c: number, overlays: boolean) =>
       computeChunk(run, valid, c, overlays, t0),
+    inputs: (c: number) =>
+      valid.height <= chunkSize ? valid : valid.slice(c * chunkSize, chunkSize),
     summarize: ({ results, carrying }: ChunkOutputs) =>
       step(
         "summarize",
@@ -881,8 +887,30 @@ async function computeAndWrite(
       rules,
       fx,
     });
-    await folder.writeJson("summary", summary);
-    return summary;
+    // The IFRS 7 credit-risk tables (lib/disclosure) from the loan results
+    // and carrying amounts just written, with the portfolio's rating and
+    // collateral (the run folder keeps neither).
+    const disclosures = await ifrs7Tables(
+      runFacilities(
+        pl.scanParquet(folder.path("loanResults")),
+        pl.scanParquet(folder.path("carryingAmounts")),
+        valid.lazy(),
+      ),
+      {
+        reportingCurrency: summary.reporting_currency,
+        rates: summary.fx.rates,
+        simplifiedProducts: summary.simplified_products,
+      },
+    );
+    if (rules.capital !== undefined) {
+      summary.capital = await capitalSummary(
+        pl.scanParquet(folder.path("loanResults")),
+        rules,
+      );
+    }
+    const written = { ...summary, disclosures };
+    await folder.writeJson("summary", written);
+    return written;
   });
 }
 
@@ -938,7 +966,11 @@ async function computeChunk(
   // With its overlays, the chunk's results are final: the plugins'
   // afterEcl sees them (else after the overlay plan, computeTwoPass).
   const results = overlays
-    ? await afterEcl({ plugins, pluginContext, step }, computed)
+    ? withCapital(
+      await afterEcl({ plugins, pluginContext, step }, computed),
+      part,
+      rules,
+    )
     : computed;
   manifest.rows.computed += results.height;
   return { results, carrying };
@@ -1000,7 +1032,7 @@ async function computeOnePass(
  */
 async function computeTwoPass(
   run: RunContext,
-  { count, compute, summarize, parts }: Chunks,
+  { count, compute, summarize, parts, inputs }: Chunks,
 ): Promise<SummaryCells[]> {
   const { rules, fx, manifest, step } = run;
   const overlayParts: DataFrame[] = [];
@@ -1042,12 +1074,13 @@ async function computeTwoPass(
           ).collect(),
       ),
     );
+    const withK = withCapital(results, inputs(c), rules);
     await step("write_results", async () => {
-      results.writeParquet(parts.path("loan_results", c));
+      withK.writeParquet(parts.path("loan_results", c));
       await Deno.remove(parts.path("model", c));
     });
     const carrying = pl.readParquet(parts.path("carrying_amounts", c));
-    cells.push(await summarize({ results, carrying }));
+    cells.push(await summarize({ results: withK, carrying }));
   }
   return cells;
 }

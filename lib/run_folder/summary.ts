@@ -6,6 +6,7 @@
  * @module
  */
 import { formatAmount } from "../format.ts";
+import type { CapitalSummary } from "../capital/run.ts";
 
 /** Totals of one group of facilities, in the reporting currency. */
 export interface Group {
@@ -125,6 +126,11 @@ export interface Summary {
    * impacts it makes up `totals.ecl - totals.ecl_model`.
    */
   overlay_floor: { facilities: number; ecl_impact: number };
+  /**
+   * IRB capital (lib/capital, docs/capital.md): present only when the
+   * rules have a `capital:` section.
+   */
+  capital?: CapitalSummary;
 }
 
 /** Key under which facilities with a null grouping value are reported. */

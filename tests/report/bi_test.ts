@@ -61,7 +61,8 @@ Deno.test("exportStarSchema() writes a fact table and four dimensions as Parquet
     dim_region: 2,
     dim_date: 2,
   });
-  assert.equal(result.files.length, 11);
+  // Five tables as Parquet and CSV, the IFRS 7 CSV (lib/disclosure), README.
+  assert.equal(result.files.length, 12);
   const fact = pl.readParquet(`${out}/fact_facility.parquet`);
   const csv = pl.readCSV(await Deno.readTextFile(`${out}/fact_facility.csv`));
   assert.equal(csv.height, 4);

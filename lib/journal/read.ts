@@ -1,0 +1,151 @@
+/**
+ * Reading what the journal posts: a movement folder written by `deno task
+ * movement` (`movement.json`, `movement_facilities.parquet`), and, because
+ * the movement holds no legal entity or region, the entity of each
+ * facility from the two runs' `loan_results.parquet` (the folders
+ * `movement.json` records): the `legal_entity` column when both runs have
+ * one, else `region` (methodology §1), at the later date, or the earlier
+ * one for a facility derecognised in the period.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import pl from "nodejs-polars";
+import type { LazyFrame } from "../frame.ts";
+import { UserError } from "../errors.ts";
+import type { Movement } from "../movement/mod.ts";
+import { MOVEMENT_FILES, readRunFolder } from "../run_folder/mod.ts";
+
+/** A movement folder as the journal reads it. */
+export interface MovementFolder {
+  /** The folder. */
+  dir: string;
+  /** `movement.json`. */
+  movement: Movement;
+  /** `movement_facilities.parquet`: the facility-level lines. */
+  facilities: LazyFrame;
+}
+
+const FACILITY_COLUMNS = [
+  "loan_id",
+  "product",
+  "currency_from",
+  "currency_to",
+  "stage_from",
+  "stage_to",
+  "simplified_from",
+  "simplified_to",
+];
+
+/**
+ * Reads a movement folder, checking that it holds a movement.
+ *
+ * @throws {UserError} of kind `input` naming the folder and the file
+ *   missing or not a movement.
+ */
+export async function readMovementFolder(dir: string): Promise<MovementFolder> {
+  const file = (name: string) => join(dir, name);
+  const refuse = (detail: string) =>
+    new UserError(
+      "input",
+      `Cannot read movement folder ${dir}: ${detail} (give the --out folder of deno task movement)`,
+    );
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file(MOVEMENT_FILES.json));
+  } catch (e) {
+    throw refuse(
+      e instanceof Deno.errors.NotFound
+        ? `no ${MOVEMENT_FILES.json}`
+        : `${MOVEMENT_FILES.json}: ${(e as Error).message}`,
+    );
+  }
+  let movement: Movement;
+  try {
+    movement = JSON.parse(text);
+  } catch (e) {
+    throw refuse(`${MOVEMENT_FILES.json} is not JSON: ${(e as Error).message}`);
+  }
+  const lines = movement?.allowance?.lines;
+  if (
+    !Array.isArray(lines) || !lines.some((l) => l?.key === "opening") ||
+    !lines.some((l) => l?.key === "closing") ||
+    typeof movement.reporting_currency !== "string" ||
+    typeof movement.to?.reporting_date !== "string" ||
+    typeof movement.from?.dir !== "string" ||
+    typeof movement.to?.dir !== "string"
+  ) {
+    throw refuse(
+      `${MOVEMENT_FILES.json} lacks allowance.lines (opening, closing), reporting_currency or the runs (from, to)`,
+    );
+  }
+  const path = file(MOVEMENT_FILES.facilities);
+  try {
+    await Deno.stat(path);
+  } catch {
+    throw refuse(`no ${MOVEMENT_FILES.facilities}`);
+  }
+  const facilities = pl.scanParquet(path);
+  const names = facilities.columns;
+  const missing = FACILITY_COLUMNS.filter((c) => !names.includes(c));
+  if (missing.length > 0) {
+    throw refuse(
+      `${MOVEMENT_FILES.facilities} lacks column(s) ${missing.join(", ")}`,
+    );
+  }
+  return { dir, movement, facilities };
+}
+
+/** The entity of each facility, and which column it came from. */
+export interface FacilityEntities {
+  /** `loan_id`, `entity`. */
+  entities: LazyFrame;
+  /** `legal_entity` when both runs have the column, else `region`. */
+  source: "legal_entity" | "region";
+}
+
+/**
+ * The entity of each facility of a movement, from its two runs' loan
+ * results (the movement itself holds none).
+ *
+ * @throws {UserError} of kind `input` naming the run folder that cannot
+ *   be read.
+ */
+export async function movementEntities(
+  movement: Movement,
+): Promise<FacilityEntities> {
+  const read = async (dir: string) => {
+    try {
+      return (await readRunFolder(dir, { trusted: true })).results;
+    } catch (e) {
+      throw new UserError(
+        "input",
+        `The journal reads each facility's entity from the runs of the movement, and run folder ${dir} (recorded in movement.json) cannot be read: ${
+          (e as Error).message
+        }`,
+        { cause: e },
+      );
+    }
+  };
+  const [from, to] = [
+    await read(movement.from.dir),
+    await read(movement.to.dir),
+  ];
+  const has = (f: LazyFrame, c: string) => f.columns.includes(c);
+  const source = has(from, "legal_entity") && has(to, "legal_entity")
+    ? "legal_entity"
+    : "region";
+  const pick = (f: LazyFrame, name: string) =>
+    f.select(pl.col("loan_id"), pl.col(source).cast(pl.Utf8).alias(name));
+  const entities = pick(to, "entity_to")
+    .join(pick(from, "entity_from"), {
+      on: "loan_id",
+      how: "full",
+      coalesce: true,
+    })
+    .select(
+      pl.col("loan_id"),
+      pl.col("entity_to").fillNull(pl.col("entity_from")).alias("entity"),
+    );
+  return { entities, source };
+}
