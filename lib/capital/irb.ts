@@ -1,9 +1,11 @@
 /**
  * The Basel IRB risk-weight functions for exposures not in default
  * (BCBS, Basel Framework chapter CRE31, "IRB approach: risk weight
- * functions"; the same formulas as Basel II, June 2006, §272-§273 and
- * §328-§330, explained in BCBS "An Explanatory Note on the Basel II IRB Risk
- * Weight Functions", July 2005). With `N` the standard normal distribution
+ * functions", Basel III final, December 2017). The correlation and
+ * maturity-adjustment formulas are those of Basel II (June 2006,
+ * §272-§273, §328-§330; BCBS "An Explanatory Note on the Basel II IRB Risk
+ * Weight Functions", July 2005), but Basel III final drops the 1.06 scaling
+ * factor Basel II (§44) applied to IRB RWA, and none is applied here. With `N` the standard normal distribution
  * function and `G` its inverse (lib/engine/normal.ts):
  *
  * - capital requirement (all classes):
@@ -21,7 +23,8 @@
  *   `g = (1 - e^(-35 PD)) / (1 - e^(-35))`, `MA = 1`;
  * - risk weight `RW = 12.5 * K` (so `RWA = RW * EAD`).
  *
- * No floors apply here: the PD and LGD floors (CRE32) and the defaulted
+ * No floors apply here: the PD and LGD floors by asset class (Basel III
+ * final, CRE32; lib/capital_rules.ts) and the defaulted
  * exposures (`K = max(0, LGD - best-estimate EL)`, CRE31 / Basel II §272)
  * are the caller's (lib/capital/run.ts).
  *

@@ -54,12 +54,13 @@ export function capitalSection(
       {
         label: `CET1 deduction (${cur})`,
         value: amount(e.cet1_deduction),
-        note: "EL shortfall over the allowance (CRE35)",
+        note:
+          "EL shortfall over the allowance: non-defaulted net plus defaulted shortfall (CRE35)",
       },
       {
         label: `Tier 2 eligible excess (${cur})`,
         value: amount(e.tier2_eligible_excess),
-        note: "non-defaulted excess, at most 0.6% of RWA",
+        note: "net excess, at most 0.6% of RWA",
       },
       {
         label: "Facilities",
@@ -133,15 +134,20 @@ export function capitalSection(
       },
     ),
     note(
-      `Same inputs as the allowance: ${c.basis}. PD floor ${
-        pct(c.parameters.pd_floor)
-      }, LGD floor ${
-        pct(c.parameters.lgd_floor)
+      `Basel III final (December 2017), no 1.06 scaling factor; the PD is the allowance's point-in-time 12-month PD, not the long-run average PD CRE36 requires. Same inputs as the allowance: ${c.basis}. PD floors ${
+        byClass(c.parameters.pd_floor)
+      }; LGD floors ${
+        byClass(c.parameters.lgd_floor)
       }; LGD: ${c.parameters.lgd}; corporate maturity: ${
         c.parameters.maturity === "remaining"
           ? "remaining term, 1 to 5 years"
           : `${c.parameters.maturity} years`
-      }. The allowance is the ECL (loss allowance plus provision). A defaulted pool's excess does not offset a shortfall on the others. See docs/capital.md.`,
+      }. The allowance is the ECL (loss allowance plus provision). A defaulted pool's excess does not offset a shortfall on the others (EU CRR Art. 159(2)); a non-defaulted excess offsets a defaulted shortfall. See docs/capital.md.`,
     ),
   ]);
+}
+
+/** Floors by asset class, in words. */
+function byClass(f: Record<string, number>): string {
+  return Object.entries(f).map(([c, v]) => `${c} ${pct(v)}`).join(", ");
 }

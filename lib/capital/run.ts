@@ -6,15 +6,30 @@
  * by asset class and stage, regulatory expected loss against the IFRS 9
  * allowance (BCBS CRE35).
  *
- * - Not in default (stage 1 and 2): `PD = max(pd_floor, pd_12m)` (CRE32),
- *   `LGD = max(lgd_floor, LGD_reg)` (CRE32), `K` by
+ * - Not in default: `PD = max(pd_floor[class], pd_12m)`,
+ *   `LGD = max(lgd_floor[class], LGD_reg)` (Basel III (2017) final floors by
+ *   asset class, CRE32; lib/capital_rules.ts), `K` by
  *   {@link irbRiskWeight} (CRE31), `regulatory_el = PD × LGD × EAD`
  *   (CRE35).
- * - In default (stage 3, or a floored PD of 1): `K = max(0, LGD − BEEL)`
+ * - In default ({@link isDefaulted}: stage 3, or a floored PD of 1; the same
+ *   test for a facility's K and for the CRE35 pools): `K = max(0, LGD − BEEL)`
  *   (CRE31, defaulted exposures; Basel II §272, §328), the best-estimate EL
  *   `BEEL = ecl / ead`, the facility's IFRS 9 ECL rate; `regulatory_el =
  *   BEEL × EAD = ecl` (CRE35).
  * - `rwa = 12.5 × K × EAD` in the facility's currency; capital = `K × EAD`.
+ * - Regulatory EL against the allowance (BCBS CRE35, paragraph numbers not verified, Basel II §43
+ *   and §380-386; the split of the two pools is EU CRR Art. 159(2):
+ *   "specific credit risk adjustments on exposures in default shall not be
+ *   used to cover expected loss amounts on other exposures", which the
+ *   Basel text does not state): `net = (EL_nd − P_nd) + max(0, EL_d − P_d)`;
+ *   shortfall (deducted from CET1) `= max(0, net)`; excess `= max(0, −net)`,
+ *   eligible for Tier 2 up to 0.6% of the credit RWA (CRE35 / Basel II
+ *   §43). A non-defaulted excess offsets a defaulted shortfall; a defaulted
+ *   excess offsets nothing.
+ *
+ * The framework is Basel III final (December 2017) with no 1.06 scaling
+ * factor. The PD is the allowance's point-in-time 12-month PD, not the
+ * long-run average of one-year default rates CRE36 requires of an IRB PD.
  *
  * `LGD_reg` is the rules' `regulatory` LGD, or the LGD at month 1 of the
  * base scenario (methodology §6: collateral with that scenario's haircut,
@@ -28,6 +43,15 @@ import type { DataFrame, LazyFrame } from "../frame.ts";
 import { preciseSum, withPreciseSums } from "../precise_sum.ts";
 import { type Rules, RulesError, type Scenario } from "../rules.ts";
 import { type AssetClass, irbRiskWeight } from "./irb.ts";
+
+/**
+ * Whether a facility is in default for capital: stage 3, or a floored PD of
+ * 1 (CRE32: the PD of a defaulted borrower is 100%). The one test for a
+ * facility's K and regulatory EL and for the CRE35 pools.
+ */
+export function isDefaulted(stage: number, pd: number | null): boolean {
+  return stage === 3 || (pd ?? 1) >= 1;
+}
 
 /** The per-facility columns a run with a `capital:` section adds. */
 export const CAPITAL_COLUMNS = ["rwa", "capital_k", "regulatory_el"] as const;
@@ -131,12 +155,12 @@ export function withCapital(
       continue;
     }
     const lgd = Math.max(
-      cap.lgd_floor,
+      cap.lgd_floor[assetClass],
       regulatory ?? Math.min(1, baseLgd(i) + addOn),
     );
-    const pd = Math.max(cap.pd_floor, pds[i] ?? 1);
+    const pd = Math.max(cap.pd_floor[assetClass], pds[i] ?? 1);
     let k: number;
-    if (stages[i] === 3 || pd >= 1) {
+    if (isDefaulted(stages[i], pd)) {
       const beel = ead > 0 ? ecls[i] / ead : 0;
       k = Math.max(0, lgd - beel);
       el[i] = ecls[i];
@@ -197,10 +221,10 @@ export interface CapitalSummary {
   basis: string;
   /** The `capital:` rules used (floors, LGD, maturity). */
   parameters: {
-    /** PD floor. */
-    pd_floor: number;
-    /** LGD floor. */
-    lgd_floor: number;
+    /** PD floor by asset class. */
+    pd_floor: Record<AssetClass, number>;
+    /** LGD floor by asset class. */
+    lgd_floor: Record<AssetClass, number>;
     /** Regulatory LGD, or the downturn add-on to which scenario's LGD. */
     lgd: string;
     /** Corporate effective maturity rule. */
@@ -223,19 +247,23 @@ export interface CapitalSummary {
   by_asset_class_stage: CapitalGroup[];
   /** Regulatory EL against the allowance (CRE35). */
   el_vs_allowance: {
-    /** Exposures not in default (stages 1 and 2). */
+    /** Exposures not in default ({@link isDefaulted} false). */
     non_defaulted: ElComparison;
-    /** Defaulted exposures (stage 3). */
+    /** Defaulted exposures (stage 3, or a floored PD of 1). */
     defaulted: ElComparison;
-    /** Both pools. */
+    /** Both pools, added without the pool rule (for reference). */
     total: ElComparison;
     /**
-     * Excess eligible for Tier 2: the non-defaulted pool's excess up to
-     * 0.6% of the credit RWA (CRE35 read with CAP10); a defaulted pool's
-     * excess cannot offset a non-defaulted shortfall (CRE35).
+     * The excess `max(0, −net)`, `net = (EL_nd − P_nd) + max(0, EL_d −
+     * P_d)` (a defaulted excess offsets nothing, EU CRR Art. 159(2)),
+     * before the Tier 2 cap.
      */
+    excess: number;
+    /** 0.6% of the credit RWA: the cap on the Tier 2 excess (CRE35; Basel II §43). */
+    tier2_cap: number;
+    /** Excess eligible for Tier 2: `min(excess, tier2_cap)`. */
     tier2_eligible_excess: number;
-    /** CET1 deduction: the shortfall of the non-defaulted pool plus that of the defaulted one. */
+    /** CET1 deduction: the shortfall `max(0, net)` (CRE35). */
     cet1_deduction: number;
   };
 }
@@ -267,9 +295,24 @@ export async function capitalSummary(
     cls = pl.when(cond).then(pl.lit(c)).otherwise(cls) as typeof cls;
   }
   const fx = pl.col("fx_rate");
+  // The same test as isDefaulted(): stage 3, or a floored PD of 1; a
+  // non-defaulted facility's regulatory EL is PD × LGD × EAD, so its PD is
+  // 1 exactly when its regulatory EL is LGD × EAD, which capital_k (K of a
+  // defaulted facility is LGD − BEEL) cannot tell apart; the floored PD is
+  // recomputed here from pd_12m and the class's floor instead.
+  let pdFloor = pl.lit(null).cast(pl.Float64) as ReturnType<typeof pl.lit>;
+  for (const [c, f] of Object.entries(cap.pd_floor)) {
+    pdFloor = pl.when(cls.eq(pl.lit(c))).then(pl.lit(f)).otherwise(
+      pdFloor,
+    ) as typeof pdFloor;
+  }
+  const floored = pl.when(pl.col("pd_12m").isNull()).then(pl.lit(1))
+    .when(pl.col("pd_12m").gt(pdFloor)).then(pl.col("pd_12m"))
+    .otherwise(pdFloor);
   const lf = results.filter(pl.col("rwa").isNotNull()).select(
     cls.alias("asset_class"),
     pl.col("stage"),
+    pl.col("stage").eq(3).or(floored.gtEq(1)).alias("defaulted"),
     pl.col("ead_rc").alias("ead"),
     pl.col("rwa").mul(fx).alias("rwa"),
     pl.col("capital_k").mul(pl.col("ead")).mul(fx).alias("capital"),
@@ -291,8 +334,8 @@ export async function capitalSummary(
       AMOUNTS,
     ).collect()).toRecords()[0] as Record<string, number>;
   const all = await pool(pl.lit(true) as unknown as ReturnType<typeof pl.col>);
-  const nd = await pool(pl.col("stage").neq(3));
-  const d = await pool(pl.col("stage").eq(3));
+  const nd = await pool(pl.col("defaulted").not());
+  const d = await pool(pl.col("defaulted"));
   const count = (await results.select(pl.len().alias("n")).collect())
     .getColumn("n").get(0) as number;
   const cmp = (p: Record<string, number>): ElComparison => ({
@@ -303,6 +346,10 @@ export async function capitalSummary(
   });
   const nonDefaulted = cmp(nd);
   const defaulted = cmp(d);
+  const net = (nonDefaulted.regulatory_el - nonDefaulted.allowance) +
+    defaulted.shortfall;
+  const excess = Math.max(0, -net);
+  const tier2Cap = 0.006 * (all.rwa ?? 0);
   const facilities = Number(all.count ?? 0);
   const lgd = "regulatory" in cap.lgd
     ? `regulatory ${cap.lgd.regulatory}`
@@ -310,9 +357,15 @@ export async function capitalSummary(
       lgdScenario(rules).name
     }`;
   return {
-    basis: "PD = the allowance's 12-month PD (pd_12m) floored at pd_floor; " +
-      "EAD = the allowance's EAD at month 1 (ead); defaulted (stage 3): " +
-      "K = max(0, LGD - ECL/EAD), regulatory EL = ECL",
+    basis: "Basel III final (BCBS, December 2017) IRB formulas (CRE31), " +
+      "no 1.06 scaling factor; PD = the allowance's point-in-time " +
+      "12-month PD (pd_12m), not the long-run average PD CRE36 requires, " +
+      "floored per asset class (pd_floor); LGD floored per asset class " +
+      "(lgd_floor); EAD = the allowance's EAD at month 1 (ead); defaulted " +
+      "(stage 3 or a floored PD of 1): K = max(0, LGD - ECL/EAD), " +
+      "regulatory EL = ECL; shortfall/excess = the non-defaulted pool's " +
+      "net plus the defaulted pool's shortfall (a defaulted excess offsets " +
+      "nothing, EU CRR Art. 159(2)); Tier 2 excess capped at 0.6% of RWA",
     parameters: {
       pd_floor: cap.pd_floor,
       lgd_floor: cap.lgd_floor,
@@ -331,11 +384,10 @@ export async function capitalSummary(
       non_defaulted: nonDefaulted,
       defaulted,
       total: cmp(all),
-      tier2_eligible_excess: Math.min(
-        nonDefaulted.excess,
-        0.006 * (all.rwa ?? 0),
-      ),
-      cet1_deduction: nonDefaulted.shortfall + defaulted.shortfall,
+      excess,
+      tier2_cap: tier2Cap,
+      tier2_eligible_excess: Math.min(excess, tier2Cap),
+      cet1_deduction: Math.max(0, net),
     },
   };
 }

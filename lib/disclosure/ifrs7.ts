@@ -2,8 +2,8 @@
  * IFRS 7 credit-risk tables of one run (docs/disclosures.md):
  *
  * - **§35M**: the gross carrying amount and the loss allowance by credit-risk
- *   grade and by column: 12-month ECL (stage 1, §35M(b)(i)), lifetime ECL
- *   not credit-impaired (stage 2, §35M(b)(ii)), lifetime ECL credit-impaired
+ *   grade and by column: 12-month ECL (stage 1, §35M(a)), lifetime ECL
+ *   not credit-impaired (stage 2, §35M(b)(i)), lifetime ECL credit-impaired
  *   (stage 3, §35M(b)(ii)) and the simplified approach for receivables
  *   (§35M(b)(iii), IFRS 9 §5.5.15; every facility of a simplified product,
  *   whatever its stage, as in the §35H movement). The grade is the
@@ -65,8 +65,8 @@ export type Ifrs7Column = (typeof IFRS7_COLUMNS)[number];
 
 /** Headings of the §35M columns, with the paragraph of each. */
 export const IFRS7_COLUMN_LABELS: Record<Ifrs7Column, string> = {
-  stage_1: "Stage 1: 12-month ECL (§35M(b)(i))",
-  stage_2: "Stage 2: lifetime ECL, not credit-impaired (§35M(b)(ii))",
+  stage_1: "Stage 1: 12-month ECL (§35M(a))",
+  stage_2: "Stage 2: lifetime ECL, not credit-impaired (§35M(b)(i))",
   stage_3: "Stage 3: lifetime ECL, credit-impaired (§35M(b)(ii))",
   simplified: "Simplified approach: lifetime ECL (§35M(b)(iii))",
 };

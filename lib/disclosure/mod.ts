@@ -27,4 +27,10 @@ export {
   ifrs7Csv,
   ifrs7Section,
 } from "./output.ts";
-export { COLUMN_MEMBERS, TAXONOMY, type TaxonomyTag } from "./taxonomy.ts";
+export {
+  COLUMN_MEMBERS,
+  CONFIRMED_NAMES,
+  TAXONOMY,
+  type TaxonomyTag,
+  unconfirmedNames,
+} from "./taxonomy.ts";

@@ -21,7 +21,7 @@ import {
   type Ifrs7Column,
   type Ifrs7Disclosures,
 } from "./ifrs7.ts";
-import { COLUMN_MEMBERS, TAXONOMY } from "./taxonomy.ts";
+import { COLUMN_MEMBERS, TAXONOMY, unconfirmedNames } from "./taxonomy.ts";
 
 /**
  * The IFRS 7 tables a summary carries (`summary.json` `disclosures`), or
@@ -63,8 +63,9 @@ const csvField = (v: string | number) => {
 /**
  * The figures of the tables as CSV, one per line (long format: one measure
  * of one cell), each with its IFRS Accounting Taxonomy element and axis
- * members (`axis=member`, `|`-separated) and whether the element name was
- * verified; a count has no element. Amounts are in the reporting currency, unrounded.
+ * members (`axis=member`, `|`-separated) and whether the element and every
+ * member were confirmed against a published taxonomy page (`false` on stage
+ * lines: the stage members are not confirmed); a count has no element. Amounts are in the reporting currency, unrounded.
  *
  * @example
  * ```ts
@@ -101,6 +102,7 @@ export function ifrs7Csv(
         members: [],
         paragraph: "IFRS 7 §35M",
         verified: false,
+        unconfirmed: [],
       }
       : TAXONOMY[tagKey];
     const members = [...tag.members, ...(extraMember ? [extraMember] : [])];
@@ -117,7 +119,12 @@ export function ifrs7Csv(
         tag.element,
         members.join("|"),
         tag.paragraph,
-        String(tag.verified),
+        // A stage line adds the stage members, none of them confirmed.
+        String(
+          tag.verified &&
+            (extraMember === undefined ||
+              unconfirmedNames("", [extraMember]).length === 0),
+        ),
       ].map(csvField).join(","),
     );
   };
@@ -168,7 +175,7 @@ export function ifrs7Csv(
     "credit_impaired",
     "loss_allowance",
     ci.loss_allowance,
-    "loss_allowance",
+    "credit_impaired_loss_allowance",
   );
   if (ci.collateral_capped !== null && ci.collateral_value !== null) {
     line(
@@ -285,7 +292,7 @@ export function ifrs7Section(d: Ifrs7Disclosures, unit: AmountUnit): Markup {
     : "Grades: the portfolio's internal rating where a facility has one, else its 12-month PD on the master scale.";
   return section("ifrs7", "IFRS 7 credit risk", [
     note(
-      `${gradeNote} The loss allowance is each facility's ECL up to its gross carrying amount (B8E); the totals equal the run's. Element names other than ifrs-full:ExpectedCreditLossRate are not verified against the published taxonomy (docs/disclosures.md).`,
+      `${gradeNote} The loss allowance is each facility's ECL up to its gross carrying amount (B8E); the totals equal the run's. The elements and the grade and carrying-amount members were confirmed against published taxonomy pages; the stage members, the §35K(c), §35L and provision elements were not (docs/disclosures.md).`,
     ),
     measureTable(
       "gross_carrying_amount",
@@ -312,7 +319,7 @@ export function ifrs7Section(d: Ifrs7Disclosures, unit: AmountUnit): Markup {
         [
           "Credit-impaired: loss allowance",
           amount(ci.loss_allowance),
-          TAXONOMY.loss_allowance.element,
+          TAXONOMY.credit_impaired_loss_allowance.element,
         ],
         [
           "Collateral held, capped at gross carrying amount (§35K(c))",

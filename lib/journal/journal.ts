@@ -15,7 +15,7 @@
  * | remeasurement (transferred, stayed)   | impairment gain or loss  | allowance `c1`       | IFRS 9 §5.5.8 |
  * | foreign exchange                      | FX differences           | allowance `c1`       | IAS 21 §28 |
  * | write-offs (amount < 0)               | gross carrying amount    | allowance `c1`       | IFRS 9 §5.4.4 |
- * | recoveries, cash collected (< 0)      | gross carrying amount    | recoveries clearing  | IFRS 9 §3.2.3(a) |
+ * | recoveries, cash collected (< 0)      | gross carrying amount    | recoveries clearing  | IFRS 9 Appendix A (gross carrying amount, amortised cost) |
  *
  * A negative amount swaps the sides (a release of allowance is a debit of
  * the allowance and an impairment gain). Amounts are rounded to the cent
@@ -24,7 +24,14 @@
  * back on the largest impairment entry of each stage column, so that each
  * allowance account's net change is the movement's closing minus opening
  * of that column, the columns summing to the total's change rounded to the
- * cent (largest remainders).
+ * cent (largest remainders). The cents put back are the rounding's alone:
+ * a column whose difference exceeds half a cent per entry of the column
+ * (plus the cent of apportioning the total among the columns) is refused,
+ * and so is a facility-level opening or closing of a column that is not
+ * `movement.json`'s (within half a cent, the movement's default
+ * tolerance): {@link JournalCheckError}. When a column has no impairment
+ * entry to carry them, the cents are a separate entry posted to the
+ * entity, product and facility currency of the column's largest line.
  *
  * @module
  */
@@ -40,6 +47,31 @@ import {
   type StageColumn,
 } from "../movement/mod.ts";
 import type { GlAccount, GlAccounts } from "./accounts.ts";
+import { UserError } from "../errors.ts";
+
+/**
+ * Half a cent, in the reporting currency: the tolerance of a facility-level
+ * opening or closing against `movement.json` (the default `--tolerance`
+ * of `deno task movement`).
+ */
+export const JOURNAL_TOLERANCE = 0.005;
+
+/**
+ * A movement the journal refuses to post: a stage column's facility-level
+ * opening or closing is not `movement.json`'s, or its rounding difference
+ * is larger than rounding to the cent can make. Kind `check` (exit 1).
+ */
+export class JournalCheckError extends UserError {
+  /**
+   * A failed check of the movement's figures.
+   *
+   * @param message The stage column and both figures.
+   */
+  constructor(message: string) {
+    super("check", message);
+    this.name = "JournalCheckError";
+  }
+}
 
 /** The movement lines the journal posts, in the order it posts them. */
 export const JOURNAL_LINES = [
@@ -65,7 +97,7 @@ export const JOURNAL_REFERENCES: Record<JournalLineKey | "rounding", string> = {
   remeasurement: "IFRS 9 §5.5.8",
   fx: "IAS 21 §28",
   write_off: "IFRS 9 §5.4.4",
-  recoveries: "IFRS 9 §3.2.3(a)",
+  recoveries: "IFRS 9 Appendix A (gross carrying amount, amortised cost)",
   rounding: "IFRS 9 §5.5.8",
 };
 
@@ -183,10 +215,17 @@ function allowanceAccount(a: GlAccounts, c: StageColumn): GlAccount {
   return c === SIMPLIFIED ? a.allowance.simplified : a.allowance[`stage_${c}`];
 }
 
+/** `stage 2`, or `the simplified column`. */
+function columnName(c: StageColumn): string {
+  return c === SIMPLIFIED ? "the simplified column" : `stage ${c}`;
+}
+
 /** The label of a movement line (docs/movement.md §3). */
 function labelOf(line: JournalLineKey | "rounding", to: StageColumn): string {
   if (line === "rounding") {
-    return "Rounding of the allowance movement to the cent";
+    return `Rounding of ${
+      columnName(to)
+    }'s allowance movement to the cent (posted to the entity and product of the column's largest line)`;
   }
   if (line === "transfer") {
     return to === SIMPLIFIED
@@ -282,15 +321,22 @@ export async function buildJournal(
       cents: toCents(exact),
       adjusted: 0,
     });
+  const perColumn = () =>
+    Object.fromEntries(COLUMNS.map((c) => [c, [] as number[]])) as Record<
+      StageColumn,
+      number[]
+    >;
+  const facilityOpening = perColumn(), facilityClosing = perColumn();
   // Lines booked in the closing column (docs/movement.md §3 steps 2, 4-6).
   for (
     const r of await grouped(
       f.filter(pl.col("column_to").isNotNull()),
       [...DIMS, "column_to"],
-      [...inTo.map(A), G("recoveries"), G("write_off")],
+      [...inTo.map(A), G("recoveries"), G("write_off"), A("closing")],
     )
   ) {
     const c = r.column_to as StageColumn;
+    (facilityClosing[c] ??= []).push(r[A("closing")] as number);
     for (const l of inTo) push(l as JournalLineKey, r, c, c, r[A(l)] as number);
     push("recoveries", r, c, c, r[G("recoveries")] as number);
   }
@@ -303,6 +349,7 @@ export async function buildJournal(
     )
   ) {
     const c = r.column_from as StageColumn;
+    (facilityOpening[c] ??= []).push(r[A("opening")] as number);
     push("derecognised", r, c, c, r[A("derecognised")] as number);
   }
   // Transfers between columns at the opening amount (step 1).
@@ -366,6 +413,27 @@ export async function buildJournal(
   // Column targets: closing minus opening per column, in cents, summing to
   // the total's change rounded to the cent (largest remainders).
   const opening = lineOf("opening")!, closing = lineOf("closing")!;
+  // The facilities' opening and closing must be movement.json's.
+  for (const c of COLUMNS) {
+    for (
+      const [what, line, parts] of [
+        ["opening", opening, facilityOpening[c]],
+        ["closing", closing, facilityClosing[c]],
+      ] as const
+    ) {
+      const facilityLevel = Math.sumPrecise(parts);
+      const expected = line.by_stage[c] ?? 0;
+      if (!(Math.abs(facilityLevel - expected) <= JOURNAL_TOLERANCE)) {
+        throw new JournalCheckError(
+          `Cannot post the journal: the allowance ${what} of ${
+            columnName(c)
+          } is ${expected} in movement.json but ${facilityLevel} summed over movement_facilities.parquet (off by ${
+            facilityLevel - expected
+          }, tolerance ${JOURNAL_TOLERANCE}); the two files are not the same movement: write it again with deno task movement`,
+        );
+      }
+    }
+  }
   const change = Object.fromEntries(
     COLUMNS.map((c) => [c, closing.by_stage[c] - opening.by_stage[c]]),
   ) as Record<StageColumn, number>;
@@ -380,18 +448,53 @@ export async function buildJournal(
             (d.line === "transfer" && d.from === c ? d.cents + d.adjusted : 0)),
       0,
     );
+  // The entries that move each column's allowance account.
+  const moves = (d: Draft, c: StageColumn) =>
+    d.line === "recoveries"
+      ? false
+      : d.line === "transfer"
+      ? d.from === c || d.to === c
+      : d.to === c;
   for (const c of COLUMNS) {
     const diff = target[c] - net(c);
     if (diff === 0) continue;
+    const ofColumn = drafts.filter((d) => moves(d, c) && d.exact !== 0);
+    // Each entry loses at most half a cent to rounding; the column's target
+    // is within a cent of its change (apportioning the total's cents).
+    const limit = ofColumn.length / 2 + 1;
+    if (!(Math.abs(diff) <= limit + 1e-9)) {
+      throw new JournalCheckError(
+        `Cannot post the journal: the allowance of ${columnName(c)} moves by ${
+          (target[c] / 100).toFixed(2)
+        } (closing ${closing.by_stage[c]} minus opening ${
+          opening.by_stage[c]
+        } in movement.json) but its ${ofColumn.length} entries post ${
+          (net(c) / 100).toFixed(2)
+        }: a difference of ${
+          (diff / 100).toFixed(2)
+        }, more than rounding to the cent can make (at most ${
+          (limit / 100).toFixed(3)
+        }); movement.json's lines do not add up to its closing: write the movement again with deno task movement`,
+      );
+    }
     const candidates = drafts.filter((d) =>
       d.to === c && d.line !== "transfer" && d.line !== "recoveries" &&
       d.line !== "write_off" && d.line !== "fx" && d.cents !== 0
     ).sort((a, b) => Math.abs(b.cents) - Math.abs(a.cents));
     if (candidates.length > 0) candidates[0].adjusted += diff;
     else {
+      // Posted where the column's largest line is (an ERP import by entity
+      // takes no "(all)").
+      const largest = [...ofColumn].sort((a, b) =>
+        Math.abs(b.exact) - Math.abs(a.exact)
+      )[0];
       drafts.push({
         line: "rounding",
-        dims: { entity: "(all)", product: "(all)", facility_currency: "(all)" },
+        dims: largest ? { ...largest.dims } : {
+          entity: "(none)",
+          product: "(none)",
+          facility_currency: "(none)",
+        },
         from: c,
         to: c,
         exact: 0,

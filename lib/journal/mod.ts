@@ -20,6 +20,8 @@ export {
   type Journal,
   JOURNAL_LINES,
   JOURNAL_REFERENCES,
+  JOURNAL_TOLERANCE,
+  JournalCheckError,
   type JournalLine,
   type JournalLineKey,
   type JournalOptions,
@@ -28,6 +30,7 @@ export {
   type TrialBalanceCheck,
 } from "./journal.ts";
 export {
+  checkMovementAddsUp,
   type FacilityEntities,
   movementEntities,
   type MovementFolder,

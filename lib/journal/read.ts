@@ -13,7 +13,8 @@ import { join } from "node:path";
 import pl from "nodejs-polars";
 import type { LazyFrame } from "../frame.ts";
 import { UserError } from "../errors.ts";
-import type { Movement } from "../movement/mod.ts";
+import { COLUMNS, type Movement, SIMPLIFIED } from "../movement/mod.ts";
+import { JOURNAL_TOLERANCE } from "./journal.ts";
 import { MOVEMENT_FILES, readRunFolder } from "../run_folder/mod.ts";
 
 /** A movement folder as the journal reads it. */
@@ -79,6 +80,7 @@ export async function readMovementFolder(dir: string): Promise<MovementFolder> {
       `${MOVEMENT_FILES.json} lacks allowance.lines (opening, closing), reporting_currency or the runs (from, to)`,
     );
   }
+  checkMovementAddsUp(movement, dir);
   const path = file(MOVEMENT_FILES.facilities);
   try {
     await Deno.stat(path);
@@ -94,6 +96,45 @@ export async function readMovementFolder(dir: string): Promise<MovementFolder> {
     );
   }
   return { dir, movement, facilities };
+}
+
+/**
+ * Checks that each stage column of `movement.json`'s allowance
+ * reconciliation, and its total, adds up: opening plus every line equals
+ * closing within half a cent (the movement's default tolerance), so that
+ * the journal's rounding adjustment cannot absorb a figure changed by hand.
+ *
+ * @throws {UserError} of kind `check` naming the column and both figures.
+ */
+export function checkMovementAddsUp(movement: Movement, dir: string): void {
+  const lines = movement.allowance.lines;
+  const opening = lines.find((l) => l.key === "opening")!;
+  const closing = lines.find((l) => l.key === "closing")!;
+  const between = lines.filter((l) =>
+    l.key !== "opening" && l.key !== "closing"
+  );
+  const keys = [...COLUMNS, "total"] as const;
+  for (const c of keys) {
+    const of = (l: (typeof lines)[number]) =>
+      Number(c === "total" ? l.total : l.by_stage?.[c] ?? 0);
+    const sum = Math.sumPrecise([of(opening), ...between.map(of)]);
+    const found = of(closing);
+    if (!(Math.abs(sum - found) <= JOURNAL_TOLERANCE)) {
+      const name = c === "total"
+        ? "all stages"
+        : c === SIMPLIFIED
+        ? "the simplified column"
+        : `stage ${c}`;
+      throw new UserError(
+        "check",
+        `Cannot post the journal of ${dir}: in ${MOVEMENT_FILES.json}, the allowance of ${name} does not add up: opening ${
+          of(opening)
+        } plus its lines is ${sum}, but the closing is ${found} (off by ${
+          found - sum
+        }, tolerance ${JOURNAL_TOLERANCE}); write the movement again with deno task movement`,
+      );
+    }
+  }
 }
 
 /** The entity of each facility, and which column it came from. */

@@ -21,10 +21,72 @@ Deno.test("checkRules() reads a capital section with its defaults", () => {
     asset_classes: { products: { sme: "corporate" }, segments: {} },
     lgd: { regulatory: 0.45 },
     maturity: 2.5,
-    pd_floor: 0.0005,
-    lgd_floor: 0,
+    // Basel III (2017) final floors by asset class, typed in from the
+    // framework (docs/capital.md), not from the code.
+    pd_floor: {
+      corporate: 0.0005,
+      residential_mortgage: 0.0005,
+      qualifying_revolving_retail: 0.001,
+      other_retail: 0.0005,
+    },
+    lgd_floor: {
+      corporate: 0.25,
+      residential_mortgage: 0.05,
+      qualifying_revolving_retail: 0.5,
+      other_retail: 0.3,
+    },
   });
   assert.equal(checkRules(BASE).rules!.capital, undefined);
+});
+
+Deno.test("checkRules() reads the floors as one number for every class or per class, the rest by default", () => {
+  const read = (capital: Record<string, unknown>) =>
+    checkRules({
+      ...BASE,
+      capital: {
+        asset_classes: { products: { sme: "corporate" } },
+        lgd: { regulatory: 0.45 },
+        ...capital,
+      },
+    });
+  const one = read({ pd_floor: 0.001, lgd_floor: 0 }).rules!.capital!;
+  assert.deepEqual(one.pd_floor, {
+    corporate: 0.001,
+    residential_mortgage: 0.001,
+    qualifying_revolving_retail: 0.001,
+    other_retail: 0.001,
+  });
+  assert.deepEqual(Object.values(one.lgd_floor), [0, 0, 0, 0]);
+  const some = read({ lgd_floor: { corporate: 0.4 } }).rules!.capital!;
+  assert.deepEqual(some.lgd_floor, {
+    corporate: 0.4,
+    residential_mortgage: 0.05,
+    qualifying_revolving_retail: 0.5,
+    other_retail: 0.3,
+  });
+  const bad = read({ pd_floor: { sovereign: 0.001 } });
+  assert(bad.issues.some((i) => i.path.startsWith("capital.pd_floor")));
+});
+
+Deno.test("checkRules() bounds a fixed maturity to 1-5 years", () => {
+  const read = (maturity: unknown) =>
+    checkRules({
+      ...BASE,
+      capital: {
+        asset_classes: { products: { sme: "corporate" } },
+        lgd: { regulatory: 0.45 },
+        maturity,
+      },
+    });
+  assert.deepEqual(read(1).issues, []);
+  assert.deepEqual(read(5).issues, []);
+  for (const m of [0.5, 0.99, 5.01]) {
+    assert.deepEqual(
+      read(m).issues.map((i) => i.path),
+      ["capital.maturity"],
+      String(m),
+    );
+  }
 });
 
 Deno.test("checkRules() refuses a capital section out of bounds, naming each key", () => {

@@ -87,7 +87,7 @@ Deno.test("a run with a capital section writes rwa, capital_k and regulatory_el 
         : 0;
       const lgd = Math.max(0.1, Math.min(1, base + 0.1));
       let k: number, el: number;
-      if (r.stage === 3) {
+      if (r.stage === 3 || Math.max(0.02, r.pd_12m ?? 1) >= 1) {
         k = Math.max(0, lgd - r.ecl / r.ead);
         el = r.ecl;
         defaulted++;
@@ -124,7 +124,7 @@ Deno.test("a run with a capital section writes rwa, capital_k and regulatory_el 
       rwa += r.rwa * r.fx_rate;
       cap += r.capital_k * r.ead * r.fx_rate;
       ead += r.ead_rc;
-      if (r.stage === 3) {
+      if (r.stage === 3 || Math.max(0.02, r.pd_12m ?? 1) >= 1) {
         elD += r.regulatory_el * r.fx_rate;
         allowD += r.ecl_rc;
       } else {
@@ -150,6 +150,14 @@ Deno.test("a run with a capital section writes rwa, capital_k and regulatory_el 
     cent(e.non_defaulted.excess, Math.max(0, allowNd - elNd), "excess");
     // Defaulted: regulatory EL is the ECL, so neither shortfall nor excess.
     cent(e.defaulted.shortfall + e.defaulted.excess, 0, "defaulted pool");
+    // net = (EL_nd − P_nd) + max(0, EL_d − P_d) (EU CRR Art. 159(2)).
+    const net = (elNd - allowNd) + Math.max(0, elD - allowD);
+    cent(e.cet1_deduction, Math.max(0, net), "CET1 deduction");
+    cent(
+      e.tier2_eligible_excess,
+      Math.min(Math.max(0, -net), 0.006 * rwa),
+      "Tier 2 excess",
+    );
 
     // Without a capital section: no new column, no summary section, and
     // every other figure the same.
@@ -219,7 +227,9 @@ Deno.test("report.html of a run with a capital section shows RWA by asset class 
       assert(html.includes(c), c);
     }
     assert.match(html, /BCBS CRE35/);
-    assert.match(html, /12-month PD \(pd_12m\) floored/);
+    assert.match(html, /12-month PD \(pd_12m\), not the long-run average PD/);
+    assert.match(html, /Basel III final/);
+    assert.match(html, /no 1\.06 scaling factor/);
     const plain = await runPortfolio({ portfolio, out: tmp, runId: "p" });
     const without = await Deno.readTextFile(`${plain.dir}/report.html`);
     assert(!without.includes('id="capital"'));

@@ -97,7 +97,7 @@ Deno.test("buildJournal() posts a hand-made movement exactly as derived by hand"
         "3",
         "north",
         "EUR",
-        "IFRS 9 §3.2.3(a)",
+        "IFRS 9 Appendix A (gross carrying amount, amortised cost)",
         "recoveries",
       ],
       [
@@ -108,7 +108,7 @@ Deno.test("buildJournal() posts a hand-made movement exactly as derived by hand"
         "3",
         "north",
         "EUR",
-        "IFRS 9 §3.2.3(a)",
+        "IFRS 9 Appendix A (gross carrying amount, amortised cost)",
         "recoveries",
       ],
     ];
