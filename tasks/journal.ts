@@ -6,8 +6,9 @@
  * two runs; writes `journal.csv` and `journal.parquet` as the folder DIR,
  * whole or not at all, and prints the trial balance.
  *
- * Exit codes (lib/errors.ts): 0 done; 1 the trial balance fails (nothing
- * written); 2 a usage error, a missing or broken movement folder, run
+ * Exit codes (lib/errors.ts): 0 done; 1 the trial balance fails, or
+ * movement.json does not add up, is not the facilities' movement or leaves
+ * more than rounding to post (nothing written); 2 a usage error, a missing or broken movement folder, run
  * folder or accounts file (the message names it and, for the accounts
  * file, the key); 3 the outputs cannot be written; 4 another live process
  * is writing DIR.

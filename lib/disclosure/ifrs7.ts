@@ -23,8 +23,11 @@
  * - **§35L** written-off amounts still subject to enforcement activity: the
  *   portfolio records the amount written off in the period
  *   (`write_off_amount`) but no enforcement status, so the §35L figure is
- *   not available; the amount written off in the period of the facilities
- *   still in the book is given as its upper bound, and said to be that.
+ *   not available. The amount written off in the period by the facilities
+ *   still in the book is given for information, as what it is: not the
+ *   §35L figure (the contractual amount outstanding on written-off assets
+ *   still under enforcement), nor a bound on it, and with no taxonomy
+ *   element.
  *
  * The loss allowance is each facility's ECL up to its own gross carrying
  * amount (IFRS 7 B8E, `allowanceSplit`), as in `summary.json`, so the
@@ -123,7 +126,7 @@ export interface Ifrs7Disclosures {
   written_off: {
     /** Whether the data says which write-offs are still under enforcement (never, yet). */
     enforcement_available: boolean;
-    /** Sum of `write_off_amount` of the run's facilities (upper bound of §35L); null when absent. */
+    /** Sum of `write_off_amount` of the run's facilities: the amount written off in the period (not the §35L figure); null when absent. */
     written_off_in_period: number | null;
     /** What the figure is. */
     note: string;
@@ -164,6 +167,30 @@ export function gradeExpr(
     ? pl.when(pl.col(RATING).isNotNull()).then(pl.col(RATING).cast(pl.Utf8))
       .otherwise(fromPd)
     : fromPd;
+}
+
+/**
+ * The order of the §35M rows, best grade first: a master-scale grade by its
+ * place on `scale`; a portfolio rating `Rnn` at the place `nn` of the
+ * scale (docs/generator.md: `R01` up to 0.05%, upper PDs doubling, as the
+ * default master scale); any other rating after those, by name; the default
+ * grade `D` after every performing grade; {@link UNGRADED} last. Ties (a
+ * rating and a master-scale grade at the same place) by name.
+ */
+export function gradeOrder(
+  scale: readonly MasterScaleGrade[] = DEFAULT_MASTER_SCALE,
+): (a: string, b: string) => number {
+  const place = new Map(scale.map((g, i) => [g.grade, i]));
+  const rank = (g: string) => {
+    if (g === UNGRADED) return Number.MAX_SAFE_INTEGER;
+    if (g === "D") return Number.MAX_SAFE_INTEGER - 1;
+    const onScale = place.get(g);
+    if (onScale !== undefined) return onScale;
+    const r = /^R(\d+)$/.exec(g);
+    if (r !== null) return Number(r[1]) - 1;
+    return Number.MAX_SAFE_INTEGER - 2;
+  };
+  return (a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 /** The §35M column of a facility (simplified products first). */
@@ -313,8 +340,7 @@ export async function ifrs7Tables(
     rated += Number(r.rated);
   }
   const grades = [...new Set([...cells.values()].map((c) => c.grade))].sort(
-    (a, b) =>
-      a === UNGRADED ? 1 : b === UNGRADED ? -1 : a < b ? -1 : a > b ? 1 : 0,
+    gradeOrder(scale),
   );
   const order = (c: Ifrs7Cell) =>
     grades.indexOf(c.grade) * IFRS7_COLUMNS.length +
@@ -346,7 +372,7 @@ export async function ifrs7Tables(
       enforcement_available: false,
       written_off_in_period: writeOffAvailable ? writtenOff : null,
       note: writeOffAvailable
-        ? "The portfolio records the amount written off in the period (write_off_amount) but not whether it is still subject to enforcement activity: the IFRS 7 §35L figure is not available; this is its upper bound (write-offs of facilities still in the run)."
+        ? "The portfolio records the amount written off in the period (write_off_amount) but not whether it is still subject to enforcement activity: the IFRS 7 §35L figure (the contractual amount outstanding on written-off assets still under enforcement) is not available. The amount written off in the period by the facilities still in the run is shown for information only: it is not the §35L figure and carries no taxonomy element."
         : "The portfolio has no write_off_amount column and no enforcement status: the IFRS 7 §35L figure is not available.",
     },
     taxonomy: { ...TAXONOMY },

@@ -9,6 +9,7 @@
 export {
   columnExpr,
   gradeExpr,
+  gradeOrder,
   IFRS7_COLUMN_LABELS,
   IFRS7_COLUMNS,
   type Ifrs7Amounts,
@@ -26,6 +27,7 @@ export {
   IFRS7_CSV_COLUMNS,
   ifrs7Csv,
   ifrs7Section,
+  WRITTEN_OFF_TABLE,
 } from "./output.ts";
 export {
   COLUMN_MEMBERS,

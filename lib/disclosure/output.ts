@@ -61,6 +61,12 @@ const csvField = (v: string | number) => {
 };
 
 /**
+ * The `table` of the CSV line giving the amount written off in the period:
+ * not an IFRS 7 §35L figure, so it has no taxonomy element.
+ */
+export const WRITTEN_OFF_TABLE = "written_off_in_period";
+
+/**
  * The figures of the tables as CSV, one per line (long format: one measure
  * of one cell), each with its IFRS Accounting Taxonomy element and axis
  * members (`axis=member`, `|`-separated) and whether the element and every
@@ -100,7 +106,7 @@ export function ifrs7Csv(
       ? {
         element: "",
         members: [],
-        paragraph: "IFRS 7 §35M",
+        paragraph: tableName === WRITTEN_OFF_TABLE ? "" : "IFRS 7 §35M",
         verified: false,
         unconfirmed: [],
       }
@@ -196,16 +202,27 @@ export function ifrs7Csv(
     );
   }
   if (d.written_off.written_off_in_period !== null) {
-    line(
-      "35L",
-      "total",
-      "written_off",
-      d.written_off.enforcement_available
-        ? "still_subject_to_enforcement"
-        : "written_off_in_period_upper_bound",
-      d.written_off.written_off_in_period,
-      "written_off_enforcement",
-    );
+    if (d.written_off.enforcement_available) {
+      line(
+        "35L",
+        "total",
+        "written_off",
+        "still_subject_to_enforcement",
+        d.written_off.written_off_in_period,
+        "written_off_enforcement",
+      );
+    } else {
+      // Not the §35L figure: the amount written off in the period, with no
+      // taxonomy element and no paragraph.
+      line(
+        WRITTEN_OFF_TABLE,
+        "total",
+        "total",
+        "amount_written_off_in_period",
+        d.written_off.written_off_in_period,
+        null,
+      );
+    }
   }
   return lines.join("\n") + "\n";
 }
@@ -337,13 +354,15 @@ export function ifrs7Section(d: Ifrs7Disclosures, unit: AmountUnit): Markup {
         ],
         [
           "Written off, still subject to enforcement (§35L)",
-          d.written_off.enforcement_available ||
-            d.written_off.written_off_in_period === null
+          "not in the data",
+          "",
+        ],
+        [
+          "Amount written off in the period (not the §35L figure)",
+          d.written_off.written_off_in_period === null
             ? "not in the data"
-            : `not in the data (written off in the period: ${
-              amount(d.written_off.written_off_in_period)
-            })`,
-          TAXONOMY.written_off_enforcement.element,
+            : amount(d.written_off.written_off_in_period),
+          "",
         ],
       ],
       {

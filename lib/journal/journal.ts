@@ -428,7 +428,7 @@ export async function buildJournal(
           `Cannot post the journal: the allowance ${what} of ${
             columnName(c)
           } is ${expected} in movement.json but ${facilityLevel} summed over movement_facilities.parquet (off by ${
-            facilityLevel - expected
+            Number((facilityLevel - expected).toFixed(6))
           }, tolerance ${JOURNAL_TOLERANCE}); the two files are not the same movement: write it again with deno task movement`,
         );
       }

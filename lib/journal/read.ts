@@ -130,7 +130,7 @@ export function checkMovementAddsUp(movement: Movement, dir: string): void {
         `Cannot post the journal of ${dir}: in ${MOVEMENT_FILES.json}, the allowance of ${name} does not add up: opening ${
           of(opening)
         } plus its lines is ${sum}, but the closing is ${found} (off by ${
-          found - sum
+          Number((found - sum).toFixed(6))
         }, tolerance ${JOURNAL_TOLERANCE}); write the movement again with deno task movement`,
       );
     }

@@ -167,3 +167,31 @@ Deno.test("a facility with a PD of 1 outside stage 3 is defaulted for its K and 
   near(e.non_defaulted.allowance, 10, "non-defaulted allowance");
   near(e.cet1_deduction, 24.5, "CET1 deduction");
 });
+
+Deno.test("withCapital() floors the PD and LGD per asset class (Basel III defaults)", () => {
+  // Corporate (product sme) and QRRE (segment card): PD 0.0001 and a
+  // regulatory LGD of 0.45 for both. Floors by hand from Basel III (2017)
+  // final: corporate PD 0.05%, LGD 25% (below 0.45, so 0.45 stays); QRRE
+  // PD 0.10%, LGD 50%. Regulatory EL = PD × LGD × EAD (EAD 1000):
+  // corporate 0.0005 × 0.45 × 1000 = 0.225; QRRE 0.001 × 0.5 × 1000 = 0.5.
+  const r = rules({
+    asset_classes: {
+      products: { sme: "corporate" },
+      segments: { card: "qualifying_revolving_retail" },
+    },
+  });
+  const df = pl.DataFrame({
+    loan_id: ["C", "Q"],
+    product: ["sme", "sme"],
+    segment: pl.Series("segment", [null, "card"], pl.Utf8),
+    stage: pl.Series("stage", [1, 1], pl.Int32),
+    ead: [1000, 1000],
+    pd_12m: [0.0001, 0.0001],
+    ecl: [0.1, 0.1],
+    remaining_term_months: [36, 36],
+  });
+  const [c, q] = withCapital(df, pl.DataFrame({ loan_id: ["C", "Q"] }), r)
+    .toRecords();
+  near(c.regulatory_el as number, 0.225, "corporate EL");
+  near(q.regulatory_el as number, 0.5, "QRRE EL");
+});

@@ -11,6 +11,7 @@ import pl from "nodejs-polars";
 import type { LazyFrame } from "../../lib/frame.ts";
 import {
   disclosuresOf,
+  gradeOrder,
   ifrs7Csv,
   type Ifrs7Disclosures,
   ifrs7Tables,
@@ -48,12 +49,15 @@ function assertCent(actual: number, expected: number, what: string) {
  * provision 10 (B8E). In EUR: C 100 gross, 2.5 allowance; E 30 gross, 4
  * allowance, collateral 50 (capped 30), written off 2.
  *
+ * Rows in scale order (R02 at place 2 of the master scale, G04 at 4, R05
+ * at 5; the default grade D after the performing grades; ungraded last):
+ *
  * | grade      | stage 1      | stage 2       | stage 3    | simplified |
  * |------------|--------------|---------------|------------|------------|
- * | D          |              |               | 50 / 40    |            |
- * | G04        |              | 20 / 20 (+10) |            |            |
  * | R02        | 400 / 3      |               |            |            |
+ * | G04        |              | 20 / 20 (+10) |            |            |
  * | R05        |              | 100 / 2.5     |            |            |
+ * | D          |              |               | 50 / 40    |            |
  * | (ungraded) |              |               |            | 30 / 4     |
  *
  * Totals: gross 600, allowance 69.5, provision 10. Credit-impaired (stage
@@ -89,7 +93,7 @@ Deno.test("ifrs7Tables() on a hand-built book with known grades gives the hand t
     simplifiedProducts: ["trade_receivable"],
   });
   assert.equal(d.grade_source, "rating_and_master_scale");
-  assert.deepEqual(d.grades, ["D", "G04", "R02", "R05", UNGRADED]);
+  assert.deepEqual(d.grades, ["R02", "G04", "R05", "D", UNGRADED]);
   const table = d.cells.map((c) => [
     c.grade,
     c.column,
@@ -99,10 +103,10 @@ Deno.test("ifrs7Tables() on a hand-built book with known grades gives the hand t
     c.provision,
   ]);
   assert.deepEqual(table, [
-    ["D", "stage_3", 1, 50, 40, 0],
-    ["G04", "stage_2", 1, 20, 20, 10],
     ["R02", "stage_1", 2, 400, 3, 0],
+    ["G04", "stage_2", 1, 20, 20, 10],
     ["R05", "stage_2", 1, 100, 2.5, 0],
+    ["D", "stage_3", 1, 50, 40, 0],
     [UNGRADED, "simplified", 1, 30, 4, 0],
   ]);
   assert.deepEqual(d.totals, {
@@ -135,17 +139,42 @@ Deno.test("ifrs7Tables() on a hand-built book with known grades gives the hand t
     r[2] === "35M" && r[3] !== "total" && r[5] === "gross_carrying_amount"
   );
   assert.deepEqual(gross.map((r) => [r[3], r[4], Number(r[6])]), [
-    ["D", "stage_3", 50],
-    ["G04", "stage_2", 20],
     ["R02", "stage_1", 400],
+    ["G04", "stage_2", 20],
     ["R05", "stage_2", 100],
+    ["D", "stage_3", 50],
     [UNGRADED, "simplified", 30],
   ]);
   assert.ok(gross.every((r) => r[8] === "ifrs-full:FinancialAssets"));
-  assert.ok(
-    rows.some((r) => r[2] === "35L" && Number(r[6]) === 12),
-    "the §35L upper bound is in the CSV",
-  );
+  // The amount written off in the period is not the §35L figure: its own
+  // table, no element, no paragraph; no §35L line at all.
+  const header = csv.split("\n")[0].split(",");
+  const col = (name: string) => header.indexOf(name);
+  const wo = rows.filter((r) => r[2] === "written_off_in_period");
+  assert.equal(wo.length, 1);
+  assert.equal(wo[0][col("measure")], "amount_written_off_in_period");
+  assert.equal(Number(wo[0][col("amount")]), 12);
+  assert.equal(wo[0][col("ifrs_element")], "");
+  assert.ok(!csv.includes("StillSubjectToEnforcement"));
+  assert.ok(!rows.some((r) => r[2] === "35L"));
+  assert.doesNotMatch(d.written_off.note, /upper bound/);
+});
+
+Deno.test("gradeOrder() puts ratings at their master-scale place, D after the performing grades, ungraded last", () => {
+  // Master scale G01..G11 (upper PDs 0.05% doubling); R01..R11 the same
+  // places; by hand: R01 (1), G02 (2), R02 (2, "G" < "R"), G03 (3), R10
+  // (10), R11 (11), then D, then ungraded.
+  const names = [UNGRADED, "R11", "D", "G03", "R02", "R10", "G02", "R01"];
+  assert.deepEqual([...names].sort(gradeOrder()), [
+    "R01",
+    "G02",
+    "R02",
+    "G03",
+    "R10",
+    "R11",
+    "D",
+    UNGRADED,
+  ]);
 });
 
 Deno.test("ifrs7Tables() without rating, collateral or write-offs uses the master scale and says what is absent", async () => {

@@ -8,7 +8,10 @@
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
 import { exportStarSchema, runPortfolio } from "../../lib/mod.ts";
-import { IFRS7_CSV_COLUMNS } from "../../lib/disclosure/mod.ts";
+import {
+  IFRS7_CSV_COLUMNS,
+  WRITTEN_OFF_TABLE,
+} from "../../lib/disclosure/mod.ts";
 import { writePortfolio } from "../run/_portfolio.ts";
 
 Deno.test("a run's report.html and the BI export carry the IFRS 7 tables with their taxonomy elements", async () => {
@@ -57,11 +60,21 @@ Deno.test("a run's report.html and the BI export carry the IFRS 7 tables with th
         0.005,
     );
     assert.match(String(allowance.ifrs_members), /AccumulatedImpairmentMember/);
-    // Every line names the run and the paragraph it answers.
-    assert.ok(
-      csv.toRecords().every((r) =>
-        r.run_id === "book-2025-12-31" && /^IFRS 7 §/.test(String(r.paragraph))
-      ),
+    // Every line names the run and the paragraph it answers, but the amount
+    // written off in the period, which answers none (not §35L): no element,
+    // no paragraph.
+    const records = csv.toRecords();
+    assert.ok(records.every((r) => r.run_id === "book-2025-12-31"));
+    for (const r of records) {
+      if (r.table === WRITTEN_OFF_TABLE) {
+        assert.equal(r.ifrs_element ?? "", "");
+        assert.equal(r.paragraph ?? "", "");
+      } else assert.match(String(r.paragraph), /^IFRS 7 §/);
+    }
+    assert.ok(!text.includes("StillSubjectToEnforcement"));
+    assert.match(
+      html,
+      /Amount written off in the period \(not the §35L figure\)/,
     );
   } finally {
     await Deno.remove(tmp, { recursive: true });
