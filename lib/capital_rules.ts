@@ -169,6 +169,20 @@ export function capitalSchema(doc: unknown): z.ZodType<CapitalRules> {
       products: z.record(z.string(), assetClass).default({}).superRefine(
         (map, ctx) => {
           for (const p of Object.keys(map)) {
+            const product = isMapping(doc) && isMapping(doc.products)
+              ? doc.products[p]
+              : undefined;
+            if (isMapping(product) && product.approach === "simplified") {
+              // Such facilities carry no PD (IFRS 9 §5.5.15), so the run
+              // cannot give them IRB capital: refused, not left out silently.
+              ctx.addIssue({
+                code: "custom",
+                path: [p],
+                message:
+                  "is on the simplified approach (IFRS 9 §5.5.15): its facilities have no PD, so no IRB capital; leave it out of capital.asset_classes",
+              });
+              continue;
+            }
             if (products === undefined || products.includes(p)) continue;
             ctx.addIssue({
               code: "custom",

@@ -32,8 +32,8 @@ export function capitalSection(
   const amount = (v: number) => formatInUnit(v, unit);
   const e = c.el_vs_allowance;
   const pools: [string, ElComparison][] = [
-    ["Not in default (stages 1-2)", e.non_defaulted],
-    ["In default (stage 3)", e.defaulted],
+    ["Not in default", e.non_defaulted],
+    ["In default (stage 3, or a floored PD of 1)", e.defaulted],
     ["Total", e.total],
   ];
   return section(CAPITAL_SECTION_ID, "IRB capital", [
@@ -134,9 +134,7 @@ export function capitalSection(
       },
     ),
     note(
-      `Basel III final (December 2017), no 1.06 scaling factor; the PD is the allowance's point-in-time 12-month PD, not the long-run average PD CRE36 requires. Same inputs as the allowance: ${c.basis}. PD floors ${
-        byClass(c.parameters.pd_floor)
-      }; LGD floors ${
+      `${c.basis}. PD floors ${byClass(c.parameters.pd_floor)}; LGD floors ${
         byClass(c.parameters.lgd_floor)
       }; LGD: ${c.parameters.lgd}; corporate maturity: ${
         c.parameters.maturity === "remaining"

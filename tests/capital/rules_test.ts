@@ -141,3 +141,30 @@ Deno.test("checkRules() refuses a capital section naming an unknown product or s
   );
   assert.match(issues[1].message, /names no scenario \(scenarios: base\)/);
 });
+
+Deno.test("checkRules() refuses an asset class for a simplified-approach product: its facilities have no PD", () => {
+  const { issues } = checkRules({
+    ...BASE,
+    products: {
+      ...BASE.products,
+      trade_receivable: {
+        repayment: "bullet",
+        approach: "simplified",
+        provision_matrix: {
+          buckets: [{ max_dpd: 30, loss_rate: 0.01 }, { loss_rate: 0.5 }],
+        },
+      },
+    },
+    capital: {
+      asset_classes: {
+        products: { sme: "corporate", trade_receivable: "corporate" },
+      },
+      lgd: { regulatory: 0.45 },
+    },
+  });
+  const capital = issues.filter((i) => i.path.startsWith("capital"));
+  assert.deepEqual(capital.map((i) => i.path), [
+    "capital.asset_classes.products.trade_receivable",
+  ]);
+  assert.match(capital[0].message, /simplified approach \(IFRS 9 §5\.5\.15\)/);
+});
