@@ -275,6 +275,7 @@ export {
   readWalkInputs,
   type Walk,
   WALK_DRIVERS,
+  walkBetween,
   type WalkByStage,
   walkChart,
   type WalkDriver,
@@ -283,6 +284,7 @@ export {
   WalkInputsError,
   walkLines,
   type WalkOptions,
+  type WalkOutcome,
   type WalkStep,
   walkTable,
 } from "./walk/mod.ts";

@@ -39,6 +39,8 @@ import {
   readRunFolder,
   runPortfolio,
   snapshotFiles,
+  walkBetween,
+  walkTable,
   writeMovementOutputs,
 } from "../lib/mod.ts";
 import { allowanceTable } from "../lib/movement/mod.ts";
@@ -117,19 +119,26 @@ export function main(args: string[]): Promise<number> {
       report = join(run.dir, "report.html");
     }
     if (dirs.length >= 2) {
-      // Movement between the last two dates (IFRS 7 §35H-§35I), the same
-      // computation as `deno task movement`.
+      // Movement between the last two dates (IFRS 7 §35H-§35I) and its
+      // ECL walk, the same computation as `deno task movement`.
       const [from, to] = await Promise.all(
         dirs.slice(-2).map((d) => readRunFolder(d)),
       );
       const { movement, facilities } = await computeMovement(from, to);
+      // And the ECL walk by driver, as `deno task movement` computes it.
+      const { walk, skipped } = await walkBetween(from, to);
       const files = await writeMovementOutputs(
         movement,
         facilities,
         join(OUT, "movement-sample"),
+        { walk, walkSkipped: skipped },
       );
       console.log(`\n${allowanceTable(movement)}`);
+      if (walk !== null) console.log(`\n${walkTable(walk)}`);
       for (const w of movement.warnings) console.log(warningLine(w));
+      if (skipped !== null) {
+        console.log(warningLine(`ECL walk skipped: ${skipped}`));
+      }
       console.log(`Movement: ${files.html}`);
     }
     console.log(`\nReport: ${report}`);

@@ -8,16 +8,20 @@
  *
  * Exit codes (lib/errors.ts): 0 done; 1 the trial balance fails, or
  * movement.json does not add up, is not the facilities' movement or leaves
- * more than rounding to post (nothing written); 2 a usage error, a missing or broken movement folder, run
- * folder or accounts file (the message names it and, for the accounts
- * file, the key); 3 the outputs cannot be written; 4 another live process
+ * more than rounding to post (nothing written); 2 a usage error or a
+ * refused --out (checked before anything is read), a missing or broken
+ * movement folder (a figure not a number, a header not its runs'; a
+ * folder in object storage is not read), run folder or accounts file (the
+ * message names it and the key); 3 the outputs cannot be written; 4 another live process
  * is writing DIR.
  *
  * @module
  */
 import { required, TaskCommand } from "./_args.ts";
+import { checkOutputFolder } from "../lib/run_folder/mod.ts";
 import {
   buildJournal,
+  JOURNAL_FILES,
   movementEntities,
   readGlAccounts,
   readMovementFolder,
@@ -48,6 +52,10 @@ export const command = new TaskCommand({
 export function main(args: string[]): Promise<number> {
   return command.run(args, async ({ values }) => {
     const { movement: dir, out } = required(values, "movement", "out");
+    // Where the outputs go is checked before anything is read.
+    await checkOutputFolder(out, Object.values(JOURNAL_FILES), {
+      inputs: [dir],
+    });
     const accounts = await readGlAccounts(values.accounts ?? DEFAULT_ACCOUNTS);
     const folder = await readMovementFolder(dir);
     const { entities, source } = await movementEntities(folder.movement);

@@ -40,11 +40,9 @@ import { progressLine, warningLine } from "../lib/run/mod.ts";
 import { checkOutputFolder, MOVEMENT_FILES } from "../lib/run_folder/mod.ts";
 import {
   computeMovement,
-  computeWalk,
   readRunFolder,
-  readWalkInputs,
-  UserError,
   type Walk,
+  walkBetween,
   walkTable,
   writeMovementOutputs,
 } from "../lib/mod.ts";
@@ -114,28 +112,10 @@ export function main(args: string[]): Promise<number> {
       let walkSkipped: string | null = null;
       if (!values["no-walk"]) {
         progress.step("walk_inputs");
-        try {
-          // Both at once: validation runs on Polars' threads.
-          const [fromInputs, toInputs] = await Promise.all([
-            readWalkInputs(earlier),
-            readWalkInputs(later),
-          ]);
-          walk = await computeWalk(
-            { inputs: fromInputs, run: earlier },
-            { inputs: toInputs, run: later },
-            { onStep: progress.step },
-          );
-        } catch (e) {
-          // Inputs gone or changed since the runs, or inputs the walk
-          // cannot span (reporting currencies, an FX rate): the movement
-          // stands without its walk, the reason recorded in movement.json
-          // and on the page, unless --walk asked for it. An internal
-          // error (the walk not reproducing a run: a bug) stays loud.
-          if (
-            values.walk || !(e instanceof UserError) || e.kind === "internal"
-          ) throw e;
-          walkSkipped = e.message;
-        }
+        ({ walk, skipped: walkSkipped } = await walkBetween(earlier, later, {
+          strict: values.walk,
+          onStep: progress.step,
+        }));
       }
       progress.step("write_outputs");
       const files = await writeMovementOutputs(movement, facilities, out, {

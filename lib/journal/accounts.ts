@@ -64,11 +64,18 @@ export interface GlAccountsFile {
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
+// A CSV field starting with one of these is a formula to a spreadsheet.
+const FORMULA = /^[=+\-@]/;
+
 const account = mapping({
   code: z.string().trim().min(1, "must not be empty").max(
     64,
     "must be at most 64 characters",
-  ).refine((s) => !CONTROL.test(s), "must hold no control characters"),
+  ).refine((s) => !CONTROL.test(s), "must hold no control characters")
+    .refine(
+      (s) => !FORMULA.test(s),
+      "must not start with =, +, - or @ (a spreadsheet would read journal.csv's code as a formula)",
+    ),
   name: z.string().trim().min(1, "must not be empty").max(
     200,
     "must be at most 200 characters",

@@ -51,6 +51,12 @@ export async function readMovementFolder(dir: string): Promise<MovementFolder> {
       "input",
       `Cannot read movement folder ${dir}: ${detail} (give the --out folder of deno task movement)`,
     );
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dir)) {
+    throw new UserError(
+      "input",
+      `Cannot read movement folder ${dir}: the journal reads a movement folder on a local disk, not one in object storage; copy the folder to a local disk and give that path`,
+    );
+  }
   let text: string;
   try {
     text = await Deno.readTextFile(file(MOVEMENT_FILES.json));
@@ -80,6 +86,7 @@ export async function readMovementFolder(dir: string): Promise<MovementFolder> {
       `${MOVEMENT_FILES.json} lacks allowance.lines (opening, closing), reporting_currency or the runs (from, to)`,
     );
   }
+  checkMovementFigures(movement, dir);
   checkMovementAddsUp(movement, dir);
   const path = file(MOVEMENT_FILES.facilities);
   try {
@@ -96,6 +103,39 @@ export async function readMovementFolder(dir: string): Promise<MovementFolder> {
     );
   }
   return { dir, movement, facilities };
+}
+
+/**
+ * Checks that every figure of `movement.json`'s allowance reconciliation
+ * (each line's `total` and `by_stage` values) is a finite number, so that
+ * no text, `null` or infinity reaches the sums.
+ *
+ * @throws {UserError} of kind `input` naming the key and the value.
+ */
+export function checkMovementFigures(movement: Movement, dir: string): void {
+  const bad = (key: string, v: unknown) =>
+    new UserError(
+      "input",
+      `Cannot read movement folder ${dir}: in ${MOVEMENT_FILES.json}, ${key} is ${
+        JSON.stringify(v) ?? String(v)
+      }, not a finite number; write the movement again with deno task movement`,
+    );
+  movement.allowance.lines.forEach((l, i) => {
+    const at = `allowance.lines[${i}] (${l?.key})`;
+    if (typeof l.total !== "number" || !Number.isFinite(l.total)) {
+      throw bad(`${at}.total`, l.total);
+    }
+    const byStage = l.by_stage as Record<string, unknown> | undefined;
+    if (byStage === undefined) return;
+    if (byStage === null || typeof byStage !== "object") {
+      throw bad(`${at}.by_stage`, byStage);
+    }
+    for (const [c, v] of Object.entries(byStage)) {
+      if (typeof v !== "number" || !Number.isFinite(v)) {
+        throw bad(`${at}.by_stage.${c}`, v);
+      }
+    }
+  });
 }
 
 /**
@@ -137,6 +177,49 @@ export function checkMovementAddsUp(movement: Movement, dir: string): void {
   }
 }
 
+/**
+ * Checks that `movement.json`'s header matches the run it names on side
+ * `side`: its `run_id` and `reporting_date`, and the movement's
+ * `reporting_currency`, must be those of the run's `summary.json`, so a
+ * header edited by hand (a date, a currency, a folder swapped) cannot
+ * label or date the journal wrongly.
+ *
+ * @throws {UserError} of kind `input` naming the movement.json key, its
+ *   value and the run's.
+ */
+export function checkMovementRun(
+  movement: Movement,
+  side: "from" | "to",
+  summary: {
+    run_id?: unknown;
+    reporting_date?: unknown;
+    reporting_currency?: unknown;
+  },
+): void {
+  const ref = movement[side] as unknown as Record<string, unknown>;
+  const pairs: [string, unknown, unknown][] = [
+    [`${side}.run_id`, ref.run_id, summary.run_id],
+    [`${side}.reporting_date`, ref.reporting_date, summary.reporting_date],
+    [
+      "reporting_currency",
+      movement.reporting_currency,
+      summary.reporting_currency,
+    ],
+  ];
+  for (const [key, mine, run] of pairs) {
+    if (mine !== run) {
+      throw new UserError(
+        "input",
+        `${MOVEMENT_FILES.json}: ${key} is ${
+          JSON.stringify(mine)
+        }, but the run ${movement[side].dir} has ${
+          JSON.stringify(run)
+        } (summary.json); write the movement again with deno task movement`,
+      );
+    }
+  }
+}
+
 /** The entity of each facility, and which column it came from. */
 export interface FacilityEntities {
   /** `loan_id`, `entity`. */
@@ -155,9 +238,11 @@ export interface FacilityEntities {
 export async function movementEntities(
   movement: Movement,
 ): Promise<FacilityEntities> {
-  const read = async (dir: string) => {
+  const read = async (side: "from" | "to") => {
+    const dir = movement[side].dir;
+    let run;
     try {
-      return (await readRunFolder(dir, { trusted: true })).results;
+      run = await readRunFolder(dir, { trusted: true });
     } catch (e) {
       throw new UserError(
         "input",
@@ -167,11 +252,10 @@ export async function movementEntities(
         { cause: e },
       );
     }
+    checkMovementRun(movement, side, run.summary);
+    return run.results;
   };
-  const [from, to] = [
-    await read(movement.from.dir),
-    await read(movement.to.dir),
-  ];
+  const [from, to] = [await read("from"), await read("to")];
   const has = (f: LazyFrame, c: string) => f.columns.includes(c);
   const source = has(from, "legal_entity") && has(to, "legal_entity")
     ? "legal_entity"

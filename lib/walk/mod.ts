@@ -35,6 +35,7 @@ export {
   type WalkStep,
 } from "./walk.ts";
 export { walkLines, walkTable } from "./output.ts";
+export { walkBetween, type WalkOutcome } from "./between.ts";
 export {
   WALK_BRIDGE_NOTE,
   walkChart,
