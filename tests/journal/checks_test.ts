@@ -18,7 +18,7 @@ import {
   parseGlAccounts,
 } from "../../lib/journal/mod.ts";
 import type { Movement } from "../../lib/movement/mod.ts";
-import { withTempDir } from "../tasks/_main.ts";
+import { runTaskProcess, withTempDir } from "../tasks/_main.ts";
 import { handMovement } from "./_movement.ts";
 
 const TASK = new URL("../../tasks/journal.ts", import.meta.url).pathname;
@@ -31,14 +31,7 @@ const ACCOUNTS = parseGlAccounts(
   "config/gl_accounts.yaml",
 );
 
-async function task(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", TASK, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
-}
+const task = (...args: string[]) => runTaskProcess(TASK, args);
 
 /** Rewrites `dir/movement.json`, adding `add` to stage 2's `keys` lines. */
 async function tamper(dir: string, keys: string[], add: number) {

@@ -13,24 +13,12 @@ import {
   parseGlAccounts,
   readMovementFolder,
 } from "../../lib/journal/mod.ts";
-import { withTempDir } from "../tasks/_main.ts";
+import { runTaskProcess, withTempDir } from "../tasks/_main.ts";
 import { handMovement } from "./_movement.ts";
 
 const TASK = new URL("../../tasks/journal.ts", import.meta.url).pathname;
 
-async function task(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", TASK, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
+const task = (...args: string[]) => runTaskProcess(TASK, args);
 
 /** Rewrites `mv`/movement.json with `edit` applied to its parsed JSON. */
 // deno-lint-ignore no-explicit-any

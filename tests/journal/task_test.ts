@@ -8,26 +8,14 @@
  */
 import assert from "node:assert/strict";
 import { parseGlAccounts } from "../../lib/journal/mod.ts";
-import { withTempDir } from "../tasks/_main.ts";
+import { runTaskProcess, withTempDir } from "../tasks/_main.ts";
 import { handMovement } from "./_movement.ts";
 
 const TASK = new URL("../../tasks/journal.ts", import.meta.url).pathname;
 const ACCOUNTS = new URL("../../config/gl_accounts.yaml", import.meta.url)
   .pathname;
 
-async function task(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", TASK, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
+const task = (...args: string[]) => runTaskProcess(TASK, args);
 
 Deno.test("tasks/journal.ts writes journal.csv and journal.parquet and prints the trial balance", async () => {
   await withTempDir(async (root) => {

@@ -10,24 +10,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import pl from "nodejs-polars";
 import { main } from "../../tasks/movement.ts";
-import { callMain, withTempDir } from "../tasks/_main.ts";
+import { callMain, runTaskProcess, withTempDir } from "../tasks/_main.ts";
 import { twoRuns } from "./_two_runs.ts";
 
 const TASK = new URL("../../tasks/movement.ts", import.meta.url).pathname;
 
-async function task(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", TASK, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
+const task = (...args: string[]) => runTaskProcess(TASK, args);
 
 Deno.test("tasks/movement.ts writes movement.json, movement.parquet and movement.html (end to end)", async () => {
   await withTempDir(async (root) => {

@@ -16,30 +16,22 @@ import {
   writeMovementOutputs,
 } from "../../lib/movement/mod.ts";
 import { readRunFolder } from "../../lib/run_folder/mod.ts";
-import { withTempDir } from "../tasks/_main.ts";
+import { runTaskProcess, withTempDir } from "../tasks/_main.ts";
 import { twoRuns } from "../movement/_two_runs.ts";
 
 const EXPLAIN = new URL("../../tasks/explain.ts", import.meta.url).pathname;
 const RUN = new URL("../../tasks/run.ts", import.meta.url).pathname;
 
-async function task(
+const task = (
   file: string,
   args: string[],
   env: Record<string, string> = {},
-) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", file, ...args],
-    env: { GOOGLE_CLOUD_PROJECT: "", GOOGLE_API_KEY: "", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
+) =>
+  runTaskProcess(file, args, {
+    GOOGLE_CLOUD_PROJECT: "",
+    GOOGLE_API_KEY: "",
+    ...env,
+  });
 
 /** The two runs and the movement between them, under `root`. */
 async function runsAndMovement(root: string) {

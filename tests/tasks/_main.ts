@@ -59,3 +59,28 @@ export async function withTempDir<T>(
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+/**
+ * Runs the task file `file` as its own process (`deno run -A file ...args`)
+ * with `env` added to this process's environment (a task run this way
+ * does not see an isolate's own settings, such as the S3 ones of
+ * `tests/storage/_s3.ts`): its exit code and both streams.
+ */
+export async function runTaskProcess(
+  file: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<MainResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", file, ...args],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}

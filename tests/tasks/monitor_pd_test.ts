@@ -14,6 +14,7 @@ import {
   TARGET,
   writeModelFolder,
 } from "../pd_model/_monitor_fixture.ts";
+import { runTaskProcess } from "./_main.ts";
 
 const TASK = new URL("../../tasks/monitor_pd.ts", import.meta.url).pathname;
 
@@ -23,20 +24,8 @@ const TASK = new URL("../../tasks/monitor_pd.ts", import.meta.url).pathname;
  */
 let taskEnv: Record<string, string> = {};
 
-async function task(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", TASK, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { ...taskEnv, NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
+const task = (...args: string[]) =>
+  runTaskProcess(TASK, args, { ...taskEnv, NO_COLOR: "1" });
 
 /** Shares of `values` in the bins cut at `edges`, then missing: by filtering. */
 function sharesByFilter(values: ArrayLike<number>, edges: number[]): number[] {

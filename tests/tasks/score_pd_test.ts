@@ -16,7 +16,7 @@ import { scorecardToOnnx } from "../../lib/mod.ts";
 import type { Scorecard } from "../../lib/mod.ts";
 import { foreignModel, logistic } from "../pd_model/_foreign_model.ts";
 import { main } from "../../tasks/score_pd.ts";
-import { callMain } from "./_main.ts";
+import { callMain, runTaskProcess } from "./_main.ts";
 
 const TASK = new URL("../../tasks/score_pd.ts", import.meta.url).pathname;
 
@@ -26,20 +26,8 @@ const TASK = new URL("../../tasks/score_pd.ts", import.meta.url).pathname;
  */
 let taskEnv: Record<string, string> = {};
 
-async function task(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", TASK, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { ...taskEnv, NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
+const task = (...args: string[]) =>
+  runTaskProcess(TASK, args, { ...taskEnv, NO_COLOR: "1" });
 
 const JOBS = ["employed", "self_employed", "unemployed"];
 const FEATURES = [

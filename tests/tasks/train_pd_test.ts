@@ -12,25 +12,13 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import pl from "nodejs-polars";
 import { devData } from "../pd_model/_dev_data.ts";
-import { withTempDir } from "./_main.ts";
+import { runTaskProcess, withTempDir } from "./_main.ts";
 
 const TASK = fileURLToPath(new URL("../../tasks/train_pd.ts", import.meta.url));
 
 /** Runs the task; its exit code and output. */
-async function trainPd(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", TASK, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
+const trainPd = (...args: string[]) =>
+  runTaskProcess(TASK, args, { NO_COLOR: "1" });
 
 Deno.test("train-pd trains a scorecard, prints progress and the held-out statistics, and writes the folder", async () => {
   await withTempDir(async (dir) => {

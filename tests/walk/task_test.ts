@@ -12,22 +12,11 @@ import assert from "node:assert/strict";
 import pl from "nodejs-polars";
 import { generatePortfolio } from "../../lib/generate/mod.ts";
 import { runPortfolio } from "../../lib/run/mod.ts";
+import { runTaskProcess } from "../tasks/_main.ts";
 
 const TASK = new URL("../../tasks/movement.ts", import.meta.url).pathname;
 
-async function task(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", TASK, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
+const task = (...args: string[]) => runTaskProcess(TASK, args);
 
 Deno.test("deno task movement writes, shows and prints the ECL walk; --no-walk and --walk", async () => {
   const root = await Deno.makeTempDir({ prefix: "walk_task_" });
