@@ -30,7 +30,6 @@
 import { join } from "node:path";
 import type { DataFrame } from "../frame.ts";
 import { UserError } from "../errors.ts";
-import { PortfolioReadError, scanPortfolio } from "../io/mod.ts";
 import { checkOutputFolder, writeOutputFolder } from "../run_folder/mod.ts";
 import { encodeFeatures } from "./contract.ts";
 import { checkMasterScale, DEFAULT_MASTER_SCALE } from "./master_scale.ts";
@@ -54,7 +53,7 @@ import {
 } from "./metrics.ts";
 import { renderMonitorPage } from "./monitor_page.ts";
 import { loadPdModel, scorePd, sha256Hex } from "./onnx_score.ts";
-import { readTarget } from "./train_data.ts";
+import { readDataFile, readTarget } from "./train_data.ts";
 import type {
   BinnedShares,
   DevelopmentReference,
@@ -636,23 +635,6 @@ export interface MonitorFilesInput {
   dataName?: string;
 }
 
-async function readData(path: string): Promise<DataFrame> {
-  try {
-    return await scanPortfolio(path).collect();
-  } catch (e) {
-    if (e instanceof PortfolioReadError) {
-      throw new UserError(
-        "input",
-        `Cannot read monitoring data ${e.file}: ${
-          e.line === undefined ? "" : `line ${e.line}: `
-        }${e.problem}`,
-        { cause: e },
-      );
-    }
-    throw e;
-  }
-}
-
 /**
  * Monitors a model folder on a data file: reads `model.json` and
  * `model.onnx` (its signature checked against the contract before any
@@ -673,7 +655,7 @@ export async function monitorPdFiles(
     ? input.data
     : input.dataName ?? "data frame";
   const df = typeof input.data === "string"
-    ? await readData(input.data)
+    ? (await readDataFile(input.data, "the monitoring data")).frame
     : input.data;
   const encoded = encodeFeatures(df, model.features, {
     data: dataName,

@@ -50,6 +50,7 @@ import {
 } from "./contract.ts";
 import type { PdModel } from "./onnx_score.ts";
 import type { BinnedShares, FeatureSpec, PdModelFile } from "./types.ts";
+import { schemaOf } from "./sample.ts";
 
 /** The portfolio column a PD source fills (methodology §1). */
 export const PD_COLUMN = "pd_12m_current";
@@ -278,11 +279,6 @@ function scoredCount(
   const n = raw.filter(segment.isIn(segments).and(noPd.not()))
     .select(pl.len().alias("n")).collectSync().getColumn("n").get(0);
   return Number(n ?? 0);
-}
-
-/** The schema of a lazy frame (reads no rows). */
-function schemaOf(lf: LazyFrame): Record<string, DataType> {
-  return lf.head(0).collectSync().schema as Record<string, DataType>;
 }
 
 /** What the manifest records of one model a run scored with. */
