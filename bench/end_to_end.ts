@@ -98,6 +98,11 @@ export interface BenchPortfolioOptions {
   periods?: number;
   /** Cache directory. @default the project's data/tmp/bench */
   dir?: string;
+  /**
+   * Keep the generator's standard output off this process's (so that a
+   * `--json` answer stays JSON); its errors still show. @default false
+   */
+  quiet?: boolean;
 }
 
 /**
@@ -133,7 +138,7 @@ export async function benchSnapshots(
     dir,
     // An incomplete cache (a snapshot or FX table of an earlier attempt).
     "--replace",
-  ], "inherit");
+  ], opts.quiet ? "null" : "inherit");
   if (code !== 0) {
     throw new Error(
       `Cannot generate the bench portfolio in ${dir}: tasks/generate.ts exited with code ${code}`,

@@ -173,6 +173,7 @@ export {
   applyOverlays,
   computeEcl,
   type ComputeEclOptions,
+  KernelPool,
   METHODOLOGY_VERSION,
   type OverlayOptions,
   projectFacility,
@@ -186,6 +187,7 @@ export { allowanceSplit, LOSS_ALLOWANCE, PROVISION } from "./allowance.ts";
 
 // Runs and run folders.
 export {
+  type RunBatch,
   RunFailedError,
   type RunOptions,
   runPortfolio,
@@ -217,6 +219,29 @@ export {
   type Staging,
   type Summary,
 } from "./run_folder/mod.ts";
+
+// Partitioned runs and the exact merge (docs/partitions.md): which part of
+// a book a run computes (`--partition K/N`, the FNV-1a 32 hash of loan_id
+// or one file of a folder), and merging the parts' folders into one run.
+export {
+  fnv1a32,
+  MAX_PARTITIONS,
+  parsePartition,
+  type Partition,
+  PARTITION_ENV_VARS,
+  partRunId,
+} from "./run/mod.ts";
+export type {
+  MergedPart,
+  PartitionBy,
+  PartitionRecord,
+} from "./run_folder/mod.ts";
+export {
+  mergeDataQuality,
+  type MergeOptions,
+  type MergeResult,
+  mergeRuns,
+} from "./merge/mod.ts";
 
 // Reports, the movement between two dates and charts.
 export {
@@ -744,3 +769,232 @@ export {
   type TaxonomyTag,
   UNGRADED,
 } from "./disclosure/mod.ts";
+
+// Mergeable IFRS 7 tables and capital summary (issue 17, docs/partitions.md):
+// additive cells per batch or part with the precise sums' parts unreduced,
+// merged exactly, then turned into summary.json's `disclosures` and
+// `capital` sections; the cells files a part of a partitioned run keeps.
+export {
+  batchFacilities,
+  DISCLOSURE_CELL_KEYS,
+  DISCLOSURE_CELLS_FILE,
+  type DisclosureCellOptions,
+  type DisclosureCells,
+  disclosureCells,
+  disclosureCellsOf,
+  disclosureCellsProblem,
+  disclosuresFromCells,
+  mergeDisclosureCells,
+  readCapitalCells,
+  readDisclosureCells,
+  writeCapitalCells,
+  writeDisclosureCells,
+} from "./disclosure/mod.ts";
+export {
+  CAPITAL_CELL_KEYS,
+  CAPITAL_CELLS_FILE,
+  type CapitalCells,
+  capitalCells,
+  capitalCellsOf,
+  capitalCellsProblem,
+  capitalSummaryFromCells,
+  mergeCapitalCells,
+} from "./capital/mod.ts";
+
+// Sensitivity and stress (lib/sensitivity, docs/sensitivity.md): the
+// allowance under each scenario alone, the weighted result and user-defined
+// stresses (PD shock, collateral shock, shifted z path, shifted macro path
+// through the satellite model), each line a new engine pass; the rules'
+// `sensitivity:` section, the report section and `deno task sensitivity`.
+export {
+  runSensitivity,
+  type RunSensitivityOptions,
+  SENSITIVITY_CHUNK_SIZE,
+  SENSITIVITY_CSV_COLUMNS,
+  SENSITIVITY_FILES,
+  sensitivityAnalysis,
+  sensitivityCsv,
+  type SensitivityFile,
+  type SensitivityOptions,
+  STAGING_RULE,
+  type Summarizer,
+} from "./sensitivity/mod.ts";
+export {
+  MACRO_MATCH_TOLERANCE,
+  macroStressScenarios,
+} from "./sensitivity/mod.ts";
+export {
+  type MacroStressShift,
+  MAX_MACRO_DELTA,
+  MAX_MACRO_SHIFTS,
+  MAX_STRESS_NAME,
+  MAX_STRESS_PD_FACTOR,
+  MAX_STRESSES,
+  PD_SHOCK_CAP,
+  type SensitivityRules,
+  type Stress,
+} from "./sensitivity_rules.ts";
+export {
+  SENSITIVITY_SECTION_ID,
+  sensitivityChart,
+  sensitivityLabel,
+  sensitivityPage,
+  type SensitivityPageInfo,
+  sensitivityUnit,
+} from "./report/sensitivity_section.ts";
+export type { SensitivityLine, SensitivitySummary } from "./run_folder/mod.ts";
+
+// Rating migration (lib/migration, lib/transition_matrix.ts,
+// docs/migration.md, methodology §13): rating histories from a book's
+// snapshots, annual transition matrices by the cohort and duration
+// (generator-matrix) methods, matrix validation, powers and exponential,
+// lifetime PDs, optionally conditioned on a credit-cycle index; the matrix
+// of a segment's `pd_curve: transition_matrix`.
+export {
+  cohortCounts,
+  cohortMatrix,
+  conditionalMatrix,
+  conditionalPds,
+  cumulativePds,
+  DEFAULT_STATE,
+  durationCounts,
+  estimateCohort,
+  estimateDuration,
+  expm,
+  generatorMatrix,
+  identity,
+  LIFETIME_YEARS,
+  type LifetimePd,
+  type LifetimePdOptions,
+  lifetimePds,
+  matMul,
+  matPow,
+  MATRIX_ROW_TOLERANCE,
+  matrixCsv,
+  type MatrixProblem,
+  MAX_HISTORY_OBSERVATIONS,
+  MAX_MATRIX_BYTES,
+  MAX_MATRIX_STATES,
+  MIGRATION_FILES,
+  type MigrationEstimate,
+  type MigrationOutputs,
+  monthIndex,
+  parseMatrixText,
+  RATING_COLUMN,
+  type RatingHistory,
+  ratingHistory,
+  type RatingHistoryOptions,
+  readBookSnapshots,
+  readMatrixFile,
+  requireValidMatrix,
+  transitionFromGenerator,
+  type TransitionMatrix,
+  validateMatrix,
+  writeMigrationOutputs,
+} from "./migration/mod.ts";
+export type {
+  MasterScaleBand,
+  TransitionMatrixRules,
+} from "./transition_matrix.ts";
+
+// Macro scenarios (lib/scenarios, docs/scenarios.md): the scenario file
+// (weights, yearly macro paths per region, observed history, sources), the
+// default-rate history, the satellite model (Vasicek credit-cycle index
+// regressed on lagged macro variables), the projection of each scenario to
+// `z_shift` adjustments and collateral haircuts (optionally with a shifted
+// macro path), the rules fragment and the fit report; the generator of a
+// macro and default-rate history with known coefficients.
+export {
+  checkScenarioFile,
+  correctedRate,
+  creditCycleIndex,
+  DEFAULT_ALPHA,
+  DEFAULT_HAIRCUT,
+  DEFAULT_MAX_LAG,
+  type DefaultRateHistory,
+  defaultRateHistoryCsv,
+  EXPECTED_SIGNS,
+  type FitReport,
+  fitReport,
+  fitReportHtml,
+  fitReportJson,
+  fitSatellite,
+  fitWarnings,
+  type HaircutParameters,
+  HISTORY_COLUMNS,
+  HistoryError,
+  HOUSE_PRICE_VARIABLE,
+  type LaggedVariable,
+  loadScenarioFile,
+  type MacroPaths,
+  type MacroRegion,
+  type MacroScenario,
+  type MacroSeries,
+  type MacroShift,
+  type MacroSource,
+  macroValue,
+  type MacroVariable,
+  MAX_FILE_SCENARIOS,
+  MAX_HISTORY_BYTES,
+  MAX_HISTORY_YEARS,
+  MAX_HORIZON_YEARS,
+  MAX_LAG,
+  mergeRulesFragment,
+  mergeRulesFragmentText,
+  MIN_SAMPLE_YEARS,
+  ols,
+  type OlsCoefficient,
+  type OlsFit,
+  parseDefaultRateHistory,
+  parseScenarioFile,
+  peakToTroughFall,
+  projectSegment,
+  readDefaultRateHistory,
+  readRulesText,
+  REQUIRED_VARIABLES,
+  type RulesFragment,
+  rulesFragment,
+  rulesFragmentYaml,
+  type RulesScenario,
+  type SatelliteFit,
+  type SatelliteOptions,
+  type SatelliteTerm,
+  SCENARIO_FILES,
+  type ScenarioAdjustmentOptions,
+  type ScenarioAdjustments,
+  scenarioAdjustments,
+  type ScenarioDetail,
+  type ScenarioFile,
+  ScenarioFileError,
+  type ScenarioIssue,
+  type ScenarioOutputOptions,
+  type ScenarioOutputPaths,
+  type ScenarioSource,
+  type SegmentFit,
+  type SegmentHistory,
+  VARIABLE_BOUNDS,
+  vasicekMle,
+  writeScenarioOutputs,
+  ZERO_COUNT_CORRECTION,
+} from "./scenarios/mod.ts";
+export {
+  binomial,
+  type DefaultHistoryOptions,
+  type GeneratedDefaultHistory,
+  generateDefaultHistory,
+  type GeneratedPaths,
+  type GeneratedSegment,
+  type GeneratedSegmentHistory,
+  type GeneratedSeries,
+  generateMacroHistory,
+  type KnownTerm,
+  MACRO_PROCESSES,
+  type MacroHistoryOptions,
+  type MacroProcess,
+  type RandomStream,
+  SAMPLE_NOISE_SD,
+  SAMPLE_PD_TTC,
+  SAMPLE_RHO,
+  SAMPLE_TERMS,
+  sampleSegments,
+} from "./generate/macro_history.ts";

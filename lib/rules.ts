@@ -29,6 +29,18 @@ import { z } from "zod";
 import { type PdSource, pdSourceSchema } from "./pd_source_rules.ts";
 import { type CapitalRules, capitalSchema } from "./capital_rules.ts";
 import {
+  type MasterScaleBand,
+  masterScaleProblems,
+  masterScaleSchema,
+  resolveMatrixFiles,
+  type TransitionMatrixRules,
+  transitionMatrixSchema,
+} from "./transition_matrix.ts";
+import {
+  type SensitivityRules,
+  sensitivitySchema,
+} from "./sensitivity_rules.ts";
+import {
   bound,
   checkDocument,
   isMapping,
@@ -128,9 +140,11 @@ export interface ProductRules {
 
 /**
  * How a segment's annual PD runs over the years (methodology §4): `flat`,
- * the current 12-month PD every year; `shape`, scaled by `pd_shape`.
+ * the current 12-month PD every year; `shape`, scaled by `pd_shape`;
+ * `transition_matrix`, the conditional PDs of the facility's grade from
+ * powers of a rating transition matrix (methodology §13).
  */
-export type PdCurve = "flat" | "shape";
+export type PdCurve = "flat" | "shape" | "transition_matrix";
 
 /** One segment's parameters, merged over `segments.default` (§10). */
 export interface SegmentRules {
@@ -141,6 +155,19 @@ export interface SegmentRules {
    * {@link MAX_VECTOR_YEARS} values, each in [0, {@link MAX_PD_FACTOR}].
    */
   pd_shape?: number[];
+  /**
+   * The one-year rating transition matrix of `pd_curve: transition_matrix`
+   * (methodology §13), the last state default: a file (CSV or YAML, a path
+   * relative to the rules file) read and checked when the rules are
+   * loaded, or inline `{ states, rows }`.
+   */
+  transition_matrix?: TransitionMatrixRules;
+  /**
+   * The grades of `pd_curve: transition_matrix` with their 12-month PD
+   * bands (methodology §13): a facility without a valid `rating` takes
+   * the grade whose band holds its `pd_12m_current`.
+   */
+  master_scale?: MasterScaleBand[];
   /** LGD of the part not covered by collateral (methodology §6). @default 0.45 */
   lgd_unsecured: number;
   /** Smallest LGD whatever the collateral (methodology §6). @default 0.05 */
@@ -276,6 +303,12 @@ export interface Rules {
    * whole term.
    */
   scenario_reversion_years?: number;
+  /**
+   * Which fitted satellite model wrote the scenarios (lib/scenarios,
+   * docs/scenarios.md §5): its fit file and that file's SHA-256; recorded
+   * in the run's manifest with the other parameters. Absent: typed in.
+   */
+  scenario_source?: { fit: string; sha256: string };
   /** The weighted macro scenarios, in the file's order. */
   scenarios: Scenario[];
   /** Post-model adjustments, applied in the file's order. */
@@ -297,6 +330,12 @@ export interface Rules {
    * capital.
    */
   capital?: CapitalRules;
+  /**
+   * The sensitivity table (lib/sensitivity, docs/sensitivity.md): each
+   * scenario alone and user-defined stresses, each computed again by the
+   * engine; absent: a run computes none.
+   */
+  sensitivity?: SensitivityRules;
 }
 
 /** The rules' `explain` section: who writes the narrative (docs/narratives.md). */
@@ -803,7 +842,7 @@ const SEGMENT_DEFAULTS: SegmentRules = {
 
 /** A segment entry: the keys it gives, the rest coming from `default`. */
 const segmentSchema = mapping({
-  pd_curve: z.enum(["flat", "shape"]).optional(),
+  pd_curve: z.enum(["flat", "shape", "transition_matrix"]).optional(),
   pd_shape: yearly(pdFactor).superRefine((g, ctx) => {
     if (g.length > 0 && g[0] !== 1) {
       problem(ctx, [0], `must be 1 (g[1] = 1), got ${g[0]}`);
@@ -817,6 +856,8 @@ const segmentSchema = mapping({
     bound("ten years to realise collateral"),
   ).optional(),
   pd_source: pdSourceSchema.optional(),
+  transition_matrix: transitionMatrixSchema.optional(),
+  master_scale: masterScaleSchema.optional(),
 });
 
 /** `default` over the built-in defaults, then each entry over `default` (§10). */
@@ -836,6 +877,31 @@ const segmentsSchema = z.record(z.string(), segmentSchema).superRefine(
     for (const [name, segment] of Object.entries(mergeSegments(entries))) {
       if (segment.pd_curve === "shape" && segment.pd_shape === undefined) {
         problem(ctx, [name, "pd_shape"], "is required when pd_curve is shape");
+      }
+      // Methodology §13: a matrix and the master scale mapping to its rows.
+      if (segment.pd_curve === "transition_matrix") {
+        for (const key of ["transition_matrix", "master_scale"] as const) {
+          if (segment[key] === undefined) {
+            problem(
+              ctx,
+              [name, key],
+              "is required when pd_curve is transition_matrix",
+            );
+          }
+        }
+        // Also when either has problems of its own, reported beside these.
+        if (
+          Array.isArray(segment.transition_matrix?.states) &&
+          Array.isArray(segment.master_scale) &&
+          segment.master_scale.every((g) => typeof g?.grade === "string")
+        ) {
+          for (
+            const p of masterScaleProblems(
+              segment.master_scale,
+              segment.transition_matrix,
+            )
+          ) problem(ctx, [name, "master_scale", ...p.path], p.message);
+        }
       }
     }
   },
@@ -1081,6 +1147,12 @@ function rulesSchema(doc: unknown): z.ZodType<Rules> {
       MAX_REVERSION_YEARS,
       bound("longer than any loan's remaining life"),
     ).optional(),
+    scenario_source: mapping({
+      fit: text,
+      sha256: z.string().regex(/^[0-9a-f]{64}$/, {
+        error: "must be a SHA-256 in 64 lower-case hex digits",
+      }),
+    }).optional(),
     scenarios: scenariosSchema(adjustment),
     overlays: overlaysSchema,
     validation: mapping({ max_reject_rate: rate.default(0.05) }).prefault({}),
@@ -1099,6 +1171,7 @@ function rulesSchema(doc: unknown): z.ZodType<Rules> {
       ).optional(),
     }).optional(),
     capital: capitalSchema(doc).optional(),
+    sensitivity: sensitivitySchema(doc).optional(),
   });
 }
 
@@ -1128,7 +1201,17 @@ function checkedAs(
 ):
   | { rules: Rules; issues: [] }
   | { rules: undefined; issues: RulesIssue[] } {
-  const { value, issues } = checkDocument(rulesSchema(doc), doc);
+  // Matrix files of `pd_curve: transition_matrix` segments are read first,
+  // relative to the rules file, and checked with the rest (methodology §13).
+  const matrices = resolveMatrixFiles(doc, file);
+  const checked = checkDocument(rulesSchema(matrices.doc), matrices.doc);
+  const issues = [
+    ...matrices.issues,
+    ...checked.issues.filter((i) =>
+      !matrices.issues.some((m) => i.path.startsWith(m.path))
+    ),
+  ];
+  const value = issues.length === 0 ? checked.value : undefined;
   if (value === undefined) return { rules: undefined, issues };
   CHECKED.set(value, {
     file,

@@ -10,6 +10,7 @@
  * deno task bench --movement --loans 1000000  # the movement between two runs, with its ECL walk
  * deno task bench --server --loans 1000000    # loads the run server while a run computes
  * deno task bench --pd-models                 # PD models: fits on 1M rows, train-pd end to end
+ * deno task bench --scale [--sizes 1000000,10000000,30000000]  # issue 17's table
  * ```
  *
  * A generated portfolio is cached under `data/tmp/bench/` and made in a
@@ -28,6 +29,11 @@
  * it exits 1 when an ONNX file does not score like its model or, with
  * `--rows` of 1M or more (the size the targets are stated for), when a
  * target is missed.
+ *
+ * `--scale` (bench/scale.ts) generates each book size once (cached), runs
+ * each end to end in a child process of its own (so each peak is its own)
+ * and prints book | measured time | peak memory | target | result, and the
+ * 30M-vs-10M peak ratio; it exits 1 when a target of the issue is missed.
  *
  * Exit codes: 0 measured; otherwise those of the run measured
  * (`lib/errors.ts`: 1 a failed check, 2 a usage or input error, 3 outputs
@@ -53,13 +59,14 @@ import { benchScorecard } from "../bench/scorecard.ts";
 import { benchGbt } from "../bench/gbt.ts";
 import { benchTrainPd } from "../bench/pd_model.ts";
 import { benchOnnxScore } from "../bench/onnx_score.ts";
+import { benchScale, scaleTable } from "../bench/scale.ts";
 import { defaultRunId } from "../lib/run_folder/mod.ts";
 import { projectPath } from "../lib/mod.ts";
 
 export const command = new TaskCommand({
   command: "deno task bench",
   synopsis:
-    "[--loans N | --portfolio PATH] [--seed S] [--rules PATH] [--fx PATH] [--batch-size N] [--chunk-size N] [--no-report] [--keep] [--json] | --generate [--loans N] [--periods P] [--seed S] | --movement [--loans N] [--seed S] [--json] | --server [--loans N | --portfolio PATH] [--requests N] [--concurrency C] [--json] | --pd-models [--rows N] [--loans N] [--json]",
+    "[--loans N | --portfolio PATH] [--seed S] [--rules PATH] [--fx PATH] [--batch-size N] [--chunk-size N] [--no-report] [--keep] [--json] | --generate [--loans N] [--periods P] [--seed S] | --movement [--loans N] [--seed S] [--json] | --server [--loans N | --portfolio PATH] [--requests N] [--concurrency C] [--json] | --pd-models [--rows N] [--loans N] [--json] | --scale [--sizes N,N,...] [--seed S] [--no-report] [--json]",
   flags:
     `  --loans N         generate a portfolio of N loans (default 100000; 200000
                     with --server)
@@ -88,7 +95,12 @@ export const command = new TaskCommand({
                     Runtime; then train-pd end to end (development sample,
                     scorecard, trees, folders written) on an 8-quarter book of
                     --loans loans (default 20000)
-  --rows N          rows of the fits with --pd-models`,
+  --rows N          rows of the fits with --pd-models
+  --scale           issue 17's table: each book size generated once (cached),
+                    run end to end in a child process of its own; time, peak
+                    memory, the target and pass/fail, the 30M/10M peak ratio;
+                    exit 1 when a target is missed
+  --sizes N,N,...   book sizes with --scale (default 1000000,10000000,30000000)`,
   options: {
     loans: { type: "string" },
     portfolio: { type: "string" },
@@ -108,6 +120,8 @@ export const command = new TaskCommand({
     concurrency: { type: "string", default: "50" },
     "pd-models": { type: "boolean", default: false },
     rows: { type: "string", default: "1000000" },
+    scale: { type: "boolean", default: false },
+    sizes: { type: "string" },
   },
 });
 
@@ -127,6 +141,14 @@ export function main(args: string[]): Promise<number> {
     const seed = number("seed", values.seed, { whole: true })!;
     const batchSize = wholeNumber("batch-size", values["batch-size"]);
     const chunkSize = wholeNumber("chunk-size", values["chunk-size"]);
+    if (values.scale) {
+      return await scale({
+        sizes: values.sizes,
+        seed,
+        report: !values["no-report"],
+        json: values.json,
+      });
+    }
     if (values.generate) {
       const periods = wholeNumber("periods", values.periods)!;
       const g = await benchGenerate({ loans, seed, periods });
@@ -273,6 +295,28 @@ export function main(args: string[]): Promise<number> {
     if (values.keep) console.log(result.dir);
     return 0;
   });
+}
+
+/**
+ * `--scale`: issue 17's table (bench/scale.ts); 1 when a target is missed.
+ */
+async function scale(
+  opts: { sizes?: string; seed: number; report: boolean; json: boolean },
+): Promise<number> {
+  const sizes = opts.sizes === undefined
+    ? undefined
+    : opts.sizes.split(",").map((s) => wholeNumber("sizes", s.trim())!);
+  const result = await benchScale({
+    sizes,
+    seed: opts.seed,
+    report: opts.report,
+    log: opts.json ? undefined : (line) => console.error(line),
+    quiet: opts.json,
+  });
+  console.log(
+    opts.json ? JSON.stringify(result, null, 2) : scaleTable(result),
+  );
+  return result.ok ? 0 : 1;
 }
 
 /** The speed targets of issue 13, milliseconds, for 1M rows. */

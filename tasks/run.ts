@@ -22,6 +22,7 @@ import { projectPath, runPortfolio } from "../lib/mod.ts";
 import { checkOutputDir } from "../lib/run_folder/mod.ts";
 import {
   dataQualityTable,
+  parsePartition,
   progressLine,
   stageTable,
   warningLine,
@@ -30,7 +31,7 @@ import {
 export const command = new TaskCommand({
   command: "deno task run",
   synopsis:
-    "--portfolio PATH [--rules PATH] [--fx PATH] [--out DIR] [--run-id ID] [--replace] [--no-report] [--compare RUN_DIR] [--batch-size N] [--chunk-size N] [--max-rows N] [--max-bytes N] [--quiet]",
+    "--portfolio PATH [--rules PATH] [--fx PATH] [--out DIR] [--run-id ID] [--replace] [--no-report] [--compare RUN_DIR] [--batch-size N] [--chunk-size N] [--max-rows N] [--max-bytes N] [--partition K/N|env/N] [--quiet]",
   flags: `  --portfolio PATH  portfolio file (.csv, .parquet, .arrow/.ipc)
   --rules PATH      rules file (default: the project's config/ifrs9_rules.yaml)
   --fx PATH         FX table (default: fx_rates_<reporting date>.yaml beside the
@@ -48,6 +49,10 @@ export const command = new TaskCommand({
   --chunk-size N    loans staged, computed and written per chunk (default 1000000)
   --max-rows N      refuse a portfolio of more than N rows (untrusted input; default no limit)
   --max-bytes N     refuse a portfolio file larger than N bytes (default no limit)
+  --partition K/N   compute part K (0-based) of N: the loans whose loan_id hashes to K,
+                    or the K-th file of a --portfolio folder; env/N takes K from
+                    JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX or CLOUD_RUN_TASK_INDEX;
+                    writes <run-id>.part-K-of-N for deno task merge (docs/partitions.md)
   --quiet           print only the run folder path`,
   options: {
     portfolio: { type: "string" },
@@ -62,6 +67,7 @@ export const command = new TaskCommand({
     "chunk-size": { type: "string" },
     "max-rows": { type: "string" },
     "max-bytes": { type: "string" },
+    partition: { type: "string" },
     quiet: { type: "boolean", default: false },
   },
   required: ["portfolio"],
@@ -75,6 +81,9 @@ export function main(args: string[]): Promise<number> {
     const chunkSize = wholeNumber("chunk-size", values["chunk-size"]);
     const maxRows = wholeNumber("max-rows", values["max-rows"]);
     const maxBytes = wholeNumber("max-bytes", values["max-bytes"]);
+    const partition = values.partition === undefined
+      ? undefined
+      : parsePartition(values.partition);
     // Where the run folder goes is checked before anything is read (and
     // again by openRunFolder, for callers of the library).
     await checkOutputDir(values.out);
@@ -93,6 +102,7 @@ export function main(args: string[]): Promise<number> {
         chunkSize,
         maxRows,
         maxBytes,
+        partition,
         onStep: progress.step,
         onProgress: progress.update,
       });

@@ -36,13 +36,25 @@
  * the segment's `lgd_unsecured`, `lgd_floor` and recovery lag) plus the
  * `downturn_add_on`, capped at 1.
  *
+ * The summary's sums are kept as additive cells ({@link CapitalCells}: per
+ * inclusion, asset class, stage and default, the precise sums' parts not
+ * yet reduced), computed batch by batch ({@link capitalCells}), merged
+ * exactly ({@link mergeCapitalCells}) and turned into the summary
+ * ({@link capitalSummaryFromCells}), the same as {@link capitalSummary} of
+ * the whole book (docs/capital.md §4).
+ *
  * @module
  */
 import pl from "nodejs-polars";
-import type { DataFrame, LazyFrame } from "../frame.ts";
-import { preciseSum, withPreciseSums } from "../precise_sum.ts";
+import type { DataFrame, DataType, Expr, LazyFrame } from "../frame.ts";
+import { UserError } from "../errors.ts";
+import {
+  preciseSum,
+  preciseSumParts,
+  withPreciseSums,
+} from "../precise_sum.ts";
 import { type Rules, RulesError, type Scenario } from "../rules.ts";
-import { type AssetClass, irbRiskWeight } from "./irb.ts";
+import { ASSET_CLASSES, type AssetClass, irbRiskWeight } from "./irb.ts";
 
 /**
  * Whether a facility is in default for capital: stage 3, or a floored PD of
@@ -103,38 +115,72 @@ export function withCapital(
   const cap = rules.capital;
   if (cap === undefined) return results;
   const n = results.height;
-  const col = (name: string) => results.getColumn(name).toArray() as unknown[];
-  const ids = col("loan_id") as string[];
-  const products = col("product") as string[];
-  const segments = col("segment") as (string | null)[];
-  const stages = col("stage") as number[];
-  const eads = col("ead") as number[];
-  const pds = col("pd_12m") as (number | null)[];
-  const ecls = col("ecl") as number[];
-  const terms = col("remaining_term_months") as number[];
+  // The columns as typed arrays (a JS array of a million values costs ten
+  // times more to make), nulls as the arithmetic below treated them: 0,
+  // and a mask for the PD, whose null means "in default".
+  const classes = ASSET_CLASSES;
+  const segmentNames = Object.keys(rules.segments);
+  const typed = results.select(
+    assetClassIndex(rules).alias("class"),
+    segmentIndex(rules, segmentNames).alias("seg"),
+    pl.col("stage").cast(pl.Float64).fillNull(0).alias("stage"),
+    pl.col("ead").cast(pl.Float64).fillNull(0).alias("ead"),
+    pl.col("pd_12m").cast(pl.Float64).fillNull(0).alias("pd"),
+    pl.col("pd_12m").isNull().cast(pl.Float64).alias("pd_null"),
+    pl.col("ecl").cast(pl.Float64).fillNull(0).alias("ecl"),
+    pl.col("remaining_term_months").cast(pl.Float64).fillNull(0).alias("term"),
+  );
+  const arr = (frame: DataFrame, c: string) =>
+    frame.getColumn(c).toTypedArray() as Float64Array;
+  const classOf = arr(typed, "class");
+  const segOf = arr(typed, "seg");
+  const stages = arr(typed, "stage");
+  const eads = arr(typed, "ead");
+  const pdValues = arr(typed, "pd");
+  const pdNull = arr(typed, "pd_null");
+  const ecls = arr(typed, "ecl");
+  const terms = arr(typed, "term");
   const regulatory = "regulatory" in cap.lgd ? cap.lgd.regulatory : undefined;
   const addOn = "downturn_add_on" in cap.lgd ? cap.lgd.downturn_add_on : 0;
   let baseLgd: (i: number) => number = () => 0;
   if (regulatory === undefined) {
     const scenario = lgdScenario(rules);
-    const row = new Map<string, number>();
-    (inputs.getColumn("loan_id").toArray() as string[]).forEach((id, j) =>
-      row.set(id, j)
+    // The input row of each result: the same row when the chunk's rows
+    // are in the same order (as a run computes them), else by loan_id.
+    const ids = results.getColumn("loan_id");
+    const aligned = inputs.height === n &&
+      inputs.getColumn("loan_id").seriesEqual(ids);
+    let rowOf: (i: number) => number = (i) => i;
+    if (!aligned) {
+      const row = new Map<string, number>();
+      (inputs.getColumn("loan_id").toArray() as string[]).forEach((id, j) =>
+        row.set(id, j)
+      );
+      const idList = ids.toArray() as string[];
+      rowOf = (i) => {
+        const j = row.get(idList[i]);
+        if (j === undefined) {
+          throw new Error(`withCapital: no input row for ${idList[i]}`);
+        }
+        return j;
+      };
+    }
+    const own = inputs.select(
+      (inputs.columns.includes("collateral_value")
+        ? pl.col("collateral_value").cast(pl.Float64).fillNull(0)
+        : pl.lit(0).cast(pl.Float64)).alias("collateral"),
+      pl.col("interest_rate").cast(pl.Float64).fillNull(0).alias("rate"),
     );
-    const collateral = inputs.columns.includes("collateral_value")
-      ? inputs.getColumn("collateral_value").toArray() as (number | null)[]
-      : [];
-    const rates = inputs.getColumn("interest_rate").toArray() as number[];
+    const collateral = inputs.height === 0
+      ? new Float64Array(0)
+      : arr(own, "collateral");
+    const rates = arr(own, "rate");
     baseLgd = (i) => {
       const ead = eads[i];
       if (!(ead > 0)) return 0;
-      const j = row.get(ids[i]);
-      if (j === undefined) {
-        throw new Error(`withCapital: no input row for ${ids[i]}`);
-      }
-      const seg = rules.segments[segments[i] ?? products[i]] ??
-        rules.segments.default;
-      const c = collateral[j] ?? 0;
+      const j = rowOf(i);
+      const seg = rules.segments[segmentNames[segOf[i]]];
+      const c = collateral[j];
       const lag = (1 + rates[j] / 12) ** -seg.recovery_lag_months;
       const recovery = Math.min(ead, c * (1 - scenario.collateral_haircut)) *
         lag;
@@ -144,21 +190,24 @@ export function withCapital(
       );
     };
   }
-  const rwa: (number | null)[] = new Array(n);
-  const kCol: (number | null)[] = new Array(n);
-  const el: (number | null)[] = new Array(n);
+  const rwa = new Float64Array(n);
+  const kCol = new Float64Array(n);
+  const el = new Float64Array(n);
+  const included = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const assetClass = assetClassOf(rules, products[i], segments[i]);
+    const c = classOf[i];
+    if (c < 0) continue;
+    const assetClass = classes[c];
+    included[i] = 1;
     const ead = eads[i];
-    if (assetClass === undefined) {
-      rwa[i] = kCol[i] = el[i] = null;
-      continue;
-    }
     const lgd = Math.max(
       cap.lgd_floor[assetClass],
       regulatory ?? Math.min(1, baseLgd(i) + addOn),
     );
-    const pd = Math.max(cap.pd_floor[assetClass], pds[i] ?? 1);
+    const pd = Math.max(
+      cap.pd_floor[assetClass],
+      pdNull[i] === 1 ? 1 : pdValues[i],
+    );
     let k: number;
     if (isDefaulted(stages[i], pd)) {
       const beel = ead > 0 ? ecls[i] / ead : 0;
@@ -176,10 +225,64 @@ export function withCapital(
     kCol[i] = k;
     rwa[i] = 12.5 * k * ead;
   }
+  // Null for a facility with no asset class (a NaN computed stays NaN).
+  const isIn = pl.col("__included").eq(1);
+  const masked = (name: string) =>
+    pl.when(isIn).then(pl.col(name)).otherwise(pl.lit(null).cast(pl.Float64))
+      .alias(name);
   return results.withColumns(
-    pl.Series("rwa", rwa, pl.Float64),
-    pl.Series("capital_k", kCol, pl.Float64),
-    pl.Series("regulatory_el", el, pl.Float64),
+    pl.Series("rwa", rwa),
+    pl.Series("capital_k", kCol),
+    pl.Series("regulatory_el", el),
+    pl.Series("__included", included),
+  ).withColumns(masked("rwa"), masked("capital_k"), masked("regulatory_el"))
+    .drop("__included");
+}
+
+/**
+ * The place in {@link ASSET_CLASSES} of each facility's asset class
+ * ({@link assetClassOf}: none on the simplified approach, else its
+ * segment's, else its product's), -1 for none.
+ */
+function assetClassIndex(rules: Rules): Expr {
+  const map = rules.capital!.asset_classes;
+  const simplified = Object.keys(rules.products).filter((p) =>
+    rules.products[p].approach === "simplified"
+  );
+  const place = (c: AssetClass) => pl.lit(ASSET_CLASSES.indexOf(c));
+  // deno-lint-ignore no-explicit-any
+  let e: any = pl.when(
+    simplified.length === 0
+      ? pl.lit(false)
+      : pl.col("product").isIn(simplified),
+  ).then(pl.lit(-1));
+  for (const [segment, c] of Object.entries(map.segments)) {
+    e = e.when(pl.col("segment").eq(pl.lit(segment))).then(place(c));
+  }
+  for (const [product, c] of Object.entries(map.products)) {
+    e = e.when(pl.col("product").eq(pl.lit(product))).then(place(c));
+  }
+  return (e.otherwise(pl.lit(-1)) as Expr).cast(pl.Float64);
+}
+
+/**
+ * The place in `names` (the rules' segments) of each facility's segment
+ * parameters: its segment's, else its product's, else `default`.
+ */
+function segmentIndex(rules: Rules, names: readonly string[]): Expr {
+  const key = pl.when(pl.col("segment").isNull()).then(pl.col("product"))
+    .otherwise(pl.col("segment"));
+  // deno-lint-ignore no-explicit-any
+  let e: any = null;
+  names.forEach((name, i) => {
+    const cond = key.eq(pl.lit(name));
+    e = e === null
+      ? pl.when(cond).then(pl.lit(i))
+      : e.when(cond).then(pl.lit(i));
+  });
+  const fallback = pl.lit(names.indexOf("default"));
+  return (e === null ? fallback : e.otherwise(fallback) as Expr).cast(
+    pl.Float64,
   );
 }
 
@@ -271,17 +374,44 @@ export interface CapitalSummary {
 const AMOUNTS = ["ead", "rwa", "capital", "regulatory_el", "allowance"];
 
 /**
- * The capital summary of a run's loan results (`rwa`, `capital_k`,
- * `regulatory_el`, `fx_rate`, `ecl_rc`, `ead_rc`), amounts in the reporting
- * currency (each facility's figure times its `fx_rate`), every sum exact to
- * the cent (lib/precise_sum.ts).
+ * The file a part of a partitioned run keeps its capital cells in
+ * (docs/partitions.md): {@link CapitalCells.frame} as Parquet; the name of
+ * `PART_FILES.capitalCells` (lib/run_folder, which this area may not
+ * import).
  */
-export async function capitalSummary(
-  results: LazyFrame,
-  rules: Rules,
-): Promise<CapitalSummary> {
-  const cap = rules.capital;
-  if (cap === undefined) throw new Error("capitalSummary: no capital rules");
+export const CAPITAL_CELLS_FILE = "capital_cells.parquet";
+
+/** The keys of a capital cell, in order. */
+export const CAPITAL_CELL_KEYS = [
+  "included",
+  "asset_class",
+  "stage",
+  "defaulted",
+] as const;
+
+/**
+ * The capital summary's sums of some loan results as additive cells, in
+ * the reporting currency, with the precise sums' parts not yet reduced
+ * (`lib/precise_sum.ts`), so that the cells of slices of a book (a run's
+ * batches, the parts of a partitioned run) merge exactly
+ * ({@link mergeCapitalCells}) and {@link capitalSummaryFromCells} gives
+ * the same summary as {@link capitalSummary} of the whole book.
+ */
+export interface CapitalCells {
+  /**
+   * Columns: `included` (Boolean: the facility has an asset class and is
+   * not on the simplified approach, `rwa` not null), `asset_class` (Utf8),
+   * `stage` (Int32), `defaulted` (Boolean, {@link isDefaulted}), `count`
+   * (Float64) and the three parts of `ead`, `rwa`, `capital`,
+   * `regulatory_el` and `allowance` (zero in the cells of facilities not
+   * included, which count only).
+   */
+  frame: DataFrame;
+}
+
+/** The asset class of a facility: its segment's, else its product's. */
+function assetClassExpr(rules: Rules): Expr {
+  const cap = rules.capital!;
   const classes = [
     ...Object.entries(cap.asset_classes.segments).map(([seg, c]) =>
       [pl.col("segment").eq(pl.lit(seg)), c] as const
@@ -290,54 +420,217 @@ export async function capitalSummary(
       [pl.col("product").eq(pl.lit(p)), c] as const
     ),
   ];
-  let cls = pl.lit(null).cast(pl.Utf8) as ReturnType<typeof pl.lit>;
+  let cls = pl.lit(null).cast(pl.Utf8) as Expr;
   for (const [cond, c] of [...classes].reverse()) {
-    cls = pl.when(cond).then(pl.lit(c)).otherwise(cls) as typeof cls;
+    cls = pl.when(cond).then(pl.lit(c)).otherwise(cls) as Expr;
   }
+  return cls;
+}
+
+/** The types of the columns of capital cells, in order. */
+function capitalCellTypes(): Record<string, DataType> {
+  const types: Record<string, DataType> = {
+    included: pl.Bool,
+    asset_class: pl.Utf8,
+    stage: pl.Int32,
+    defaulted: pl.Bool,
+    count: pl.Float64,
+  };
+  for (const a of AMOUNTS) {
+    const [hi, lo, sub] = preciseSumParts(a);
+    types[hi] = pl.Float64;
+    types[lo] = pl.Int64;
+    types[sub] = pl.Float64;
+  }
+  return types;
+}
+
+/** Cells added up by key, in key order, columns in order and typed. */
+function addUpCapital(cells: LazyFrame): DataFrame {
+  const types = capitalCellTypes();
+  return cells.groupBy([...CAPITAL_CELL_KEYS]).agg(
+    pl.col("count").sum(),
+    ...AMOUNTS.flatMap(preciseSumParts).map((c) => pl.col(c).sum()),
+  ).select(
+    ...Object.entries(types).map(([c, t]) => pl.col(c).cast(t)),
+  ).sort([...CAPITAL_CELL_KEYS]).collectSync();
+}
+
+/**
+ * The capital cells of some loan results (`rwa`, `capital_k`,
+ * `regulatory_el`, `fx_rate`, `ecl_rc`, `ead_rc`, `ead`, `pd_12m`,
+ * `stage`, `product`, `segment`): one pass, grouped by what decides a
+ * facility's asset class and default (segment, product, stage, a 12-month
+ * PD missing or of 1), the classes named on the few groups.
+ */
+export async function capitalCells(
+  results: LazyFrame,
+  rules: Rules,
+): Promise<CapitalCells> {
+  const cap = rules.capital;
+  if (cap === undefined) throw new Error("capitalCells: no capital rules");
   const fx = pl.col("fx_rate");
-  // The same test as isDefaulted(): stage 3, or a floored PD of 1; a
-  // non-defaulted facility's regulatory EL is PD × LGD × EAD, so its PD is
-  // 1 exactly when its regulatory EL is LGD × EAD, which capital_k (K of a
-  // defaulted facility is LGD − BEEL) cannot tell apart; the floored PD is
-  // recomputed here from pd_12m and the class's floor instead.
-  let pdFloor = pl.lit(null).cast(pl.Float64) as ReturnType<typeof pl.lit>;
-  for (const [c, f] of Object.entries(cap.pd_floor)) {
-    pdFloor = pl.when(cls.eq(pl.lit(c))).then(pl.lit(f)).otherwise(
-      pdFloor,
-    ) as typeof pdFloor;
-  }
-  const floored = pl.when(pl.col("pd_12m").isNull()).then(pl.lit(1))
-    .when(pl.col("pd_12m").gt(pdFloor)).then(pl.col("pd_12m"))
-    .otherwise(pdFloor);
-  const lf = results.filter(pl.col("rwa").isNotNull()).select(
-    cls.alias("asset_class"),
-    pl.col("stage"),
-    pl.col("stage").eq(3).or(floored.gtEq(1)).alias("defaulted"),
+  const pd = pl.col("pd_12m");
+  const groups = await results.select(
+    pl.col("rwa").isNotNull().alias("included"),
+    pl.col("segment"),
+    pl.col("product"),
+    pl.col("stage").cast(pl.Int32),
+    // The PD floors are below 1 (lib/capital_rules.ts), so a floored PD is
+    // 1 exactly when pd_12m is missing or at least 1 (isDefaulted); a
+    // floor of 1 is handled on the groups below.
+    pd.isNull().or(pd.gtEq(1)).alias("pd_default"),
     pl.col("ead_rc").alias("ead"),
     pl.col("rwa").mul(fx).alias("rwa"),
     pl.col("capital_k").mul(pl.col("ead")).mul(fx).alias("capital"),
     pl.col("regulatory_el").mul(fx).alias("regulatory_el"),
     pl.col("ecl_rc").alias("allowance"),
+  ).groupBy(["included", "segment", "product", "stage", "pd_default"]).agg(
+    pl.len().cast(pl.Float64).alias("count"),
+    ...AMOUNTS.flatMap((a) => preciseSum(pl.col(a), a)),
+  ).collect();
+  const cls = assetClassExpr(rules);
+  let pdFloor = pl.lit(null).cast(pl.Float64) as Expr;
+  for (const [c, f] of Object.entries(cap.pd_floor)) {
+    pdFloor = pl.when(cls.eq(pl.lit(c))).then(pl.lit(f)).otherwise(
+      pdFloor,
+    ) as Expr;
+  }
+  const included = pl.col("included");
+  const types = capitalCellTypes();
+  // Facilities not included count, and nothing else.
+  const onlyIncluded = AMOUNTS.flatMap(preciseSumParts).map((c) =>
+    pl.when(included).then(pl.col(c)).otherwise(pl.lit(0)).cast(types[c])
+      .alias(c)
   );
-  const sums = AMOUNTS.flatMap((a) => preciseSum(pl.col(a), a));
-  const groups = (await withPreciseSums(
-    lf.groupBy(["asset_class", "stage"]).agg(
-      pl.len().alias("count"),
-      ...sums,
+  return {
+    frame: addUpCapital(
+      groups.lazy().select(
+        included,
+        pl.when(included).then(cls).otherwise(pl.lit(null).cast(pl.Utf8))
+          .alias("asset_class"),
+        pl.col("stage"),
+        included.and(
+          pl.col("stage").eq(3).or(pl.col("pd_default")).or(
+            pdFloor.gtEq(1).fillNull(false),
+          ),
+        ).alias("defaulted"),
+        pl.col("count"),
+        ...onlyIncluded,
+      ),
     ),
+  };
+}
+
+/** Adds up the capital cells of slices of one book, exactly. */
+export function mergeCapitalCells(
+  parts: readonly CapitalCells[],
+): CapitalCells {
+  if (parts.length === 1) return parts[0];
+  const types = capitalCellTypes();
+  if (parts.length === 0) {
+    return {
+      frame: pl.DataFrame(
+        Object.fromEntries(
+          Object.entries(types).map(([c, t]) => [c, pl.Series(c, [], t)]),
+        ),
+      ),
+    };
+  }
+  return {
+    frame: addUpCapital(
+      pl.concat(parts.map((p) => p.frame.select(...Object.keys(types))))
+        .lazy(),
+    ),
+  };
+}
+
+/** A column type's name, `Utf8` and `String` being one type. */
+function typeName(type: DataType): string {
+  const name = String((type as { variant?: string }).variant ?? type);
+  return name === "Utf8" ? "String" : name;
+}
+
+/**
+ * What is wrong with a frame read back as capital cells (a missing column,
+ * or one of another type), or null when it is capital cells.
+ */
+export function capitalCellsProblem(frame: DataFrame): string | null {
+  const actual = frame.schema as Record<string, DataType>;
+  for (const [c, type] of Object.entries(capitalCellTypes())) {
+    const found = actual[c];
+    if (found === undefined || typeName(found) !== typeName(type)) {
+      return `column ${c} is ${
+        found === undefined
+          ? "missing"
+          : `${typeName(found)}, not ${typeName(type)}`
+      }, so it holds no capital cells (lib/capital/run.ts); rerun the part that wrote it`;
+    }
+  }
+  return null;
+}
+
+/**
+ * Checks a frame read back as capital cells (a part's
+ * `capital_cells.parquet`): every column, with its type.
+ *
+ * @param where the file, for the message.
+ * @throws {UserError} (`input`) naming the file and the column at fault.
+ */
+export function capitalCellsOf(frame: DataFrame, where: string): CapitalCells {
+  const problem = capitalCellsProblem(frame);
+  if (problem !== null) throw new UserError("input", `${where}: ${problem}`);
+  return { frame: frame.select(...Object.keys(capitalCellTypes())) };
+}
+
+/**
+ * The capital summary of a run's loan results (`rwa`, `capital_k`,
+ * `regulatory_el`, `fx_rate`, `ecl_rc`, `ead_rc`), amounts in the reporting
+ * currency (each facility's figure times its `fx_rate`), every sum exact to
+ * the cent (lib/precise_sum.ts): {@link capitalSummaryFromCells} of their
+ * {@link capitalCells}.
+ */
+export async function capitalSummary(
+  results: LazyFrame,
+  rules: Rules,
+): Promise<CapitalSummary> {
+  if (rules.capital === undefined) {
+    throw new Error("capitalSummary: no capital rules");
+  }
+  return capitalSummaryFromCells(await capitalCells(results, rules), rules);
+}
+
+/**
+ * The capital summary of (merged) capital cells: RWA and capital by asset
+ * class and stage, and regulatory EL against the allowance in the two
+ * pools (CRE35, EU CRR Art. 159(2)), from the cells' precise sums.
+ */
+export function capitalSummaryFromCells(
+  cells: CapitalCells,
+  rules: Rules,
+): CapitalSummary {
+  const cap = rules.capital;
+  if (cap === undefined) {
+    throw new Error("capitalSummaryFromCells: no capital rules");
+  }
+  const lf = cells.frame.lazy().filter(pl.col("included"));
+  const sums = AMOUNTS.flatMap(preciseSumParts).map((c) => pl.col(c).sum());
+  const groups = withPreciseSums(
+    lf.groupBy(["asset_class", "stage"]).agg(pl.col("count").sum(), ...sums),
     AMOUNTS,
-  ).sort(["asset_class", "stage"]).collect())
+  ).sort(["asset_class", "stage"]).collectSync()
     .toRecords() as unknown as CapitalGroup[];
-  const pool = async (filter: ReturnType<typeof pl.col>) =>
-    (await withPreciseSums(
-      lf.filter(filter).select(pl.len().alias("count"), ...sums),
+  const pool = (filter: Expr) =>
+    withPreciseSums(
+      lf.filter(filter).select(pl.col("count").sum(), ...sums),
       AMOUNTS,
-    ).collect()).toRecords()[0] as Record<string, number>;
-  const all = await pool(pl.lit(true) as unknown as ReturnType<typeof pl.col>);
-  const nd = await pool(pl.col("defaulted").not());
-  const d = await pool(pl.col("defaulted"));
-  const count = (await results.select(pl.len().alias("n")).collect())
-    .getColumn("n").get(0) as number;
+    ).collectSync().toRecords()[0] as Record<string, number>;
+  const all = pool(pl.lit(true));
+  const nd = pool(pl.col("defaulted").not());
+  const d = pool(pl.col("defaulted"));
+  const count = Number(
+    cells.frame.select(pl.col("count").sum()).getColumn("count").get(0) ?? 0,
+  );
   const cmp = (p: Record<string, number>): ElComparison => ({
     regulatory_el: p.regulatory_el ?? 0,
     allowance: p.allowance ?? 0,

@@ -36,14 +36,26 @@
  * currency (`lib/precise_sum.ts`), each converted at the run's closing
  * rate (IAS 21 §23) and added in a fixed order, as the run's summary is.
  *
+ * The sums are kept as additive cells ({@link DisclosureCells}: per grade,
+ * column, stage and currency, the precise sums' parts not yet reduced), so
+ * a run computes them batch by batch from what it holds in memory
+ * ({@link disclosureCells} of {@link batchFacilities}), the parts of a
+ * partitioned run merge them exactly ({@link mergeDisclosureCells}), and
+ * {@link disclosuresFromCells} gives the same tables as the whole book in
+ * one pass (docs/disclosures.md, "Cells").
+ *
  * @module
  */
 import pl from "nodejs-polars";
-import type { Expr, LazyFrame } from "../frame.ts";
+import type { DataFrame, DataType, Expr, LazyFrame } from "../frame.ts";
 import { UserError } from "../errors.ts";
 import { COL } from "../schema.ts";
 import { allowanceSplit, LOSS_ALLOWANCE, PROVISION } from "../allowance.ts";
-import { preciseSum, withPreciseSums } from "../precise_sum.ts";
+import {
+  preciseSum,
+  preciseSumParts,
+  withPreciseSums,
+} from "../precise_sum.ts";
 import { GROSS_CARRYING_AMOUNT } from "../run_folder/mod.ts";
 import { DEFAULT_MASTER_SCALE } from "../pd_model/master_scale.ts";
 import type { MasterScaleGrade } from "../pd_model/types.ts";
@@ -135,16 +147,12 @@ export interface Ifrs7Disclosures {
   taxonomy: Record<string, TaxonomyTag>;
 }
 
-/** Options of {@link ifrs7Tables}. */
-export interface Ifrs7Options {
+/** Options of {@link ifrs7Tables} and {@link disclosuresFromCells}. */
+export interface Ifrs7Options extends DisclosureCellOptions {
   /** The run's reporting currency. */
   reportingCurrency: string;
   /** Reporting-currency units per unit of each currency (`summary.fx.rates`). */
   rates: Record<string, number>;
-  /** Products on the simplified approach (`summary.simplified_products`). */
-  simplifiedProducts: readonly string[];
-  /** The master scale for facilities without a rating. @default DEFAULT_MASTER_SCALE */
-  masterScale?: readonly MasterScaleGrade[];
 }
 
 /**
@@ -211,20 +219,552 @@ const zero = (): Ifrs7Amounts => ({
   provision: 0,
 });
 
-const SUMS = [
-  GROSS_CARRYING_AMOUNT,
-  LOSS_ALLOWANCE,
-  PROVISION,
-  "ci_gca",
-  "ci_allowance",
-  "ci_provision",
-  "ci_collateral",
-  "ci_collateral_capped",
-  COL.writeOffAmount,
-];
+/** The keys of a disclosure cell, in order. */
+export const DISCLOSURE_CELL_KEYS = [
+  "grade",
+  "column",
+  "stage",
+  COL.currency,
+] as const;
+
+/** The `collateral_value` of a facility capped at its gross carrying amount. */
+const COLLATERAL_CAPPED = "collateral_capped";
+
+/** The amounts every disclosure cell holds a precise sum of. */
+const BASE_AMOUNTS = [GROSS_CARRYING_AMOUNT, LOSS_ALLOWANCE, PROVISION];
+/** Present when the facilities have `collateral_value` (§35K(c)). */
+const COLLATERAL_AMOUNTS = [COL.collateralValue, COLLATERAL_CAPPED];
+/** Present when the facilities have `write_off_amount`. */
+const WRITE_OFF_AMOUNTS = [COL.writeOffAmount];
+/** The amounts summed over the credit-impaired (stage 3) cells. */
+const IMPAIRED_AMOUNTS = [...BASE_AMOUNTS, ...COLLATERAL_AMOUNTS];
+
+/** What decides a facility's cell: its §35M column and its grade. */
+export interface DisclosureCellOptions {
+  /** Products on the simplified approach (`summary.simplified_products`). */
+  simplifiedProducts: readonly string[];
+  /** The master scale for facilities without a rating. @default DEFAULT_MASTER_SCALE */
+  masterScale?: readonly MasterScaleGrade[];
+}
 
 /**
- * The IFRS 7 credit-risk tables of a run's facilities.
+ * The IFRS 7 tables of some facilities as additive cells: one row per
+ * grade, §35M column, stage and currency, in the facilities' own
+ * currency, with the precise sums' parts not yet reduced
+ * (`lib/precise_sum.ts`: `<amount>__cents_hi`, `<amount>__cents_lo`,
+ * `<amount>__subcent`). The whole-cent parts add exactly, so the cells of
+ * slices of a book (a run's batches, the parts of a partitioned run)
+ * merge ({@link mergeDisclosureCells}) into the cells of the whole book,
+ * and {@link disclosuresFromCells} turns them into the same tables as
+ * {@link ifrs7Tables} of the whole book.
+ */
+export interface DisclosureCells {
+  /**
+   * Columns: {@link DISCLOSURE_CELL_KEYS} (`grade`, `column` Utf8, `stage`
+   * Int32, `currency` Utf8); `count` and `rated` (facilities with a
+   * portfolio `rating`), Float64; the three parts of
+   * `gross_carrying_amount`, `loss_allowance` and `provision`; of
+   * `collateral_value` and `collateral_capped` (of the credit-impaired,
+   * stage-3, facilities: zero in other stages) only when the facilities
+   * have `collateral_value`, of `write_off_amount` only when they have
+   * that column (so the file's schema says what the portfolio had, even
+   * with no rows).
+   */
+  frame: DataFrame;
+}
+
+/**
+ * A facility's band on the master scale as the place of its grade on
+ * `scale` (null without `pd_12m`): the same first match as
+ * {@link gradeExpr}, on integers, which a group-by keys much faster than
+ * names.
+ */
+function bandExpr(scale: readonly MasterScaleGrade[]): Expr {
+  const pd = pl.col("pd_12m");
+  // deno-lint-ignore no-explicit-any
+  let band: any = pl.when(pd.isNull()).then(pl.lit(null).cast(pl.Int32));
+  scale.slice(0, -1).forEach((g, i) => {
+    band = band.when(pd.ltEq(g.upper_pd)).then(pl.lit(i));
+  });
+  return (band.otherwise(pl.lit(scale.length - 1)) as Expr).cast(pl.Int32);
+}
+
+/**
+ * `frame` with a `count` and the three parts of each of `amounts`, zero
+ * where it has none, in one order (to stack the frames of a group-by).
+ */
+function withZeroParts(frame: DataFrame, amounts: readonly string[]) {
+  const present = new Set(frame.columns);
+  const zero = (c: string, type: DataType) =>
+    present.has(c) ? pl.col(c).cast(type) : pl.lit(0).cast(type).alias(c);
+  return frame.select(
+    ...frame.columns.filter((c) =>
+      c !== "count" && !amounts.some((a) => preciseSumParts(a).includes(c))
+    ),
+    zero("count", pl.Float64),
+    ...amounts.flatMap((a) => {
+      const [hi, lo, sub] = preciseSumParts(a);
+      return [
+        zero(hi, pl.Float64),
+        zero(lo, pl.Int64),
+        zero(sub, pl.Float64),
+      ];
+    }),
+  );
+}
+
+/** The optional amounts a cells frame holds, by its columns. */
+function optionalAmounts(columns: readonly string[]): {
+  collateral: boolean;
+  writeOff: boolean;
+} {
+  const has = (a: string) => columns.includes(preciseSumParts(a)[0]);
+  return {
+    collateral: has(COL.collateralValue),
+    writeOff: has(COL.writeOffAmount),
+  };
+}
+
+/** The amounts of cells with the given optional ones, in order. */
+function amountsOf(opt: { collateral: boolean; writeOff: boolean }): string[] {
+  return [
+    ...BASE_AMOUNTS,
+    ...(opt.collateral ? COLLATERAL_AMOUNTS : []),
+    ...(opt.writeOff ? WRITE_OFF_AMOUNTS : []),
+  ];
+}
+
+/** The columns of a cells frame, in order. */
+function cellColumns(amounts: readonly string[]): string[] {
+  return [
+    ...DISCLOSURE_CELL_KEYS,
+    "count",
+    "rated",
+    ...amounts.flatMap(preciseSumParts),
+  ];
+}
+
+/** Each part's sum over a group of cells, same names and types. */
+function partSums(amounts: readonly string[]): Expr[] {
+  return amounts.flatMap(preciseSumParts).map((c) => pl.col(c).sum());
+}
+
+/** Cells added up by key, in key order, columns in order. */
+function addUp(cells: LazyFrame, amounts: readonly string[]): DataFrame {
+  return cells.groupBy([...DISCLOSURE_CELL_KEYS]).agg(
+    pl.col("count").sum(),
+    pl.col("rated").sum(),
+    ...partSums(amounts),
+  ).select(...cellColumns(amounts)).sort([...DISCLOSURE_CELL_KEYS])
+    .collectSync();
+}
+
+/**
+ * The disclosure cells of some facilities (one pass): what
+ * {@link ifrs7Tables} sums, not yet converted or rolled up. Call it on each
+ * batch of a run, or on the whole book.
+ *
+ * @param facilities one row per facility: `currency`, `product`, `stage`,
+ *   `ecl`, `gross_carrying_amount`, and where available `pd_12m`, `rating`,
+ *   `collateral_value` and `write_off_amount` (see {@link batchFacilities}
+ *   and {@link runFacilities}).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import pl from "nodejs-polars";
+ * import {
+ *   disclosureCells,
+ *   disclosuresFromCells,
+ *   ifrs7Tables,
+ *   mergeDisclosureCells,
+ * } from "./ifrs7.ts";
+ *
+ * const book = pl.DataFrame({
+ *   loan_id: ["A", "B", "C"], currency: ["EUR", "EUR", "USD"],
+ *   product: ["mortgage", "mortgage", "sme"], stage: [1, 3, 2],
+ *   ecl: [1, 40, 5], gross_carrying_amount: [100, 50, 200],
+ *   pd_12m: [0.001, 1, 0.02],
+ * });
+ * const opts = {
+ *   reportingCurrency: "EUR", rates: { EUR: 1, USD: 0.5 }, simplifiedProducts: [],
+ * };
+ * // Two slices' cells, merged: the tables of the whole book.
+ * const merged = mergeDisclosureCells([
+ *   await disclosureCells(book.slice(0, 2).lazy(), opts),
+ *   await disclosureCells(book.slice(2, 1).lazy(), opts),
+ * ]);
+ * assert.deepEqual(
+ *   disclosuresFromCells(merged, opts),
+ *   await ifrs7Tables(book.lazy(), opts),
+ * );
+ * ```
+ */
+export async function disclosureCells(
+  facilities: LazyFrame,
+  opts: DisclosureCellOptions,
+): Promise<DisclosureCells> {
+  const scale = opts.masterScale ?? DEFAULT_MASTER_SCALE;
+  const columns = facilities.columns;
+  const has = (c: string) => columns.includes(c);
+  const opt = {
+    collateral: has(COL.collateralValue),
+    writeOff: has(COL.writeOffAmount),
+  };
+  const amounts = amountsOf(opt);
+  const gca = pl.col(GROSS_CARRYING_AMOUNT);
+  const collateral = pl.col(COL.collateralValue).cast(pl.Float64).fillNull(0);
+  const band = has("pd_12m")
+    ? bandExpr(scale)
+    : pl.lit(null).cast(pl.Int32) as Expr;
+  // The facilities grouped by what decides their grade and column (a
+  // rating, else the band of pd_12m; product and stage), integers where
+  // possible; grades and columns are named on the few hundred groups.
+  const keys = [...(has(RATING) ? [RATING] : []), "band", COL.product, "stage"];
+  const rows = facilities.withColumns(
+    ...allowanceSplit(pl.col("ecl"), gca),
+  ).select(
+    ...(has(RATING) ? [pl.col(RATING).cast(pl.Utf8).alias(RATING)] : []),
+    (has(RATING)
+      ? pl.when(pl.col(RATING).isNull()).then(band).otherwise(
+        pl.lit(null).cast(pl.Int32),
+      )
+      : band).alias("band"),
+    pl.col(COL.product),
+    pl.col("stage").cast(pl.Int32),
+    pl.col(COL.currency),
+    gca.cast(pl.Float64).alias(GROSS_CARRYING_AMOUNT),
+    pl.col(LOSS_ALLOWANCE),
+    pl.col(PROVISION),
+    ...(opt.collateral
+      ? [
+        // Only the credit-impaired facilities' collateral is reported
+        // (§35K(c)): zero elsewhere.
+        pl.when(pl.col("stage").eq(3)).then(collateral).otherwise(pl.lit(0))
+          .cast(pl.Float64).alias(COL.collateralValue),
+        pl.when(pl.col("stage").eq(3)).then(
+          pl.when(collateral.lt(gca)).then(collateral).otherwise(gca),
+        ).otherwise(pl.lit(0)).cast(pl.Float64).alias(COLLATERAL_CAPPED),
+      ]
+      : []),
+    ...(opt.writeOff
+      ? [
+        pl.col(COL.writeOffAmount).cast(pl.Float64).fillNull(0).alias(
+          COL.writeOffAmount,
+        ),
+      ]
+      : []),
+  );
+  const groupKeys = [...keys, COL.currency];
+  const sides = amounts.filter((a) => !BASE_AMOUNTS.includes(a));
+  // Every facility in the count and the base amounts; the collateral and
+  // write-off sums over the few facilities that have one (stage 3, a
+  // write-off): a zero adds nothing to any part of a precise sum, and
+  // most facilities would add only zeros.
+  const main = await rows.groupBy(groupKeys).agg(
+    pl.len().cast(pl.Float64).alias("count"),
+    ...BASE_AMOUNTS.flatMap((c) => preciseSum(pl.col(c), c)),
+  ).collect();
+  const frames = [main];
+  if (sides.length > 0) {
+    const some = sides.map((c) => pl.col(c).neq(0)).reduce((a, b) => a.or(b));
+    frames.push(
+      await rows.filter(some).groupBy(groupKeys).agg(
+        ...sides.flatMap((c) => preciseSum(pl.col(c), c)),
+      ).collect(),
+    );
+  }
+  const groups = pl.concat(frames.map((f) => withZeroParts(f, amounts)), {
+    how: "vertical",
+  });
+  // deno-lint-ignore no-explicit-any
+  let bandName: any = pl.when(pl.col("band").isNull()).then(pl.lit(UNGRADED));
+  scale.forEach((g, i) => {
+    bandName = bandName.when(pl.col("band").eq(i)).then(pl.lit(g.grade));
+  });
+  bandName = bandName.otherwise(pl.lit(UNGRADED)) as Expr;
+  const rated = has(RATING) ? pl.col(RATING).isNotNull() : pl.lit(false);
+  const named = groups.lazy().withColumns(
+    (has(RATING)
+      ? pl.when(pl.col(RATING).isNotNull()).then(pl.col(RATING)).otherwise(
+        bandName,
+      )
+      : bandName).cast(pl.Utf8).alias("grade"),
+    columnExpr(opts.simplifiedProducts).alias("column"),
+    pl.when(rated).then(pl.col("count")).otherwise(pl.lit(0)).cast(pl.Float64)
+      .alias("rated"),
+  );
+  return { frame: addUp(named, amounts) };
+}
+
+/**
+ * The facilities of one batch of a run for {@link disclosureCells}, from
+ * what the run holds in memory: the batch's loan results, its carrying
+ * amounts and its valid portfolio rows (for `rating` and
+ * `collateral_value`). Rows in the same order (as a run computes them)
+ * are put side by side; otherwise they are joined on `loan_id`, as
+ * {@link runFacilities} does.
+ */
+export function batchFacilities(
+  results: DataFrame,
+  carrying: DataFrame,
+  inputs?: DataFrame,
+): LazyFrame {
+  const ids = results.getColumn(COL.loanId);
+  const aligned = (other: DataFrame) =>
+    other.height === results.height &&
+    (results.height === 0 ||
+      other.getColumn(COL.loanId).seriesEqual(ids));
+  const extra = inputs === undefined
+    ? []
+    : [RATING, COL.collateralValue].filter((c) => inputs.columns.includes(c));
+  if (!aligned(carrying) || (extra.length > 0 && !aligned(inputs!))) {
+    return runFacilities(results.lazy(), carrying.lazy(), inputs?.lazy());
+  }
+  const carried = [
+    GROSS_CARRYING_AMOUNT,
+    ...(carrying.columns.includes(COL.writeOffAmount)
+      ? [COL.writeOffAmount]
+      : []),
+  ];
+  let frame = results.select(
+    COL.loanId,
+    COL.currency,
+    COL.product,
+    "stage",
+    "ecl",
+    "pd_12m",
+  ).hstack(carrying.select(...carried));
+  if (extra.length > 0) frame = frame.hstack(inputs!.select(...extra));
+  return frame.lazy();
+}
+
+/**
+ * Adds up the disclosure cells of slices of one book (a run's batches, or
+ * the parts of a partitioned run): the whole-cent parts exactly. The
+ * optional amounts are kept when any slice has them (a slice without
+ * them adds nothing).
+ */
+export function mergeDisclosureCells(
+  parts: readonly DisclosureCells[],
+): DisclosureCells {
+  if (parts.length === 1) return parts[0];
+  const opt = { collateral: false, writeOff: false };
+  for (const p of parts) {
+    const o = optionalAmounts(p.frame.columns);
+    opt.collateral ||= o.collateral;
+    opt.writeOff ||= o.writeOff;
+  }
+  const amounts = amountsOf(opt);
+  const frames = parts.map((p) => aligned(p.frame, amounts));
+  if (frames.length === 0) return { frame: aligned(null, amounts) };
+  return { frame: addUp(pl.concat(frames).lazy(), amounts) };
+}
+
+/**
+ * `frame` (or no rows) with exactly the columns of cells of `amounts`, in
+ * order and with their types; missing amounts are zero.
+ */
+function aligned(frame: DataFrame | null, amounts: readonly string[]) {
+  const types: Record<string, DataType> = {
+    grade: pl.Utf8,
+    column: pl.Utf8,
+    stage: pl.Int32,
+    [COL.currency]: pl.Utf8,
+    count: pl.Float64,
+    rated: pl.Float64,
+  };
+  for (const a of amounts) {
+    const [hi, lo, sub] = preciseSumParts(a);
+    types[hi] = pl.Float64;
+    types[lo] = pl.Int64;
+    types[sub] = pl.Float64;
+  }
+  const columns = cellColumns(amounts);
+  if (frame === null) {
+    return pl.DataFrame(
+      Object.fromEntries(columns.map((c) => [c, pl.Series(c, [], types[c])])),
+    );
+  }
+  const present = new Set(frame.columns);
+  return frame.select(
+    ...columns.map((c) =>
+      (present.has(c) ? pl.col(c) : pl.lit(0)).cast(types[c]).alias(c)
+    ),
+  );
+}
+
+/** A column type's name, `Utf8` and `String` being one type. */
+function typeName(type: DataType): string {
+  const name = String((type as { variant?: string }).variant ?? type);
+  return name === "Utf8" ? "String" : name;
+}
+
+/**
+ * What is wrong with a frame read back as disclosure cells (a missing
+ * column, or one of another type), or null when it is disclosure cells.
+ */
+export function disclosureCellsProblem(frame: DataFrame): string | null {
+  const amounts = amountsOf(optionalAmounts(frame.columns));
+  const expected = aligned(null, amounts).schema as Record<string, DataType>;
+  const actual = frame.schema as Record<string, DataType>;
+  for (const [c, type] of Object.entries(expected)) {
+    const found = actual[c];
+    if (found === undefined || typeName(found) !== typeName(type)) {
+      return `column ${c} is ${
+        found === undefined
+          ? "missing"
+          : `${typeName(found)}, not ${typeName(type)}`
+      }, so it holds no disclosure cells (lib/disclosure/ifrs7.ts); rerun the part that wrote it`;
+    }
+  }
+  return null;
+}
+
+/**
+ * Checks a frame read back as disclosure cells (a part's
+ * `disclosure_cells.parquet`): the key and count columns and the three
+ * parts of each amount, with their types.
+ *
+ * @param where the file, for the message.
+ * @throws {UserError} (`input`) naming the file and the column at fault.
+ */
+export function disclosureCellsOf(
+  frame: DataFrame,
+  where: string,
+): DisclosureCells {
+  const problem = disclosureCellsProblem(frame);
+  if (problem !== null) throw new UserError("input", `${where}: ${problem}`);
+  const amounts = amountsOf(optionalAmounts(frame.columns));
+  return { frame: frame.select(...cellColumns(amounts)) };
+}
+
+/**
+ * The IFRS 7 credit-risk tables of (merged) disclosure cells: each cell
+ * converted at its currency's closing rate and rolled up, in a fixed
+ * order; the same tables {@link ifrs7Tables} gives of the facilities.
+ *
+ * @throws {UserError} (`input`) when a currency has no rate in `rates`.
+ */
+export function disclosuresFromCells(
+  cells: DisclosureCells,
+  opts: Ifrs7Options,
+): Ifrs7Disclosures {
+  const scale = opts.masterScale ?? DEFAULT_MASTER_SCALE;
+  const opt = optionalAmounts(cells.frame.columns);
+  const amounts = amountsOf(opt);
+  const impaired = IMPAIRED_AMOUNTS.filter((a) => amounts.includes(a));
+  const stage3 = pl.col("stage").eq(3);
+  const inImpaired = (c: string, as: string, type: DataType) =>
+    pl.when(stage3).then(pl.col(c)).otherwise(pl.lit(0)).cast(type).sum()
+      .alias(as);
+  // Credit-impaired: the stage-3 cells (simplified receivables in stage 3
+  // too), whatever their column.
+  const impairedParts = impaired.flatMap((a) => {
+    const [hi, lo, sub] = preciseSumParts(a);
+    const [ciHi, ciLo, ciSub] = preciseSumParts(`ci_${a}`);
+    return [
+      inImpaired(hi, ciHi, pl.Float64),
+      inImpaired(lo, ciLo, pl.Int64),
+      inImpaired(sub, ciSub, pl.Float64),
+    ];
+  });
+  const keys = ["grade", "column", COL.currency];
+  const cellsFrame = withPreciseSums(
+    cells.frame.lazy().groupBy(keys).agg(
+      pl.col("count").sum(),
+      pl.col("rated").sum(),
+      inImpaired("count", "ci_count", pl.Float64),
+      ...partSums(amounts),
+      ...impairedParts,
+    ),
+    [...amounts, ...impaired.map((a) => `ci_${a}`)],
+  ).collectSync();
+  // A fixed order, so the floating-point sums do not depend on the order
+  // in which Polars emitted the groups (as lib/run/summary.ts does).
+  const rows = cellsFrame.sort(keys).toRecords() as Record<string, unknown>[];
+  const num = (r: Record<string, unknown>, c: string) => Number(r[c] ?? 0);
+
+  const table = new Map<string, Ifrs7Cell>();
+  const byColumn = Object.fromEntries(
+    IFRS7_COLUMNS.map((c) => [c, zero()]),
+  ) as Record<Ifrs7Column, Ifrs7Amounts>;
+  const totals = zero();
+  const ci = { ...zero(), collateral: 0, capped: 0 };
+  let writtenOff = 0, rated = 0;
+  for (const r of rows) {
+    const currency = String(r[COL.currency]);
+    const rate = opts.rates[currency];
+    if (!(typeof rate === "number" && rate > 0)) {
+      throw new UserError(
+        "input",
+        `Cannot compute the IFRS 7 tables: currency ${currency} has no rate into ${opts.reportingCurrency}`,
+      );
+    }
+    const grade = String(r.grade);
+    const column = String(r.column) as Ifrs7Column;
+    const key = `${grade}\u0000${column}`;
+    if (!table.has(key)) table.set(key, { grade, column, ...zero() });
+    const add = (a: Ifrs7Amounts) => {
+      a.count += num(r, "count");
+      a.gross_carrying_amount += num(r, GROSS_CARRYING_AMOUNT) * rate;
+      a.loss_allowance += num(r, LOSS_ALLOWANCE) * rate;
+      a.provision += num(r, PROVISION) * rate;
+    };
+    add(table.get(key)!);
+    add(byColumn[column]);
+    add(totals);
+    ci.count += num(r, "ci_count");
+    ci.gross_carrying_amount += num(r, `ci_${GROSS_CARRYING_AMOUNT}`) * rate;
+    ci.loss_allowance += num(r, `ci_${LOSS_ALLOWANCE}`) * rate;
+    ci.provision += num(r, `ci_${PROVISION}`) * rate;
+    ci.collateral += num(r, `ci_${COL.collateralValue}`) * rate;
+    ci.capped += num(r, `ci_${COLLATERAL_CAPPED}`) * rate;
+    writtenOff += num(r, COL.writeOffAmount) * rate;
+    rated += num(r, "rated");
+  }
+  const grades = [...new Set([...table.values()].map((c) => c.grade))].sort(
+    gradeOrder(scale),
+  );
+  const order = (c: Ifrs7Cell) =>
+    grades.indexOf(c.grade) * IFRS7_COLUMNS.length +
+    IFRS7_COLUMNS.indexOf(c.column);
+  const collateralAvailable = opt.collateral;
+  const writeOffAvailable = opt.writeOff;
+  return {
+    reporting_currency: opts.reportingCurrency,
+    grade_source: rated === 0
+      ? "master_scale"
+      : rated === totals.count
+      ? "rating"
+      : "rating_and_master_scale",
+    master_scale: scale.map((g) => ({ grade: g.grade, upper_pd: g.upper_pd })),
+    grades,
+    cells: [...table.values()].sort((a, b) => order(a) - order(b)),
+    by_column: byColumn,
+    totals,
+    credit_impaired: {
+      count: ci.count,
+      gross_carrying_amount: ci.gross_carrying_amount,
+      loss_allowance: ci.loss_allowance,
+      provision: ci.provision,
+      collateral_available: collateralAvailable,
+      collateral_value: collateralAvailable ? ci.collateral : null,
+      collateral_capped: collateralAvailable ? ci.capped : null,
+    },
+    written_off: {
+      enforcement_available: false,
+      written_off_in_period: writeOffAvailable ? writtenOff : null,
+      note: writeOffAvailable
+        ? "The portfolio records the amount written off in the period (write_off_amount) but not whether it is still subject to enforcement activity: the IFRS 7 §35L figure (the contractual amount outstanding on written-off assets still under enforcement) is not available. The amount written off in the period by the facilities still in the run is shown for information only: it is not the §35L figure and carries no taxonomy element."
+        : "The portfolio has no write_off_amount column and no enforcement status: the IFRS 7 §35L figure is not available.",
+    },
+    taxonomy: { ...TAXONOMY },
+  };
+}
+
+/**
+ * The IFRS 7 credit-risk tables of a run's facilities:
+ * {@link disclosuresFromCells} of their {@link disclosureCells}.
  *
  * @param facilities one row per facility: `currency`, `product`, `stage`,
  *   `ecl`, `gross_carrying_amount`, and where available `pd_12m`, `rating`,
@@ -254,129 +794,7 @@ export async function ifrs7Tables(
   facilities: LazyFrame,
   opts: Ifrs7Options,
 ): Promise<Ifrs7Disclosures> {
-  const scale = opts.masterScale ?? DEFAULT_MASTER_SCALE;
-  const columns = facilities.columns;
-  const has = (c: string) => columns.includes(c);
-  const gca = pl.col(GROSS_CARRYING_AMOUNT);
-  const impaired = pl.col("stage").eq(3);
-  const inImpaired = (e: Expr) =>
-    pl.when(impaired).then(e).otherwise(pl.lit(0)).cast(pl.Float64);
-  const collateral = has(COL.collateralValue)
-    ? pl.col(COL.collateralValue).cast(pl.Float64).fillNull(0)
-    : pl.lit(0);
-  const capped = pl.when(collateral.lt(gca)).then(collateral).otherwise(gca);
-  const prepared = facilities.withColumns(
-    ...allowanceSplit(pl.col("ecl"), gca),
-  ).select(
-    gradeExpr(columns, scale).alias("grade"),
-    columnExpr(opts.simplifiedProducts).alias("column"),
-    pl.col(COL.currency),
-    impaired.cast(pl.Float64).alias("ci_count"),
-    (has(RATING) ? pl.col(RATING).isNotNull() : pl.lit(false)).cast(
-      pl.Float64,
-    ).alias("rated"),
-    gca.cast(pl.Float64).alias(GROSS_CARRYING_AMOUNT),
-    pl.col(LOSS_ALLOWANCE),
-    pl.col(PROVISION),
-    inImpaired(gca).alias("ci_gca"),
-    inImpaired(pl.col(LOSS_ALLOWANCE)).alias("ci_allowance"),
-    inImpaired(pl.col(PROVISION)).alias("ci_provision"),
-    inImpaired(collateral).alias("ci_collateral"),
-    inImpaired(capped).alias("ci_collateral_capped"),
-    (has(COL.writeOffAmount)
-      ? pl.col(COL.writeOffAmount).cast(pl.Float64).fillNull(0)
-      : pl.lit(0).cast(pl.Float64)).alias(COL.writeOffAmount),
-  );
-  const keys = ["grade", "column", COL.currency];
-  const cellsFrame = await withPreciseSums(
-    prepared.groupBy(keys).agg(
-      pl.len().cast(pl.Float64).alias("count"),
-      pl.col("ci_count").sum().alias("ci_count"),
-      pl.col("rated").sum().alias("rated"),
-      ...SUMS.flatMap((c) => preciseSum(pl.col(c), c)),
-    ),
-    SUMS,
-  ).collect();
-  // A fixed order, so the floating-point sums do not depend on the order
-  // in which Polars emitted the groups (as lib/run/summary.ts does).
-  const rows = cellsFrame.sort(keys).toRecords() as Record<string, unknown>[];
-
-  const cells = new Map<string, Ifrs7Cell>();
-  const byColumn = Object.fromEntries(
-    IFRS7_COLUMNS.map((c) => [c, zero()]),
-  ) as Record<Ifrs7Column, Ifrs7Amounts>;
-  const totals = zero();
-  const ci = { ...zero(), collateral: 0, capped: 0 };
-  let writtenOff = 0, rated = 0;
-  for (const r of rows) {
-    const currency = String(r[COL.currency]);
-    const rate = opts.rates[currency];
-    if (!(typeof rate === "number" && rate > 0)) {
-      throw new UserError(
-        "input",
-        `Cannot compute the IFRS 7 tables: currency ${currency} has no rate into ${opts.reportingCurrency}`,
-      );
-    }
-    const grade = String(r.grade);
-    const column = String(r.column) as Ifrs7Column;
-    const key = `${grade}\u0000${column}`;
-    if (!cells.has(key)) cells.set(key, { grade, column, ...zero() });
-    const add = (a: Ifrs7Amounts) => {
-      a.count += Number(r.count);
-      a.gross_carrying_amount += Number(r[GROSS_CARRYING_AMOUNT]) * rate;
-      a.loss_allowance += Number(r[LOSS_ALLOWANCE]) * rate;
-      a.provision += Number(r[PROVISION]) * rate;
-    };
-    add(cells.get(key)!);
-    add(byColumn[column]);
-    add(totals);
-    ci.count += Number(r.ci_count);
-    ci.gross_carrying_amount += Number(r.ci_gca) * rate;
-    ci.loss_allowance += Number(r.ci_allowance) * rate;
-    ci.provision += Number(r.ci_provision) * rate;
-    ci.collateral += Number(r.ci_collateral) * rate;
-    ci.capped += Number(r.ci_collateral_capped) * rate;
-    writtenOff += Number(r[COL.writeOffAmount]) * rate;
-    rated += Number(r.rated);
-  }
-  const grades = [...new Set([...cells.values()].map((c) => c.grade))].sort(
-    gradeOrder(scale),
-  );
-  const order = (c: Ifrs7Cell) =>
-    grades.indexOf(c.grade) * IFRS7_COLUMNS.length +
-    IFRS7_COLUMNS.indexOf(c.column);
-  const collateralAvailable = has(COL.collateralValue);
-  const writeOffAvailable = has(COL.writeOffAmount);
-  return {
-    reporting_currency: opts.reportingCurrency,
-    grade_source: rated === 0
-      ? "master_scale"
-      : rated === totals.count
-      ? "rating"
-      : "rating_and_master_scale",
-    master_scale: scale.map((g) => ({ grade: g.grade, upper_pd: g.upper_pd })),
-    grades,
-    cells: [...cells.values()].sort((a, b) => order(a) - order(b)),
-    by_column: byColumn,
-    totals,
-    credit_impaired: {
-      count: ci.count,
-      gross_carrying_amount: ci.gross_carrying_amount,
-      loss_allowance: ci.loss_allowance,
-      provision: ci.provision,
-      collateral_available: collateralAvailable,
-      collateral_value: collateralAvailable ? ci.collateral : null,
-      collateral_capped: collateralAvailable ? ci.capped : null,
-    },
-    written_off: {
-      enforcement_available: false,
-      written_off_in_period: writeOffAvailable ? writtenOff : null,
-      note: writeOffAvailable
-        ? "The portfolio records the amount written off in the period (write_off_amount) but not whether it is still subject to enforcement activity: the IFRS 7 §35L figure (the contractual amount outstanding on written-off assets still under enforcement) is not available. The amount written off in the period by the facilities still in the run is shown for information only: it is not the §35L figure and carries no taxonomy element."
-        : "The portfolio has no write_off_amount column and no enforcement status: the IFRS 7 §35L figure is not available.",
-    },
-    taxonomy: { ...TAXONOMY },
-  };
+  return disclosuresFromCells(await disclosureCells(facilities, opts), opts);
 }
 
 /**

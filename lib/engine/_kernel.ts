@@ -75,6 +75,12 @@ export interface KernelConfig {
   vectors: Float64Array[];
   segments: SegmentParams[];
   products: ProductParams[];
+  /**
+   * Absolute base curves `q[y]` (one per grade of each segment with
+   * `pd_curve: transition_matrix`, methodology §13), indexed by
+   * {@link LoanColumns.curve}; absent when no segment has one.
+   */
+  curves?: Float64Array[];
 }
 
 /** Input columns of a batch, aligned by loan. */
@@ -92,6 +98,11 @@ export interface LoanColumns {
   stage: Int32Array;
   /** Provision-matrix loss rate (simplified approach), 0 elsewhere. */
   lossRate: Float64Array;
+  /**
+   * Index into {@link KernelConfig.curves} of the loan's base curve, -1
+   * for the segment's `p1 * g[y]` (§4); absent when no segment has one.
+   */
+  curve?: Int32Array;
 }
 
 /** Output columns, written at `offset + i` for loan `i` of the batch. */
@@ -149,6 +160,12 @@ export function projectBatch(
   let maxYears = 1;
   for (const v of cfg.vectors) maxYears = Math.max(maxYears, v.length);
   for (const g of cfg.segments) maxYears = Math.max(maxYears, g.shape.length);
+  const curves = cfg.curves ?? [];
+  for (const c of curves) maxYears = Math.max(maxYears, c.length);
+  const cCurve = cols.curve;
+  const curveHazards: (
+    { hz: Float64Array; sf: Float64Array; years: Int32Array } | undefined
+  )[] = new Array(curves.length);
   const ead = new Float64Array(maxTerm);
   const df = new Float64Array(maxTerm);
   const loss = new Float64Array(maxTerm);
@@ -238,20 +255,53 @@ export function projectBatch(
 
     // §4 conditional annual PD per scenario and distinct year, then the
     // monthly hazard and survival factor.
-    fillHazards(
-      cPd[i],
-      segShape[si],
-      segSqrtRho[si],
-      segSqrtOneMinusRho[si],
-      m,
-      vectors,
-      z,
-      maxYears,
-      probit,
-      hz,
-      sf,
-      years,
-    );
+    const ci = cCurve === undefined ? -1 : cCurve[i];
+    if (ci < 0) {
+      fillHazards(
+        cPd[i],
+        segShape[si],
+        segSqrtRho[si],
+        segSqrtOneMinusRho[si],
+        m,
+        vectors,
+        z,
+        maxYears,
+        probit,
+        hz,
+        sf,
+        years,
+      );
+    } else {
+      // A grade's curve of a transition matrix (§13) is an absolute base
+      // curve (p1 = 1 times it, exactly) shared by the grade's loans: its
+      // hazards over every year are computed once per batch and copied.
+      let c = curveHazards[ci];
+      if (c === undefined) {
+        c = {
+          hz: new Float64Array(S * maxYears),
+          sf: new Float64Array(S * maxYears),
+          years: new Int32Array(S),
+        };
+        fillHazards(
+          1,
+          curves[ci],
+          segSqrtRho[si],
+          segSqrtOneMinusRho[si],
+          12 * maxYears,
+          vectors,
+          z,
+          maxYears,
+          probit,
+          c.hz,
+          c.sf,
+          c.years,
+        );
+        curveHazards[ci] = c;
+      }
+      hz.set(c.hz);
+      sf.set(c.sf);
+      years.set(c.years);
+    }
 
     // §6 and §8: per scenario, sum mpd * LGD * EAD * DF month by month.
     // LGD[s,t] * EAD[t] = max(floor * EAD, (EAD - recovery) * lgd_unsecured),

@@ -33,6 +33,12 @@ import {
 } from "./overlays.ts";
 import { provisionLossRateExpr } from "./simplified.ts";
 import { STAGE_COLUMNS } from "./staging.ts";
+import {
+  conditionalPds,
+  LIFETIME_YEARS,
+  RATING_COLUMN,
+  type TransitionMatrixRules,
+} from "../transition_matrix.ts";
 
 /** Options of {@link computeEcl}. */
 export interface ComputeEclOptions {
@@ -51,6 +57,11 @@ export interface ComputeEclOptions {
    * @default navigator.hardwareConcurrency
    */
   workers?: number;
+  /**
+   * Workers kept across calls ({@link KernelPool}); without it the call
+   * starts its own and stops them when done.
+   */
+  pool?: KernelPool;
   /**
    * Loans from which the monthly loop runs on workers: a worker costs tens
    * of milliseconds to start, which only a large book repays.
@@ -149,6 +160,40 @@ export function withReportingCurrency(
     );
 }
 
+const KERNEL_WORKER_URL = new URL("./_kernel_worker.ts", import.meta.url)
+  .href;
+
+/**
+ * Kernel workers kept across {@link computeEcl} calls (a run computes its
+ * book chunk by chunk): each is started once, instead of once per call
+ * (tens of milliseconds each, to start and compile the kernel). One call
+ * at a time may use a pool; the owner terminates it.
+ *
+ * @example
+ * ```ts
+ * import { KernelPool } from "./ecl.ts";
+ * const pool = new KernelPool();
+ * // computeEcl(staged, rules, { pool }) for each chunk, then:
+ * pool.terminate();
+ * ```
+ */
+export class KernelPool {
+  private readonly workers: Worker[] = [];
+
+  /** `n` workers, started on first use and kept. */
+  take(n: number): Worker[] {
+    while (this.workers.length < n) {
+      this.workers.push(new Worker(KERNEL_WORKER_URL, { type: "module" }));
+    }
+    return this.workers.slice(0, n);
+  }
+
+  /** Stops every worker of the pool. */
+  terminate(): void {
+    for (const w of this.workers.splice(0)) w.terminate();
+  }
+}
+
 /** Loans below which the kernel runs on the calling thread by default. */
 export const WORKER_THRESHOLD = 100_000;
 
@@ -164,7 +209,34 @@ const K = {
   collateral: "__collateral",
   lossRate: "__loss_rate",
   simplified: "__simplified",
+  curve: "__curve",
 } as const;
+
+/**
+ * The segments with `pd_curve: transition_matrix` (methodology §13), by
+ * segment code, with the index of their first grade's curve in
+ * `KernelConfig.curves` (one curve per state of the matrix, in its order).
+ */
+function matrixSegments(rules: Rules): {
+  code: number;
+  base: number;
+  matrix: TransitionMatrixRules;
+  scale: { grade: string; upper_pd: number }[];
+}[] {
+  let base = 0;
+  return ["default", ...segmentNames(rules)].flatMap((name, code) => {
+    const s = rules.segments[name];
+    if (s.pd_curve !== "transition_matrix") return [];
+    const entry = {
+      code,
+      base,
+      matrix: s.transition_matrix!,
+      scale: s.master_scale!,
+    };
+    base += entry.matrix.states.length;
+    return [entry];
+  });
+}
 
 /** Segment names with parameters of their own; code 0 is `default`. */
 function segmentNames(rules: Rules): string[] {
@@ -226,7 +298,12 @@ export function kernelConfig(rules: Rules): KernelConfig {
     };
   });
   const zShift = rules.scenario_adjustment === "z_shift";
+  // §13: each grade's conditional PDs from powers of the segment's matrix.
+  const curves = matrixSegments(rules).flatMap((m) =>
+    conditionalPds(m.matrix, LIFETIME_YEARS).map((q) => new Float64Array(q))
+  );
   return {
+    ...(curves.length === 0 ? {} : { curves }),
     scenarioNames: rules.scenarios.map((s) => s.name),
     weights: new Float64Array(rules.scenarios.map((s) => s.weight)),
     haircuts: new Float64Array(
@@ -265,7 +342,42 @@ export function kernelInputs(
   const simplified = products.filter((p) =>
     rules.products[p].approach === "simplified"
   );
-  return staged.withColumns(
+  const withCurves = (lf: LazyFrame) => {
+    // §13: the facility's grade is its `rating` when that is a state of the
+    // segment's matrix, else the master-scale grade holding its PD.
+    const matrices = matrixSegments(rules);
+    if (matrices.length === 0) return lf;
+    const hasRating = lf.columns.includes(RATING_COLUMN);
+    const grade = (m: (typeof matrices)[number]) =>
+      firstMatch(
+        [
+          ...(hasRating
+            ? m.matrix.states.map((state, k) =>
+              [pl.col(RATING_COLUMN).eq(pl.lit(state)), pl.lit(k)] as const
+            )
+            : []),
+          ...m.scale.map((band) =>
+            [
+              pl.col(K.pd12m).lessThanEquals(pl.lit(band.upper_pd)),
+              pl.lit(m.matrix.states.indexOf(band.grade)),
+            ] as const
+          ),
+        ],
+        pl.lit(m.matrix.states.indexOf(m.scale[m.scale.length - 1].grade)),
+      );
+    return lf.withColumns(
+      firstMatch(
+        matrices.map((m) =>
+          [
+            pl.col(K.segment).eq(pl.lit(m.code)),
+            grade(m).add(pl.lit(m.base)),
+          ] as const
+        ),
+        pl.lit(-1),
+      ).cast(pl.Int32).alias(K.curve),
+    );
+  };
+  return withCurves(staged.withColumns(
     firstMatch(
       products.map((p, i) =>
         [pl.col(COL.product).eq(pl.lit(p)), pl.lit(i)] as const
@@ -294,7 +406,7 @@ export function kernelInputs(
     (simplified.length === 0
       ? pl.lit(false)
       : pl.col(COL.product).isIn(simplified)).alias(K.simplified),
-  );
+  ));
 }
 
 /**
@@ -365,6 +477,7 @@ export function kernelColumns(
     term: i32(K.term),
     stage: i32(STAGE_COLUMNS.stage),
     lossRate: f64(K.lossRate),
+    ...(b.columns.includes(K.curve) ? { curve: i32(K.curve) } : {}),
   };
 }
 
@@ -382,11 +495,12 @@ async function projectInWorkers(
   workers: number,
   out: KernelOutput,
   onProgress?: (loansDone: number) => void,
+  kept?: KernelPool,
 ): Promise<void> {
-  const url = new URL("./_kernel_worker.ts", import.meta.url).href;
-  const pool = Array.from(
-    { length: Math.min(workers, Math.ceil(n / batchSize)) },
-    () => new Worker(url, { type: "module" }),
+  const size = Math.min(workers, Math.ceil(n / batchSize));
+  const pool = kept?.take(size) ?? Array.from(
+    { length: size },
+    () => new Worker(KERNEL_WORKER_URL, { type: "module" }),
   );
   let next = 0;
   let done = 0;
@@ -430,8 +544,14 @@ async function projectInWorkers(
   };
   try {
     await Promise.all(pool.map(run));
+  } catch (e) {
+    // A failed batch may leave another worker busy: a kept pool starts
+    // afresh on its next use.
+    kept?.terminate();
+    throw e;
   } finally {
-    for (const w of pool) w.terminate();
+    // A kept pool's workers stay for the next call.
+    if (kept === undefined) { for (const w of pool) w.terminate(); }
   }
 }
 
@@ -537,7 +657,22 @@ export async function computeEcl(
     );
   }
   const cfg = kernelConfig(rules);
-  const df = await kernelInputs(staged, rules).collect();
+  // Only the columns the kernel, the checks and the output read are
+  // collected: a portfolio's other columns (borrower characteristics,
+  // customer ids) would be copied for nothing.
+  const inputs = kernelInputs(staged, rules);
+  const wanted = new Set<string>([
+    ...RESULT_COLUMNS,
+    COL.pd12mCurrent,
+    COL.balance,
+    COL.interestRate,
+    STAGE_COLUMNS.remainingTerm,
+    STAGE_COLUMNS.stage,
+    ...Object.values(K),
+  ]);
+  const df = await inputs.select(
+    ...inputs.columns.filter((c) => wanted.has(c)).map((c) => pl.col(c)),
+  ).collect();
   checkInputs(df, rules);
   const n = df.height;
   const fx = opts.fx;
@@ -559,7 +694,16 @@ export async function computeEcl(
     // Batches small enough that every worker gets several, so none idles
     // while another finishes a large last batch.
     const size = Math.min(batchSize, Math.ceil(n / (workers * 4)));
-    await projectInWorkers(cfg, df, n, size, workers, out, opts.onProgress);
+    await projectInWorkers(
+      cfg,
+      df,
+      n,
+      size,
+      workers,
+      out,
+      opts.onProgress,
+      opts.pool,
+    );
   } else {
     for (let offset = 0; offset < n; offset += batchSize) {
       const len = Math.min(batchSize, n - offset);

@@ -89,6 +89,7 @@ export type { StagingRule } from "./staging.ts";
 export { REMAINING_TERM, remainingTermExpr } from "./term.ts";
 export {
   computeEcl,
+  KernelPool,
   METHODOLOGY_VERSION,
   REPORTING_CURRENCY_COLUMNS,
   withReportingCurrency,

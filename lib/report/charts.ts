@@ -37,6 +37,7 @@ import {
 import type { DataQualityReport } from "../validation/mod.ts";
 import {
   coverageRatio,
+  NULL_KEY,
   type RunFolder,
   type Summary,
 } from "../run_folder/mod.ts";
@@ -147,6 +148,12 @@ export function inReportingCurrency(
 export async function missingRateCurrencies(
   src: ChartSource,
 ): Promise<string[]> {
+  if (src.summary?.by_currency) {
+    // The summary's currencies are the results' (a null currency is
+    // NULL_KEY there): no scan of the results.
+    return src.summary.by_currency.map((g) => g.key)
+      .filter((c) => c !== NULL_KEY && !(c in src.rates)).sort();
+  }
   const df = await src.results.select(pl.col("currency").unique()).collect();
   return (df.getColumn("currency").toArray() as string[])
     .filter((c) => c !== null && !(c in src.rates)).sort();
@@ -190,12 +197,20 @@ async function records(lf: LazyFrame): Promise<Row[]> {
 export async function stageDistributionChart(
   src: ChartSource,
 ): Promise<PlotFigure> {
-  const rows = await records(
-    inReportingCurrency(src.results, src.rates)
-      .groupBy("stage")
-      .agg(pl.len().cast(pl.Float64).alias("count"), pl.col("ead_rc").sum())
-      .sort("stage"),
-  );
+  // The summary's counts and EAD by stage when the source has one (the
+  // same figures as the report's tables, exact to the cent), else a scan.
+  const rows = src.summary?.by_stage
+    ? src.summary.by_stage.map((g) => ({
+      stage: g.key,
+      count: g.count,
+      ead_rc: g.ead,
+    }))
+    : await records(
+      inReportingCurrency(src.results, src.rates)
+        .groupBy("stage")
+        .agg(pl.len().cast(pl.Float64).alias("count"), pl.col("ead_rc").sum())
+        .sort("stage"),
+    );
   const totalCount = rows.reduce((a, r) => a + (r.count as number), 0);
   const totalEad = rows.reduce((a, r) => a + (r.ead_rc as number), 0);
   const unit = unitOf(src, [totalEad]);
@@ -383,15 +398,27 @@ export function scenarioColumns(results: LazyFrame): string[] {
  * and the ECL after overlays (methodology §8), in the reporting currency.
  */
 export async function scenarioEclChart(src: ChartSource): Promise<PlotFigure> {
-  const cols = scenarioColumns(src.results);
-  const sums = await records(
-    inReportingCurrency(src.results, src.rates, cols).select(
-      ...cols.map((c) => pl.col(`${c}_rc`).sum().alias(c)),
-      pl.col("ecl_model_rc").sum().alias("ecl_model"),
-      pl.col("ecl_rc").sum().alias("ecl"),
-    ),
-  );
-  const s = sums[0] ?? {};
+  const summary = src.summary;
+  // The summary's scenario ECLs and totals when the source has one (exact
+  // to the cent, no scan), else sums over the results.
+  const cols = summary?.scenarios && summary.totals
+    ? summary.scenarios.map((x) => `ecl_${x.name}`)
+    : scenarioColumns(src.results);
+  const s: Row = summary?.scenarios && summary.totals
+    ? {
+      ...Object.fromEntries(
+        summary.scenarios.map((x) => [`ecl_${x.name}`, x.ecl]),
+      ),
+      ecl_model: summary.totals.ecl_model,
+      ecl: summary.totals.ecl,
+    }
+    : (await records(
+      inReportingCurrency(src.results, src.rates, cols).select(
+        ...cols.map((c) => pl.col(`${c}_rc`).sum().alias(c)),
+        pl.col("ecl_model_rc").sum().alias("ecl_model"),
+        pl.col("ecl_rc").sum().alias("ecl"),
+      ),
+    ))[0] ?? {};
   const unit = unitOf(src, [s.ecl as number, s.ecl_model as number]);
   const data = [
     ...cols.map((c) => ({
@@ -452,22 +479,63 @@ export async function parameterDistributionChart(
   src: ChartSource,
   column: ParameterColumn,
 ): Promise<PlotFigure | null> {
+  return parameterChart(column, (await parameterBins(src))[column]);
+}
+
+/** Facilities per bin and stage of one parameter, in bin then stage order. */
+export type ParameterBins = { bin: number; stage: string; count: number }[];
+
+/** The bin width of each parameter: a fifth of a decade of PD, 0.05 of LGD. */
+const BIN_WIDTH: Record<ParameterColumn, number> = { pd_12m: 0.2, lgd: 0.05 };
+
+/**
+ * The bins of both distribution charts in one pass over the results:
+ * facilities by PD bin, LGD bin and stage (integers, a few hundred
+ * groups), then added up per parameter. A facility with no LGD (the
+ * simplified approach) is in neither; one with no PD or a PD of 0 is in
+ * the LGD chart only.
+ */
+export async function parameterBins(
+  src: ChartSource,
+): Promise<Record<ParameterColumn, ParameterBins>> {
+  const bin = (column: ParameterColumn) => {
+    const isPd = column === "pd_12m";
+    const width = BIN_WIDTH[column];
+    const x = isPd ? pl.col(column).log(10) : pl.col(column);
+    return pl.when(
+      pl.col(column).gt(isPd ? 0 : -1).and(pl.col("lgd").isNotNull()),
+    ).then(
+      // Clip so that an LGD or PD of exactly 1 falls in the last bin.
+      x.div(width).floor().clip(isPd ? -1e9 : 0, isPd ? -1 : 1 / width - 1),
+    ).otherwise(pl.lit(null).cast(pl.Float64)).alias(column);
+  };
+  const groups = await src.results
+    .select(pl.col("stage"), bin("pd_12m"), bin("lgd"))
+    .groupBy(["stage", "pd_12m", "lgd"])
+    .agg(pl.len().cast(pl.Float64).alias("count"))
+    .collect();
+  const of = async (column: ParameterColumn) =>
+    (await records(
+      groups.lazy().filter(pl.col(column).isNotNull())
+        .select(
+          pl.col(column).alias("bin"),
+          pl.col("stage").cast(pl.Utf8).alias("stage"),
+          pl.col("count"),
+        )
+        .groupBy(["bin", "stage"])
+        .agg(pl.col("count").sum())
+        .sort(["bin", "stage"]),
+    )) as ParameterBins;
+  return { pd_12m: await of("pd_12m"), lgd: await of("lgd") };
+}
+
+/** The distribution chart of one parameter's bins; null without any. */
+function parameterChart(
+  column: ParameterColumn,
+  rows: ParameterBins,
+): PlotFigure | null {
   const isPd = column === "pd_12m";
-  const width = isPd ? 0.2 : 0.05;
-  const x = isPd ? pl.col(column).log(10) : pl.col(column);
-  const rows = await records(
-    src.results
-      .filter(pl.col(column).gt(isPd ? 0 : -1).and(pl.col("lgd").isNotNull()))
-      .select(
-        pl.col("stage").cast(pl.Utf8).alias("stage"),
-        // Clip so that an LGD or PD of exactly 1 falls in the last bin.
-        x.div(width).floor().clip(isPd ? -1e9 : 0, isPd ? -1 : 1 / width - 1)
-          .alias("bin"),
-      )
-      .groupBy(["bin", "stage"])
-      .agg(pl.len().cast(pl.Float64).alias("count"))
-      .sort(["bin", "stage"]),
-  );
+  const width = BIN_WIDTH[column];
   if (rows.length === 0) return null;
   // The highest stack, for count ticks that end on a label.
   const perBin = new Map<number, number>();
@@ -667,14 +735,17 @@ export async function runCharts(run: RunFolder): Promise<RunCharts> {
   // One query at a time: each scans loan_results.parquet, and running them
   // together on a 10-million-loan run doubles the peak memory for little
   // gain in time.
+  // The stage and scenario charts take their figures from the summary;
+  // both distributions come from one scan.
+  const bins = await parameterBins(src);
   return {
     stages: await stageDistributionChart(src),
     eclByStage: await eclByChart(src, "stage"),
     eclByProduct: await eclByChart(src, "product"),
     eclByRegion: await eclByChart(src, "region"),
     scenarios: await scenarioEclChart(src),
-    pd: await parameterDistributionChart(src, "pd_12m"),
-    lgd: await parameterDistributionChart(src, "lgd"),
+    pd: parameterChart("pd_12m", bins.pd_12m),
+    lgd: parameterChart("lgd", bins.lgd),
     top: await topExposuresChart(src),
     dataQuality: run.dataQuality ? dataQualityChart(run.dataQuality) : null,
   };

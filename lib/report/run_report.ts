@@ -65,6 +65,10 @@ import { type Narrative, narrativeSection } from "../narrative/mod.ts";
 import { UserError } from "../errors.ts";
 import { CAPITAL_SECTION_ID, capitalSection } from "../capital/report.ts";
 import { disclosuresOf, ifrs7Section } from "../disclosure/mod.ts";
+import {
+  SENSITIVITY_SECTION_ID,
+  sensitivitySection,
+} from "./sensitivity_section.ts";
 
 /** Options of {@link writeRunReport} and {@link renderRunReport}. */
 export interface RunReportOptions {
@@ -583,6 +587,9 @@ export async function renderRunReport(
         { id: "stages", label: "Staging" },
         { id: "portfolio", label: "Portfolio" },
         { id: "scenarios", label: "Scenarios" },
+        ...(s.sensitivity
+          ? [{ id: SENSITIVITY_SECTION_ID, label: "Sensitivity" }]
+          : []),
         { id: "parameters", label: "Risk parameters" },
         ...(s.capital
           ? [{ id: CAPITAL_SECTION_ID, label: "IRB capital" }]
@@ -607,6 +614,7 @@ export async function renderRunReport(
       stages,
       portfolio,
       scenarios,
+      s.sensitivity && sensitivitySection(s.sensitivity, unit),
       risk,
       s.capital && capitalSection(s.capital, s.reporting_currency, unit),
       ifrs7,

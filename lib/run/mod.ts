@@ -43,6 +43,7 @@ export {
   DEFAULT_CHUNK_SIZE,
   DEFAULT_FX,
   DEFAULT_RULES,
+  type RunBatch,
   RunFailedError,
   type RunOptions,
   runPortfolio,
@@ -54,9 +55,29 @@ export {
   summarize,
   type SummarizeOptions,
   type SummaryCells,
+  readSummaryCells,
   summaryCells,
   summaryFromCells,
+  writeSummaryCells,
 } from "./summary.ts";
+export {
+  FNV1A32_OFFSET_BASIS,
+  FNV1A32_PRIME,
+  fnv1a32,
+  MAX_HASHED_BYTES,
+  MAX_PARTITIONS,
+  loanIdParts,
+  type Partition,
+  PARTITION_ENV_VARS,
+  type PartitionPlan,
+  partitionRecord,
+  partitionRows,
+  parsePartition,
+  partRunId,
+  planPartition,
+  refuseAllocatingOverlays,
+  rejectRateCheck,
+} from "./partition.ts";
 export { codeVersion, sha256File, StepTimer } from "./manifest.ts";
 export {
   dataQualityTable,
@@ -68,6 +89,8 @@ export {
 } from "./console.ts";
 export {
   checkFiniteColumns,
+  checkFiniteFrame,
   checkFiniteSummary,
   checkRunFigures,
+  type CheckRunFiguresOptions,
 } from "./finite.ts";

@@ -25,17 +25,40 @@
  * any figure of the loan results or the summary is not finite, naming the
  * facility and column or the summary key.
  *
- * Memory: validation needs the whole `loan_id` column (duplicates) and the
- * whole `reporting_date` column (the portfolio's date), so it sees the
- * whole file and returns the valid rows as one collected frame. Staging,
- * ECL and writing then go chunk by chunk (`chunkSize`, 1M loans by
- * default), so the loan results in memory are bounded by the chunk; the
- * summary is built from additive per-chunk cells, and the chunk files are
- * stream-concatenated into one Parquet file per output. An `add` overlay is
- * shared over everything it selects (methodology §8), so when the rules
- * have one and the run has several chunks, the model ECL of every chunk is
- * written first and one overlay plan (`lib/engine/overlays.ts`) is then
- * applied to each: the same figures as one pass, to rounding.
+ * Memory: a run streams its book, so what it holds at once is set by
+ * `chunkSize` (1M rows by default), not by the book:
+ *
+ * 1. The book's rows are counted; a book of one chunk is validated in one
+ *    query and kept in memory, as it always was. A larger one is validated
+ *    in batches of `chunkSize` rows (`PortfolioValidation` of
+ *    lib/validation): first one pass over only the `loan_id` and
+ *    `reporting_date` columns finds the book's reporting date (rows per
+ *    date) and its duplicated ids (a 64-bit hash per id, 8 bytes a row,
+ *    the hashes seen twice re-checked exactly against the ids); then each
+ *    batch is checked with those results and its valid and rejected rows
+ *    written as part files in the scratch folder `.parts`, the frames of
+ *    each batch released before the next ({@link collectGarbage}). Batches are slices
+ *    of the scan: a Parquet or IPC file skips to its row groups; any other
+ *    input (CSV, a partition's filtered rows, rows scored by a PD model)
+ *    is first streamed into a scratch Parquet file by a sink, since a
+ *    slice of it would read from the start. The rejected rows and the
+ *    data-quality report are those of one validation of the whole file,
+ *    row for row.
+ * 2. The reject rate is checked once every batch is validated, before
+ *    anything is computed; the plugins' `afterValidate` sees the valid
+ *    rows as one lazy frame (streamed back into a part file).
+ * 3. Staging, ECL and writing go chunk by chunk over the valid part files
+ *    (the kernel's workers on every core), so the loan results in memory
+ *    are bounded by the chunk; the summary is built from additive
+ *    per-chunk cells holding exact partial sums (`lib/run/summary.ts`),
+ *    and the chunk files are stream-concatenated into one Parquet file per
+ *    output. An `add` overlay is shared over everything it selects
+ *    (methodology §8), so when the rules have one and the run has several
+ *    chunks, the model ECL of every chunk is written first and one overlay
+ *    plan (`lib/engine/overlays.ts`) is then applied to each: the same
+ *    figures as one pass, to rounding.
+ *
+ * `onBatch` reports each batch and chunk with its rows.
  *
  * The FX table, when none is given, is the one of the portfolio's reporting
  * date (IAS 21 §23, closing rates): `fx_rates_<date>.yaml` beside the
@@ -61,6 +84,8 @@
  * @module
  */
 import { dirname, join } from "node:path";
+import v8 from "node:v8";
+import vm from "node:vm";
 import { failureKind, UserError } from "../errors.ts";
 import pl from "nodejs-polars";
 import type { DataFrame, DataType, LazyFrame } from "../frame.ts";
@@ -74,17 +99,21 @@ import {
   loadFx,
   reportingRates,
 } from "../fx.ts";
-import { scanPortfolio } from "../io/mod.ts";
 import {
-  assertRejectRate,
+  detectPortfolioFormat,
+  portfolioReadError,
+  scanPortfolio,
+} from "../io/mod.ts";
+import {
   type DataQualityReport,
   parseColumn,
+  PortfolioValidation,
   requireColumns,
-  validatePortfolio,
 } from "../validation/mod.ts";
 import {
   applyOverlayPlan,
   computeEcl,
+  KernelPool,
   mergeOverlayCells,
   METHODOLOGY_VERSION,
   overlayCells,
@@ -125,13 +154,39 @@ import {
 import { codeVersion, sha256File, StepTimer } from "./manifest.ts";
 import {
   mergeSummaryCells,
+  summarize,
   type SummaryCells,
   summaryCells,
   summaryFromCells,
+  writeSummaryCells,
 } from "./summary.ts";
+import {
+  type Partition,
+  type PartitionPlan,
+  partitionRecord,
+  partitionRows,
+  partRunId,
+  planPartition,
+  rejectRateCheck,
+} from "./partition.ts";
 import { checkRunFigures } from "./finite.ts";
-import { capitalSummary, withCapital } from "../capital/mod.ts";
-import { ifrs7Tables, runFacilities } from "../disclosure/mod.ts";
+import {
+  type CapitalCells,
+  capitalCells,
+  capitalSummaryFromCells,
+  mergeCapitalCells,
+  withCapital,
+} from "../capital/mod.ts";
+import { sensitivityAnalysis } from "../sensitivity/mod.ts";
+import {
+  batchFacilities,
+  type DisclosureCells,
+  disclosureCells,
+  disclosuresFromCells,
+  mergeDisclosureCells,
+  writeCapitalCells,
+  writeDisclosureCells,
+} from "../disclosure/mod.ts";
 import {
   applyPdSources,
   loadPdSources,
@@ -206,8 +261,9 @@ export async function reportingDateHint(
 }
 
 /**
- * Loans staged, computed and written per chunk when none is given: bounds
- * the loan results held in memory (about 250 MB per million loans).
+ * Rows validated, and loans staged, computed and written, per batch when
+ * none is given: bounds what a run holds at once (about 0.6 GB per
+ * million rows while validating, 0.3 GB per million loan results).
  */
 export const DEFAULT_CHUNK_SIZE = 1_000_000;
 
@@ -219,6 +275,16 @@ export interface RunProgress {
   loansTotal: number;
   /** Milliseconds since the computation started. */
   elapsedMs: number;
+}
+
+/** A batch of the book as the run streams it ({@link RunOptions.onBatch}). */
+export interface RunBatch {
+  /** Validated (rows read) or computed (valid rows staged and computed). */
+  phase: "validate" | "compute";
+  /** The batch's number in its phase, from 0, in file order. */
+  index: number;
+  /** Rows in the batch. */
+  rows: number;
 }
 
 /** Options of {@link runPortfolio}. */
@@ -263,14 +329,22 @@ export interface RunOptions {
   /** Loans per engine batch; the engine's default when absent. */
   batchSize?: number;
   /**
-   * Loans staged, computed and written per chunk (see `computeAndWrite`).
-   * @default 1_000_000
+   * Rows validated, and valid loans staged, computed and written, per
+   * batch: bounds what the run holds at once (see the module's "Memory").
+   * @default {@link DEFAULT_CHUNK_SIZE}
    */
   chunkSize?: number;
   /** Called as batches of loans are computed. */
   onProgress?: (p: RunProgress) => void;
   /** Called when a step starts, with the step's name. */
   onStep?: (step: string) => void;
+  /**
+   * Called as each batch of the book is validated (`phase` "validate",
+   * `rows` read) and as each chunk of valid rows is computed ("compute",
+   * `rows` computed): the rows a run holds at once are bounded by
+   * `chunkSize` (see the module's "Memory").
+   */
+  onBatch?: (batch: RunBatch) => void;
   /**
    * Limits for an untrusted portfolio (`--max-bytes`, `--max-rows`): a
    * larger file is refused before the run starts (`scanPortfolio`).
@@ -279,6 +353,12 @@ export interface RunOptions {
   maxBytes?: number;
   /** See `maxBytes`. @default no limit */
   maxRows?: number;
+  /**
+   * Compute only part `index` of `count` of the book (`--partition K/N`,
+   * docs/partitions.md); the folder is `<runId>.part-<K>-of-<N>`, `runId`
+   * naming the merged run. @default the whole book
+   */
+  partition?: Partition;
 }
 
 /** What a completed run produced. */
@@ -392,7 +472,15 @@ export async function runPortfolio(opts: RunOptions): Promise<RunResult> {
   // scans (lib/storage), removed when the run ends either way.
   const copies: LocalCopy[] = [];
   try {
-    return await runFrom(opts, copies);
+    // A partitioned input folder: the part's own file (partition.ts).
+    const plan = opts.partition === undefined
+      ? undefined
+      : await planPartition(opts.portfolio, opts.partition);
+    return await runFrom(
+      plan === undefined ? opts : { ...opts, portfolio: plan.portfolio },
+      copies,
+      plan,
+    );
   } finally {
     for (const copy of copies) await copy.cleanup();
   }
@@ -405,6 +493,7 @@ const copiedHashes = new WeakMap<RunOptions, string>();
 async function runFrom(
   opts: RunOptions,
   copies: LocalCopy[],
+  plan?: PartitionPlan,
 ): Promise<RunResult> {
   const startedAt = new Date();
   const timer = new StepTimer();
@@ -470,13 +559,18 @@ async function runFrom(
     );
     const schema = requireColumns(scanned, opts.portfolio, rules);
     return {
-      raw: scanned,
+      // Only the part's rows are validated and computed (partition.ts).
+      raw: plan === undefined
+        ? scanned
+        : await partitionRows(scanned, schema, plan, rules),
       dateHint: config.fx === undefined || opts.runId === undefined
         ? await reportingDateHint(scanned, schema)
         : null,
     };
   });
-  const runId = opts.runId ?? runIdFor(opts.portfolio, dateHint, startedAt);
+  const mergedRunId = opts.runId ??
+    runIdFor(plan?.input ?? opts.portfolio, dateHint, startedAt);
+  const runId = plan === undefined ? mergedRunId : partRunId(mergedRunId, plan);
   const fx = config.fx ?? await step(
     "load_config",
     async () =>
@@ -542,6 +636,10 @@ async function runFrom(
     },
     fx,
     fxChosen: opts.fx === undefined,
+    // A plain Parquet or IPC file is read batch by batch in slices; any
+    // other input is first converted (validateBook).
+    sliceable: plan === undefined && pdSources.length === 0 &&
+      !needsParquet(copies[copies.length - 1].path),
     folder,
     manifest,
     step,
@@ -561,6 +659,13 @@ async function runFrom(
         return applied.frame;
       });
     const out = await runSteps(run, scored);
+    if (plan !== undefined) {
+      manifest.partition = partitionRecord(plan, mergedRunId, {
+        portfolio: manifest.inputs.portfolio.sha256,
+        rules: manifest.inputs.rules.sha256,
+        fx: manifest.inputs.fx.sha256,
+      });
+    }
     // No NaN or infinite figure is published; totals too large to be exact
     // to the cent are said (lib/run/finite.ts).
     manifest.warnings.push(
@@ -681,6 +786,11 @@ async function failRun(
       }
     },
   );
+  // The scratch part files of a streamed run are no output.
+  await attempt(
+    "the scratch folder .parts could not be removed",
+    () => ChunkParts.remove(folder),
+  );
   await attempt(
     `${RUN_FILES.manifest} could not be written`,
     () => folder.writeJson("manifest", manifest),
@@ -710,6 +820,10 @@ interface RunContext {
   pluginContext: PluginContext;
   /** Whether the run chose `fx` by the reporting date (no `fx` option). */
   fxChosen: boolean;
+  /** Whether slices of the scanned portfolio skip to their rows. */
+  sliceable: boolean;
+  /** The kernel's workers, kept from chunk to chunk. */
+  pool?: KernelPool;
   /** The run folder being written. */
   folder: PendingRunFolder;
   /** The manifest, filled in as the steps go. */
@@ -736,11 +850,7 @@ async function runSteps(
     manifest.inputs.rules.sha256 = rulesHash;
     manifest.code_version = version;
   });
-  const validating = step(
-    "validate",
-    () => validatePortfolio(raw, rules, { file: opts.portfolio }),
-  );
-  const [validation] = await Promise.all([validating, hashing]);
+  const [validation] = await Promise.all([validateBook(run, raw), hashing]);
   const report = validation.report;
   manifest.reporting_date = report.reporting_date;
   if (run.fxChosen && report.reporting_date !== null) {
@@ -759,13 +869,15 @@ async function runSteps(
   // owner. The valid rows are not kept: the loan results carry every
   // computed facility.
   await step("write_validation", async () => {
-    folder.writeParquet("rejected", validation.rejected);
+    await validation.writeRejected();
     await folder.writeJson("dataQuality", report);
-    assertRejectRate(report);
+    // A part records its share; the merge checks the book's (partition.ts).
+    manifest.warnings.push(...rejectRateCheck(report, opts.partition));
   });
 
   run.pluginContext.reportingDate = report.reporting_date ?? "";
-  // The plugins see the valid rows before anything is staged.
+  // The plugins see the valid rows before anything is staged: the whole
+  // book as one lazy frame (its batches' part files, when several).
   const valid = run.plugins.length === 0
     ? validation.valid
     : await step("plugins", async () => {
@@ -775,7 +887,7 @@ async function runSteps(
         validation.valid.lazy(),
         run.pluginContext,
       );
-      return await lf.collect();
+      return await validation.valid.replacedBy(lf);
     });
   const summary = await computeAndWrite(
     run,
@@ -787,6 +899,214 @@ async function runSteps(
   manifest.warnings.push(...overlayWarnings(summary));
 
   return { summary, dataQuality: report };
+}
+
+/** What validating the book left for the rest of the run. */
+interface BookValidation {
+  report: DataQualityReport;
+  /** The valid rows, batch by batch. */
+  valid: ValidRows;
+  /** Writes `rejected.parquet` (from the batches' part files, when several). */
+  writeRejected(): Promise<void>;
+}
+
+/**
+ * Validates the book in batches of `chunkSize` rows (`PortfolioValidation`
+ * of lib/validation: the whole-book checks first, over two columns), each
+ * batch's valid and rejected rows written as part files when there are
+ * several, so that no more than one batch is held at once. A CSV of
+ * several batches is first converted to a Parquet file in the scratch
+ * folder by a streaming sink (a slice of a CSV reads it from its start;
+ * one of a Parquet file skips to its row groups). A book of one batch is
+ * validated in one query and kept in memory, as it always was.
+ */
+async function validateBook(
+  run: RunContext,
+  raw: LazyFrame,
+): Promise<BookValidation> {
+  const { opts, rules, folder, step } = run;
+  const file = opts.portfolio;
+  const batchRows = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  return await step("validate", async () => {
+    const rows = await portfolioRows(raw, file);
+    let source = raw;
+    let parts: ChunkParts | undefined;
+    if (rows > batchRows) {
+      parts = await ChunkParts.open(folder);
+      if (!run.sliceable) {
+        const path = parts.path("input", 0);
+        try {
+          await raw.sinkParquet(path, { compression: "lz4" }).collect();
+        } catch (e) {
+          throw portfolioReadError(file, e);
+        }
+        source = pl.scanParquet(path);
+      }
+    }
+    const validation = await PortfolioValidation.open(source, rules, {
+      file,
+      batchRows,
+      rows,
+    });
+    // The whole-book pass's hashes (8 bytes a row) go before any batch.
+    collectGarbage();
+    if (parts === undefined) {
+      const { valid, rejected, rows } = await validation.batch(0);
+      opts.onBatch?.({ phase: "validate", index: 0, rows });
+      const report = validation.report();
+      return {
+        report,
+        valid: ValidRows.inMemory(valid, batchRows),
+        writeRejected: () =>
+          Promise.resolve(folder.writeParquet("rejected", rejected)),
+      };
+    }
+    const scratch = parts;
+    const count = validation.batchCount;
+    const heights: number[] = [];
+    // One batch at a time: validating batch i + 1 while batch i is written
+    // gained nothing measurable on two cores (Polars uses both) and held
+    // two batches.
+    for (let i = 0; i < count; i++) {
+      const batch = await validation.batch(i);
+      opts.onBatch?.({ phase: "validate", index: i, rows: batch.rows });
+      batch.valid.writeParquet(scratch.path("valid", i), {
+        compression: "lz4",
+      });
+      batch.rejected.writeParquet(scratch.path("rejected", i));
+      heights.push(batch.valid.height);
+      collectGarbage();
+    }
+    if (source !== raw) await Deno.remove(scratch.path("input", 0));
+    return {
+      report: validation.report(),
+      valid: ValidRows.inParts(scratch, heights, batchRows),
+      writeRejected: () => scratch.concatenate("rejected", "rejected"),
+    };
+  });
+}
+
+/**
+ * A full garbage collection, between batches. A nodejs-polars frame holds
+ * native memory V8 does not count, so the frames of a batch no JS value
+ * refers to any more are not collected before the next batch allocates its
+ * own, and a streamed run would grow by a batch each time (measured: 0.4
+ * GB per million rows). Exposed once through `node:v8` (the `gc` of a new
+ * context); a no-op where that is refused.
+ */
+function collectGarbage(): void {
+  if (gc === undefined) {
+    try {
+      v8.setFlagsFromString("--expose-gc");
+      gc = vm.runInNewContext("gc") as () => void;
+    } catch {
+      gc = () => {};
+    }
+  }
+  gc();
+}
+let gc: (() => void) | undefined;
+
+/** Formats whose slices read the file from its start: converted first. */
+function needsParquet(path: string): boolean {
+  try {
+    const format = detectPortfolioFormat(path);
+    return format === "csv" || format === "ipc-stream";
+  } catch {
+    return true;
+  }
+}
+
+/** Data rows of the (scanned) portfolio; a CSV's records are counted. */
+async function portfolioRows(raw: LazyFrame, file: string): Promise<number> {
+  try {
+    const df = await raw.select(pl.len().alias("n")).collect();
+    return Number(df.getColumn("n").get(0));
+  } catch (e) {
+    throw portfolioReadError(file, e);
+  }
+}
+
+/**
+ * The valid rows of a run, in chunks of at most `chunkSize` rows in file
+ * order: one frame in memory for a book of one batch, else the part files
+ * validation wrote (one per batch), read back one chunk at a time.
+ */
+class ValidRows {
+  private constructor(
+    /** Valid rows in all. */
+    readonly height: number,
+    /** Chunks, in file order. */
+    readonly count: number,
+    private readonly read: (c: number) => Promise<DataFrame>,
+    /** All the valid rows, lazily. */
+    readonly lazy: () => LazyFrame,
+    private readonly parts: ChunkParts | undefined,
+    private readonly chunkSize: number,
+  ) {}
+
+  static inMemory(df: DataFrame, chunkSize: number): ValidRows {
+    const count = Math.max(1, Math.ceil(df.height / chunkSize));
+    return new ValidRows(
+      df.height,
+      count,
+      (c) =>
+        Promise.resolve(
+          count === 1 ? df : df.slice(c * chunkSize, chunkSize),
+        ),
+      () => df.lazy(),
+      undefined,
+      chunkSize,
+    );
+  }
+
+  static inParts(
+    parts: ChunkParts,
+    heights: number[],
+    chunkSize: number,
+  ): ValidRows {
+    const paths = heights.map((_, i) => parts.path("valid", i));
+    return new ValidRows(
+      heights.reduce((a, b) => a + b, 0),
+      heights.length,
+      (c) => Promise.resolve(pl.readParquet(paths[c])),
+      () => pl.scanParquet(parts.glob("valid")),
+      parts,
+      chunkSize,
+    );
+  }
+
+  /** Chunk `c`'s rows. */
+  chunk(c: number): Promise<DataFrame> {
+    return this.read(c);
+  }
+
+  /**
+   * The valid rows replaced by `lf` (what the plugins' `afterValidate`
+   * made of them): collected for a book in memory, else streamed into a
+   * part file of its own and read back in chunks of `chunkSize`.
+   */
+  async replacedBy(lf: LazyFrame): Promise<ValidRows> {
+    if (this.parts === undefined) {
+      return ValidRows.inMemory(await lf.collect(), this.chunkSize);
+    }
+    const path = this.parts.path("plugin_valid", 0);
+    await lf.sinkParquet(path, { compression: "lz4" }).collect();
+    const height = Number(
+      (await pl.scanParquet(path).select(pl.len().alias("n")).collect())
+        .getColumn("n").get(0),
+    );
+    const count = Math.max(1, Math.ceil(height / this.chunkSize));
+    const size = this.chunkSize;
+    return new ValidRows(
+      height,
+      count,
+      (c) => pl.scanParquet(path).slice(c * size, size).collect(),
+      () => pl.scanParquet(path),
+      this.parts,
+      size,
+    );
+  }
 }
 
 /**
@@ -809,6 +1129,8 @@ async function confirmFxTable(
 interface ChunkOutputs {
   results: DataFrame;
   carrying: DataFrame;
+  /** The chunk's valid rows: `rating`, `collateral_value` (lib/disclosure). */
+  inputs?: DataFrame;
 }
 
 /** The chunks of a run of several, and what is done to each. */
@@ -821,115 +1143,180 @@ interface Chunks {
   /** Where the chunks' files are written until they are concatenated. */
   parts: ChunkParts;
   /** The valid portfolio rows of chunk `c` (IRB capital, lib/capital). */
-  inputs(c: number): DataFrame;
+  inputs(c: number): Promise<DataFrame>;
 }
 
 /**
  * Stages, computes and writes the loan results, carrying amounts and
- * summary of the valid rows, one chunk of `chunkSize` loans at a time, so
- * the outputs in memory are bounded by the chunk, not the portfolio. A
- * portfolio of one chunk is written directly; several chunks are written
- * as part files, then stream-concatenated (in chunk order, so the output is
- * the same as in one pass) into the final Parquet files.
+ * summary of the valid rows, one chunk at a time (the batches validation
+ * made), so the outputs in memory are bounded by the chunk, not the
+ * portfolio. A portfolio of one chunk is written directly; several chunks
+ * are written as part files, then stream-concatenated (in chunk order, so
+ * the output is the same as in one pass) into the final Parquet files.
  */
 async function computeAndWrite(
   run: RunContext,
-  valid: DataFrame,
+  valid: ValidRows,
   reportingDate: string,
 ): Promise<Summary> {
-  const { opts, rules, fx, folder, step } = run;
+  const { rules, fx, folder, step } = run;
   // Every currency must convert before hours of computing, not after.
   await step("check_fx", async () => {
     const currencies = (await valid.lazy().select(pl.col(COL.currency).unique())
       .collect()).getColumn(COL.currency).toArray() as string[];
     reportingRates(fx, rules.reporting_currency, currencies);
   });
+  // What validation worked with (its frame of every check) goes before
+  // the computation allocates its own.
+  collectGarbage();
 
-  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  const count = Math.ceil(valid.height / chunkSize);
+  const count = valid.count;
   const t0 = performance.now();
+  // Chunk c's first row among the valid rows (for the progress line).
+  const offsets: number[] = [];
   const chunk = {
     count,
-    compute: (c: number, overlays: boolean) =>
-      computeChunk(run, valid, c, overlays, t0),
-    inputs: (c: number) =>
-      valid.height <= chunkSize ? valid : valid.slice(c * chunkSize, chunkSize),
-    summarize: ({ results, carrying }: ChunkOutputs) =>
-      step(
-        "summarize",
-        () =>
-          summaryCells(attachCarryingAmounts(results, carrying).lazy(), rules),
-      ),
+    compute: async (c: number, overlays: boolean) => {
+      const part = await valid.chunk(c);
+      offsets[c + 1] = (offsets[c] ?? 0) + part.height;
+      run.opts.onBatch?.({ phase: "compute", index: c, rows: part.height });
+      return computeChunk(
+        run,
+        part,
+        offsets[c] ?? 0,
+        valid.height,
+        overlays,
+        t0,
+      );
+    },
+    inputs: (c: number) => valid.chunk(c),
+    summarize: ({ results, carrying, inputs }: ChunkOutputs) =>
+      step("summarize", async () => {
+        // The IFRS 7 and capital cells of the chunk (lib/disclosure,
+        // lib/capital), from what is in memory: no second pass over the
+        // written files.
+        disclosureParts.push(
+          await disclosureCells(batchFacilities(results, carrying, inputs), {
+            simplifiedProducts,
+          }),
+        );
+        if (rules.capital !== undefined) {
+          capitalParts.push(await capitalCells(results.lazy(), rules));
+        }
+        return summaryCells(
+          attachCarryingAmounts(results, carrying).lazy(),
+          rules,
+        );
+      }),
   };
+  const disclosureParts: DisclosureCells[] = [];
+  const capitalParts: CapitalCells[] = [];
+  const simplifiedProducts = Object.keys(rules.products).filter((p) =>
+    rules.products[p].approach === "simplified"
+  );
 
   let cells: SummaryCells[];
-  if (count <= 1) {
-    const outputs = await chunk.compute(0, true);
-    await step("write_results", () => {
-      folder.writeParquet("loanResults", outputs.results);
-      folder.writeParquet("carryingAmounts", outputs.carrying);
-    });
-    cells = [await chunk.summarize(outputs)];
-  } else {
-    const chunks = { ...chunk, parts: await ChunkParts.open(folder) };
-    // An `add` overlay is shared over everything it selects in the book
-    // (methodology §8), not chunk by chunk: the model ECL of every chunk
-    // comes first, then one overlay plan applies to each.
-    cells = overlaysAllocate(rules.overlays)
-      ? await computeTwoPass(run, chunks)
-      : await computeOnePass(run, chunks);
-    await step("write_results", () => chunks.parts.concatenate());
+  // The kernel's workers are started once for the run's chunks.
+  run.pool = new KernelPool();
+  try {
+    if (count <= 1) {
+      const outputs = await chunk.compute(0, true);
+      // Polars writes the files on its threads while it sums the cells.
+      const writing = step("write_results", () =>
+        Promise.all([
+          sinkFrame(outputs.results, folder.path("loanResults")),
+          sinkFrame(outputs.carrying, folder.path("carryingAmounts")),
+        ]));
+      cells = [await chunk.summarize(outputs)];
+      await writing;
+    } else {
+      const chunks = { ...chunk, parts: await ChunkParts.open(folder) };
+      // An `add` overlay is shared over everything it selects in the book
+      // (methodology §8), not chunk by chunk: the model ECL of every chunk
+      // comes first, then one overlay plan applies to each.
+      cells = overlaysAllocate(rules.overlays)
+        ? await computeTwoPass(run, chunks)
+        : await computeOnePass(run, chunks);
+      await step("write_results", async () => {
+        await chunks.parts.concatenate("loan_results", "loanResults");
+        await chunks.parts.concatenate("carrying_amounts", "carryingAmounts");
+      });
+    }
+  } finally {
+    run.pool.terminate();
   }
-  return await step("summarize", async () => {
-    const summary = summaryFromCells(mergeSummaryCells(cells), {
+  collectGarbage();
+  // The sensitivity table (lib/sensitivity, docs/sensitivity.md), only when
+  // the rules have a `sensitivity:` section: each line an engine pass over
+  // the valid rows, summarised like this run.
+  const sensitivity = rules.sensitivity === undefined ? undefined : await step(
+    "sensitivity",
+    () =>
+      sensitivityAnalysis(valid.lazy(), rules, fx, {
+        reportingDate,
+        summarize,
+        runId: folder.runId,
+        batchSize: run.opts.batchSize,
+      }),
+  );
+  const summary = await step("summarize", async () => {
+    const merged = mergeSummaryCells(cells);
+    // A part keeps its cells for the exact merge (docs/partitions.md).
+    if (run.opts.partition !== undefined) {
+      writeSummaryCells(folder.dir, merged);
+    }
+    const summary = summaryFromCells(merged, {
       runId: folder.runId,
       reportingDate,
       rules,
       fx,
     });
-    // The IFRS 7 credit-risk tables (lib/disclosure) from the loan results
-    // and carrying amounts just written, with the portfolio's rating and
-    // collateral (the run folder keeps neither).
-    const disclosures = await ifrs7Tables(
-      runFacilities(
-        pl.scanParquet(folder.path("loanResults")),
-        pl.scanParquet(folder.path("carryingAmounts")),
-        valid.lazy(),
-      ),
-      {
-        reportingCurrency: summary.reporting_currency,
-        rates: summary.fx.rates,
-        simplifiedProducts: summary.simplified_products,
-      },
-    );
-    if (rules.capital !== undefined) {
-      summary.capital = await capitalSummary(
-        pl.scanParquet(folder.path("loanResults")),
-        rules,
-      );
+    // The IFRS 7 credit-risk tables (lib/disclosure) and the capital
+    // summary (lib/capital) from the chunks' cells.
+    const disclosureMerged = mergeDisclosureCells(disclosureParts);
+    const disclosures = disclosuresFromCells(disclosureMerged, {
+      reportingCurrency: summary.reporting_currency,
+      rates: summary.fx.rates,
+      simplifiedProducts: summary.simplified_products,
+    });
+    const capital = rules.capital === undefined
+      ? undefined
+      : mergeCapitalCells(capitalParts);
+    if (capital !== undefined) {
+      summary.capital = capitalSummaryFromCells(capital, rules);
     }
-    const written = { ...summary, disclosures };
+    // A part keeps them too, for the exact merge (docs/partitions.md).
+    if (run.opts.partition !== undefined) {
+      writeDisclosureCells(folder.dir, disclosureMerged);
+      if (capital !== undefined) writeCapitalCells(folder.dir, capital);
+    }
+    const written = {
+      ...summary,
+      disclosures,
+      ...(sensitivity === undefined ? {} : { sensitivity }),
+    };
     await folder.writeJson("summary", written);
     return written;
   });
+  // The scratch folder (the valid rows' part files) goes once nothing
+  // reads it.
+  await ChunkParts.remove(folder);
+  return summary;
 }
 
 /**
- * Stages and computes chunk `c` of the valid rows, with the overlays or
- * (`overlays` false) leaving them to a plan over the whole book.
+ * Stages and computes one chunk of the valid rows (`part`, starting at
+ * valid row `offset` of `total`), with the overlays or (`overlays` false)
+ * leaving them to a plan over the whole book.
  */
 async function computeChunk(
-  { opts, rules, fx, manifest, step, plugins, pluginContext }: RunContext,
-  valid: DataFrame,
-  c: number,
+  { opts, rules, fx, manifest, step, plugins, pluginContext, pool }: RunContext,
+  part: DataFrame,
+  offset: number,
+  total: number,
   overlays: boolean,
   t0: number,
 ): Promise<ChunkOutputs> {
-  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  const offset = c * chunkSize;
-  const part = valid.height <= chunkSize
-    ? valid
-    : valid.slice(offset, chunkSize);
   const carrying = await step(
     "carrying_amounts",
     () => carryingAmounts(part.lazy()).collect(),
@@ -954,11 +1341,12 @@ async function computeChunk(
         batchSize: opts.batchSize,
         fx,
         overlays,
+        pool,
         onWarning: (w) => manifest.warnings.push(w),
         onProgress: (loansDone) =>
           opts.onProgress?.({
             loansDone: offset + loansDone,
-            loansTotal: valid.height,
+            loansTotal: total,
             elapsedMs: performance.now() - t0,
           }),
       }),
@@ -973,7 +1361,7 @@ async function computeChunk(
     )
     : computed;
   manifest.rows.computed += results.height;
-  return { results, carrying };
+  return { results, carrying, inputs: part };
 }
 
 /** A deep-frozen `structuredClone` of `value` (the plugins' rules). */
@@ -1008,21 +1396,42 @@ async function afterEcl(
   });
 }
 
-/** Each chunk computed with its overlays, written as part files. */
+/**
+ * Each chunk computed with its overlays, written as part files. Chunk
+ * c + 1 is staged and computed (the kernel on the workers) while Polars
+ * writes chunk c and sums its cells, so at most two chunks are held.
+ */
 async function computeOnePass(
   { step }: RunContext,
   { count, compute, summarize, parts }: Chunks,
 ): Promise<SummaryCells[]> {
   const cells: SummaryCells[] = [];
+  let pending: Promise<void> = Promise.resolve();
   for (let c = 0; c < count; c++) {
     const outputs = await compute(c, true);
-    await step("write_results", () => {
-      outputs.results.writeParquet(parts.path("loan_results", c));
-      outputs.carrying.writeParquet(parts.path("carrying_amounts", c));
-    });
-    cells.push(await summarize(outputs));
+    await pending;
+    collectGarbage();
+    pending = (async () => {
+      await step("write_results", () =>
+        Promise.all([
+          sinkFrame(outputs.results, parts.path("loan_results", c)),
+          sinkFrame(outputs.carrying, parts.path("carrying_amounts", c)),
+        ]));
+      cells[c] = await summarize(outputs);
+    })();
+    // A failure shows when awaited; meanwhile it is no unhandled rejection.
+    pending.catch(() => {});
   }
+  await pending;
   return cells;
+}
+
+/**
+ * Writes `df` as Parquet (LZ4) on Polars' threads, leaving this one free
+ * for the next chunk; the values are those `writeParquet` writes.
+ */
+async function sinkFrame(df: DataFrame, path: string): Promise<void> {
+  await df.lazy().sinkParquet(path, { compression: "lz4" }).collect();
 }
 
 /**
@@ -1048,6 +1457,7 @@ async function computeTwoPass(
         () => overlayCells(results.lazy(), rules.overlays).collect(),
       ),
     );
+    collectGarbage();
   }
   const plan = await step(
     "overlays",
@@ -1074,20 +1484,24 @@ async function computeTwoPass(
           ).collect(),
       ),
     );
-    const withK = withCapital(results, inputs(c), rules);
+    const part = await inputs(c);
+    const withK = withCapital(results, part, rules);
     await step("write_results", async () => {
       withK.writeParquet(parts.path("loan_results", c));
       await Deno.remove(parts.path("model", c));
     });
     const carrying = pl.readParquet(parts.path("carrying_amounts", c));
-    cells.push(await summarize({ results: withK, carrying }));
+    cells.push(await summarize({ results: withK, carrying, inputs: part }));
+    collectGarbage();
   }
   return cells;
 }
 
 /**
  * Part files of a run computed in chunks, in a scratch folder inside the
- * staged run folder; zero-padded chunk numbers keep a glob in chunk order.
+ * staged run folder (the valid and rejected rows of each validation
+ * batch, each chunk's loan results and carrying amounts); zero-padded
+ * chunk numbers keep a glob in chunk order.
  */
 class ChunkParts {
   private constructor(
@@ -1097,28 +1511,41 @@ class ChunkParts {
 
   static async open(folder: PendingRunFolder): Promise<ChunkParts> {
     const dir = join(folder.dir, ".parts");
-    await Deno.mkdir(dir);
+    await Deno.mkdir(dir, { recursive: true });
     return new ChunkParts(folder, dir);
+  }
+
+  /** Removes the scratch folder of `folder`, if any. */
+  static async remove(folder: PendingRunFolder): Promise<void> {
+    await Deno.remove(join(folder.dir, ".parts"), { recursive: true })
+      .catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
   }
 
   path(kind: string, c: number): string {
     return join(this.dir, `${kind}_${String(c).padStart(6, "0")}.parquet`);
   }
 
+  /** Every part file of `kind`, in chunk order. */
+  glob(kind: string): string {
+    return join(this.dir, `${kind}_*.parquet`);
+  }
+
   /**
-   * Streams the parts into the run's loan results and carrying amounts
-   * (a nodejs-polars sink writes in morsels, and only on collect()), then
-   * removes the scratch folder.
+   * Streams the parts of `kind` into the run's `file` (a nodejs-polars
+   * sink writes in morsels, and only on collect()), then removes them.
    */
-  async concatenate(): Promise<void> {
-    const outputs = [
-      ["loan_results", "loanResults"],
-      ["carrying_amounts", "carryingAmounts"],
-    ] as const;
-    for (const [kind, file] of outputs) {
-      await pl.scanParquet(join(this.dir, `${kind}_*.parquet`))
-        .sinkParquet(this.folder.path(file)).collect();
+  async concatenate(
+    kind: string,
+    file: "rejected" | "loanResults" | "carryingAmounts",
+  ): Promise<void> {
+    await pl.scanParquet(this.glob(kind))
+      .sinkParquet(this.folder.path(file), { compression: "lz4" }).collect();
+    for await (const e of Deno.readDir(this.dir)) {
+      if (e.name.startsWith(`${kind}_`)) {
+        await Deno.remove(join(this.dir, e.name));
+      }
     }
-    await Deno.remove(this.dir, { recursive: true });
   }
 }

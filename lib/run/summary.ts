@@ -40,7 +40,11 @@ import type { DataFrame, LazyFrame } from "../frame.ts";
 import { requireValidRules, type Rules } from "../rules.ts";
 import { COL, scenarioEclColumn } from "../schema.ts";
 import { type FxTable, reportingRates } from "../fx.ts";
-import { preciseSum, withPreciseSums } from "../precise_sum.ts";
+import {
+  preciseSum,
+  preciseSumParts,
+  withPreciseSums,
+} from "../precise_sum.ts";
 import {
   OVERLAY_FLOOR,
   OVERLAY_IMPACTS,
@@ -51,9 +55,14 @@ import {
   coverageRatio,
   GROSS_CARRYING_AMOUNT,
   type Group,
+  locate,
+  type Location,
   NULL_KEY,
+  PART_FILES,
+  RunFolderReadError,
   type Summary,
 } from "../run_folder/mod.ts";
+import { join } from "node:path";
 
 /** Options of {@link summarize}. */
 export interface SummarizeOptions {
@@ -124,7 +133,10 @@ const byKey = (a: Group, b: Group) => {
  * segment, region and currency (and, per overlay, by currency). Sums add
  * up, so the cells of slices of a portfolio merge into the cells of the
  * whole ({@link mergeSummaryCells}): a run computed in chunks, or in
- * partitions on several machines, summarises exactly like one pass.
+ * partitions on several machines, summarises exactly like one pass. Each
+ * amount is held as the unreduced parts of its precise sum
+ * (`preciseSumParts`: whole cents in two integer parts, and the sub-cent
+ * rest), which add exactly; {@link summaryFromCells} reduces them.
  */
 export interface SummaryCells {
   /** By stage, product, segment, region and currency: count and sums. */
@@ -202,41 +214,38 @@ export async function summaryCells(
   );
   // Exact to the cent however many facilities a cell holds (precise_sum.ts):
   // the movement reconciliation ties to these totals to the cent.
+  // The parts of each precise sum are kept (not reduced) until
+  // summaryFromCells, so that cells merge exactly: whole cents add up as
+  // integers (docs/partitions.md, "Exact merge").
   const sums = sumColumns(rules, withOverlays);
-  const groups = withPreciseSums(
-    facilities
-      .groupBy(GROUP_KEYS)
-      .agg(
-        pl.col(COL.loanId).count().cast(pl.Float64).alias("count"),
-        ...(withOverlays
-          ? [pl.col(OVERLAY_FLOOR).gt(0).cast(pl.Float64).sum().alias(FLOORED)]
-          : []),
-        ...sums.flatMap((c) => preciseSum(pl.col(c), c)),
-      ),
-    sums,
-  );
+  const groups = facilities
+    .groupBy(GROUP_KEYS)
+    .agg(
+      pl.col(COL.loanId).count().cast(pl.Float64).alias("count"),
+      ...(withOverlays
+        ? [pl.col(OVERLAY_FLOOR).gt(0).cast(pl.Float64).sum().alias(FLOORED)]
+        : []),
+      ...sums.flatMap((c) => preciseSum(pl.col(c), c)),
+    );
   // One row per facility and overlay applied, its recorded impact beside
   // its name; grouped by currency and overlay, in order of first
   // appearance (the order the summary lists overlays the rules do not name).
-  const overlays = !withOverlays ? null : withPreciseSums(
-    facilities
-      .filter(pl.col(OVERLAYS_APPLIED).lst.lengths().gt(0))
-      .select(
-        pl.col(COL.currency),
-        pl.col(OVERLAYS_APPLIED),
-        pl.col(OVERLAY_IMPACTS),
-        pl.col(OVERLAY_FLOOR),
-      )
-      .explode([OVERLAYS_APPLIED, OVERLAY_IMPACTS])
-      .groupBy(OVERLAY_KEYS, true)
-      .agg(
-        pl.len().cast(pl.Float64).alias("count"),
-        pl.col(OVERLAY_FLOOR).gt(0).and(pl.col(OVERLAY_IMPACTS).lt(0))
-          .cast(pl.Float64).sum().alias(FLOORED),
-        ...preciseSum(pl.col(OVERLAY_IMPACTS), "impact"),
-      ),
-    ["impact"],
-  );
+  const overlays = !withOverlays ? null : facilities
+    .filter(pl.col(OVERLAYS_APPLIED).lst.lengths().gt(0))
+    .select(
+      pl.col(COL.currency),
+      pl.col(OVERLAYS_APPLIED),
+      pl.col(OVERLAY_IMPACTS),
+      pl.col(OVERLAY_FLOOR),
+    )
+    .explode([OVERLAYS_APPLIED, OVERLAY_IMPACTS])
+    .groupBy(OVERLAY_KEYS, true)
+    .agg(
+      pl.len().cast(pl.Float64).alias("count"),
+      pl.col(OVERLAY_FLOOR).gt(0).and(pl.col(OVERLAY_IMPACTS).lt(0))
+        .cast(pl.Float64).sum().alias(FLOORED),
+      ...preciseSum(pl.col(OVERLAY_IMPACTS), "impact"),
+    );
   const overlayCells = overlays === null ? null : await overlays.collect();
   return {
     groups: await groups.collect(),
@@ -256,6 +265,66 @@ export function mergeSummaryCells(parts: SummaryCells[]): SummaryCells {
     .lazy().groupBy(OVERLAY_KEYS, true).agg(pl.exclude(OVERLAY_KEYS).sum())
     .collectSync();
   return { groups, overlays };
+}
+
+/**
+ * Writes the cells of a part of a partitioned run into its (staging) run
+ * folder `dir`: `summary_cells.parquet` and, when an overlay applied,
+ * `summary_cells_overlays.parquet` (`PART_FILES`, docs/partitions.md),
+ * with the precise sums' parts unreduced.
+ */
+export function writeSummaryCells(dir: string, cells: SummaryCells): void {
+  cells.groups.writeParquet(join(dir, PART_FILES.summaryCells));
+  cells.overlays?.writeParquet(join(dir, PART_FILES.summaryCellsOverlays));
+}
+
+/**
+ * Reads the cells a part wrote ({@link writeSummaryCells}) from its run
+ * folder (a path, an `s3://` prefix or a location).
+ *
+ * @throws {RunFolderReadError} when `summary_cells.parquet` is missing or
+ *   is not a readable Parquet file of precise-sum parts, naming the folder.
+ */
+export async function readSummaryCells(
+  folder: string | Location,
+): Promise<SummaryCells> {
+  const location = locate(folder);
+  const names = await location.list();
+  const read = (name: string) => {
+    try {
+      return pl.readParquet(location.scanSource(name));
+    } catch (e) {
+      throw new RunFolderReadError(
+        location.href,
+        name,
+        `not a readable Parquet file (${(e as Error).message})`,
+      );
+    }
+  };
+  if (!names.includes(PART_FILES.summaryCells)) {
+    throw new RunFolderReadError(
+      location.href,
+      PART_FILES.summaryCells,
+      "file is missing: only the run folder of a part (deno task run --partition K/N) has it",
+    );
+  }
+  const present = [PART_FILES.summaryCells, PART_FILES.summaryCellsOverlays]
+    .filter((n) => names.includes(n));
+  await location.prepareScan?.(present);
+  const groups = read(PART_FILES.summaryCells);
+  if (!groups.columns.some((c) => c.endsWith(HI_SUFFIX))) {
+    throw new RunFolderReadError(
+      location.href,
+      PART_FILES.summaryCells,
+      "it holds no precise-sum parts (<column>__cents_hi): not the cells of a part",
+    );
+  }
+  return {
+    groups,
+    overlays: names.includes(PART_FILES.summaryCellsOverlays)
+      ? read(PART_FILES.summaryCellsOverlays)
+      : null,
+  };
 }
 
 /**
@@ -329,7 +398,7 @@ export function summaryFromCells(
   const scenarioCols = rules.scenarios.map((s) => scenarioEclColumn(s.name));
   // Sorted so that the floating-point sums do not depend on the order in
   // which Polars happened to emit the groups.
-  const rows = cells.groups.sort(GROUP_KEYS).toRecords() as Row[];
+  const rows = reduced(cells.groups).sort(GROUP_KEYS).toRecords() as Row[];
   const rates = reportingRates(
     fx,
     rules.reporting_currency,
@@ -423,9 +492,28 @@ export function summaryFromCells(
         ecl_local: a.eclLocal,
       }))
       .sort(byKey),
-    overlays: overlaySummary(cells.overlays, rules, rates),
+    overlays: overlaySummary(
+      cells.overlays === null ? null : reduced(cells.overlays),
+      rules,
+      rates,
+    ),
     overlay_floor: floor,
   };
+}
+
+/** The suffix of the high part of a precise sum's columns. */
+const HI_SUFFIX = preciseSumParts("")[0];
+
+/**
+ * Cells with each precise sum's parts replaced by the sum itself
+ * (`withPreciseSums`, once, after every merge): the columns named
+ * `<col>__cents_hi` say which sums there are.
+ */
+function reduced(cells: DataFrame): DataFrame {
+  const names = cells.columns.filter((c) => c.endsWith(HI_SUFFIX)).map((c) =>
+    c.slice(0, -HI_SUFFIX.length)
+  );
+  return withPreciseSums(cells.lazy(), names).collectSync();
 }
 
 /**

@@ -27,6 +27,33 @@ export const RUN_FILES = {
   narrative: "narrative.json",
 } as const;
 
+/**
+ * Files only the run folder of a part of a partitioned run holds
+ * (docs/partitions.md), besides {@link RUN_FILES}: what `deno task merge`
+ * adds up. A run writes them through `PendingRunFolder.path`; a replace
+ * or a publish treats them as files a run writes.
+ */
+export const PART_FILES = {
+  /**
+   * The summary cells (`SummaryCells.groups`, lib/run/summary.ts) with
+   * their precise sums not yet reduced (`<col>__cents_hi`,
+   * `<col>__cents_lo`, `<col>__subcent`).
+   */
+  summaryCells: "summary_cells.parquet",
+  /** The overlay cells of the same; absent when no overlay applied. */
+  summaryCellsOverlays: "summary_cells_overlays.parquet",
+  /**
+   * The IFRS 7 tables' cells (`DisclosureCells.frame`, lib/disclosure),
+   * precise sums not yet reduced.
+   */
+  disclosureCells: "disclosure_cells.parquet",
+  /**
+   * The capital summary's cells (`CapitalCells.frame`, lib/capital);
+   * absent when the rules have no `capital:` section.
+   */
+  capitalCells: "capital_cells.parquet",
+} as const;
+
 /** A file of a run folder, by its key in {@link RUN_FILES}. */
 export type RunFile = keyof typeof RUN_FILES;
 

@@ -98,6 +98,51 @@ export interface Manifest {
    * segment has one.
    */
   pd_models?: PdModelRecord[];
+  /**
+   * Set on the run folder of one part of a partitioned run (`deno task
+   * run --partition K/N`, docs/partitions.md); absent otherwise.
+   */
+  partition?: PartitionRecord;
+  /**
+   * Set on a run merged from parts (`deno task merge`): each part's run
+   * id, index and the SHA-256 of its `manifest.json`, in part order.
+   */
+  merged_from?: MergedPart[];
+}
+
+/** How a partitioned run split its book (docs/partitions.md). */
+export type PartitionBy = "loan_id_fnv1a32" | "file";
+
+/** What the manifest of one part of a partitioned run records. */
+export interface PartitionRecord {
+  /** The part, zero-based. */
+  index: number;
+  /** How many parts the book was split into. */
+  count: number;
+  /** By the FNV-1a 32 hash of `loan_id`, or one file of a folder per part. */
+  by: PartitionBy;
+  /** The run id the parts are merged into. */
+  merged_run_id: string;
+  /** The portfolio as given to the parts: the file, or the folder of part files. */
+  input: string;
+  /**
+   * SHA-256 of the inputs every part shares: the whole portfolio file (by
+   * hash) or the folder's listing of part files (by file), the rules file
+   * and the FX table. The merge refuses parts whose inputs differ.
+   */
+  inputs: { portfolio: string; rules: string; fx: string };
+  /** By file: the folder's portfolio files, byte-wise sorted. */
+  files?: string[];
+}
+
+/** One part of a merged run, as its manifest records it. */
+export interface MergedPart {
+  /** The part's run id (`<run-id>.part-<K>-of-<N>`). */
+  run_id: string;
+  /** The part's index. */
+  index: number;
+  /** SHA-256 of the part's `manifest.json`, lower-case hex. */
+  sha256: string;
 }
 
 /** A PD model a run scored with, as its manifest records it. */

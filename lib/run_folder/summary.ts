@@ -131,6 +131,48 @@ export interface Summary {
    * rules have a `capital:` section.
    */
   capital?: CapitalSummary;
+  /**
+   * The sensitivity table (lib/sensitivity, docs/sensitivity.md): present
+   * only when the rules have a `sensitivity:` section.
+   */
+  sensitivity?: SensitivitySummary;
+}
+
+/**
+ * One line of the sensitivity table: a variant of the run computed again
+ * by the engine (docs/sensitivity.md), amounts in the reporting currency.
+ */
+export interface SensitivityLine {
+  /** `weighted` (the run's rules), `scenario` (one alone) or `stress`. */
+  kind: "weighted" | "scenario" | "stress";
+  /** The scenario's or the stress's name; `weighted` for the run's line. */
+  name: string;
+  /** What the variant changes, in words. */
+  variant: string;
+  /** ECL after overlays and the floor (the line's `totals.ecl`). */
+  ecl: number;
+  /** ECL before overlays (the line's `totals.ecl_model`). */
+  ecl_model: number;
+  /** `ecl` minus the weighted line's `ecl`. */
+  change_vs_weighted: number;
+  /** Facilities and ECL per stage, keys `"1"`, `"2"`, `"3"`. */
+  by_stage: { key: string; count: number; ecl: number }[];
+  /**
+   * The staging the line used: `run` (the run's stages: the variant does
+   * not change what staging reads) or `restaged` (staging evaluated again
+   * on the shocked `pd_12m_current`, methodology §3).
+   */
+  staging: "run" | "restaged";
+}
+
+/** The `sensitivity` key of `summary.json` (docs/sensitivity.md). */
+export interface SensitivitySummary {
+  /** The currency of every amount (the run's reporting currency). */
+  reporting_currency: string;
+  /** The re-staging rule applied, in words. */
+  staging_rule: string;
+  /** The weighted line first, then each scenario alone, then the stresses. */
+  lines: SensitivityLine[];
 }
 
 /** Key under which facilities with a null grouping value are reported. */

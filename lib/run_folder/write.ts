@@ -49,7 +49,12 @@
 import { failureKind, UserError } from "../errors.ts";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import type { DataQualityReport } from "../validation/mod.ts";
-import { FAILED_SUFFIX, RUN_FILES, type RunFile } from "./layout.ts";
+import {
+  FAILED_SUFFIX,
+  PART_FILES,
+  RUN_FILES,
+  type RunFile,
+} from "./layout.ts";
 import {
   FolderBusyError,
   localFolder,
@@ -345,7 +350,7 @@ export async function replaceRefusals(
     reasons.push(`it has no ${RUN_FILES.summary}, so it is not a complete run`);
   }
   // Entries a run does not write; the inputs among them are named above.
-  const runFiles = new Set<string>([...Object.values(RUN_FILES), RUN_SCRATCH]);
+  const runFiles = new Set<string>(RUN_NAMES);
   const heldNames = new Set(held.map((i) => i.inside.split("/")[0]));
   const foreign = names.filter((n) =>
     !runFiles.has(n) && !heldNames.has(n) && stagingName(n)?.kind !== "partial"
@@ -410,7 +415,7 @@ async function storedReplaceRefusals(
       );
     }
   }
-  const runFiles = new Set<string>([...Object.values(RUN_FILES), RUN_SCRATCH]);
+  const runFiles = new Set<string>(RUN_NAMES);
   const foreign = names.filter((n) => !runFiles.has(n) && !heldNames.has(n))
     .map((n) => `${prefix}${n}`);
   if (foreign.length > 0) {
@@ -427,6 +432,7 @@ async function storedReplaceRefusals(
 /** The names a run folder holds, for a publish to object storage. */
 const RUN_NAMES: readonly string[] = [
   ...Object.values(RUN_FILES),
+  ...Object.values(PART_FILES),
   RUN_SCRATCH,
 ];
 

@@ -83,10 +83,15 @@ const implausibleAmount = (c: string) => ({
  * @param rules the rules file: configured products and their repayment
  * @param expectedReportingDate a scalar Date expression: the portfolio's
  *   reporting date (§1: "the same for every row of one portfolio")
+ * @param duplicated true on the rows whose loan_id appears more than once
+ *   in the whole portfolio. @default the count of the frame's own ids, for
+ *   a frame holding the whole portfolio; a batch of a larger one passes
+ *   the ids found repeated over the whole file (`validate.ts`)
  */
 export function rowRules(
   rules: Rules,
   expectedReportingDate: Expr,
+  duplicated?: Expr,
 ): RowRule[] {
   const products = Object.keys(rules.products);
   const simplified = products.filter((p) =>
@@ -126,8 +131,9 @@ export function rowRules(
       // Every row carrying a repeated id is rejected, not only the later
       // copies: no rule can tell which copy is the right one. A count over
       // the id groups is about twice as fast as `isDuplicated` here.
-      breaks: v(COL.loanId).count().over(parsedColumnNames(COL.loanId).value)
-        .gt(1),
+      breaks: duplicated ??
+        v(COL.loanId).count().over(parsedColumnNames(COL.loanId).value)
+          .gt(1),
     },
     REPORTING_DATE_MISMATCH: {
       applies: has(COL.reportingDate),

@@ -41,13 +41,17 @@ export { parsedColumnNames, type RowRule, rowRules } from "./checks.ts";
 export { isIso4217, ISO_4217_CODES } from "./iso4217.ts";
 export { absentColumn, parseColumn, type ParsedColumn } from "./parse.ts";
 export {
+  type BatchValidateOptions,
   type DataQualityReport,
+  DEFAULT_VALIDATION_BATCH_ROWS,
+  PortfolioValidation,
   REJECTION_CODES,
   requireColumns,
   requiredColumns,
   type RuleReport,
   type ValidateOptions,
   validatePortfolio,
+  type ValidationBatch,
   type ValidationResult,
 } from "./validate.ts";
 export { assertRejectRate, RejectRateError } from "./write.ts";

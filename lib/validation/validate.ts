@@ -14,7 +14,7 @@
 import { UserError } from "../errors.ts";
 import { messageList, messageName } from "../format.ts";
 import pl from "nodejs-polars";
-import type { DataFrame, DataType, LazyFrame } from "../frame.ts";
+import type { DataFrame, DataType, Expr, LazyFrame } from "../frame.ts";
 import { PortfolioReadError } from "../io/errors.ts";
 import { portfolioReadError } from "../io/scan_portfolio.ts";
 import {
@@ -32,7 +32,7 @@ import {
 } from "../schema.ts";
 import { parsedColumnNames, rowRules } from "./checks.ts";
 import { GENERAL_APPROACH_ONLY, nullCode } from "./codes.ts";
-import { absentColumn, parseColumn } from "./parse.ts";
+import { absentColumn, parseColumn, type ParsedColumn } from "./parse.ts";
 
 /** Options of {@link validatePortfolio}. */
 export interface ValidateOptions {
@@ -387,8 +387,93 @@ export async function validatePortfolio(
   rules: Rules,
   opts: ValidateOptions,
 ): Promise<ValidationResult> {
-  // Rules built or changed in code are checked like a rules file (§10).
-  rules = requireValidRules(rules, "validatePortfolio()");
+  // The whole frame as one batch: the duplicate check and the portfolio's
+  // date are computed inside the one query, as they always were.
+  const validation = await PortfolioValidation.open(raw, rules, {
+    ...opts,
+    batchRows: Infinity,
+  });
+  const { valid, rejected } = await validation.batch(0);
+  return { valid, rejected, report: validation.report() };
+}
+
+/**
+ * Rows validated at once when a caller validates a portfolio in batches
+ * ({@link PortfolioValidation}) and gives no batch size: the frame of one
+ * batch, with its parsed and check columns, is what validation holds in
+ * memory (about 0.5 GB per million rows).
+ */
+export const DEFAULT_VALIDATION_BATCH_ROWS = 1_000_000;
+
+/**
+ * Seeds of the 64-bit hash of the loan_ids in the whole-book pass of
+ * {@link PortfolioValidation} (any fixed values: a collision only makes a
+ * candidate that the exact comparison then clears).
+ */
+const ID_HASH_SEEDS = [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344] as const;
+
+/** Options of {@link PortfolioValidation.open}. */
+export interface BatchValidateOptions extends ValidateOptions {
+  /**
+   * Rows per batch; a portfolio of at most this many rows is validated in
+   * one batch, in one query. A whole number `>= 1`, or `Infinity`.
+   * @default DEFAULT_VALIDATION_BATCH_ROWS
+   */
+  batchRows?: number;
+  /**
+   * Data rows of the frame, when the caller knows them (else counted,
+   * which reads a CSV once).
+   */
+  rows?: number;
+}
+
+/** What one batch of {@link PortfolioValidation} produced. */
+export interface ValidationBatch {
+  /** The batch's number, from 0. */
+  index: number;
+  /** Data rows of the file before the batch's first row. */
+  firstRow: number;
+  /** Rows read in the batch. */
+  rows: number;
+  /** Its valid rows, as {@link ValidationResult.valid}. */
+  valid: DataFrame;
+  /** Its rejected rows, as {@link ValidationResult.rejected}. */
+  rejected: DataFrame;
+}
+
+/** The counts of one batch, added up into the report. */
+interface BatchTally {
+  rows: number;
+  valid: number;
+  rejected: number;
+  checked: number[];
+  failed: number[];
+  /** Up to 5 example labels per rule, in file order. */
+  examples: string[][];
+  /** Rows rejected with PRODUCT_UNKNOWN per product. */
+  unknownProducts: Map<string, number>;
+}
+
+/** The columns and expressions of one portfolio's validation. */
+interface Prepared {
+  file: string;
+  rules: Rules;
+  raw: LazyFrame;
+  rawColumns: string[];
+  present: Set<string>;
+  extras: string[];
+  /** The file-level warnings known from the header. */
+  warnings: string[];
+  values: Expr[];
+  textMissing: Expr[];
+  parsed: Map<string, ParsedColumn>;
+}
+
+function prepare(
+  raw: LazyFrame,
+  rules: Rules,
+  opts: ValidateOptions,
+): Prepared {
   const { file } = opts;
   if (opts.reportingDate !== undefined) {
     checkReportingDate(opts.reportingDate, file);
@@ -422,7 +507,8 @@ export async function validatePortfolio(
     );
   }
 
-  const parsed = PORTFOLIO_COLUMNS.map((c) => ({
+  const parsedList = PORTFOLIO_COLUMNS.map((c) => ({
+    name: c.name,
     text: c.kind === "string",
     names: parsedColumnNames(c.name),
     ...(present.has(c.name)
@@ -431,123 +517,471 @@ export async function validatePortfolio(
   }));
   // A text value is missing exactly when its trimmed value is null: read
   // from the value column, the text is not trimmed a second time.
-  const values = parsed.flatMap((p) => [
+  const values = parsedList.flatMap((p) => [
     p.value.alias(p.names.value),
     ...(p.text ? [] : [p.missing.alias(p.names.missing)]),
   ]);
-  const textMissing = parsed.filter((p) => p.text).map((p) =>
+  const textMissing = parsedList.filter((p) => p.text).map((p) =>
     pl.col(p.names.value).isNull().alias(p.names.missing)
   );
+  return {
+    file,
+    rules,
+    raw,
+    rawColumns,
+    present,
+    extras,
+    warnings,
+    values,
+    textMissing,
+    parsed: new Map(parsedList.map((p) => [p.name, p])),
+  };
+}
 
-  const rdValue = pl.col(parsedColumnNames(COL.reportingDate).value);
-  const expectedDate = opts.reportingDate !== undefined
-    ? pl.lit(opts.reportingDate).str.strptime(pl.Date, "%Y-%m-%d")
-    // §1: one reporting date per portfolio; the most frequent one is taken
-    // as the portfolio's, so the few rows that differ are the ones rejected.
-    : rdValue.dropNulls().mode().sort().last();
+/**
+ * Validation of a portfolio batch by batch, so that what is held in memory
+ * is set by the batch, not the book (a run streams its book this way,
+ * `lib/run/run.ts`). The rows, the rejected rows with their codes and the
+ * data-quality report are those of {@link validatePortfolio} on the whole
+ * frame, row for row.
+ *
+ * The two checks that need the whole book run first, in one pass over the
+ * `loan_id` and `reporting_date` columns only, before any batch:
+ *
+ * - the portfolio's reporting date (the most frequent readable date, the
+ *   latest on a tie) from the count of rows per date;
+ * - the duplicated loan_ids: a 64-bit hash of every trimmed id (8 bytes a
+ *   row, the only memory of the pass that grows with the book) is kept,
+ *   the hashes seen more than once are the candidates, and a second read
+ *   of the ids keeps those whose hash is a candidate and compares them
+ *   exactly, so a hash collision rejects nothing;
+ * - when the ids hold both lower- and upper-case letters, the ids that
+ *   differ only by letter case (the report's warning) the same way, with
+ *   the hash of the lower-cased id.
+ *
+ * A batch is then checked with those results (`LOAN_ID_DUPLICATE` on the
+ * ids found repeated anywhere in the file, `REPORTING_DATE_MISMATCH`
+ * against the book's date); its row numbers (`row N` examples) count from
+ * the start of the file. A portfolio of at most `batchRows` rows is one
+ * batch and skips the first pass: the query computes both itself.
+ *
+ * Batches are slices of the frame: cheap on Parquet and Arrow IPC (row
+ * groups are skipped); a caller with a large CSV converts it to Parquet
+ * first (a run does, `lib/run/run.ts`), since each slice of a CSV reads
+ * the file from its start.
+ */
+export class PortfolioValidation {
+  /** The portfolio's reporting date, once known (after batch 0 at the latest). */
+  reportingDate: string | null;
+  private readonly tallies: BatchTally[] = [];
+  private caseWarnings: string[];
 
-  // The portfolio's date is computed once, into a column; the rules read
-  // its first value as a scalar.
-  const checks = rowRules(rules, pl.col(REPORTING_DATE).first());
-  const flagged = raw
-    .withRowIndex(ROW, 1)
-    .withColumns(...values)
-    .withColumns(...textMissing, expectedDate.alias(REPORTING_DATE))
-    .withColumns(
-      ...checks.flatMap((r) => [
-        r.applies.alias(checkedCol(r.code)),
-        r.fails.alias(failedCol(r.code)),
-      ]),
-    )
-    .withColumns(
-      pl.anyHorizontal(checks.map((r) => pl.col(failedCol(r.code))))
-        .alias(REJECTED),
-    );
-
-  let df: DataFrame;
-  try {
-    df = await flagged.collect();
-  } catch (e) {
-    throw portfolioReadError(file, e);
+  private constructor(
+    private readonly p: Prepared,
+    /** Data rows of the frame; null when validated as one batch uncounted. */
+    readonly rows: number | null,
+    /** Rows per batch. */
+    readonly batchRows: number,
+    reportingDate: string | null,
+    private readonly duplicated: Expr | undefined,
+    caseWarnings: string[],
+  ) {
+    this.reportingDate = reportingDate;
+    this.caseWarnings = caseWarnings;
   }
-  const reportingDate = opts.reportingDate ??
-    (df.height > 0
-      ? df.select(pl.col(REPORTING_DATE).first().cast(pl.Utf8))
-        .getColumn(REPORTING_DATE).get(0) as string | null
-      : null);
-  if (reportingDate === null) throw noReportingDate(df, file);
 
-  const validDf = df.lazy()
-    .filter(pl.col(REJECTED).not())
-    .select(
-      ...PORTFOLIO_COLUMNS.map((c) =>
-        pl.col(parsedColumnNames(c.name).value).alias(c.name)
+  /**
+   * Checks the header (as {@link validatePortfolio}) and, for a portfolio
+   * of several batches, runs the whole-book pass.
+   *
+   * @throws {PortfolioReadError} as {@link validatePortfolio}.
+   */
+  static async open(
+    raw: LazyFrame,
+    rules: Rules,
+    opts: BatchValidateOptions,
+  ): Promise<PortfolioValidation> {
+    // Rules built or changed in code are checked like a rules file (§10).
+    rules = requireValidRules(rules, "validatePortfolio()");
+    const batchRows = opts.batchRows ?? DEFAULT_VALIDATION_BATCH_ROWS;
+    if (
+      !(batchRows === Infinity ||
+        (Number.isInteger(batchRows) && batchRows >= 1))
+    ) {
+      throw new UserError(
+        "usage",
+        `Cannot validate portfolio ${opts.file}: batchRows must be a whole number >= 1, got ${batchRows}`,
+      );
+    }
+    const p = prepare(raw, rules, opts);
+    const rows = opts.rows ??
+      (batchRows === Infinity ? null : await countRows(p.raw, p.file));
+    if (rows === null || rows <= batchRows) {
+      return new PortfolioValidation(
+        p,
+        rows,
+        batchRows,
+        opts.reportingDate ?? null,
+        undefined,
+        [],
+      );
+    }
+    const facts = await wholeBookFacts(p, rows, batchRows);
+    const reportingDate = opts.reportingDate ?? facts.reportingDate;
+    if (reportingDate === null) throw await noReportingDateOf(p);
+    const dupIds = facts.duplicateIds;
+    const idValue = pl.col(parsedColumnNames(COL.loanId).value);
+    return new PortfolioValidation(
+      p,
+      rows,
+      batchRows,
+      reportingDate,
+      dupIds.length === 0
+        ? pl.lit(false)
+        : idValue.isIn(dupIds).fillNull(false),
+      facts.caseWarnings,
+    );
+  }
+
+  /** Batches to validate, numbered from 0. */
+  get batchCount(): number {
+    return this.rows === null || this.rows <= this.batchRows
+      ? 1
+      : Math.ceil(this.rows / this.batchRows);
+  }
+
+  /**
+   * Validates batch `index` (each once, in any order; the report adds them
+   * up in file order).
+   *
+   * @throws {PortfolioReadError} for rows that cannot be read, naming the
+   *   file (and the line where known); for the first batch of a one-batch
+   *   portfolio, when no row has a readable reporting date.
+   */
+  async batch(index: number): Promise<ValidationBatch> {
+    const { p } = this;
+    const single = this.batchCount === 1;
+    const firstRow = single ? 0 : index * this.batchRows;
+    const frame = single ? p.raw : p.raw.slice(firstRow, this.batchRows);
+    const rdValue = pl.col(parsedColumnNames(COL.reportingDate).value);
+    const expectedDate = this.reportingDate !== null
+      ? pl.lit(this.reportingDate).str.strptime(pl.Date, "%Y-%m-%d")
+      // §1: one reporting date per portfolio; the most frequent one is
+      // taken as the portfolio's, so the few rows that differ are the ones
+      // rejected.
+      : rdValue.dropNulls().mode().sort().last();
+    // The portfolio's date is computed once, into a column; the rules read
+    // its first value as a scalar.
+    const checks = rowRules(
+      p.rules,
+      pl.col(REPORTING_DATE).first(),
+      this.duplicated,
+    );
+    const flagged = frame
+      .withRowIndex(ROW, firstRow + 1)
+      .withColumns(...p.values)
+      .withColumns(...p.textMissing, expectedDate.alias(REPORTING_DATE))
+      .withColumns(
+        ...checks.flatMap((r) => [
+          r.applies.alias(checkedCol(r.code)),
+          r.fails.alias(failedCol(r.code)),
+        ]),
+      )
+      .withColumns(
+        pl.anyHorizontal(checks.map((r) => pl.col(failedCol(r.code))))
+          .alias(REJECTED),
+      );
+
+    let df: DataFrame;
+    try {
+      df = await flagged.collect();
+    } catch (e) {
+      throw portfolioReadError(p.file, e);
+    }
+    if (this.reportingDate === null) {
+      const date = df.height > 0
+        ? df.select(pl.col(REPORTING_DATE).first().cast(pl.Utf8))
+          .getColumn(REPORTING_DATE).get(0) as string | null
+        : null;
+      if (date === null) throw noReportingDate(df, p.file);
+      this.reportingDate = date;
+    }
+
+    const validDf = df.lazy()
+      .filter(pl.col(REJECTED).not())
+      .select(
+        ...PORTFOLIO_COLUMNS.map((c) =>
+          pl.col(parsedColumnNames(c.name).value).alias(c.name)
+        ),
+        ...p.extras.map((c) => pl.col(c)),
+      )
+      .collectSync();
+    // Codes are attached to the rejected rows only, after the split:
+    // building a list per row inside the query costs seconds on a million
+    // rows.
+    const failing = df.filter(pl.col(REJECTED));
+    const rejectedDf = withRejectionCodes(
+      failing,
+      checks.map((r) => r.code),
+    ).select(...p.rawColumns, REJECTION_CODES);
+
+    const sums = df.select(
+      ...checks.flatMap((r) => [
+        pl.col(checkedCol(r.code)).sum(),
+        pl.col(failedCol(r.code)).sum(),
+      ]),
+    ).toRecords()[0] ?? {};
+    const loanId = pl.col(parsedColumnNames(COL.loanId).value);
+    const label = pl.when(loanId.isNotNull()).then(loanId)
+      .otherwise(pl.format("row {}", pl.col(ROW)))
+      .alias("label");
+    const failed = checks.map((r) => Number(sums[failedCol(r.code)] ?? 0));
+    this.tallies[index] = {
+      rows: df.height,
+      valid: validDf.height,
+      rejected: rejectedDf.height,
+      checked: checks.map((r) => Number(sums[checkedCol(r.code)] ?? 0)),
+      failed,
+      examples: checks.map((r, i) =>
+        failed[i] === 0 ? [] : failing.lazy()
+          .filter(pl.col(failedCol(r.code)))
+          .select(label)
+          .head(EXAMPLES)
+          .collectSync()
+          .getColumn("label")
+          .toArray()
+          .map((id) => messageName(id as string))
       ),
-      ...extras.map((c) => pl.col(c)),
-    )
-    .collectSync();
-  // Codes are attached to the rejected rows only, after the split: building
-  // a list per row inside the query costs seconds on a million rows.
-  const failing = df.filter(pl.col(REJECTED));
-  const rejectedDf = withRejectionCodes(
-    failing,
-    checks.map((r) => r.code),
-  ).select(...rawColumns, REJECTION_CODES);
-
-  const checked = df.select(
-    ...checks.map((r) => pl.col(checkedCol(r.code)).sum()),
-  ).toRecords()[0] ?? {};
-  const failures = df.select(
-    ...checks.map((r) => pl.col(failedCol(r.code)).sum()),
-  ).toRecords()[0] ?? {};
-
-  const loanId = pl.col(parsedColumnNames(COL.loanId).value);
-  const label = pl.when(loanId.isNotNull()).then(loanId)
-    .otherwise(pl.format("row {}", pl.col(ROW)))
-    .alias("label");
-  const ruleReports: RuleReport[] = checks.map((r) => {
-    const failed = Number(failures[failedCol(r.code)] ?? 0);
-    const examples = failed === 0 ? [] : failing.lazy()
-      .filter(pl.col(failedCol(r.code)))
-      .select(label)
-      .head(5)
-      .collectSync()
-      .getColumn("label")
-      .toArray()
-      .map((id) => messageName(id as string));
+      unknownProducts: unknownProductRows(failing),
+    };
+    if (single) this.caseWarnings = caseOnlyIds(df);
     return {
+      index,
+      firstRow,
+      rows: df.height,
+      valid: validDf,
+      rejected: rejectedDf,
+    };
+  }
+
+  /**
+   * The data-quality report of the batches validated, added up in file
+   * order: call it once every batch is done.
+   */
+  report(): DataQualityReport {
+    const { p } = this;
+    const tallies = this.tallies.filter((t) => t !== undefined);
+    const codes = rowRules(p.rules, pl.lit(null)).map((r) => r);
+    const ruleReports: RuleReport[] = codes.map((r, i) => ({
       code: r.code,
       description: r.description,
-      rows_checked: Number(checked[checkedCol(r.code)] ?? 0),
-      rows_failed: failed,
-      examples,
-    };
-  });
-
-  warnings.push(...unconfiguredProducts(failing, rules));
-  warnings.push(...absentPdColumns(ruleReports, present));
-  warnings.push(...caseOnlyIds(df));
-
-  const rowsRead = df.height;
-  const rowsRejected = rejectedDf.height;
-  const rejectRate = rowsRead === 0 ? 0 : rowsRejected / rowsRead;
-  const maxRejectRate = rules.validation.max_reject_rate;
-  return {
-    valid: validDf,
-    rejected: rejectedDf,
-    report: {
-      file,
-      reporting_date: reportingDate,
+      rows_checked: tallies.reduce((a, t) => a + t.checked[i], 0),
+      rows_failed: tallies.reduce((a, t) => a + t.failed[i], 0),
+      examples: tallies.flatMap((t) => t.examples[i]).slice(0, EXAMPLES),
+    }));
+    const unknownProducts = new Map<string, number>();
+    for (const t of tallies) {
+      for (const [product, n] of t.unknownProducts) {
+        unknownProducts.set(product, (unknownProducts.get(product) ?? 0) + n);
+      }
+    }
+    const warnings = [
+      ...p.warnings,
+      ...unconfiguredProducts(unknownProducts, p.rules),
+      ...absentPdColumns(ruleReports, p.present),
+      ...this.caseWarnings,
+    ];
+    const rowsRead = tallies.reduce((a, t) => a + t.rows, 0);
+    const rowsRejected = tallies.reduce((a, t) => a + t.rejected, 0);
+    const rejectRate = rowsRead === 0 ? 0 : rowsRejected / rowsRead;
+    const maxRejectRate = p.rules.validation.max_reject_rate;
+    return {
+      file: p.file,
+      reporting_date: this.reportingDate,
       rows_read: rowsRead,
-      rows_valid: validDf.height,
+      rows_valid: tallies.reduce((a, t) => a + t.valid, 0),
       rows_rejected: rowsRejected,
       reject_rate: rejectRate,
       max_reject_rate: maxRejectRate,
       passed: rejectRate <= maxRejectRate,
       rules: ruleReports,
       warnings,
-    },
-  };
+    };
+  }
+}
+
+/** Example rows per rule in the report. */
+const EXAMPLES = 5;
+
+/** Data rows of a frame (a CSV is read once to count its records). */
+async function countRows(raw: LazyFrame, file: string): Promise<number> {
+  try {
+    const df = await raw.select(pl.len().alias("n")).collect();
+    return Number(df.getColumn("n").get(0));
+  } catch (e) {
+    throw portfolioReadError(file, e);
+  }
+}
+
+/** `[offset, length]` of each batch of `rows` rows. */
+function batchSlices(rows: number, size: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let o = 0; o < rows; o += size) out.push([o, Math.min(size, rows - o)]);
+  return out;
+}
+
+/** Collects a query over the portfolio, a read error naming the file. */
+async function collectOf(lf: LazyFrame, file: string): Promise<DataFrame> {
+  try {
+    return await lf.collect();
+  } catch (e) {
+    throw portfolioReadError(file, e);
+  }
+}
+
+/** The 64-bit hash of a text expression (null stays null). */
+function hash64(text: Expr): Expr {
+  return pl.when(text.isNotNull())
+    .then(text.hash(...ID_HASH_SEEDS).cast(pl.UInt64))
+    .otherwise(pl.lit(null).cast(pl.UInt64));
+}
+
+/**
+ * The whole-book facts of {@link PortfolioValidation}: the portfolio's
+ * reporting date, the loan_ids found more than once, the warning about
+ * ids that differ only by letter case. Reads only `loan_id` and
+ * `reporting_date`, batch by batch.
+ */
+async function wholeBookFacts(
+  p: Prepared,
+  rows: number,
+  batchRows: number,
+): Promise<{
+  reportingDate: string | null;
+  duplicateIds: string[];
+  caseWarnings: string[];
+}> {
+  const slices = batchSlices(rows, batchRows);
+  const id = p.parsed.get(COL.loanId)!.value;
+  const rd = p.parsed.get(COL.reportingDate)!.value;
+  const hashes: DataFrame[] = [];
+  const dates = new Map<string, number>();
+  // Ids with a lower-case letter: until one is found (the clash pass
+  // below needs one; ids of upper-case letters and digits cannot clash).
+  let lower = false;
+  for (const [offset, length] of slices) {
+    const df = await collectOf(
+      p.raw.slice(offset, length).select(
+        hash64(id).alias("h"),
+        rd.alias("rd"),
+        ...(lower ? [] : [
+          id.str.contains(LOWER).cast(pl.Int32).max().alias("lower"),
+        ]),
+      ),
+      p.file,
+    );
+    hashes.push(df.select("h").filter(pl.col("h").isNotNull()));
+    // Rows per date; only the few distinct dates are turned into text.
+    for (
+      const { rd, n } of df.lazy().filter(pl.col("rd").isNotNull())
+        .groupBy("rd").agg(pl.len().alias("n"))
+        .select(pl.col("rd").cast(pl.Utf8), pl.col("n")).collectSync()
+        .toRecords() as { rd: string; n: number }[]
+    ) dates.set(rd, (dates.get(rd) ?? 0) + Number(n));
+    lower ||= df.height > 0 && df.getColumn("lower").get(0) === 1;
+  }
+  let reportingDate: string | null = null;
+  for (const [date, n] of dates) {
+    const best = reportingDate === null ? 0 : dates.get(reportingDate)!;
+    if (n > best || (n === best && date > reportingDate!)) reportingDate = date;
+  }
+
+  // Hashes seen twice are candidates; the exact ids behind them decide.
+  // Sorted, a repeated hash sits next to itself (a sort is several times
+  // faster than a hash table over millions of values).
+  const h = pl.col("h");
+  const candidates = await pl.concat(hashes).lazy().sort("h")
+    .filter(h.eq(h.shift(1)).or(h.eq(h.shift(-1))))
+    .unique().collect();
+  hashes.length = 0;
+  let duplicateIds: string[] = [];
+  if (candidates.height > 0) {
+    const ids = await idsWithHash(p, slices, hash64(id), candidates);
+    duplicateIds = ids.lazy().groupBy("id").agg(pl.len().alias("n"))
+      .filter(pl.col("n").gt(1)).select("id").collectSync()
+      .getColumn("id").toArray() as string[];
+  }
+
+  let caseWarnings: string[] = [];
+  if (lower) {
+    const lowered = hash64(id.str.toLowerCase());
+    const parts: DataFrame[] = [];
+    for (const [offset, length] of slices) {
+      parts.push(
+        await collectOf(
+          p.raw.slice(offset, length).select(
+            hash64(id).alias("h"),
+            lowered.alias("lh"),
+          ).filter(pl.col("h").isNotNull()),
+          p.file,
+        ),
+      );
+    }
+    const clashing = pl.concat(parts).lazy().groupBy("lh")
+      .agg(pl.col("h").nUnique().alias("n")).filter(pl.col("n").gt(1))
+      .select(pl.col("lh").alias("h")).collectSync();
+    parts.length = 0;
+    if (clashing.height > 0) {
+      caseWarnings = caseClashes(
+        (await idsWithHash(p, slices, lowered, clashing)).lazy(),
+      );
+    }
+  }
+  return { reportingDate, duplicateIds, caseWarnings };
+}
+
+/** The trimmed loan_ids (column `id`) whose `hash` is among `candidates`. */
+async function idsWithHash(
+  p: Prepared,
+  slices: [number, number][],
+  hash: Expr,
+  candidates: DataFrame,
+): Promise<DataFrame> {
+  const id = p.parsed.get(COL.loanId)!.value;
+  const parts: DataFrame[] = [];
+  for (const [offset, length] of slices) {
+    parts.push(
+      await collectOf(
+        p.raw.slice(offset, length)
+          .select(id.alias("id"), hash.alias("h"))
+          .join(candidates.lazy(), { on: "h", how: "semi" })
+          .select("id"),
+        p.file,
+      ),
+    );
+  }
+  return pl.concat(parts);
+}
+
+/**
+ * The error of a portfolio of several batches in which no row has a
+ * readable reporting_date, read from that column and the loan_ids only.
+ */
+async function noReportingDateOf(p: Prepared): Promise<PortfolioReadError> {
+  const names = parsedColumnNames(COL.reportingDate);
+  const rd = p.parsed.get(COL.reportingDate)!;
+  const df = await collectOf(
+    p.raw.withRowIndex(ROW, 1).select(
+      pl.col(ROW),
+      pl.col(COL.reportingDate),
+      rd.missing.alias(names.missing),
+      p.parsed.get(COL.loanId)!.value.alias(
+        parsedColumnNames(COL.loanId).value,
+      ),
+    ),
+    p.file,
+  );
+  return noReportingDate(df, p.file);
 }
 
 /**
@@ -616,9 +1050,22 @@ function caseOnlyIds(df: DataFrame): string[] {
     df.select(
       pl.col(id).str.contains(letters).cast(pl.Int32).max().alias("x"),
     ).getColumn("x").get(0) === 1;
-  if (!some("[\\p{Ll}\\p{Lt}]") || !some("[\\p{Lu}\\p{Lt}]")) return [];
-  const ids = df.lazy()
-    .select(pl.col(id).alias("id"))
+  if (!some(LOWER) || !some(UPPER)) return [];
+  return caseClashes(df.lazy().select(pl.col(id).alias("id")));
+}
+
+/** A lower-case letter (with title case), for {@link caseOnlyIds}. */
+const LOWER = "[\\p{Ll}\\p{Lt}]";
+/** An upper-case letter (with title case), for {@link caseOnlyIds}. */
+const UPPER = "[\\p{Lu}\\p{Lt}]";
+
+/**
+ * The warning of {@link caseOnlyIds} from the trimmed ids (column `id`) of
+ * the portfolio, or of every row whose lower-cased id may clash with
+ * another (the whole-book pass of {@link PortfolioValidation}).
+ */
+function caseClashes(idColumn: LazyFrame): string[] {
+  const ids = idColumn
     .dropNulls()
     .withColumns(pl.col("id").str.toLowerCase().alias("key"));
   const clashes = ids
@@ -683,21 +1130,30 @@ function absentPdColumns(
  * to add under the rules file's `products` (whose keys are the product
  * names, matched exactly after trimming).
  */
-function unconfiguredProducts(failing: DataFrame, rules: Rules): string[] {
-  const flag = failedCol("PRODUCT_UNKNOWN");
-  if (failing.height === 0 || !failing.columns.includes(flag)) return [];
-  const counts = failing.lazy()
-    .filter(pl.col(flag))
-    .groupBy(pl.col(parsedColumnNames(COL.product).value).alias("product"))
-    .agg(pl.len().alias("rows"))
-    .sort("product")
-    .collectSync()
-    .toRecords() as { product: string; rows: number }[];
-  const rowsOf = new Map(counts.map((c) => [c.product, c.rows]));
-  return checkProductsCovered(rules, rowsOf.keys()).map((issue) => {
+function unconfiguredProducts(
+  rowsOf: ReadonlyMap<string, number>,
+  rules: Rules,
+): string[] {
+  const products = [...rowsOf.keys()].sort();
+  return checkProductsCovered(rules, products).map((issue) => {
     const product = issue.path.slice("products.".length);
     return `product ${product} is not in the rules file: ${
       formatRows(Number(rowsOf.get(product)))
     } rejected (PRODUCT_UNKNOWN); add it under products in the rules file (key ${issue.path}, with its repayment) or correct the rows' product`;
   });
+}
+
+/** The rejected rows of a batch with PRODUCT_UNKNOWN, per product. */
+function unknownProductRows(failing: DataFrame): Map<string, number> {
+  const flag = failedCol("PRODUCT_UNKNOWN");
+  if (failing.height === 0 || !failing.columns.includes(flag)) {
+    return new Map();
+  }
+  const counts = failing.lazy()
+    .filter(pl.col(flag))
+    .groupBy(pl.col(parsedColumnNames(COL.product).value).alias("product"))
+    .agg(pl.len().alias("rows"))
+    .collectSync()
+    .toRecords() as { product: string; rows: number }[];
+  return new Map(counts.map((c) => [c.product, Number(c.rows)]));
 }

@@ -5,7 +5,8 @@
  * drivers already substituted taken from the closing run's.
  *
  * Rules sections by driver (methodology §3-§8, §10):
- * - `pd`: each segment's PD curve (`pd_curve`, `pd_shape`, methodology §4);
+ * - `pd`: each segment's PD curve (`pd_curve`, `pd_shape`, methodology §4;
+ *   `transition_matrix`, `master_scale`, §13);
  * - `lgd`: each segment's `lgd_unsecured`, `lgd_floor`,
  *   `recovery_lag_months` (§6);
  * - `scenarios`: `scenarios` (vectors, weights, collateral haircuts),
@@ -99,7 +100,7 @@ export type FacilityDriver = keyof typeof DRIVER_COLUMNS;
 
 /** Segment keys substituted with each driver; the rest go with `rules`. */
 const SEGMENT_KEYS: Partial<Record<WalkDriver, (keyof SegmentRules)[]>> = {
-  pd: ["pd_curve", "pd_shape"],
+  pd: ["pd_curve", "pd_shape", "transition_matrix", "master_scale"],
   lgd: ["lgd_unsecured", "lgd_floor", "recovery_lag_months"],
   scenarios: ["rho"],
 };

@@ -1,0 +1,402 @@
+/**
+ * The fit report of the satellite model (docs/scenarios.md §5): a JSON
+ * document (`fit.json`: the fit, the scenario adjustments it produced and
+ * the scenario file's sources) whose SHA-256 the rules fragment records,
+ * and an HTML page (`fit.html`, lib/page.ts conventions, charts by
+ * lib/plot): headline, warnings, coefficients with their tests per
+ * segment, observed against fitted credit-cycle index, the macro paths of
+ * each scenario and the `z` paths written.
+ *
+ * @module
+ */
+import {
+  badge,
+  cards,
+  chart,
+  type Column,
+  details,
+  grid,
+  note,
+  page,
+  section,
+  table,
+  warningList,
+} from "../page.ts";
+import { Plot, type PlotFigure, renderPlot } from "../plot/mod.ts";
+import type { ScenarioAdjustments } from "./project.ts";
+import {
+  fitWarnings,
+  type SatelliteFit,
+  type SegmentFit,
+} from "./satellite.ts";
+import type { MacroSource, ScenarioFile } from "./scenario_file.ts";
+
+/** The fit report's JSON (`fit.json`). */
+export interface FitReport {
+  /** Format version. */
+  report_version: 1;
+  /** The fitted model. */
+  fit: SatelliteFit;
+  /** What it produced from the scenario file. */
+  adjustments: ScenarioAdjustments;
+  /** The scenario file's sources, and which series are illustrative. */
+  sources: Record<string, MacroSource>;
+  /** Series marked illustrative, as `path: why`. */
+  illustrative: string[];
+  /** Every warning of the fit. */
+  warnings: string[];
+}
+
+/** The report of a fit and its adjustments. */
+export function fitReport(
+  fit: SatelliteFit,
+  adjustments: ScenarioAdjustments,
+  file: ScenarioFile,
+): FitReport {
+  const illustrative: string[] = [];
+  for (const [region, vars] of Object.entries(file.history)) {
+    for (const [v, s] of Object.entries(vars)) {
+      if (s.illustrative) illustrative.push(`history.${region}.${v}: ${s.why}`);
+    }
+  }
+  for (const sc of file.scenarios) {
+    for (const [region, vars] of Object.entries(sc.paths)) {
+      for (const [v, s] of Object.entries(vars)) {
+        if (s.illustrative) {
+          illustrative.push(`${sc.name}.${region}.${v}: ${s.why}`);
+        }
+      }
+    }
+  }
+  return {
+    report_version: 1,
+    fit,
+    adjustments,
+    sources: file.sources,
+    illustrative,
+    warnings: fitWarnings(fit),
+  };
+}
+
+/** The report as the bytes of `fit.json`. */
+export function fitReportJson(report: FitReport): string {
+  return JSON.stringify(report, null, 2) + "\n";
+}
+
+const WIDTH = 620;
+const HEIGHT = 260;
+const f = (d: number) => (v: number) => Number.isFinite(v) ? v.toFixed(d) : "–";
+
+/** Observed and fitted `Z`, weighted over the segments, per year. */
+export function fittedChart(fit: SatelliteFit): PlotFigure {
+  const byYear = new Map<number, { z: number; fitted: number; w: number }>();
+  for (const s of fit.segments) {
+    s.years.forEach((y, i) => {
+      const e = byYear.get(y) ?? { z: 0, fitted: 0, w: 0 };
+      e.z += s.weight * s.z[i];
+      e.fitted += s.weight * s.fitted[i];
+      e.w += s.weight;
+      byYear.set(y, e);
+    });
+  }
+  const data = [...byYear.entries()].sort((a, b) => a[0] - b[0]).flatMap((
+    [year, e],
+  ) => [
+    { year, value: e.z / e.w, series: "observed Z" },
+    { year, value: e.fitted / e.w, series: "fitted Z" },
+  ]);
+  return renderPlot({
+    width: WIDTH,
+    height: HEIGHT,
+    marginLeft: 44,
+    x: { label: "year", tickFormat: "d" },
+    y: { label: "credit-cycle index Z", grid: true },
+    color: {
+      legend: true,
+      domain: ["observed Z", "fitted Z"],
+      range: ["#2b5c8a", "#d99a1e"],
+    },
+    marks: [
+      Plot.ruleY([0]),
+      Plot.line(data, { x: "year", y: "value", stroke: "series" }),
+      Plot.dot(data.filter((d) => d.series === "observed Z"), {
+        x: "year",
+        y: "value",
+        fill: "series",
+        r: 2.5,
+      }),
+    ],
+  });
+}
+
+/** The `z` path of each scenario per forecast year. */
+export function zPathChart(adj: ScenarioAdjustments): PlotFigure {
+  const data = adj.scenarios.flatMap((s) =>
+    s.z.map((z, i) => ({ year: adj.years[i], z, scenario: s.name }))
+  );
+  return renderPlot({
+    width: WIDTH,
+    height: HEIGHT,
+    marginLeft: 44,
+    x: { label: "year", tickFormat: "d", ticks: adj.years },
+    y: { label: "z (methodology §4)", grid: true },
+    color: { legend: true, domain: adj.scenarios.map((s) => s.name) },
+    marks: [
+      Plot.ruleY([0]),
+      Plot.line(data, { x: "year", y: "z", stroke: "scenario" }),
+      Plot.dot(data, { x: "year", y: "z", fill: "scenario", r: 3 }),
+    ],
+  });
+}
+
+/** Colours of the observed history and of up to eight scenarios. */
+const SERIES_COLOURS = [
+  "#9ca3af",
+  "#2b5c8a",
+  "#2e7d5b",
+  "#b8322a",
+  "#d99a1e",
+  "#7b4ea3",
+  "#3f8f9c",
+  "#a0522d",
+  "#555555",
+];
+
+/**
+ * One variable's path in every region: the last observed years in grey,
+ * then each scenario from the last observed year on.
+ */
+export function macroChart(file: ScenarioFile, variable: string): PlotFigure {
+  const tail = file.history_years.slice(-5);
+  const last = file.history_years.at(-1)!;
+  const data = Object.keys(file.regions).flatMap((region) => {
+    const h = file.history[region][variable];
+    const observed = (y: number) => h.values[y - h.years[0]];
+    return [
+      ...tail.map((y) => ({
+        region,
+        year: y,
+        value: observed(y),
+        series: "observed",
+      })),
+      ...file.scenarios.flatMap((sc) => {
+        const p = sc.paths[region][variable];
+        return [
+          { region, year: last, value: observed(last), series: sc.name },
+          ...p.years.map((y, i) => ({
+            region,
+            year: y,
+            value: p.values[i],
+            series: sc.name,
+          })),
+        ];
+      }),
+    ];
+  });
+  const domain = ["observed", ...file.scenarios.map((s) => s.name)];
+  return renderPlot({
+    width: WIDTH,
+    height: 70 * Object.keys(file.regions).length + 40,
+    marginLeft: 44,
+    marginRight: 40,
+    x: { label: "year", tickFormat: "d" },
+    y: { label: `${variable} (%)`, grid: true },
+    fy: { label: null },
+    color: {
+      legend: true,
+      domain,
+      range: SERIES_COLOURS.slice(0, domain.length),
+    },
+    marks: [
+      Plot.line(data, {
+        x: "year",
+        y: "value",
+        stroke: "series",
+        fy: "region",
+      }),
+    ],
+  });
+}
+
+const termColumns: Column<
+  {
+    name: string;
+    coefficient: number;
+    std_error: number;
+    t_stat: number;
+    p_value: number;
+    check: string;
+  }
+>[] = [
+  { label: "term", value: (r) => r.name },
+  { label: "coefficient", value: (r) => f(4)(r.coefficient), numeric: true },
+  { label: "std. error", value: (r) => f(4)(r.std_error), numeric: true },
+  { label: "t", value: (r) => f(2)(r.t_stat), numeric: true },
+  { label: "p-value", value: (r) => f(4)(r.p_value), numeric: true },
+  {
+    label: "check",
+    value: (r) =>
+      r.check === ""
+        ? ""
+        : r.check === "ok"
+        ? badge("ok", "ok")
+        : badge("bad", r.check),
+  },
+];
+
+/** One segment's coefficient table and statistics. */
+function segmentBlock(s: SegmentFit) {
+  const rows = [
+    { name: "intercept", ...s.intercept, check: "" },
+    ...s.terms.map((t) => ({
+      name: `${t.variable} (t-${t.lag})`,
+      coefficient: t.coefficient,
+      std_error: t.std_error,
+      t_stat: t.t_stat,
+      p_value: t.p_value,
+      check: !t.sign_ok
+        ? "wrong sign"
+        : !t.significant
+        ? "not significant"
+        : "ok",
+    })),
+  ];
+  return details(
+    `${s.segment} (${s.region}): R² ${f(3)(s.r2)}, adj. R² ${
+      f(3)(s.adj_r2)
+    }, DW ${f(2)(s.durbin_watson)}, JB p ${f(3)(s.jarque_bera_p)}, n ${s.n}${
+      s.warnings.length ? `, ${s.warnings.length} warning(s)` : ""
+    }`,
+    [
+      table(termColumns, rows),
+      note(
+        `PD ttc ${f(5)(s.pd_ttc)} (${
+          s.estimated.pd_ttc ? "estimated" : "given"
+        }), rho ${f(4)(s.rho)} (${
+          s.estimated.rho ? "estimated" : "given"
+        }), weight ${f(4)(s.weight)}, residual s.e. ${f(3)(s.sigma)}, years ${
+          s.years[0]
+        }-${s.years.at(-1)}. Selection: ${s.selection.join("; ")}`,
+      ),
+    ],
+  );
+}
+
+/**
+ * The fit report as an HTML page.
+ *
+ * @param report The report ({@link fitReport}).
+ * @param file The scenario file fitted against.
+ */
+export function fitReportHtml(report: FitReport, file: ScenarioFile): string {
+  const { fit, adjustments: adj } = report;
+  const headline = section("headline", "Headline", [
+    cards([
+      { label: "Segments", value: String(fit.segments.length) },
+      {
+        label: "Scenarios",
+        value: String(adj.scenarios.length),
+        note: adj.scenarios.map((s) => `${s.name} ${s.weight}`).join(", "),
+      },
+      {
+        label: "Forecast years",
+        value: `${adj.years[0]}-${adj.years.at(-1)}`,
+      },
+      { label: "Warnings", value: String(report.warnings.length) },
+    ]),
+    warningList(report.warnings),
+  ]);
+  const scenarios = section("scenarios", "Scenario adjustments written", [
+    table<(typeof adj.scenarios)[number]>([
+      { label: "scenario", value: (s) => s.name },
+      { label: "weight", value: (s) => f(4)(s.weight), numeric: true },
+      ...adj.years.map((y, i) => ({
+        label: `z ${y}`,
+        value: (s: (typeof adj.scenarios)[number]) => f(3)(s.z[i]),
+        numeric: true,
+      })),
+      {
+        label: "collateral haircut",
+        value: (s) => f(4)(s.collateral_haircut),
+        numeric: true,
+      },
+    ], adj.scenarios),
+    note(
+      `z: the segments' projected credit-cycle index combined by their weights (docs/scenarios.md §4). Haircut = min(${adj.haircut.max_haircut}, ${adj.haircut.base} + ${adj.haircut.sensitivity} × peak-to-trough house-price fall over the horizon).${
+        adj.shifts.length
+          ? ` Macro paths shifted: ${
+            adj.shifts.map((s) =>
+              `${s.variable} ${s.delta > 0 ? "+" : ""}${s.delta} pp${
+                s.region ? ` in ${s.region}` : ""
+              }${s.scenario ? ` (${s.scenario})` : ""}`
+            ).join(", ")
+          }.`
+          : ""
+      }`,
+    ),
+    grid([
+      chart("z-paths", "z per scenario and year", zPathChart(adj)),
+      chart(
+        "fitted",
+        "Credit-cycle index: observed and fitted",
+        fittedChart(fit),
+        "Weighted over the segments by their weights.",
+      ),
+    ]),
+  ]);
+  const fits = section("fit", "Satellite model by segment", [
+    note(
+      "Z = (PhiInv(PD) − sqrt(1 − rho) PhiInv(DR)) / sqrt(rho), regressed by OLS on lagged macro variables of the segment's region. Expected signs: GDP and house prices +, unemployment and policy rate −.",
+    ),
+    fit.segments.map(segmentBlock),
+  ]);
+  const macro = section("macro", "Macro paths per scenario", [
+    grid(
+      file.variables.map((v) => chart(`macro-${v}`, v, macroChart(file, v))),
+    ),
+    note(
+      `The last ${
+        Math.min(5, file.history_years.length)
+      } observed years, then each scenario's path.`,
+    ),
+  ]);
+  const sources = section("sources", "Sources", [
+    table<[string, MacroSource]>([
+      { label: "key", value: ([k]) => k },
+      { label: "publication", value: ([, s]) => s.publication },
+      { label: "date", value: ([, s]) => s.date ?? "" },
+      { label: "note", value: ([, s]) => s.note ?? "", wrap: true },
+    ], Object.entries(report.sources)),
+    report.illustrative.length
+      ? details(
+        `${report.illustrative.length} series marked illustrative`,
+        markupList(report.illustrative),
+      )
+      : "",
+  ]);
+  return page(
+    {
+      title: `Satellite model: ${fit.history.file}`,
+      subtitle:
+        `scenario file ${fit.scenario_file.file} (reporting date ${fit.reporting_date}); method Vasicek index on macro variables, lags 0-${fit.options.max_lag}, alpha ${fit.options.alpha}`,
+      toc: [
+        { id: "headline", label: "Headline" },
+        { id: "scenarios", label: "Scenario adjustments" },
+        { id: "fit", label: "Fit by segment" },
+        { id: "macro", label: "Macro paths" },
+        { id: "sources", label: "Sources" },
+      ],
+      footer: "Figures from fit.json (lib/scenarios, docs/scenarios.md).",
+    },
+    [headline, scenarios, fits, macro, sources],
+  );
+}
+
+/** Lines as a table of one column. */
+function markupList(lines: string[]) {
+  return table<string>([{
+    label: "series: why illustrative",
+    value: (l) => l,
+    wrap: true,
+  }], lines);
+}

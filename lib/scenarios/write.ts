@@ -1,0 +1,139 @@
+/**
+ * The output folder of `deno task scenarios` (docs/scenarios.md §5),
+ * written whole or not at all (lib/run_folder `writeOutputFolder`):
+ *
+ * | file                  | what                                                        |
+ * |-----------------------|-------------------------------------------------------------|
+ * | `fit.json`            | the fit report ({@link FitReport})                          |
+ * | `fit.html`            | the same as a page                                          |
+ * | `rules_fragment.yaml` | the rules fragment, naming `fit.json` and its SHA-256       |
+ * | `default_rates.csv`   | the generated default-rate history (with `--generate-history`) |
+ * | `rules.yaml`          | a rules file with the fragment merged in (with `--rules`)   |
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { writeOutputFolder } from "../run_folder/mod.ts";
+import { parseRules, RulesError } from "../rules.ts";
+import { readConfigFile } from "../_config_file.ts";
+import {
+  mergeRulesFragmentText,
+  rulesFragment,
+  rulesFragmentYaml,
+} from "./fragment.ts";
+import { type FitReport, fitReportHtml, fitReportJson } from "./report.ts";
+import type { ScenarioFile } from "./scenario_file.ts";
+
+/** The files of a scenarios output folder. */
+export const SCENARIO_FILES = {
+  fit: "fit.json",
+  html: "fit.html",
+  fragment: "rules_fragment.yaml",
+  history: "default_rates.csv",
+  rules: "rules.yaml",
+} as const;
+
+/** What {@link writeScenarioOutputs} writes besides the report. */
+export interface ScenarioOutputOptions {
+  /** The generated default-rate history's CSV, when generated. */
+  historyCsv?: string;
+  /** A rules file to merge the fragment into: its path and text. */
+  rules?: { file: string; text: string };
+  /** Inputs the folder must not hold or replace. */
+  inputs?: readonly string[];
+}
+
+/** The paths written. */
+export interface ScenarioOutputPaths {
+  /** `fit.json`. */
+  fit: string;
+  /** `fit.html`. */
+  html: string;
+  /** `rules_fragment.yaml`. */
+  fragment: string;
+  /** SHA-256 of `fit.json`, as the fragment records it. */
+  sha256: string;
+  /** `default_rates.csv`, when written. */
+  history?: string;
+  /** `rules.yaml`, when written. */
+  rules?: string;
+}
+
+/**
+ * Writes the fit report, the page, the fragment (and the generated
+ * history, the merged rules) as the folder `out`. The merged rules are
+ * checked by the rules loader before anything is written.
+ *
+ * @throws {RulesError} when the merged rules are refused.
+ */
+export async function writeScenarioOutputs(
+  out: string,
+  report: FitReport,
+  file: ScenarioFile,
+  options: ScenarioOutputOptions = {},
+): Promise<ScenarioOutputPaths> {
+  const fitText = fitReportJson(report);
+  const sha256 = createHash("sha256").update(fitText).digest("hex");
+  const fitPath = join(out, SCENARIO_FILES.fit);
+  const header = [
+    `Fit: ${fitPath} (sha256 ${sha256})`,
+    `Scenario file: ${file.file} (sha256 ${file.sha256})`,
+    `Default-rate history: ${report.fit.history.file}`,
+  ];
+  const fragmentText = rulesFragmentYaml(
+    rulesFragment(report.adjustments, { fit: fitPath, sha256 }),
+    header,
+  );
+  const rulesPath = join(out, SCENARIO_FILES.rules);
+  const rulesText = options.rules
+    ? mergeRulesFragmentText(options.rules.text, fragmentText, [
+      `${options.rules.file} with the rules fragment of ${fitPath} merged in`,
+      "(docs/scenarios.md §5; written by deno task scenarios: its comments are not kept)",
+    ])
+    : undefined;
+  if (rulesText !== undefined) parseRules(rulesText, rulesPath);
+  await writeOutputFolder(
+    out,
+    [...Object.values(SCENARIO_FILES)],
+    async (_, o) => {
+      await o.text(SCENARIO_FILES.fit, fitText);
+      await o.text(SCENARIO_FILES.html, fitReportHtml(report, file));
+      await o.text(SCENARIO_FILES.fragment, fragmentText);
+      if (options.historyCsv !== undefined) {
+        await o.text(SCENARIO_FILES.history, options.historyCsv);
+      }
+      if (rulesText !== undefined) {
+        await o.text(
+          SCENARIO_FILES.rules,
+          rulesText,
+        );
+      }
+    },
+    { inputs: options.inputs },
+  );
+  return {
+    fit: fitPath,
+    html: join(out, SCENARIO_FILES.html),
+    fragment: join(out, SCENARIO_FILES.fragment),
+    sha256,
+    ...(options.historyCsv !== undefined
+      ? { history: join(out, SCENARIO_FILES.history) }
+      : {}),
+    ...(rulesText !== undefined ? { rules: rulesPath } : {}),
+  };
+}
+
+/**
+ * The text of a rules file to merge a fragment into, read with the rules
+ * loader's limits (a regular file of at most 1 MiB).
+ *
+ * @throws {RulesError} naming the file when it cannot be read.
+ */
+export async function readRulesText(path: string): Promise<string> {
+  const read = await readConfigFile(path);
+  if ("problem" in read) {
+    throw new RulesError(path, [{ path: "(file)", message: read.problem }]);
+  }
+  return new TextDecoder().decode(read.bytes);
+}
