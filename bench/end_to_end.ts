@@ -2,8 +2,11 @@
  * Benchmark of one run, in-process: per-step wall-clock times (from the
  * manifest), loans per second end to end, and the process's peak resident
  * memory (`VmHWM` of `/proc/self/status`, Linux), which is what the
- * acceptance figures are stated in (1M loans from Parquet in at most 5 s
- * under 4 GB; 10M loans under 8 GB).
+ * targets are stated in (issue 17, `bench/scale.ts`: 1M loans in at most
+ * 1.5 s and 1 GiB, 10M in 20 s and 3 GiB, 30M within 20% of 10M's peak).
+ * A step's "peak after" is the high-water mark when the next step starts;
+ * a streamed run repeats its steps per batch (`chunkSize`), so a step's
+ * figure is its last batch's.
  *
  * The portfolio is generated in a child process (`tasks/generate.ts`) so the
  * generator's own memory never counts toward the run's peak.

@@ -40,6 +40,7 @@ import {
   type SensitivityRules,
   sensitivitySchema,
 } from "./sensitivity_rules.ts";
+import { checkScenarioSource } from "./scenarios/provenance.ts";
 import {
   bound,
   checkDocument,
@@ -869,12 +870,36 @@ function mergeSegments(
   for (const [name, entry] of Object.entries(entries)) {
     if (name !== "default") merged[name] = { ...base, ...entry };
   }
+  // §13: a segment whose curve is not transition_matrix does not inherit
+  // `default`'s matrix and master scale (the run's manifest records a
+  // matrix only where one is used).
+  for (const segment of Object.values(merged)) {
+    if (segment.pd_curve !== "transition_matrix") {
+      delete segment.transition_matrix;
+      delete segment.master_scale;
+    }
+  }
   return merged;
 }
 
 const segmentsSchema = z.record(z.string(), segmentSchema).superRefine(
   (entries, ctx) => {
-    for (const [name, segment] of Object.entries(mergeSegments(entries))) {
+    const merged = mergeSegments(entries);
+    // Methodology §13: a matrix or master scale given where the segment's
+    // curve is not transition_matrix would be silently ignored.
+    for (const [name, entry] of Object.entries(entries)) {
+      const curve = merged[name]?.pd_curve;
+      for (const key of ["transition_matrix", "master_scale"] as const) {
+        if (entry?.[key] !== undefined && curve !== "transition_matrix") {
+          problem(
+            ctx,
+            [name, key],
+            `is used only when pd_curve is transition_matrix, but segment ${name}'s pd_curve is ${curve}: set pd_curve: transition_matrix or remove ${key}`,
+          );
+        }
+      }
+    }
+    for (const [name, segment] of Object.entries(merged)) {
       if (segment.pd_curve === "shape" && segment.pd_shape === undefined) {
         problem(ctx, [name, "pd_shape"], "is required when pd_curve is shape");
       }
@@ -1223,7 +1248,11 @@ function checkedAs(
 
 /**
  * Parses rules from YAML text. Throws {@link RulesError} listing every
- * problem, each with `file` and its key path.
+ * problem, each with `file` and its key path. Rules with a
+ * `scenario_source` must hold the scenarios of the fit it names
+ * (lib/scenarios/provenance.ts, docs/scenarios.md §5), its path relative
+ * to `file`'s folder or the working directory; `options.scenarioSource:
+ * false` skips that check (rules about to be written beside their fit).
  *
  * @example
  * ```ts
@@ -1239,7 +1268,11 @@ function checkedAs(
  * );
  * ```
  */
-export function parseRules(text: string, file: string): Rules {
+export function parseRules(
+  text: string,
+  file: string,
+  options: { scenarioSource?: boolean } = {},
+): Rules {
   const read = readYaml(text);
   if ("syntaxError" in read) {
     throw new RulesError(file, [{
@@ -1249,6 +1282,11 @@ export function parseRules(text: string, file: string): Rules {
   }
   const { rules, issues } = checkedAs(read.doc, file);
   if (rules === undefined) throw new RulesError(file, issues);
+  // Fitted scenarios must be the fit's (docs/scenarios.md §5, provenance.ts).
+  if (options.scenarioSource !== false) {
+    const provenance = checkScenarioSource(rules, file);
+    if (provenance.length > 0) throw new RulesError(file, provenance);
+  }
   return rules;
 }
 

@@ -66,7 +66,10 @@ export const MAX_STRESS_NAME = 64;
 
 /** One user-defined stress; at least one shock, shocks combine. */
 export interface Stress {
-  /** Lower-case name, unique among the stresses. */
+  /**
+   * Lower-case name, unique among the stresses, neither a scenario's name
+   * nor `weighted` (the table's other lines).
+   */
   name: string;
   /**
    * PD shock: every facility's `pd_12m_current` times this factor, capped
@@ -244,8 +247,25 @@ export function sensitivitySchema(doc: unknown) {
     }).default([]),
   }).superRefine((s, ctx) => {
     const seen = new Set<string>();
+    const names = Array.isArray(scenarios)
+      ? scenarios.map((x) => keyOf(x, "name")).filter((x) =>
+        typeof x === "string"
+      )
+      : [];
     s.stresses.forEach(({ name }, i) => {
-      if (seen.has(name)) {
+      // A line of the table is named by its stress or scenario: two lines
+      // of one name could not be told apart (summary.json, the report).
+      if (name === "weighted" || names.includes(name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["stresses", i, "name"],
+          message: `${name} names ${
+            name === "weighted"
+              ? "the probability-weighted line"
+              : "a scenario's line"
+          } of the sensitivity table; give the stress another name`,
+        });
+      } else if (seen.has(name)) {
         ctx.addIssue({
           code: "custom",
           path: ["stresses", i, "name"],

@@ -27,6 +27,10 @@ import { z } from "zod";
 import { isMapping, mapping, readYaml, shown } from "./_config_file.ts";
 import { bytesText, inspectPath, readBounded } from "./io/_input.ts";
 import { UserError } from "./errors.ts";
+import pl from "nodejs-polars";
+import type { LazyFrame } from "./frame.ts";
+import { COL } from "./schema.ts";
+import { PD_SHOCK_CAP } from "./sensitivity_rules.ts";
 
 /**
  * How far a row of a transition matrix may sum from 1: 1e-6. Estimated
@@ -220,6 +224,32 @@ export function validateMatrix(m: TransitionMatrix): MatrixProblem[] {
     }
   });
   return problems;
+}
+
+/**
+ * Warnings of a valid matrix that do not stop its use: a state other than
+ * the default one that is absorbing (`i -> i = 1`), so its facilities
+ * never move and never default (PD 0 in every year). An estimator writes
+ * such a row for a state it saw no facility leave or start a window in.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { matrixWarnings } from "./transition_matrix.ts";
+ * assert.deepEqual(
+ *   matrixWarnings({ states: ["A", "B", "D"], rows: [[1, 0, 0], [0.1, 0.8, 0.1], [0, 0, 1]] }),
+ *   ["state A is absorbing (A -> A = 1): its facilities never default (PD 0 in every year); estimate its row from more data or set it by judgement"],
+ * );
+ * ```
+ */
+export function matrixWarnings(m: TransitionMatrix): string[] {
+  return m.states.slice(0, -1).flatMap((s, i) =>
+    m.rows[i]?.[i] === 1
+      ? [
+        `state ${s} is absorbing (${s} -> ${s} = 1): its facilities never default (PD 0 in every year); estimate its row from more data or set it by judgement`,
+      ]
+      : []
+  );
 }
 
 /** A row sum as a message shows it: 12 significant digits. */
@@ -583,9 +613,12 @@ export const masterScaleSchema: z.ZodType<MasterScaleBand[]> = z.array(
 
 /**
  * The problems of a segment's master scale against its matrix: every
- * grade must be a state of the matrix, and every state but the default
- * one must be a grade (so each facility's grade has a row, and every row
- * but default can be reached from a PD). Messages name the grades.
+ * grade must be a state of the matrix other than the default state (the
+ * last; a band mapping performing facilities to default would give them a
+ * certain loss), the bands (lowest PD first) must list the grades in the
+ * matrix's order (best first), and every state but the default one must
+ * be a grade (so each facility's grade has a row, and every row but
+ * default can be reached from a PD). Messages name the grades.
  */
 export function masterScaleProblems(
   scale: readonly MasterScaleBand[],
@@ -594,8 +627,17 @@ export function masterScaleProblems(
   const problems: { path: (string | number)[]; message: string }[] = [];
   const states = new Set(matrix.states);
   const grades = new Set(scale.map((g) => g.grade));
+  const defaultState = matrix.states[matrix.states.length - 1];
   scale.forEach((g, i) => {
-    if (!states.has(g.grade)) {
+    if (g.grade === defaultState) {
+      problems.push({
+        path: [i, "grade"],
+        message:
+          `${g.grade} is the default state of the segment's transition matrix (its last state), not a grade: a performing facility in its band would be certain to default; give bands for the grades ${
+            matrix.states.slice(0, -1).join(", ")
+          } only`,
+      });
+    } else if (!states.has(g.grade)) {
       problems.push({
         path: [i, "grade"],
         message:
@@ -605,6 +647,26 @@ export function masterScaleProblems(
       });
     }
   });
+  // The bands run from the lowest PD up, the matrix's states from the best
+  // grade down (conditionalMatrix and the lifetime tables rely on it):
+  // both must list the grades in the same order.
+  const order = new Map(matrix.states.map((s, i) => [s, i]));
+  const ranked = scale.filter((g) =>
+    g.grade !== defaultState && order.has(g.grade)
+  );
+  for (let i = 1; i < ranked.length; i++) {
+    if (order.get(ranked[i].grade)! < order.get(ranked[i - 1].grade)!) {
+      problems.push({
+        path: [scale.indexOf(ranked[i]), "grade"],
+        message: `${ranked[i].grade} comes after ${
+          ranked[i - 1].grade
+        } in the master scale (a higher PD band) but before it in the transition matrix's states (${
+          matrix.states.join(", ")
+        }): list the bands in the matrix's order, best grade (lowest PD) first`,
+      });
+      break;
+    }
+  }
   const missing = matrix.states.slice(0, -1).filter((s) => !grades.has(s));
   if (missing.length > 0) {
     problems.push({
@@ -625,3 +687,124 @@ export function masterScaleProblems(
  * it as the facility's grade when it is a state of the segment's matrix.
  */
 export const RATING_COLUMN = "rating";
+
+/**
+ * The column a PD shock of the sensitivity table (lib/sensitivity) adds
+ * with the unshocked `pd_12m_current`: a facility of a
+ * `pd_curve: transition_matrix` segment without a usable rating is graded
+ * from it, so the shock moves its curve once (`q[y] × f`, {@link
+ * shockedCurve}), not also its grade. Absent in a run.
+ */
+export const GRADE_PD_COLUMN = "__pd_12m_unshocked";
+
+/**
+ * A grade's base curve under a PD shock `factor` (docs/sensitivity.md):
+ * `q'[y] = min(q[y] × f, max(q[y], PD_SHOCK_CAP))`, the formula of the
+ * shocked `pd_12m_current` (the base `p1` of a flat or shaped curve,
+ * whose `q[y] = p1 × g[y]` it scales alike) applied to each year. A year
+ * already above the cap (the default state's `q = 1`) is kept.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shockedCurve } from "./transition_matrix.ts";
+ * assert.deepEqual(shockedCurve([0.01, 0.6, 1], 2), [0.02, 0.9999, 1]);
+ * ```
+ */
+export function shockedCurve(q: readonly number[], factor: number): number[] {
+  return q.map((v) => Math.min(v * factor, Math.max(v, PD_SHOCK_CAP)));
+}
+
+/** The segment keys {@link matrixGradeWarnings} reads (`SegmentRules`). */
+export interface MatrixSegment {
+  /** The segment's PD curve. */
+  pd_curve: string;
+  /** Its matrix, when `pd_curve` is `transition_matrix`. */
+  transition_matrix?: TransitionMatrix;
+}
+
+/**
+ * Warnings of how a run graded the facilities of its `pd_curve:
+ * transition_matrix` segments (methodology §13, docs/migration.md), one
+ * per segment and kind, with counts: a matrix's non-default absorbing
+ * states ({@link matrixWarnings}); facilities whose `rating` is absent
+ * or not a state of the matrix, graded from their 12-month PD's band of
+ * the master scale; and performing facilities (stage 1 or 2) rated in the
+ * default state, graded from their PD too (never a certain loss). Empty
+ * when no segment uses a matrix (nothing is read then).
+ *
+ * @param staged the staged rows (`segment`, `rating` when present, and
+ *   `stageColumn`).
+ * @param segments the rules' segments, merged over `default`.
+ */
+export async function matrixGradeWarnings(
+  staged: LazyFrame,
+  segments: Record<string, MatrixSegment>,
+  stageColumn = "stage",
+): Promise<string[]> {
+  const matrixSegments = Object.entries(segments).filter(([, s]) =>
+    s.pd_curve === "transition_matrix" && s.transition_matrix !== undefined
+  );
+  if (matrixSegments.length === 0) return [];
+  const named = Object.keys(segments).filter((n) => n !== "default");
+  const columns = staged.columns;
+  const hasRating = columns.includes(RATING_COLUMN);
+  const segmentOf = columns.includes(COL.segment) && named.length > 0
+    ? pl.when(pl.col(COL.segment).cast(pl.Utf8).isIn(named)).then(
+      pl.col(COL.segment).cast(pl.Utf8),
+    ).otherwise(pl.lit("default"))
+    : pl.lit("default");
+  const counts = await staged.select(
+    ...matrixSegments.flatMap(([name, s], i) => {
+      const states = s.transition_matrix!.states;
+      const inSegment = segmentOf.eq(pl.lit(name));
+      const rating = hasRating
+        ? pl.col(RATING_COLUMN).cast(pl.Utf8)
+        : pl.lit(null).cast(pl.Utf8);
+      const rated = rating.isIn(states.slice(0, -1)).fillNull(false);
+      const ratedDefault = rating.eq(pl.lit(states[states.length - 1]))
+        .fillNull(false);
+      const performing = pl.col(stageColumn).cast(pl.Int32).lt(pl.lit(3));
+      return [
+        inSegment.and(rated.not()).and(ratedDefault.not()).cast(pl.Int64)
+          .sum().alias(`fallback_${i}`),
+        inSegment.and(ratedDefault).and(performing).cast(pl.Int64).sum()
+          .alias(`default_${i}`),
+      ];
+    }),
+  ).collect();
+  const row = counts.height === 0 ? {} : counts.toRecords()[0];
+  const out: string[] = [];
+  matrixSegments.forEach(([name, s], i) => {
+    const states = s.transition_matrix!.states;
+    out.push(
+      ...matrixWarnings(s.transition_matrix!).map((w) =>
+        `segment ${name}: ${w}`
+      ),
+    );
+    const fallback = Number(row[`fallback_${i}`] ?? 0);
+    const rated = Number(row[`default_${i}`] ?? 0);
+    const plural = (k: number) => k === 1 ? "facility" : "facilities";
+    if (fallback > 0) {
+      out.push(
+        `segment ${name}: ${fallback} ${
+          plural(fallback)
+        } without a ${RATING_COLUMN} among the transition matrix's grades (${
+          states.slice(0, -1).join(", ")
+        }) ${
+          fallback === 1 ? "was" : "were"
+        } graded from pd_12m_current by the master scale (methodology §13)`,
+      );
+    }
+    if (rated > 0) {
+      out.push(
+        `segment ${name}: ${rated} performing (stage 1 or 2) ${
+          plural(rated)
+        } rated ${states[states.length - 1]}, the default state, ${
+          rated === 1 ? "was" : "were"
+        } graded from pd_12m_current by the master scale, not given a certain loss: check the ratings or the default flags`,
+      );
+    }
+  });
+  return out;
+}

@@ -9,19 +9,24 @@
  * duration method, the exposures and the generator) and `lifetime_pd.csv`.
  *
  * Exit codes (lib/errors.ts): 0 done; 1 the estimate fails its validation
+ * or a duration estimate counts moves out of a state with no time in it
  * (nothing written); 2 a usage error, a refused --out (checked before
- * anything is read), a folder without snapshots or a snapshot without
- * the columns a history needs; 3 the outputs cannot be written; 4 another
- * live process is writing DIR.
+ * anything is read), a --book that is not a folder, a folder without
+ * snapshots, a snapshot that is empty, not a file, without the columns a
+ * history needs, with a row of another reporting date, a loan twice or a
+ * rating outside --states, reporting dates less than a month apart; 3
+ * the outputs cannot be written; 4 another live process is writing DIR.
  *
  * @module
  */
 import { number, oneOf, required, TaskCommand, UsageError } from "./_args.ts";
 import { checkOutputFolder } from "../lib/run_folder/mod.ts";
 import {
+  DEFAULT_STATE,
   estimateCohort,
   estimateDuration,
   LIFETIME_YEARS,
+  matrixWarnings,
   MIGRATION_FILES,
   ratingHistory,
   readBookSnapshots,
@@ -33,7 +38,8 @@ import {
 
 export const command = new TaskCommand({
   command: "deno task migration",
-  synopsis: "--book DIR --method cohort|duration --out DIR [--years N]",
+  synopsis:
+    "--book DIR --method cohort|duration --out DIR [--years N] [--states A,B,...,D] [--default-state D]",
   flags:
     `  --book DIR      a folder of quarterly snapshots portfolio_<date>.parquet
                   or .csv, each with loan_id, reporting_date and rating
@@ -42,12 +48,21 @@ export const command = new TaskCommand({
                   matrix exponential)
   --out DIR       folder for transition_matrix.csv, transition_matrix.json
                   and lifetime_pd.csv
-  --years N       years of the lifetime PD table (default 30, at most ${LIFETIME_YEARS})`,
+  --years N       years of the lifetime PD table (default 30, at most ${LIFETIME_YEARS})
+  --states LIST   the states in order, best grade first, the default state
+                  last (e.g. AAA,AA,A,BBB,BB,B,CCC,D); a rating outside the
+                  list is refused naming its file and line. Without it: the
+                  ratings found, sorted by their text (R01 < ... < R11),
+                  then the default state; agency-style grades need it
+  --default-state S  the default state's label (default ${DEFAULT_STATE}; the
+                  last of --states when given)`,
   options: {
     book: { type: "string" },
     method: { type: "string" },
     out: { type: "string" },
     years: { type: "string" },
+    states: { type: "string" },
+    "default-state": { type: "string" },
   },
   required: ["book", "method", "out"],
 });
@@ -63,10 +78,53 @@ export function main(args: string[]): Promise<number> {
         `--years must be at most ${LIFETIME_YEARS} (the longest remaining term), got ${years}`,
       );
     }
+    const states = values.states === undefined
+      ? undefined
+      : values.states.split(",").map((x) => x.trim());
+    if (states !== undefined) {
+      if (states.length < 2 || states.some((x) => x === "")) {
+        throw new UsageError(
+          `--states must list at least two labels, comma-separated, the default state last (e.g. A,B,C,D), got ${
+            JSON.stringify(values.states)
+          }`,
+        );
+      }
+      const twice = states.find((x, i) => states.indexOf(x) !== i);
+      if (twice !== undefined) {
+        throw new UsageError(`--states lists ${twice} twice`);
+      }
+    }
+    const given = values["default-state"];
+    if (given !== undefined && given.trim() === "") {
+      throw new UsageError("--default-state must be a label, got nothing");
+    }
+    if (
+      states !== undefined && given !== undefined && states.at(-1) !== given
+    ) {
+      throw new UsageError(
+        `--default-state ${given} must be the last of --states (${
+          states.join(",")
+        })`,
+      );
+    }
     // Where the outputs go is checked before anything is read.
     await checkOutputFolder(out, Object.values(MIGRATION_FILES), {
       inputs: [book],
     });
+    let info: Deno.FileInfo | undefined;
+    try {
+      info = await Deno.stat(book);
+    } catch {
+      info = undefined;
+    }
+    if (info === undefined || !info.isDirectory) {
+      throw new UserError(
+        "input",
+        `--book ${book}: ${
+          info === undefined ? "no such folder" : "is a file, not a folder"
+        }: give the folder of the snapshots portfolio_<YYYY-MM-DD>.parquet or .csv (deno task generate --periods 8 --out DIR writes one)`,
+      );
+    }
     const files = await snapshotFiles(book);
     if (files.length < 2) {
       throw new UserError(
@@ -76,7 +134,13 @@ export function main(args: string[]): Promise<number> {
         } (portfolio_<YYYY-MM-DD>.parquet or .csv); migration needs at least two reporting dates (deno task generate --periods 8 writes eight)`,
       );
     }
-    const history = ratingHistory(await readBookSnapshots(files));
+    const history = ratingHistory(
+      await readBookSnapshots(files, states === undefined ? {} : { states }),
+      {
+        ...(states === undefined ? {} : { states }),
+        ...(given === undefined ? {} : { defaultState: given }),
+      },
+    );
     const first = history.dates[0], last = history.dates.at(-1)!;
     const months = (d: string) =>
       12 * Number(d.slice(0, 4)) + Number(d.slice(5, 7));
@@ -98,10 +162,19 @@ export function main(args: string[]): Promise<number> {
         }`,
       );
     }
-    const written = await writeMigrationOutputs(estimate, out, {
-      years,
-      inputs: [book],
-    });
+    const warnings = [
+      ...(history.warnings ?? []),
+      ...estimate.warnings,
+      ...matrixWarnings(estimate),
+    ];
+    const written = await writeMigrationOutputs(
+      { ...estimate, warnings },
+      out,
+      {
+        years,
+        inputs: [book],
+      },
+    );
     const D = estimate.states.length - 1;
     console.log(
       `${method} estimate from ${files.length} snapshots (${first} to ${last}), ${history.loan.length} observations, states ${
@@ -115,7 +188,7 @@ export function main(args: string[]): Promise<number> {
         ).join(", ")
       }`,
     );
-    for (const w of estimate.warnings) console.log(`warning: ${w}`);
+    for (const w of warnings) console.log(`warning: ${w}`);
     console.log(written.csv);
     console.log(written.json);
     console.log(written.lifetime);

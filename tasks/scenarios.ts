@@ -38,7 +38,7 @@ import {
 export const command = new TaskCommand({
   command: "deno task scenarios",
   synopsis:
-    "--scenarios PATH (--history PATH | --generate-history) --out DIR [--rules PATH] [--max-lag N] [--alpha A] [--haircut-base H] [--haircut-sensitivity S] [--seed S]",
+    "--scenarios PATH (--history PATH | --generate-history) --out DIR [--rules PATH] [--max-lag N] [--alpha A] [--rho SEG=R,...] [--pd-ttc SEG=P,...] [--haircut-base H] [--haircut-sensitivity S] [--seed S]",
   flags:
     `  --scenarios PATH           the scenario file (config/scenarios_2025-12-31.yaml)
   --history PATH             default-rate history CSV: segment,region,year,obligors,defaults
@@ -48,6 +48,9 @@ export const command = new TaskCommand({
   --rules PATH               also write DIR/rules.yaml: PATH with the fragment merged in
   --max-lag N                lags tried, 0..N (default 2, at most 4)
   --alpha A                  significance level of the checks (default 0.05)
+  --rho SEG=R,...            asset correlation given for these segments (0 < R < 1)
+                             instead of estimated (written as their rho)
+  --pd-ttc SEG=P,...         through-the-cycle PD given for these segments (0 < P < 1)
   --haircut-base H           collateral haircut with no house-price fall (default 0.20)
   --haircut-sensitivity S    haircut per unit of peak-to-trough fall (default 1)
   --seed S                   seed of --generate-history (default 2025)`,
@@ -59,6 +62,8 @@ export const command = new TaskCommand({
     rules: { type: "string" },
     "max-lag": { type: "string" },
     alpha: { type: "string" },
+    rho: { type: "string" },
+    "pd-ttc": { type: "string" },
     "haircut-base": { type: "string" },
     "haircut-sensitivity": { type: "string" },
     seed: { type: "string" },
@@ -71,6 +76,34 @@ const DEFAULT_SEED = 2025;
 
 /** Largest seed: the generator's (docs/generator.md, a 32-bit seed). */
 const MAX_SEED = 4_294_967_295;
+
+/**
+ * `SEG=V,SEG=V` of `--rho` / `--pd-ttc`: each value strictly between 0
+ * and 1, each segment once.
+ */
+function segmentValues(
+  flag: string,
+  text: string | undefined,
+): Record<string, number> | undefined {
+  if (text === undefined) return undefined;
+  const out: Record<string, number> = {};
+  for (const item of text.split(",")) {
+    const m = /^\s*([a-z0-9_]+)\s*=\s*([^\s]+)\s*$/.exec(item);
+    const v = m ? Number(m[2]) : NaN;
+    if (!m || !(v > 0 && v < 1)) {
+      throw new UsageError(
+        `--${flag}: ${
+          JSON.stringify(item.slice(0, 60))
+        } is not SEGMENT=VALUE with 0 < VALUE < 1 (e.g. --${flag} mortgage_es=0.15,sme_es=0.2)`,
+      );
+    }
+    if (m[1] in out) {
+      throw new UsageError(`--${flag}: segment ${m[1]} is given twice`);
+    }
+    out[m[1]] = v;
+  }
+  return out;
+}
 
 /** Runs `deno task scenarios` with `args`; returns the exit code. */
 export function main(args: string[]): Promise<number> {
@@ -101,6 +134,8 @@ export function main(args: string[]): Promise<number> {
     if (seed > MAX_SEED) {
       throw new UsageError(`--seed must be at most ${MAX_SEED}, got ${seed}`);
     }
+    const givenRho = segmentValues("rho", values.rho);
+    const givenPd = segmentValues("pd-ttc", values["pd-ttc"]);
     const file = await loadScenarioFile(scenarios);
     const rules = values.rules === undefined
       ? undefined
@@ -136,6 +171,8 @@ export function main(args: string[]): Promise<number> {
     const fit = fitSatellite(history, file, {
       ...(maxLag === undefined ? {} : { maxLag }),
       ...(alpha === undefined ? {} : { alpha }),
+      ...(givenRho === undefined ? {} : { rho: givenRho }),
+      ...(givenPd === undefined ? {} : { pdTtc: givenPd }),
     });
     const adjustments = scenarioAdjustments(fit, file, {
       haircut: {
@@ -143,7 +180,14 @@ export function main(args: string[]): Promise<number> {
         ...(sensitivity === undefined ? {} : { sensitivity }),
       },
     });
-    const report = fitReport(fit, adjustments, file);
+    const report = fitReport(
+      fit,
+      adjustments,
+      file,
+      generate
+        ? { generating: { terms: SAMPLE_TERMS, noise_sd: SAMPLE_NOISE_SD } }
+        : {},
+    );
     const paths = await writeScenarioOutputs(out, report, file, {
       ...(historyCsv === undefined ? {} : { historyCsv }),
       ...(rules === undefined ? {} : { rules }),
@@ -160,6 +204,12 @@ export function main(args: string[]): Promise<number> {
         }  haircut ${s.collateral_haircut.toFixed(4)}`,
       );
     }
+    for (const s of fit.skipped ?? []) {
+      console.log(
+        `warning: segment ${s.segment} not fitted, skipped: ${s.reason}`,
+      );
+    }
+    for (const w of paths.warnings) console.log(`warning: ${w}`);
     console.log(
       `${fit.segments.length} segments fitted, ${report.warnings.length} warning(s) (see ${paths.html})`,
     );

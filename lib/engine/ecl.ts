@@ -36,7 +36,9 @@ import { STAGE_COLUMNS } from "./staging.ts";
 import {
   conditionalPds,
   LIFETIME_YEARS,
+  GRADE_PD_COLUMN,
   RATING_COLUMN,
+  shockedCurve,
   type TransitionMatrixRules,
 } from "../transition_matrix.ts";
 
@@ -92,6 +94,14 @@ export interface ComputeEclOptions {
    * @default true
    */
   overlays?: boolean;
+  /**
+   * A PD shock of the sensitivity table (docs/sensitivity.md): every
+   * base curve `q[y]` of a `pd_curve: transition_matrix` grade is
+   * multiplied by it, capped like the shocked PD, `min(q × f, max(q,
+   * PD_SHOCK_CAP))` (the caller shocks `pd_12m_current`, the base of the
+   * other curves). Absent: the curves as the matrix gives them.
+   */
+  matrixPdShock?: number;
 }
 
 /**
@@ -283,7 +293,10 @@ export function withReversion(
  * indexed by the codes {@link kernelInputs} assigns, scenario vectors and
  * weights in configuration order.
  */
-export function kernelConfig(rules: Rules): KernelConfig {
+export function kernelConfig(
+  rules: Rules,
+  matrixPdShock?: number,
+): KernelConfig {
   const segs = ["default", ...segmentNames(rules)].map((name) => {
     const s = rules.segments[name];
     return {
@@ -300,7 +313,11 @@ export function kernelConfig(rules: Rules): KernelConfig {
   const zShift = rules.scenario_adjustment === "z_shift";
   // §13: each grade's conditional PDs from powers of the segment's matrix.
   const curves = matrixSegments(rules).flatMap((m) =>
-    conditionalPds(m.matrix, LIFETIME_YEARS).map((q) => new Float64Array(q))
+    conditionalPds(m.matrix, LIFETIME_YEARS).map((q) =>
+      new Float64Array(
+        matrixPdShock === undefined ? q : shockedCurve(q, matrixPdShock),
+      )
+    )
   );
   return {
     ...(curves.length === 0 ? {} : { curves }),
@@ -347,18 +364,24 @@ export function kernelInputs(
     // segment's matrix, else the master-scale grade holding its PD.
     const matrices = matrixSegments(rules);
     if (matrices.length === 0) return lf;
+    // A rating in the default state is not a grade (a performing facility
+    // would be certain to default): it is graded from its PD, like one
+    // without a rating. Under a PD shock the grade is the unshocked PD's.
     const hasRating = lf.columns.includes(RATING_COLUMN);
+    const gradePd = lf.columns.includes(GRADE_PD_COLUMN)
+      ? GRADE_PD_COLUMN
+      : K.pd12m;
     const grade = (m: (typeof matrices)[number]) =>
       firstMatch(
         [
           ...(hasRating
-            ? m.matrix.states.map((state, k) =>
+            ? m.matrix.states.slice(0, -1).map((state, k) =>
               [pl.col(RATING_COLUMN).eq(pl.lit(state)), pl.lit(k)] as const
             )
             : []),
           ...m.scale.map((band) =>
             [
-              pl.col(K.pd12m).lessThanEquals(pl.lit(band.upper_pd)),
+              pl.col(gradePd).lessThanEquals(pl.lit(band.upper_pd)),
               pl.lit(m.matrix.states.indexOf(band.grade)),
             ] as const
           ),
@@ -656,7 +679,7 @@ export async function computeEcl(
       `Cannot compute ECL: batchSize must be a whole number >= 1, got ${batchSize}`,
     );
   }
-  const cfg = kernelConfig(rules);
+  const cfg = kernelConfig(rules, opts.matrixPdShock);
   // Only the columns the kernel, the checks and the output read are
   // collected: a portfolio's other columns (borrower characteristics,
   // customer ids) would be copied for nothing.

@@ -55,15 +55,22 @@ export function remainingTermExpr(rules: Rules): Expr {
   const m = pl.col(COL.maturityDate);
   const r = pl.col(COL.reportingDate);
   const day = (d: Expr) => d.dt.day().cast(pl.Int32);
+  // R is the last day of its month when the next day is a 1st (one date
+  // part of R + 1 day, the date as days since 1970, instead of R's year,
+  // month and the month's length: each date part costs a calendar
+  // conversion per row).
+  const monthEnd = day(r.cast(pl.Int32).add(1).cast(pl.Date)).eq(1);
   // §2: addMonths(R, d) lands in M's month on day(R) (or on its last day
   // when R is a month-end); one month more is needed only when that day is
   // before M's.
-  const laterDay = day(m).gt(day(r)).and(day(r).lt(daysInMonth(r)));
+  const laterDay = day(m).gt(day(r)).and(monthEnd.not());
   const months = m.dt.year().cast(pl.Int32).sub(r.dt.year().cast(pl.Int32))
     .mul(12)
     .add(m.dt.month().cast(pl.Int32).sub(r.dt.month().cast(pl.Int32)))
-    .add(pl.when(laterDay).then(pl.lit(1)).otherwise(pl.lit(0)));
-  const contractual = pl.when(months.lt(1)).then(pl.lit(1)).otherwise(months);
+    .add(laterDay.cast(pl.Int32));
+  // Floored at 1, the months computed once (a when/then would compute them
+  // twice).
+  const contractual = months.clip(1, 2 ** 31 - 1);
   // §2: a revolving facility has no contractual run-off; its term is the
   // product's behavioural life (IFRS 9 §5.5.20).
   const revolving = Object.entries(rules.products)
@@ -76,16 +83,4 @@ export function remainingTermExpr(rules: Rules): Expr {
     );
   const full = firstMatch(revolving, contractual);
   return full.cast(pl.Int32).alias(REMAINING_TERM);
-}
-
-/** Number of days of the month of a date expression (Int32). */
-function daysInMonth(date: Expr): Expr {
-  const year = date.dt.year().cast(pl.Int32);
-  const month = date.dt.month().cast(pl.Int32);
-  const divisible = (n: number) => year.modulo(n).eq(pl.lit(0));
-  const leap = divisible(4).and(divisible(100).not()).or(divisible(400));
-  return pl.when(month.eq(pl.lit(2)))
-    .then(pl.when(leap).then(pl.lit(29)).otherwise(pl.lit(28)))
-    .when(month.isIn([4, 6, 9, 11])).then(pl.lit(30))
-    .otherwise(pl.lit(31)).cast(pl.Int32);
 }

@@ -219,11 +219,15 @@ export interface RandomStream {
 /**
  * A binomial draw: by inversion of the distribution function when
  * `n p (1 - p) < 100`, else the normal approximation (rounded, within
- * 0..n), whose error is below the sampling noise at that size.
+ * 0..n), whose error is below the sampling noise at that size. Above
+ * `p = 0.5` it draws the non-events, `n - binomial(n, 1 - p)`, so that the
+ * inversion's first term `(1 - p)^n` does not underflow to 0 near `p = 1`
+ * (which would return `n` whatever the draw).
  */
 export function binomial(rng: RandomStream, n: number, p: number): number {
   if (p <= 0) return 0;
   if (p >= 1) return n;
+  if (p > 0.5) return n - binomial(rng, n, 1 - p);
   const variance = n * p * (1 - p);
   if (variance >= 100) {
     const k = Math.round(n * p + Math.sqrt(variance) * rng.normal());

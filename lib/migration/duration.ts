@@ -1,7 +1,12 @@
 /**
- * The duration (Aalen-Johansen, generator-matrix) estimator of a rating
- * transition matrix (docs/methodology.md §13; Lando & Skødeberg 2002;
- * Jafry & Schuermann 2004, §2.2): transition intensities
+ * The duration estimator of a rating transition matrix under time
+ * homogeneity: the maximum-likelihood generator `Qhat` of a
+ * continuous-time Markov chain and `P = exp(Qhat)` (docs/methodology.md
+ * §13; Lando & Skødeberg 2002; Jafry & Schuermann 2004, §2.2). It is not
+ * the (time-inhomogeneous) Aalen-Johansen product-limit estimator, which
+ * multiplies `I + dN(t)/R(t)` over every observed move time: with one
+ * constant generator over the sample, its `exp(Qhat)` is the estimate
+ * Lando & Skødeberg recommend. Transition intensities
  * `Q[i][j] = N[i][j] / R[i]` for `i != j`, `N[i][j]` the transitions from
  * `i` to `j` and `R[i]` the years spent in `i`, `Q[i][i] = -sum_{j != i}
  * Q[i][j]`, and the annual matrix `P = exp(Q)` (`matrix.ts`). Unlike the
@@ -12,7 +17,10 @@
  * From snapshots the exact time of a move is unknown: a facility whose
  * state differs between two consecutive reporting dates is taken to move
  * halfway between them (half the interval in each state); one whose state
- * is the same stayed the whole interval. Intervals are whole months / 12.
+ * is the same stayed the whole interval. Intervals are whole months / 12
+ * (`ratingHistory` refuses dates that are not month-ends at least
+ * `MIN_SNAPSHOT_GAP_DAYS` apart), and a move out of a state with no time
+ * in it is refused (kind `check`).
  * Intervals starting in default are not counted (default is absorbing:
  * its row of `Q` is 0).
  *
@@ -21,6 +29,7 @@
 import type { RatingHistory } from "./history.ts";
 import type { MigrationEstimate } from "./cohort.ts";
 import { transitionFromGenerator } from "./matrix.ts";
+import { UserError } from "../errors.ts";
 
 /** Transitions `N[i][j]` and years `R[i]` of a history (module doc). */
 export function durationCounts(
@@ -87,6 +96,21 @@ export function estimateDuration(
   horizonYears = 1,
 ): MigrationEstimate {
   const { transitions, exposure } = durationCounts(h);
+  // A move out of a state in which no time was observed has no intensity
+  // (it would be dropped, the state kept in place, its PD 0).
+  for (const [i, row] of transitions.entries()) {
+    const j = row.findIndex((v, k) => k !== i && v > 0);
+    if (j >= 0 && !(exposure[i] > 0)) {
+      throw new UserError(
+        "check",
+        `Cannot estimate the duration matrix: ${row[j]} move(s) ${
+          h.states[i]
+        } -> ${h.states[j]} with no time observed in ${
+          h.states[i]
+        }: the reporting dates must be apart (${h.dates.join(", ")})`,
+      );
+    }
+  }
   const generator = generatorMatrix(transitions, exposure);
   const warnings = h.states.slice(0, -1).flatMap((s, i) =>
     exposure[i] === 0

@@ -10,18 +10,23 @@
 export {
   conditionalPds,
   cumulativePds,
+  GRADE_PD_COLUMN,
   identity,
   LIFETIME_YEARS,
   matMul,
   matPow,
   MATRIX_ROW_TOLERANCE,
+  matrixGradeWarnings,
   type MatrixProblem,
+  type MatrixSegment,
+  matrixWarnings,
   MAX_MATRIX_BYTES,
   MAX_MATRIX_STATES,
   parseMatrixText,
   RATING_COLUMN,
   readMatrixFile,
   requireValidMatrix,
+  shockedCurve,
   type TransitionMatrix,
   validateMatrix,
 } from "../transition_matrix.ts";
@@ -44,13 +49,17 @@ export {
   lifetimePds,
 } from "./lifetime.ts";
 export {
+  checkBookDates,
   DEFAULT_STATE,
   MAX_HISTORY_OBSERVATIONS,
+  MIN_SNAPSHOT_GAP_DAYS,
+  MIN_STATE_OBSERVATIONS,
   monthIndex,
   type RatingHistory,
   ratingHistory,
   type RatingHistoryOptions,
   readBookSnapshots,
+  type ReadSnapshotsOptions,
 } from "./history.ts";
 export {
   matrixCsv,

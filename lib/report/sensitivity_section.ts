@@ -27,6 +27,7 @@ import {
   page,
   section,
   table,
+  warningList,
 } from "../page.ts";
 import {
   bandAxisMargin,
@@ -167,7 +168,10 @@ const stagingWords = (l: SensitivityLine) =>
 /** The table and chart of a sensitivity summary, with the staging rule. */
 function body(s: SensitivitySummary, unit: AmountUnit): Markup[] {
   const cur = unitLabel(s.reporting_currency, unit);
+  // Plugins that changed the run are not run again for the lines.
+  const warnings = warningList(s.warnings ?? []);
   return [
+    ...(warnings === "" ? [] : [warnings]),
     chart(
       "chart-sensitivity",
       `ECL per variant (${cur}); the dashed line is the probability-weighted ECL`,

@@ -178,6 +178,7 @@ import {
   withCapital,
 } from "../capital/mod.ts";
 import { sensitivityAnalysis } from "../sensitivity/mod.ts";
+import { matrixGradeWarnings } from "../transition_matrix.ts";
 import {
   batchFacilities,
   type DisclosureCells,
@@ -504,6 +505,14 @@ async function runFrom(
     return timer.time(name, fn);
   };
   const rulesPath = opts.rules ?? DEFAULT_RULES;
+  // The batch size is checked before anything is read or created.
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+    throw new UserError(
+      "usage",
+      `Cannot run portfolio ${opts.portfolio}: chunkSize must be a whole number >= 1, got ${chunkSize}`,
+    );
+  }
 
   const config = await step("load_config", async () => {
     if (opts.compare !== undefined) {
@@ -1246,6 +1255,14 @@ async function computeAndWrite(
     run.pool.terminate();
   }
   collectGarbage();
+  // Methodology §13: how the facilities of transition-matrix segments were
+  // graded (nothing is read when no segment uses a matrix).
+  run.manifest.warnings.push(
+    ...await matrixGradeWarnings(
+      stageFacilities(valid.lazy(), rules),
+      rules.segments,
+    ),
+  );
   // The sensitivity table (lib/sensitivity, docs/sensitivity.md), only when
   // the rules have a `sensitivity:` section: each line an engine pass over
   // the valid rows, summarised like this run.
@@ -1255,6 +1272,10 @@ async function computeAndWrite(
       sensitivityAnalysis(valid.lazy(), rules, fx, {
         reportingDate,
         summarize,
+        changingPlugins: run.plugins.filter((p) =>
+          p.plugin.afterStaging !== undefined ||
+          p.plugin.afterEcl !== undefined
+        ).map((p) => p.plugin.name),
         runId: folder.runId,
         batchSize: run.opts.batchSize,
       }),

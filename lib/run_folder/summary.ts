@@ -173,6 +173,11 @@ export interface SensitivitySummary {
   staging_rule: string;
   /** The weighted line first, then each scenario alone, then the stresses. */
   lines: SensitivityLine[];
+  /**
+   * What makes the lines differ from the run (plugins that changed stages
+   * or ECL are not run again); absent: nothing.
+   */
+  warnings?: string[];
 }
 
 /** Key under which facilities with a null grouping value are reported. */

@@ -16,6 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import { UserError } from "../errors.ts";
+import { splitCsvLine } from "../io/_csv.ts";
 
 /** The columns of a default-rate history, in any order. */
 export const HISTORY_COLUMNS = [
@@ -60,6 +61,9 @@ export interface DefaultRateHistory {
   segments: SegmentHistory[];
 }
 
+/** Most problems of a history listed one by one, then "and K more". */
+export const MAX_LISTED_HISTORY_PROBLEMS = 20;
+
 /** Refused history: every problem found, one per line. */
 export class HistoryError extends UserError {
   /**
@@ -73,8 +77,14 @@ export class HistoryError extends UserError {
       "input",
       `Cannot read default-rate history ${file}: ${problems.length} problem${
         problems.length === 1 ? "" : "s"
-      }\n` + problems.slice(0, 20).map((p) => `  - ${p}`).join("\n") +
-        (problems.length > 20 ? `\n  - ... ${problems.length - 20} more` : ""),
+      }\n` +
+        problems.slice(0, MAX_LISTED_HISTORY_PROBLEMS).map((p) => `  - ${p}`)
+          .join("\n") +
+        (problems.length > MAX_LISTED_HISTORY_PROBLEMS
+          ? `\n  - and ${
+            problems.length - MAX_LISTED_HISTORY_PROBLEMS
+          } more problem(s)`
+          : ""),
     );
     this.name = "HistoryError";
   }
@@ -82,7 +92,9 @@ export class HistoryError extends UserError {
 
 /**
  * Parses a default-rate history from CSV text (comma-separated, a header
- * line, no quoted fields).
+ * line; fields split by lib/io's `splitCsvLine`, RFC 4180 quoting). When
+ * a row is refused the years are not also checked for gaps (the refused
+ * row would read as one).
  *
  * @example
  * ```ts
@@ -100,7 +112,7 @@ export function parseDefaultRateHistory(
   file: string,
 ): DefaultRateHistory {
   const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
-  const header = lines[0].split(",").map((c) => c.trim());
+  const header = splitCsvLine(lines[0]).map((c) => c.trim());
   const problems: string[] = [];
   const at: Record<string, number> = {};
   for (const c of HISTORY_COLUMNS) {
@@ -119,10 +131,18 @@ export function parseDefaultRateHistory(
     region: string;
     rows: { year: number; obligors: number; defaults: number; line: number }[];
   }>();
+  // Rows refused: the years are then not checked for gaps (a refused row,
+  // whichever segment it was meant for, would read as one).
+  let refused = 0;
   lines.slice(1).forEach((raw, k) => {
     const line = k + 2;
     if (raw.trim() === "") return;
-    const cells = raw.split(",").map((c) => c.trim());
+    const count = problems.length;
+    row(raw, line);
+    if (problems.length > count) refused++;
+  });
+  function row(raw: string, line: number) {
+    const cells = splitCsvLine(raw).map((c) => c.trim());
     if (cells.length !== header.length) {
       problems.push(
         `line ${line}: ${cells.length} fields, the header has ${header.length}`,
@@ -186,7 +206,7 @@ export function parseDefaultRateHistory(
     }
     entry.rows.push({ year, obligors, defaults, line });
     bySegment.set(segment, entry);
-  });
+  }
   const segments: SegmentHistory[] = [];
   for (const [segment, { region, rows }] of bySegment) {
     rows.sort((a, b) => a.year - b.year);
@@ -197,7 +217,9 @@ export function parseDefaultRateHistory(
             rows[i].year
           } is also on line ${rows[i - 1].line}`,
         );
-      } else if (rows[i].year !== rows[i - 1].year + 1) {
+      } else if (
+        rows[i].year !== rows[i - 1].year + 1 && refused === 0
+      ) {
         problems.push(
           `line ${rows[i].line}: segment ${segment} jumps from ${
             rows[i - 1].year

@@ -4,14 +4,39 @@
  * adjustment and the collateral haircut of methodology §6, per scenario.
  *
  * `z`: each segment's fitted satellite model
- * (`Z = a + sum_k b_k x_k,(t - lag_k)`, `satellite.ts`) evaluated on the
+ * (`Zhat = a + sum_k b_k x_k,(t - lag_k)`, `satellite.ts`) evaluated on the
  * macro path of its region, the observed history supplying lagged years
  * before the horizon; forecast year `y = 1..H` is calendar year
- * `horizon[y - 1]`. The engine reads one `z` vector per scenario for
- * every segment (methodology §4), so the segments' paths are combined by
- * their weights (`SegmentFit.weight`: by default each segment's share of
- * obligors in the last history year):
- * `z[s,y] = sum_g w_g Z_g[s,y]`.
+ * `horizon[y - 1]`.
+ *
+ * Anchor (docs/scenarios.md §4): the engine applies `z` to today's
+ * point-in-time PD `q` (methodology §4:
+ * `q' = Phi((PhiInv(q) - sqrt(rho) z) / sqrt(1 - rho))`), which already
+ * holds the reporting year `T`'s economy, and leaves `q` unchanged only at
+ * `z = c(q) = PhiInv(q) (1 - sqrt(1 - rho)) / sqrt(rho)` (at `z = 0`, the
+ * median year, it lowers a 2% PD to 1.30% with `rho` 0.15). The PD that
+ * the Vasicek model gives at `Z_y` from today's `q` at `Z_T` is
+ * `Phi(PhiInv(q) - sqrt(rho / (1 - rho)) (Z_y - Z_T))`, which §4's formula
+ * gives at `z = (Z_y - Z_T) + c(q)`. So each segment's path is
+ *
+ *   `Z_g[s,y] = (Zhat_g[s,y] - Zhat_g[T]) + c(p_g,T)`,
+ *
+ * `Zhat_g[T]` the fitted index of the reporting year (the last history
+ * year; `Zhat[s,y] - Zhat[T] = sum_k b_k (x_k,(y - lag_k) - x_k,(T - lag_k))`,
+ * the intercept cancels) and `p_g,T = Phi((PhiInv(PD_g) - sqrt(rho_g)
+ * Zhat_g[T]) / sqrt(1 - rho_g))` the segment's fitted point-in-time PD of
+ * the reporting year: exact for a facility whose PD is `p_g,T`; a scenario
+ * whose macro path stays at the reporting year's values leaves it as it
+ * is. `anchors[g] = Zhat_g[T] - c(p_g,T)` is what is subtracted.
+ * (`anchor: "long_run"` subtracts nothing, `z = Zhat`: today's good or bad
+ * year would count twice.) The engine reads one `z` vector per scenario
+ * for every segment, so the segments' paths are combined by their weights
+ * (`SegmentFit.weight`: by default each segment's share of obligors in the
+ * last history year): `z[s,y] = sum_g w_g Z_g[s,y]`.
+ *
+ * PD ratio (shown in the fit report): the factor §4's formula applies to
+ * the segment's reporting-year PD `p_g,T` at the scenario's combined `z`:
+ * `Phi((PhiInv(p) - sqrt(rho_g) z) / sqrt(1 - rho_g)) / p`.
  *
  * Collateral haircut (methodology §6 `collateral_haircut`): a house-price
  * index per region is built from the scenario's `house_price_growth`
@@ -23,6 +48,7 @@
  *
  * @module
  */
+import { normCdf, normInv } from "../engine/mod.ts";
 import { UserError } from "../errors.ts";
 import { MAX_Z_SHIFT } from "../rules.ts";
 import {
@@ -81,10 +107,19 @@ export interface ScenarioAdjustmentOptions {
   /** Weights of the segments in the combined `z`; absent: the fit's. */
   weights?: Record<string, number>;
   /**
-   * Write the estimated `rho`s as the segments' `rho` (a given `rho` is
-   * the rules' already). @default true
+   * Write each fitted segment's `rho` (estimated or given) as the
+   * segments' `rho`, so that the engine shifts each segment's PD with the
+   * `rho` its `Z` was read with. @default true
    */
   writeRho?: boolean;
+  /**
+   * What `z` is measured from: `reporting_year`, the fitted index of the
+   * reporting year with the median correction (`Zhat[T] - c(p_T)`, see
+   * the module's text, docs/scenarios.md §4), or `long_run`, nothing
+   * (`z = Zhat`, for comparison only: today's PD already holds the
+   * reporting year's economy). @default "reporting_year"
+   */
+  anchor?: "reporting_year" | "long_run";
 }
 
 /** One scenario as the rules file's `scenarios` list holds it. */
@@ -103,8 +138,18 @@ export interface RulesScenario {
 export interface ScenarioDetail {
   /** The scenario. */
   scenario: string;
-  /** Each segment's projected `Z` per forecast year. */
+  /**
+   * Each segment's projected `Z` per forecast year, measured from its
+   * reporting-year fitted index (`Zhat[s,y] - Zhat[T]`).
+   */
   segments: Record<string, number[]>;
+  /**
+   * Each segment's PD ratio per forecast year at the scenario's combined
+   * `z` (at its reporting-year PD `p_T` and its `rho`; the module's text).
+   */
+  pd_ratio: Record<string, number[]>;
+  /** The segments' PD ratios per forecast year averaged with their weights. */
+  pd_ratio_weighted: number[];
   /** Each region's peak-to-trough house-price fall over the horizon. */
   region_fall: Record<string, number>;
   /** The combined fall `F`. */
@@ -117,10 +162,19 @@ export interface ScenarioAdjustments {
   scenario_adjustment: "z_shift";
   /** The scenarios, in the scenario file's order. */
   scenarios: RulesScenario[];
-  /** Each segment's estimated `rho` (none when not written). */
+  /** Each fitted segment's `rho` (none when not written). */
   segments: Record<string, { rho: number }>;
   /** The calendar year of each forecast year. */
   years: number[];
+  /** The year `T` `z` is measured from (the last history year). */
+  anchor_year: number;
+  /**
+   * What is subtracted from each segment's `Zhat` path:
+   * `Zhat[T] - c(p_T)` (0 with `anchor: long_run`).
+   */
+  anchors: Record<string, number>;
+  /** Each segment's fitted point-in-time PD of the reporting year, `p_T`. */
+  reporting_year_pd: Record<string, number>;
   /** Per scenario, the segment paths and house-price falls. */
   detail: ScenarioDetail[];
   /** The haircut parameters used. */
@@ -202,6 +256,57 @@ export function peakToTroughFall(growth: readonly number[]): number {
     fall = Math.max(fall, 1 - index / peak);
   }
   return fall;
+}
+
+/**
+ * A segment's fitted index in the reporting year `T` (the last history
+ * year): `Zhat[T] = a + sum_k b_k x_k,(T - lag_k)` on the observed history.
+ */
+export function reportingYearIndex(
+  seg: SegmentFit,
+  file: ScenarioFile,
+): number {
+  const year = file.history_years.at(-1)!;
+  return seg.terms.reduce((acc, t) => {
+    const v = macroValue(file, undefined, seg.region, t.variable, year - t.lag);
+    if (v === undefined) {
+      throw new UserError(
+        "input",
+        `${file.file}: history.${seg.region}.${t.variable} has no value for ${
+          year - t.lag
+        } (the reporting year ${year} at lag ${t.lag})`,
+      );
+    }
+    return acc + t.coefficient * v;
+  }, seg.intercept.coefficient);
+}
+
+/**
+ * The `z` at which methodology §4's formula leaves a PD `q` unchanged:
+ * `c(q) = PhiInv(q) (1 - sqrt(1 - rho)) / sqrt(rho)` (negative below
+ * `q = 0.5`).
+ */
+export function medianCorrection(q: number, rho: number): number {
+  return normInv(q) * (1 - Math.sqrt(1 - rho)) / Math.sqrt(rho);
+}
+
+/**
+ * The factor methodology §4's `z_shift` applies to a PD `pd` at `z` with
+ * asset correlation `rho`:
+ * `Phi((PhiInv(pd) - sqrt(rho) z) / sqrt(1 - rho)) / pd`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pdRatio } from "./project.ts";
+ * // z = 0 is the median year: it lowers a 2% PD (to 1.30%).
+ * assert.ok(Math.abs(pdRatio(0.02, 0, 0.15) * 0.02 - 0.0130) < 1e-4);
+ * assert.ok(pdRatio(0.02, -1, 0.15) > 1);
+ * ```
+ */
+export function pdRatio(pd: number, z: number, rho: number): number {
+  return normCdf((normInv(pd) - Math.sqrt(rho) * z) / Math.sqrt(1 - rho)) /
+    pd;
 }
 
 /** The shifts as a list, each checked against the file. */
@@ -290,15 +395,48 @@ export function scenarioAdjustments(
     regionWeight[s.region] = (regionWeight[s.region] ?? 0) +
       weightOf(s) / totalWeight;
   }
+  const anchor = options.anchor ?? "reporting_year";
+  if (anchor !== "reporting_year" && anchor !== "long_run") {
+    throw new UserError(
+      "usage",
+      `anchor must be reporting_year or long_run, got ${String(anchor)}`,
+    );
+  }
+  const anchors: Record<string, number> = {};
+  const reporting_year_pd: Record<string, number> = {};
+  for (const seg of fit.segments) {
+    const zT = reportingYearIndex(seg, file);
+    const pT = normCdf(
+      (normInv(seg.pd_ttc) - Math.sqrt(seg.rho) * zT) / Math.sqrt(1 - seg.rho),
+    );
+    reporting_year_pd[seg.segment] = pT;
+    anchors[seg.segment] = anchor === "long_run"
+      ? 0
+      : zT - medianCorrection(pT, seg.rho);
+  }
   const detail: ScenarioDetail[] = [];
   const scenarios = file.scenarios.map((scenario) => {
     const segments: Record<string, number[]> = {};
     const z = file.horizon.map(() => 0);
     for (const seg of fit.segments) {
-      const path = projectSegment(seg, file, scenario, shifts);
+      const path = projectSegment(seg, file, scenario, shifts).map((v) =>
+        v - anchors[seg.segment]
+      );
       segments[seg.segment] = path;
       path.forEach((v, y) => z[y] += v * weightOf(seg) / totalWeight);
     }
+    const pd_ratio: Record<string, number[]> = Object.fromEntries(
+      fit.segments.map((seg) => [
+        seg.segment,
+        z.map((v) => pdRatio(reporting_year_pd[seg.segment], v, seg.rho)),
+      ]),
+    );
+    const pd_ratio_weighted = z.map((_, y) =>
+      fit.segments.reduce(
+        (a, seg) => a + pd_ratio[seg.segment][y] * weightOf(seg) / totalWeight,
+        0,
+      )
+    );
     const region_fall: Record<string, number> = {};
     let fall = 0;
     for (const [region, w] of Object.entries(regionWeight)) {
@@ -311,6 +449,8 @@ export function scenarioAdjustments(
     detail.push({
       scenario: scenario.name,
       segments,
+      pd_ratio,
+      pd_ratio_weighted,
       region_fall,
       house_price_fall: fall,
     });
@@ -343,12 +483,13 @@ export function scenarioAdjustments(
     scenarios,
     segments: writeRho
       ? Object.fromEntries(
-        fit.segments.filter((s) => s.estimated.rho).map((
-          s,
-        ) => [s.segment, { rho: round(s.rho, 6) }]),
+        fit.segments.map((s) => [s.segment, { rho: round(s.rho, 6) }]),
       )
       : {},
     years: [...file.horizon],
+    anchor_year: file.history_years.at(-1)!,
+    anchors,
+    reporting_year_pd,
     detail,
     haircut,
     shifts,

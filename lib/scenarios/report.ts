@@ -45,6 +45,30 @@ export interface FitReport {
   illustrative: string[];
   /** Every warning of the fit. */
   warnings: string[];
+  /**
+   * When the history was generated with known coefficients
+   * (`--generate-history`): the generating terms, and per segment whether
+   * the selection chose exactly their variables and lags.
+   */
+  generating?: {
+    /** The terms the history was generated with. */
+    terms: { variable: string; lag: number; coefficient: number }[];
+    /** Standard deviation of the generator's noise `e_t`. */
+    noise_sd?: number;
+    /** Per segment: the selected terms and whether they are the generating ones. */
+    segments: { segment: string; selected: string[]; recovered: boolean }[];
+  };
+}
+
+/** Options of {@link fitReport}. */
+export interface FitReportOptions {
+  /** The generating terms, when the history was generated. */
+  generating?: {
+    /** The terms the history was generated with. */
+    terms: readonly { variable: string; lag: number; coefficient: number }[];
+    /** Standard deviation of the generator's noise. */
+    noise_sd?: number;
+  };
 }
 
 /** The report of a fit and its adjustments. */
@@ -52,6 +76,7 @@ export function fitReport(
   fit: SatelliteFit,
   adjustments: ScenarioAdjustments,
   file: ScenarioFile,
+  options: FitReportOptions = {},
 ): FitReport {
   const illustrative: string[] = [];
   for (const [region, vars] of Object.entries(file.history)) {
@@ -68,13 +93,47 @@ export function fitReport(
       }
     }
   }
+  const warnings = fitWarnings(fit);
+  let generating: FitReport["generating"];
+  if (options.generating !== undefined) {
+    const truth = new Set(
+      options.generating.terms.map((t) => `${t.variable}(t-${t.lag})`),
+    );
+    const segments = fit.segments.map((s) => {
+      const selected = s.terms.map((t) => `${t.variable}(t-${t.lag})`);
+      return {
+        segment: s.segment,
+        selected,
+        recovered: selected.length === truth.size &&
+          selected.every((t) => truth.has(t)),
+      };
+    });
+    const k = segments.filter((s) => s.recovered).length;
+    if (k < segments.length) {
+      warnings.push(
+        `the selection chose exactly the generating terms (${
+          [...truth].join(", ")
+        }) in ${k} of ${segments.length} segments (sampling noise of ${
+          fit.segments[0]?.n ?? 0
+        } years; see "Generating terms")`,
+      );
+    }
+    generating = {
+      terms: options.generating.terms.map((t) => ({ ...t })),
+      ...(options.generating.noise_sd === undefined
+        ? {}
+        : { noise_sd: options.generating.noise_sd }),
+      segments,
+    };
+  }
   return {
     report_version: 1,
     fit,
     adjustments,
     sources: file.sources,
     illustrative,
-    warnings: fitWarnings(fit),
+    warnings,
+    ...(generating === undefined ? {} : { generating }),
   };
 }
 
@@ -334,6 +393,30 @@ export function fitReportHtml(report: FitReport, file: ScenarioFile): string {
           : ""
       }`,
     ),
+    table<(typeof adj.detail)[number]>([
+      { label: "scenario", value: (d) => d.scenario },
+      ...adj.years.map((y, i) => ({
+        label: `PD ratio ${y}`,
+        value: (d: (typeof adj.detail)[number]) => {
+          const all = Object.values(d.pd_ratio ?? {}).map((r) => r[i]);
+          return all.length === 0
+            ? "–"
+            : `${f(3)(d.pd_ratio_weighted?.[i] ?? NaN)} (${
+              f(2)(Math.min(...all))
+            }–${f(2)(Math.max(...all))})`;
+        },
+        numeric: true,
+      })),
+    ], adj.detail),
+    note(
+      `z is measured from each segment's fitted index in ${
+        adj.anchor_year ?? "the reporting year"
+      } (z = Zhat[y] − Zhat[${
+        adj.anchor_year ?? "T"
+      }]): today's point-in-time PD already holds the reporting year's economy, so a scenario that keeps the macro variables at their ${
+        adj.anchor_year ?? "reporting-year"
+      } values leaves it as it is. PD ratio: the factor the engine's z_shift applies to a segment's PD at the scenario's z, Phi((PhiInv(p) − sqrt(rho) z) / sqrt(1 − rho)) / p with the segment's PD ttc p and rho; weighted over the segments, (lowest–highest segment).`,
+    ),
     grid([
       chart("z-paths", "z per scenario and year", zPathChart(adj)),
       chart(
@@ -350,6 +433,44 @@ export function fitReportHtml(report: FitReport, file: ScenarioFile): string {
     ),
     fit.segments.map(segmentBlock),
   ]);
+  const gen = report.generating;
+  const generating = gen === undefined ? "" : section(
+    "generating",
+    "Generating terms against the selected ones",
+    [
+      note(
+        `The history was generated (docs/scenarios.md §6) with Z = a + ${
+          gen.terms.map((t) => `${t.coefficient} × ${t.variable}(t-${t.lag})`)
+            .join(" + ")
+        } + e${
+          gen.noise_sd === undefined ? "" : `, sd(e) = ${gen.noise_sd}`
+        }. The selection recovered exactly these terms in ${
+          gen.segments.filter((s) => s.recovered).length
+        } of ${gen.segments.length} segments.`,
+      ),
+      table<(typeof gen.segments)[number]>([
+        { label: "segment", value: (s) => s.segment },
+        { label: "selected", value: (s) => s.selected.join(", "), wrap: true },
+        {
+          label: "generating terms",
+          value: (s) =>
+            s.recovered ? badge("ok", "recovered") : badge("bad", "differ"),
+        },
+      ], gen.segments),
+    ],
+  );
+  const skipped = fit.skipped ?? [];
+  const skippedSection = skipped.length === 0 ? "" : section(
+    "skipped",
+    "Segments not fitted",
+    [
+      table<(typeof skipped)[number]>([
+        { label: "segment", value: (s) => s.segment },
+        { label: "why", value: (s) => s.reason, wrap: true },
+      ], skipped),
+      note("They write no rho and take no part in the combined z."),
+    ],
+  );
   const macro = section("macro", "Macro paths per scenario", [
     grid(
       file.variables.map((v) => chart(`macro-${v}`, v, macroChart(file, v))),
@@ -383,12 +504,14 @@ export function fitReportHtml(report: FitReport, file: ScenarioFile): string {
         { id: "headline", label: "Headline" },
         { id: "scenarios", label: "Scenario adjustments" },
         { id: "fit", label: "Fit by segment" },
+        ...(skipped.length ? [{ id: "skipped", label: "Not fitted" }] : []),
+        ...(gen ? [{ id: "generating", label: "Generating terms" }] : []),
         { id: "macro", label: "Macro paths" },
         { id: "sources", label: "Sources" },
       ],
       footer: "Figures from fit.json (lib/scenarios, docs/scenarios.md).",
     },
-    [headline, scenarios, fits, macro, sources],
+    [headline, scenarios, fits, skippedSection, generating, macro, sources],
   );
 }
 

@@ -73,6 +73,15 @@ export const ZERO_COUNT_CORRECTION = 0.5;
 /** Most rounds of the lag refinement of the selection (docs/scenarios.md §3). */
 export const MAX_REFINEMENT_ROUNDS = 5;
 
+/**
+ * Smallest asset correlation a fit accepts: 1e-4 (the standard deviation
+ * of `PhiInv(DR)` about 0.01; published retail and corporate `rho` are
+ * 0.02-0.3). Below it the default rate hardly varies (a segment without
+ * defaults gives 0 up to rounding) and `Z` carries no signal: the segment
+ * is skipped (docs/scenarios.md §3).
+ */
+export const MIN_ESTIMATED_RHO = 1e-4;
+
 /** Fewest years of regression sample: 8 (a handful of coefficients). */
 export const MIN_SAMPLE_YEARS = 8;
 
@@ -161,6 +170,12 @@ export interface SatelliteFit {
   };
   /** One fit per segment, in the history's order. */
   segments: SegmentFit[];
+  /**
+   * Segments of the history that could not be fitted (a default rate that
+   * never varies, no macro variable of the expected sign), each with why;
+   * they write no `rho` and take no part in the combined `z`.
+   */
+  skipped?: { segment: string; reason: string }[];
 }
 
 /** Options of {@link fitSatellite}. */
@@ -313,8 +328,9 @@ function selectTerms(
   }
   // Lag refinement: each variable's lag again, given the others' (the
   // univariate choice confounds a persistent variable's lags): the lag
-  // whose model has the smallest residual sum of squares with the expected
-  // sign; repeated until no lag changes.
+  // whose model has the smallest residual sum of squares, whatever the
+  // signs (the elimination below drops a term of the wrong sign); repeated
+  // until no lag changes or MAX_REFINEMENT_ROUNDS.
   const ssrOf = (terms: LaggedVariable[]) => {
     try {
       const fit = ols(z, terms.map((t) => regressor(file, region, t, years)));
@@ -379,8 +395,12 @@ function selectTerms(
   return chosen;
 }
 
+/** A segment that cannot be fitted: reported and skipped. */
+class UnfittableSegment extends Error {}
+
 /** Fits one segment. */
 function fitSegment(
+  historyFile: string,
   seg: SegmentHistory,
   file: ScenarioFile,
   o:
@@ -391,7 +411,7 @@ function fitSegment(
   if (!(seg.region in file.regions)) {
     throw new UserError(
       "input",
-      `default-rate history segment ${seg.segment}: region ${seg.region} is not a region of ${file.file} (${
+      `${historyFile}: segment ${seg.segment}: region ${seg.region} is not a region of ${file.file} (${
         Object.keys(file.regions).join(", ")
       })`,
     );
@@ -405,7 +425,7 @@ function fitSegment(
   if (keep.length < MIN_SAMPLE_YEARS) {
     throw new UserError(
       "input",
-      `default-rate history segment ${seg.segment}: ${keep.length} years overlap the macro history ${firstMacro}..${lastMacro} at lag ${lag}, fewer than MIN_SAMPLE_YEARS (${MIN_SAMPLE_YEARS})`,
+      `${historyFile}: segment ${seg.segment}: ${keep.length} years overlap the macro history ${firstMacro}..${lastMacro} at lag ${lag}, fewer than MIN_SAMPLE_YEARS (${MIN_SAMPLE_YEARS})`,
     );
   }
   const years = keep.map((k) => k.y);
@@ -417,13 +437,21 @@ function fitSegment(
   const mle = vasicekMle(dr, givenRho);
   const rho = mle.rho;
   const pd = givenPd ?? mle.pd;
-  if (!(rho > 0 && rho < 1)) {
-    throw new UserError(
-      "check",
-      `default-rate history segment ${seg.segment}: the default rate does not vary, so rho cannot be estimated; give it`,
+  if (!(rho >= MIN_ESTIMATED_RHO && rho < 1)) {
+    throw new UnfittableSegment(
+      `the default rate does not vary (rho ${
+        rho.toExponential(1)
+      }, below MIN_ESTIMATED_RHO ${MIN_ESTIMATED_RHO}${
+        seg.defaults.every((d) => d === 0) ? "; no defaults in any year" : ""
+      }), so Z carries no signal`,
     );
   }
   const z = dr.map((d) => creditCycleIndex(d, pd, rho));
+  if (Math.max(...z) - Math.min(...z) < 1e-9) {
+    throw new UnfittableSegment(
+      "the default rate is the same every year, so Z does not move",
+    );
+  }
   const selection: string[] = [];
   const terms = o.spec ??
     selectTerms(
@@ -440,19 +468,15 @@ function fitSegment(
     selection.push(`given: ${o.spec.map(termName).join(", ")}`);
   }
   if (terms.length === 0) {
-    throw new UserError(
-      "check",
-      `default-rate history segment ${seg.segment}: no macro variable has the expected sign; the satellite model cannot be fitted`,
+    throw new UnfittableSegment(
+      "no macro variable has the expected sign: the satellite model cannot be fitted",
     );
   }
   let fit;
   try {
     fit = ols(z, terms.map((t) => regressor(file, seg.region, t, years)));
   } catch (e) {
-    throw new UserError(
-      "check",
-      `segment ${seg.segment}: ${(e as Error).message}`,
-    );
+    throw new UnfittableSegment((e as Error).message);
   }
   const warnings: string[] = [];
   const fitted: SatelliteTerm[] = terms.map((t, j) => {
@@ -524,8 +548,13 @@ function fitSegment(
  * Fits the satellite model of every segment of `history` on the macro
  * history of `file` (docs/scenarios.md §3).
  *
+ * A segment that cannot be fitted (its default rate does not vary, no
+ * variable has the expected sign, a singular regression) is skipped and
+ * listed in `skipped` (a warning of the fit).
+ *
  * @throws {UserError} `input` for a segment whose region the file lacks or
- *   whose history is too short; `check` when no model can be fitted.
+ *   whose history is too short (naming the history file); `check` when no
+ *   segment can be fitted.
  */
 export function fitSatellite(
   history: DefaultRateHistory,
@@ -567,8 +596,70 @@ export function fitSatellite(
       );
     }
   }
-  // Weights: given, else obligors of each segment's last year, normalised.
-  const raw = history.segments.map((s) =>
+  const names = new Set(history.segments.map((s) => s.segment));
+  for (
+    const [flag, given] of [["rho", options.rho], [
+      "pdTtc",
+      options.pdTtc,
+    ]] as const
+  ) {
+    const unknown = Object.keys(given ?? {}).filter((k) => !names.has(k));
+    if (unknown.length > 0) {
+      throw new UserError(
+        "usage",
+        `${flag} given for ${unknown.slice(0, 10).join(", ")}${
+          unknown.length > 10 ? ` and ${unknown.length - 10} more` : ""
+        }, not segments of ${history.file}`,
+      );
+    }
+    for (const [k, v] of Object.entries(given ?? {})) {
+      if (!(v > 0 && v < 1)) {
+        throw new UserError(
+          "usage",
+          `${flag} of ${k} must be strictly between 0 and 1, got ${v}`,
+        );
+      }
+    }
+  }
+  // A history cannot reach past the reporting date (docs/scenarios.md §3).
+  const lastYear = file.history_years.at(-1)!;
+  const beyond = history.segments.filter((s) => s.years.at(-1)! > lastYear);
+  if (beyond.length > 0) {
+    throw new UserError(
+      "input",
+      `${history.file}: ${beyond.length} segment(s) have years after ${lastYear}, the reporting year of ${file.file} (reporting date ${file.reporting_date}): ${
+        beyond.slice(0, 5).map((s) => `${s.segment} to ${s.years.at(-1)}`)
+          .join(", ")
+      }${
+        beyond.length > 5 ? ` and ${beyond.length - 5} more` : ""
+      }; a default-rate history ends at the reporting date`,
+    );
+  }
+  const o = { ...options, maxLag, alpha, candidates };
+  // Each segment fitted, or skipped with why (docs/scenarios.md §3).
+  const fitted: SegmentFit[] = [];
+  const skipped: { segment: string; reason: string }[] = [];
+  const kept: SegmentHistory[] = [];
+  for (const s of history.segments) {
+    try {
+      fitted.push(fitSegment(history.file, s, file, o, 0));
+      kept.push(s);
+    } catch (e) {
+      if (!(e instanceof UnfittableSegment)) throw e;
+      skipped.push({ segment: s.segment, reason: e.message });
+    }
+  }
+  if (fitted.length === 0) {
+    throw new UserError(
+      "check",
+      `${history.file}: no segment can be fitted (${
+        skipped.slice(0, 3).map((s) => `${s.segment}: ${s.reason}`).join("; ")
+      }${skipped.length > 3 ? `; and ${skipped.length - 3} more` : ""})`,
+    );
+  }
+  // Weights: given, else obligors of each segment's last year, normalised
+  // over the segments fitted.
+  const raw = kept.map((s) =>
     options.weights ? options.weights[s.segment] ?? 0 : s.obligors.at(-1)!
   );
   const total = raw.reduce((a, w) => a + w, 0);
@@ -578,7 +669,6 @@ export function fitSatellite(
       "segment weights must be non-negative and not all 0",
     );
   }
-  const o = { ...options, maxLag, alpha, candidates };
   return {
     fit_version: 1,
     method: "vasicek_ols",
@@ -591,13 +681,17 @@ export function fitSatellite(
       candidates: [...candidates],
       ...(options.spec ? { spec: options.spec } : {}),
     },
-    segments: history.segments.map((s, i) =>
-      fitSegment(s, file, o, raw[i] / total)
-    ),
+    segments: fitted.map((f, i) => ({ ...f, weight: raw[i] / total })),
+    ...(skipped.length > 0 ? { skipped } : {}),
   };
 }
 
-/** Every warning of a fit, segment by segment. */
+/** Every warning of a fit, segment by segment, then the segments skipped. */
 export function fitWarnings(fit: SatelliteFit): string[] {
-  return fit.segments.flatMap((s) => s.warnings);
+  return [
+    ...fit.segments.flatMap((s) => s.warnings),
+    ...(fit.skipped ?? []).map((s) =>
+      `${s.segment}: not fitted, skipped (no rho written, not in z): ${s.reason}`
+    ),
+  ];
 }

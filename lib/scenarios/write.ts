@@ -58,14 +58,22 @@ export interface ScenarioOutputPaths {
   history?: string;
   /** `rules.yaml`, when written. */
   rules?: string;
+  /**
+   * Warnings of the merge ({@link segmentCoverage}): fitted segments the
+   * rules lack, rules segments without a fitted `rho`.
+   */
+  warnings: string[];
 }
 
 /**
  * Writes the fit report, the page, the fragment (and the generated
  * history, the merged rules) as the folder `out`. The merged rules are
- * checked by the rules loader before anything is written.
+ * checked by the rules loader before anything is written: the rules given
+ * first (refused naming their file), then the merge (refused naming the
+ * rules given; nothing is written).
  *
- * @throws {RulesError} when the merged rules are refused.
+ * @throws {RulesError} when the rules given or the merged rules are
+ *   refused.
  */
 export async function writeScenarioOutputs(
   out: string,
@@ -86,13 +94,39 @@ export async function writeScenarioOutputs(
     header,
   );
   const rulesPath = join(out, SCENARIO_FILES.rules);
-  const rulesText = options.rules
-    ? mergeRulesFragmentText(options.rules.text, fragmentText, [
+  const warnings: string[] = [];
+  let rulesText: string | undefined;
+  if (options.rules) {
+    // The rules given are read by the rules loader first (an empty, list,
+    // binary or invalid file is refused naming it); their own
+    // scenario_source is replaced by the fragment's, so not checked.
+    const given = parseRules(options.rules.text, options.rules.file, {
+      scenarioSource: false,
+    });
+    warnings.push(
+      ...segmentCoverage(
+        Object.keys(report.adjustments.segments),
+        [],
+        Object.keys(given.segments),
+        options.rules.file,
+      ),
+    );
+    rulesText = mergeRulesFragmentText(options.rules.text, fragmentText, [
       `${options.rules.file} with the rules fragment of ${fitPath} merged in`,
       "(docs/scenarios.md §5; written by deno task scenarios: its comments are not kept)",
-    ])
-    : undefined;
-  if (rulesText !== undefined) parseRules(rulesText, rulesPath);
+    ]);
+    try {
+      // fit.json is not written yet: the scenarios are the fragment's.
+      parseRules(rulesText, rulesPath, { scenarioSource: false });
+    } catch (e) {
+      if (!(e instanceof RulesError)) throw e;
+      throw new RulesError(
+        options.rules.file,
+        e.issues,
+        `The rules ${options.rules.file} with the fragment of the fit merged in are refused (nothing was written to ${out})`,
+      );
+    }
+  }
   await writeOutputFolder(
     out,
     [...Object.values(SCENARIO_FILES)],
@@ -121,8 +155,54 @@ export async function writeScenarioOutputs(
       ? { history: join(out, SCENARIO_FILES.history) }
       : {}),
     ...(rulesText !== undefined ? { rules: rulesPath } : {}),
+    warnings,
   };
 }
+
+/**
+ * Warnings of merging a fragment into rules (docs/scenarios.md §5): the
+ * fragment's segments the rules do not name (merged as new segments with
+ * only `rho`: a book whose segments are named otherwise keeps the default
+ * `rho` for its own), and the rules' segments no fitted `rho` reaches.
+ */
+export function segmentCoverage(
+  rhoSegments: readonly string[],
+  fittedSegments: readonly string[],
+  rulesSegments: readonly string[],
+  rulesFile: string,
+): string[] {
+  const named = new Set(rulesSegments);
+  const added = rhoSegments.filter((s) => !named.has(s));
+  const fitted = new Set([...rhoSegments, ...fittedSegments]);
+  const without = rulesSegments.filter((s) =>
+    s !== "default" && !fitted.has(s)
+  );
+  const list = (xs: string[]) =>
+    xs.length <= MAX_LISTED_SEGMENTS
+      ? xs.join(", ")
+      : `${xs.slice(0, MAX_LISTED_SEGMENTS).join(", ")} and ${
+        xs.length - MAX_LISTED_SEGMENTS
+      } more`;
+  return [
+    ...(added.length > 0
+      ? [
+        `${added.length} fitted segment(s) are not named in ${rulesFile} and are added with their rho (the default's other keys): ${
+          list(added)
+        }; a segment the book does not have gives no loan its rho: name the history's segments as the book's`,
+      ]
+      : []),
+    ...(without.length > 0
+      ? [
+        `${without.length} segment(s) of ${rulesFile} have no fitted rho and keep their own (or the default's): ${
+          list(without)
+        }`,
+      ]
+      : []),
+  ];
+}
+
+/** Most segments named in a warning of {@link segmentCoverage}, then "and K more". */
+export const MAX_LISTED_SEGMENTS = 10;
 
 /**
  * The text of a rules file to merge a fragment into, read with the rules

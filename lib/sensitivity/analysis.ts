@@ -24,7 +24,11 @@
  * - scenario `s` alone: the scenarios list is `s` with weight 1 (§8, the
  *   overlays of the rules still apply after it);
  * - `pd_multiplier: f`: `pd_12m_current := min(p1 × f, max(p1,
- *   PD_SHOCK_CAP))` (§3, §4), the origination PD unchanged;
+ *   PD_SHOCK_CAP))` (§3, §4), the origination PD unchanged; in a
+ *   `pd_curve: transition_matrix` segment (§13) every grade's base curve
+ *   `q[y] := min(q[y] × f, max(q[y], PD_SHOCK_CAP))` (`shockedCurve`), the
+ *   grade being the one of the unshocked PD (or the rating), so the shock
+ *   moves every segment's base curve by the same factor;
  * - `collateral_shock: c`: `collateral_value := collateral_value × (1 -
  *   c)` (§6; a null collateral stays null, i.e. 0);
  * - `z_shift: d`: every scenario's `z[s,y] := z[s,y] + d` for the years it
@@ -37,7 +41,9 @@
  * The run's plugins are not run again for the variants: a plugin that
  * changes stages or ECL (`afterStaging`, `afterEcl`) makes the weighted
  * line differ from the run's allowance by what it changed (the summary's
- * own totals are then the run's figure).
+ * own totals are then the run's figure); the table then carries a
+ * warning naming them ({@link pluginWarning}), shown by summary.json and
+ * the report.
  *
  * Memory: each line goes through the rows in chunks of `chunkSize` loans
  * ({@link SENSITIVITY_CHUNK_SIZE}), adding the chunks' summaries; an `add`
@@ -51,6 +57,7 @@ import { requireValidRules, type Rules, withRules } from "../rules.ts";
 import type { RulesPatch } from "../rules.ts";
 import { PD_SHOCK_CAP, type Stress } from "../sensitivity_rules.ts";
 import { macroStressScenarios } from "./macro.ts";
+import { GRADE_PD_COLUMN } from "../transition_matrix.ts";
 import { COL } from "../schema.ts";
 import type { FxTable } from "../fx.ts";
 import {
@@ -102,6 +109,30 @@ export interface SensitivityOptions {
   chunkSize?: number;
   /** Called when a line starts, with its kind and name. */
   onLine?: (kind: SensitivityLine["kind"], name: string) => void;
+  /**
+   * Names of the run's plugins with an `afterStaging` or `afterEcl` hook
+   * (docs/plugins.md). The lines are computed without them, so the
+   * summary's `warnings` says the weighted line is then not the run's
+   * allowance. @default []
+   */
+  changingPlugins?: readonly string[];
+}
+
+/**
+ * The warning of a sensitivity table computed without plugins that
+ * changed the run's stages or ECL (none: `undefined`).
+ */
+export function pluginWarning(
+  names: readonly string[] | undefined,
+): string | undefined {
+  if (names === undefined || names.length === 0) return undefined;
+  return `The run's plugin${names.length === 1 ? "" : "s"} ${
+    names.join(", ")
+  } changed stages or ECL (afterStaging / afterEcl); the sensitivity lines are computed without ${
+    names.length === 1 ? "it" : "them"
+  }, so the weighted line is not the run's allowance and every line leaves out what ${
+    names.length === 1 ? "it" : "they"
+  } changed`;
 }
 
 /** One variant of the run: its rules and what it does to the rows. */
@@ -118,6 +149,12 @@ export interface SensitivityVariant {
   shock: (valid: LazyFrame) => LazyFrame;
   /** Whether it keeps the run's stages or is staged again. */
   staging: SensitivityLine["staging"];
+  /**
+   * A PD shock's factor on the base curves of `pd_curve:
+   * transition_matrix` grades (`computeEcl`'s `matrixPdShock`); absent:
+   * none.
+   */
+  matrixPdShock?: number;
 }
 
 /**
@@ -173,7 +210,12 @@ function stressShock(stress: Stress): (valid: LazyFrame) => LazyFrame {
     const exprs = [
       ...(stress.pd_multiplier !== undefined &&
           columns.includes(COL.pd12mCurrent)
-        ? [pdShockExpr(stress.pd_multiplier)]
+        ? [
+          pdShockExpr(stress.pd_multiplier),
+          // A matrix segment's facility is graded from the unshocked PD;
+          // the shock moves its grade's curve instead (docs/sensitivity.md).
+          pl.col(COL.pd12mCurrent).cast(pl.Float64).alias(GRADE_PD_COLUMN),
+        ]
         : []),
       ...(stress.collateral_shock !== undefined &&
           columns.includes(COL.collateralValue)
@@ -266,6 +308,9 @@ export async function sensitivityVariants(
       ),
       shock: stressShock(stress),
       staging: stress.pd_multiplier === undefined ? "run" : "restaged",
+      ...(stress.pd_multiplier === undefined
+        ? {}
+        : { matrixPdShock: stress.pd_multiplier }),
     });
   }
   return variants;
@@ -298,6 +343,9 @@ async function variantTotals(
       fx,
       batchSize: opts.batchSize,
       overlays,
+      ...(v.matrixPdShock === undefined
+        ? {}
+        : { matrixPdShock: v.matrixPdShock }),
     });
   let plan: OverlayPlan | undefined;
   if (shared) {
@@ -399,9 +447,11 @@ export async function sensitivityAnalysis(
     });
   }
   const weighted = lines[0].ecl;
+  const warning = pluginWarning(opts.changingPlugins);
   return {
     reporting_currency: rules.reporting_currency,
     staging_rule: STAGING_RULE,
     lines: lines.map((l) => ({ ...l, change_vs_weighted: l.ecl - weighted })),
+    ...(warning === undefined ? {} : { warnings: [warning] }),
   };
 }

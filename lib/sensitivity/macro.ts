@@ -7,12 +7,14 @@
  *
  * The model is the rules' `scenario_source` (`fit.json` of `deno task
  * scenarios`, its SHA-256 checked), the macro paths the scenario file the
- * fit names (its SHA-256 checked too). Before the shift is applied the
- * unshifted projection must give the rules' scenarios (names in order, `z`
- * and haircuts to 1e-6): a stress is only a stress of the model the
- * allowance was computed with. Paths are read as the fit recorded them
- * (relative to the working directory, as `deno task scenarios` writes
- * them).
+ * fit names (its SHA-256 checked too; a relative path is read relative to
+ * the fit's folder first, then the working directory). Both are checked
+ * when the rules are loaded, with the shifts (lib/scenarios/provenance.ts:
+ * variable, region and scenario of the file, shifted values within the
+ * file's bounds). Before the shift is applied the unshifted projection
+ * must give the rules' scenarios (the one comparison of provenance.ts,
+ * {@link scenarioMismatches}, within {@link MACRO_MATCH_TOLERANCE}): a
+ * stress is only a stress of the model the allowance was computed with.
  *
  * @module
  */
@@ -20,61 +22,90 @@ import { createHash } from "node:crypto";
 import { UserError } from "../errors.ts";
 import type { Rules, Scenario } from "../rules.ts";
 import type { MacroStressShift } from "../sensitivity_rules.ts";
+import { type SatelliteFit, scenarioAdjustments } from "../scenarios/mod.ts";
 import {
-  loadScenarioFile,
-  type SatelliteFit,
-  scenarioAdjustments,
-} from "../scenarios/mod.ts";
+  candidatePaths,
+  fitScenarioFile,
+  MACRO_MATCH_TOLERANCE,
+  scenarioMismatches,
+  type ScenarioSourceRead,
+  scenarioSourceRead,
+} from "../scenarios/provenance.ts";
 
-/** Tolerance of the check that the fit gives the rules' scenarios. */
-export const MACRO_MATCH_TOLERANCE = 1e-6;
+export { MACRO_MATCH_TOLERANCE };
 
-/** The fit of `fit.json`, read and checked against the rules' SHA-256. */
+/**
+ * The fit of the rules' `scenario_source`: the one read when the rules
+ * were loaded, else read now (rules derived in code), its SHA-256 checked.
+ */
 async function readFit(
   where: string,
+  rules: Rules,
   source: { fit: string; sha256: string },
-): Promise<{ fit: SatelliteFit; haircut?: Record<string, number> }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(source.fit);
-  } catch (e) {
-    throw new UserError(
-      "input",
-      `${where}: cannot read ${source.fit}, the fit of the rules' scenario_source (${
-        (e as Error).message
-      }); run deno task scenarios again or fix scenario_source.fit`,
-    );
+): Promise<ScenarioSourceRead & { fit: SatelliteFit }> {
+  let read = scenarioSourceRead(rules);
+  if (read === undefined) {
+    const path = candidatePaths(source.fit, undefined)[0];
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(path);
+    } catch (e) {
+      throw new UserError(
+        "input",
+        `${where}: cannot read ${path}, the fit of the rules' scenario_source (${
+          (e as Error).message
+        }); run deno task scenarios again or fix scenario_source.fit`,
+      );
+    }
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    if (sha !== source.sha256) {
+      throw new UserError(
+        "input",
+        `${where}: ${path} has SHA-256 ${sha}, not the ${source.sha256} of the rules' scenario_source: the fit changed since it wrote the scenarios; write them again with deno task scenarios`,
+      );
+    }
+    try {
+      read = { path, report: JSON.parse(new TextDecoder().decode(bytes)) };
+    } catch (e) {
+      throw new UserError(
+        "input",
+        `${where}: ${path} is not JSON (${(e as Error).message})`,
+      );
+    }
   }
-  const sha = createHash("sha256").update(bytes).digest("hex");
-  if (sha !== source.sha256) {
-    throw new UserError(
-      "input",
-      `${where}: ${source.fit} has SHA-256 ${sha}, not the ${source.sha256} of the rules' scenario_source: the fit changed since it wrote the scenarios; write them again with deno task scenarios`,
-    );
-  }
-  let report: {
-    fit?: SatelliteFit;
-    adjustments?: { haircut?: Record<string, number> };
-  };
-  try {
-    report = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new UserError(
-      "input",
-      `${where}: ${source.fit} is not JSON (${(e as Error).message})`,
-    );
-  }
-  const fit = report?.fit;
+  const fit = (read!.report as { fit?: SatelliteFit }).fit;
   if (
     typeof fit !== "object" || fit === null || !Array.isArray(fit.segments) ||
     typeof fit.scenario_file?.file !== "string"
   ) {
     throw new UserError(
       "input",
-      `${where}: ${source.fit} is not a fit report of deno task scenarios (no fit.segments or fit.scenario_file)`,
+      `${where}: ${
+        read!.path
+      } is not a fit report of deno task scenarios (no fit.segments or fit.scenario_file)`,
     );
   }
-  return { fit, haircut: report.adjustments?.haircut };
+  return { ...read!, fit };
+}
+
+/**
+ * Warnings of macro shifts against a fit: a shifted variable no segment's
+ * model uses moves nothing but, for house prices, the haircut.
+ */
+export function macroShiftWarnings(
+  fit: SatelliteFit,
+  shifts: readonly MacroStressShift[],
+): string[] {
+  const used = new Set(
+    fit.segments.flatMap((s) => s.terms.map((t) => t.variable)),
+  );
+  return [...new Set(shifts.map((s) => s.variable))]
+    .filter((v) => !used.has(v))
+    .map((v) =>
+      `${v} is in no segment's fitted model (dropped by the selection in all ${fit.segments.length}): shifting it moves ${
+        v === "house_price_growth" ? "only the collateral haircuts" : "nothing"
+      }`
+    );
 }
 
 /**
@@ -83,6 +114,8 @@ async function readFit(
  *
  * @param where the stress's key path, for the messages
  *   (`sensitivity.stresses[2].macro`).
+ * @param warnings where to add the stress's warnings (a shifted variable
+ *   no fitted segment uses), each opening with `where`.
  * @throws {UserError} `input` when the fit or the scenario file cannot be
  *   read, is not the one recorded, or does not give the rules' scenarios;
  *   `usage` for a shift naming a variable, region or scenario the file
@@ -92,6 +125,7 @@ export async function macroStressScenarios(
   rules: Rules,
   shifts: readonly MacroStressShift[],
   where: string,
+  warnings?: string[],
 ): Promise<Scenario[]> {
   const source = rules.scenario_source;
   if (source === undefined) {
@@ -100,14 +134,16 @@ export async function macroStressScenarios(
       `${where}: needs the rules' scenario_source (the fitted model that wrote the scenarios)`,
     );
   }
-  const { fit, haircut } = await readFit(where, source);
-  const file = await loadScenarioFile(fit.scenario_file.file);
-  if (file.sha256 !== fit.scenario_file.sha256) {
-    throw new UserError(
-      "input",
-      `${where}: the scenario file ${file.file} has SHA-256 ${file.sha256}, not the ${fit.scenario_file.sha256} the fit ${source.fit} was made with; write the scenarios again with deno task scenarios`,
-    );
+  const read = await readFit(where, rules, source);
+  const { fit } = read;
+  const haircut = (read.report as {
+    adjustments?: { haircut?: Record<string, number> };
+  }).adjustments?.haircut;
+  const scenarioFile = fitScenarioFile(read);
+  if ("problem" in scenarioFile) {
+    throw new UserError("input", `${where}: ${scenarioFile.problem}`);
   }
+  const file = scenarioFile.file;
   const project = (shift: MacroStressShift[]) => {
     try {
       return scenarioAdjustments(fit, file, {
@@ -122,41 +158,23 @@ export async function macroStressScenarios(
       throw e;
     }
   };
-  const base = project([]).scenarios;
-  const mismatch = (): string | undefined => {
-    if (base.length !== rules.scenarios.length) {
-      return `it gives ${base.length} scenarios, the rules have ${rules.scenarios.length}`;
-    }
-    for (const [i, r] of rules.scenarios.entries()) {
-      const b = base[i];
-      if (b.name !== r.name) {
-        return `scenario ${i + 1} is ${b.name} there, ${r.name} in the rules`;
-      }
-      const z = r.z ?? [];
-      if (
-        z.length !== b.z.length ||
-        z.some((v, y) => Math.abs(v - b.z[y]) > MACRO_MATCH_TOLERANCE)
-      ) {
-        return `${r.name}: z ${JSON.stringify(b.z)} there, ${
-          JSON.stringify(z)
-        } in the rules`;
-      }
-      if (
-        Math.abs(b.collateral_haircut - r.collateral_haircut) >
-          MACRO_MATCH_TOLERANCE
-      ) {
-        return `${r.name}: collateral_haircut ${b.collateral_haircut} there, ${r.collateral_haircut} in the rules`;
-      }
-    }
-    return undefined;
-  };
-  const problem = mismatch();
-  if (problem !== undefined) {
+  const problems = scenarioMismatches(
+    project([]).scenarios,
+    rules.scenarios,
+    MACRO_MATCH_TOLERANCE,
+    "the projection",
+  );
+  if (problems.length > 0) {
     throw new UserError(
       "input",
-      `${where}: the rules' scenarios are not those the fit ${source.fit} gives from ${file.file} (${problem}); a macro stress shifts the model the allowance was computed with: write the scenarios again with deno task scenarios`,
+      `${where}: the rules' scenarios are not those the fit ${read.path} gives from ${file.file} (${
+        problems.map((p) => `${p.path} ${p.message}`).join("; ")
+      }); a macro stress shifts the model the allowance was computed with: write the scenarios again with deno task scenarios`,
     );
   }
+  warnings?.push(
+    ...macroShiftWarnings(fit, shifts).map((w) => `${where}: ${w}`),
+  );
   const stressed = project([...shifts]).scenarios;
   return rules.scenarios.map((s, i) => ({
     ...s,

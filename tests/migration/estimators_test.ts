@@ -134,3 +134,29 @@ Deno.test("a matrix estimated from a generated eight-quarter book validates, bot
     }
   }
 });
+
+Deno.test("duration: moves counted with no time in their state are refused (exit 1), not estimated as a zero PD", async () => {
+  const { estimateDuration: estimate } = await import(
+    "../../lib/migration/duration.ts"
+  );
+  const { exitCodeFor } = await import("../../lib/errors.ts");
+  // Two observations of one facility at the same month: A then D.
+  const h = {
+    states: ["A", "D"],
+    loan: ["a", "a"],
+    month: Int32Array.from([24300, 24300]),
+    state: Int32Array.from([0, 1]),
+    dates: ["2025-01-31"],
+  };
+  let caught: unknown;
+  try {
+    estimate(h);
+  } catch (e) {
+    caught = e;
+  }
+  assert.equal(exitCodeFor(caught), 1);
+  assert.match(
+    String((caught as Error).message),
+    /1 move\(s\) A -> D with no time observed in A/,
+  );
+});

@@ -183,3 +183,20 @@ Deno.test("expm() of a three-state generator matches its uniformization series a
   assert.deepEqual(validateMatrix({ states: ["A", "B", "D"], rows: t }), []);
   assert.deepEqual(t[2], [0, 0, 1]);
 });
+
+Deno.test("matrixWarnings: a non-default absorbing state is warned (its facilities never default)", async () => {
+  const { matrixWarnings } = await import("../../lib/transition_matrix.ts");
+  assert.deepEqual(
+    matrixWarnings({
+      states: ["A", "B", "D"],
+      rows: [[0.9, 0.05, 0.05], [0, 1, 0], [0, 0, 1]],
+    }),
+    [
+      "state B is absorbing (B -> B = 1): its facilities never default (PD 0 in every year); estimate its row from more data or set it by judgement",
+    ],
+  );
+  assert.deepEqual(
+    matrixWarnings({ states: ["A", "D"], rows: [[0.9, 0.1], [0, 1]] }),
+    [],
+  );
+});

@@ -13,6 +13,7 @@ import {
   withRules,
 } from "../../lib/rules.ts";
 import { stateRules } from "../../lib/walk/mod.ts";
+import { rulesParameters } from "../../lib/run_folder/mod.ts";
 
 const HEAD = `reporting_currency: EUR
 products: {sme: {repayment: bullet}}
@@ -146,4 +147,84 @@ Deno.test("the ECL walk's pd driver carries a segment's transition matrix and ma
   ]);
   assert.deepEqual(after.segments.sme.master_scale?.length, 2);
   requireValidRules(after, "walk");
+});
+
+Deno.test("rules: the master scale may not grade into the default state and must list the grades in the matrix's order", () => {
+  const base = {
+    reporting_currency: "EUR",
+    products: { sme: { repayment: "bullet" } },
+    scenarios: [{ name: "base", weight: 1, pd_multiplier: [1] }],
+  };
+  const matrix = {
+    states: ["A", "B", "D"],
+    rows: [[0.9, 0.08, 0.02], [0.1, 0.8, 0.1], [0, 0, 1]],
+  };
+  const withScale = (scale: { grade: string; upper_pd: number }[]) =>
+    checkRules({
+      ...base,
+      segments: {
+        sme: {
+          pd_curve: "transition_matrix",
+          transition_matrix: matrix,
+          master_scale: scale,
+        },
+      },
+    }).issues.map((i) => `${i.path}: ${i.message}`);
+  // D as the worst band: a performing facility would be certain to default.
+  assert.deepEqual(
+    withScale([
+      { grade: "A", upper_pd: 0.02 },
+      { grade: "B", upper_pd: 0.5 },
+      { grade: "D", upper_pd: 1 },
+    ]),
+    [
+      "segments.sme.master_scale[2].grade: D is the default state of the segment's transition matrix (its last state), not a grade: a performing facility in its band would be certain to default; give bands for the grades A, B only",
+    ],
+  );
+  // B's band below A's: the scale and the matrix disagree on the order.
+  assert.deepEqual(
+    withScale([{ grade: "B", upper_pd: 0.02 }, { grade: "A", upper_pd: 1 }]),
+    [
+      "segments.sme.master_scale[1].grade: A comes after B in the master scale (a higher PD band) but before it in the transition matrix's states (A, B, D): list the bands in the matrix's order, best grade (lowest PD) first",
+    ],
+  );
+  assert.deepEqual(
+    withScale([{ grade: "A", upper_pd: 0.02 }, { grade: "B", upper_pd: 1 }]),
+    [],
+  );
+});
+
+Deno.test("rules: a transition matrix on a segment whose pd_curve is another is refused; one inherited from default is dropped", () => {
+  const { issues } = checkRules({
+    reporting_currency: "EUR",
+    products: { sme: { repayment: "bullet" } },
+    scenarios: [{ name: "base", weight: 1, pd_multiplier: [1] }],
+    segments: {
+      flat_one: {
+        pd_curve: "flat",
+        transition_matrix: {
+          states: ["A", "D"],
+          rows: [[0.9, 0.1], [0, 1]],
+        },
+      },
+    },
+  });
+  assert.deepEqual(issues.map((i) => `${i.path}: ${i.message}`), [
+    "segments.flat_one.transition_matrix: is used only when pd_curve is transition_matrix, but segment flat_one's pd_curve is flat: set pd_curve: transition_matrix or remove transition_matrix",
+  ]);
+  // default uses a matrix; sme a shape: sme has no matrix of its own, and
+  // the run's manifest records the matrix once, under default.
+  const rules = parseRules(
+    `${HEAD}segments:\n  default: {pd_curve: transition_matrix, transition_matrix: ${INLINE}, master_scale: ${SCALE}}\n  sme: {pd_curve: shape, pd_shape: [1, 1.2]}\n`,
+    "inline.yaml",
+  );
+  assert.equal(rules.segments.sme.transition_matrix, undefined);
+  assert.equal(rules.segments.sme.master_scale, undefined);
+  assert.equal(rules.segments.default.transition_matrix?.states.length, 3);
+  const keys = Object.keys(rulesParameters(rules));
+  assert.ok(keys.includes("segments.default.transition_matrix.rows[0]"));
+  assert.deepEqual(
+    keys.filter((k) => k.startsWith("segments.sme.transition_matrix")),
+    [],
+  );
 });

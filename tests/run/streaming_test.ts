@@ -9,11 +9,11 @@
  */
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
-import { stringify } from "yaml";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { type RunBatch, runPortfolio } from "../../lib/run/run.ts";
 import { portfolioFrame } from "./_portfolio.ts";
 import { projectPath } from "../../lib/project.ts";
+import { UserError } from "../../lib/errors.ts";
 
 /** The files of a run folder whose content must not depend on batching. */
 async function outputs(dir: string) {
@@ -166,6 +166,30 @@ Deno.test("runPortfolio() shares an add overlay over the whole streamed book as 
     }
     assert.ok(
       Math.abs(a.summary.totals.ecl - b.summary.totals.ecl) < 0.005,
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("runPortfolio() refuses a chunk size that is not a whole number >= 1 before creating a folder", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const portfolio = `${tmp}/book.parquet`;
+    book(20).writeParquet(portfolio);
+    for (const chunkSize of [0, 1.5, -3]) {
+      await assert.rejects(
+        runPortfolio({ portfolio, out: `${tmp}/runs`, chunkSize }),
+        (e: Error) =>
+          e instanceof UserError && e.kind === "usage" &&
+          e.message.includes(
+            `chunkSize must be a whole number >= 1, got ${chunkSize}`,
+          ),
+      );
+    }
+    assert.equal(
+      await Deno.stat(`${tmp}/runs`).then(() => true, () => false),
+      false,
     );
   } finally {
     await Deno.remove(tmp, { recursive: true });

@@ -107,14 +107,68 @@ function handCase() {
   return { file, fit };
 }
 
-const close = (actual: number[], expected: number[]) =>
+const close = (actual: number[], expected: number[], tol = 1e-6) =>
   actual.forEach((v, i) =>
-    assert.ok(Math.abs(v - expected[i]) < 1e-9, `${actual} vs ${expected}`)
+    assert.ok(Math.abs(v - expected[i]) < tol, `${actual} vs ${expected}`)
   );
+
+Deno.test("scenarioAdjustments() measures z from the reporting year's fitted index (docs/scenarios.md §4)", () => {
+  const { file, fit } = handCase();
+  const adj = scenarioAdjustments(fit, file);
+  assert.equal(adj.anchor_year, 2025);
+  // Zhat[2025]: A = 0.1 + 0.2*2 - 0.1*10.5 (2024) = -0.55; B = -0.2 + 0.2 = 0.
+  // p_T = Phi((PhiInv(0.02) - sqrt(0.15) Zhat[T]) / sqrt(0.85)) and
+  // c(p) = PhiInv(p) (1 - sqrt(0.85)) / sqrt(0.15), by scipy.stats.norm:
+  // A: p_T 0.02293665074534551, c -0.4023317498568375;
+  // B: p_T 0.012953484965745448, c -0.448890508858142.
+  close(
+    [adj.reporting_year_pd.mortgage_es, adj.reporting_year_pd.sme_es],
+    [0.02293665074534551, 0.012953484965745448],
+  );
+  // anchors = Zhat[T] - c: A -0.55 + 0.40233..., B 0 + 0.44889...
+  close([adj.anchors.mortgage_es, adj.anchors.sme_es], [
+    -0.14766825014316254,
+    0.448890508858142,
+  ]);
+  // Base: 0.75 (-0.5 - aA) + 0.25 (0 - aB), 0.75 (-1.3 - aA) + 0.25 (-0.3 - aB).
+  close(adj.scenarios[0].z, [-0.376471, -1.051471]);
+  close(adj.detail[0].segments.mortgage_es, [
+    -0.5 + 0.14766825014316254,
+    -1.3 + 0.14766825014316254,
+  ]);
+  // Down: 0.75 (-0.9 - aA) + 0.25 (-0.2 - aB) both years.
+  close(adj.scenarios[1].z, [-0.726471, -0.726471]);
+  // PD ratio at the down z, at each segment's p_T (scipy): 1.3696, 1.3422.
+  assert.ok(Math.abs(adj.detail[1].pd_ratio.mortgage_es[0] - 1.369646) < 1e-5);
+  assert.ok(Math.abs(adj.detail[1].pd_ratio.sme_es[0] - 1.342212) < 1e-5);
+  assert.ok(
+    Math.abs(
+      adj.detail[1].pd_ratio_weighted[0] - (0.75 * 1.369646 + 0.25 * 1.342212),
+    ) < 1e-5,
+  );
+  // A scenario that keeps the reporting year's economy leaves a segment's
+  // reporting-year PD as it is: one segment, its paths at 2025's values.
+  const one = { ...fit, segments: [{ ...fit.segments[1], weight: 1 }] };
+  const still = scenarioAdjustments(one, {
+    ...file,
+    scenarios: file.scenarios.map((s) => ({
+      ...s,
+      paths: {
+        ES: {
+          ...s.paths.ES,
+          gdp_growth: { ...s.paths.ES.gdp_growth, values: [2, 2] },
+        },
+      },
+    })),
+  });
+  close(still.detail[0].pd_ratio.sme_es, [1, 1]);
+  // z = c(p_T) there: PhiInv(0.012953...) (1 - sqrt(0.85)) / sqrt(0.15).
+  close(still.scenarios[0].z, [-0.448891, -0.448891]);
+});
 
 Deno.test("scenarioAdjustments() projects a hand-made path to z and haircut as by hand", () => {
   const { file, fit } = handCase();
-  const adj = scenarioAdjustments(fit, file);
+  const adj = scenarioAdjustments(fit, file, { anchor: "long_run" });
   assert.equal(adj.scenario_adjustment, "z_shift");
   assert.deepEqual(adj.years, [2026, 2027]);
   const [base, down] = adj.scenarios;
@@ -151,10 +205,12 @@ Deno.test("scenarioAdjustments() with a shifted path moves the forecast years on
   // GDP -1 everywhere: A -0.2, B -0.1 in both years. Unemployment +2 in
   // base's forecast years: A's 2027 reads 2026's 14 instead of 12 (-0.2);
   // 2026 reads the observed 2025, which no shift touches.
-  // base A: -0.7, -1.7; B: -0.1, -0.4 -> -0.55, -1.375.
-  close(adj.scenarios[0].z, [-0.55, -1.375]);
-  // down A: -1.1, -1.1; B: -0.3, -0.3 -> -0.9.
-  close(adj.scenarios[1].z, [-0.9, -0.9]);
+  // base A: -0.7, -1.7; B: -0.1, -0.4 -> -0.55, -1.375 before the
+  // anchors (unshifted: 2025 is observed), 0.75 aA + 0.25 aB =
+  // 0.75 (-0.1476683) + 0.25 (0.4488905) = 0.0014714 subtracted.
+  close(adj.scenarios[0].z, [-0.551471, -1.376471]);
+  // down A: -1.1, -1.1; B: -0.3, -0.3 -> -0.9 - 0.0014714.
+  close(adj.scenarios[1].z, [-0.901471, -0.901471]);
   // Haircuts with base 0.1 and sensitivity 0.5: 0.1 + 0.05, 0.1 + 0.1.
   assert.ok(Math.abs(adj.scenarios[0].collateral_haircut - 0.15) < 1e-9);
   assert.ok(Math.abs(adj.scenarios[1].collateral_haircut - 0.2) < 1e-9);

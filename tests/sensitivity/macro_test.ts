@@ -22,9 +22,17 @@ const YEARS = [2026, 2027];
 const GDP = { base: [2, 1.5], downside: [-1, 0.5] };
 const HPG = 2; // house-price growth, % a year, both scenarios
 
-/** `Z = a + b × gdp` per forecast year, rounded as the fragment is (6 dp). */
+/**
+ * `z = b × (gdp - 2) + c(p_T)` per forecast year, rounded as the fragment
+ * is (6 dp): measured from the reporting year's fitted index
+ * `a + b × 2` (docs/scenarios.md §4), `c(p_T) = PhiInv(p_T) (1 - sqrt(0.85))
+ * / sqrt(0.15)` at the reporting-year PD
+ * `p_T = Phi((PhiInv(0.02) - sqrt(0.15) × 0.5) / sqrt(0.85))`
+ * (scipy.stats.norm: p_T 0.007391632393099224, c -0.4912166534047823).
+ */
+const C_T = -0.4912166534047823;
 const zOf = (gdp: number[]) =>
-  gdp.map((g) => Math.round((A + B * g) * 1e6) / 1e6);
+  gdp.map((g) => Math.round((B * (g - 2) + C_T) * 1e6) / 1e6);
 
 /** Haircut `min(0.9, 0.2 + 1 × peak-to-trough fall)` of a growth path. */
 function haircutOf(growth: number[]): number {
@@ -132,7 +140,16 @@ async function writeModel(dir: string) {
         warnings: [],
       }],
     },
-    adjustments: { haircut: { base: 0.2, sensitivity: 1, max_haircut: 0.9 } },
+    adjustments: {
+      haircut: { base: 0.2, sensitivity: 1, max_haircut: 0.9 },
+      // The scenarios the fit wrote (checked at rules load, provenance.ts).
+      scenarios: [["base", 0.6], ["downside", 0.4]].map(([name, weight]) => ({
+        name,
+        weight,
+        z: zOf(GDP[name as "base" | "downside"]),
+        collateral_haircut: haircutOf([HPG, HPG]),
+      })),
+    },
   };
   const fitText = JSON.stringify(fit);
   await Deno.writeTextFile(`${dir}/fit.json`, fitText);
@@ -262,7 +279,7 @@ Deno.test("sensitivity: a macro stress is refused without z_shift rules and a sc
           runId: "bad",
           report: false,
         }),
-      /sensitivity\.stresses\[0\]\.macro: the rules' scenarios are not those the fit .* gives from .*scenarios\.yaml \(base: z \[0\.5,0\.4\] there, \[0\.5\] in the rules\)/,
+      /key scenarios\[0\]\.z: has 1 years, the fit .*fit\.json has 2/,
     );
   } finally {
     await Deno.remove(tmp, { recursive: true });

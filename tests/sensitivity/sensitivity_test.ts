@@ -324,6 +324,20 @@ Deno.test("sensitivity: bad sections are refused with their key paths", () => {
     ),
     /key sensitivity\.stresses\[1\]\.name: duplicate stress name a/,
   );
+  // A stress named like a scenario or the weighted line: two lines of one
+  // name in the table.
+  assert.match(
+    refused(
+      "sensitivity: { stresses: [{ name: downside, pd_multiplier: 2 }] }",
+    ),
+    /key sensitivity\.stresses\[0\]\.name: downside names a scenario's line of the sensitivity table; give the stress another name/,
+  );
+  assert.match(
+    refused(
+      "sensitivity: { stresses: [{ name: weighted, pd_multiplier: 2 }] }",
+    ),
+    /key sensitivity\.stresses\[0\]\.name: weighted names the probability-weighted line/,
+  );
   assert.match(
     refused("sensitivity: { stresses: [{ name: a, pd_multipler: 2 }] }"),
     /key sensitivity\.stresses\[0\]\.pd_multipler: unknown key/,
