@@ -689,6 +689,18 @@ export function masterScaleProblems(
 export const RATING_COLUMN = "rating";
 
 /**
+ * The loan-result columns a run adds when some segment has `pd_curve:
+ * transition_matrix` (methodology §13; absent otherwise, so other runs'
+ * results are unchanged): `pd_grade`, the facility's grade (the state of
+ * the matrix whose curve its ECL uses), and `pd_12m_grade`, that curve's
+ * first year `q[1] = M[g, D]`, the 12-month PD behind its ECL (under a
+ * sensitivity PD shock, the shocked one); both null outside matrix
+ * segments and under the simplified approach. `pd_12m` stays
+ * `pd_12m_current`.
+ */
+export const GRADE_COLUMNS = ["pd_grade", "pd_12m_grade"] as const;
+
+/**
  * The column a PD shock of the sensitivity table (lib/sensitivity) adds
  * with the unshocked `pd_12m_current`: a facility of a
  * `pd_curve: transition_matrix` segment without a usable rating is graded

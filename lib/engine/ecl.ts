@@ -36,6 +36,7 @@ import { STAGE_COLUMNS } from "./staging.ts";
 import {
   conditionalPds,
   LIFETIME_YEARS,
+  GRADE_COLUMNS,
   GRADE_PD_COLUMN,
   RATING_COLUMN,
   shockedCurve,
@@ -607,6 +608,34 @@ function resultFrame(
 }
 
 /**
+ * The columns `GRADE_COLUMNS` (`pd_grade`, `pd_12m_grade`, §13) of rows
+ * whose kernel curve index is `curve`: null where it is -1 (not a matrix
+ * segment) and under the simplified approach.
+ */
+function gradeColumns(
+  curve: Series,
+  simplified: Series,
+  rules: Rules,
+  cfg: KernelConfig,
+): Series[] {
+  const labels = matrixSegments(rules).flatMap((m) => m.matrix.states);
+  const q1 = (cfg.curves ?? []).map((c) => c[0]);
+  const idx = curve.toTypedArray() as Int32Array;
+  const simple = simplified.toArray() as boolean[];
+  const grade = new Array<string | null>(idx.length);
+  const pd = new Array<number | null>(idx.length);
+  for (let i = 0; i < idx.length; i++) {
+    const c = simple[i] ? -1 : idx[i];
+    grade[i] = c < 0 ? null : labels[c];
+    pd[i] = c < 0 ? null : q1[c];
+  }
+  return [
+    pl.Series(GRADE_COLUMNS[0], grade, pl.Utf8),
+    pl.Series(GRADE_COLUMNS[1], pd, pl.Float64),
+  ];
+}
+
+/**
  * Computes loan-level ECL (methodology §4-§9) for a staged portfolio (the
  * output of `stageFacilities`).
  *
@@ -742,10 +771,26 @@ export async function computeEcl(
     pl.col(COL.pd12mCurrent),
     pl.col(K.simplified),
   );
-  const results = resultFrame(base, out, cfg).lazy();
+  // §13: with a matrix segment, each facility's grade and its curve's
+  // first year (the 12-month PD behind its ECL); absent otherwise.
+  const graded = cfg.curves === undefined
+    ? base
+    : pl.DataFrame([
+      ...base.getColumns(),
+      ...gradeColumns(
+        df.getColumn(K.curve),
+        df.getColumn(K.simplified),
+        rules,
+        cfg,
+      ),
+    ]);
+  const results = resultFrame(graded, out, cfg).lazy();
   const columns = [
     ...RESULT_COLUMNS.map((c) => pl.col(c)),
     ...cfg.scenarioNames.map((s) => pl.col(scenarioEclColumn(s))),
+    ...(cfg.curves === undefined
+      ? []
+      : GRADE_COLUMNS.map((c) => pl.col(c))),
   ];
   if (opts.overlays === false) {
     return await inReportingCurrency(

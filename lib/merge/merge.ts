@@ -30,6 +30,7 @@
  * @module
  */
 import pl from "nodejs-polars";
+import { isDeepStrictEqual } from "node:util";
 import { UserError } from "../errors.ts";
 import type { LazyFrame } from "../frame.ts";
 import { loadRules, type Rules, rulesSha256 } from "../rules.ts";
@@ -50,6 +51,7 @@ import {
   type Summary,
 } from "../run_folder/mod.ts";
 import {
+  byFilePortfolioSha256,
   checkRunFigures,
   mergeSummaryCells,
   RunFailedError,
@@ -301,7 +303,19 @@ export async function mergeRuns(opts: MergeOptions): Promise<MergeResult> {
       (f) => Promise.resolve(f.sha256),
     ),
   }));
+  // Each part's cells reduce to its own summary.json (its totals, stages,
+  // every figure summaryFromCells gives): cells that do not are not the
+  // ones the part summarised.
+  await step("check_parts", () => {
+    for (const p of parts) checkCellsAgainstSummary(p, rules, fx);
+  });
   const runId = opts.runId ?? p0.merged_run_id;
+  if (PART_ID.test(runId)) {
+    throw new UserError(
+      "usage",
+      `Cannot merge into run id ${runId}: it is named like a part (<run-id>.part-K-of-N); give --run-id the merged run's id (${p0.merged_run_id})`,
+    );
+  }
   const folder = await openRunFolder(opts.out, runId, {
     replace: opts.replace,
     inputs: parts.map((p) => p.dir),
@@ -309,6 +323,11 @@ export async function mergeRuns(opts: MergeOptions): Promise<MergeResult> {
   const sum = (f: (p: RunPart) => number) =>
     parts.reduce((a, p) => a + f(p), 0);
   const warnings: string[] = [...folder.staleWarnings];
+  if (m0.code_version.endsWith("+dirty")) {
+    warnings.push(
+      `the parts ran code ${m0.code_version}, a work tree with uncommitted changes: the same version string does not show that the parts' code was the same; run released code (IFRS9_CODE_VERSION, Dockerfile)`,
+    );
+  }
   for (const p of parts) {
     for (const w of p.manifest.warnings) {
       if (!PART_REJECT_WARNING.test(w) && !warnings.includes(w)) {
@@ -330,8 +349,17 @@ export async function mergeRuns(opts: MergeOptions): Promise<MergeResult> {
       ? {}
       : { methodology_version: m0.methodology_version }),
     inputs: {
+      // Split by file: from each part's own file (byFilePortfolioSha256).
       portfolio: p0.by === "file"
-        ? { path: p0.input, sha256: p0.inputs.portfolio }
+        ? {
+          path: p0.input,
+          sha256: byFilePortfolioSha256(
+            parts.map((p) => [
+              p.manifest.inputs.portfolio.sha256,
+              p0.files![p.partition.index],
+            ]),
+          ),
+        }
         : { ...m0.inputs.portfolio },
       rules: { ...m0.inputs.rules },
       fx: { ...m0.inputs.fx },
@@ -347,7 +375,7 @@ export async function mergeRuns(opts: MergeOptions): Promise<MergeResult> {
     ...(m0.plugins === undefined ? {} : { plugins: m0.plugins }),
     ...(pdModels === undefined ? {} : { pd_models: pdModels }),
     merged_from: parts.map((p) => ({
-      run_id: p.manifest.run_id,
+      run_id: p.name,
       index: p.partition.index,
       sha256: p.manifestSha256,
     })),
@@ -363,6 +391,45 @@ export async function mergeRuns(opts: MergeOptions): Promise<MergeResult> {
     return { runId, dir, manifest, ...result };
   } catch (e) {
     throw await failMerge(folder, manifest, e, current);
+  }
+}
+
+/** A part's run id: `<run-id>.part-<K>-of-<N>` (partRunId). */
+const PART_ID = /\.part-\d+-of-\d+$/;
+
+/**
+ * Checks that a part's summary cells reduce to its own `summary.json`:
+ * every field `summaryFromCells` gives but the run id equal.
+ *
+ * @throws {UserError} (input) naming the part and the first field that
+ *   differs.
+ */
+function checkCellsAgainstSummary(p: RunPart, rules: Rules, fx: FxTable) {
+  const fail = (what: string) =>
+    new UserError(
+      "input",
+      `Cannot merge: ${p.dir} is not a complete part: its summary_cells.parquet ${what}; rerun that part`,
+    );
+  let base: Record<string, unknown>;
+  try {
+    base = JSON.parse(JSON.stringify(summaryFromCells(p.cells, {
+      runId: p.manifest.run_id,
+      reportingDate: p.manifest.reporting_date ?? "",
+      rules,
+      fx,
+    })));
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw fail(`cannot be summarised (${(e as Error).message})`);
+  }
+  const own = p.folder.summary as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(base)) {
+    if (key === "run_id") continue;
+    if (!isDeepStrictEqual(value, own[key])) {
+      throw fail(
+        `does not add up to its ${RUN_FILES.summary} (field ${key} differs)`,
+      );
+    }
   }
 }
 

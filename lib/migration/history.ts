@@ -70,6 +70,9 @@ export const MIN_STATE_OBSERVATIONS = 30;
 const AGENCY_GRADE =
   /^(AAA|AA[+-]?|A[+-]|BBB[+-]?|BB[+-]?|B[+-]|CCC[+-]?|CC|Aaa|Aa[1-3]|A[1-3]|Baa[1-3]|Ba[1-3]|B[1-3]|Caa[1-3]|Ca)$/;
 
+/** What a rating found in a book may look like when the states are not given. */
+const GRADE_LABEL = /^[A-Za-z0-9][A-Za-z0-9+\-_.]{0,31}$/;
+
 /** Labels that name a default state: a book writing one must say so. */
 const DEFAULT_LIKE = /^(d|def|dflt|default|defaulted|sd|rd)$/i;
 
@@ -81,8 +84,10 @@ export interface RatingHistoryOptions {
    * refused, naming the facility and date. Absent: the ratings found,
    * sorted by their text (`R01` < `R02` < ... < `R11`: zero-padded grades
    * sort best first), the default state last; agency-style labels (`AA+`,
-   * `Baa1`), whose text order is not their credit order, and a label that
-   * looks like another default state (`d`, `DEF`) are then refused.
+   * `Baa1`), whose text order is not their credit order, a label that
+   * looks like another default state (`d`, `DEF`), two labels differing
+   * only in case and a label that is not 1 to 32 letters, digits, `+`,
+   * `-`, `_` or `.` are then refused.
    */
   states?: readonly string[];
   /**
@@ -280,6 +285,15 @@ export function checkBookDates(dates: readonly string[]): void {
  * grade).
  */
 function refuseUnorderedStates(found: string[], defaultState: string): void {
+  const odd = found.find((r) => !GRADE_LABEL.test(r));
+  if (odd !== undefined) {
+    throw new UserError(
+      "input",
+      `Cannot build rating histories: rating ${
+        JSON.stringify(odd)
+      } is not a grade label (1 to 32 letters, digits, +, -, _ or .): correct the ratings, or give the states with --states`,
+    );
+  }
   const agency = found.filter((r) => AGENCY_GRADE.test(r));
   if (agency.length > 0) {
     throw new UserError(

@@ -10,6 +10,7 @@
 export {
   conditionalPds,
   cumulativePds,
+  GRADE_COLUMNS,
   GRADE_PD_COLUMN,
   identity,
   LIFETIME_YEARS,

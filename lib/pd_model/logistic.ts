@@ -37,6 +37,7 @@
  * @module
  */
 import { UserError } from "../errors.ts";
+import { cholesky, choleskyInverse, cholSolve } from "../stats.ts";
 
 /** Name of the intercept in a fit's coefficient list. */
 export const INTERCEPT = "(intercept)";
@@ -80,53 +81,9 @@ const MAX_HALVINGS = 30;
  * shrinking, with rows at fitted 0 or 1, that count as separation.
  */
 const SEPARATION_RUNS = 4;
-/** Relative Cholesky pivot below which the design counts as singular. */
-const PIVOT_TOLERANCE = 1e-10;
-
-/**
- * In-place Cholesky factorisation of the symmetric positive definite `a`
- * (p × p, row-major; lower triangle read and overwritten with L). Returns
- * the first column whose pivot is at or below {@link PIVOT_TOLERANCE} of
- * its diagonal, or -1.
- */
-function cholesky(a: Float64Array, p: number): number {
-  for (let j = 0; j < p; j++) {
-    const diag = a[j * p + j];
-    let d = diag;
-    for (let k = 0; k < j; k++) d -= a[j * p + k] * a[j * p + k];
-    if (!(d > PIVOT_TOLERANCE * Math.abs(diag)) || diag <= 0) return j;
-    const l = Math.sqrt(d);
-    a[j * p + j] = l;
-    for (let i = j + 1; i < p; i++) {
-      let s = a[i * p + j];
-      for (let k = 0; k < j; k++) s -= a[i * p + k] * a[j * p + k];
-      a[i * p + j] = s / l;
-    }
-  }
-  return -1;
-}
-
-/** Solves L Lᵀ x = b with the first `m` rows/columns of the factor `l` (stride p). */
-function cholSolve(
-  l: Float64Array,
-  p: number,
-  m: number,
-  b: number[],
-): number[] {
-  const y = new Array<number>(m);
-  for (let i = 0; i < m; i++) {
-    let s = b[i];
-    for (let k = 0; k < i; k++) s -= l[i * p + k] * y[k];
-    y[i] = s / l[i * p + i];
-  }
-  const x = new Array<number>(m);
-  for (let i = m - 1; i >= 0; i--) {
-    let s = y[i];
-    for (let k = i + 1; k < m; k++) s -= l[k * p + i] * x[k];
-    x[i] = s / l[i * p + i];
-  }
-  return x;
-}
+// Cholesky factorisation, solves and inverse: lib/stats.ts (one
+// implementation, shared with the satellite model's OLS); a pivot at or
+// below PIVOT_TOLERANCE of its diagonal counts as singular.
 
 interface Pass {
   /** XᵀWX, full symmetric, row-major. */
@@ -307,7 +264,7 @@ export function fitLogistic(
     const bad = cholesky(info, p);
     if (stepSmall) {
       if (bad >= 0) break; // cannot happen at a regular estimate; refused below
-      const inv = inverse(info, p);
+      const inv = choleskyInverse(info, p);
       return {
         names: allNames,
         coefficients: beta,
@@ -437,16 +394,4 @@ function singular(
       quote(names[j])
     } ${what}; drop it or one of those`,
   );
-}
-
-/** The inverse of a matrix from its Cholesky factor (lower triangle of `l`). */
-function inverse(l: Float64Array, p: number): Float64Array {
-  const inv = new Float64Array(p * p);
-  for (let col = 0; col < p; col++) {
-    const e = new Array<number>(p).fill(0);
-    e[col] = 1;
-    const x = cholSolve(l, p, p, e);
-    for (let r = 0; r < p; r++) inv[r * p + col] = x[r];
-  }
-  return inv;
 }

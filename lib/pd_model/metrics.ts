@@ -56,6 +56,7 @@
  * @module
  */
 import { UserError } from "../errors.ts";
+import { gammaQ } from "../stats.ts";
 import {
   checkMasterScale,
   DEFAULT_MASTER_SCALE,
@@ -650,59 +651,8 @@ export function binomialInterval(
 // ---------------------------------------------------------------------------
 // Chi-square (Hosmer-Lemeshow)
 
-/** ln Γ(x) for x >= 0.5 (Lanczos, g = 7, 9 terms; about 15 digits). */
-function lnGamma(x: number): number {
-  const c = [
-    0.99999999999980993,
-    676.5203681218851,
-    -1259.1392167224028,
-    771.32342877765313,
-    -176.61502916214059,
-    12.507343278686905,
-    -0.13857109526572012,
-    9.9843695780195716e-6,
-    1.5056327351493116e-7,
-  ];
-  x -= 1;
-  let a = c[0];
-  const t = x + 7.5;
-  for (let i = 1; i < 9; i++) a += c[i] / (x + i);
-  return 0.5 * LN_2PI + (x + 0.5) * Math.log(t) - t + Math.log(a);
-}
-
-/**
- * The regularised upper incomplete gamma function Q(a, x): the series for
- * x < a + 1, else Lentz's continued fraction (Numerical Recipes §6.2).
- */
-function gammaQ(a: number, x: number): number {
-  if (x <= 0) return 1;
-  const front = Math.exp(-x + a * Math.log(x) - lnGamma(a));
-  if (x < a + 1) {
-    let ap = a, del = 1 / a, sum = del;
-    for (let i = 0; i < 100_000; i++) {
-      ap++;
-      del *= x / ap;
-      sum += del;
-      if (Math.abs(del) < Math.abs(sum) * 1e-16) break;
-    }
-    return Math.max(0, 1 - sum * front);
-  }
-  const tiny = 1e-300;
-  let b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
-  for (let i = 1; i < 100_000; i++) {
-    const an = -i * (i - a);
-    b += 2;
-    d = an * d + b;
-    if (Math.abs(d) < tiny) d = tiny;
-    c = b + an / c;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    const del = d * c;
-    h *= del;
-    if (Math.abs(del - 1) < 1e-16) break;
-  }
-  return Math.min(1, front * h);
-}
+// ln Γ and Q(a, x): lib/stats.ts (one implementation, shared with the
+// satellite model of lib/scenarios).
 
 /**
  * P(χ²_df > x): the survival function of the chi-square distribution.

@@ -61,6 +61,7 @@ export {
   writeSummaryCells,
 } from "./summary.ts";
 export {
+  byFilePortfolioSha256,
   FNV1A32_OFFSET_BASIS,
   FNV1A32_PRIME,
   fnv1a32,

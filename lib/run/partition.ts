@@ -54,6 +54,7 @@ import {
   type PartitionRecord,
 } from "../run_folder/mod.ts";
 import { isS3Url } from "../storage/mod.ts";
+import { sha256File } from "./manifest.ts";
 
 /** The largest number of parts a book may be split into. */
 export const MAX_PARTITIONS = 10_000;
@@ -107,9 +108,12 @@ function partitionError(message: string): UserError {
   return new UserError("usage", message);
 }
 
-/** A whole number written in decimal digits only, or null. */
+/**
+ * A whole number written in decimal digits only, without a sign, spaces
+ * or leading zeros (`0`, `7`, `12`; not `07`, ` 1`, `1.0`), or null.
+ */
 function decimal(text: string): number | null {
-  return /^\d{1,9}$/.test(text) ? Number(text) : null;
+  return /^(?:0|[1-9]\d{0,8})$/.test(text) ? Number(text) : null;
 }
 
 /**
@@ -139,7 +143,7 @@ export function parsePartition(
   text: string,
   env: (name: string) => string | undefined = (n) => Deno.env.get(n),
 ): Partition {
-  const m = /^([^/]*)\/([^/]*)$/.exec(text.trim());
+  const m = /^([^/]*)\/([^/]*)$/.exec(text);
   const usage =
     `write K/N (part K, zero-based, of N; e.g. 0/4) or env/N (K from ${
       PARTITION_ENV_VARS.join(", ")
@@ -149,14 +153,22 @@ export function parsePartition(
   }
   const count = decimal(m[2]);
   if (count === null || count < 1 || count > MAX_PARTITIONS) {
+    const k = m[1] === "env" || decimal(m[1]) !== null
+      ? ""
+      : ` and K must be a whole number from 0 to N-1, not ${
+        JSON.stringify(m[1])
+      }`;
     throw partitionError(
-      `--partition ${text}: N must be a whole number from 1 to ${MAX_PARTITIONS} (MAX_PARTITIONS), not ${
+      `--partition ${
+        JSON.stringify(text)
+      }: N must be a whole number from 1 to ${MAX_PARTITIONS} (MAX_PARTITIONS), not ${
         JSON.stringify(m[2])
-      }`,
+      }${k}`,
     );
   }
   if (m[1] === "env") {
-    const name = PARTITION_ENV_VARS.find((v) => env(v) !== undefined);
+    // An empty variable counts as unset: the next one is tried.
+    const name = PARTITION_ENV_VARS.find((v) => (env(v) ?? "") !== "");
     if (name === undefined) {
       throw partitionError(
         `--partition ${text}: none of ${
@@ -165,7 +177,7 @@ export function parsePartition(
       );
     }
     const value = env(name)!;
-    const index = decimal(value.trim());
+    const index = decimal(value);
     if (index === null || index >= count) {
       throw partitionError(
         `--partition ${text}: ${name} is ${
@@ -279,6 +291,17 @@ const PORTFOLIO_EXTENSIONS = new Set([
   ".arrows",
 ]);
 
+/** The format of each portfolio file extension (a folder's files must share one). */
+const FORMAT_OF: Record<string, string> = {
+  ".csv": "CSV",
+  ".parquet": "Parquet",
+  ".pq": "Parquet",
+  ".arrow": "Arrow IPC",
+  ".ipc": "Arrow IPC",
+  ".feather": "Arrow IPC",
+  ".arrows": "Arrow IPC stream",
+};
+
 /** Byte-wise order of the UTF-8 names (not UTF-16 code units). */
 const byteOrder = (a: string, b: string) =>
   Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
@@ -332,6 +355,18 @@ export async function planPartition(
   const files = names.filter((n) =>
     !n.startsWith(".") && PORTFOLIO_EXTENSIONS.has(extname(n).toLowerCase())
   ).sort(byteOrder);
+  const formats = new Set(
+    files.map((n) => FORMAT_OF[extname(n).toLowerCase()]),
+  );
+  if (formats.size > 1) {
+    throw partitionError(
+      `--portfolio ${portfolio}: the part files are of different formats (${
+        [...formats].sort().join(", ")
+      }: ${files.slice(0, 5).join(", ")}${
+        files.length > 5 ? ", …" : ""
+      }); a CSV file's columns are read as text and a Parquet file's as typed, so the parts' rejected rows would not agree: convert them to one format (docs/partitions.md)`,
+    );
+  }
   if (files.length !== count) {
     throw partitionError(
       `--portfolio ${portfolio}: a partitioned input folder must hold exactly N = ${count} portfolio files (one per part), but it holds ${files.length}${
@@ -451,6 +486,57 @@ export function partitionRecord(
     },
     ...(plan.files === undefined ? {} : { files: plan.files }),
   };
+}
+
+/**
+ * The SHA-256 of every file of a part's staged folder but
+ * `manifest.json` (and hidden scratch entries), by name, for the part's
+ * `partition.outputs`: the merge checks each file against it before using
+ * it, so a part edited or damaged after it completed is refused.
+ *
+ * @param dir The staged folder on this machine (`PendingRunFolder.dir`).
+ */
+export async function partOutputHashes(
+  dir: string,
+): Promise<Record<string, string>> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isFile && !e.name.startsWith(".") && e.name !== "manifest.json") {
+      names.push(e.name);
+    }
+  }
+  const out: Record<string, string> = {};
+  for (const name of names.sort()) {
+    out[name] = await sha256File(join(dir, name));
+  }
+  return out;
+}
+
+/**
+ * The SHA-256 of the portfolio of a run split by file, from its parts'
+ * own files: the SHA-256 of the lines `<file's SHA-256>  <file name>\n`
+ * (the `sha256sum` format), one per file in part order. Any file changed,
+ * added, removed or renamed changes it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createHash } from "node:crypto";
+ * import { byFilePortfolioSha256 } from "./partition.ts";
+ *
+ * const line = (sha: string, name: string) => `${sha}  ${name}\n`;
+ * assert.equal(
+ *   byFilePortfolioSha256([["aa", "a.csv"], ["bb", "b.csv"]]),
+ *   createHash("sha256").update(line("aa", "a.csv") + line("bb", "b.csv")).digest("hex"),
+ * );
+ * ```
+ */
+export function byFilePortfolioSha256(
+  files: readonly (readonly [sha256: string, name: string])[],
+): string {
+  const hash = createHash("sha256");
+  for (const [sha, name] of files) hash.update(`${sha}  ${name}\n`);
+  return hash.digest("hex");
 }
 
 /**

@@ -165,6 +165,7 @@ import {
   type PartitionPlan,
   partitionRecord,
   partitionRows,
+  partOutputHashes,
   partRunId,
   planPartition,
   rejectRateCheck,
@@ -728,6 +729,10 @@ async function runFrom(
         });
         await folder.writeText("report", html);
       });
+    }
+    // A part's files, hashed for the merge to check (partition.ts).
+    if (manifest.partition !== undefined) {
+      manifest.partition.outputs = await partOutputHashes(folder.dir);
     }
     await folder.writeJson("manifest", manifest);
     dir = await folder.commit();

@@ -133,6 +133,11 @@ export interface PartitionRecord {
   inputs: { portfolio: string; rules: string; fx: string };
   /** By file: the folder's portfolio files, byte-wise sorted. */
   files?: string[];
+  /**
+   * SHA-256 of every file of the part's folder but `manifest.json`, by
+   * name (lower-case hex): the merge refuses a part whose files differ.
+   */
+  outputs?: Record<string, string>;
 }
 
 /** One part of a merged run, as its manifest records it. */

@@ -3,15 +3,15 @@
  * ordinary least squares with an intercept and its usual diagnostics,
  * Student's t and chi-squared tail probabilities. Small dense problems
  * (a handful of regressors, tens of years), so the normal equations are
- * solved directly (Gauss-Jordan with partial pivoting).
+ * solved directly: `X'X` by its Cholesky factor, and the special functions,
+ * from lib/stats.ts (one implementation for the areas that fit models).
  *
  * References: W. H. Greene, Econometric Analysis, ch. 4-5 (OLS, standard
- * errors, R^2); Durbin and Watson (1950); Jarque and Bera (1980); the
- * incomplete beta function by its continued fraction (Numerical Recipes
- * 3rd ed. §6.4), log-gamma by Stirling's series.
+ * errors, R^2); Durbin and Watson (1950); Jarque and Bera (1980).
  *
  * @module
  */
+import { cholesky, choleskyInverse, studentTwoSided } from "../stats.ts";
 
 /** One OLS estimate. */
 export interface OlsCoefficient {
@@ -51,36 +51,6 @@ export interface OlsFit {
   residuals: number[];
 }
 
-/** The inverse of a small symmetric positive-definite matrix. */
-export function invert(a: number[][]): number[][] {
-  const n = a.length;
-  const m = a.map((row, i) => [
-    ...row,
-    ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)),
-  ]);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) {
-      if (Math.abs(m[r][c]) > Math.abs(m[p][c])) p = r;
-    }
-    if (Math.abs(m[p][c]) < 1e-12) {
-      throw new RangeError(
-        "the regressors are collinear (X'X is singular): drop a variable or a lag",
-      );
-    }
-    [m[c], m[p]] = [m[p], m[c]];
-    const pivot = m[c][c];
-    for (let j = 0; j < 2 * n; j++) m[c][j] /= pivot;
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = m[r][c];
-      if (f === 0) continue;
-      for (let j = 0; j < 2 * n; j++) m[r][j] -= f * m[c][j];
-    }
-  }
-  return m.map((row) => row.slice(n));
-}
-
 /**
  * OLS of `y` on the columns `x` with an intercept: `b = (X'X)^-1 X'y`,
  * `Var(b) = s^2 (X'X)^-1`, `s^2 = e'e / (n - k)` (Greene §4.3).
@@ -103,16 +73,25 @@ export function ols(y: readonly number[], x: readonly number[][]): OlsFit {
     );
   }
   const row = (t: number) => [1, ...x.map((col) => col[t])];
-  const xtx = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  const xtx = new Float64Array(k * k);
   const xty = new Array<number>(k).fill(0);
   for (let t = 0; t < n; t++) {
     const r = row(t);
     for (let i = 0; i < k; i++) {
       xty[i] += r[i] * y[t];
-      for (let j = 0; j < k; j++) xtx[i][j] += r[i] * r[j];
+      for (let j = 0; j < k; j++) xtx[i * k + j] += r[i] * r[j];
     }
   }
-  const inv = invert(xtx);
+  if (cholesky(xtx, k) >= 0) {
+    throw new RangeError(
+      "the regressors are collinear (X'X is singular): drop a variable or a lag",
+    );
+  }
+  const flat = choleskyInverse(xtx, k);
+  const inv = Array.from(
+    { length: k },
+    (_, i) => Array.from(flat.subarray(i * k, (i + 1) * k)),
+  );
   const b = inv.map((r) => r.reduce((a, v, j) => a + v * xty[j], 0));
   const fitted = Array.from(
     { length: n },
@@ -172,82 +151,4 @@ export function jarqueBera(e: readonly number[]): { jb: number; p: number } {
   const kurt = m4 / (m2 * m2);
   const jb = n / 6 * (skew * skew + (kurt - 3) ** 2 / 4);
   return { jb, p: Math.exp(-jb / 2) };
-}
-
-/**
- * `ln Gamma(x)` for `x > 0`: Stirling's series (to the `x^-9` term) at
- * `x >= 15`, below that shifted up by `Gamma(x) = Gamma(x + n) / (x (x + 1)
- * ... (x + n - 1))`; about 1e-15 relative.
- */
-export function logGamma(x: number): number {
-  let shift = 0;
-  while (x < 15) {
-    shift += Math.log(x);
-    x += 1;
-  }
-  const x2 = x * x;
-  const series = 1 / (12 * x) - 1 / (360 * x * x2) + 1 / (1260 * x * x2 * x2) -
-    1 / (1680 * x * x2 * x2 * x2) + 1 / (1188 * x * x2 * x2 * x2 * x2);
-  return (x - 0.5) * Math.log(x) - x + 0.5 * Math.log(2 * Math.PI) + series -
-    shift;
-}
-
-/** Continued fraction of the incomplete beta function (modified Lentz). */
-function betaFraction(a: number, b: number, x: number): number {
-  const tiny = 1e-300;
-  let c = 1;
-  let d = 1 - (a + b) * x / (a + 1);
-  if (Math.abs(d) < tiny) d = tiny;
-  d = 1 / d;
-  let h = d;
-  for (let m = 1; m <= 300; m++) {
-    const m2 = 2 * m;
-    let aa = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
-    d = 1 + aa * d;
-    if (Math.abs(d) < tiny) d = tiny;
-    c = 1 + aa / c;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    h *= d * c;
-    aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
-    d = 1 + aa * d;
-    if (Math.abs(d) < tiny) d = tiny;
-    c = 1 + aa / c;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    const del = d * c;
-    h *= del;
-    if (Math.abs(del - 1) < 1e-15) break;
-  }
-  return h;
-}
-
-/** Regularised incomplete beta function `I_x(a, b)`. */
-export function incompleteBeta(x: number, a: number, b: number): number {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  const front = Math.exp(
-    logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) +
-      b * Math.log(1 - x),
-  );
-  return x < (a + 1) / (a + b + 2)
-    ? front * betaFraction(a, b, x) / a
-    : 1 - front * betaFraction(b, a, 1 - x) / b;
-}
-
-/**
- * Two-sided p-value of Student's t with `df` degrees of freedom:
- * `P[|T| >= |t|] = I_{df/(df+t^2)}(df/2, 1/2)`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { studentTwoSided } from "./_stats.ts";
- * // t = 2.228 is the 97.5% quantile of t(10): two-sided p = 0.05.
- * assert.ok(Math.abs(studentTwoSided(2.228139, 10) - 0.05) < 1e-6);
- * ```
- */
-export function studentTwoSided(t: number, df: number): number {
-  if (!Number.isFinite(t)) return Number.isNaN(t) ? NaN : 0;
-  return incompleteBeta(df / (df + t * t), df / 2, 0.5);
 }

@@ -92,9 +92,9 @@ export class HistoryError extends UserError {
 
 /**
  * Parses a default-rate history from CSV text (comma-separated, a header
- * line; fields split by lib/io's `splitCsvLine`, RFC 4180 quoting). When
- * a row is refused the years are not also checked for gaps (the refused
- * row would read as one).
+ * line; fields split by lib/io's `splitCsvLine`, RFC 4180 quoting). A gap
+ * in a segment's years that a refused row could fill (its segment and
+ * year, where readable) is not reported on top of that row.
  *
  * @example
  * ```ts
@@ -131,16 +131,31 @@ export function parseDefaultRateHistory(
     region: string;
     rows: { year: number; obligors: number; defaults: number; line: number }[];
   }>();
-  // Rows refused: the years are then not checked for gaps (a refused row,
-  // whichever segment it was meant for, would read as one).
-  let refused = 0;
+  // Rows refused, with the segment and year they were meant for when
+  // readable: a gap such a row would fill is not reported again.
+  const refused: { segment?: string; year?: number }[] = [];
   lines.slice(1).forEach((raw, k) => {
     const line = k + 2;
     if (raw.trim() === "") return;
     const count = problems.length;
     row(raw, line);
-    if (problems.length > count) refused++;
+    if (problems.length > count) {
+      const cells = splitCsvLine(raw).map((c) => c.trim());
+      const segment = cells[at.segment];
+      const year = Number(cells[at.year]);
+      refused.push({
+        ...(segment !== undefined && /^[a-z0-9_]+$/.test(segment)
+          ? { segment }
+          : {}),
+        ...(Number.isInteger(year) ? { year } : {}),
+      });
+    }
   });
+  const filled = (segment: string, from: number, to: number) =>
+    refused.some((r) =>
+      (r.segment === undefined || r.segment === segment) &&
+      (r.year === undefined || (r.year > from && r.year < to))
+    );
   function row(raw: string, line: number) {
     const cells = splitCsvLine(raw).map((c) => c.trim());
     if (cells.length !== header.length) {
@@ -218,7 +233,8 @@ export function parseDefaultRateHistory(
           } is also on line ${rows[i - 1].line}`,
         );
       } else if (
-        rows[i].year !== rows[i - 1].year + 1 && refused === 0
+        rows[i].year !== rows[i - 1].year + 1 &&
+        !filled(segment, rows[i - 1].year, rows[i].year)
       ) {
         problems.push(
           `line ${rows[i].line}: segment ${segment} jumps from ${

@@ -10,6 +10,8 @@
  *   on lagged macro variables;
  * - `project.ts`: each scenario's macro path to `z` per forecast year and
  *   a collateral haircut, optionally with a shifted path (a stress);
+ * - `provenance.ts`: the check, at rules load, that rules naming a fit
+ *   hold its scenarios (and their macro stresses fit its scenario file);
  * - `fragment.ts`: the rules fragment (`scenario_source`,
  *   `scenario_adjustment`, `scenarios`, segments' `rho`);
  * - `report.ts`: the fit report, HTML and JSON.
@@ -56,6 +58,7 @@ export {
   fitWarnings,
   type LaggedVariable,
   MAX_LAG,
+  MIN_ESTIMATED_RHO,
   MIN_SAMPLE_YEARS,
   type SatelliteFit,
   type SatelliteOptions,
@@ -69,8 +72,11 @@ export {
   type HaircutParameters,
   HOUSE_PRICE_VARIABLE,
   type MacroShift,
+  medianCorrection,
+  pdRatio,
   peakToTroughFall,
   projectSegment,
+  reportingYearIndex,
   type RulesScenario,
   type ScenarioAdjustmentOptions,
   type ScenarioAdjustments,
@@ -87,8 +93,15 @@ export {
   type ScenarioSource,
 } from "./fragment.ts";
 export {
+  type ComparedScenario,
+  MAX_LISTED_PROBLEMS,
+  type ProvenanceIssue,
+  scenarioMismatches,
+} from "./provenance.ts";
+export {
   type FitReport,
   fitReport,
+  type FitReportOptions,
   fitReportHtml,
   fitReportJson,
   fittedChart,

@@ -409,13 +409,7 @@ export function fitReportHtml(report: FitReport, file: ScenarioFile): string {
       })),
     ], adj.detail),
     note(
-      `z is measured from each segment's fitted index in ${
-        adj.anchor_year ?? "the reporting year"
-      } (z = Zhat[y] − Zhat[${
-        adj.anchor_year ?? "T"
-      }]): today's point-in-time PD already holds the reporting year's economy, so a scenario that keeps the macro variables at their ${
-        adj.anchor_year ?? "reporting-year"
-      } values leaves it as it is. PD ratio: the factor the engine's z_shift applies to a segment's PD at the scenario's z, Phi((PhiInv(p) − sqrt(rho) z) / sqrt(1 − rho)) / p with the segment's PD ttc p and rho; weighted over the segments, (lowest–highest segment).`,
+      `z is measured from each segment's fitted index in ${adj.anchor_year} with the median correction: Z = Zhat[y] − Zhat[${adj.anchor_year}] + c(p), c(p) = PhiInv(p) (1 − sqrt(1 − rho)) / sqrt(rho), p the segment's fitted ${adj.anchor_year} PD (docs/scenarios.md §4). Today's point-in-time PD already holds the ${adj.anchor_year} economy: a scenario that keeps the macro variables at their ${adj.anchor_year} values leaves a PD of p unchanged. PD ratio: the factor the engine's z_shift applies to each segment's ${adj.anchor_year} PD p at the scenario's z, Phi((PhiInv(p) − sqrt(rho) z) / sqrt(1 − rho)) / p, averaged with the segments' weights (lowest–highest segment).`,
     ),
     grid([
       chart("z-paths", "z per scenario and year", zPathChart(adj)),

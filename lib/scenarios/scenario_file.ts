@@ -87,6 +87,9 @@ export const MAX_FILE_SCENARIOS = 20;
 /** Earliest and latest year a series may hold. */
 export const YEAR_RANGE = [1900, 2200] as const;
 
+/** Most problems of a scenario file listed one by one, then "and K more". */
+export const MAX_LISTED_FILE_PROBLEMS = 20;
+
 /** Tolerance of the weights' sum (methodology §8, as in the rules file). */
 export const WEIGHT_TOLERANCE = 1e-9;
 
@@ -190,7 +193,15 @@ export class ScenarioFileError extends UserError {
       "input",
       `Cannot load scenario file ${file}: ${issues.length} problem${
         issues.length === 1 ? "" : "s"
-      }\n` + issues.map((i) => `  - key ${i.path}: ${i.message}`).join("\n"),
+      }\n` +
+        issues.slice(0, MAX_LISTED_FILE_PROBLEMS).map((i) =>
+          `  - key ${i.path}: ${i.message}`
+        ).join("\n") +
+        (issues.length > MAX_LISTED_FILE_PROBLEMS
+          ? `\n  - and ${
+            issues.length - MAX_LISTED_FILE_PROBLEMS
+          } more problem(s)`
+          : ""),
     );
     this.name = "ScenarioFileError";
   }
@@ -202,10 +213,8 @@ const seriesSchema = mapping({
   source: text,
   illustrative: z.boolean().optional(),
   why: text.optional(),
-  values: z.record(
-    z.string().regex(/^\d{4}$/, { error: "must be a four-digit year" }),
-    z.number(),
-  ),
+  // Year keys are checked by checkSeries (a clear message per key).
+  values: z.record(z.string(), z.number()),
 });
 
 const pathsSchema = z.record(z.string(), z.record(z.string(), seriesSchema));
@@ -214,13 +223,20 @@ const fileSchema = mapping({
   scenario_file_version: z.literal(1),
   reporting_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, {
     error: (issue) => `must be a date YYYY-MM-DD, got ${shown(issue.input)}`,
+  }).refine(isCalendarDate, {
+    error: (issue) => `is not a calendar date, got ${shown(issue.input)}`,
+    abort: true,
+  }).refine((d) => d.slice(5) === "12-31", {
+    error: (issue) =>
+      `must be a year end (YYYY-12-31): forecast year y is the calendar year reporting year + y (docs/scenarios.md §1), got ${
+        shown(issue.input)
+      }`,
   }),
   description: z.string().optional(),
   units: z.string().optional(),
+  // Region codes are checked by checkScenarioFile (one bounded message).
   regions: z.record(
-    z.string().regex(/^[A-Z]{2}$/, {
-      error: "must be an ISO 3166-1 alpha-2 code in capitals",
-    }),
+    z.string(),
     mapping({
       name: text,
       segment_suffix: z.string().regex(/^[a-z0-9_]+$/),
@@ -243,8 +259,19 @@ const fileSchema = mapping({
     weight: z.number().min(0).max(1),
     narrative: z.string().optional(),
     paths: pathsSchema,
-  })).min(1).max(MAX_FILE_SCENARIOS),
+  })).min(1).max(MAX_FILE_SCENARIOS, {
+    error: (issue) =>
+      `must hold at most ${MAX_FILE_SCENARIOS} scenarios (MAX_FILE_SCENARIOS), got ${
+        Array.isArray(issue.input) ? issue.input.length : "more"
+      }`,
+  }),
 });
+
+/** Whether `d` (YYYY-MM-DD) is a date of the calendar (not 2025-02-30). */
+function isCalendarDate(d: string): boolean {
+  const t = new Date(`${d}T00:00:00Z`);
+  return !Number.isNaN(t.getTime()) && t.toISOString().slice(0, 10) === d;
+}
 
 type RawFile = z.output<typeof fileSchema>;
 type RawSeries = z.output<typeof seriesSchema>;
@@ -278,7 +305,20 @@ function checkSeries(
       message: "only applies with illustrative: true",
     });
   }
-  const years = Object.keys(raw.values).map(Number).sort((a, b) => a - b);
+  const keys = Object.keys(raw.values);
+  const badKeys = keys.filter((k) => !/^\d{4}$/.test(k));
+  if (badKeys.length > 0) {
+    issues.push({
+      path: `${path}.values`,
+      message: `years must be whole four-digit years, got ${
+        badKeys.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 20))).join(
+          ", ",
+        )
+      }${badKeys.length > 5 ? ` and ${badKeys.length - 5} more` : ""}`,
+    });
+    return undefined;
+  }
+  const years = keys.map(Number).sort((a, b) => a - b);
   if (years.length === 0) {
     issues.push({ path: `${path}.values`, message: "must hold a year" });
   }
@@ -446,6 +486,22 @@ export function checkScenarioFile(
   const regions = Object.keys(raw.regions);
   if (regions.length === 0) {
     issues.push({ path: "regions", message: "must name at least one region" });
+  }
+  const badCodes = regions.filter((r) => !/^[A-Z]{2}$/.test(r));
+  if (badCodes.length > 0) {
+    return {
+      value: undefined,
+      issues: [{
+        path: "regions",
+        message:
+          `region codes must be ISO 3166-1 alpha-2 codes in capitals (ES, MX), got ${
+            badCodes.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 20)))
+              .join(
+                ", ",
+              )
+          }${badCodes.length > 5 ? ` and ${badCodes.length - 5} more` : ""}`,
+      }],
+    };
   }
   // The variables: those of the first region's history; each must be known
   // and the required ones present.

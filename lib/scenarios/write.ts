@@ -4,7 +4,7 @@
  *
  * | file                  | what                                                        |
  * |-----------------------|-------------------------------------------------------------|
- * | `fit.json`            | the fit report ({@link FitReport})                          |
+ * | `fit.json`            | the fit report ({@link FitReport}); its scenario file's path relative to the folder |
  * | `fit.html`            | the same as a page                                          |
  * | `rules_fragment.yaml` | the rules fragment, naming `fit.json` and its SHA-256       |
  * | `default_rates.csv`   | the generated default-rate history (with `--generate-history`) |
@@ -13,7 +13,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { writeOutputFolder } from "../run_folder/mod.ts";
 import { parseRules, RulesError } from "../rules.ts";
 import { readConfigFile } from "../_config_file.ts";
@@ -81,7 +81,22 @@ export async function writeScenarioOutputs(
   file: ScenarioFile,
   options: ScenarioOutputOptions = {},
 ): Promise<ScenarioOutputPaths> {
-  const fitText = fitReportJson(report);
+  // fit.json names the scenario file relative to its own folder (a path
+  // given relative to the working directory would not be found from
+  // another one); absolute paths stay (provenance.ts reads both).
+  const given = report.fit.scenario_file.file;
+  const fitText = fitReportJson(
+    isAbsolute(given) || /^[a-z][a-z0-9+.-]*:\/\//i.test(given) ? report : {
+      ...report,
+      fit: {
+        ...report.fit,
+        scenario_file: {
+          ...report.fit.scenario_file,
+          file: relative(out, given),
+        },
+      },
+    },
+  );
   const sha256 = createHash("sha256").update(fitText).digest("hex");
   const fitPath = join(out, SCENARIO_FILES.fit);
   const header = [

@@ -30,4 +30,8 @@ export {
   sensitivityCsv,
   type SensitivityFile,
 } from "./standalone.ts";
-export { MACRO_MATCH_TOLERANCE, macroStressScenarios } from "./macro.ts";
+export {
+  MACRO_MATCH_TOLERANCE,
+  macroShiftWarnings,
+  macroStressScenarios,
+} from "./macro.ts";

@@ -225,7 +225,7 @@ Deno.test("planPartition(): a folder must hold exactly N portfolio files, taken 
     for (
       const name of [
         "b.parquet",
-        "B.csv",
+        "B.parquet",
         "a.parquet",
         ".hidden.csv",
         "fx_rates_2025-12-31.yaml",
@@ -235,11 +235,17 @@ Deno.test("planPartition(): a folder must hold exactly N portfolio files, taken 
     }
     const plan = await planPartition(`${dir}/parts/`, { index: 1, count: 3 });
     assert.equal(plan.by, "file");
-    assert.deepEqual(plan.files, ["B.csv", "a.parquet", "b.parquet"]);
+    assert.deepEqual(plan.files, ["B.parquet", "a.parquet", "b.parquet"]);
     assert.equal(plan.portfolio, `${dir}/parts/a.parquet`);
     await assert.rejects(
       () => planPartition(`${dir}/parts`, { index: 0, count: 4 }),
-      /--portfolio .*parts: a partitioned input folder must hold exactly N = 4 portfolio files \(one per part\), but it holds 3 \(B\.csv, a\.parquet, b\.parquet\)/,
+      /--portfolio .*parts: a partitioned input folder must hold exactly N = 4 portfolio files \(one per part\), but it holds 3 \(B\.parquet, a\.parquet, b\.parquet\)/,
+    );
+    // Files of two formats: refused (a CSV's columns are text).
+    await Deno.rename(`${dir}/parts/B.parquet`, `${dir}/parts/B.csv`);
+    await assert.rejects(
+      () => planPartition(`${dir}/parts`, { index: 0, count: 3 }),
+      /part files are of different formats \(CSV, Parquet: B\.csv, a\.parquet, b\.parquet\)/,
     );
     const file = await planPartition(`${dir}/parts/a.parquet`, {
       index: 0,

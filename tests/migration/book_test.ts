@@ -216,6 +216,16 @@ Deno.test("migration: a default label other than D needs --default-state; case v
     assert.equal(lower.code, 2);
     oneLine(lower.stderr);
     assert.match(lower.stderr, /ratings "R1" and "r1" differ only in case/);
+    // A label that is not a grade (markup, spaces) without --states.
+    await snapshot(
+      book,
+      "2025-06-30",
+      q2.map(([id, r], i) => [id, i === 3 ? "ZZ<script>" : r]),
+    );
+    const odd = await estimate(book, join(dir, "o3"), "--default-state", "DEF");
+    assert.equal(odd.code, 2);
+    oneLine(odd.stderr);
+    assert.match(odd.stderr, /rating "ZZ<script>" is not a grade label/);
   });
 });
 

@@ -162,6 +162,10 @@ Deno.test("transition_matrix: a performing facility rated in the default state i
       );
       // Never a certain loss: well below 45% of the balance.
       assert.ok((got.ecl as number) < 0.3 * (f.balance as number), id);
+      // The grade and the 12-month PD behind the ECL, M[g, D].
+      assert.equal(got.pd_grade, STATES[grade], id);
+      assert.equal(got.pd_12m_grade, MATRIX[grade][3], id);
+      assert.equal(got.pd_12m, pd, id);
     }
     const warnings = run.manifest.warnings.join("\n");
     assert.match(
@@ -244,4 +248,37 @@ Deno.test("sensitivity: a PD shock multiplies the base curve q[y] of transition-
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("transition_matrix: the grade columns appear only when a segment uses a matrix", async () => {
+  const { parseRules } = await import("../../lib/rules.ts");
+  const { computeEcl, stageFacilities } = await import(
+    "../../lib/engine/mod.ts"
+  );
+  const frame = portfolioFrame(20);
+  const flat = parseRules(
+    rulesText().replace(
+      / {2}default:\n( {4}.*\n)+? {4}lgd_unsecured/,
+      "  default:\n    pd_curve: flat\n    lgd_unsecured",
+    ),
+    "flat.yaml",
+  );
+  assert.equal(flat.segments.default.pd_curve, "flat");
+  const plain = await computeEcl(stageFacilities(frame.lazy(), flat), flat);
+  assert.ok(!plain.columns.includes("pd_grade"));
+  assert.ok(!plain.columns.includes("pd_12m_grade"));
+  const matrix = parseRules(rulesText(), "matrix.yaml");
+  const graded = await computeEcl(
+    stageFacilities(frame.lazy(), matrix),
+    matrix,
+  );
+  // The same columns with the two grade columns before the overlays'.
+  assert.deepEqual(graded.columns, [
+    ...plain.columns.slice(0, -3),
+    "pd_grade",
+    "pd_12m_grade",
+    ...plain.columns.slice(-3),
+  ]);
+  const simplified = graded.filter(pl.col("pd_grade").isNull()).height;
+  assert.equal(simplified, 0);
 });

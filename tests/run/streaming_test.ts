@@ -195,3 +195,32 @@ Deno.test("runPortfolio() refuses a chunk size that is not a whole number >= 1 b
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("runPortfolio() streaming a book above the reject limit fails with the whole book's rejected rows and no scratch files", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    // 60 of 400 rows have a negative balance: 15% > the default 5%.
+    const portfolio = `${tmp}/book.parquet`;
+    portfolioFrame(400, 60).writeParquet(portfolio);
+    const err = await runPortfolio({
+      portfolio,
+      out: `${tmp}/runs`,
+      runId: "q4",
+      chunkSize: 90,
+      report: false,
+    }).then(() => undefined, (e) => e);
+    assert.ok(err instanceof UserError, String(err));
+    assert.match(err.message, /15\.00% of rows rejected \(60 of 400\)/);
+    const dir = `${tmp}/runs/q4.failed`;
+    const names = [];
+    for await (const e of Deno.readDir(dir)) names.push(e.name);
+    assert.deepEqual(names.sort(), [
+      "data_quality.json",
+      "manifest.json",
+      "rejected.parquet",
+    ]);
+    assert.equal(pl.readParquet(`${dir}/rejected.parquet`).height, 60);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

@@ -122,3 +122,46 @@ Deno.test("generateDefaultHistory() centres Z on the history and is the same for
     /the macro history has no gdp_growth in ES for 1991/,
   );
 });
+
+Deno.test("binomial() near p = 1 does not underflow to n: n = 2000, p = 0.99 has mean 1980 and variance 19.8", () => {
+  // (1 - p)^n = 0.01^2000 underflows to 0: the inversion alone returned n.
+  const n = 2000, p = 0.99;
+  const rng = new Rng(3, 1);
+  const draws = Array.from({ length: 20_000 }, () => binomial(rng, n, p));
+  const mean = draws.reduce((a, v) => a + v, 0) / draws.length;
+  const variance = draws.reduce((a, v) => a + (v - mean) ** 2, 0) /
+    (draws.length - 1);
+  const v = n * p * (1 - p); // 19.8
+  assert.ok(Math.abs(mean - n * p) < 4 * Math.sqrt(v / 20_000), `mean ${mean}`);
+  assert.ok(
+    Math.abs(variance - v) < 4 * v * Math.sqrt(2 / 20_000),
+    `variance ${variance}`,
+  );
+  assert.ok(draws.some((d) => d < n));
+});
+
+Deno.test("parseDefaultRateHistory() reports a bad row once, not also as a gap; reads quoted fields", () => {
+  const text = [
+    "segment,region,year,obligors,defaults",
+    "sme_es,ES,2010,100,3",
+    "sme_es,ES,2011,100,3.5", // refused: not also 'jumps from 2010 to 2012'
+    "sme_es,ES,2012,100,2",
+    '"auto_es",ES,2010,100,1', // a quoted field is read as its content
+    "auto_es,ES,2011,100,1",
+  ].join("\n");
+  assert.throws(
+    () => parseDefaultRateHistory(text, "h.csv"),
+    (e: Error) => {
+      assert.ok(e instanceof HistoryError);
+      assert.deepEqual(e.problems, [
+        'line 3, column defaults: must be a whole number in 0..1000000000, got "3.5"',
+      ]);
+      return true;
+    },
+  );
+  const ok = parseDefaultRateHistory(
+    text.replace("100,3.5", "100,3"),
+    "h.csv",
+  );
+  assert.deepEqual(ok.segments.map((s) => s.segment), ["sme_es", "auto_es"]);
+});

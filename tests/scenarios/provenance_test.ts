@@ -6,7 +6,8 @@
  * at load. One fit of the sample (`--generate-history`) serves every step.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parse, stringify } from "yaml";
 import { main } from "../../tasks/scenarios.ts";
 import { main as runMain } from "../../tasks/run.ts";
@@ -124,6 +125,43 @@ Deno.test("rules naming a fit are refused at load unless they hold its scenarios
         await Deno.writeTextFile(path, stringify(doc));
         const rules = await loadRules(path);
         assert.equal(rules.scenario_source?.fit, "../fit/fit.json");
+      },
+    );
+
+    await t.step(
+      "fit.json names its scenario file relative to itself: a macro stress loads from any working directory",
+      async () => {
+        const report = JSON.parse(
+          await Deno.readTextFile(join(out, "fit.json")),
+        );
+        assert.equal(report.fit.scenario_file.file, relative(out, SCENARIOS));
+        const doc = structuredClone(merged);
+        doc.sensitivity = {
+          stresses: [{
+            name: "recession",
+            macro: [{ variable: "gdp_growth", delta: -2 }],
+          }],
+        };
+        const path = await write("with_stress.yaml", doc);
+        const elsewhere = await Deno.makeTempDir({ prefix: "provenance_cwd_" });
+        try {
+          const code = `import { loadRules } from ${
+            JSON.stringify(pathToFileURL(resolve("lib/mod.ts")).href)
+          };
+const r = await loadRules(${JSON.stringify(path)});
+console.log(r.sensitivity.stresses[0].name);`;
+          const p = await new Deno.Command(Deno.execPath(), {
+            args: ["eval", "--config", resolve("deno.json"), code],
+            cwd: elsewhere,
+            stdout: "piped",
+            stderr: "piped",
+          }).output();
+          const dec = new TextDecoder();
+          assert.equal(p.code, 0, dec.decode(p.stderr));
+          assert.equal(dec.decode(p.stdout).trim(), "recession");
+        } finally {
+          await Deno.remove(elsewhere, { recursive: true });
+        }
       },
     );
 

@@ -188,3 +188,71 @@ Deno.test("parseScenarioFile() names a YAML syntax error, a document that is not
     problems(d).join("\n"),
   );
 });
+
+Deno.test("parseScenarioFile() refuses a date not of the calendar, a reporting date not at a year end, bad year keys and region codes in one bounded line each", () => {
+  const history = flatPaths(["ES"], [2023, 2024, 2025], {
+    gdp_growth: 2,
+    unemployment_rate: 10,
+    house_price_growth: 3,
+    policy_rate: 2,
+  });
+  const paths = flatPaths(["ES"], [2026], {
+    gdp_growth: 2,
+    unemployment_rate: 10,
+    house_price_growth: 3,
+    policy_rate: 2,
+  });
+  const doc = scenarioDoc(
+    history,
+    [{ name: "base", weight: 1, paths }],
+    "2025-12-31",
+  );
+  const refused = (d: unknown, expected: RegExp) =>
+    assert.throws(
+      () => parseScenarioFile(stringify(d), "s.yaml"),
+      (e: Error) => {
+        assert.ok(e instanceof ScenarioFileError);
+        assert.equal(e.issues.length, 1, e.message);
+        assert.match(e.message, expected);
+        assert.ok(e.message.length < 400, e.message);
+        return true;
+      },
+    );
+  refused(
+    { ...doc, reporting_date: "2025-02-30" },
+    /key reporting_date: is not a calendar date, got "2025-02-30"/,
+  );
+  refused(
+    { ...doc, reporting_date: "2025-06-30" },
+    /key reporting_date: must be a year end \(YYYY-12-31\)/,
+  );
+  const frac = structuredClone(doc);
+  frac.scenarios[0].paths.ES.gdp_growth.values = { "2026.5": 2 } as never;
+  refused(
+    frac,
+    /key scenarios\[0\]\.paths\.ES\.gdp_growth\.values: years must be whole four-digit years, got "2026\.5"/,
+  );
+  const regions = structuredClone(doc) as Record<string, unknown>;
+  regions.regions = Object.fromEntries(
+    Array.from(
+      { length: 500 },
+      (_, i) => [`R${i}`, { name: "x", segment_suffix: "x" }],
+    ),
+  );
+  refused(
+    regions,
+    /key regions: region codes must be ISO 3166-1 alpha-2 codes in capitals \(ES, MX\), got "R0", "R1", "R2", "R3", "R4" and 495 more/,
+  );
+  const many = {
+    ...doc,
+    scenarios: Array.from({ length: 21 }, (_, i) => ({
+      ...doc.scenarios[0],
+      name: `s${i}`,
+      weight: 1 / 21,
+    })),
+  };
+  refused(
+    many,
+    /key scenarios: must hold at most 20 scenarios \(MAX_FILE_SCENARIOS\), got 21$/,
+  );
+});

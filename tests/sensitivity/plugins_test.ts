@@ -56,7 +56,10 @@ export default () => ({
       /^The run's plugin double_ecl changed stages or ECL \(afterStaging \/ afterEcl\); the sensitivity lines are computed without it, so the weighted line is not the run's allowance/,
     );
     const html = String(sensitivitySection(s));
-    assert.match(html, /<li>Warning: The run(&#39;|&#x27;|')s plugin double_ecl changed/);
+    assert.match(
+      html,
+      /<li>Warning: The run(&#39;|&#x27;|')s plugin double_ecl changed/,
+    );
 
     // Without plugins: no warnings key.
     delete doc.plugins;
