@@ -47,6 +47,13 @@ COPY --chown=ifrs9:ifrs9 deno.json deno.lock ./
 RUN deno install --frozen
 
 COPY --chown=ifrs9:ifrs9 . .
+# The code version every run's manifest records (code_version): the image
+# has no .git (.dockerignore), so it is given at build time:
+#   docker build --build-arg IFRS9_CODE_VERSION=$(git rev-parse HEAD) -t ifrs9 .
+# Without it the manifests say "unknown", and `deno task merge` refuses
+# parts of unknown code (docs/scale_out.md, "One image for every part").
+ARG IFRS9_CODE_VERSION=unknown
+ENV IFRS9_CODE_VERSION=${IFRS9_CODE_VERSION}
 # Everything is installed above: this only registers the Deno Jupyter
 # kernel for this user and confirms the rest is present; then the folders
 # the server and the tasks write into (.dockerignore leaves them out).

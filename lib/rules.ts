@@ -40,7 +40,7 @@ import {
   type SensitivityRules,
   sensitivitySchema,
 } from "./sensitivity_rules.ts";
-import { checkScenarioSource } from "./scenarios/provenance.ts";
+import { checkScenarioSource } from "./scenario_source.ts";
 import {
   bound,
   checkDocument,
@@ -1250,7 +1250,7 @@ function checkedAs(
  * Parses rules from YAML text. Throws {@link RulesError} listing every
  * problem, each with `file` and its key path. Rules with a
  * `scenario_source` must hold the scenarios of the fit it names
- * (lib/scenarios/provenance.ts, docs/scenarios.md §5), its path relative
+ * (lib/scenario_source.ts, docs/scenarios.md §5), its path relative
  * to `file`'s folder or the working directory; `options.scenarioSource:
  * false` skips that check (rules about to be written beside their fit).
  *
@@ -1282,7 +1282,7 @@ export function parseRules(
   }
   const { rules, issues } = checkedAs(read.doc, file);
   if (rules === undefined) throw new RulesError(file, issues);
-  // Fitted scenarios must be the fit's (docs/scenarios.md §5, provenance.ts).
+  // Fitted scenarios must be the fit's (docs/scenarios.md §5, scenario_source.ts).
   if (options.scenarioSource !== false) {
     const provenance = checkScenarioSource(rules, file);
     if (provenance.length > 0) throw new RulesError(file, provenance);

@@ -162,10 +162,13 @@ export function main(args: string[]): Promise<number> {
         }`,
       );
     }
+    // A state the estimator kept in place is warned once, by the estimator.
     const warnings = [
       ...(history.warnings ?? []),
       ...estimate.warnings,
-      ...matrixWarnings(estimate),
+      ...matrixWarnings(estimate).filter((w) =>
+        !estimate.warnings.some((e) => e.startsWith(w.split(" is ")[0] + ":"))
+      ),
     ];
     const written = await writeMigrationOutputs(
       { ...estimate, warnings },

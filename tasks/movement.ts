@@ -111,6 +111,16 @@ export function main(args: string[]): Promise<number> {
       let walk: Walk | null = null;
       let walkSkipped: string | null = null;
       if (!values["no-walk"]) {
+        // A part holds some facilities of its book: the walk would re-run
+        // the whole input against them (docs/partitions.md).
+        const part = [[from, earlier], [to, later]].find(([, r]) =>
+          typeof r === "object" && r.manifest?.partition !== undefined
+        );
+        if (part !== undefined) {
+          throw new UsageError(
+            `${part[0]} is one part of a partitioned run: the ECL walk needs whole runs; merge the parts first (deno task merge), or use --no-walk`,
+          );
+        }
         progress.step("walk_inputs");
         ({ walk, skipped: walkSkipped } = await walkBetween(earlier, later, {
           strict: values.walk,

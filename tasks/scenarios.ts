@@ -7,9 +7,12 @@
  * DIR, `fit.json`, `fit.html`, `rules_fragment.yaml` (naming `fit.json`
  * and its SHA-256), with `--generate-history` the generated
  * `default_rates.csv`, and with `--rules` a `rules.yaml` with the fragment
- * merged in (checked by the rules loader first).
+ * merged in (checked by the rules loader first). It prints each
+ * scenario's `z`, haircut and weighted PD ratio, and warnings: segments
+ * not fitted (skipped), fitted segments the rules do not name, rules
+ * segments without a fitted `rho`.
  *
- * Exit codes (lib/errors.ts): 0 done; 1 no model can be fitted, or a
+ * Exit codes (lib/errors.ts): 0 done; 1 no segment can be fitted, or a
  * projected `z` is beyond the rules' bound; 2 a usage error, an invalid
  * scenario file, history or rules file (the message names the key path,
  * line or flag), or a refused --out; 3 the outputs cannot be written; 4
@@ -197,11 +200,14 @@ export function main(args: string[]): Promise<number> {
         ...(values.rules ? [values.rules] : []),
       ],
     });
-    for (const s of adjustments.scenarios) {
+    for (const [i, s] of adjustments.scenarios.entries()) {
       console.log(
         `${s.name.padEnd(10)} weight ${s.weight}  z ${
           s.z.map((v) => v.toFixed(3)).join(" ")
-        }  haircut ${s.collateral_haircut.toFixed(4)}`,
+        }  haircut ${s.collateral_haircut.toFixed(4)}  PD ratio ${
+          adjustments.detail[i].pd_ratio_weighted.map((v) => v.toFixed(2))
+            .join(" ")
+        }`,
       );
     }
     for (const s of fit.skipped ?? []) {

@@ -35,9 +35,9 @@ import { provisionLossRateExpr } from "./simplified.ts";
 import { STAGE_COLUMNS } from "./staging.ts";
 import {
   conditionalPds,
-  LIFETIME_YEARS,
   GRADE_COLUMNS,
   GRADE_PD_COLUMN,
+  LIFETIME_YEARS,
   RATING_COLUMN,
   shockedCurve,
   type TransitionMatrixRules,
@@ -505,6 +505,15 @@ export function kernelColumns(
   };
 }
 
+/** The distinct buffers of a batch's columns, to transfer. */
+function columnBuffers(cols: LoanColumns): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const a of Object.values(cols)) {
+    if (a !== undefined) buffers.add((a as Float64Array).buffer as ArrayBuffer);
+  }
+  return [...buffers];
+}
+
 /**
  * Runs the kernel over `[0, n)` in batches of `batchSize` on `workers`
  * workers (`_kernel_worker.ts`), writing each batch's results into `out` at
@@ -544,7 +553,9 @@ async function projectInWorkers(
           e.preventDefault();
           reject(new Error(e.message));
         };
-        worker.postMessage(job);
+        // The batch's columns are copies out of Polars that nothing else
+        // holds: moved to the worker, not cloned.
+        worker.postMessage(job, columnBuffers(job.cols));
       });
       if ("error" in reply) {
         throw new Error(
@@ -773,24 +784,20 @@ export async function computeEcl(
   );
   // §13: with a matrix segment, each facility's grade and its curve's
   // first year (the 12-month PD behind its ECL); absent otherwise.
-  const graded = cfg.curves === undefined
-    ? base
-    : pl.DataFrame([
-      ...base.getColumns(),
-      ...gradeColumns(
-        df.getColumn(K.curve),
-        df.getColumn(K.simplified),
-        rules,
-        cfg,
-      ),
-    ]);
+  const graded = cfg.curves === undefined ? base : pl.DataFrame([
+    ...base.getColumns(),
+    ...gradeColumns(
+      df.getColumn(K.curve),
+      df.getColumn(K.simplified),
+      rules,
+      cfg,
+    ),
+  ]);
   const results = resultFrame(graded, out, cfg).lazy();
   const columns = [
     ...RESULT_COLUMNS.map((c) => pl.col(c)),
     ...cfg.scenarioNames.map((s) => pl.col(scenarioEclColumn(s))),
-    ...(cfg.curves === undefined
-      ? []
-      : GRADE_COLUMNS.map((c) => pl.col(c))),
+    ...(cfg.curves === undefined ? [] : GRADE_COLUMNS.map((c) => pl.col(c))),
   ];
   if (opts.overlays === false) {
     return await inReportingCurrency(

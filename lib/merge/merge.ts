@@ -161,7 +161,7 @@ export function mergeDataQuality(
       acc.rows_failed += rule.rows_failed;
       acc.examples.push(...rule.examples);
     }
-    for (const w of r.warnings) if (!warnings.includes(w)) warnings.push(w);
+    warnings.push(...r.warnings);
   }
   const max = reports[0]?.max_reject_rate ?? 0;
   const rate = read === 0 ? 0 : rejected / read;
@@ -178,8 +178,45 @@ export function mergeDataQuality(
       ...r,
       examples: r.examples.slice(0, EXAMPLES_KEPT),
     })),
-    warnings,
+    warnings: addWarningCounts(warnings),
   };
+}
+
+/** `1 row`, `1,234 rows` (as validation writes counts in warnings). */
+const formatRows = (n: number) =>
+  `${n.toLocaleString("en-US")} row${n === 1 ? "" : "s"}`;
+
+/**
+ * The parts' data-quality warnings as one run of the whole book gives
+ * them: a warning that counts rows (`product leasing is not in the rules
+ * file: 1 row rejected …`) once, with the parts' counts added; any other
+ * once, in first-seen order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { addWarningCounts } from "./merge.ts";
+ *
+ * assert.deepEqual(
+ *   addWarningCounts(["p: 1 row rejected", "x", "p: 1,200 rows rejected", "x"]),
+ *   ["p: 1,201 rows rejected", "x"],
+ * );
+ * ```
+ */
+export function addWarningCounts(warnings: readonly string[]): string[] {
+  const COUNT = /\b(\d{1,3}(?:,\d{3})*|\d+) rows?\b/;
+  const merged = new Map<string, { text: string; count?: number }>();
+  for (const w of warnings) {
+    const m = COUNT.exec(w);
+    const key = m === null ? w : w.replace(COUNT, "\u0000");
+    const acc = merged.get(key);
+    const n = m === null ? undefined : Number(m[1].replaceAll(",", ""));
+    if (acc === undefined) merged.set(key, { text: w, count: n });
+    else if (n !== undefined && acc.count !== undefined) acc.count += n;
+  }
+  return [...merged.entries()].map(([key, { text, count }]) =>
+    count === undefined ? text : key.replace("\u0000", formatRows(count))
+  );
 }
 
 /**
@@ -233,7 +270,17 @@ async function sameFile<T>(
   load: (path: string) => Promise<T>,
   sha: (loaded: T, path: string) => Promise<string>,
 ): Promise<T> {
-  const loaded = await load(path);
+  let loaded: T;
+  try {
+    loaded = await load(path);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    throw new UserError(
+      e.kind,
+      `${e.message}; the parts were computed with ${what} ${path}: give ${flag} PATH if it has moved`,
+      { cause: e },
+    );
+  }
   const actual = await sha(loaded, path);
   if (actual !== expected) {
     throw new UserError(

@@ -13,6 +13,7 @@
  * @module
  */
 export {
+  addWarningCounts,
   mergeDataQuality,
   type MergeOptions,
   type MergeResult,

@@ -81,6 +81,10 @@ export const REQUIRED_PART_FILES: readonly string[] = [
   PART_FILES.summaryCells,
 ];
 
+/** `Float64` for Polars' `DataType(Float64)`. */
+const typeName = (t: unknown) =>
+  String(t).replace(/^DataType\((.*)\)$/, "$1");
+
 /** The unreduced parts of one precise sum (lib/precise_sum.ts). */
 const PRECISE_SUFFIXES = ["__cents_hi", "__cents_lo", "__subcent"] as const;
 
@@ -112,9 +116,9 @@ export function checkCellColumns(
     ]
   ) {
     if (!cols.has(name)) return `column ${name} is missing`;
-    const type = String(frame.schema[name]);
-    if (type !== String(want(name))) {
-      return `column ${name} is ${type}, not ${want(name)}`;
+    const type = typeName(frame.schema[name]);
+    if (type !== typeName(want(name))) {
+      return `column ${name} is ${type}, not ${typeName(want(name))}`;
     }
   }
   return null;

@@ -101,6 +101,18 @@ export interface PartitionPlan extends Partition {
   portfolio: string;
   /** Split by file: the portfolio files' names, byte-wise sorted. */
   files?: string[];
+  /**
+   * Split by hash, once {@link partitionRows} has run: the part's rows'
+   * 0-based row numbers in the file, in order.
+   */
+  fileRows?: number[];
+  /**
+   * Split by hash, once {@link partitionRows} has run: the whole book's
+   * reporting date (the most frequent readable `reporting_date` of every
+   * row of the file, the latest on a tie: validation's rule), which the
+   * part's rows are validated against; null when no row has one.
+   */
+  bookDate?: string | null;
 }
 
 /** A usage error of `--partition`. */
@@ -407,22 +419,81 @@ export async function partitionRows(
   if (plan.by === "file") return raw;
   const { value } = parseColumn(COL.loanId, "string", schema[COL.loanId]);
   const parts = await loanIdParts(raw, value, plan.count);
+  plan.bookDate = await bookReportingDate(raw, schema);
   const rows: number[] = [];
   for (let i = 0; i < parts.length; i++) {
     if (parts[i] === plan.index) rows.push(i);
   }
-  if (rows.length === 0) {
-    throw new UserError(
-      "input",
-      `--partition ${plan.index}/${plan.count}: no row of ${plan.portfolio} (${parts.length} rows) has a loan_id in part ${plan.index}, so the part has nothing to compute and could not be merged; split the book into fewer parts`,
-    );
-  }
+  // No row in this part (N close to the book's size): an empty complete
+  // part, validated against the book's date, which the merge adds as
+  // nothing.
+  plan.fileRows = rows;
   // The scan yields its rows in the same order every time, so the part is
   // its rows' numbers; `__` names are refused in inputs (requireColumns).
   const ROW = "__partition_row";
   return raw.withRowIndex(ROW)
     .filter(pl.col(ROW).isIn(pl.lit(pl.Series(ROW, rows, pl.UInt32))))
     .drop(ROW);
+}
+
+/**
+ * Rewrites the `row N` examples of a part's data-quality report (a row
+ * without a loan_id, numbered by validation within the part) to the row
+ * of the file it is ({@link PartitionPlan.fileRows}), so the merged report
+ * names the rows a run of the whole book names. Split by file, the part's
+ * rows are its file's, unchanged.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fileRowExamples } from "./partition.ts";
+ *
+ * const report = { rules: [{ examples: ["L7", "row 2"] }] };
+ * // The part holds rows 3, 8 and 13 of the file (0-based 2, 7, 12).
+ * fileRowExamples(report, { fileRows: [2, 7, 12] });
+ * assert.deepEqual(report.rules[0].examples, ["L7", "row 8"]);
+ * ```
+ */
+export function fileRowExamples(
+  report: { rules: { examples: string[] }[] },
+  plan: { fileRows?: number[] },
+): void {
+  const rows = plan.fileRows;
+  if (rows === undefined) return;
+  for (const rule of report.rules) {
+    rule.examples = rule.examples.map((e) => {
+      const m = /^row (\d+)$/.exec(e);
+      const file = m === null ? undefined : rows[Number(m[1]) - 1];
+      return file === undefined ? e : `row ${file + 1}`;
+    });
+  }
+}
+
+/**
+ * The reporting date of a whole book as validation takes it (methodology
+ * §1): the most frequent readable `reporting_date`, the latest on a tie;
+ * null when no row has one or the column cannot be read. Reads that
+ * column only.
+ */
+export async function bookReportingDate(
+  raw: LazyFrame,
+  schema: Record<string, DataType>,
+): Promise<string | null> {
+  const { value } = parseColumn(
+    COL.reportingDate,
+    "date",
+    schema[COL.reportingDate],
+  );
+  try {
+    const df = await raw.select(value.alias("d")).dropNulls()
+      .groupBy("d").agg(pl.len().alias("n"))
+      .sort(["n", "d"], true).head(1)
+      .select(pl.col("d").cast(pl.Utf8)).collect();
+    return df.height === 0 ? null : df.getColumn("d").get(0) as string;
+  } catch {
+    // Rows Polars cannot read: validation reports them, naming the file.
+    return null;
+  }
 }
 
 /**

@@ -24,6 +24,7 @@
  */
 import { failureKind, UserError } from "../errors.ts";
 import { basename, dirname, join } from "node:path";
+import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { s3Folder } from "../storage/mod.ts";
 
@@ -103,9 +104,12 @@ export class FolderBusyError extends UserError {
    * @param pid The other writer's process id.
    */
   constructor(staging: string, pid: number) {
+    const host = stagingName(basename(staging))?.host;
     super(
       "busy",
-      `${staging} is being written by process ${pid}: another process writes the same output; retry once it is done`,
+      host === undefined || host === HOST_ID
+        ? `${staging} is being written by process ${pid}: another process writes the same output; retry once it is done`
+        : `${staging} is being written by process ${pid} on another machine (${host}): another process writes the same output; retry once it is done (a folder of another machine untouched for ${FOREIGN_STAGING_STALE_MINUTES} minutes, FOREIGN_STAGING_STALE_MINUTES, is taken as a killed writer's)`,
     );
     this.name = "FolderBusyError";
     this.staging = staging;
@@ -136,12 +140,46 @@ export function randomSuffix(): string {
 }
 
 /**
+ * The machine a staging name was written on: `h` and 8 hex digits of the
+ * SHA-256 of `IFRS9_HOST_ID` when set, else of the host name (in a
+ * container, its pod or container name; in a Kubernetes Indexed Job,
+ * `<job>-<index>`, the same for every retry of an index), so that a
+ * process id in a staging name is only compared with the processes of the
+ * machine that wrote it.
+ */
+export const HOST_ID: string = (() => {
+  let host = "";
+  try {
+    host = Deno.env.get("IFRS9_HOST_ID") || Deno.hostname();
+  } catch {
+    // No permission to read it: every name then carries the same id.
+  }
+  return `h${createHash("sha256").update(host).digest("hex").slice(0, 8)}`;
+})();
+
+/**
+ * Minutes after its last change at which a staging folder written on
+ * another machine ({@link HOST_ID}) is taken as stale by a writer of the
+ * same name: that machine's processes cannot be seen from here, so a
+ * folder untouched for {@link FOREIGN_STAGING_STALE_MINUTES} minutes is
+ * taken to be a killed writer's (docs/scale_out.md, "Retries"). A part is
+ * a pure function of its inputs, so removing a slow writer's folder at
+ * worst fails that writer; it never mixes two writers' files.
+ */
+export const FOREIGN_STAGING_STALE_MINUTES = 30;
+
+/** The staging names this process created (each writer's own folder). */
+const ownStaging = new Set<string>();
+
+/**
  * The hidden name a writer of `name` in this process stages it under:
- * `.<name>.partial-<pid>-<12 hex digits>` (a folder being staged, or a file
- * being written whole).
+ * `.<name>.partial-<pid>-<host id>-<12 hex digits>` (a folder being
+ * staged, or a file being written whole; {@link HOST_ID}).
  */
 export function partialName(name: string): string {
-  return `.${name}.partial-${Deno.pid}-${randomSuffix()}`;
+  const staged = `.${name}.partial-${Deno.pid}-${HOST_ID}-${randomSuffix()}`;
+  ownStaging.add(staged);
+  return staged;
 }
 
 /**
@@ -225,6 +263,8 @@ export interface StagingName {
   kind: "partial" | "replaced";
   /** The writer's process id, when the name carries one. */
   pid?: number;
+  /** The writer's machine ({@link HOST_ID}), when the name carries one. */
+  host?: string;
 }
 
 /**
@@ -235,7 +275,7 @@ export interface StagingName {
  * form (`.mydata.partial-backup`) is someone else's and never touched.
  */
 const STAGING_NAME =
-  /^\.(.+)\.(?:partial-([1-9]\d*)-|replaced-(?:([1-9]\d*)-)?)[0-9a-f]{12}$/;
+  /^\.(.+)\.(?:partial-([1-9]\d*)-(h[0-9a-f]{8}-)?|replaced-(?:([1-9]\d*)-)?)[0-9a-f]{12}$/;
 
 /**
  * The staging entry a name in a folder is, or undefined for any other
@@ -251,6 +291,7 @@ const STAGING_NAME =
  * import { stagingName } from "./location.ts";
  *
  * assert.deepEqual(stagingName(".q4.partial-4242-0a1b2c3d4e5f"), { name: "q4", kind: "partial", pid: 4242 });
+ * assert.deepEqual(stagingName(".q4.partial-4242-h0011aabb-0a1b2c3d4e5f"), { name: "q4", kind: "partial", pid: 4242, host: "h0011aabb" });
  * assert.deepEqual(stagingName(".q4.replaced-4242-0a1b2c3d4e5f"), { name: "q4", kind: "replaced", pid: 4242 });
  * assert.deepEqual(stagingName(".q4.replaced-0a1b2c3d4e5f"), { name: "q4", kind: "replaced" });
  * assert.equal(stagingName(".mydata.partial-backup"), undefined);
@@ -260,9 +301,11 @@ const STAGING_NAME =
 export function stagingName(entry: string): StagingName | undefined {
   const m = entry.match(STAGING_NAME);
   if (m === null) return undefined;
-  const [, name, partialPid, replacedPid] = m;
+  const [, name, partialPid, host, replacedPid] = m;
   if (partialPid !== undefined) {
-    return { name, kind: "partial", pid: Number(partialPid) };
+    return host === undefined
+      ? { name, kind: "partial", pid: Number(partialPid) }
+      : { name, kind: "partial", pid: Number(partialPid), host: host.slice(0, -1) };
   }
   return replacedPid === undefined
     ? { name, kind: "replaced" }
@@ -270,19 +313,42 @@ export function stagingName(entry: string): StagingName | undefined {
 }
 
 /**
- * The writer of a staging entry `.<name>.partial-<pid>-<random>` (or a
- * replaced copy carrying a pid) if that
+ * The writer of a staging entry `.<name>.partial-<pid>-<host>-<random>`
+ * (or a replaced copy carrying a pid) if that
  * process still runs (Linux `/proc`); undefined when it is gone, so the
  * folder is stale. The pid is in the name, not in a file inside, so there
  * is no moment at which a fresh partial folder looks abandoned.
+ *
+ * A name of another machine ({@link HOST_ID}) cannot be checked: its
+ * writer is taken to run until the entry is
+ * {@link FOREIGN_STAGING_STALE_MINUTES} minutes old (`modified`; without
+ * it, always). A name of this machine with this process's id that this
+ * process did not create is a previous process's of the same id (a
+ * container restarted: the same host name, the same pid), so it is gone.
+ *
+ * @param modified When the entry last changed.
  */
 export async function liveWriter(
   partial: string,
+  modified?: Date,
 ): Promise<number | undefined> {
-  const pid = stagingName(partial)?.pid;
+  const staging = stagingName(partial);
+  const pid = staging?.pid;
   if (pid === undefined) return undefined;
-  // Another writer of this very process (a server running runs in-process).
-  if (pid === Deno.pid) return pid;
+  if (staging?.host !== undefined && staging.host !== HOST_ID) {
+    const minutes = modified === undefined
+      ? 0
+      : (Date.now() - modified.getTime()) / 60_000;
+    return minutes < FOREIGN_STAGING_STALE_MINUTES ? pid : undefined;
+  }
+  // Another writer of this very process (a server running runs
+  // in-process); with this host's id but not this process's own, an
+  // earlier process that had the same id.
+  if (pid === Deno.pid) {
+    return staging?.host === undefined || ownStaging.has(partial)
+      ? pid
+      : undefined;
+  }
   try {
     const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
     // A zombie ("Z") has exited but not been reaped: it writes no more.
@@ -441,7 +507,9 @@ class LocalFolder implements Location {
       const staging = stagingName(entry);
       if (staging?.kind !== "partial" || staging.name !== name) continue;
       const stale = join(this.href, entry);
-      const pid = await liveWriter(entry);
+      const modified = await Deno.lstat(stale).then((i) => i.mtime ?? undefined)
+        .catch(() => undefined);
+      const pid = await liveWriter(entry, modified);
       if (pid !== undefined) throw new FolderBusyError(stale, pid);
       try {
         await Deno.remove(stale, { recursive: true });

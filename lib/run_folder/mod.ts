@@ -69,6 +69,8 @@ export {
 export {
   entryExists,
   FolderBusyError,
+  FOREIGN_STAGING_STALE_MINUTES,
+  HOST_ID,
   localFolder,
   locate,
   type Location,

@@ -147,7 +147,7 @@ export async function removeStaleStaging(
       throw e;
     }
     const hours = (now - entry.modified.getTime()) / 3_600_000;
-    const live = await liveWriter(name);
+    const live = await liveWriter(name, entry.modified);
     if (staging.pid === undefined) {
       sweep.kept.push({
         ...entry,

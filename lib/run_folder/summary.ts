@@ -175,7 +175,8 @@ export interface SensitivitySummary {
   lines: SensitivityLine[];
   /**
    * What makes the lines differ from the run (plugins that changed stages
-   * or ECL are not run again); absent: nothing.
+   * or ECL are not run again), and macro stresses that shift a variable no
+   * fitted segment uses; absent: nothing.
    */
   warnings?: string[];
 }

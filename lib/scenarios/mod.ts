@@ -10,7 +10,7 @@
  *   on lagged macro variables;
  * - `project.ts`: each scenario's macro path to `z` per forecast year and
  *   a collateral haircut, optionally with a shifted path (a stress);
- * - `provenance.ts`: the check, at rules load, that rules naming a fit
+ * - `../scenario_source.ts` (re-exported): the check, at rules load, that rules naming a fit
  *   hold its scenarios (and their macro stresses fit its scenario file);
  * - `fragment.ts`: the rules fragment (`scenario_source`,
  *   `scenario_adjustment`, `scenarios`, segments' `rho`);
@@ -97,13 +97,13 @@ export {
   MAX_LISTED_PROBLEMS,
   type ProvenanceIssue,
   scenarioMismatches,
-} from "./provenance.ts";
+} from "../scenario_source.ts";
 export {
   type FitReport,
   fitReport,
-  type FitReportOptions,
   fitReportHtml,
   fitReportJson,
+  type FitReportOptions,
   fittedChart,
   macroChart,
   zPathChart,

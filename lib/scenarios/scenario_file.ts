@@ -22,6 +22,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { UserError } from "../errors.ts";
+import { VARIABLE_BOUNDS } from "../scenario_source.ts";
 import {
   checkDocument,
   isMapping,
@@ -39,30 +40,9 @@ export const REQUIRED_VARIABLES = [
   "policy_rate",
 ] as const;
 
-/**
- * Plausible bounds of each variable, in percent, inclusive. A value beyond
- * is refused as a typo (a rate written as a share, a level for a growth):
- *
- * - `gdp_growth` [-25, 25]: the deepest annual falls of the footprint are
- *   about -11% (Spain 2020, Peru 2020) and the fastest growth about 13%
- *   (Chile, Peru 2021 rebounds);
- * - `unemployment_rate` [0, 40]: Spain peaked at 26.9% (2013);
- * - `house_price_growth` [-40, 60]: Spanish prices fell about 15% in 2012;
- *   nominal Latin American indices rose up to about 20% a year;
- * - `policy_rate` [-2, 50]: the ECB deposit rate bottomed at -0.5%, the
- *   Selic peaked at 45% (1999);
- * - `inflation` [-5, 60] (optional): Latin American inflation since 2000
- *   stayed below about 25%.
- */
-export const VARIABLE_BOUNDS: Readonly<
-  Record<string, readonly [min: number, max: number]>
-> = {
-  gdp_growth: [-25, 25],
-  unemployment_rate: [0, 40],
-  house_price_growth: [-40, 60],
-  policy_rate: [-2, 50],
-  inflation: [-5, 60],
-};
+// Plausible bounds of each variable: lib/scenario_source.ts (the rules
+// loader checks macro stresses against them without importing this area).
+export { VARIABLE_BOUNDS };
 
 /** A macro variable the file may hold: a key of {@link VARIABLE_BOUNDS}. */
 export type MacroVariable = string;

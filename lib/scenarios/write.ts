@@ -83,7 +83,7 @@ export async function writeScenarioOutputs(
 ): Promise<ScenarioOutputPaths> {
   // fit.json names the scenario file relative to its own folder (a path
   // given relative to the working directory would not be found from
-  // another one); absolute paths stay (provenance.ts reads both).
+  // another one); absolute paths stay (lib/scenario_source.ts reads both).
   const given = report.fit.scenario_file.file;
   const fitText = fitReportJson(
     isAbsolute(given) || /^[a-z][a-z0-9+.-]*:\/\//i.test(given) ? report : {
@@ -121,7 +121,6 @@ export async function writeScenarioOutputs(
     warnings.push(
       ...segmentCoverage(
         Object.keys(report.adjustments.segments),
-        [],
         Object.keys(given.segments),
         options.rules.file,
       ),
@@ -182,13 +181,12 @@ export async function writeScenarioOutputs(
  */
 export function segmentCoverage(
   rhoSegments: readonly string[],
-  fittedSegments: readonly string[],
   rulesSegments: readonly string[],
   rulesFile: string,
 ): string[] {
   const named = new Set(rulesSegments);
   const added = rhoSegments.filter((s) => !named.has(s));
-  const fitted = new Set([...rhoSegments, ...fittedSegments]);
+  const fitted = new Set(rhoSegments);
   const without = rulesSegments.filter((s) =>
     s !== "default" && !fitted.has(s)
   );

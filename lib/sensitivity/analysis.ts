@@ -155,6 +155,8 @@ export interface SensitivityVariant {
    * none.
    */
   matrixPdShock?: number;
+  /** Warnings of a macro stress (`macroShiftWarnings`); absent: none. */
+  warnings?: string[];
 }
 
 /**
@@ -286,12 +288,14 @@ export async function sensitivityVariants(
   }
   for (const [i, stress] of section.stresses.entries()) {
     const shift = stress.z_shift;
+    const macroWarnings: string[] = [];
     const scenarios = stress.macro === undefined
       ? rules.scenarios
       : await macroStressScenarios(
         rules,
         stress.macro,
         `sensitivity.stresses[${i}].macro`,
+        macroWarnings,
       );
     variants.push({
       kind: "stress",
@@ -311,6 +315,7 @@ export async function sensitivityVariants(
       ...(stress.pd_multiplier === undefined
         ? {}
         : { matrixPdShock: stress.pd_multiplier }),
+      ...(macroWarnings.length === 0 ? {} : { warnings: macroWarnings }),
     });
   }
   return variants;
@@ -448,10 +453,14 @@ export async function sensitivityAnalysis(
   }
   const weighted = lines[0].ecl;
   const warning = pluginWarning(opts.changingPlugins);
+  const warnings = [
+    ...(warning === undefined ? [] : [warning]),
+    ...variants.flatMap((v) => v.warnings ?? []),
+  ];
   return {
     reporting_currency: rules.reporting_currency,
     staging_rule: STAGING_RULE,
     lines: lines.map((l) => ({ ...l, change_vs_weighted: l.ecl - weighted })),
-    ...(warning === undefined ? {} : { warnings: [warning] }),
+    ...(warnings.length === 0 ? {} : { warnings }),
   };
 }

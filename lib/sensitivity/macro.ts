@@ -9,10 +9,10 @@
  * scenarios`, its SHA-256 checked), the macro paths the scenario file the
  * fit names (its SHA-256 checked too; a relative path is read relative to
  * the fit's folder first, then the working directory). Both are checked
- * when the rules are loaded, with the shifts (lib/scenarios/provenance.ts:
+ * when the rules are loaded, with the shifts (lib/scenario_source.ts:
  * variable, region and scenario of the file, shifted values within the
  * file's bounds). Before the shift is applied the unshifted projection
- * must give the rules' scenarios (the one comparison of provenance.ts,
+ * must give the rules' scenarios (the one comparison of scenario_source.ts,
  * {@link scenarioMismatches}, within {@link MACRO_MATCH_TOLERANCE}): a
  * stress is only a stress of the model the allowance was computed with.
  *
@@ -22,7 +22,11 @@ import { createHash } from "node:crypto";
 import { UserError } from "../errors.ts";
 import type { Rules, Scenario } from "../rules.ts";
 import type { MacroStressShift } from "../sensitivity_rules.ts";
-import { type SatelliteFit, scenarioAdjustments } from "../scenarios/mod.ts";
+import {
+  loadScenarioFile,
+  type SatelliteFit,
+  scenarioAdjustments,
+} from "../scenarios/mod.ts";
 import {
   candidatePaths,
   fitScenarioFile,
@@ -30,7 +34,7 @@ import {
   scenarioMismatches,
   type ScenarioSourceRead,
   scenarioSourceRead,
-} from "../scenarios/provenance.ts";
+} from "../scenario_source.ts";
 
 export { MACRO_MATCH_TOLERANCE };
 
@@ -139,11 +143,11 @@ export async function macroStressScenarios(
   const haircut = (read.report as {
     adjustments?: { haircut?: Record<string, number> };
   }).adjustments?.haircut;
-  const scenarioFile = fitScenarioFile(read);
-  if ("problem" in scenarioFile) {
-    throw new UserError("input", `${where}: ${scenarioFile.problem}`);
+  const found = fitScenarioFile(read);
+  if ("problem" in found) {
+    throw new UserError("input", `${where}: ${found.problem}`);
   }
-  const file = scenarioFile.file;
+  const file = await loadScenarioFile(found.path);
   const project = (shift: MacroStressShift[]) => {
     try {
       return scenarioAdjustments(fit, file, {

@@ -260,6 +260,8 @@ export function requireColumns(
   raw: LazyFrame,
   file: string,
   rules?: Rules,
+  /** Refuse a header with no rows. @default true */
+  requireRowsToo = true,
 ): Record<string, DataType> {
   const schema = rawSchema(raw, file);
   const rawColumns = Object.keys(schema);
@@ -307,7 +309,7 @@ export function requireColumns(
       } (columns found: ${messageList(rawColumns, 30) || "none"})`,
     );
   }
-  requireRows(raw, file);
+  if (requireRowsToo) requireRows(raw, file);
   return schema;
 }
 
@@ -478,7 +480,14 @@ function prepare(
   if (opts.reportingDate !== undefined) {
     checkReportingDate(opts.reportingDate, file);
   }
-  const schema = requireColumns(raw, file, rules);
+  // With the reporting date given (a part of a partitioned run, whose
+  // book's date is known), no rows is an empty book, not an unreadable one.
+  const schema = requireColumns(
+    raw,
+    file,
+    rules,
+    opts.reportingDate === undefined,
+  );
   const warnings: string[] = [];
   if (REJECTION_CODES in schema) {
     // Re-validating an earlier rejected.parquet after fixing its rows is a
@@ -659,6 +668,21 @@ export class PortfolioValidation {
    *   portfolio, when no row has a readable reporting date.
    */
   async batch(index: number): Promise<ValidationBatch> {
+    return await this.check(index, false);
+  }
+
+  /**
+   * {@link batch}. A book of one batch finds its repeated loan_ids by a
+   * count over the 64-bit hash of each id (about half the cost of a count
+   * over the text ids); unless `exact`, the rows it flags are then checked
+   * exactly: a flagged id seen only once among them met another id's hash
+   * (a collision), and the batch is checked again over the ids themselves,
+   * so a collision never rejects a row.
+   */
+  private async check(
+    index: number,
+    exact: boolean,
+  ): Promise<ValidationBatch> {
     const { p } = this;
     const single = this.batchCount === 1;
     const firstRow = single ? 0 : index * this.batchRows;
@@ -672,10 +696,12 @@ export class PortfolioValidation {
       : rdValue.dropNulls().mode().sort().last();
     // The portfolio's date is computed once, into a column; the rules read
     // its first value as a scalar.
+    const idValue = pl.col(parsedColumnNames(COL.loanId).value);
     const checks = rowRules(
       p.rules,
       pl.col(REPORTING_DATE).first(),
-      this.duplicated,
+      this.duplicated ??
+        (exact ? undefined : idValue.count().over(hash64(idValue)).gt(1)),
     );
     const flagged = frame
       .withRowIndex(ROW, firstRow + 1)
@@ -697,6 +723,14 @@ export class PortfolioValidation {
       df = await flagged.collect();
     } catch (e) {
       throw portfolioReadError(p.file, e);
+    }
+    if (this.duplicated === undefined && !exact) {
+      const collided = df.lazy()
+        .filter(pl.col(failedCol(DUPLICATE_CODE)))
+        .groupBy(idValue).agg(pl.len().alias("n"))
+        .filter(pl.col("n").lt(2))
+        .collectSync();
+      if (collided.height > 0) return await this.check(index, true);
     }
     if (this.reportingDate === null) {
       const date = df.height > 0
@@ -809,6 +843,9 @@ export class PortfolioValidation {
     };
   }
 }
+
+/** The rule code of a loan_id found more than once (checks.ts). */
+const DUPLICATE_CODE = "LOAN_ID_DUPLICATE";
 
 /** Example rows per rule in the report. */
 const EXAMPLES = 5;

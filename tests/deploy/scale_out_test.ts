@@ -357,7 +357,10 @@ Deno.test("kubernetes: the schema checks refuse a wrong enum, a bad quantity, a 
   ]);
   const volume = copy();
   volume.spec.template.spec.volumes = [];
-  assert.deepEqual(jobRuleProblems(volume), ["no volume named data"]);
+  assert.deepEqual(jobRuleProblems(volume), [
+    "no volume named data",
+    "no volume named scratch",
+  ]);
 });
 
 Deno.test("kubernetes: N parts on the shared claim, the image's user and folder, failures not retried", async () => {
@@ -380,13 +383,47 @@ Deno.test("kubernetes: N parts on the shared claim, the image's user and folder,
   // Shared by pods on several nodes.
   assert.deepEqual(claim.spec.accessModes, ["ReadWriteMany"]);
   const dockerfile = await Deno.readTextFile(join(ROOT, "Dockerfile"));
+  // The code version is set at build time (R3): the image has no .git.
+  assert.match(dockerfile, /^ARG IFRS9_CODE_VERSION=unknown$/m);
+  assert.match(
+    dockerfile,
+    /^ENV IFRS9_CODE_VERSION=\$\{IFRS9_CODE_VERSION\}$/m,
+  );
   for (const job of [parts, merge]) {
     const pod = job.spec.template.spec;
     assert.deepEqual(
-      pod.volumes.map((v: Json) => v.persistentVolumeClaim.claimName),
+      pod.volumes.filter((v: Json) => v.persistentVolumeClaim)
+        .map((v: Json) => v.persistentVolumeClaim.claimName),
       [claim.metadata.name],
     );
     const [c] = pod.containers;
+    // The "restricted" Pod Security Standard (issue 17 review, R7).
+    assert.equal(pod.securityContext.runAsNonRoot, true);
+    assert.equal(pod.securityContext.fsGroupChangePolicy, "OnRootMismatch");
+    assert.deepEqual(pod.securityContext.seccompProfile, {
+      type: "RuntimeDefault",
+    });
+    assert.deepEqual(c.securityContext, {
+      allowPrivilegeEscalation: false,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    // The image pinned by digest, never a moving tag (R3).
+    assert.match(c.image, /@sha256:[0-9a-f]{64}$/);
+    // Temporary files on a size-limited local volume, requested (R6).
+    const scratch = pod.volumes.find((v: Json) => v.emptyDir);
+    assert.ok(
+      scratch?.emptyDir.sizeLimit,
+      "a scratch emptyDir with a sizeLimit",
+    );
+    assert.ok(
+      c.volumeMounts.some((m: Json) =>
+        m.name === scratch.name && m.mountPath === envOf(c).TMPDIR
+      ),
+      "TMPDIR is the scratch volume",
+    );
+    assert.ok(c.resources.requests["ephemeral-storage"]);
+    assert.ok(c.resources.limits["ephemeral-storage"]);
     assert.equal(c.workingDir, dockerfile.match(/^WORKDIR (\S+)$/m)?.[1]);
     assert.equal(
       pod.securityContext.runAsUser,

@@ -1352,7 +1352,9 @@ Deno.test("an input path that cannot be resolved (permission denied) is named, n
 
 Deno.test("a file written whole whose temporary file cannot be removed says so, naming it", () =>
   withTempDir(async (root) => {
-    const { localFolder } = await import("../../lib/run_folder/mod.ts");
+    const { HOST_ID, localFolder } = await import(
+      "../../lib/run_folder/mod.ts"
+    );
     // The random suffix made known, so that a non-empty folder can stand
     // where the temporary file goes: the write fails, and so does removing
     // the temporary name afterwards.
@@ -1361,7 +1363,10 @@ Deno.test("a file written whole whose temporary file cannot be removed says so, 
       if (a instanceof Uint8Array) a.fill(0xab);
       return a;
     }) as typeof crypto.getRandomValues;
-    const temp = join(root, `.notes.txt.partial-${Deno.pid}-${"ab".repeat(6)}`);
+    const temp = join(
+      root,
+      `.notes.txt.partial-${Deno.pid}-${HOST_ID}-${"ab".repeat(6)}`,
+    );
     await Deno.mkdir(temp);
     await Deno.writeTextFile(join(temp, "x"), "x");
     try {

@@ -253,30 +253,3 @@ Deno.test("planPartition(): a folder must hold exactly N portfolio files, taken 
     });
     assert.equal(file.by, "loan_id_fnv1a32");
   }));
-
-Deno.test("a part no loan_id hashes to is refused before any folder is made, naming the file", () =>
-  withTempDir(async (dir) => {
-    // The fixture's ids are L0000000, L0000001, L0000002.
-    const book = writePortfolio(`${dir}/book.parquet`, 3);
-    const used = [0, 1, 2].map((i) =>
-      Number(fnvByHand(`L${String(i).padStart(7, "0")}`) % 50n)
-    );
-    const empty = [...Array(50).keys()].find((k) => !used.includes(k))!;
-    const r = await callMain(
-      runMain,
-      "--portfolio",
-      book,
-      "--out",
-      `${dir}/runs`,
-      "--partition",
-      `${empty}/50`,
-    );
-    assert.equal(r.code, 2, r.stderr);
-    assert.match(
-      r.stderr,
-      new RegExp(
-        `--partition ${empty}/50: no row of ${book} \\(3 rows\\) has a loan_id in part ${empty}`,
-      ),
-    );
-    assert.equal(await Deno.stat(`${dir}/runs`).catch(() => null), null);
-  }));

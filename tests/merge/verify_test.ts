@@ -16,6 +16,7 @@ import pl from "nodejs-polars";
 import { generateBook } from "../../lib/generate/mod.ts";
 import { runPortfolio } from "../../lib/run/mod.ts";
 import { main as mergeMain } from "../../tasks/merge.ts";
+import { main as movementMain } from "../../tasks/movement.ts";
 import { callMain } from "../tasks/_main.ts";
 
 const RULES = new URL("../../config/ifrs9_rules.yaml", import.meta.url)
@@ -60,11 +61,11 @@ const rehash = async (dir: string, file: string) => {
 Deno.test("the merge verifies every part: edited, damaged or mismatched parts are refused (exit 2, naming the folder and file, no .failed folder)", async (t) => {
   const tmp = await Deno.makeTempDir({ prefix: "verify_test_" });
   try {
-    const [book] = generateBook({
+    const [book, later] = generateBook({
       loans: 600,
       seed: 5,
       reportingDate: "2025-12-31",
-      periods: 1,
+      periods: 2,
       injectBroken: 0.01,
     });
     book.writeParquet(`${tmp}/book.parquet`);
@@ -172,7 +173,7 @@ Deno.test("the merge verifies every part: edited, damaged or mismatched parts ar
           .writeParquet(f);
         await rehash(p1, "summary_cells.parquet");
       },
-      /q\.part-1-of-3 is not a complete part: its summary_cells\.parquet does not add up to its summary\.json \(field totals differ\)/,
+      /q\.part-1-of-3 is not a complete part: its summary_cells\.parquet does not add up to its summary\.json \(field totals differs\)/,
     );
     await refused(
       "a cells column dropped (R5): named, not an internal error",
@@ -278,6 +279,34 @@ Deno.test("the merge verifies every part: edited, damaged or mismatched parts ar
       },
       /records code_version "unknown": .*--build-arg IFRS9_CODE_VERSION/,
     );
+    await t.step(
+      "the movement from a part (T5): exit 2, merge first or --no-walk",
+      async () => {
+        later.writeParquet(`${tmp}/later.parquet`);
+        const to = await runPortfolio({
+          portfolio: `${tmp}/later.parquet`,
+          rules: RULES,
+          out: `${tmp}/later`,
+          runId: "q2",
+          partition: { index: 0, count: 3 },
+          report: false,
+        });
+        const r = await callMain(
+          movementMain,
+          "--from",
+          `${runs}/q.part-0-of-3`,
+          "--to",
+          to.dir,
+          "--out",
+          `${tmp}/mv`,
+        );
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(
+          r.stderr,
+          /q\.part-0-of-3 is one part of a partitioned run: .*merge the parts first \(deno task merge\), or use --no-walk/,
+        );
+      },
+    );
     await refused(
       "a merged run id named like a part (T12)",
       () => Promise.resolve(),
@@ -357,6 +386,162 @@ Deno.test("split by file: the merged portfolio SHA-256 is built from each part's
       r2.stderr,
       /are not parts of one run: their portfolios \(partition\.input\) differ/,
     );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("a merged data_quality.json names the file's rows (T7) and adds the counts of the parts' warnings (T8), as the single run does", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "verify_test_" });
+  try {
+    const [q] = generateBook({
+      loans: 400,
+      seed: 3,
+      reportingDate: "2025-12-31",
+      periods: 1,
+    });
+    const ids = q.getColumn("loan_id").toArray() as (string | null)[];
+    const products = q.getColumn("product").toArray() as string[];
+    // Rows without a loan_id (all in part 0) far into the file.
+    for (const i of [150, 333]) ids[i] = null;
+    // A product the rules lack, on rows of different parts.
+    for (const i of [10, 11, 12, 13, 14, 15]) products[i] = "leasing";
+    const book = q.withColumns(
+      pl.Series("loan_id", ids, pl.Utf8),
+      pl.Series("product", products, pl.Utf8),
+    );
+    book.writeParquet(`${tmp}/book.parquet`);
+    const rules = `${tmp}/rules.yaml`;
+    await Deno.writeTextFile(
+      rules,
+      (await Deno.readTextFile(RULES)).replace(
+        /max_reject_rate: [0-9.]+/,
+        "max_reject_rate: 0.5",
+      ),
+    );
+    const single = await runPortfolio({
+      portfolio: `${tmp}/book.parquet`,
+      rules,
+      out: `${tmp}/runs`,
+      runId: "single",
+      report: false,
+    });
+    const dirs = [];
+    for (let k = 0; k < 3; k++) {
+      dirs.push(
+        (await runPortfolio({
+          portfolio: `${tmp}/book.parquet`,
+          rules,
+          out: `${tmp}/runs`,
+          runId: "m",
+          partition: { index: k, count: 3 },
+          report: false,
+        })).dir,
+      );
+    }
+    const r = await callMain(
+      mergeMain,
+      "--runs",
+      ...dirs,
+      "--out",
+      `${tmp}/runs`,
+      "--no-report",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const dq = async (id: string) =>
+      JSON.parse(
+        await Deno.readTextFile(`${tmp}/runs/${id}/data_quality.json`),
+      );
+    const [a, b] = [await dq("single"), await dq("m")];
+    const examples = (d: Json) =>
+      Object.fromEntries(
+        d.rules.map((x: Json) => [x.code, [...x.examples].sort()]),
+      );
+    assert.deepEqual(examples(b).NULL_LOAN_ID, ["row 151", "row 334"]);
+    assert.deepEqual(examples(b), examples(a));
+    // The single run says "6 rows rejected" once; so does the merge.
+    assert.ok(
+      a.warnings.some((w: string) => /leasing.*: 6 rows rejected/.test(w)),
+      a.warnings.join("\n"),
+    );
+    assert.deepEqual(b.warnings, a.warnings);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("empty parts (T6): a 5-row book in 8 parts completes every part, empty ones included, and merges into the single run; a part takes the book's reporting date", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "verify_test_" });
+  try {
+    const [q] = generateBook({
+      loans: 5,
+      seed: 2,
+      reportingDate: "2025-12-31",
+      periods: 1,
+    });
+    // One row without a reporting date: rejected (its part has no other
+    // row to take a date from), as the single run rejects it.
+    const dates = q.getColumn("reporting_date").toArray();
+    dates[4] = null;
+    q.withColumns(pl.Series("reporting_date", dates)).writeParquet(
+      `${tmp}/book.parquet`,
+    );
+    const rules = `${tmp}/rules.yaml`;
+    await Deno.writeTextFile(
+      rules,
+      (await Deno.readTextFile(RULES)).replace(
+        /max_reject_rate: [0-9.]+/,
+        "max_reject_rate: 0.5",
+      ),
+    );
+    const common = {
+      portfolio: `${tmp}/book.parquet`,
+      rules,
+      out: `${tmp}/runs`,
+      report: false,
+    };
+    const single = await runPortfolio({ ...common, runId: "single" });
+    const dirs = [];
+    const heights = [];
+    for (let k = 0; k < 8; k++) {
+      const part = await runPortfolio({
+        ...common,
+        runId: "e",
+        partition: { index: k, count: 8 },
+      });
+      assert.equal(part.manifest.reporting_date, "2025-12-31");
+      heights.push(part.manifest.rows.read);
+      dirs.push(part.dir);
+    }
+    assert.ok(heights.includes(0), `an empty part among ${heights}`);
+    const r = await callMain(
+      mergeMain,
+      "--runs",
+      ...dirs,
+      "--out",
+      `${tmp}/runs`,
+      "--no-report",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const json = async (id: string, file: string) =>
+      JSON.parse(await Deno.readTextFile(`${tmp}/runs/${id}/${file}`));
+    const { run_id: _a, ...a } = await json("single", "summary.json");
+    const { run_id: _b, ...b } = await json("e", "summary.json");
+    // Equal to 10 significant digits: a sub-cent EAD may differ in its
+    // last bits, the order of the float additions being another.
+    const digits = (x: unknown) =>
+      JSON.parse(
+        JSON.stringify(
+          x,
+          (_, v) => typeof v === "number" ? Number(v.toPrecision(10)) : v,
+        ),
+      );
+    assert.deepEqual(digits(b), digits(a));
+    assert.equal(
+      (await json("e", "data_quality.json")).rows_rejected,
+      single.manifest.rows.rejected,
+    );
+    assert.ok(single.manifest.rows.rejected >= 1);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

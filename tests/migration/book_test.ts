@@ -249,3 +249,32 @@ Deno.test("migration: snapshots less than a month apart are refused, not estimat
     assert.match(r2.stderr, /are 15 days apart/);
   });
 });
+
+Deno.test("migration: a state nobody left is estimated absorbing and warned (its facilities would never default)", async () => {
+  await withTempDir(async (dir) => {
+    const book = join(dir, "book");
+    const q1: [string, string][] = [];
+    const q2: [string, string][] = [];
+    for (let i = 0; i < 40; i++) {
+      q1.push([`a${i}`, "A"], [`b${i}`, "B"]);
+      q2.push([`a${i}`, i < 2 ? "D" : "A"], [`b${i}`, "B"]);
+    }
+    await snapshot(book, "2025-03-31", q1);
+    await snapshot(book, "2025-06-30", q2);
+    const out = join(dir, "o");
+    const r = await estimate(book, out);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /warning: state B is absorbing \(B -> B = 1\): its facilities never default/,
+    );
+    assert.doesNotMatch(r.stdout, /state A is absorbing/);
+    const json = JSON.parse(
+      await Deno.readTextFile(join(out, "transition_matrix.json")),
+    );
+    assert.deepEqual(json.rows[1], [0, 1, 0]);
+    assert.ok(
+      json.warnings.some((w: string) => w.startsWith("state B is absorbing")),
+    );
+  });
+});

@@ -282,3 +282,39 @@ Deno.test("transition_matrix: the grade columns appear only when a segment uses 
   const simplified = graded.filter(pl.col("pd_grade").isNull()).height;
   assert.equal(simplified, 0);
 });
+
+Deno.test("matrixGradeWarnings counts per segment; nothing is read without a matrix segment", async () => {
+  const { matrixGradeWarnings } = await import(
+    "../../lib/transition_matrix.ts"
+  );
+  const m = {
+    states: ["A", "B", "D"],
+    rows: [[0.9, 0.08, 0.02], [0, 1, 0], [0, 0, 1]],
+  };
+  const frame = pl.DataFrame({
+    segment: ["retail", "retail", "retail", "sme", "sme", "other"],
+    rating: ["A", "X", "D", "D", null, null],
+    stage: [1, 2, 3, 2, 1, 1],
+  }).lazy();
+  const warnings = await matrixGradeWarnings(frame, {
+    default: { pd_curve: "flat" },
+    retail: { pd_curve: "transition_matrix", transition_matrix: m },
+    sme: { pd_curve: "transition_matrix", transition_matrix: m },
+  });
+  assert.deepEqual(warnings, [
+    "segment retail: state B is absorbing (B -> B = 1): its facilities never default (PD 0 in every year); estimate its row from more data or set it by judgement",
+    // X is not a state; D in stage 3 is not warned.
+    "segment retail: 1 facility without a rating among the transition matrix's grades (A, B) was graded from pd_12m_current by the master scale (methodology §13)",
+    "segment sme: state B is absorbing (B -> B = 1): its facilities never default (PD 0 in every year); estimate its row from more data or set it by judgement",
+    "segment sme: 1 facility without a rating among the transition matrix's grades (A, B) was graded from pd_12m_current by the master scale (methodology §13)",
+    "segment sme: 1 performing (stage 1 or 2) facility rated D, the default state, was graded from pd_12m_current by the master scale, not given a certain loss: check the ratings or the default flags",
+  ]);
+  // No matrix segment: an empty list, the frame not even read.
+  const unreadable = pl.DataFrame({ x: [1] }).lazy().select(
+    pl.col("missing"),
+  );
+  assert.deepEqual(
+    await matrixGradeWarnings(unreadable, { default: { pd_curve: "flat" } }),
+    [],
+  );
+});

@@ -1,6 +1,6 @@
 /**
  * The provenance check of fitted scenarios at rules load
- * (lib/scenarios/provenance.ts, docs/scenarios.md §5): rules naming a fit
+ * (lib/scenario_source.ts, docs/scenarios.md §5): rules naming a fit
  * in `scenario_source` must hold its scenarios; the fit must be there,
  * unchanged; a macro stress is checked against the fit's scenario file
  * at load. One fit of the sample (`--generate-history`) serves every step.
@@ -11,8 +11,12 @@ import { pathToFileURL } from "node:url";
 import { parse, stringify } from "yaml";
 import { main } from "../../tasks/scenarios.ts";
 import { main as runMain } from "../../tasks/run.ts";
-import { loadRules } from "../../lib/mod.ts";
-import { scenarioMismatches } from "../../lib/scenarios/provenance.ts";
+import {
+  loadRules,
+  macroShiftWarnings,
+  type SatelliteFit,
+} from "../../lib/mod.ts";
+import { scenarioMismatches } from "../../lib/scenario_source.ts";
 import { callMain, withTempDir } from "../tasks/_main.ts";
 
 const SCENARIOS = "config/scenarios_2025-12-31.yaml";
@@ -223,5 +227,29 @@ Deno.test("scenarioMismatches() lists at most ten differences, then how many mor
       fit.map((s) => ({ ...s, weight: s.weight + 5e-7 })),
     ),
     [],
+  );
+});
+
+Deno.test("macroShiftWarnings() warns of a shifted variable no fitted segment uses", () => {
+  const segment = (name: string, variables: string[]) => ({
+    segment: name,
+    terms: variables.map((variable) => ({ variable, lag: 0 })),
+  });
+  const fit = {
+    segments: [
+      segment("a_es", ["gdp_growth"]),
+      segment("b_es", ["gdp_growth", "policy_rate"]),
+    ],
+  } as unknown as SatelliteFit;
+  assert.deepEqual(
+    macroShiftWarnings(fit, [
+      { variable: "gdp_growth", delta: -2 },
+      { variable: "unemployment_rate", delta: 45 },
+      { variable: "house_price_growth", delta: -10 },
+    ]),
+    [
+      "unemployment_rate is in no segment's fitted model (dropped by the selection in all 2): shifting it moves nothing",
+      "house_price_growth is in no segment's fitted model (dropped by the selection in all 2): shifting it moves only the collateral haircuts",
+    ],
   );
 });

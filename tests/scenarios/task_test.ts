@@ -393,6 +393,9 @@ Deno.test("fit.html shows the generating terms against the selected ones, and th
     const html = await Deno.readTextFile(join(out, "fit.html"));
     assert.match(html, /Generating terms against the selected ones/);
     assert.match(html, /PD ratio 2026/);
-    assert.match(html, /measured from each segment.{1,6}s fitted index in 2025 with the median correction/);
+    assert.match(
+      html,
+      /measured from each segment.{1,6}s fitted index in 2025 with the median correction/,
+    );
   }, "scenarios_task_");
 });

@@ -142,7 +142,8 @@ async function writeModel(dir: string) {
     },
     adjustments: {
       haircut: { base: 0.2, sensitivity: 1, max_haircut: 0.9 },
-      // The scenarios the fit wrote (checked at rules load, provenance.ts).
+      anchor_year: 2025,
+      // The scenarios the fit wrote (checked at rules load, lib/scenario_source.ts).
       scenarios: [["base", 0.6], ["downside", 0.4]].map(([name, weight]) => ({
         name,
         weight,
@@ -225,6 +226,10 @@ Deno.test("sensitivity: a macro stress is a separate run with the z and haircuts
       assert.ok(Math.abs(mine.ecl - g.ecl) < 0.005, `stage ${g.key}`);
     }
     assert.ok(line.ecl > main.summary.totals.ecl);
+    // The fit's one term is GDP: the house-price shift moves the haircuts only.
+    assert.deepEqual(main.summary.sensitivity!.warnings, [
+      "sensitivity.stresses[0].macro: house_price_growth is in no segment's fitted model (dropped by the selection in all 1): shifting it moves only the collateral haircuts",
+    ]);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

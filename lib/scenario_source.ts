@@ -9,7 +9,9 @@
  *    files are, methodology §13), then relative to the working directory
  *    (how `deno task scenarios` writes it: the `--out` folder as given);
  * 2. its bytes have the recorded `scenario_source.sha256`;
- * 3. it is a fit report of `deno task scenarios` (`adjustments.scenarios`);
+ * 3. it is a fit report of `deno task scenarios` (`adjustments.scenarios`)
+ *    whose `z` are measured from the reporting year
+ *    (`adjustments.anchor_year`; an earlier fit is refused: refit);
  * 4. the rules use `scenario_adjustment: z_shift` and their `scenarios`
  *    are the report's: the same names in the same order, and weights,
  *    every `z` and collateral haircuts within {@link MACRO_MATCH_TOLERANCE}
@@ -23,19 +25,43 @@
  * sensitivity table's 100% lines) are not checked again: they change the
  * scenarios on purpose.
  *
- * This module imports nothing of lib/rules.ts at run time (the rules loader
- * imports it).
+ * This module imports nothing of lib/rules.ts nor of lib/scenarios (the
+ * rules loader imports it; lib/scenarios imports it for
+ * {@link VARIABLE_BOUNDS}): it reads the scenario file a fit names only
+ * after checking its SHA-256 against the fit's, so it is the file the fit
+ * checked in full, and reads just the keys the stresses need
+ * ({@link MacroFileView}).
  *
  * @module
  */
 import { createHash } from "node:crypto";
 import { dirname, isAbsolute, join } from "node:path";
-import {
-  macroValue,
-  parseScenarioFile,
-  type ScenarioFile,
-  VARIABLE_BOUNDS,
-} from "./scenario_file.ts";
+import { isMapping, readYaml } from "./_config_file.ts";
+
+/**
+ * Plausible bounds of each variable, in percent, inclusive. A value beyond
+ * is refused as a typo (a rate written as a share, a level for a growth):
+ *
+ * - `gdp_growth` [-25, 25]: the deepest annual falls of the footprint are
+ *   about -11% (Spain 2020, Peru 2020) and the fastest growth about 13%
+ *   (Chile, Peru 2021 rebounds);
+ * - `unemployment_rate` [0, 40]: Spain peaked at 26.9% (2013);
+ * - `house_price_growth` [-40, 60]: Spanish prices fell about 15% in 2012;
+ *   nominal Latin American indices rose up to about 20% a year;
+ * - `policy_rate` [-2, 50]: the ECB deposit rate bottomed at -0.5%, the
+ *   Selic peaked at 45% (1999);
+ * - `inflation` [-5, 60] (optional): Latin American inflation since 2000
+ *   stayed below about 25%.
+ */
+export const VARIABLE_BOUNDS: Readonly<
+  Record<string, readonly [min: number, max: number]>
+> = {
+  gdp_growth: [-25, 25],
+  unemployment_rate: [0, 40],
+  house_price_growth: [-40, 60],
+  policy_rate: [-2, 50],
+  inflation: [-5, 60],
+};
 
 /**
  * Tolerance of the comparison of the rules' scenarios with a fit's: 1e-6,
@@ -100,7 +126,7 @@ export function boundedList<T>(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { scenarioMismatches } from "./provenance.ts";
+ * import { scenarioMismatches } from "./scenario_source.ts";
  * const fit = [{ name: "base", weight: 1, z: [0.1, 0.2], collateral_haircut: 0.2 }];
  * assert.deepEqual(scenarioMismatches(fit, fit, 1e-6), []);
  * const typed = [{ ...fit[0], z: [0.1, 1.5] }];
@@ -286,6 +312,16 @@ export function checkScenarioSource(
         `${path} is not a fit report of deno task scenarios (no adjustments.scenarios)`,
     }];
   }
+  if (
+    typeof (report as { adjustments: { anchor_year?: unknown } }).adjustments
+      .anchor_year !== "number"
+  ) {
+    return [{
+      path: "scenario_source.fit",
+      message:
+        `${path} was written before z was measured from the reporting year (docs/scenarios.md §4; no adjustments.anchor_year): its z count today's economy twice; ${fix}`,
+    }];
+  }
   if (rules.scenario_adjustment !== "z_shift") {
     return [{
       path: "scenario_adjustment",
@@ -315,13 +351,79 @@ export function checkScenarioSource(
 }
 
 /**
+ * What a macro stress needs of a scenario file: its regions, variables,
+ * scenarios' names and forecast paths, and the forecast years.
+ */
+export interface MacroFileView {
+  /** The file as found. */
+  file: string;
+  /** Its SHA-256. */
+  sha256: string;
+  /** Region codes. */
+  regions: string[];
+  /** Variables (those of the first region's history). */
+  variables: string[];
+  /** Forecast years. */
+  horizon: number[];
+  /** Each scenario's forecast values: `paths[region][variable][year]`. */
+  scenarios: {
+    name: string;
+    paths: Record<string, Record<string, Record<string, number>>>;
+  }[];
+}
+
+/** The view of a scenario document that passed the checks of its fit. */
+function macroFileView(
+  doc: unknown,
+  file: string,
+  sha256: string,
+): MacroFileView | undefined {
+  if (!isMapping(doc) || !isMapping(doc.regions) || !isMapping(doc.history)) {
+    return undefined;
+  }
+  const regions = Object.keys(doc.regions);
+  const first = doc.history[regions[0]];
+  if (!isMapping(first) || !Array.isArray(doc.scenarios)) return undefined;
+  const scenarios: MacroFileView["scenarios"] = [];
+  for (const s of doc.scenarios) {
+    if (!isMapping(s) || typeof s.name !== "string" || !isMapping(s.paths)) {
+      return undefined;
+    }
+    const paths: MacroFileView["scenarios"][number]["paths"] = {};
+    for (const [region, vars] of Object.entries(s.paths)) {
+      if (!isMapping(vars)) return undefined;
+      paths[region] = {};
+      for (const [variable, series] of Object.entries(vars)) {
+        if (!isMapping(series) || !isMapping(series.values)) return undefined;
+        paths[region][variable] = series.values as Record<string, number>;
+      }
+    }
+    scenarios.push({ name: s.name, paths });
+  }
+  const someSeries =
+    Object.values(Object.values(scenarios[0]?.paths ?? {})[0] ?? {})[0];
+  const horizon = Object.keys(someSeries ?? {}).map(Number).sort((a, b) =>
+    a - b
+  );
+  return {
+    file,
+    sha256,
+    regions,
+    variables: Object.keys(first),
+    horizon,
+    scenarios,
+  };
+}
+
+/**
  * The scenario file a fit report names, read from the path relative to
  * the fit report's folder first, then the working directory, and checked
- * against the SHA-256 the fit recorded.
+ * against the SHA-256 the fit recorded (so it is the file the fit checked
+ * in full).
  */
 export function fitScenarioFile(
   read: ScenarioSourceRead,
-): { file: ScenarioFile } | { problem: string } {
+): { file: MacroFileView; path: string } | { problem: string } {
   const recorded = (read.report as {
     fit?: { scenario_file?: { file?: unknown; sha256?: unknown } };
   }).fit?.scenario_file;
@@ -360,13 +462,12 @@ export function fitScenarioFile(
       } the fit ${read.path} was made with; write the scenarios again with deno task scenarios`,
     };
   }
-  try {
-    const file = parseScenarioFile(new TextDecoder().decode(bytes), path);
-    file.sha256 = sha;
-    return { file };
-  } catch (e) {
-    return { problem: (e as Error).message.split("\n")[0] };
+  const yaml = readYaml(new TextDecoder().decode(bytes));
+  const view = "doc" in yaml ? macroFileView(yaml.doc, path, sha) : undefined;
+  if (view === undefined) {
+    return { problem: `${path} is not a scenario file` };
   }
+  return { file: view, path };
 }
 
 /**
@@ -413,7 +514,7 @@ function checkMacroStresses(
  * {@link VARIABLE_BOUNDS} (`key` delta, at the last shift that does so).
  */
 export function macroShiftProblems(
-  file: ScenarioFile,
+  file: MacroFileView,
   shifts: readonly {
     variable: string;
     delta: number;
@@ -422,7 +523,7 @@ export function macroShiftProblems(
   }[],
 ): { shift: number; key: string; message: string }[] {
   const out: { shift: number; key: string; message: string }[] = [];
-  const regions = Object.keys(file.regions);
+  const regions = file.regions;
   for (const [j, s] of shifts.entries()) {
     if (!file.variables.includes(s.variable)) {
       out.push({
@@ -468,8 +569,8 @@ export function macroShiftProblems(
       for (const region of regions) {
         if (s.region !== undefined && s.region !== region) continue;
         for (const year of file.horizon) {
-          const v = macroValue(file, scenario, region, s.variable, year);
-          if (v === undefined) continue;
+          const v = scenario.paths[region]?.[s.variable]?.[String(year)];
+          if (typeof v !== "number") continue;
           const shifted = shifts.slice(0, j + 1).reduce(
             (acc, t) =>
               t.variable === s.variable &&
