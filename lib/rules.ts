@@ -1196,7 +1196,7 @@ function rulesSchema(doc: unknown): z.ZodType<Rules> {
       ).optional(),
     }).optional(),
     capital: capitalSchema(doc).optional(),
-    sensitivity: sensitivitySchema(doc).optional(),
+    sensitivity: sensitivitySchema(doc, MAX_Z_SHIFT).optional(),
   });
 }
 

@@ -54,13 +54,6 @@ export const MAX_STRESS_PD_FACTOR = 100;
  */
 export const PD_SHOCK_CAP = 0.9999;
 
-/**
- * The bound of a shifted z path: the rules' own bound of `z`
- * (`MAX_Z_SHIFT` of lib/rules.ts, repeated here so that this file does
- * not import the rules): every scenario's shifted value must stay within it.
- */
-const Z_BOUND = 10;
-
 /** Longest stress name (it names a line of the table and a CSV row). */
 export const MAX_STRESS_NAME = 64;
 
@@ -137,9 +130,11 @@ const keyOf = (doc: unknown, key: string) =>
 /**
  * The schema of the `sensitivity:` section. `doc` is the whole rules
  * document: a `z_shift` stress needs `scenario_adjustment: z_shift`, and
- * its shifted paths must stay within the bound of `z`.
+ * its shifted paths must stay within `zBound`, the rules' bound of `z`
+ * (`MAX_Z_SHIFT` of lib/rules.ts, which passes it: this file does not
+ * import the rules).
  */
-export function sensitivitySchema(doc: unknown) {
+export function sensitivitySchema(doc: unknown, zBound: number) {
   const adjustment = keyOf(doc, "scenario_adjustment") ?? "multiplier";
   const scenarios = keyOf(doc, "scenarios");
   const source = keyOf(doc, "scenario_source");
@@ -167,8 +162,8 @@ export function sensitivitySchema(doc: unknown) {
           shown(issue.input)
         }`,
     }).optional(),
-    z_shift: z.number().min(-Z_BOUND, bound("the bound of z")).max(
-      Z_BOUND,
+    z_shift: z.number().min(-zBound, bound("the bound of z")).max(
+      zBound,
       bound("the bound of z"),
     ).optional(),
     macro: z.array(mapping({
@@ -224,7 +219,7 @@ export function sensitivitySchema(doc: unknown) {
       });
     } else if (s.z_shift !== undefined) {
       const out = zValues.map((v) => v + s.z_shift!).find((v) =>
-        Math.abs(v) > Z_BOUND
+        Math.abs(v) > zBound
       );
       if (out !== undefined) {
         ctx.addIssue({
@@ -232,7 +227,7 @@ export function sensitivitySchema(doc: unknown) {
           path: ["z_shift"],
           message: `takes a scenario's z to ${
             shown(out)
-          }, beyond ±${Z_BOUND} (the bound of z); use a smaller shift`,
+          }, beyond ±${zBound} (the bound of z); use a smaller shift`,
         });
       }
     }

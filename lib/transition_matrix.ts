@@ -26,6 +26,7 @@ import { dirname, isAbsolute, join } from "node:path";
 import { z } from "zod";
 import { isMapping, mapping, readYaml, shown } from "./_config_file.ts";
 import { bytesText, inspectPath, readBounded } from "./io/_input.ts";
+import { splitCsvLine } from "./io/_csv.ts";
 import { UserError } from "./errors.ts";
 import pl from "nodejs-polars";
 import type { LazyFrame } from "./frame.ts";
@@ -403,7 +404,10 @@ function parseMatrixCsv(
   text: string,
 ): { matrix: TransitionMatrix } | { problem: string } {
   const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/)
-    .map((l, i) => ({ line: i + 1, cells: l.split(",").map((c) => c.trim()) }))
+    .map((l, i) => ({
+      line: i + 1,
+      cells: splitCsvLine(l).map((c) => c.trim()),
+    }))
     .filter((l) => l.cells.some((c) => c !== ""));
   if (lines.length === 0) return { problem: "is empty" };
   const [header, ...body] = lines;
