@@ -31,6 +31,7 @@
  */
 import pl from "nodejs-polars";
 import { isDeepStrictEqual } from "node:util";
+import { createHash } from "node:crypto";
 import { UserError } from "../errors.ts";
 import type { LazyFrame } from "../frame.ts";
 import { loadRules, type Rules, rulesSha256 } from "../rules.ts";
@@ -53,8 +54,8 @@ import {
 import {
   byFilePortfolioSha256,
   checkRunFigures,
+  failRunFolder,
   mergeSummaryCells,
-  RunFailedError,
   StepTimer,
   summaryFromCells,
 } from "../run/mod.ts";
@@ -315,7 +316,7 @@ async function concatenate(
  *
  * @throws {UserError} when the parts do not belong together (input, one
  *   line naming the folder), the rules or FX table are not the parts'
- *   (input), the run id is taken (usage); {@link RunFailedError} when the
+ *   (input), the run id is taken (usage); `RunFailedError` (lib/run) when the
  *   merge fails after its folder was opened (a reject rate above the
  *   limit: check, exit code 1), the folder moved to `<runId>.failed`.
  */
@@ -431,13 +432,28 @@ export async function mergeRuns(opts: MergeOptions): Promise<MergeResult> {
     const result = await writeMerged(
       { parts, rules, fx, folder, manifest, opts, step },
     );
+    // A part replaced (run --replace) while the merge read it: its
+    // manifest is not the one verified.
+    for (const p of parts) {
+      const text = await p.folder.location.readText(RUN_FILES.manifest)
+        .catch(() => "");
+      if (
+        createHash("sha256").update(text).digest("hex") !== p.manifestSha256
+      ) {
+        throw new UserError(
+          "input",
+          `Cannot merge: ${p.dir} was replaced or changed while the merge read it (its ${RUN_FILES.manifest} is not the one checked); rerun the merge once the parts are done`,
+        );
+      }
+    }
     manifest.finished_at = new Date().toISOString();
     manifest.status = "complete";
     await folder.writeJson("manifest", manifest);
     const dir = await folder.commit();
     return { runId, dir, manifest, ...result };
   } catch (e) {
-    throw await failMerge(folder, manifest, e, current);
+    // As a run fails (lib/run/run.ts): the folder set aside as .failed.
+    throw await failRunFolder(folder, manifest, e, current);
   }
 }
 
@@ -602,37 +618,4 @@ async function writeMerged(
     });
   }
   return { summary, dataQuality };
-}
-
-/**
- * Records a merge that failed after its folder was opened and sets the
- * folder aside as `<runId>.failed`, as a failed run is (lib/run/run.ts).
- */
-async function failMerge(
-  folder: PendingRunFolder,
-  manifest: Manifest,
-  cause: unknown,
-  step: string | undefined,
-): Promise<unknown> {
-  manifest.status = "failed";
-  manifest.error = (cause as Error)?.message ?? String(cause);
-  manifest.finished_at = new Date().toISOString();
-  const problems: string[] = [];
-  try {
-    await Deno.remove(folder.path("report"));
-  } catch {
-    // No report was written.
-  }
-  try {
-    await folder.writeJson("manifest", manifest);
-  } catch (e) {
-    problems.push(`${RUN_FILES.manifest} could not be written: ${e}`);
-  }
-  let failedDir = folder.dir;
-  try {
-    failedDir = await folder.fail();
-  } catch (e) {
-    problems.push(`the folder could not be moved: ${e}`);
-  }
-  return new RunFailedError(folder.runId, failedDir, cause, step, problems);
 }

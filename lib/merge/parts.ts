@@ -82,8 +82,7 @@ export const REQUIRED_PART_FILES: readonly string[] = [
 ];
 
 /** `Float64` for Polars' `DataType(Float64)`. */
-const typeName = (t: unknown) =>
-  String(t).replace(/^DataType\((.*)\)$/, "$1");
+const typeName = (t: unknown) => String(t).replace(/^DataType\((.*)\)$/, "$1");
 
 /** The unreduced parts of one precise sum (lib/precise_sum.ts). */
 const PRECISE_SUFFIXES = ["__cents_hi", "__cents_lo", "__subcent"] as const;

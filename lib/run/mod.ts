@@ -44,6 +44,7 @@ export {
   DEFAULT_FX,
   DEFAULT_RULES,
   type RunBatch,
+  failRunFolder,
   RunFailedError,
   type RunOptions,
   runPortfolio,

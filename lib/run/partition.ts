@@ -199,6 +199,18 @@ export function parsePartition(
         }; the job's parallelism and N must agree`,
       );
     }
+    // A Cloud Run job says how many tasks it runs: it must be N.
+    const tasks = env("CLOUD_RUN_TASK_COUNT");
+    if (
+      name === "CLOUD_RUN_TASK_INDEX" && tasks !== undefined && tasks !== "" &&
+      tasks !== String(count)
+    ) {
+      throw partitionError(
+        `--partition ${text}: CLOUD_RUN_TASK_COUNT is ${
+          JSON.stringify(tasks)
+        }, not N = ${count}; the job's taskCount and N must agree`,
+      );
+    }
     return { index, count, source: name };
   }
   const index = decimal(m[1]);

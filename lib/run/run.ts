@@ -780,6 +780,28 @@ async function failRun(
   cause: unknown,
   step: string | undefined,
 ): Promise<RunFailedError> {
+  // The scratch part files of a streamed run are no output.
+  return await failRunFolder(folder, manifest, cause, step, [[
+    "the scratch folder .parts could not be removed",
+    () => ChunkParts.remove(folder),
+  ]]);
+}
+
+/**
+ * Records a run (or a merge, lib/merge) that failed after its folder was
+ * opened and sets the folder aside as `<run_id>.failed` ({@link failRun}:
+ * the original error reported, what goes wrong while failing appended).
+ *
+ * @param cleanups What else to remove first, each with what to say if it
+ *   cannot be.
+ */
+export async function failRunFolder(
+  folder: PendingRunFolder,
+  manifest: Manifest,
+  cause: unknown,
+  step: string | undefined,
+  cleanups: readonly (readonly [string, () => Promise<unknown>])[] = [],
+): Promise<RunFailedError> {
   manifest.status = "failed";
   manifest.error = describeFailure(cause, step);
   manifest.finished_at = new Date().toISOString();
@@ -802,11 +824,7 @@ async function failRun(
       }
     },
   );
-  // The scratch part files of a streamed run are no output.
-  await attempt(
-    "the scratch folder .parts could not be removed",
-    () => ChunkParts.remove(folder),
-  );
+  for (const [what, fn] of cleanups) await attempt(what, fn);
   await attempt(
     `${RUN_FILES.manifest} could not be written`,
     () => folder.writeJson("manifest", manifest),

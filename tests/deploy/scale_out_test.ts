@@ -481,6 +481,16 @@ const resources = z.array(z.strictObject({
   value: z.string().regex(/^\d+(\.\d+)?$/),
 }));
 /** RegisterJobDefinition, the fields used (AWS Batch API reference). */
+/** An AWS Batch retryStrategy, the fields used. */
+const batchRetry = z.strictObject({
+  attempts: z.number().int().min(1).max(10),
+  evaluateOnExit: z.array(z.strictObject({
+    onExitCode: z.string().regex(/^\d+\*?$/).optional(),
+    onReason: z.string().optional(),
+    onStatusReason: z.string().optional(),
+    action: z.enum(["RETRY", "EXIT"]),
+  })).max(5),
+});
 const batchDefinition = z.strictObject({
   jobDefinitionName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/),
   type: z.literal("container"),
@@ -492,15 +502,7 @@ const batchDefinition = z.strictObject({
     resourceRequirements: resources,
     environment: envList,
   }),
-  retryStrategy: z.strictObject({
-    attempts: z.number().int().min(1).max(10),
-    evaluateOnExit: z.array(z.strictObject({
-      onExitCode: z.string().regex(/^\d+\*?$/).optional(),
-      onReason: z.string().optional(),
-      onStatusReason: z.string().optional(),
-      action: z.enum(["RETRY", "EXIT"]),
-    })).max(5),
-  }),
+  retryStrategy: batchRetry,
   timeout: z.strictObject({ attemptDurationSeconds: z.number().int().min(60) }),
   propagateTags: z.boolean(),
   tags: z.record(z.string(), z.string()),
@@ -510,6 +512,7 @@ const batchSubmit = z.strictObject({
   jobName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/),
   jobQueue: z.string().min(1),
   jobDefinition: z.string().min(1),
+  retryStrategy: batchRetry.optional(),
   arrayProperties: z.strictObject({
     size: z.number().int().min(2).max(10_000),
   }).optional(),
@@ -527,6 +530,14 @@ Deno.test("aws batch: the array job's definition and submissions run the same co
   assert.equal(parts.jobDefinition, def.jobDefinitionName);
   assert.equal(merge.jobDefinition, def.jobDefinitionName);
   assert.equal(merge.arrayProperties, undefined, "the merge is one job");
+  // The merge's own retries: an internal error (70) is not retried (R10).
+  assert.deepEqual(
+    merge.retryStrategy?.evaluateOnExit.filter((e) => e.action === "EXIT")
+      .map((e) => e.onExitCode),
+    ["1", "2", "70"],
+  );
+  // Every attempt and child runs one build (R3).
+  assert.match(def.containerProperties.image, /@sha256:[0-9a-f]{64}$/);
   // Exit 1 and 2 are not retried, the rest is.
   assert.deepEqual(def.retryStrategy.evaluateOnExit.slice(0, 2), [
     { onExitCode: "1", action: "EXIT" },

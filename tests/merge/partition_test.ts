@@ -253,3 +253,40 @@ Deno.test("planPartition(): a folder must hold exactly N portfolio files, taken 
     });
     assert.equal(file.by, "loan_id_fnv1a32");
   }));
+
+Deno.test("parsePartition() is strict (T12): no spaces, signs or leading zeros; an empty variable falls through; both bad K and N named; Cloud Run's task count must be N", () => {
+  for (const bad of [" 0/3", "00/3", "1/03", "0/3 ", "+1/3"]) {
+    assert.throws(() => parsePartition(bad), /--partition/, bad);
+  }
+  assert.throws(
+    () => parsePartition("a/b"),
+    /N must be a whole number from 1 to 10000 \(MAX_PARTITIONS\), not "b" and K must be a whole number from 0 to N-1, not "a"/,
+  );
+  const vars = (v: Record<string, string>) => (n: string) => v[n];
+  assert.throws(
+    () => parsePartition("env/3", vars({ JOB_COMPLETION_INDEX: " 1" })),
+    /JOB_COMPLETION_INDEX is " 1", not a whole number from 0 to 2/,
+  );
+  assert.deepEqual(
+    parsePartition(
+      "env/3",
+      vars({ JOB_COMPLETION_INDEX: "", AWS_BATCH_JOB_ARRAY_INDEX: "2" }),
+    ),
+    { index: 2, count: 3, source: "AWS_BATCH_JOB_ARRAY_INDEX" },
+  );
+  assert.throws(
+    () =>
+      parsePartition(
+        "env/3",
+        vars({ CLOUD_RUN_TASK_INDEX: "1", CLOUD_RUN_TASK_COUNT: "4" }),
+      ),
+    /CLOUD_RUN_TASK_COUNT is "4", not N = 3/,
+  );
+  assert.equal(
+    parsePartition(
+      "env/3",
+      vars({ CLOUD_RUN_TASK_INDEX: "1", CLOUD_RUN_TASK_COUNT: "3" }),
+    ).index,
+    1,
+  );
+});
