@@ -126,16 +126,28 @@ export interface Trace {
   lgd: Float64Array[];
 }
 
-/** Allocates a {@link KernelOutput} for `n` loans and `scenarios` scenarios. */
-export function allocateOutput(n: number, scenarios: number): KernelOutput {
+/**
+ * Allocates a {@link KernelOutput} for `n` loans and `scenarios` scenarios;
+ * `shared`, on `SharedArrayBuffer`s, so that workers write their batches
+ * straight into it (nothing copied back, no buffer per batch).
+ */
+export function allocateOutput(
+  n: number,
+  scenarios: number,
+  shared = false,
+): KernelOutput {
+  const array = () =>
+    shared
+      ? new Float64Array(new SharedArrayBuffer(8 * n))
+      : new Float64Array(n);
   return {
-    ead: new Float64Array(n),
-    pdLifetime: new Float64Array(n),
-    lgd: new Float64Array(n),
-    ecl12m: new Float64Array(n),
-    eclLifetime: new Float64Array(n),
-    eclModel: new Float64Array(n),
-    scenarioEcl: Array.from({ length: scenarios }, () => new Float64Array(n)),
+    ead: array(),
+    pdLifetime: array(),
+    lgd: array(),
+    ecl12m: array(),
+    eclLifetime: array(),
+    eclModel: array(),
+    scenarioEcl: Array.from({ length: scenarios }, array),
   };
 }
 

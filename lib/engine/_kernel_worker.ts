@@ -4,6 +4,9 @@
  * uses every core while Polars is idle. The message in is
  * `{ cfg, cols, n }`; the message out is the batch's {@link KernelOutput},
  * its buffers transferred, or `{ error }` with the message of what failed.
+ * With `shared` (an output on `SharedArrayBuffer`s) and `offset`, the
+ * batch is written into `shared` from `offset` and the answer is
+ * `{ done: n }`.
  *
  * @module
  */
@@ -20,10 +23,17 @@ export interface KernelJob {
   cfg: KernelConfig;
   cols: LoanColumns;
   n: number;
+  /** The run's output, on `SharedArrayBuffer`s, to write the batch into. */
+  shared?: KernelOutput;
+  /** The batch's first row in `shared`. */
+  offset?: number;
 }
 
 /** What the worker answers. */
-export type KernelReply = { out: KernelOutput } | { error: string };
+export type KernelReply =
+  | { out: KernelOutput }
+  | { done: number }
+  | { error: string };
 
 const scope = self as unknown as {
   onmessage: ((e: MessageEvent<KernelJob>) => void) | null;
@@ -32,7 +42,12 @@ const scope = self as unknown as {
 
 scope.onmessage = (e) => {
   try {
-    const { cfg, cols, n } = e.data;
+    const { cfg, cols, n, shared, offset } = e.data;
+    if (shared !== undefined) {
+      projectBatch(cfg, cols, n, shared, offset ?? 0);
+      scope.postMessage({ done: n });
+      return;
+    }
     const out = allocateOutput(n, cfg.scenarioNames.length);
     projectBatch(cfg, cols, n, out, 0);
     const buffers = [

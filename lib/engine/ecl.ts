@@ -518,7 +518,9 @@ function columnBuffers(cols: LoanColumns): ArrayBuffer[] {
  * Runs the kernel over `[0, n)` in batches of `batchSize` on `workers`
  * workers (`_kernel_worker.ts`), writing each batch's results into `out` at
  * its offset, so the result does not depend on which worker finishes
- * first. Only `workers` batches of inputs are copied out of Polars at once.
+ * first: an `out` on `SharedArrayBuffer`s the workers write themselves,
+ * else each batch's answer is copied in. Only `workers` batches of inputs
+ * are copied out of Polars at once, and moved (transferred) to the workers.
  */
 async function projectInWorkers(
   cfg: KernelConfig,
@@ -530,6 +532,8 @@ async function projectInWorkers(
   onProgress?: (loansDone: number) => void,
   kept?: KernelPool,
 ): Promise<void> {
+  // An output on SharedArrayBuffers is written by the workers directly.
+  const shared = out.ead.buffer instanceof SharedArrayBuffer;
   const size = Math.min(workers, Math.ceil(n / batchSize));
   const pool = kept?.take(size) ?? Array.from(
     { length: size },
@@ -546,6 +550,7 @@ async function projectInWorkers(
         cfg,
         cols: kernelColumns(df, offset, len),
         n: len,
+        ...(shared ? { shared: out, offset } : {}),
       };
       const reply = await new Promise<KernelReply>((resolve, reject) => {
         worker.onmessage = (e: MessageEvent<KernelReply>) => resolve(e.data);
@@ -564,15 +569,17 @@ async function projectInWorkers(
           } failed: ${reply.error}`,
         );
       }
-      out.ead.set(reply.out.ead, offset);
-      out.pdLifetime.set(reply.out.pdLifetime, offset);
-      out.lgd.set(reply.out.lgd, offset);
-      out.ecl12m.set(reply.out.ecl12m, offset);
-      out.eclLifetime.set(reply.out.eclLifetime, offset);
-      out.eclModel.set(reply.out.eclModel, offset);
-      reply.out.scenarioEcl.forEach((a, s) =>
-        out.scenarioEcl[s].set(a, offset)
-      );
+      if ("out" in reply) {
+        out.ead.set(reply.out.ead, offset);
+        out.pdLifetime.set(reply.out.pdLifetime, offset);
+        out.lgd.set(reply.out.lgd, offset);
+        out.ecl12m.set(reply.out.ecl12m, offset);
+        out.eclLifetime.set(reply.out.eclLifetime, offset);
+        out.eclModel.set(reply.out.eclModel, offset);
+        reply.out.scenarioEcl.forEach((a, s) =>
+          out.scenarioEcl[s].set(a, offset)
+        );
+      }
       done += len;
       onProgress?.(done);
     }
@@ -751,9 +758,11 @@ export async function computeEcl(
     fx === undefined
       ? lf
       : withReportingCurrency(lf, fx, rules.reporting_currency);
-  const out = allocateOutput(n, cfg.scenarioNames.length);
   const workers = Math.max(1, opts.workers ?? navigator.hardwareConcurrency);
-  if (workers > 1 && n >= (opts.workerThreshold ?? WORKER_THRESHOLD)) {
+  const inWorkers = workers > 1 &&
+    n >= (opts.workerThreshold ?? WORKER_THRESHOLD);
+  const out = allocateOutput(n, cfg.scenarioNames.length, inWorkers);
+  if (inWorkers) {
     // Batches small enough that every worker gets several, so none idles
     // while another finishes a large last batch.
     const size = Math.min(batchSize, Math.ceil(n / (workers * 4)));
