@@ -61,12 +61,9 @@ import {
 } from "../run/mod.ts";
 import { renderRunReport } from "../report/mod.ts";
 import {
-  buildFactSheet,
   type ExplainSettings,
   explainSettings,
-  runWarnings,
-  safeNarrative,
-  writeNarrative,
+  narrateRunFolder,
 } from "../narrative/mod.ts";
 import { readParts, type RunPart } from "./parts.ts";
 import { mergedCapital, mergedDisclosures } from "./tables.ts";
@@ -585,26 +582,10 @@ async function writeMerged(
   if (opts.report ?? true) {
     manifest.status = "complete";
     const narrative = await step("narrative", async () => {
-      const staged = await folder.read();
-      const settings = explainSettings(rules.explain, opts.explain);
-      const n = await safeNarrative(
-        () =>
-          writeNarrative(
-            buildFactSheet({
-              summary: staged.summary,
-              manifest,
-              dataQuality: staged.dataQuality,
-              warnings: runWarnings(staged),
-            }),
-            settings,
-          ),
-        {
-          run_id: staged.summary.run_id,
-          reporting_date: staged.summary.reporting_date,
-          reporting_currency: staged.summary.reporting_currency,
-          ecl: staged.summary.totals?.ecl,
-          settings,
-        },
+      const n = await narrateRunFolder(
+        folder,
+        manifest,
+        explainSettings(rules.explain, opts.explain),
       );
       await folder.writeText("narrative", JSON.stringify(n, null, 2) + "\n");
       return n;

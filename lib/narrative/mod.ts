@@ -71,6 +71,7 @@ export {
   safeNarrative,
 } from "./fallback.ts";
 export {
+  narrateRunFolder,
   readFactSheet,
   readMovementFacts,
   recordedExplain,

@@ -18,7 +18,12 @@ import {
   type RunFolder,
 } from "../run_folder/mod.ts";
 import { buildFactSheet, type FactSheet, type MovementFacts } from "./facts.ts";
-import type { ExplainSettings } from "./narrative.ts";
+import {
+  type ExplainSettings,
+  type Narrative,
+  writeNarrative,
+} from "./narrative.ts";
+import { safeNarrative } from "./fallback.ts";
 
 /**
  * The `explain` settings a run's rules had, as its manifest records them
@@ -205,4 +210,38 @@ export async function readFactSheet(
     }
     throw e;
   }
+}
+
+/**
+ * The narrative of a run folder being written (a run or a merge): the
+ * fact sheet of what the folder holds and its manifest, written by
+ * `settings`' provider; whatever fails leaves a minimal text with the
+ * reason, never a failed run (fallback.ts). Returns what `narrative.json`
+ * should hold.
+ */
+export async function narrateRunFolder(
+  folder: { read(): Promise<RunFolder> },
+  manifest: Manifest,
+  settings: ExplainSettings,
+): Promise<Narrative> {
+  const staged = await folder.read();
+  return await safeNarrative(
+    () =>
+      writeNarrative(
+        buildFactSheet({
+          summary: staged.summary,
+          manifest,
+          dataQuality: staged.dataQuality,
+          warnings: runWarnings(staged),
+        }),
+        settings,
+      ),
+    {
+      run_id: staged.summary.run_id,
+      reporting_date: staged.summary.reporting_date,
+      reporting_currency: staged.summary.reporting_currency,
+      ecl: staged.summary.totals?.ecl,
+      settings,
+    },
+  );
 }

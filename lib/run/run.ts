@@ -106,7 +106,6 @@ import {
 } from "../io/mod.ts";
 import {
   type DataQualityReport,
-  parseColumn,
   PortfolioValidation,
   requireColumns,
 } from "../validation/mod.ts";
@@ -138,12 +137,9 @@ import {
 } from "../run_folder/mod.ts";
 import { renderRunReport } from "../report/mod.ts";
 import {
-  buildFactSheet,
   type ExplainSettings,
   explainSettings,
-  runWarnings,
-  safeNarrative,
-  writeNarrative,
+  narrateRunFolder,
 } from "../narrative/mod.ts";
 import {
   type LocalCopy,
@@ -161,12 +157,13 @@ import {
   writeSummaryCells,
 } from "./summary.ts";
 import {
+  bookReportingDate,
+  fileRowExamples,
   type Partition,
   type PartitionPlan,
   partitionRecord,
   partitionRows,
   partOutputHashes,
-  fileRowExamples,
   partRunId,
   planPartition,
   rejectRateCheck,
@@ -235,32 +232,11 @@ const DATE_HINT_ROWS = 1000;
  * rule over the whole file), or null when none is readable. Only the
  * `reporting_date` column of those rows is read.
  */
-export async function reportingDateHint(
+export function reportingDateHint(
   raw: LazyFrame,
   schema: Record<string, DataType>,
 ): Promise<string | null> {
-  const { value } = parseColumn(
-    COL.reportingDate,
-    "date",
-    schema[COL.reportingDate],
-  );
-  let dates: (string | null)[];
-  try {
-    const df = await raw.head(DATE_HINT_ROWS)
-      .select(value.cast(pl.Utf8).alias(COL.reportingDate)).collect();
-    dates = df.getColumn(COL.reportingDate).toArray() as (string | null)[];
-  } catch {
-    // Rows Polars cannot read: validation reports them with the file.
-    return null;
-  }
-  const counts = new Map<string, number>();
-  for (const d of dates) if (d) counts.set(d, (counts.get(d) ?? 0) + 1);
-  let best: string | null = null;
-  for (const [date, n] of counts) {
-    const bestCount = best === null ? 0 : counts.get(best)!;
-    if (n > bestCount || (n === bestCount && date > best!)) best = date;
-  }
-  return best;
+  return bookReportingDate(raw.head(DATE_HINT_ROWS), schema);
 }
 
 /**
@@ -692,28 +668,10 @@ async function runFrom(
       // The narrative of the run (lib/narrative), for the report and
       // narrative.json; a model that fails falls back to the template.
       const narrative = await step("narrative", async () => {
-        const staged = await folder.read();
-        const settings = explainSettings(rules.explain, opts.explain);
-        // Whatever fails here leaves a minimal text with the reason, never
-        // a failed run (lib/narrative/fallback.ts).
-        const n = await safeNarrative(
-          () =>
-            writeNarrative(
-              buildFactSheet({
-                summary: staged.summary,
-                manifest,
-                dataQuality: staged.dataQuality,
-                warnings: runWarnings(staged),
-              }),
-              settings,
-            ),
-          {
-            run_id: staged.summary.run_id,
-            reporting_date: staged.summary.reporting_date,
-            reporting_currency: staged.summary.reporting_currency,
-            ecl: staged.summary.totals?.ecl,
-            settings,
-          },
+        const n = await narrateRunFolder(
+          folder,
+          manifest,
+          explainSettings(rules.explain, opts.explain),
         );
         await folder.writeText("narrative", JSON.stringify(n, null, 2) + "\n");
         return n;
