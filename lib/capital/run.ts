@@ -51,6 +51,7 @@ import { UserError } from "../errors.ts";
 import {
   preciseSum,
   preciseSumParts,
+  preciseSumPartTypes,
   withPreciseSums,
 } from "../precise_sum.ts";
 import { type Rules, RulesError, type Scenario } from "../rules.ts";
@@ -403,9 +404,9 @@ export interface CapitalCells {
    * Columns: `included` (Boolean: the facility has an asset class and is
    * not on the simplified approach, `rwa` not null), `asset_class` (Utf8),
    * `stage` (Int32), `defaulted` (Boolean, {@link isDefaulted}), `count`
-   * (Float64) and the three parts of `ead`, `rwa`, `capital`,
-   * `regulatory_el` and `allowance` (zero in the cells of facilities not
-   * included, which count only).
+   * (Float64) and the precise-sum parts (`preciseSumPartTypes`) of `ead`,
+   * `rwa`, `capital`, `regulatory_el` and `allowance` (zero in the cells
+   * of facilities not included, which count only).
    */
   frame: DataFrame;
 }
@@ -419,12 +420,7 @@ function capitalCellTypes(): Record<string, DataType> {
     defaulted: pl.Bool,
     count: pl.Float64,
   };
-  for (const a of AMOUNTS) {
-    const [hi, lo, sub] = preciseSumParts(a);
-    types[hi] = pl.Float64;
-    types[lo] = pl.Int64;
-    types[sub] = pl.Float64;
-  }
+  for (const a of AMOUNTS) Object.assign(types, preciseSumPartTypes(a));
   return types;
 }
 

@@ -54,6 +54,7 @@ import { allowanceSplit, LOSS_ALLOWANCE, PROVISION } from "../allowance.ts";
 import {
   preciseSum,
   preciseSumParts,
+  preciseSumPartTypes,
   withPreciseSums,
 } from "../precise_sum.ts";
 import { GROSS_CARRYING_AMOUNT } from "../run_folder/mod.ts";
@@ -251,8 +252,9 @@ export interface DisclosureCellOptions {
  * The IFRS 7 tables of some facilities as additive cells: one row per
  * grade, §35M column, stage and currency, in the facilities' own
  * currency, with the precise sums' parts not yet reduced
- * (`lib/precise_sum.ts`: `<amount>__cents_hi`, `<amount>__cents_lo`,
- * `<amount>__subcent`). The whole-cent parts add exactly, so the cells of
+ * (`preciseSumPartTypes`, lib/precise_sum.ts: `<amount>__cents_hi`,
+ * `<amount>__cents_lo`, `<amount>__subcent_30`...). The parts add
+ * exactly, in any order, so the cells of
  * slices of a book (a run's batches, the parts of a partitioned run)
  * merge ({@link mergeDisclosureCells}) into the cells of the whole book,
  * and {@link disclosuresFromCells} turns them into the same tables as
@@ -262,7 +264,7 @@ export interface DisclosureCells {
   /**
    * Columns: {@link DISCLOSURE_CELL_KEYS} (`grade`, `column` Utf8, `stage`
    * Int32, `currency` Utf8); `count` and `rated` (facilities with a
-   * portfolio `rating`), Float64; the three parts of
+   * portfolio `rating`), Float64; the precise-sum parts of
    * `gross_carrying_amount`, `loss_allowance` and `provision`; of
    * `collateral_value` and `collateral_capped` (of the credit-impaired,
    * stage-3, facilities: zero in other stages) only when the facilities
@@ -290,8 +292,8 @@ function bandExpr(scale: readonly MasterScaleGrade[]): Expr {
 }
 
 /**
- * `frame` with a `count` and the three parts of each of `amounts`, zero
- * where it has none, in one order (to stack the frames of a group-by).
+ * `frame` with a `count` and the precise-sum parts of each of `amounts`,
+ * zero where it has none, in one order (to stack the frames of a group-by).
  */
 function withZeroParts(frame: DataFrame, amounts: readonly string[]) {
   const present = new Set(frame.columns);
@@ -302,14 +304,9 @@ function withZeroParts(frame: DataFrame, amounts: readonly string[]) {
       c !== "count" && !amounts.some((a) => preciseSumParts(a).includes(c))
     ),
     zero("count", pl.Float64),
-    ...amounts.flatMap((a) => {
-      const [hi, lo, sub] = preciseSumParts(a);
-      return [
-        zero(hi, pl.Float64),
-        zero(lo, pl.Int64),
-        zero(sub, pl.Float64),
-      ];
-    }),
+    ...amounts.flatMap((a) =>
+      Object.entries(preciseSumPartTypes(a)).map(([c, t]) => zero(c, t))
+    ),
   );
 }
 
@@ -573,12 +570,7 @@ function aligned(frame: DataFrame | null, amounts: readonly string[]) {
     count: pl.Float64,
     rated: pl.Float64,
   };
-  for (const a of amounts) {
-    const [hi, lo, sub] = preciseSumParts(a);
-    types[hi] = pl.Float64;
-    types[lo] = pl.Int64;
-    types[sub] = pl.Float64;
-  }
+  for (const a of amounts) Object.assign(types, preciseSumPartTypes(a));
   const columns = cellColumns(amounts);
   if (frame === null) {
     return pl.DataFrame(
@@ -660,13 +652,10 @@ export function disclosuresFromCells(
   // Credit-impaired: the stage-3 cells (simplified receivables in stage 3
   // too), whatever their column.
   const impairedParts = impaired.flatMap((a) => {
-    const [hi, lo, sub] = preciseSumParts(a);
-    const [ciHi, ciLo, ciSub] = preciseSumParts(`ci_${a}`);
-    return [
-      inImpaired(hi, ciHi, pl.Float64),
-      inImpaired(lo, ciLo, pl.Int64),
-      inImpaired(sub, ciSub, pl.Float64),
-    ];
+    const ci = preciseSumParts(`ci_${a}`);
+    return Object.entries(preciseSumPartTypes(a)).map(([c, t], i) =>
+      inImpaired(c, ci[i], t)
+    );
   });
   const keys = ["grade", "column", COL.currency];
   const cellsFrame = withPreciseSums(

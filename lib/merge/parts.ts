@@ -45,6 +45,7 @@ import {
   type SummaryCells,
 } from "../run/mod.ts";
 import { sha256Of } from "../storage/mod.ts";
+import { preciseSumParts, preciseSumPartTypes } from "../precise_sum.ts";
 import { DISCLOSURE_CELLS_FILE } from "../disclosure/mod.ts";
 import { CAPITAL_CELLS_FILE } from "../capital/mod.ts";
 
@@ -84,13 +85,13 @@ export const REQUIRED_PART_FILES: readonly string[] = [
 /** `Float64` for Polars' `DataType(Float64)`. */
 const typeName = (t: unknown) => String(t).replace(/^DataType\((.*)\)$/, "$1");
 
-/** The unreduced parts of one precise sum (lib/precise_sum.ts). */
-const PRECISE_SUFFIXES = ["__cents_hi", "__cents_lo", "__subcent"] as const;
+/** The suffix of the high part, the first, of a precise sum's columns. */
+const HI_SUFFIX = preciseSumParts("")[0];
 
 /**
  * Checks that summary cells have every part of each precise sum with its
- * type (`__cents_hi` and `__subcent` Float64, `__cents_lo` Int64,
- * lib/precise_sum.ts) and a Float64 `count`, as `summaryCells` writes them.
+ * type (`preciseSumPartTypes`, lib/precise_sum.ts: `__cents_hi` Float64,
+ * the others Int64) and a Float64 `count`, as `summaryCells` writes them.
  *
  * @returns the problem, or null.
  */
@@ -99,25 +100,20 @@ export function checkCellColumns(
 ): string | null {
   const cols = new Set(frame.columns);
   if (!cols.has("count")) return "it has no count column";
-  const sums = frame.columns.filter((c) => c.endsWith(PRECISE_SUFFIXES[0]))
-    .map((c) => c.slice(0, -PRECISE_SUFFIXES[0].length));
+  const sums = frame.columns.filter((c) => c.endsWith(HI_SUFFIX))
+    .map((c) => c.slice(0, -HI_SUFFIX.length));
   if (sums.length === 0) {
-    return "it holds no precise-sum parts (<column>__cents_hi)";
+    return `it holds no precise-sum parts (<column>${HI_SUFFIX})`;
   }
-  // lib/precise_sum.ts: whole cents above 2^k and the sub-cent rest are
-  // Float64 sums, the low cents an Int64 sum.
-  const want = (name: string) =>
-    name.endsWith("__cents_lo") ? pl.Int64 : pl.Float64;
-  for (
-    const name of [
-      "count",
-      ...sums.flatMap((s) => PRECISE_SUFFIXES.map((x) => s + x)),
-    ]
-  ) {
+  const want: [string, unknown][] = [
+    ["count", pl.Float64],
+    ...sums.flatMap((s) => Object.entries(preciseSumPartTypes(s))),
+  ];
+  for (const [name, type] of want) {
     if (!cols.has(name)) return `column ${name} is missing`;
-    const type = typeName(frame.schema[name]);
-    if (type !== typeName(want(name))) {
-      return `column ${name} is ${type}, not ${typeName(want(name))}`;
+    const has = typeName(frame.schema[name]);
+    if (has !== typeName(type)) {
+      return `column ${name} is ${has}, not ${typeName(type)}`;
     }
   }
   return null;

@@ -135,8 +135,9 @@ const byKey = (a: Group, b: Group) => {
  * whole ({@link mergeSummaryCells}): a run computed in chunks, or in
  * partitions on several machines, summarises exactly like one pass. Each
  * amount is held as the unreduced parts of its precise sum
- * (`preciseSumParts`: whole cents in two integer parts, and the sub-cent
- * rest), which add exactly; {@link summaryFromCells} reduces them.
+ * (`preciseSumPartTypes`: whole cents in two integer parts, and the
+ * sub-cent rest in three fixed-point integer parts), which add exactly, in
+ * any order; {@link summaryFromCells} reduces them.
  */
 export interface SummaryCells {
   /** By stage, product, segment, region and currency: count and sums. */

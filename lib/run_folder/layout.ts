@@ -36,8 +36,9 @@ export const RUN_FILES = {
 export const PART_FILES = {
   /**
    * The summary cells (`SummaryCells.groups`, lib/run/summary.ts) with
-   * their precise sums not yet reduced (`<col>__cents_hi`,
-   * `<col>__cents_lo`, `<col>__subcent`).
+   * their precise sums not yet reduced (`preciseSumPartTypes`,
+   * lib/precise_sum.ts: `<col>__cents_hi`, `<col>__cents_lo`,
+   * `<col>__subcent_30`, `<col>__subcent_60`, `<col>__subcent_90`).
    */
   summaryCells: "summary_cells.parquet",
   /** The overlay cells of the same; absent when no overlay applied. */

@@ -166,11 +166,10 @@ Deno.test("the merge verifies every part: edited, damaged or mismatched parts ar
       "a summary cell edited and its hash forged: the cells do not add up to the part's summary.json",
       async ([, p1]) => {
         const f = `${p1}/summary_cells.parquet`;
-        const df = pl.readParquet(f);
-        const sub = df.getColumn("ecl__subcent").toArray() as number[];
-        sub[0] += 1e6;
-        df.withColumns(pl.Series("ecl__subcent", sub, pl.Float64))
-          .writeParquet(f);
+        // One unit of currency more in every cell (2^30 units of 2^-30).
+        pl.readParquet(f).withColumns(
+          pl.col("ecl__subcent_30").add(pl.lit(2 ** 30)).cast(pl.Int64),
+        ).writeParquet(f);
         await rehash(p1, "summary_cells.parquet");
       },
       /q\.part-1-of-3 is not a complete part: its summary_cells\.parquet does not add up to its summary\.json \(field totals differs\)/,
@@ -179,10 +178,10 @@ Deno.test("the merge verifies every part: edited, damaged or mismatched parts ar
       "a cells column dropped (R5): named, not an internal error",
       async ([, p1]) => {
         const f = `${p1}/summary_cells.parquet`;
-        pl.readParquet(f).drop("ecl__subcent").writeParquet(f);
+        pl.readParquet(f).drop("ecl__subcent_60").writeParquet(f);
         await rehash(p1, "summary_cells.parquet");
       },
-      /q\.part-1-of-3 is not a complete part: summary_cells\.parquet: column ecl__subcent is missing/,
+      /q\.part-1-of-3 is not a complete part: summary_cells\.parquet: column ecl__subcent_60 is missing/,
     );
     await refused(
       "a cells column of another type (R5)",
@@ -527,16 +526,9 @@ Deno.test("empty parts (T6): a 5-row book in 8 parts completes every part, empty
       JSON.parse(await Deno.readTextFile(`${tmp}/runs/${id}/${file}`));
     const { run_id: _a, ...a } = await json("single", "summary.json");
     const { run_id: _b, ...b } = await json("e", "summary.json");
-    // Equal to 10 significant digits: a sub-cent EAD may differ in its
-    // last bits, the order of the float additions being another.
-    const digits = (x: unknown) =>
-      JSON.parse(
-        JSON.stringify(
-          x,
-          (_, v) => typeof v === "number" ? Number(v.toPrecision(10)) : v,
-        ),
-      );
-    assert.deepEqual(digits(b), digits(a));
+    // Exactly equal: the precise sums' parts are integers, added in any
+    // order to the same sums (lib/precise_sum.ts).
+    assert.deepEqual(b, a);
     assert.equal(
       (await json("e", "data_quality.json")).rows_rejected,
       single.manifest.rows.rejected,
