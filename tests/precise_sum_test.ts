@@ -13,6 +13,8 @@ import {
   preciseSum,
   preciseSumParts,
   preciseSumPartTypes,
+  preciseSumRowParts,
+  sumPreciseParts,
   withPreciseSums,
 } from "../lib/precise_sum.ts";
 
@@ -317,4 +319,68 @@ Deno.test("a precise sum is bit-identical in any order of its rows and over any 
       assert.deepEqual(added, partsOf(values));
     }
   }
+});
+
+Deno.test("preciseSumRowParts() then sumPreciseParts() give preciseSum()'s parts and sums to the bit, by group, with nulls, NaN and infinities", async () => {
+  const u = rng(7);
+  const special = [
+    null,
+    NaN,
+    Infinity,
+    -Infinity,
+    0,
+    -0,
+    0.005,
+    -0.005,
+    10767.975,
+    1e-30,
+    -3e-13,
+    1e15,
+    -9.3e16,
+    2 ** 85,
+  ];
+  const values = [...amounts(20_000, 23), ...special];
+  // Five groups; special values alone in groups 5 to 18, so that the NaN
+  // and infinite ones do not hide the others.
+  const g = values.map((_, i) =>
+    i < 20_000 ? Math.floor(u() * 5) : 5 + i - 20_000
+  );
+  const frame = pl.DataFrame({
+    g: pl.Series("g", g, pl.Int32),
+    x: pl.Series("x", values, pl.Float64),
+    y: pl.Series("y", values.map((v) => v === null ? v : -v * 3.7), pl.Float64),
+  }).lazy();
+  const inAgg = frame.groupBy("g").agg(
+    ...preciseSum(pl.col("x"), "x"),
+    ...preciseSum(pl.col("y"), "y"),
+  ).sort("g");
+  const perRow = frame.withColumns(
+    ...preciseSumRowParts(pl.col("x"), "x"),
+    ...preciseSumRowParts(pl.col("y"), "y"),
+  ).groupBy("g").agg(...sumPreciseParts("x"), ...sumPreciseParts("y"))
+    .sort("g");
+  const [a, b] = await Promise.all([inAgg.collect(), perRow.collect()]);
+  // Same columns, types and values (Object.is: NaN equal, 0 not -0).
+  assert.deepEqual(b.columns, a.columns);
+  assert.equal(a.height, 19);
+  for (const c of a.columns) {
+    assert.equal(String(b.schema[c]), String(a.schema[c]), c);
+    const [va, vb] = [a.getColumn(c).toArray(), b.getColumn(c).toArray()];
+    va.forEach((v, i) =>
+      assert.ok(Object.is(vb[i], v), `${c}[${i}]: ${vb[i]} != ${v}`)
+    );
+  }
+  const [sa, sb] = await Promise.all(
+    [inAgg, perRow].map((f) => withPreciseSums(f, ["x", "y"]).collect()),
+  );
+  for (const c of ["x", "y"]) {
+    const [va, vb] = [sa.getColumn(c).toArray(), sb.getColumn(c).toArray()];
+    va.forEach((v, i) =>
+      assert.ok(Object.is(vb[i], v), `${c}[${i}]: ${vb[i]} != ${v}`)
+    );
+  }
+  // Not trivially equal: the sums include NaN, infinities and finite ones.
+  const xs = sa.getColumn("x").toArray() as number[];
+  assert.ok(xs.some(Number.isNaN) && xs.some((v) => v === Infinity));
+  assert.ok(xs.filter(Number.isFinite).length >= 10);
 });

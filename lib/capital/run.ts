@@ -49,9 +49,10 @@ import pl from "nodejs-polars";
 import type { DataFrame, DataType, Expr, LazyFrame } from "../frame.ts";
 import { UserError } from "../errors.ts";
 import {
-  preciseSum,
   preciseSumParts,
   preciseSumPartTypes,
+  preciseSumRowParts,
+  sumPreciseParts,
   withPreciseSums,
 } from "../precise_sum.ts";
 import { type Rules, RulesError, type Scenario } from "../rules.ts";
@@ -465,9 +466,13 @@ export async function capitalCells(
     pl.col("capital_k").mul(pl.col("ead")).mul(fx).alias("capital"),
     pl.col("regulatory_el").mul(fx).alias("regulatory_el"),
     pl.col("ecl_rc").alias("allowance"),
+  ).withColumns(
+    // Each amount's cents and rest once per row, not once per part of
+    // its precise sum in the agg (preciseSumRowParts).
+    ...AMOUNTS.flatMap((a) => preciseSumRowParts(pl.col(a), a)),
   ).groupBy(["included", "class", "stage", "pd_default"]).agg(
     pl.len().cast(pl.Float64).alias("count"),
-    ...AMOUNTS.flatMap((a) => preciseSum(pl.col(a), a)),
+    ...AMOUNTS.flatMap(sumPreciseParts),
   ).collect();
   let cls = pl.lit(null).cast(pl.Utf8) as Expr;
   let pdFloor = pl.lit(null).cast(pl.Float64) as Expr;

@@ -55,6 +55,8 @@ import {
   preciseSum,
   preciseSumParts,
   preciseSumPartTypes,
+  preciseSumRowParts,
+  sumPreciseParts,
   withPreciseSums,
 } from "../precise_sum.ts";
 import { GROSS_CARRYING_AMOUNT } from "../run_folder/mod.ts";
@@ -457,9 +459,13 @@ export async function disclosureCells(
   // write-off sums over the few facilities that have one (stage 3, a
   // write-off): a zero adds nothing to any part of a precise sum, and
   // most facilities would add only zeros.
-  const main = await rows.groupBy(groupKeys).agg(
+  // Each amount's cents and rest once per row, not once per part of its
+  // precise sum in the agg (preciseSumRowParts).
+  const main = await rows.withColumns(
+    ...BASE_AMOUNTS.flatMap((c) => preciseSumRowParts(pl.col(c), c)),
+  ).groupBy(groupKeys).agg(
     pl.len().cast(pl.Float64).alias("count"),
-    ...BASE_AMOUNTS.flatMap((c) => preciseSum(pl.col(c), c)),
+    ...BASE_AMOUNTS.flatMap(sumPreciseParts),
   ).collect();
   const frames = [main];
   if (sides.length > 0) {

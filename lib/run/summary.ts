@@ -43,6 +43,8 @@ import { type FxTable, reportingRates } from "../fx.ts";
 import {
   preciseSum,
   preciseSumParts,
+  preciseSumRowParts,
+  sumPreciseParts,
   withPreciseSums,
 } from "../precise_sum.ts";
 import {
@@ -219,14 +221,17 @@ export async function summaryCells(
   // summaryFromCells, so that cells merge exactly: whole cents add up as
   // integers (docs/partitions.md, "Exact merge").
   const sums = sumColumns(rules, withOverlays);
+  // Each amount's cents and rest once per row, not once per part of its
+  // precise sum in the agg (preciseSumRowParts).
   const groups = facilities
+    .withColumns(...sums.flatMap((c) => preciseSumRowParts(pl.col(c), c)))
     .groupBy(GROUP_KEYS)
     .agg(
       pl.col(COL.loanId).count().cast(pl.Float64).alias("count"),
       ...(withOverlays
         ? [pl.col(OVERLAY_FLOOR).gt(0).cast(pl.Float64).sum().alias(FLOORED)]
         : []),
-      ...sums.flatMap((c) => preciseSum(pl.col(c), c)),
+      ...sums.flatMap(sumPreciseParts),
     );
   // One row per facility and overlay applied, its recorded impact beside
   // its name; grouped by currency and overlay, in order of first
