@@ -118,7 +118,9 @@ export function main(args: string[]): Promise<number> {
         );
         if (part !== undefined) {
           throw new UsageError(
-            `${part[0]} is one part of a partitioned run: the ECL walk needs whole runs; merge the parts first (deno task merge), or use --no-walk`,
+            `${
+              part[0]
+            } is one part of a partitioned run: the ECL walk needs whole runs; merge the parts first (deno task merge), or use --no-walk`,
           );
         }
         progress.step("walk_inputs");

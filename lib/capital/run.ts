@@ -124,7 +124,7 @@ export function withCapital(
   const segmentNames = Object.keys(rules.segments);
   const typed = results.select(
     assetClassIndex(rules).alias("class"),
-    segmentIndex(rules, segmentNames).alias("seg"),
+    segmentIndex(segmentNames).alias("seg"),
     pl.col("stage").cast(pl.Float64).fillNull(0).alias("stage"),
     pl.col("ead").cast(pl.Float64).fillNull(0).alias("ead"),
     pl.col("pd_12m").cast(pl.Float64).fillNull(0).alias("pd"),
@@ -272,7 +272,7 @@ function assetClassIndex(rules: Rules, simplifiedHaveNone = true): Expr {
  * The place in `names` (the rules' segments) of each facility's segment
  * parameters: its segment's, else its product's, else `default`.
  */
-function segmentIndex(rules: Rules, names: readonly string[]): Expr {
+function segmentIndex(names: readonly string[]): Expr {
   const key = pl.when(pl.col("segment").isNull()).then(pl.col("product"))
     .otherwise(pl.col("segment"));
   // deno-lint-ignore no-explicit-any

@@ -305,7 +305,12 @@ export function stagingName(entry: string): StagingName | undefined {
   if (partialPid !== undefined) {
     return host === undefined
       ? { name, kind: "partial", pid: Number(partialPid) }
-      : { name, kind: "partial", pid: Number(partialPid), host: host.slice(0, -1) };
+      : {
+        name,
+        kind: "partial",
+        pid: Number(partialPid),
+        host: host.slice(0, -1),
+      };
   }
   return replacedPid === undefined
     ? { name, kind: "replaced" }

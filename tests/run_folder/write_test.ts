@@ -25,7 +25,9 @@ Deno.test("openRunFolder() writes hidden and publishes on commit()", () =>
     const f = await openRunFolder(`${out}/runs`, "q4");
     assert.match(
       f.dir,
-      new RegExp(`/runs/\\.q4\\.partial-${Deno.pid}-h[0-9a-f]{8}-[0-9a-f]{12}$`),
+      new RegExp(
+        `/runs/\\.q4\\.partial-${Deno.pid}-h[0-9a-f]{8}-[0-9a-f]{12}$`,
+      ),
     );
     await f.writeText("summary", "{}");
     assert.deepEqual(await names(`${out}/runs`), [f.dir.split("/").pop()]);
