@@ -15,7 +15,7 @@
  * @module
  */
 import pl from "nodejs-polars";
-import type { Expr, LazyFrame } from "../frame.ts";
+import type { DataFrame, Expr, LazyFrame } from "../frame.ts";
 import {
   type AmountUnit,
   amountUnit,
@@ -66,6 +66,10 @@ export interface ChartSource {
    * ({@link summaryUnit}), or of the figures the chart draws.
    */
   unit?: AmountUnit;
+  /**
+   * Rows a chart query reads at a time. @default {@link REPORT_SLICE_ROWS}
+   */
+  sliceRows?: number;
 }
 
 /**
@@ -163,6 +167,36 @@ type Row = Record<string, unknown>;
 
 async function records(lf: LazyFrame): Promise<Row[]> {
   return (await lf.collect()).toRecords() as Row[];
+}
+
+/**
+ * Rows of the loan results one chart query reads at a time. A query over
+ * the whole file holds its columns for every facility (measured on a
+ * 10M-loan run: the parameter bins 1.0 GiB, the top exposures 1.5 GiB,
+ * three times that at 30M), so the report's memory would grow with the
+ * book; query by query, slice by slice, it is set by this (issue 17).
+ */
+export const REPORT_SLICE_ROWS = 1_000_000;
+
+/**
+ * `query` run on each slice of {@link REPORT_SLICE_ROWS} rows of the
+ * results, one after another; the caller adds the slices' answers up.
+ */
+async function bySlice(
+  { results, sliceRows = REPORT_SLICE_ROWS }: ChartSource,
+  query: (slice: LazyFrame) => LazyFrame,
+): Promise<DataFrame[]> {
+  const rows = (await results.select(pl.len().alias("n")).collect())
+    .getColumn("n").get(0) as number;
+  const out: DataFrame[] = [];
+  for (
+    let offset = 0;
+    offset < Math.max(rows, 1);
+    offset += REPORT_SLICE_ROWS
+  ) {
+    out.push(await query(results.slice(offset, REPORT_SLICE_ROWS)).collect());
+  }
+  return out;
 }
 
 /**
@@ -509,11 +543,17 @@ export async function parameterBins(
       x.div(width).floor().clip(isPd ? -1e9 : 0, isPd ? -1 : 1 / width - 1),
     ).otherwise(pl.lit(null).cast(pl.Float64)).alias(column);
   };
-  const groups = await src.results
-    .select(pl.col("stage"), bin("pd_12m"), bin("lgd"))
-    .groupBy(["stage", "pd_12m", "lgd"])
-    .agg(pl.len().cast(pl.Float64).alias("count"))
-    .collect();
+  // Counts per slice (bySlice), added up by `of` below.
+  const groups = pl.concat(
+    await bySlice(
+      src,
+      (slice) =>
+        slice
+          .select(pl.col("stage"), bin("pd_12m"), bin("lgd"))
+          .groupBy(["stage", "pd_12m", "lgd"])
+          .agg(pl.len().cast(pl.Float64).alias("count")),
+    ),
+  );
   const of = async (column: ParameterColumn) =>
     (await records(
       groups.lazy().filter(pl.col(column).isNotNull())
@@ -595,11 +635,19 @@ export async function topExposuresChart(
   src: ChartSource,
   n = 10,
 ): Promise<PlotFigure> {
+  // The top n of each slice (bySlice), then the top n of those.
+  const top = (lf: LazyFrame) =>
+    lf.sort("ecl_rc", true).head(n)
+      .select("loan_id", "product", "stage", "ecl_rc", "ead_rc");
   const rows = await records(
-    inReportingCurrency(src.results, src.rates)
-      .sort("ecl_rc", true)
-      .head(n)
-      .select("loan_id", "product", "stage", "ecl_rc", "ead_rc"),
+    top(
+      pl.concat(
+        await bySlice(
+          src,
+          (slice) => top(inReportingCurrency(slice, src.rates)),
+        ),
+      ).lazy(),
+    ),
   );
   const unit = unitOf(src, rows.map((r) => r.ead_rc as number));
   const data = rows.map((r) => ({

@@ -80,11 +80,18 @@ Deno.test("parameterBins() counts both distributions in one pass, as counted by 
     pd_12m: pl.Series("pd_12m", [0.01, 0.011, 0.2, 1, 0, null], pl.Float64),
     lgd: pl.Series("lgd", [0.3, 0.31, 1, 0.45, 0.5, null], pl.Float64),
   }).lazy();
+  // Read whole, and two rows at a time (the report reads slices of the
+  // loan results so that its memory does not grow with the book): the same
+  // counts.
   const bins = await parameterBins({
     results,
     rates: {},
     currency: "EUR",
   });
+  assert.deepEqual(
+    await parameterBins({ results, rates: {}, currency: "EUR", sliceRows: 2 }),
+    bins,
+  );
   const pdBin = (pd: number) => Math.min(-1, Math.floor(Math.log10(pd) / 0.2));
   assert.deepEqual(bins.pd_12m, [
     { bin: pdBin(0.01), stage: "1", count: 2 },

@@ -168,15 +168,17 @@ Deno.test("parameterDistributionChart() bins PDs on a log axis and LGDs by 0.05"
   assert.equal(await parameterDistributionChart(onlySimplified, "lgd"), null);
 });
 
-Deno.test("topExposuresChart() lists the largest ECLs first, at most n", async () => {
-  const fig = await topExposuresChart(source(), 2);
-  assert.equal(markElements(fig.html, "bar", "rect").length, 2);
-  assert.deepEqual(texts(fig.html), [
-    "270.0 of EAD 450.0",
-    "10.0 of EAD 1,000.0",
-  ]);
-  assert.match(fig.html, /L2 · mortgage · S2/);
-  assert.doesNotMatch(fig.html, /L3 ·/);
+Deno.test("topExposuresChart() lists the largest ECLs first, at most n, whether the results are read whole or a row at a time", async () => {
+  for (const sliceRows of [undefined, 1]) {
+    const fig = await topExposuresChart({ ...source(), sliceRows }, 2);
+    assert.equal(markElements(fig.html, "bar", "rect").length, 2);
+    assert.deepEqual(texts(fig.html), [
+      "270.0 of EAD 450.0",
+      "10.0 of EAD 1,000.0",
+    ]);
+    assert.match(fig.html, /L2 · mortgage · S2/);
+    assert.doesNotMatch(fig.html, /L3 ·/);
+  }
 });
 
 Deno.test("dataQualityChart() draws failed rules only, largest first", () => {
