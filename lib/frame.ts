@@ -24,3 +24,42 @@ export type Expr = PolarsExpr;
 export type DataType = PolarsDataType;
 /** One materialised Polars column. */
 export type Series = PolarsSeries;
+
+/**
+ * A column type's name as messages show it: `Float64` for
+ * `DataType(Float64)`, and `String` for `Utf8` (one type, two names).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import pl from "nodejs-polars";
+ * import { typeName } from "./frame.ts";
+ *
+ * assert.equal(typeName(pl.Float64), "Float64");
+ * assert.equal(typeName(pl.Utf8), typeName(pl.String));
+ * ```
+ */
+export function typeName(type: DataType): string {
+  const name = String((type as { variant?: string }).variant ?? type)
+    .replace(/^DataType\((.*)\)$/, "$1");
+  return name === "Utf8" ? "String" : name;
+}
+
+/**
+ * The first column of `expected` that `frame` lacks or holds with another
+ * type, said as `column C is missing` or `column C is Int64, not Float64`;
+ * null when every one is there with its type (cells files read back).
+ */
+export function columnTypesProblem(
+  frame: { schema: Record<string, DataType> },
+  expected: Record<string, DataType>,
+): string | null {
+  for (const [c, type] of Object.entries(expected)) {
+    const found = frame.schema[c];
+    if (found === undefined) return `column ${c} is missing`;
+    if (typeName(found) !== typeName(type)) {
+      return `column ${c} is ${typeName(found)}, not ${typeName(type)}`;
+    }
+  }
+  return null;
+}

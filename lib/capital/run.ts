@@ -46,7 +46,13 @@
  * @module
  */
 import pl from "nodejs-polars";
-import type { DataFrame, DataType, Expr, LazyFrame } from "../frame.ts";
+import {
+  columnTypesProblem,
+  type DataFrame,
+  type DataType,
+  type Expr,
+  type LazyFrame,
+} from "../frame.ts";
 import { UserError } from "../errors.ts";
 import {
   preciseSumParts,
@@ -532,29 +538,15 @@ export function mergeCapitalCells(
   };
 }
 
-/** A column type's name, `Utf8` and `String` being one type. */
-function typeName(type: DataType): string {
-  const name = String((type as { variant?: string }).variant ?? type);
-  return name === "Utf8" ? "String" : name;
-}
-
 /**
  * What is wrong with a frame read back as capital cells (a missing column,
  * or one of another type), or null when it is capital cells.
  */
 export function capitalCellsProblem(frame: DataFrame): string | null {
-  const actual = frame.schema as Record<string, DataType>;
-  for (const [c, type] of Object.entries(capitalCellTypes())) {
-    const found = actual[c];
-    if (found === undefined || typeName(found) !== typeName(type)) {
-      return `column ${c} is ${
-        found === undefined
-          ? "missing"
-          : `${typeName(found)}, not ${typeName(type)}`
-      }, so it holds no capital cells (lib/capital/run.ts); rerun the part that wrote it`;
-    }
-  }
-  return null;
+  const problem = columnTypesProblem(frame, capitalCellTypes());
+  return problem === null
+    ? null
+    : `${problem}, so it holds no capital cells (lib/capital/run.ts); rerun the part that wrote it`;
 }
 
 /**

@@ -47,7 +47,13 @@
  * @module
  */
 import pl from "nodejs-polars";
-import type { DataFrame, DataType, Expr, LazyFrame } from "../frame.ts";
+import {
+  columnTypesProblem,
+  type DataFrame,
+  type DataType,
+  type Expr,
+  type LazyFrame,
+} from "../frame.ts";
 import { UserError } from "../errors.ts";
 import { COL } from "../schema.ts";
 import { allowanceSplit, LOSS_ALLOWANCE, PROVISION } from "../allowance.ts";
@@ -591,12 +597,6 @@ function aligned(frame: DataFrame | null, amounts: readonly string[]) {
   );
 }
 
-/** A column type's name, `Utf8` and `String` being one type. */
-function typeName(type: DataType): string {
-  const name = String((type as { variant?: string }).variant ?? type);
-  return name === "Utf8" ? "String" : name;
-}
-
 /**
  * What is wrong with a frame read back as disclosure cells (a missing
  * column, or one of another type), or null when it is disclosure cells.
@@ -604,18 +604,10 @@ function typeName(type: DataType): string {
 export function disclosureCellsProblem(frame: DataFrame): string | null {
   const amounts = amountsOf(optionalAmounts(frame.columns));
   const expected = aligned(null, amounts).schema as Record<string, DataType>;
-  const actual = frame.schema as Record<string, DataType>;
-  for (const [c, type] of Object.entries(expected)) {
-    const found = actual[c];
-    if (found === undefined || typeName(found) !== typeName(type)) {
-      return `column ${c} is ${
-        found === undefined
-          ? "missing"
-          : `${typeName(found)}, not ${typeName(type)}`
-      }, so it holds no disclosure cells (lib/disclosure/ifrs7.ts); rerun the part that wrote it`;
-    }
-  }
-  return null;
+  const problem = columnTypesProblem(frame, expected);
+  return problem === null
+    ? null
+    : `${problem}, so it holds no disclosure cells (lib/disclosure/ifrs7.ts); rerun the part that wrote it`;
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   locate,
   type Location,
   PART_FILES,
+  readFolderParquet,
   RunFolderReadError,
 } from "../run_folder/mod.ts";
 import {
@@ -64,7 +65,7 @@ export async function readDisclosureCells(
   folder: string | Location,
 ): Promise<DisclosureCells> {
   const location = locate(folder);
-  const frame = await readPartFile(location, DISCLOSURE_CELLS_FILE);
+  const frame = await readFolderParquet(location, DISCLOSURE_CELLS_FILE);
   if (frame === null) {
     throw new RunFolderReadError(
       location.href,
@@ -91,33 +92,11 @@ export async function readCapitalCells(
   folder: string | Location,
 ): Promise<CapitalCells | null> {
   const location = locate(folder);
-  const frame = await readPartFile(location, CAPITAL_CELLS_FILE);
+  const frame = await readFolderParquet(location, CAPITAL_CELLS_FILE);
   if (frame === null) return null;
   const problem = capitalCellsProblem(frame);
   if (problem !== null) {
     throw new RunFolderReadError(location.href, CAPITAL_CELLS_FILE, problem);
   }
   return capitalCellsOf(frame, CAPITAL_CELLS_FILE);
-}
-
-/**
- * A Parquet file of a part's run folder, or null when absent.
- *
- * @throws {RunFolderReadError} when it is not a readable Parquet file.
- */
-async function readPartFile(
-  location: Location,
-  name: string,
-): Promise<DataFrame | null> {
-  if (!(await location.list()).includes(name)) return null;
-  await location.prepareScan?.([name]);
-  try {
-    return pl.readParquet(location.scanSource(name));
-  } catch (e) {
-    throw new RunFolderReadError(
-      location.href,
-      name,
-      `not a readable Parquet file (${(e as Error).message})`,
-    );
-  }
 }

@@ -24,6 +24,7 @@ import { createHash } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { basename, dirname, resolve } from "node:path";
 import pl from "nodejs-polars";
+import { columnTypesProblem, type DataType } from "../frame.ts";
 import { UserError } from "../errors.ts";
 import {
   FAILED_SUFFIX,
@@ -83,7 +84,6 @@ export const REQUIRED_PART_FILES: readonly string[] = [
 ];
 
 /** `Float64` for Polars' `DataType(Float64)`. */
-const typeName = (t: unknown) => String(t).replace(/^DataType\((.*)\)$/, "$1");
 
 /** The suffix of the high part, the first, of a precise sum's columns. */
 const HI_SUFFIX = preciseSumParts("")[0];
@@ -96,7 +96,7 @@ const HI_SUFFIX = preciseSumParts("")[0];
  * @returns the problem, or null.
  */
 export function checkCellColumns(
-  frame: { columns: string[]; schema: Record<string, unknown> },
+  frame: { columns: string[]; schema: Record<string, DataType> },
 ): string | null {
   const cols = new Set(frame.columns);
   if (!cols.has("count")) return "it has no count column";
@@ -105,18 +105,12 @@ export function checkCellColumns(
   if (sums.length === 0) {
     return `it holds no precise-sum parts (<column>${HI_SUFFIX})`;
   }
-  const want: [string, unknown][] = [
-    ["count", pl.Float64],
-    ...sums.flatMap((s) => Object.entries(preciseSumPartTypes(s))),
-  ];
-  for (const [name, type] of want) {
-    if (!cols.has(name)) return `column ${name} is missing`;
-    const has = typeName(frame.schema[name]);
-    if (has !== typeName(type)) {
-      return `column ${name} is ${has}, not ${typeName(type)}`;
-    }
-  }
-  return null;
+  return columnTypesProblem(frame, {
+    count: pl.Float64,
+    ...Object.fromEntries(
+      sums.flatMap((s) => Object.entries(preciseSumPartTypes(s))),
+    ),
+  });
 }
 
 /** A refusal to merge: one line naming the folder; exit code 2. */

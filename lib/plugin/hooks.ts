@@ -12,7 +12,7 @@
  * @module
  */
 import { type FailureKind, UserError } from "../errors.ts";
-import type { DataType, LazyFrame } from "../frame.ts";
+import { type DataType, type LazyFrame, typeName } from "../frame.ts";
 import type {
   CompletedRunContext,
   PluginContext,
@@ -165,11 +165,6 @@ export async function runFrameHooks(
     current = out;
   }
   return current;
-}
-
-/** `Float64` for `DataType(Float64)`. */
-function typeName(t: DataType): string {
-  return String(t).replace(/^DataType\((.*)\)$/, "$1");
 }
 
 /** Whether `v` is a nodejs-polars lazy frame. */

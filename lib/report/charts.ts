@@ -179,8 +179,8 @@ async function records(lf: LazyFrame): Promise<Row[]> {
 export const REPORT_SLICE_ROWS = 1_000_000;
 
 /**
- * `query` run on each slice of {@link REPORT_SLICE_ROWS} rows of the
- * results, one after another; the caller adds the slices' answers up.
+ * `query` run on each slice of `sliceRows` ({@link REPORT_SLICE_ROWS}
+ * unless the source says) rows of the results, one after another; the caller adds the slices' answers up.
  */
 async function bySlice(
   { results, sliceRows = REPORT_SLICE_ROWS }: ChartSource,
@@ -189,12 +189,8 @@ async function bySlice(
   const rows = (await results.select(pl.len().alias("n")).collect())
     .getColumn("n").get(0) as number;
   const out: DataFrame[] = [];
-  for (
-    let offset = 0;
-    offset < Math.max(rows, 1);
-    offset += REPORT_SLICE_ROWS
-  ) {
-    out.push(await query(results.slice(offset, REPORT_SLICE_ROWS)).collect());
+  for (let offset = 0; offset < Math.max(rows, 1); offset += sliceRows) {
+    out.push(await query(results.slice(offset, sliceRows)).collect());
   }
   return out;
 }

@@ -61,6 +61,7 @@ import {
   type Location,
   NULL_KEY,
   PART_FILES,
+  readFolderParquet,
   RunFolderReadError,
   type Summary,
 } from "../run_folder/mod.ts";
@@ -295,29 +296,14 @@ export async function readSummaryCells(
   folder: string | Location,
 ): Promise<SummaryCells> {
   const location = locate(folder);
-  const names = await location.list();
-  const read = (name: string) => {
-    try {
-      return pl.readParquet(location.scanSource(name));
-    } catch (e) {
-      throw new RunFolderReadError(
-        location.href,
-        name,
-        `not a readable Parquet file (${(e as Error).message})`,
-      );
-    }
-  };
-  if (!names.includes(PART_FILES.summaryCells)) {
+  const groups = await readFolderParquet(location, PART_FILES.summaryCells);
+  if (groups === null) {
     throw new RunFolderReadError(
       location.href,
       PART_FILES.summaryCells,
       "file is missing: only the run folder of a part (deno task run --partition K/N) has it",
     );
   }
-  const present = [PART_FILES.summaryCells, PART_FILES.summaryCellsOverlays]
-    .filter((n) => names.includes(n));
-  await location.prepareScan?.(present);
-  const groups = read(PART_FILES.summaryCells);
   if (!groups.columns.some((c) => c.endsWith(HI_SUFFIX))) {
     throw new RunFolderReadError(
       location.href,
@@ -327,9 +313,10 @@ export async function readSummaryCells(
   }
   return {
     groups,
-    overlays: names.includes(PART_FILES.summaryCellsOverlays)
-      ? read(PART_FILES.summaryCellsOverlays)
-      : null,
+    overlays: await readFolderParquet(
+      location,
+      PART_FILES.summaryCellsOverlays,
+    ),
   };
 }
 

@@ -135,6 +135,7 @@ export {
   GROSS_CARRYING_AMOUNT,
 } from "./carrying_amounts.ts";
 export {
+  readFolderParquet,
   readRunFolder,
   type ReadRunOptions,
   readRunSummary,

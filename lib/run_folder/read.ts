@@ -24,7 +24,7 @@
  */
 import { UserError } from "../errors.ts";
 import pl from "nodejs-polars";
-import type { LazyFrame } from "../frame.ts";
+import type { DataFrame, LazyFrame } from "../frame.ts";
 import { RESULT_COLUMNS } from "../schema.ts";
 import type { DataQualityReport } from "../validation/mod.ts";
 import { CARRYING_AMOUNT_COLUMNS } from "./carrying_amounts.ts";
@@ -85,6 +85,30 @@ export class RunFolderReadError extends UserError {
     this.name = "RunFolderReadError";
     this.dir = dir;
     this.file = file;
+  }
+}
+
+/**
+ * A Parquet file of a run folder (a part's cells), or null when the folder
+ * has none of that name; fetched first from object storage.
+ *
+ * @throws {RunFolderReadError} when it is not a readable Parquet file,
+ *   naming the folder and the file.
+ */
+export async function readFolderParquet(
+  location: Location,
+  name: string,
+): Promise<DataFrame | null> {
+  if (!(await location.list()).includes(name)) return null;
+  await location.prepareScan?.([name]);
+  try {
+    return pl.readParquet(location.scanSource(name));
+  } catch (e) {
+    throw new RunFolderReadError(
+      location.href,
+      name,
+      `not a readable Parquet file (${(e as Error).message})`,
+    );
   }
 }
 
